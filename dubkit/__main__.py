@@ -1,0 +1,3 @@
+from dubkit.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Adapters to heavy libraries. Each imports its library inside functions, never at module level."""

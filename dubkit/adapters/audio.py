@@ -1,0 +1,138 @@
+"""Decode any media file ffmpeg knows to 16 kHz mono float32, with clear errors (PyAV)."""
+
+from __future__ import annotations
+
+import contextlib
+import wave
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dubkit.constants import SAMPLE_RATE
+from dubkit.errors import MediaError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Decoded audio shorter than the container's declared length by more than this is truncated.
+_TRUNCATION_TOLERANCE_MS = 500
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Mono samples at SAMPLE_RATE, and what decoding noticed on the way."""
+
+    path: Path
+    samples: np.ndarray[Any, Any]
+    declared_ms: int | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration_ms(self) -> int:
+        return len(self.samples) * 1000 // SAMPLE_RATE
+
+
+def probe_path(path: Path) -> None:
+    """Fail early, with the fix, for paths that cannot be media at all."""
+    if not path.exists():
+        raise MediaError(f"{path}: no such file; check the path", path=path)
+    if path.is_dir():
+        raise MediaError(f"{path}: is a folder, not a media file; name the file inside", path=path)
+    if path.stat().st_size == 0:
+        raise MediaError(f"{path}: file is empty (0 bytes); copy or export it again", path=path)
+
+
+def check_media(path: Path) -> None:
+    """Open the container and find its audio stream, without decoding: cheap, fails early."""
+    with _open(path):
+        pass
+
+
+def _open(path: Path) -> Any:
+    """An open PyAV container with at least one audio stream, or MediaError saying why not."""
+    import av
+
+    probe_path(path)
+    try:
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
+    except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise MediaError(
+            f"{path}: cannot read as media ({reason}); the file is corrupt or not audio/video "
+            f"— check it with `ffprobe` or export it again",
+            path=path,
+        ) from exc
+    if not container.streams.audio:
+        kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
+        container.close()
+        raise MediaError(
+            f"{path}: has no audio stream (only {kinds}); use a version with its soundtrack",
+            path=path,
+        )
+    return container
+
+
+def decode_audio(path: Path) -> DecodedAudio:
+    """First audio stream of `path` as 16 kHz mono; MediaError when there is none to be had."""
+    import av
+    import numpy as np
+
+    with _open(path) as container:
+        stream = container.streams.audio[0]
+        declared_ms = _declared_ms(path, container, stream)
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        chunks: list[np.ndarray[Any, Any]] = []
+        bad_packets = 0
+        try:
+            for packet in container.demux(stream):
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError:
+                    bad_packets += 1
+                    continue
+                for frame in frames:
+                    for out in resampler.resample(frame):
+                        chunks.append(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                chunks.append(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            if not chunks:
+                raise MediaError(
+                    f"{path}: audio cannot be decoded ({exc}); export the file again", path=path
+                ) from exc
+            bad_packets += 1
+    samples = (
+        np.concatenate(chunks).astype(np.float32) / 32768.0
+        if chunks
+        else np.zeros(0, dtype=np.float32)
+    )
+    if len(samples) == 0:
+        raise MediaError(
+            f"{path}: the audio stream holds no samples (0 s of sound); use a file with audio",
+            path=path,
+        )
+    decoded_ms = len(samples) * 1000 // SAMPLE_RATE
+    warnings: list[str] = []
+    if declared_ms is not None and decoded_ms + _TRUNCATION_TOLERANCE_MS < declared_ms:
+        warnings.append(
+            f"{path}: looks truncated: decoded {decoded_ms / 1000:.1f} s of the "
+            f"{declared_ms / 1000:.1f} s it declares; transcribing what is there"
+        )
+    elif bad_packets:
+        warnings.append(f"{path}: skipped {bad_packets} undecodable audio packet(s)")
+    return DecodedAudio(
+        path=path, samples=samples, declared_ms=declared_ms, warnings=tuple(warnings)
+    )
+
+
+def _declared_ms(path: Path, container: Any, stream: Any) -> int | None:
+    if "wav" in container.format.name.split(","):
+        # FFmpeg clamps a WAV's length to the file size, hiding truncation; the RIFF header
+        # still says how many frames were written.
+        with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(path)) as header:
+            return header.getnframes() * 1000 // header.getframerate()
+    if stream.duration is not None and stream.time_base is not None:
+        return int(stream.duration * stream.time_base * 1000)
+    if container.duration is not None:
+        return int(container.duration // 1000)  # microseconds
+    return None

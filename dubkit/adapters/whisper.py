@@ -1,0 +1,250 @@
+"""faster-whisper behind the Transcriber port: device choice, model loading, recognition."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dubkit.adapters.audio import DecodedAudio
+from dubkit.constants import SAMPLE_RATE
+from dubkit.errors import ConfigError, DeviceError, ModelUnavailable
+from dubkit.ports import ProgressFn, TranscribeOptions
+from dubkit.records import Segment, Transcript, Word
+from dubkit.timecode import seconds_to_ms
+
+DEVICES = ("auto", "cpu", "cuda")
+_CUBLAS_FIX = (
+    "ctranslate2 {version} needs CUDA 12's cuBLAS (libcublas.so.12): "
+    "`pip install nvidia-cublas-cu12` and put its lib folder first on LD_LIBRARY_PATH "
+    "(on a CUDA 13 machine a symlink libcublas.so.12 -> libcublas.so.13 there also works), "
+    "or use --device cpu"
+)
+_DETECT_ENCODES = 4  # language evidence from the first windows is plenty
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceChoice:
+    device: str
+    compute_type: str
+    notice: str | None = None
+
+
+def default_compute_type(device: str) -> str:
+    """int8 on CPU (fastest there), float16 on GPU."""
+    return "float16" if device == "cuda" else "int8"
+
+
+def cuda_device_count() -> int:
+    import ctranslate2
+
+    try:
+        return int(ctranslate2.get_cuda_device_count())
+    except RuntimeError:
+        return 0
+
+
+def _probe_encode(model: Any) -> None:
+    """Encode one second of silence: the first encode is where missing CUDA libraries show."""
+    import numpy as np
+
+    audio = np.zeros(SAMPLE_RATE, dtype=np.float32)
+    features = model.feature_extractor(audio)
+    model.encode(np.pad(features, ((0, 0), (0, max(0, 3000 - features.shape[-1])))))
+
+
+class WhisperTranscriber:
+    """A loaded faster-whisper model; load once, transcribe many files."""
+
+    def __init__(self, model: Any, name: str, path: Path, choice: DeviceChoice) -> None:
+        self.model = model
+        self.name = name
+        self.path = path
+        self.device = choice
+
+    @classmethod
+    def load(
+        cls,
+        name: str,
+        path: Path,
+        device: str = "auto",
+        compute_type: str | None = None,
+        cpu_threads: int = 0,
+    ) -> WhisperTranscriber:
+        """Load from a local folder only (never the network); pick and verify the device."""
+        if device not in DEVICES:
+            raise ConfigError(f"--device {device}: choose one of {', '.join(DEVICES)}")
+        notice = None
+        if device in ("auto", "cuda"):
+            count = cuda_device_count()
+            if count == 0:
+                if device == "cuda":
+                    raise DeviceError(
+                        "--device cuda: ctranslate2 sees no CUDA device (no GPU, or no NVIDIA "
+                        "driver); run on a GPU machine or use --device cpu"
+                    )
+                notice = "no CUDA device visible to ctranslate2; running on CPU"
+            else:
+                try:
+                    model = cls._load(path, "cuda", compute_type or "float16", cpu_threads)
+                    _probe_encode(model)
+                except RuntimeError as exc:
+                    reason = _cuda_reason(exc)
+                    if device == "cuda":
+                        raise DeviceError(f"--device cuda cannot run: {reason}") from exc
+                    notice = f"CUDA found but cannot run ({reason.split(':')[0]}); running on CPU"
+                else:
+                    choice = DeviceChoice("cuda", compute_type or "float16")
+                    return cls(model, name, path, choice)
+        ctype = compute_type or default_compute_type("cpu")
+        model = cls._load(path, "cpu", ctype, cpu_threads)
+        return cls(model, name, path, DeviceChoice("cpu", ctype, notice))
+
+    @staticmethod
+    def _load(path: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
+        from faster_whisper import WhisperModel
+
+        if not (path / "model.bin").is_file():
+            raise ModelUnavailable(
+                f"{path}: no model.bin here; install the model with `dubkit models pull` "
+                f"or `dubkit models install PATH`",
+                path=path,
+            )
+        try:
+            return WhisperModel(
+                str(path),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+                local_files_only=True,
+            )
+        except ValueError as exc:
+            raise ConfigError(
+                f"--compute-type {compute_type} on {device}: {exc}; try int8 (CPU) or float16 (GPU)"
+            ) from exc
+        except RuntimeError as exc:
+            if device == "cuda":
+                raise
+            raise ModelUnavailable(
+                f"{path}: cannot load as a CTranslate2 Whisper model ({exc}); reinstall it "
+                f"with `dubkit models pull` or `dubkit models install PATH`",
+                path=path,
+            ) from exc
+
+    def transcribe(
+        self, audio: DecodedAudio, options: TranscribeOptions, progress: ProgressFn | None = None
+    ) -> Transcript:
+        """Recognise `audio`; word timestamps always, batched unless batch_size <= 1."""
+        from faster_whisper import BatchedInferencePipeline
+
+        language = None if options.language == "auto" else options.language
+        common: dict[str, Any] = {
+            "language": language,
+            "beam_size": options.beam_size,
+            "word_timestamps": True,
+            "vad_filter": options.vad,
+            "hotwords": " ".join(options.hotwords) or None,
+        }
+        detections: list[list[tuple[str, float]]] = []
+        with _language_evidence(self.model, detections):
+            if options.batch_size > 1:
+                seconds = len(audio.samples) / SAMPLE_RATE
+                if not options.vad:
+                    # Without VAD the batched pipeline needs explicit 30 s windows.
+                    common["clip_timestamps"] = [
+                        {"start": t, "end": min(t + 30.0, seconds)}
+                        for t in range(0, int(seconds) + 1, 30)
+                        if t < seconds
+                    ]
+                pipeline = BatchedInferencePipeline(self.model)
+                raw, info = pipeline.transcribe(
+                    audio.samples,
+                    batch_size=options.batch_size,
+                    without_timestamps=False,
+                    **common,
+                )
+            else:
+                raw, info = self.model.transcribe(audio.samples, **common)
+            segments = []
+            for seg in raw:
+                segments.append(_segment(seg))
+                if progress is not None:
+                    progress(min(segments[-1].end_ms, audio.duration_ms), audio.duration_ms)
+        detected, detected_p = _aggregate(detections)
+        if language is None:
+            detected, detected_p = info.language, float(info.language_probability)
+        return Transcript(
+            segments=tuple(segments),
+            language=language or info.language,
+            language_probability=float(info.language_probability),
+            duration_ms=audio.duration_ms,
+            detected_language=detected,
+            detected_probability=detected_p,
+        )
+
+
+class _language_evidence:
+    """Ask the decoder which language each encoded window is in, reusing the encoder output.
+
+    faster-whisper only detects the language when none is given, at the cost of an extra
+    encoder pass; here the windows it encodes anyway answer the question for one decoder step.
+    """
+
+    def __init__(self, model: Any, sink: list[list[tuple[str, float]]]) -> None:
+        self.model, self.sink = model, sink
+
+    def __enter__(self) -> None:
+        original = self.model.encode
+
+        def encode(features: Any) -> Any:
+            output = original(features)
+            if len(self.sink) < _DETECT_ENCODES:
+                self.sink.extend(self.model.model.detect_language(output))
+            return output
+
+        self.model.encode = encode
+
+    def __exit__(self, *exc: object) -> None:
+        del self.model.encode  # the instance attribute shadowed the method
+
+
+def _aggregate(detections: list[list[tuple[str, float]]]) -> tuple[str | None, float | None]:
+    if not detections:
+        return None, None
+    totals: dict[str, float] = defaultdict(float)
+    for window in detections:
+        for token, prob in window:
+            totals[token.strip("<|>")] += prob
+    language, total = max(totals.items(), key=lambda kv: kv[1])
+    return language, total / len(detections)
+
+
+def _segment(seg: Any) -> Segment:
+    words = tuple(
+        Word(
+            text=w.word,
+            start_ms=seconds_to_ms(w.start),
+            end_ms=max(seconds_to_ms(w.start), seconds_to_ms(w.end)),
+            probability=float(w.probability),
+        )
+        for w in (seg.words or ())
+    )
+    start = seconds_to_ms(seg.start)
+    return Segment(
+        text=seg.text.strip(),
+        start_ms=start,
+        end_ms=max(start, seconds_to_ms(seg.end)),
+        words=words,
+        avg_logprob=float(seg.avg_logprob),
+        no_speech_prob=float(seg.no_speech_prob),
+    )
+
+
+def _cuda_reason(exc: BaseException) -> str:
+    import ctranslate2
+
+    text = " ".join(str(exc).split())
+    if "cublas" in text.lower() or "cudnn" in text.lower() or "library" in text.lower():
+        return f"{text}; " + _CUBLAS_FIX.format(version=ctranslate2.__version__)
+    return text

@@ -1,0 +1,129 @@
+"""dubkit.toml: defaults for commands and named profiles, validated where they enter."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import Any
+
+from dubkit import constants as C
+from dubkit.errors import ConfigError
+from dubkit.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, Profile
+
+CONFIG_NAME = "dubkit.toml"
+
+
+def _schema() -> Any:
+    """pydantic models, built on first use so `dubkit --help` never imports pydantic."""
+    from pydantic import BaseModel, ConfigDict, Field
+
+    class _Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid", strict=True)
+
+    class ProfileSection(_Strict):
+        base: str | None = None
+        max_chars_per_line: int | None = Field(None, ge=1, le=200)
+        max_lines: int | None = Field(None, ge=1, le=10)
+        min_duration_ms: int | None = Field(None, ge=0)
+        max_duration_ms: int | None = Field(None, ge=1)
+        min_gap_frames: int | None = Field(None, ge=0)
+        fps: float | None = Field(None, gt=0, le=300)
+        pause_split_ms: int | None = Field(None, ge=0)
+
+    class TranscribeSection(_Strict):
+        model: str | None = None
+        device: str | None = None
+        compute_type: str | None = None
+        beam_size: int | None = Field(None, ge=1, le=20)
+        batch_size: int | None = Field(None, ge=0, le=256)
+        vad: bool | None = None
+        language: str | None = None
+        hotwords: list[str] = Field(default_factory=list)
+        profile: str | None = None
+
+    class ConfigFile(_Strict):
+        transcribe: TranscribeSection | None = None
+        profiles: dict[str, ProfileSection] = Field(default_factory=dict)
+
+    return ConfigFile
+
+
+def load_config(path: Path | None) -> dict[str, Any]:
+    """Parsed dubkit.toml as plain data ({} when there is none); ConfigError names the spot."""
+    if path is None:
+        local = Path.cwd() / CONFIG_NAME
+        if not local.is_file():
+            return {}
+        path = local
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: config file not found; check --config", path=path) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config ({exc})", path=path) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}", path=path) from exc
+    from pydantic import ValidationError
+
+    try:
+        parsed = _schema().model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise ConfigError(
+            f"{path}: {where}: {first['msg']} ({exc.error_count()} problem(s)); "
+            f"see examples/dubkit.toml",
+            path=path,
+        ) from exc
+    data: dict[str, Any] = parsed.model_dump(exclude_none=True)
+    data["_path"] = str(path)
+    return data
+
+
+def resolve_profile(
+    name: str | None, config: dict[str, Any], overrides: dict[str, Any] | None = None
+) -> Profile:
+    """A built-in or configured profile, with command-line overrides applied last."""
+    name = name or config.get("transcribe", {}).get("profile") or DEFAULT_PROFILE
+    configured = config.get("profiles", {})
+    profile = _named_profile(name, configured, seen=())
+    changes = {k: v for k, v in (overrides or {}).items() if v is not None}
+    try:
+        return replace(profile, **changes) if changes else profile
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; adjust the options") from exc
+
+
+def _named_profile(name: str, configured: dict[str, Any], seen: tuple[str, ...]) -> Profile:
+    if name in seen:
+        raise ConfigError(f"profile {name!r} is based on itself ({' -> '.join(seen)})")
+    if name not in configured:
+        if name in BUILTIN_PROFILES:
+            return BUILTIN_PROFILES[name]
+        known = sorted(set(BUILTIN_PROFILES) | set(configured))
+        raise ConfigError(f"unknown profile {name!r}; choose one of {', '.join(known)}")
+    section = dict(configured[name])
+    base_name = section.pop("base", None)
+    base = _named_profile(base_name, configured, (*seen, name)) if base_name else Profile(name=name)
+    allowed = {f.name for f in fields(Profile)} - {"name"}
+    try:
+        return replace(base, name=name, **{k: v for k, v in section.items() if k in allowed})
+    except ValueError as exc:
+        raise ConfigError(f"{exc}; fix [profiles.{name}] in {CONFIG_NAME}") from exc
+
+
+def transcribe_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """Command defaults from [transcribe], over dubkit's own."""
+    defaults: dict[str, Any] = {
+        "model": C.DEFAULT_MODEL,
+        "device": "auto",
+        "compute_type": None,
+        "beam_size": C.DEFAULT_BEAM_SIZE,
+        "batch_size": C.DEFAULT_BATCH_SIZE,
+        "vad": True,
+        "language": C.DEFAULT_LANGUAGE,
+        "hotwords": [],
+    }
+    defaults.update(config.get("transcribe", {}))
+    return defaults

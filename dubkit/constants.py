@@ -1,0 +1,22 @@
+"""Defaults with a reason, in one place."""
+
+from __future__ import annotations
+
+DEFAULT_MODEL = "whisper:base"  # offline-installable here; larger sizes via `models pull`
+DEFAULT_LANGUAGE = "zh"
+DEFAULT_BEAM_SIZE = 5  # faster-whisper's default; the batched pipeline keeps it
+DEFAULT_BATCH_SIZE = 8  # faster-whisper's BatchedInferencePipeline default
+SAMPLE_RATE = 16_000  # Whisper's input rate
+
+# Chinese subtitle profile (zh-broadcast). 16 characters per line is the usual ceiling for
+# Simplified Chinese TV subtitles (Netflix's Simplified Chinese guide also says 16).
+ZH_MAX_CHARS_PER_LINE = 16
+ZH_MAX_LINES = 2
+MIN_DURATION_MS = 833  # 5/6 s: the shortest event viewers can read (Netflix timed-text style)
+MAX_DURATION_MS = 7_000  # 7 s: longer cues are re-read; split them
+MIN_GAP_FRAMES = 2  # 2 frames between cues lets the eye register a new event
+DEFAULT_FPS = 25.0  # PAL, which PTV and CCTV broadcast in
+PAUSE_SPLIT_MS = 700  # a pause this long inside a cue always ends it
+
+# A cue whose language probability is this high for another language triggers a warning.
+FOREIGN_LANGUAGE_WARN_PROBABILITY = 0.5

@@ -1,0 +1,229 @@
+"""Build subtitle cues from timed words: split at pauses and punctuation, within a profile.
+
+Pure: no I/O. Cue boundaries are chosen by dynamic programming over word boundaries (cheapest
+set of cues that obeys every hard limit), then times are laid on frame boundaries.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dubkit.profiles import Profile
+from dubkit.records import Cue, Segment, Word
+from dubkit.timecode import frame_to_ms, ms_to_frame_ceil, ms_to_frame_floor, ms_to_frames
+
+SENTENCE_END = frozenset("。！？!?…；;")
+CLAUSE_END = frozenset("，、,：:—")
+
+# Costs of the dynamic programme; only their order matters much.
+_CUE_COST = 1.0  # every cue costs something, so natural long cues beat fragments
+_SENTENCE_BREAK = 0.0
+_CLAUSE_BREAK = 0.5
+_SEGMENT_BREAK = 0.8  # the recogniser ended a segment here
+_MID_PHRASE_BREAK = 3.5  # no pause, no punctuation: avoid
+_EXTRA_LINE = 1.0  # one line reads faster than two: prefer it where a fair break exists
+_SHORT_CUE = 2.0  # scaled by how far the words' span falls short of the minimum
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    text: str
+    start_ms: int
+    end_ms: int
+    space_before: bool
+    segment_end: bool
+
+
+def segment_cues(segments: Sequence[Segment], profile: Profile) -> tuple[Cue, ...]:
+    """Cues for a transcript's segments; every non-space character is kept, in order."""
+    tokens = _tokens(segments, profile)
+    if not tokens:
+        return ()
+    groups = _choose_groups(tokens, profile)
+    frames = _frame_times([(tokens[i].start_ms, tokens[j - 1].end_ms) for i, j in groups], profile)
+    return tuple(
+        Cue(
+            index=n,
+            start_ms=frame_to_ms(s, profile.fps),
+            end_ms=frame_to_ms(e, profile.fps),
+            lines=break_lines(tokens[i:j], profile),
+        )
+        for n, ((i, j), (s, e)) in enumerate(zip(groups, frames, strict=True), start=1)
+    )
+
+
+def _tokens(segments: Sequence[Segment], profile: Profile) -> list[_Token]:
+    """Flatten words into monotonic tokens no longer than a line or a cue."""
+    frame_ms = math.ceil(1000 / profile.fps)
+    longest = max(profile.max_duration_ms - 2 * frame_ms, 1)
+    tokens: list[_Token] = []
+    for seg in segments:
+        words = seg.words or (Word(seg.text, seg.start_ms, seg.end_ms),)
+        last = len(words) - 1
+        for k, word in enumerate(words):
+            text = word.text.strip()
+            if not text:
+                continue
+            prev_start = tokens[-1].start_ms if tokens else 0
+            start = max(word.start_ms, prev_start)
+            end = min(max(word.end_ms, start), start + longest)
+            space = word.text[:1].isspace() and bool(tokens)
+            tokens.extend(_split_long(text, start, end, space, k == last, profile))
+    return tokens
+
+
+def _split_long(
+    text: str, start: int, end: int, space: bool, seg_end: bool, profile: Profile
+) -> list[_Token]:
+    """A word longer than a line becomes line-sized pieces with interpolated times."""
+    size = profile.max_chars_per_line
+    if len(text) <= size:
+        return [_Token(text, start, end, space, seg_end)]
+    pieces = [text[i : i + size] for i in range(0, len(text), size)]
+    span = end - start
+    out: list[_Token] = []
+    done = 0
+    for n, piece in enumerate(pieces):
+        t0 = start + span * done // len(text)
+        done += len(piece)
+        t1 = start + span * done // len(text)
+        last = n == len(pieces) - 1
+        out.append(_Token(piece, t0, t1, space and n == 0, seg_end and last))
+    return out
+
+
+def _line_count(tokens: Sequence[_Token], width: int) -> int:
+    """Lines needed when filling greedily (minimal for word-wrapping)."""
+    lines, used = 1, 0
+    for tok in tokens:
+        add = len(tok.text) + (1 if tok.space_before and used else 0)
+        if used and used + add > width:
+            lines, used = lines + 1, len(tok.text)
+        else:
+            used += add
+    return lines
+
+
+def _break_cost(tokens: Sequence[_Token], j: int, profile: Profile) -> float:
+    """Cost of ending a cue after token j-1."""
+    if j >= len(tokens):
+        return _SENTENCE_BREAK
+    last = tokens[j - 1]
+    if last.text[-1] in SENTENCE_END:
+        return _SENTENCE_BREAK
+    if last.text[-1] in CLAUSE_END:
+        return _CLAUSE_BREAK
+    if last.segment_end:
+        return _SEGMENT_BREAK
+    pause = tokens[j].start_ms - last.end_ms
+    return _CLAUSE_BREAK + (_MID_PHRASE_BREAK - _CLAUSE_BREAK) * max(
+        0.0, 1 - pause / max(profile.pause_split_ms, 1)
+    )
+
+
+def _choose_groups(tokens: Sequence[_Token], profile: Profile) -> list[tuple[int, int]]:
+    """Cheapest split of tokens into cues [i, j) that obey the hard limits."""
+    n = len(tokens)
+    frame_ms = math.ceil(1000 / profile.fps)
+    max_span = profile.max_duration_ms - 2 * frame_ms  # room for rounding to frames
+    max_chars = profile.max_chars_per_line * profile.max_lines
+    best = [0.0] + [math.inf] * n
+    back = [0] * (n + 1)
+    for j in range(1, n + 1):
+        end_cost = _break_cost(tokens, j, profile)
+        chars = 0
+        for i in range(j - 1, -1, -1):
+            chars += len(tokens[i].text)
+            if i < j - 1:
+                pause = tokens[i + 1].start_ms - tokens[i].end_ms
+                span = tokens[j - 1].end_ms - tokens[i].start_ms
+                if chars > max_chars or pause >= profile.pause_split_ms or span > max_span:
+                    break
+            lines = _line_count(tokens[i:j], profile.max_chars_per_line)
+            if lines > profile.max_lines:
+                if i < j - 1:
+                    break
+                lines = profile.max_lines  # a single token always fits: _split_long made sure
+            span = tokens[j - 1].end_ms - tokens[i].start_ms
+            short = max(0, profile.min_duration_ms - span) / max(profile.min_duration_ms, 1)
+            cost = best[i] + _CUE_COST + end_cost + _EXTRA_LINE * (lines - 1) + _SHORT_CUE * short
+            if cost < best[j]:
+                best[j], back[j] = cost, i
+    groups: list[tuple[int, int]] = []
+    j = n
+    while j > 0:
+        groups.append((back[j], j))
+        j = back[j]
+    groups.reverse()
+    return groups
+
+
+def break_lines(tokens: Sequence[_Token], profile: Profile) -> tuple[str, ...]:
+    """Lay a cue's tokens out in lines, balanced, breaking at punctuation when it can."""
+    width = profile.max_chars_per_line
+    if _line_count(tokens, width) == 1:
+        return (_join(tokens),)
+    if profile.max_lines >= 2 and _line_count(tokens, width) == 2:
+        best: tuple[float, int] | None = None
+        for k in range(1, len(tokens)):
+            top, bottom = _join(tokens[:k]), _join(tokens[k:])
+            if len(top) > width or len(bottom) > width:
+                continue
+            punct = 0 if top[-1] in SENTENCE_END | CLAUSE_END else 1
+            # A break where the speaker paused keeps words together (Whisper's Chinese words
+            # are often single characters, so token boundaries alone fall inside words).
+            pause = min(tokens[k].start_ms - tokens[k - 1].end_ms, 300) / 100
+            space = 1.0 if tokens[k].space_before else 0.0
+            # Bottom-heavy pyramids read better; ties go to punctuation and pauses.
+            score = (
+                abs(len(top) - len(bottom))
+                + 2 * punct
+                - pause
+                - space
+                + (0.5 if len(top) > len(bottom) else 0)
+            )
+            if best is None or score < best[0]:
+                best = (score, k)
+        if best is not None:
+            return (_join(tokens[: best[1]]), _join(tokens[best[1] :]))
+    return _greedy_lines(tokens, width)
+
+
+def _greedy_lines(tokens: Sequence[_Token], width: int) -> tuple[str, ...]:
+    lines: list[list[_Token]] = [[]]
+    used = 0
+    for tok in tokens:
+        add = len(tok.text) + (1 if tok.space_before and used else 0)
+        if used and used + add > width:
+            lines.append([tok])
+            used = len(tok.text)
+        else:
+            lines[-1].append(tok)
+            used += add
+    return tuple(_join(line) for line in lines)
+
+
+def _join(tokens: Sequence[_Token]) -> str:
+    parts = [tokens[0].text]
+    parts += [(" " if t.space_before else "") + t.text for t in tokens[1:]]
+    return "".join(parts)
+
+
+def _frame_times(spans: Sequence[tuple[int, int]], profile: Profile) -> list[tuple[int, int]]:
+    """Frame-exact (start, end) per cue: minimum duration, maximum duration, minimum gap."""
+    fps = profile.fps
+    gap = profile.min_gap_frames
+    min_f = ms_to_frames(profile.min_duration_ms, fps)
+    max_f = math.floor(profile.max_duration_ms * fps / 1000)
+    raw = [(ms_to_frame_floor(a, fps), ms_to_frame_ceil(b, fps)) for a, b in spans]
+    out: list[tuple[int, int]] = []
+    for k, (fs, fe) in enumerate(raw):
+        s = max(fs, out[-1][1] + gap) if out else fs
+        e = min(max(fe, s + min_f), s + max_f)
+        if k + 1 < len(raw) and e > raw[k + 1][0] - gap:
+            # Leave the next cue its gap when that keeps this one long enough; else push it.
+            e = max(s + min_f, raw[k + 1][0] - gap)
+        out.append((s, e))
+    return out

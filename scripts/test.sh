@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Set dubkit up (idempotent), then run lint, type checks and the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh
+.venv/bin/ruff check dubkit tests bench
+.venv/bin/ruff format --check dubkit tests bench
+.venv/bin/mypy
+.venv/bin/python -m pytest "$@"

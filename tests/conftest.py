@@ -1,0 +1,122 @@
+"""Shared fixtures: real assets, the real whisper:base model, generated media."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ASSETS = ROOT.parent / "shared" / "assets"
+IN_CI = bool(os.environ.get("CI"))
+
+
+def _missing(reason: str) -> None:
+    """Skip locally, fail in CI: CI must never silently skip the real-data tests."""
+    if IN_CI:
+        pytest.fail(f"{reason} (required when CI is set)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def assets() -> Path:
+    if not ASSETS.is_dir():
+        _missing(f"shared assets not found at {ASSETS}")
+    return ASSETS
+
+
+@pytest.fixture(scope="session")
+def base_model_dir() -> Path:
+    from dubkit.errors import ModelUnavailable
+    from dubkit.store import resolve_model
+
+    try:
+        return resolve_model("whisper:base")[1]
+    except ModelUnavailable as exc:
+        _missing(f"{exc}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def transcriber(base_model_dir: Path):  # type: ignore[no-untyped-def]
+    from dubkit.adapters.whisper import WhisperTranscriber
+
+    return WhisperTranscriber.load("whisper:base", base_model_dir, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    path = shutil.which("ffmpeg")
+    if path is None:
+        _missing("ffmpeg not installed (scripts/bootstrap.sh installs it)")
+    assert path is not None
+    return path
+
+
+def run_ffmpeg(ffmpeg: str, *args: str) -> None:
+    subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", *args],
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def speech_wav(assets: Path) -> Path:
+    """A short real Mandarin recording (gold reference)."""
+    return assets / "zh-speech" / "funasr_asr_example.wav"
+
+
+@pytest.fixture(scope="session")
+def silence_wav(ffmpeg: str, media_dir: Path) -> Path:
+    out = media_dir / "silence.wav"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "8", out.as_posix())
+    return out
+
+
+@pytest.fixture(scope="session")
+def video_only(ffmpeg: str, media_dir: Path) -> Path:
+    out = media_dir / "picture only.mp4"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", "testsrc=size=160x120:rate=25", "-t", "2",
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", out.as_posix(),
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="session")
+def zero_length_wav(ffmpeg: str, media_dir: Path) -> Path:
+    """A valid WAV header with no samples."""
+    out = media_dir / "zero.wav"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "0", out.as_posix())
+    return out
+
+
+@pytest.fixture(scope="session")
+def corrupt_file(media_dir: Path) -> Path:
+    out = media_dir / "corrupt.mp4"
+    out.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
+    return out
+
+
+@pytest.fixture(scope="session")
+def english_wav(media_dir: Path) -> Path:
+    espeak = shutil.which("espeak-ng")
+    if espeak is None:
+        _missing("espeak-ng not installed (scripts/bootstrap.sh installs it)")
+    assert espeak is not None
+    out = media_dir / "english.wav"
+    text = (
+        "Good evening. This is the news. The weather will be sunny tomorrow across the "
+        "country, with light winds in the north and rain in the south later in the week."
+    )
+    subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", out.as_posix(), text], check=True)
+    return out

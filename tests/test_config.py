@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dubkit.config import load_config, resolve_profile, transcribe_defaults
+from dubkit.errors import ConfigError
+
+
+def test_no_config_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(None)
+    assert cfg == {}
+    profile = resolve_profile(None, cfg)
+    assert profile.name == "zh-broadcast"
+    assert (profile.max_chars_per_line, profile.max_lines, profile.fps) == (16, 2, 25.0)
+    assert transcribe_defaults(cfg)["model"] == "whisper:base"
+
+
+def test_config_profile_and_flag_override(tmp_path: Path) -> None:
+    path = tmp_path / "dubkit.toml"
+    path.write_text(
+        '[transcribe]\nprofile = "ptv"\nbeam_size = 3\nhotwords = ["中巴经济走廊"]\n'
+        '[profiles.ptv]\nbase = "zh-broadcast"\nmax_chars_per_line = 14\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(path)
+    profile = resolve_profile(None, cfg, {"max_lines": 1, "fps": None})
+    assert (profile.name, profile.max_chars_per_line, profile.max_lines) == ("ptv", 14, 1)
+    assert transcribe_defaults(cfg)["beam_size"] == 3
+    assert transcribe_defaults(cfg)["hotwords"] == ["中巴经济走廊"]
+
+
+def test_the_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "dubkit.toml"
+    cfg = load_config(example)
+    for name in cfg.get("profiles", {}):
+        resolve_profile(name, cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[transcribe\n", "invalid TOML"),
+        ('[transcribe]\nbeam_size = "five"\n', "transcribe.beam_size"),
+        ("[transcribe]\nbeam = 5\n", "transcribe.beam"),
+        ("[profiles.x]\nmax_lines = 0\n", "profiles.x.max_lines"),
+    ],
+)
+def test_bad_config_names_the_problem(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "dubkit.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    assert needle in str(err.value)
+    assert str(path) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_impossible_profile_and_unknown_names() -> None:
+    cfg = {"profiles": {"loop": {"base": "loop"}, "tight": {"max_duration_ms": 500}}}
+    with pytest.raises(ConfigError, match="based on itself"):
+        resolve_profile("loop", cfg)
+    with pytest.raises(ConfigError, match="max_duration_ms"):
+        resolve_profile("tight", cfg)
+    with pytest.raises(ConfigError, match="unknown profile 'nope'"):
+        resolve_profile("nope", cfg)
+    with pytest.raises(ConfigError, match="max_chars_per_line"):
+        resolve_profile(None, {}, {"max_chars_per_line": 0})
+
+
+def test_missing_config_file(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "absent.toml")

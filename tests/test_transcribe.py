@@ -1,0 +1,256 @@
+"""Real whisper:base on real recordings, and every kind of bad input, end to end."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import pysrt
+import pytest
+from typer.testing import CliRunner
+
+from dubkit.adapters.chinese import to_simplified
+from dubkit.cli import app
+from dubkit.ports import TranscribeOptions
+from dubkit.profiles import BUILTIN_PROFILES
+from tests.conftest import run_ffmpeg
+from tests.test_segmentation import check_profile
+
+pytestmark = pytest.mark.model
+runner = CliRunner()
+PROFILE = BUILTIN_PROFILES["zh-broadcast"]
+SCORED = {"gold", "gold-unchecked", "semigold"}
+_DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # punctuation and spaces, nothing else
+
+
+def _srt_text(path: Path) -> str:
+    return "".join(item.text for item in pysrt.open(str(path), encoding="utf-8"))
+
+
+def _cer(reference: str, hypothesis: str) -> tuple[int, int]:
+    import jiwer
+
+    ref, hyp = _DROP.sub("", reference), _DROP.sub("", hypothesis)
+    out = jiwer.process_characters(ref, hyp)
+    return out.substitutions + out.deletions + out.insertions, len(ref)
+
+
+def _transcribe(tmp: Path, *args: str) -> tuple[object, str]:
+    result = runner.invoke(app, ["transcribe", *args, "-o", str(tmp), "--json"])
+    return result, result.stderr
+
+
+@pytest.fixture(scope="module")
+def graded(assets: Path) -> list[dict[str, str]]:
+    with (assets / "zh-speech" / "references.tsv").open(encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle, delimiter="\t") if row["grade"] in SCORED]
+
+
+def test_cer_on_graded_recordings(
+    assets: Path, graded: list[dict[str, str]], transcriber: object, tmp_path: Path
+) -> None:
+    from dubkit.pipeline import transcribe_file
+
+    errors = total = 0
+    for row in graded:
+        media = assets / "zh-speech" / row["file"]
+        result = transcribe_file(media, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})
+        text = _srt_text(result.srt)
+        assert to_simplified(text) == text, f"{row['file']}: SRT is not all Simplified"
+        e, n = _cer(row["reference_zh"], text)
+        errors, total = errors + e, total + n
+    assert len(graded) == 6
+    cer = errors / total
+    print(f"CER over {len(graded)} graded files: {cer:.3f}")
+    assert cer <= 0.20
+
+
+def test_long_recording_cues_fit_profile(assets: Path, transcriber: object, tmp_path: Path) -> None:
+    from dubkit.pipeline import transcribe_file
+    from dubkit.segmentation import segment_cues
+
+    media = assets / "zh-long" / "funasr_vad_example_70s.wav"
+    result = transcribe_file(media, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})
+    subs = pysrt.open(str(result.srt), encoding="utf-8")
+    assert len(subs) >= 60 / 7  # about 64 s of speech, at most 7 s a cue
+    doc = json.loads(result.asr_json.read_text(encoding="utf-8"))
+    from dubkit.records import Segment, Word
+
+    segments = tuple(
+        Segment(
+            s["text"], s["start_ms"], s["end_ms"],
+            tuple(Word(w["text"], w["start_ms"], w["end_ms"]) for w in s["words"]),
+        )
+        for s in doc["segments"]
+    )  # fmt: skip
+    cues = segment_cues(segments, PROFILE)
+    check_profile(cues, PROFILE)
+    # The SRT on disk is exactly those cues.
+    assert [(c.start_ms, c.end_ms, c.text) for c in cues] == [
+        (s.start.ordinal, s.end.ordinal, s.text) for s in subs
+    ]
+    assert doc["language"] == "zh"
+    assert doc["detected_language"] == "zh"
+    assert doc["duration_ms"] == pytest.approx(70_470, abs=50)
+
+
+def test_every_container_ffmpeg_reads(
+    ffmpeg: str, speech_wav: Path, media_dir: Path, tmp_path: Path
+) -> None:
+    made = []
+    for suffix, extra in [
+        (".mp3", ["-c:a", "libmp3lame"]),
+        (".m4a", ["-c:a", "aac"]),
+        (".mkv", ["-c:a", "libopus"]),
+    ]:
+        out = media_dir / f"speech{suffix}"
+        run_ffmpeg(ffmpeg, "-i", speech_wav.as_posix(), *extra, out.as_posix())
+        made.append(out)
+    video = media_dir / "news clip.mp4"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", "color=c=blue:size=160x120:rate=25", "-i",
+        speech_wav.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", video.as_posix(),
+    )  # fmt: skip
+    made.append(video)
+    result, stderr = _transcribe(tmp_path, *(str(m) for m in made))
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    summary = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert len(summary["files"]) == 4
+    for entry in summary["files"]:
+        text = _srt_text(Path(entry["srt"]))
+        errors, n = _cer("欢迎大家来体验达摩院推出的语音识别模型", text)
+        assert errors / n < 0.35, (entry["media"], text)
+        assert Path(entry["asr_json"]).is_file()
+    assert (tmp_path / "news clip.zh.srt").is_file()
+
+
+def test_asr_json_records_the_run(speech_wav: Path, tmp_path: Path) -> None:
+    result, stderr = _transcribe(
+        tmp_path, str(speech_wav), "--hotword", "达摩院", "--beam-size", "3"
+    )
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    doc = json.loads((tmp_path / f"{speech_wav.stem}.asr.json").read_text(encoding="utf-8"))
+    assert doc["dubkit_version"]
+    assert doc["model"]["name"] == "whisper:base"
+    assert doc["model"]["device"] == "cpu"
+    assert doc["options"]["beam_size"] == 3
+    assert doc["options"]["hotwords"] == ["达摩院"]
+    assert doc["profile"]["max_chars_per_line"] == 16
+    assert doc["detected_language"] == "zh"
+    assert 0.5 < doc["detected_language_probability"] <= 1.0
+    words = [w for s in doc["segments"] for w in s["words"]]
+    assert words
+    assert all(isinstance(w["start_ms"], int) and w["start_ms"] <= w["end_ms"] for w in words)
+    starts = [w["start_ms"] for w in words]
+    assert starts == sorted(starts)
+    assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_sequential_and_no_vad_modes(speech_wav: Path, tmp_path: Path) -> None:
+    for flags in (["--batch-size", "0"], ["--no-vad"], ["--batch-size", "0", "--no-vad"]):
+        result, stderr = _transcribe(tmp_path, str(speech_wav), *flags)
+        assert result.exit_code == 0, (flags, stderr)  # type: ignore[attr-defined]
+        errors, n = _cer("欢迎大家来体验达摩院推出的语音识别模型", _srt_text(
+            tmp_path / f"{speech_wav.stem}.zh.srt"))  # fmt: skip
+        assert errors / n < 0.35, flags
+
+
+def test_silence_gives_empty_srt_and_notice(silence_wav: Path, tmp_path: Path) -> None:
+    result, stderr = _transcribe(tmp_path, str(silence_wav))
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    assert "no speech found" in stderr
+    srt = tmp_path / "silence.zh.srt"
+    assert srt.read_text(encoding="utf-8") == ""
+    assert len(pysrt.open(str(srt))) == 0
+
+
+def test_english_speech_warns(english_wav: Path, tmp_path: Path) -> None:
+    result, stderr = _transcribe(tmp_path, str(english_wav))
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    warnings = [line for line in stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1, stderr
+    assert "sounds like English (en" in warnings[0]
+    assert str(english_wav) in warnings[0]
+
+
+@pytest.mark.parametrize("suffix", [".wav", ".m4a"])
+def test_truncated_media_warns_and_keeps_what_is_there(
+    ffmpeg: str, assets: Path, media_dir: Path, tmp_path: Path, suffix: str
+) -> None:
+    source = assets / "zh-speech" / "cosyvoice_pr1212_laoxu.wav"
+    full = media_dir / f"lecture{suffix}"
+    run_ffmpeg(ffmpeg, "-i", source.as_posix(), "-movflags", "+faststart", full.as_posix())
+    cut = media_dir / f"lecture cut{suffix}"
+    data = full.read_bytes()
+    cut.write_bytes(data[: len(data) // 2])  # the header still declares the full length
+    result, stderr = _transcribe(tmp_path, str(cut))
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    assert f"{cut}: looks truncated: decoded 7." in stderr
+    assert "of the 15.6 s it declares" in stderr
+    assert _srt_text(tmp_path / "lecture cut.zh.srt")
+
+
+@pytest.mark.parametrize(
+    ("fixture", "needle"),
+    [
+        ("corrupt_file", "cannot read as media"),
+        ("video_only", "has no audio stream"),
+        ("zero_length_wav", "no samples"),
+    ],
+)
+def test_bad_media_one_line_exit_1_no_output(
+    request: pytest.FixtureRequest, fixture: str, needle: str, tmp_path: Path, base_model_dir: Path
+) -> None:
+    media: Path = request.getfixturevalue(fixture)
+    result, stderr = _transcribe(tmp_path, str(media))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    lines = [ln for ln in stderr.splitlines() if ln.strip() and not ln.startswith("notice:")]
+    assert len(lines) == 1 and lines[0].startswith("error: "), stderr
+    assert needle in lines[0] and str(media) in lines[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_zero_byte_file(tmp_path: Path, base_model_dir: Path) -> None:
+    empty = tmp_path / "empty.mkv"
+    empty.write_bytes(b"")
+    out = tmp_path / "out"
+    result, stderr = _transcribe(out, str(empty))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "file is empty (0 bytes)" in stderr
+    assert list(out.iterdir()) == []
+
+
+def test_one_bad_file_does_not_stop_the_rest(
+    corrupt_file: Path, speech_wav: Path, tmp_path: Path
+) -> None:
+    result, _ = _transcribe(tmp_path, str(corrupt_file), str(speech_wav))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert (tmp_path / f"{speech_wav.stem}.zh.srt").is_file()
+    summary = json.loads(result.stdout)  # type: ignore[attr-defined]
+    assert [("error" in f) for f in summary["files"]] == [False, True]
+
+
+def test_cuda_requested_without_cuda(
+    speech_wav: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    from dubkit.adapters.whisper import cuda_device_count
+
+    if cuda_device_count() > 0:
+        pytest.skip("this machine has a CUDA device")
+    result, stderr = _transcribe(tmp_path, str(speech_wav), "--device", "cuda")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "--device cuda: ctranslate2 sees no CUDA device" in stderr
+    assert "--device cpu" in stderr
+
+
+def test_device_auto_falls_back_with_notice(speech_wav: Path, tmp_path: Path) -> None:
+    from dubkit.adapters.whisper import cuda_device_count
+
+    if cuda_device_count() > 0:
+        pytest.skip("this machine has a CUDA device")
+    result, stderr = _transcribe(tmp_path, str(speech_wav), "--device", "auto")
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    assert "notice: no CUDA device visible to ctranslate2; running on CPU" in stderr
