@@ -40,5 +40,5 @@ def test_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
         raise PermissionError(errno.EACCES, os.strerror(errno.EACCES))
 
     monkeypatch.setattr("tempfile.mkstemp", denied)
-    with pytest.raises(OutputError, match="cannot write here .Permission denied.; choose"):
+    with pytest.raises(OutputError, match=r"cannot write here \(Permission denied\); choose"):
         ensure_writable_dir(tmp_path / "out")

@@ -87,7 +87,7 @@ def test_resolve_reports_fix(home: Path) -> None:
         store.resolve_model("small")
     with pytest.raises(ModelUnavailable, match="models install PATH --name mine"):
         store.resolve_model("mine")
-    with pytest.raises(ModelUnavailable, match="no model.bin"):
+    with pytest.raises(ModelUnavailable, match=r"no model\.bin"):
         store.resolve_model("./nowhere/")
 
 
