@@ -130,7 +130,7 @@ def _declared_ms(path: Path, container: Any, stream: Any) -> int | None:
         # FFmpeg clamps a WAV's length to the file size, hiding truncation; the RIFF header
         # still says how many frames were written.
         with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(path)) as header:
-            return header.getnframes() * 1000 // header.getframerate()
+            return int(header.getnframes() * 1000 // header.getframerate())
     if stream.duration is not None and stream.time_base is not None:
         return int(stream.duration * stream.time_base * 1000)
     if container.duration is not None:
