@@ -206,11 +206,14 @@ def _transcribe_all(
     results, failures = [], []
     with _progress(console) as bar:
         for path in media:
-            task = bar.add_task(path.name, total=None) if bar else None
+            task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
 
             def advance(done_ms: int, total_ms: int, task: Any = task) -> None:
                 if bar is not None:
-                    bar.update(task, completed=done_ms / 1000, total=total_ms / 1000)
+                    done, total = done_ms / 1000, total_ms / 1000
+                    bar.update(
+                        task, completed=done, total=total, seconds=f"{done:.0f}/{total:.0f} s"
+                    )
 
             try:
                 result = transcribe_file(
@@ -257,7 +260,7 @@ def _progress(console: Console) -> Any:
     return Progress(
         TextColumn("{task.description}"),
         BarColumn(),
-        TextColumn("{task.completed:.0f}/{task.total:.0f} s"),
+        TextColumn("{task.fields[seconds]}"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,

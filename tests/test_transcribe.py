@@ -254,3 +254,24 @@ def test_device_auto_falls_back_with_notice(speech_wav: Path, tmp_path: Path) ->
     result, stderr = _transcribe(tmp_path, str(speech_wav), "--device", "auto")
     assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
     assert "notice: no CUDA device visible to ctranslate2; running on CPU" in stderr
+
+
+def test_progress_bar_only_on_a_terminal(
+    speech_wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    import dubkit.cli
+
+    plain, _ = _transcribe(tmp_path, str(speech_wav))
+    assert "━" not in plain.stderr and "\x1b[" not in plain.stderr  # type: ignore[attr-defined]
+
+    def terminal() -> Console:
+        return Console(stderr=True, force_terminal=True, width=120, soft_wrap=True)
+
+    monkeypatch.setattr(dubkit.cli, "_console", terminal)
+    result, stderr = _transcribe(tmp_path, str(speech_wav))
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    assert "━" in stderr
+    assert re.search(r"\b0/6 s\b", stderr), stderr  # audio seconds done of total
+    assert json.loads(result.stdout)["files"][0]["cues"] >= 1  # type: ignore[attr-defined]

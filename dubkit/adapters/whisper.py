@@ -147,6 +147,8 @@ class WhisperTranscriber:
             "hotwords": " ".join(options.hotwords) or None,
         }
         detections: list[list[tuple[str, float]]] = []
+        if progress is not None:
+            progress(0, audio.duration_ms)
         with _language_evidence(self.model, detections):
             if options.batch_size > 1:
                 seconds = len(audio.samples) / SAMPLE_RATE
