@@ -1,6 +1,6 @@
 """Transcription speed and accuracy: dubkit against plain faster-whisper, in the same run.
 
-    .venv/bin/python bench/asr.py [--repeat 3]
+    .venv/bin/python bench/asr.py [--repeat 3] [--device cpu|cuda]
 
 Each variant runs in a fresh subprocess (imports, model load, decoding and writing included),
 alternating, so both sides see the same machine state. Prints a Markdown report for
@@ -29,6 +29,8 @@ ASSETS = ROOT.parent / "shared" / "assets"
 LONG = ASSETS / "zh-long" / "funasr_vad_example_70s.wav"
 SCORED = {"gold", "gold-unchecked", "semigold"}
 BEAM, BATCH = 5, 8
+DEVICE = os.environ.get("DUBKIT_BENCH_DEVICE", "cpu")
+COMPUTE = "int8" if DEVICE == "cpu" else "float16"
 
 
 def plain(media: list[Path], batched: bool, out: Path) -> list[str]:
@@ -38,7 +40,7 @@ def plain(media: list[Path], batched: bool, out: Path) -> list[str]:
     from dubkit.store import resolve_model
 
     model = WhisperModel(
-        str(resolve_model("whisper:base")[1]), device="cpu", compute_type="int8",
+        str(resolve_model("whisper:base")[1]), device=DEVICE, compute_type=COMPUTE,
         local_files_only=True,
     )  # fmt: skip
     texts = []
@@ -67,7 +69,7 @@ def dubkit(media: list[Path], batched: bool, out: Path) -> list[str]:
     from dubkit.store import resolve_model
 
     name, path = resolve_model("whisper:base")
-    transcriber = WhisperTranscriber.load(name, path, device="cpu")
+    transcriber = WhisperTranscriber.load(name, path, device=DEVICE, compute_type=COMPUTE)
     options = TranscribeOptions(beam_size=BEAM, batch_size=BATCH if batched else 0)
     texts = []
     for item in media:
@@ -130,12 +132,14 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--child")
     parser.add_argument("media", nargs="*")
     args = parser.parse_args()
     if args.child:
         child(args.child, args.media)
         return
+    os.environ["DUBKIT_BENCH_DEVICE"] = args.device  # children inherit it
     if not LONG.is_file():
         sys.exit(f"bench: {LONG} not found; the shared assets are needed")
     variants = ["plain-batched", "dubkit-batched", "plain-sequential", "dubkit-sequential"]

@@ -174,14 +174,18 @@ def break_lines(tokens: Sequence[_Token], profile: Profile) -> tuple[str, ...]:
             punct = 0 if top[-1] in SENTENCE_END | CLAUSE_END else 1
             # A break where the speaker paused keeps words together (Whisper's Chinese words
             # are often single characters, so token boundaries alone fall inside words).
-            pause = min(tokens[k].start_ms - tokens[k - 1].end_ms, 300) / 100
+            pause = min(tokens[k].start_ms - tokens[k - 1].end_ms, 400) / 50
             space = 1.0 if tokens[k].space_before else 0.0
+            # Between two one-character tokens is often inside a word (特|别); next to a
+            # multi-character token is a word boundary Whisper's vocabulary vouches for.
+            inside = 3.0 if len(tokens[k - 1].text) == 1 and len(tokens[k].text) == 1 else 0.0
             # Bottom-heavy pyramids read better; ties go to punctuation and pauses.
             score = (
                 abs(len(top) - len(bottom))
                 + 2 * punct
                 - pause
                 - space
+                + inside
                 + (0.5 if len(top) > len(bottom) else 0)
             )
             if best is None or score < best[0]:
