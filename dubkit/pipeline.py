@@ -41,8 +41,9 @@ class TranscribeResult:
         return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
 
 
-def output_paths(media: Path, outdir: Path) -> tuple[Path, Path]:
-    return outdir / f"{media.stem}.zh.srt", outdir / f"{media.stem}.asr.json"
+def output_paths(media: Path, outdir: Path, language: str = "zh") -> tuple[Path, Path]:
+    """STEM.zh.srt (STEM.LANG.srt when --language auto heard another language), STEM.asr.json."""
+    return outdir / f"{media.stem}.{language}.srt", outdir / f"{media.stem}.asr.json"
 
 
 def transcribe_file(
@@ -67,7 +68,7 @@ def transcribe_file(
         warnings.append(f"{media}: no speech found; wrote an empty subtitle file")
     elif (note := foreign_language_note(media, options.language, transcript)) is not None:
         warnings.append(note)
-    srt_path, json_path = output_paths(media, outdir)
+    srt_path, json_path = output_paths(media, outdir, transcript.language)
     meta = {
         "dubkit_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),

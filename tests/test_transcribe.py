@@ -174,6 +174,17 @@ def test_english_speech_warns(english_wav: Path, tmp_path: Path) -> None:
     assert len(warnings) == 1, stderr
     assert "sounds like English (en" in warnings[0]
     assert str(english_wav) in warnings[0]
+    assert (tmp_path / "english.zh.srt").is_file()
+
+
+def test_language_auto_names_the_output_by_language(english_wav: Path, tmp_path: Path) -> None:
+    result, stderr = _transcribe(tmp_path, str(english_wav), "--language", "auto")
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    assert "warning:" not in stderr
+    (entry,) = json.loads(result.stdout)["files"]  # type: ignore[attr-defined]
+    assert (entry["language"], entry["detected_language"]) == ("en", "en")
+    assert entry["srt"] == str(tmp_path / "english.en.srt")
+    assert "weather" in _srt_text(tmp_path / "english.en.srt").lower()
 
 
 @pytest.mark.parametrize("suffix", [".wav", ".m4a"])
