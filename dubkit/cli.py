@@ -126,8 +126,10 @@ def transcribe(
             vad=settings["vad"],
             hotwords=tuple(settings["hotwords"]),
         )
+        from dubkit.adapters.whisper import check_language
         from dubkit.store import resolve_model
 
+        check_language(options.language)
         model_name, model_path = resolve_model(settings["model"])
         ensure_writable_dir(outdir)
     except DubkitError as exc:
@@ -158,10 +160,18 @@ def transcribe(
 def _check_media(console: Console, media: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Open every file before the model loads, so bad paths fail in a second."""
     from dubkit.adapters.audio import check_media
+    from dubkit.errors import MediaError
 
-    good, failures = [], []
+    good: list[Path] = []
+    failures: list[tuple[Path, str]] = []
+    stems: dict[str, Path] = {}
     for path in media:
         try:
+            if (first := stems.setdefault(path.stem, path)) is not path:
+                raise MediaError(
+                    f"{path}: has the same name as {first}, so their outputs would overwrite "
+                    f"each other; transcribe them into different folders with -o"
+                )
             check_media(path)
         except DubkitError as exc:
             console.print(f"error: {exc}", markup=False)

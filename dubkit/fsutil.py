@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -12,9 +13,11 @@ from dubkit.errors import OutputError
 
 def ensure_writable_dir(folder: Path) -> Path:
     """Create `folder` if needed and prove a file can be written there, or say why not."""
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{folder}: exists and is not a folder; choose another -o", path=folder)
     try:
+        if folder.exists() and not folder.is_dir():
+            raise OutputError(
+                f"{folder}: exists and is not a folder; choose another -o", path=folder
+            )
         folder.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix=".dubkit-probe-", dir=folder)
         os.close(fd)
@@ -30,31 +33,45 @@ def ensure_writable_dir(folder: Path) -> Path:
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
     """Write `text` to a temporary file beside `path`, fsync it, then rename over `path`."""
-    return atomic_write_bytes(path, text.encode(encoding))
+    atomic_write_all({path: text.encode(encoding)})
+    return path
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    tmp: str | None = None
+def atomic_write_all(files: dict[Path, bytes]) -> None:
+    """Write every file to a temporary name first; rename them only once all are written.
+
+    A failure part-way leaves none of the new files and the old ones untouched.
+    """
+    temps: dict[Path, str] = {}
+    current = next(iter(files), Path("."))
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; honour the user's umask
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-        tmp = None
+        for current, data in files.items():
+            if current.is_dir():  # caught here, so that no rename below can fail for it
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(current))
+            fd, temps[current] = tempfile.mkstemp(
+                prefix=f".{current.name}.", suffix=".tmp", dir=current.parent
+            )
+            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; honour the user's umask
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        for current, tmp in list(temps.items()):
+            os.replace(tmp, current)
+            del temps[current]
     except OSError as exc:
+        hint = (
+            "free some space or choose another folder with -o"
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+            else "check the path and permissions, or choose another folder with -o"
+        )
         raise OutputError(
-            f"{path}: cannot write ({exc.strerror or exc}); free some space or choose another "
-            f"folder with -o",
-            path=path,
+            f"{current}: cannot write ({exc.strerror or exc}); {hint}", path=current
         ) from exc
     finally:
-        if tmp is not None:
+        for tmp in temps.values():
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
-    return path
 
 
 def _umask() -> int:

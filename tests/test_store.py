@@ -97,3 +97,34 @@ def test_broken_install_is_listed(home: Path) -> None:
     (folder / "config.json").write_text("{}", encoding="utf-8")
     (listed,) = store.installed_models()
     assert listed.status == "broken: model.bin missing"
+
+
+@pytest.mark.parametrize("name", [".", "..", "whisper:", "../../escape", "foo:bar", ".hid"])
+def test_install_refuses_names_outside_the_store(
+    home: Path, base_model_dir: Path, tmp_path: Path, name: str
+) -> None:
+    keep = store.install_folder(base_model_dir, name="keep")
+    with pytest.raises(ModelUnavailable, match="invalid model name"):
+        store.install_folder(base_model_dir, name=name)
+    assert [m.name for m in store.installed_models()] == ["whisper:keep"]
+    assert (keep.path / "model.bin").is_file()
+    assert sorted(p.name for p in home.iterdir()) == ["models"]
+
+
+def test_install_dot_uses_the_folder_name(
+    home: Path, base_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(base_model_dir)
+    installed = store.install_folder(Path("."))
+    assert installed.name == f"whisper:{base_model_dir.name}"
+    assert oct(installed.path.stat().st_mode & 0o777) == "0o755"
+
+
+def test_store_that_cannot_be_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_model_dir: Path
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("DUBKIT_HOME", str(blocker))
+    with pytest.raises(ModelUnavailable, match="set DUBKIT_HOME to a writable folder"):
+        store.install_folder(base_model_dir, name="x")

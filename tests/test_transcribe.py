@@ -86,7 +86,7 @@ def test_long_recording_cues_fit_profile(assets: Path, transcriber: object, tmp_
         for s in doc["segments"]
     )  # fmt: skip
     cues = segment_cues(segments, PROFILE)
-    check_profile(cues, PROFILE)
+    check_profile(cues, PROFILE, strict=True)
     # The SRT on disk is exactly those cues.
     assert [(c.start_ms, c.end_ms, c.text) for c in cues] == [
         (s.start.ordinal, s.end.ordinal, s.text) for s in subs
@@ -105,7 +105,7 @@ def test_every_container_ffmpeg_reads(
         (".m4a", ["-c:a", "aac"]),
         (".mkv", ["-c:a", "libopus"]),
     ]:
-        out = media_dir / f"speech{suffix}"
+        out = media_dir / f"speech-{suffix[1:]}{suffix}"
         run_ffmpeg(ffmpeg, "-i", speech_wav.as_posix(), *extra, out.as_posix())
         made.append(out)
     video = media_dir / "news clip.mp4"
@@ -286,3 +286,44 @@ def test_progress_bar_only_on_a_terminal(
     assert "━" in stderr
     assert re.search(r"\b0/6 s\b", stderr), stderr  # audio seconds done of total
     assert json.loads(result.stdout)["files"][0]["cues"] >= 1  # type: ignore[attr-defined]
+
+
+def test_same_stem_twice_is_refused(speech_wav: Path, tmp_path: Path, ffmpeg: str) -> None:
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    twin = other / speech_wav.name
+    twin.write_bytes(speech_wav.read_bytes())
+    out = tmp_path / "out"
+    result, stderr = _transcribe(out, str(speech_wav), str(twin))
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert f"error: {twin}: has the same name as {speech_wav}" in stderr
+    assert sorted(p.name for p in out.iterdir()) == [
+        f"{speech_wav.stem}.asr.json",
+        f"{speech_wav.stem}.zh.srt",
+    ]
+
+
+def test_unknown_language_fails_before_loading(speech_wav: Path, tmp_path: Path) -> None:
+    result, stderr = _transcribe(tmp_path, str(speech_wav), "--language", "xx")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert stderr.strip() == (
+        "error: --language xx: not a Whisper language code; use e.g. zh, yue, en, ur, or auto"
+    )
+
+
+def test_streamed_wav_is_not_called_truncated(
+    ffmpeg: str, speech_wav: Path, media_dir: Path
+) -> None:
+    import subprocess
+
+    from dubkit.adapters.audio import decode_audio
+
+    piped = media_dir / "piped.wav"
+    with piped.open("wb") as out:
+        subprocess.run(
+            [ffmpeg, "-loglevel", "error", "-i", str(speech_wav), "-f", "wav", "-"],
+            stdout=out, check=True,
+        )  # fmt: skip
+    audio = decode_audio(piped)
+    assert audio.warnings == ()
+    assert audio.duration_ms == pytest.approx(5550, abs=60)

@@ -34,6 +34,13 @@ class DecodedAudio:
 
 def probe_path(path: Path) -> None:
     """Fail early, with the fix, for paths that cannot be media at all."""
+    try:
+        _probe_path(path)
+    except OSError as exc:
+        raise MediaError(f"{path}: cannot open ({exc.strerror or exc})", path=path) from exc
+
+
+def _probe_path(path: Path) -> None:
     if not path.exists():
         raise MediaError(f"{path}: no such file; check the path", path=path)
     if path.is_dir():
@@ -130,7 +137,9 @@ def _declared_ms(path: Path, container: Any, stream: Any) -> int | None:
         # FFmpeg clamps a WAV's length to the file size, hiding truncation; the RIFF header
         # still says how many frames were written.
         with contextlib.suppress(wave.Error, EOFError, OSError), wave.open(str(path)) as header:
-            return int(header.getnframes() * 1000 // header.getframerate())
+            size = header.getnframes() * header.getsampwidth() * header.getnchannels()
+            if 0 < size < 0xFFFFFFFF - 64:  # streamed WAVs write 0 or 0xFFFFFFFF: unknown
+                return int(header.getnframes() * 1000 // header.getframerate())
     if stream.duration is not None and stream.time_base is not None:
         return int(stream.duration * stream.time_base * 1000)
     if container.duration is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from dubkit.adapters.audio import DecodedAudio
 from dubkit.constants import SAMPLE_RATE
-from dubkit.errors import ConfigError, DeviceError, ModelUnavailable
+from dubkit.errors import ConfigError, DeviceError, MediaError, ModelUnavailable
 from dubkit.ports import ProgressFn, TranscribeOptions
 from dubkit.records import Segment, Transcript, Word
 from dubkit.timecode import seconds_to_ms
@@ -34,6 +34,16 @@ class DeviceChoice:
 def default_compute_type(device: str) -> str:
     """int8 on CPU (fastest there), float16 on GPU."""
     return "float16" if device == "cuda" else "int8"
+
+
+def check_language(code: str) -> None:
+    """ConfigError unless Whisper knows the language code (or it is 'auto')."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if code != "auto" and code not in _LANGUAGE_CODES:
+        raise ConfigError(
+            f"--language {code}: not a Whisper language code; use e.g. zh, yue, en, ur, or auto"
+        )
 
 
 def cuda_device_count() -> int:
@@ -89,6 +99,12 @@ class WhisperTranscriber:
                 try:
                     model = cls._load(path, "cuda", compute_type or "float16", cpu_threads)
                     _probe_encode(model)
+                except ConfigError as exc:
+                    if device == "cuda" or compute_type is not None:
+                        raise
+                    notice = (
+                        f"CUDA found but float16 is not supported there ({exc}); running on CPU"
+                    )
                 except RuntimeError as exc:
                     reason = _cuda_reason(exc)
                     if device == "cuda":
@@ -138,6 +154,7 @@ class WhisperTranscriber:
         """Recognise `audio`; word timestamps always, batched unless batch_size <= 1."""
         from faster_whisper import BatchedInferencePipeline
 
+        check_language(options.language)
         language = None if options.language == "auto" else options.language
         common: dict[str, Any] = {
             "language": language,
@@ -169,10 +186,17 @@ class WhisperTranscriber:
             else:
                 raw, info = self.model.transcribe(audio.samples, **common)
             segments = []
-            for seg in raw:
-                segments.append(_segment(seg))
-                if progress is not None:
-                    progress(min(segments[-1].end_ms, audio.duration_ms), audio.duration_ms)
+            try:
+                for seg in raw:
+                    segments.append(_segment(seg))
+                    if progress is not None:
+                        progress(min(segments[-1].end_ms, audio.duration_ms), audio.duration_ms)
+            except (RuntimeError, ValueError) as exc:
+                raise MediaError(
+                    f"{audio.path}: recognition failed ({' '.join(str(exc).split())}); retry "
+                    f"with --device cpu or a smaller --batch-size",
+                    path=audio.path,
+                ) from exc
         detected, detected_p = _aggregate(detections)
         if language is None:
             detected, detected_p = info.language, float(info.language_probability)
