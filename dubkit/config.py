@@ -42,8 +42,24 @@ def _schema() -> Any:
         hotwords: list[str] = Field(default_factory=list)
         profile: str | None = None
 
+    class TranslateSection(_Strict):
+        route: str | None = Field(None, pattern="^(auto|direct|pivot)$")
+        pivot: str | None = None
+        device: str | None = None
+        compute_type: str | None = None
+        beam_size: int | None = Field(None, ge=1, le=20)
+        max_batch_tokens: int | None = Field(None, ge=1, le=1_000_000)
+        memory: str | None = None
+        cache: bool | None = None
+        digits: str | None = Field(None, pattern="^(latin|urdu)$")
+        bidi_marks: bool | None = None
+        bom: bool | None = None
+        packages: list[str] = Field(default_factory=list)
+        index: str | None = None
+
     class ConfigFile(_Strict):
         transcribe: TranscribeSection | None = None
+        translate: TranslateSection | None = None
         profiles: dict[str, ProfileSection] = Field(default_factory=dict)
 
     return ConfigFile
@@ -126,4 +142,25 @@ def transcribe_defaults(config: dict[str, Any]) -> dict[str, Any]:
         "hotwords": [],
     }
     defaults.update(config.get("transcribe", {}))
+    return defaults
+
+
+def translate_defaults(config: dict[str, Any]) -> dict[str, Any]:
+    """Command defaults from [translate], over dubkit's own."""
+    defaults: dict[str, Any] = {
+        "route": "auto",
+        "pivot": C.MT_PIVOT,
+        "device": "auto",
+        "compute_type": None,
+        "beam_size": C.MT_BEAM_SIZE,
+        "max_batch_tokens": C.MT_MAX_BATCH_TOKENS,
+        "memory": None,
+        "cache": True,
+        "digits": "latin",
+        "bidi_marks": True,
+        "bom": False,
+        "packages": [],
+        "index": None,
+    }
+    defaults.update(config.get("translate", {}))
     return defaults

@@ -20,3 +20,17 @@ PAUSE_SPLIT_MS = 700  # a pause this long inside a cue always ends it
 
 # A cue whose language probability is this high for another language triggers a warning.
 FOREIGN_LANGUAGE_WARN_PROBABILITY = 0.5
+
+# Translation: argostranslate's decoding settings, so a package translates the same in both.
+MT_BEAM_SIZE = 4
+MT_LENGTH_PENALTY = 0.2
+MT_MAX_DECODING_LENGTH = 256  # CTranslate2's default, which argostranslate keeps
+# Lines per CTranslate2 batch, counted in tokens. argostranslate sends one sentence at a time
+# (its 32-token batches rarely hold two); a programme's lines batched by 1,024 tokens keep
+# both CPU cores busy without padding waste (CTranslate2 sorts by length inside the call).
+MT_MAX_BATCH_TOKENS = 1024
+MT_PIVOT = "en"  # every Argos language has an English package, few have direct pairs
+
+# Urdu subtitles, until the full Urdu profile lands: 42 characters per line, 2 lines.
+UR_MAX_CHARS_PER_LINE = 42
+UR_MAX_LINES = 2

@@ -39,3 +39,7 @@ class OutputError(DubkitError):
 
 class SubtitleParseError(DubkitError):
     """A subtitle file cannot be read."""
+
+
+class TranslationMemoryError(DubkitError):
+    """The translation memory file cannot be opened or written."""

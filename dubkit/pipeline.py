@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from dubkit import __version__
 from dubkit import constants as C
+from dubkit.errors import OutputError, SubtitleParseError
 from dubkit.fsutil import atomic_write_all
-from dubkit.ports import ProgressFn, TranscribeOptions, Transcriber
+from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import Profile
+from dubkit.records import Cue
 from dubkit.segmentation import segment_cues
+from dubkit.subtitles import ParsedSubtitles, decode_subtitle_bytes, parse_srt
+from dubkit.translation import (
+    StepStats,
+    TranslationResult,
+    cue_text,
+    translate_texts,
+    translated_cues,
+)
+from dubkit.urdu import UrduStyle
 from dubkit.writers import render_asr_json, render_srt
 
 LANGUAGE_NAMES = {
@@ -36,9 +49,10 @@ class TranscribeResult:
     detected_probability: float | None
     warnings: tuple[str, ...]
     seconds: float
+    cue_records: tuple[Cue, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "cue_records"}
         return {k: display_path(v) if isinstance(v, Path) else v for k, v in d.items()}
 
 
@@ -103,6 +117,7 @@ def transcribe_file(
         detected_probability=transcript.detected_probability,
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,
+        cue_records=tuple(cues),
     )
 
 
@@ -119,3 +134,206 @@ def foreign_language_note(media: Path, requested: str, transcript: Any) -> str |
         f"{media}: speech sounds like {name} ({detected}, p={p:.2f}), not {wanted}; "
         f"transcribed as {requested} anyway — check the file, or pass --language auto"
     )
+
+
+# ------------------------------------------------------------------------------ translation
+
+
+@dataclass(frozen=True, slots=True)
+class TranslateSettings:
+    """How a Chinese subtitle file becomes Urdu (and optionally English) subtitles."""
+
+    source: str = "zh"
+    target: str = "ur"
+    pivot_srt: bool = False
+    bom: bool = False  # some broadcast players want a UTF-8 BOM
+    style: UrduStyle = field(default_factory=UrduStyle)
+    encoding: str | None = None  # input encoding; None sniffs UTF-8/UTF-16 BOMs
+    max_chars: int = C.UR_MAX_CHARS_PER_LINE
+    max_lines: int = C.UR_MAX_LINES
+
+
+@dataclass(frozen=True, slots=True)
+class TranslateResult:
+    source: Path
+    outputs: dict[str, Path]  # language → SRT written
+    cues: int
+    flagged: int
+    approved: int
+    steps: tuple[StepStats, ...]
+    repairs: tuple[str, ...]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": display_path(self.source),
+            "outputs": {k: display_path(v) for k, v in self.outputs.items()},
+            "cues": self.cues,
+            "flagged": self.flagged,
+            "approved": self.approved,
+            "memory_hits": sum(s.memory_hits for s in self.steps),
+            "translated": sum(s.translated for s in self.steps),
+            "steps": [asdict(s) for s in self.steps],
+            "repairs": list(self.repairs),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def subtitle_stem(path: Path, language: str = "zh") -> str:
+    """'ep1.zh.srt' → 'ep1'; 'ep1.srt' → 'ep1'."""
+    stem = path.stem
+    return stem[: -len(language) - 1] if stem.endswith(f".{language}") else stem
+
+
+def read_srt(path: Path, encoding: str | None = None) -> ParsedSubtitles:
+    """Parse an SRT file; SubtitleParseError names the file and line."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SubtitleParseError(f"{path}: no such file", path=path) from exc
+    except OSError as exc:
+        raise SubtitleParseError(f"{path}: cannot read ({exc.strerror or exc})", path=path) from exc
+    name = display_path(path)
+    return parse_srt(decode_subtitle_bytes(data, name, encoding), name)
+
+
+def translation_paths(stem: str, outdir: Path, settings: TranslateSettings) -> dict[str, Path]:
+    paths = {settings.target: outdir / f"{stem}.{settings.target}.srt"}
+    if settings.pivot_srt:
+        paths[C.MT_PIVOT] = outdir / f"{stem}.{C.MT_PIVOT}.srt"
+    return paths
+
+
+def translate_cues(
+    cues: Sequence[Cue],
+    stem: str,
+    outdir: Path,
+    steps: Sequence[Translator],
+    memory: Memory | None,
+    settings: TranslateSettings,
+) -> tuple[dict[str, Path], tuple[Cue, ...], TranslationResult]:
+    """Translate cues through the route and write STEM.ur.srt (and the pivot's SRT)."""
+    texts = [cue_text(cue, settings.source) for cue in cues]
+    result = translate_texts(texts, steps, memory)
+    target_cues = translated_cues(
+        cues, result.final, settings.target, settings.style, settings.max_chars, settings.max_lines
+    )
+    paths = translation_paths(stem, outdir, settings)
+    bom = "\ufeff" if settings.bom else ""
+    files = {paths[settings.target]: (bom + render_srt(target_cues)).encode("utf-8")}
+    if settings.pivot_srt:
+        pivot = next((i for i, s in enumerate(steps[:-1]) if s.target == C.MT_PIVOT), None)
+        pivot_texts = result.outputs[pivot] if pivot is not None else [""] * len(cues)
+        pivot_cues = translated_cues(
+            cues, pivot_texts, C.MT_PIVOT, None, settings.max_chars, settings.max_lines
+        )
+        files[paths[C.MT_PIVOT]] = (bom + render_srt(pivot_cues)).encode("utf-8")
+    atomic_write_all(files)
+    return paths, target_cues, result
+
+
+def translate_file(
+    path: Path,
+    outdir: Path,
+    steps: Sequence[Translator],
+    memory: Memory | None,
+    settings: TranslateSettings,
+) -> TranslateResult:
+    """STEM.zh.srt → STEM.ur.srt: same cues, same timing."""
+    started = time.perf_counter()
+    parsed = read_srt(path, settings.encoding)
+    stem = subtitle_stem(path, settings.source)
+    for out in translation_paths(stem, outdir, settings).values():
+        if out.exists() and out.resolve() == path.resolve():
+            raise OutputError(
+                f"{path}: translating it would overwrite it; rename the input or use -o",
+                path=path,
+            )
+    paths, cues, result = translate_cues(parsed.cues, stem, outdir, steps, memory, settings)
+    return TranslateResult(
+        source=path,
+        outputs=paths,
+        cues=len(cues),
+        flagged=sum(1 for c in cues if c.flags),
+        approved=result.approved,
+        steps=result.steps,
+        repairs=parsed.repairs,
+        seconds=time.perf_counter() - started,
+    )
+
+
+# ------------------------------------------------------------------------------------ run
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    media: Path
+    transcription: TranscribeResult
+    translation: TranslateResult | None  # None when no route is installed
+    run_json: Path
+    seconds: float
+
+
+def library_versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    found: dict[str, str | None] = {"dubkit": __version__}
+    for dist in ("faster-whisper", "ctranslate2", "sentencepiece", "opencc", "av"):
+        try:
+            found[dist] = version(dist)
+        except PackageNotFoundError:
+            found[dist] = None
+    return found
+
+
+def run_episode(
+    media: Path,
+    outdir: Path,
+    transcriber: Transcriber,
+    options: TranscribeOptions,
+    profile: Profile,
+    run_meta: dict[str, Any],
+    steps: Sequence[Translator] | None,
+    memory: Memory | None,
+    settings: TranslateSettings,
+    progress: ProgressFn | None = None,
+) -> RunResult:
+    """Transcribe, then translate with the models already loaded; write STEM.run.json.
+
+    With no route (`steps` None) the Chinese outputs and run.json are still written.
+    """
+    started = time.perf_counter()
+    heard = transcribe_file(media, outdir, transcriber, options, profile, run_meta, progress)
+    translation = None
+    if steps is not None:
+        t0 = time.perf_counter()
+        paths, cues, result = translate_cues(
+            heard.cue_records, media.stem, outdir, steps, memory, settings
+        )
+        translation = TranslateResult(
+            source=heard.srt,
+            outputs=paths,
+            cues=len(cues),
+            flagged=sum(1 for c in cues if c.flags),
+            approved=result.approved,
+            steps=result.steps,
+            repairs=(),
+            seconds=time.perf_counter() - t0,
+        )
+    run_json = outdir / f"{media.stem}.run.json"
+    doc = {
+        "dubkit_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "media": display_path(media),
+        "status": "complete" if translation else "no-translation-route",
+        "versions": library_versions(),
+        **run_meta,
+        "stages": {
+            "transcribe": heard.to_dict(),
+            "translate": translation.to_dict() if translation else None,
+        },
+        "translate_settings": asdict(settings),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    atomic_write_all({run_json: (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()})
+    return RunResult(media, heard, translation, run_json, time.perf_counter() - started)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,3 +39,48 @@ class Transcriber(Protocol):
     def transcribe(
         self, audio: DecodedAudio, options: TranscribeOptions, progress: ProgressFn | None = None
     ) -> Transcript: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MTOptions:
+    """How translation packages are run (recorded in run.json; part of the memory key)."""
+
+    device: str = "auto"
+    compute_type: str | None = None  # int8 on CPU, float16 on GPU
+    threads: int = 0  # CTranslate2's default
+    beam_size: int = C.MT_BEAM_SIZE
+    length_penalty: float = C.MT_LENGTH_PENALTY
+    max_batch_tokens: int = C.MT_MAX_BATCH_TOKENS
+    max_decoding_length: int = C.MT_MAX_DECODING_LENGTH
+
+    def __post_init__(self) -> None:
+        if self.beam_size < 1:
+            raise ValueError(f"beam size must be at least 1, got {self.beam_size}")
+        if self.max_batch_tokens < 1:
+            raise ValueError(f"batch size must be at least 1 token, got {self.max_batch_tokens}")
+
+
+class Translator(Protocol):
+    """One translation step (one package): many texts in, as many out, in order."""
+
+    source: str
+    target: str
+
+    @property
+    def key(self) -> str:
+        """Identity of engine, model and options: memory entries are kept per key."""
+        ...
+
+    def translate(self, texts: Sequence[str]) -> list[str]: ...
+
+
+class Memory(Protocol):
+    """Translation memory: machine output per engine key, and approved human translations."""
+
+    def lookup(self, key: str, texts: Sequence[str]) -> dict[str, str]: ...
+
+    def remember(self, key: str, pairs: Mapping[str, str]) -> None: ...
+
+    def approved(self, source: str, target: str, texts: Sequence[str]) -> dict[str, str]: ...
+
+    def record(self, source: str, target: str, pairs: Mapping[str, str]) -> None: ...

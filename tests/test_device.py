@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from dubkit.adapters import whisper
+from dubkit.adapters import ct2, whisper
 from dubkit.adapters.whisper import WhisperTranscriber
 from dubkit.errors import ConfigError, DeviceError
 
@@ -29,7 +29,7 @@ def broken_cuda(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     def probe(model: Any) -> None:
         raise RuntimeError(MISSING)
 
-    monkeypatch.setattr(whisper, "cuda_device_count", lambda: 1)
+    monkeypatch.setattr(ct2, "cuda_device_count", lambda: 1)
     monkeypatch.setattr(WhisperTranscriber, "_load", staticmethod(load))
     monkeypatch.setattr(whisper, "_probe_encode", probe)
     return loads

@@ -247,7 +247,7 @@ def test_one_bad_file_does_not_stop_the_rest(
 def test_cuda_requested_without_cuda(
     speech_wav: Path, tmp_path: Path, base_model_dir: Path
 ) -> None:
-    from dubkit.adapters.whisper import cuda_device_count
+    from dubkit.adapters.ct2 import cuda_device_count
 
     if cuda_device_count() > 0:
         pytest.skip("this machine has a CUDA device")
@@ -258,7 +258,7 @@ def test_cuda_requested_without_cuda(
 
 
 def test_device_auto_falls_back_with_notice(speech_wav: Path, tmp_path: Path) -> None:
-    from dubkit.adapters.whisper import cuda_device_count
+    from dubkit.adapters.ct2 import cuda_device_count
 
     if cuda_device_count() > 0:
         pytest.skip("this machine has a CUDA device")

@@ -3,37 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dubkit.adapters.audio import DecodedAudio
+from dubkit.adapters.ct2 import DeviceChoice, load_on_device
 from dubkit.constants import SAMPLE_RATE
-from dubkit.errors import ConfigError, DeviceError, MediaError, ModelUnavailable
+from dubkit.errors import ConfigError, MediaError, ModelUnavailable
 from dubkit.ports import ProgressFn, TranscribeOptions
 from dubkit.records import Segment, Transcript, Word
 from dubkit.timecode import seconds_to_ms
 
-DEVICES = ("auto", "cpu", "cuda")
-_CUBLAS_FIX = (
-    "ctranslate2 {version} needs CUDA 12's cuBLAS (libcublas.so.12): "
-    "`pip install nvidia-cublas-cu12` and put its lib folder first on LD_LIBRARY_PATH "
-    "(on a CUDA 13 machine a symlink libcublas.so.12 -> libcublas.so.13 there also works), "
-    "or use --device cpu"
-)
 _DETECT_ENCODES = 4  # language evidence from the first windows is plenty
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceChoice:
-    device: str
-    compute_type: str
-    notice: str | None = None
-
-
-def default_compute_type(device: str) -> str:
-    """int8 on CPU (fastest there), float16 on GPU."""
-    return "float16" if device == "cuda" else "int8"
 
 
 def check_language(code: str) -> None:
@@ -44,15 +25,6 @@ def check_language(code: str) -> None:
         raise ConfigError(
             f"--language {code}: not a Whisper language code; use e.g. zh, yue, en, ur, or auto"
         )
-
-
-def cuda_device_count() -> int:
-    import ctranslate2
-
-    try:
-        return int(ctranslate2.get_cuda_device_count())
-    except RuntimeError:
-        return 0
 
 
 def _probe_encode(model: Any) -> None:
@@ -83,39 +55,13 @@ class WhisperTranscriber:
         cpu_threads: int = 0,
     ) -> WhisperTranscriber:
         """Load from a local folder only (never the network); pick and verify the device."""
-        if device not in DEVICES:
-            raise ConfigError(f"--device {device}: choose one of {', '.join(DEVICES)}")
-        notice = None
-        if device in ("auto", "cuda"):
-            count = cuda_device_count()
-            if count == 0:
-                if device == "cuda":
-                    raise DeviceError(
-                        "--device cuda: ctranslate2 sees no CUDA device (no GPU, or no NVIDIA "
-                        "driver); run on a GPU machine or use --device cpu"
-                    )
-                notice = "no CUDA device visible to ctranslate2; running on CPU"
-            else:
-                try:
-                    model = cls._load(path, "cuda", compute_type or "float16", cpu_threads)
-                    _probe_encode(model)
-                except ConfigError as exc:
-                    if device == "cuda" or compute_type is not None:
-                        raise
-                    notice = (
-                        f"CUDA found but float16 is not supported there ({exc}); running on CPU"
-                    )
-                except RuntimeError as exc:
-                    reason = _cuda_reason(exc)
-                    if device == "cuda":
-                        raise DeviceError(f"--device cuda cannot run: {reason}") from exc
-                    notice = f"CUDA found but cannot run ({reason.split(':')[0]}); running on CPU"
-                else:
-                    choice = DeviceChoice("cuda", compute_type or "float16")
-                    return cls(model, name, path, choice)
-        ctype = compute_type or default_compute_type("cpu")
-        model = cls._load(path, "cpu", ctype, cpu_threads)
-        return cls(model, name, path, DeviceChoice("cpu", ctype, notice))
+        model, choice = load_on_device(
+            device,
+            compute_type,
+            lambda dev, ctype: cls._load(path, dev, ctype, cpu_threads),
+            _probe_encode,
+        )
+        return cls(model, name, path, choice)
 
     @staticmethod
     def _load(path: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
@@ -265,12 +211,3 @@ def _segment(seg: Any) -> Segment:
         avg_logprob=float(seg.avg_logprob),
         no_speech_prob=float(seg.no_speech_prob),
     )
-
-
-def _cuda_reason(exc: BaseException) -> str:
-    import ctranslate2
-
-    text = " ".join(str(exc).split())
-    if "cublas" in text.lower() or "cudnn" in text.lower() or "library" in text.lower():
-        return f"{text}; " + _CUBLAS_FIX.format(version=ctranslate2.__version__)
-    return text

@@ -1,0 +1,702 @@
+"""Argos Translate packages: find them, install them safely, pull them from the index; routes.
+
+A package (`.argosmodel`) is a zip with one top-level folder holding `metadata.json`, a
+CTranslate2 model in `model/` and a tokenizer (`sentencepiece.model`, or `bpe.model`). dubkit
+reads packages from its own store and from Argos Translate's folders, so packages installed by
+`argospm` work as they are; argostranslate itself is never imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import stat
+import tempfile
+import time
+import zipfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlparse
+
+from dubkit.errors import ModelUnavailable
+from dubkit.store import ByteProgress, dubkit_home, models_dir, staged_folder
+
+ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
+INDEX_MAX_AGE_S = 24 * 3600  # the index changes a few times a year; refresh daily
+MANIFEST = "dubkit-package.json"
+TOKENIZERS = ("sentencepiece.model", "bpe.model")
+_MAX_UNPACKED = 8 << 30  # no real package is near 8 GB; a bigger archive is a zip bomb
+_CHUNK = 1 << 20
+_CODE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
+
+
+@dataclass(frozen=True, slots=True)
+class ArgosPackage:
+    """One installed translation package (one direction)."""
+
+    from_code: str
+    to_code: str
+    version: str
+    path: Path
+    origin: str  # "dubkit", "argos" or "extra"
+    tokenizer: str  # file name of the tokenizer model
+    target_prefix: str = ""
+    code: str = ""
+    from_name: str = ""
+    to_name: str = ""
+
+    @property
+    def pair(self) -> str:
+        return f"{self.from_code}-{self.to_code}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.code or 'translate-' + self.from_code + '_' + self.to_code} {self.version}"
+
+    def fingerprint(self) -> str:
+        """A content hash of the model and tokenizer: the identity the translation memory uses.
+
+        dubkit's store records it at install time; other folders are hashed when first used
+        (about 0.3 s per 100 MB) and remembered by file size and modification time.
+        """
+        return _fingerprint(self.path, self.tokenizer)
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """The packages that take text from one language to another, in order."""
+
+    source: str
+    target: str
+    stages: tuple[ArgosPackage, ...]
+
+    @property
+    def kind(self) -> str:
+        return "direct" if len(self.stages) == 1 else "pivot"
+
+    @property
+    def description(self) -> str:
+        codes = [self.stages[0].from_code, *(p.to_code for p in self.stages)]
+        return "→".join(codes)
+
+
+# ------------------------------------------------------------------------------- discovery
+
+
+def store_dir() -> Path:
+    """dubkit's own package folder."""
+    return models_dir() / "argos"
+
+
+def argos_dirs() -> list[Path]:
+    """Argos Translate's package folders: ARGOS_PACKAGES_DIR (environment, then its
+    settings.json), else $XDG_DATA_HOME/argos-translate/packages."""
+    if env := os.environ.get("ARGOS_PACKAGES_DIR"):
+        return [Path(env).expanduser()]
+    home = Path.home()
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or home / ".config")
+    try:
+        settings = json.loads((config / "argos-translate" / "settings.json").read_text("utf-8"))
+        if isinstance(settings, dict) and isinstance(settings.get("ARGOS_PACKAGES_DIR"), str):
+            return [Path(settings["ARGOS_PACKAGES_DIR"]).expanduser()]
+    except (OSError, ValueError):
+        pass
+    data = Path(os.environ.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return [data / "argos-translate" / "packages"]
+
+
+def search_dirs(extra: Sequence[Path] = ()) -> list[tuple[Path, str]]:
+    """Where packages are looked for, first match wins on equal versions."""
+    env_extra = [Path(p) for p in os.environ.get("DUBKIT_PACKAGES", "").split(os.pathsep) if p]
+    found = [(Path(p).expanduser(), "extra") for p in [*extra, *env_extra]]
+    found.append((store_dir(), "dubkit"))
+    found += [(p, "argos") for p in argos_dirs()]
+    return found
+
+
+def installed_packages(extra: Sequence[Path] = ()) -> list[ArgosPackage]:
+    """Every readable translation package in the search folders (unreadable ones skipped)."""
+    packages = []
+    for root, origin in search_dirs(extra):
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            if folder.name.startswith(".") or not (folder / "metadata.json").is_file():
+                continue
+            try:
+                packages.append(read_package(folder, origin))
+            except ModelUnavailable:
+                continue
+    return packages
+
+
+def broken_packages(extra: Sequence[Path] = ()) -> list[tuple[Path, str]]:
+    """Package folders that cannot be used, with the reason (for `models list`)."""
+    broken = []
+    for root, origin in search_dirs(extra):
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            if folder.name.startswith(".") or not folder.is_dir():
+                continue
+            try:
+                read_package(folder, origin)
+            except ModelUnavailable as exc:
+                broken.append((folder, str(exc)))
+    return broken
+
+
+def read_package(folder: Path, origin: str = "extra") -> ArgosPackage:
+    """Read and check a package folder's metadata and files (without loading the model)."""
+    meta = read_metadata(folder / "metadata.json")
+    if meta.get("type", "translate") != "translate":
+        raise ModelUnavailable(f"{folder}: a {meta['type']!r} package, not a translation package")
+    if not (folder / "model" / "model.bin").is_file():
+        raise ModelUnavailable(
+            f"{folder}: no model/model.bin (a CTranslate2 model) in the package; reinstall it",
+            path=folder,
+        )
+    tokenizer = next((t for t in TOKENIZERS if (folder / t).is_file()), None)
+    if tokenizer is None:
+        raise ModelUnavailable(
+            f"{folder}: no sentencepiece.model or bpe.model in the package; reinstall it",
+            path=folder,
+        )
+    return ArgosPackage(
+        from_code=meta["from_code"],
+        to_code=meta["to_code"],
+        version=str(meta.get("package_version", "")),
+        path=folder,
+        origin=origin,
+        tokenizer=tokenizer,
+        target_prefix=str(meta.get("target_prefix") or ""),
+        code=str(meta.get("code") or ""),
+        from_name=str(meta.get("from_name") or ""),
+        to_name=str(meta.get("to_name") or ""),
+    )
+
+
+def read_metadata(path: Path) -> dict[str, Any]:
+    """metadata.json as a dict with valid from_code and to_code; ModelUnavailable otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelUnavailable(f"{path.parent}: no metadata.json; not an Argos package") from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelUnavailable(f"{path}: unreadable metadata.json ({exc})", path=path) from exc
+    return check_metadata(data, str(path))
+
+
+def check_metadata(data: Any, where: str) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise ModelUnavailable(f"{where}: metadata.json must hold a JSON object")
+    for key in ("from_code", "to_code"):
+        value = data.get(key)
+        if not isinstance(value, str) or not _CODE.fullmatch(value):
+            raise ModelUnavailable(
+                f"{where}: metadata.json needs {key} as a language code like 'zh' or 'ur', "
+                f"got {value!r}"
+            )
+    for key in ("package_version", "code", "from_name", "to_name", "target_prefix", "type"):
+        if key in data and not isinstance(data[key], str):
+            raise ModelUnavailable(f"{where}: metadata.json {key} must be text, got {data[key]!r}")
+    return data
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", version)) or (0,)
+
+
+def best_packages(packages: Iterable[ArgosPackage]) -> dict[tuple[str, str], ArgosPackage]:
+    """The package to use for each language pair: highest version, then search order."""
+    best: dict[tuple[str, str], ArgosPackage] = {}
+    for package in packages:
+        key = (package.from_code, package.to_code)
+        if key not in best or _version_key(package.version) > _version_key(best[key].version):
+            best[key] = package
+    return best
+
+
+def find_route(
+    source: str,
+    target: str,
+    packages: Iterable[ArgosPackage],
+    mode: str = "auto",
+    pivots: Sequence[str] = ("en",),
+) -> Route | None:
+    """A direct package when installed (mode auto or direct), else source→pivot→target."""
+    best = best_packages(packages)
+    if mode not in ("auto", "direct", "pivot"):
+        raise ModelUnavailable(f"route mode {mode!r}: choose auto, direct or pivot")
+    if mode != "pivot" and (source, target) in best:
+        return Route(source, target, (best[source, target],))
+    if mode == "direct":
+        return None
+    for pivot in pivots:
+        first, second = best.get((source, pivot)), best.get((pivot, target))
+        if first is not None and second is not None:
+            return Route(source, target, (first, second))
+    return None
+
+
+def no_route_message(source: str, target: str, mode: str = "auto") -> str:
+    return (
+        f"no {source}→{target} translation route installed ({mode}); run "
+        f"`dubkit models pull argos:{source}-{target}` on a machine with internet, or "
+        f"`dubkit models install FILE.argosmodel` for each package"
+    )
+
+
+# ------------------------------------------------------------------------------ install
+
+
+def install_archive(
+    archive: Path,
+    into: Path | None = None,
+    expect: tuple[str, str] | None = None,
+    source: str | None = None,
+) -> ArgosPackage:
+    """Install an `.argosmodel` after checking it; nothing is left behind when it fails.
+
+    Refused: not a zip, members with absolute paths, `..`, links or odd file types, not
+    exactly one top-level folder, too large when unpacked, a bad metadata.json, no tokenizer,
+    or a model CTranslate2 cannot load. Extraction goes to a hidden staging folder beside the
+    target, renamed into place only when every check passed.
+    """
+    archive = archive.expanduser()
+    root = (into or store_dir()).expanduser()
+    if not archive.is_file():
+        raise ModelUnavailable(f"{archive}: no such file; give an .argosmodel file", path=archive)
+    try:
+        zf = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelUnavailable(
+            f"{archive}: not an Argos package (not a zip archive: {exc}); download it again",
+            path=archive,
+        ) from exc
+    with zf:
+        folder_name = _check_members(archive, zf.infolist())
+        target = root / folder_name
+        with staged_folder(target, f"{archive}: install into {target} failed") as staging:
+            _extract(archive, zf, folder_name, staging)
+            package = read_package(staging, "dubkit")
+            if expect and (package.from_code, package.to_code) != expect:
+                raise ModelUnavailable(
+                    f"{archive}: holds a {package.pair} package, expected "
+                    f"{expect[0]}-{expect[1]}; nothing was installed",
+                    path=archive,
+                )
+            check_model(staging / "model", archive)
+            check_tokenizer(staging / package.tokenizer, archive)
+            _write_manifest(staging, package, source or f"file:{archive.resolve()}", archive)
+    return read_package(target, "dubkit" if into is None else "extra")
+
+
+def _check_members(archive: Path, members: list[zipfile.ZipInfo]) -> str:
+    def refuse(why: str) -> ModelUnavailable:
+        return ModelUnavailable(
+            f"{archive}: refused, {why}; nothing was installed — get the package from a "
+            f"trusted source",
+            path=archive,
+        )
+
+    tops: set[str] = set()
+    total = 0
+    for info in members:
+        name = info.filename
+        posix = PurePosixPath(name.replace("\\", "/"))
+        mode = info.external_attr >> 16
+        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name) or posix.is_absolute():
+            raise refuse(f"member {name!r} has an absolute path")
+        if ".." in posix.parts:
+            raise refuse(f"member {name!r} climbs out of the folder with '..'")
+        if stat.S_ISLNK(mode):
+            raise refuse(f"member {name!r} is a symbolic link")
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):  # 0: no type recorded
+            raise refuse(f"member {name!r} is not a regular file or folder")
+        if not posix.parts:
+            continue
+        tops.add(posix.parts[0])
+        if len(posix.parts) == 1 and not info.is_dir():
+            raise refuse(f"file {name!r} lies outside the package's top-level folder")
+        total += info.file_size
+    if len(tops) != 1:
+        raise refuse(
+            f"an Argos package has exactly one top-level folder, this one has {len(tops)}"
+            + (f" ({', '.join(sorted(tops)[:4])})" if tops else "")
+        )
+    if total > _MAX_UNPACKED:
+        raise refuse(f"it would unpack to {total / 1e9:.1f} GB")
+    top = tops.pop()
+    if top.startswith(".") or not re.fullmatch(r"[\w.+-]{1,128}", top):
+        raise refuse(f"its folder name {top!r} is not a plain name")
+    return top
+
+
+def _extract(archive: Path, zf: zipfile.ZipFile, top: str, staging: Path) -> None:
+    """Extract members under `top` into `staging`, by our own checked paths, checking CRCs."""
+    for info in zf.infolist():
+        parts = PurePosixPath(info.filename.replace("\\", "/")).parts[1:]
+        if not parts:
+            continue
+        dest = staging.joinpath(*parts)
+        if info.is_dir():
+            dest.mkdir(parents=True, exist_ok=True)
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with zf.open(info) as src, dest.open("wb") as out:
+                shutil.copyfileobj(src, out, _CHUNK)
+        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
+            raise ModelUnavailable(
+                f"{archive}: damaged archive ({info.filename}: {exc}); download it again",
+                path=archive,
+            ) from exc
+
+
+def check_model(model_dir: Path, origin: Path | str) -> None:
+    """ModelUnavailable unless CTranslate2 loads `model_dir` as a translation model."""
+    import ctranslate2
+
+    try:
+        ctranslate2.Translator(str(model_dir), device="cpu", compute_type="int8")
+    except (
+        RuntimeError,
+        ValueError,
+        OSError,
+        IndexError,
+        KeyError,
+    ) as exc:  # all seen on bad files
+        raise ModelUnavailable(
+            f"{origin}: CTranslate2 cannot load the package's model "
+            f"({' '.join(str(exc).split())}); nothing was installed",
+        ) from exc
+
+
+def check_tokenizer(path: Path, origin: Path | str) -> None:
+    if path.name != "sentencepiece.model":
+        return  # bpe.model is plain text, read when used
+    import sentencepiece
+
+    try:
+        sentencepiece.SentencePieceProcessor(model_file=str(path))
+    except (RuntimeError, OSError) as exc:
+        raise ModelUnavailable(
+            f"{origin}: its sentencepiece.model cannot be loaded ({exc}); nothing was installed"
+        ) from exc
+
+
+def _write_manifest(folder: Path, package: ArgosPackage, source: str, archive: Path) -> None:
+    model = folder / "model" / "model.bin"
+    doc = {
+        "pair": package.pair,
+        "version": package.version,
+        "source": source,
+        "archive_sha256": sha256_file(archive),
+        "fingerprint": _content_hash(folder, package.tokenizer),
+        "model_size": model.stat().st_size,
+        "installed_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    (folder / MANIFEST).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+
+
+def remove_package(package: ArgosPackage) -> None:
+    if package.origin != "dubkit":
+        raise ModelUnavailable(
+            f"{package.path}: not in dubkit's store; remove it with argospm or by hand"
+        )
+    shutil.rmtree(package.path)
+
+
+# -------------------------------------------------------------------------- fingerprints
+
+
+def _content_hash(folder: Path, tokenizer: str) -> str:
+    digest = hashlib.sha256()
+    for rel in ("metadata.json", tokenizer):
+        digest.update(rel.encode() + b"\0" + sha256_file(folder / rel).encode())
+    model = folder / "model"
+    for path in sorted(p for p in model.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(model).as_posix().encode() + b"\0")
+        digest.update(sha256_file(path).encode())
+    return digest.hexdigest()
+
+
+_FINGERPRINTS: dict[tuple[str, int, int], str] = {}
+
+
+def _fingerprint(folder: Path, tokenizer: str) -> str:
+    model = folder / "model" / "model.bin"
+    st = model.stat()
+    key = (str(folder.resolve()), st.st_size, st.st_mtime_ns)
+    if key in _FINGERPRINTS:
+        return _FINGERPRINTS[key]
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if (
+        isinstance(manifest, dict)
+        and manifest.get("model_size") == st.st_size
+        and isinstance(manifest.get("fingerprint"), str)
+        and (folder / MANIFEST).stat().st_mtime_ns >= st.st_mtime_ns
+    ):
+        value = str(manifest["fingerprint"])
+    else:
+        value = _content_hash(folder, tokenizer)
+    _FINGERPRINTS[key] = value
+    return value
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------------- pull
+
+
+@dataclass(frozen=True, slots=True)
+class IndexEntry:
+    """One package in the Argos index."""
+
+    from_code: str
+    to_code: str
+    version: str
+    links: tuple[str, ...]
+    code: str = ""
+    sha256: str | None = None  # not in Argos's own index; honoured when a mirror adds it
+    size: int | None = None
+    raw: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def index_url(override: str | None = None) -> str:
+    """--index, else DUBKIT_ARGOS_INDEX, else ARGOS_PACKAGE_INDEX (a base URL, as Argos
+    reads it), else the public argospm index."""
+    if override:
+        return override
+    if env := os.environ.get("DUBKIT_ARGOS_INDEX"):
+        return env
+    if base := os.environ.get("ARGOS_PACKAGE_INDEX"):
+        return base if base.endswith(".json") else base.rstrip("/") + "/index.json"
+    return ARGOS_INDEX_URL
+
+
+def cache_dir() -> Path:
+    return dubkit_home() / "cache"
+
+
+Fetch = Callable[[str], Any]
+
+
+def load_index(
+    url: str, refresh: bool = False, notices: list[str] | None = None
+) -> list[IndexEntry]:
+    """The package index, from a cache younger than a day or from `url` (then cached).
+
+    When the network fails and a cached copy exists, the cached copy is used with a notice.
+    """
+    cache = cache_dir() / f"argos-index-{hashlib.sha256(url.encode()).hexdigest()[:12]}.json"
+    fresh = cache.is_file() and time.time() - cache.stat().st_mtime < INDEX_MAX_AGE_S
+    if fresh and not refresh:
+        return parse_index(cache.read_bytes(), str(cache))
+    try:
+        data = _get_bytes(url)
+        entries = parse_index(data, url)
+    except ModelUnavailable as exc:
+        if cache.is_file():
+            if notices is not None:
+                notices.append(f"{exc}; using the cached index from {_age(cache)}")
+            return parse_index(cache.read_bytes(), str(cache))
+        raise
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_bytes(data)
+    tmp.replace(cache)
+    return entries
+
+
+def _age(path: Path) -> str:
+    hours = (time.time() - path.stat().st_mtime) / 3600
+    return f"{hours:.0f} h ago" if hours < 48 else f"{hours / 24:.0f} days ago"
+
+
+def parse_index(data: bytes, where: str) -> list[IndexEntry]:
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ModelUnavailable(f"{where}: the package index is not valid JSON ({exc})") from exc
+    if not isinstance(doc, list):
+        raise ModelUnavailable(f"{where}: the package index must be a JSON list of packages")
+    entries = []
+    for item in doc:
+        if not isinstance(item, dict) or item.get("type", "translate") != "translate":
+            continue
+        links = tuple(
+            str(u) for u in item.get("links", []) if urlparse(str(u)).scheme in ("http", "https")
+        )
+        try:
+            check_metadata(item, where)
+        except ModelUnavailable:
+            continue
+        checksum = item.get("sha256") or item.get("checksum")
+        entries.append(
+            IndexEntry(
+                from_code=item["from_code"],
+                to_code=item["to_code"],
+                version=str(item.get("package_version", "")),
+                links=links,
+                code=str(item.get("code", "")),
+                sha256=str(checksum).removeprefix("sha256:").lower() if checksum else None,
+                size=int(item["size"]) if isinstance(item.get("size"), int) else None,
+                raw=item,
+            )
+        )
+    return entries
+
+
+def plan_pull(
+    entries: Sequence[IndexEntry], source: str, target: str, pivots: Sequence[str] = ("en",)
+) -> list[IndexEntry]:
+    """The index entries to download for source→target: direct when listed, else a pivot."""
+    best: dict[tuple[str, str], IndexEntry] = {}
+    for entry in entries:
+        key = (entry.from_code, entry.to_code)
+        if entry.links and (
+            key not in best or _version_key(entry.version) > _version_key(best[key].version)
+        ):
+            best[key] = entry
+    if (source, target) in best:
+        return [best[source, target]]
+    for pivot in pivots:
+        if (source, pivot) in best and (pivot, target) in best:
+            return [best[source, pivot], best[pivot, target]]
+    listed = sorted(f"{a}-{b}" for a, b in best if source in (a, b) or target in (a, b))
+    raise ModelUnavailable(
+        f"the package index has no {source}→{target} route (direct or through "
+        f"{', '.join(pivots)}); it lists {', '.join(listed) or 'nothing relevant'}"
+    )
+
+
+def parse_route_name(spec: str) -> tuple[str, str]:
+    """'argos:zh-ur' (or 'zh-ur') → ('zh', 'ur')."""
+    kind, _, pair = spec.rpartition(":")
+    codes = pair.split("-")
+    if kind not in ("", "argos") or len(codes) != 2 or not all(_CODE.fullmatch(c) for c in codes):
+        raise ModelUnavailable(
+            f"invalid package name {spec!r}: use argos:FROM-TO, e.g. argos:zh-ur"
+        )
+    return codes[0], codes[1]
+
+
+def pull_route(
+    source: str,
+    target: str,
+    url: str | None = None,
+    progress: Callable[[str], ByteProgress | None] | None = None,
+    refresh: bool = False,
+    notices: list[str] | None = None,
+) -> list[ArgosPackage]:
+    """Download, verify and install the packages the index lists for source→target."""
+    entries = plan_pull(load_index(index_url(url), refresh, notices), source, target)
+    installed = best_packages(installed_packages())
+    result = []
+    for entry in entries:
+        have = installed.get((entry.from_code, entry.to_code))
+        if have is not None and _version_key(have.version) >= _version_key(entry.version):
+            result.append(have)
+            continue
+        label = entry.code or f"{entry.from_code}-{entry.to_code}"
+        result.append(download_package(entry, progress(label) if progress else None))
+    return result
+
+
+def download_package(entry: IndexEntry, progress: ByteProgress | None = None) -> ArgosPackage:
+    """Fetch one package (trying its links in turn), verify it, install it."""
+    downloads = cache_dir() / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    errors = []
+    for link in entry.links:
+        fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".argosmodel", dir=downloads)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            digest = _download(link, tmp, progress, entry.size)
+            if entry.sha256 and digest != entry.sha256:
+                raise ModelUnavailable(
+                    f"{link}: SHA-256 {digest[:12]}… does not match the index's "
+                    f"{entry.sha256[:12]}…; the download is corrupt or tampered with"
+                )
+            return install_archive(
+                tmp, expect=(entry.from_code, entry.to_code), source=f"index:{link}"
+            )
+        except ModelUnavailable as exc:
+            errors.append(str(exc))
+        finally:
+            tmp.unlink(missing_ok=True)
+    raise ModelUnavailable(
+        f"could not install {entry.from_code}-{entry.to_code} {entry.version}: "
+        f"{'; '.join(errors) or 'the index lists no http(s) link'}; nothing was installed"
+    )
+
+
+def _open_url(url: str, timeout: float = 30) -> Any:
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"User-Agent": "dubkit"})
+    return urllib.request.urlopen(request, timeout=timeout)
+
+
+def _get_bytes(url: str) -> bytes:
+    import urllib.error
+
+    try:
+        with _open_url(url) as response:
+            return bytes(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ModelUnavailable(f"cannot fetch {url} ({_reason(exc)}){_offline_hint()}") from exc
+
+
+def _download(url: str, dest: Path, progress: ByteProgress | None, size: int | None) -> str:
+    """Stream `url` into `dest`; the SHA-256 of what arrived; truncation is an error."""
+    import http.client
+    import urllib.error
+
+    digest = hashlib.sha256()
+    done = 0
+    try:
+        with _open_url(url) as response, dest.open("wb") as out:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else (size or 0)
+            while chunk := response.read(_CHUNK):
+                out.write(chunk)
+                digest.update(chunk)
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+    except http.client.IncompleteRead as exc:
+        raise ModelUnavailable(
+            f"{url}: download cut off after {done + len(exc.partial)} bytes; retry"
+        ) from exc
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as exc:
+        raise ModelUnavailable(f"cannot download {url} ({_reason(exc)}){_offline_hint()}") from exc
+    if total and done != total:
+        raise ModelUnavailable(f"{url}: download cut off at {done} of {total} bytes; retry")
+    return digest.hexdigest()
+
+
+def _reason(exc: BaseException) -> str:
+    reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+    return " ".join(str(reason).split())
+
+
+def _offline_hint() -> str:
+    return (
+        "; on a machine without internet, download the .argosmodel files elsewhere and run "
+        "`dubkit models install FILE.argosmodel`"
+    )

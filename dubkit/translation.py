@@ -1,0 +1,147 @@
+"""Cues through a translation route, with the memory in front of every step. Pure logic over
+the Translator and Memory ports: no model, file or database is touched here."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from dubkit import constants as C
+from dubkit.ports import Memory, Translator
+from dubkit.records import Cue
+from dubkit.urdu import UrduStyle, normalise
+
+
+@dataclass(frozen=True, slots=True)
+class StepStats:
+    """What one step (one package) did."""
+
+    source: str
+    target: str
+    texts: int  # distinct texts sent to the step
+    memory_hits: int
+    translated: int  # texts the model translated
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationResult:
+    """Per-step outputs for each input text, and what it cost."""
+
+    outputs: tuple[tuple[str, ...], ...]  # outputs[step][i] for texts[i]
+    approved: int  # texts served by an approved (human) translation
+    steps: tuple[StepStats, ...] = field(default=())
+
+    @property
+    def final(self) -> tuple[str, ...]:
+        return self.outputs[-1] if self.outputs else ()
+
+
+def translate_texts(
+    texts: Sequence[str], steps: Sequence[Translator], memory: Memory | None = None
+) -> TranslationResult:
+    """Run `texts` through `steps` in order; each step is one batched call for the texts the
+    memory does not already hold. Approved translations of the whole route win over the model.
+    Order and count are preserved; empty texts stay empty."""
+    if not steps:
+        raise ValueError("a route needs at least one step")
+    unique = [t for t in dict.fromkeys(texts) if t.strip()]
+    source, target = steps[0].source, steps[-1].target
+    approved = memory.approved(source, target, unique) if memory else {}
+    values = {t: t for t in unique}
+    per_step: list[dict[str, str]] = []
+    stats = []
+    for n, step in enumerate(steps):
+        last = n == len(steps) - 1
+        wanted = [t for t in unique if not (last and t in approved)]
+        inputs = list(dict.fromkeys(values[t] for t in wanted if values[t].strip()))
+        started = time.perf_counter()
+        hits = memory.lookup(step.key, inputs) if memory else {}
+        misses = [x for x in inputs if x not in hits]
+        fresh = dict(zip(misses, step.translate(misses), strict=True)) if misses else {}
+        if memory and fresh:
+            memory.remember(step.key, fresh)
+        done = {**hits, **fresh}
+        for t in unique:
+            if last and t in approved:
+                values[t] = approved[t]
+            else:
+                values[t] = done.get(values[t], "")
+        per_step.append(dict(values))
+        stats.append(
+            StepStats(
+                step.source,
+                step.target,
+                len(inputs),
+                len(hits),
+                len(misses),
+                time.perf_counter() - started,
+            )
+        )
+    if memory:
+        memory.record(source, target, {t: values[t] for t in unique if t not in approved})
+    outputs = tuple(tuple(step_values.get(t, "") for t in texts) for step_values in per_step)
+    return TranslationResult(outputs, sum(1 for t in unique if t in approved), tuple(stats))
+
+
+def cue_text(cue: Cue, language: str) -> str:
+    """A cue's lines as one text: Chinese lines join without a space (unless Latin letters or
+    digits meet at the join), other languages with one."""
+    if language not in ("zh", "ja", "yue"):
+        return " ".join(cue.lines)
+    text = ""
+    for line in cue.lines:
+        if text and re.match(r"[A-Za-z0-9]", line) and re.search(r"[A-Za-z0-9]$", text):
+            text += " "
+        text += line
+    return text
+
+
+def wrap_words(text: str, max_chars: int, max_lines: int) -> tuple[str, ...]:
+    """Lines of at most `max_chars` at spaces, as balanced as possible, at most `max_lines`
+    (text that cannot fit stays on the last line: it is flagged, never cut)."""
+    words = text.split()
+    if not words:
+        return ()
+    if len(text) <= max_chars or max_lines == 1:
+        return (" ".join(words),)
+    best: tuple[str, ...] | None = None
+    best_score = (0, 0.0)
+    for cut in range(1, len(words)):
+        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
+        rest = wrap_words(tail, max_chars, max_lines - 1)
+        lines = (head, *rest)
+        overflow = sum(max(0, len(line) - max_chars) for line in lines)
+        spread = max(len(line) for line in lines) - min(len(line) for line in lines)
+        score = (overflow, spread)
+        if best is None or score < best_score:
+            best, best_score = lines, score
+    return best or (text,)
+
+
+def translated_cues(
+    cues: Sequence[Cue],
+    texts: Sequence[str],
+    language: str,
+    style: UrduStyle | None = None,
+    max_chars: int = C.UR_MAX_CHARS_PER_LINE,
+    max_lines: int = C.UR_MAX_LINES,
+) -> tuple[Cue, ...]:
+    """The same cues with translated text: same count, order and timing. Urdu text is
+    normalised (letters, punctuation, digits, bidi marks); lines are wrapped at spaces.
+    Flags: 'untranslated' for a cue with source text but no output, 'long' when the text does
+    not fit the lines."""
+    out = []
+    for cue, text in zip(cues, texts, strict=True):
+        lines = wrap_words(text, max_chars, max_lines)
+        flags = list(cue.flags)
+        if not lines and cue.lines:
+            flags.append("untranslated")
+        if any(len(line) > max_chars for line in lines):
+            flags.append("long")
+        if language == "ur" and style is not None:
+            lines = tuple(normalise(line, style) for line in lines)
+        out.append(replace(cue, lines=lines, flags=tuple(dict.fromkeys(flags))))
+    return tuple(out)

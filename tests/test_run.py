@@ -1,0 +1,78 @@
+"""`dubkit run`: recognition and translation in one process, on the 70 s shared recording,
+with the real whisper:base model and tiny translation packages installed from files."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dubkit.cli import app
+from dubkit.subtitles import parse_srt
+
+runner = CliRunner()
+pytestmark = [pytest.mark.model, pytest.mark.assets, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def seminar(assets: Path) -> Path:
+    return assets / "zh-long" / "funasr_vad_example_70s.wav"
+
+
+def _spans(path: Path) -> list[tuple[int, int, int]]:
+    cues = parse_srt(path.read_text(encoding="utf-8")).cues
+    return [(c.index, c.start_ms, c.end_ms) for c in cues]
+
+
+@pytest.mark.usefixtures("pivot_route", "no_network")
+def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
+    seminar: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    memory = str(tmp_path / "memory.sqlite")
+    out = tmp_path / "out"
+    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--memory", memory]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    stem = seminar.stem
+    zh, ur = out / f"{stem}.zh.srt", out / f"{stem}.ur.srt"
+    assert len(_spans(zh)) >= 10
+    assert _spans(zh) == _spans(ur)
+    assert all(c.lines for c in parse_srt(ur.read_text(encoding="utf-8")).cues)
+    doc = json.loads((out / f"{stem}.run.json").read_text(encoding="utf-8"))
+    assert doc["status"] == "complete"
+    assert doc["translation"]["route"] == "zh→en→ur"
+    assert doc["versions"]["ctranslate2"] and doc["versions"]["dubkit"]
+    translate = doc["stages"]["translate"]
+    assert translate["cues"] == len(_spans(zh))
+    assert translate["memory_hits"] == 0 and translate["translated"] > 0
+    assert doc["stages"]["transcribe"]["cues"] == translate["cues"]
+    assert "dubkit run" in first.output  # the summary table
+    before = ur.read_bytes()
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    again = json.loads((out / f"{stem}.run.json").read_text(encoding="utf-8"))
+    assert again["stages"]["translate"]["translated"] == 0
+    assert again["stages"]["translate"]["memory_hits"] == translate["translated"]
+    assert ur.read_bytes() == before
+
+
+def test_run_without_route_keeps_chinese_outputs_and_fails(
+    seminar: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    result = runner.invoke(app, ["run", str(seminar), "-o", str(tmp_path), "--device", "cpu"])
+    assert result.exit_code == 1
+    assert "dubkit models pull argos:zh-ur" in result.output
+    assert "dubkit models install FILE.argosmodel" in result.output
+    assert (tmp_path / f"{seminar.stem}.zh.srt").is_file()
+    assert not (tmp_path / f"{seminar.stem}.ur.srt").exists()
+    doc = json.loads((tmp_path / f"{seminar.stem}.run.json").read_text(encoding="utf-8"))
+    assert doc["status"] == "no-translation-route"
+
+
+def test_network_guard_can_fail(no_network: None) -> None:
+    """The guard the offline tests rely on really stops a connection."""
+    with pytest.raises(ConnectionRefusedError, match="must stay offline"):
+        socket.create_connection(("127.0.0.1", 9), timeout=1)
