@@ -26,9 +26,11 @@ MT_BEAM_SIZE = 4
 MT_LENGTH_PENALTY = 0.2
 MT_MAX_DECODING_LENGTH = 256  # CTranslate2's default, which argostranslate keeps
 # Lines per CTranslate2 batch, counted in tokens. argostranslate sends one sentence at a time
-# (its 32-token batches rarely hold two); a programme's lines batched by 1,024 tokens keep
-# both CPU cores busy without padding waste (CTranslate2 sorts by length inside the call).
+# (its 32-token batches rarely hold two); a programme's lines go in one call, cut into batches
+# of at most 1,024 tokens (CTranslate2 sorts by length inside the call, so little padding),
+# and never below 64 tokens so that batches stay worth a worker's time.
 MT_MAX_BATCH_TOKENS = 1024
+MT_MIN_BATCH_TOKENS = 64
 MT_PIVOT = "en"  # every Argos language has an English package, few have direct pairs
 
 # Urdu subtitles, until the full Urdu profile lands: 42 characters per line, 2 lines.

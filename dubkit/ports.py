@@ -47,7 +47,7 @@ class MTOptions:
 
     device: str = "auto"
     compute_type: str | None = None  # int8 on CPU, float16 on GPU
-    threads: int = 0  # CTranslate2's default
+    threads: int = 0  # CPU: workers (0 = one per core); GPU: CPU threads
     beam_size: int = C.MT_BEAM_SIZE
     length_penalty: float = C.MT_LENGTH_PENALTY
     max_batch_tokens: int = C.MT_MAX_BATCH_TOKENS

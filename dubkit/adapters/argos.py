@@ -9,10 +9,13 @@ replaced from the source), so a package translates the same way in both.
 from __future__ import annotations
 
 import json
+import math
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
+from dubkit import constants as C
 from dubkit.adapters.ct2 import DeviceChoice, load_on_device
 from dubkit.errors import ConfigError, ModelUnavailable
 from dubkit.packages import ArgosPackage
@@ -128,6 +131,13 @@ class PackageTranslator:
             **asdict(self.options),
         }
 
+    def batch_tokens(self, total: int) -> int:
+        """Tokens per batch: the configured size, but small enough that every CPU worker gets
+        two batches or more (a programme of 200 lines is only about 2,500 tokens)."""
+        workers = _workers(self.device.device, self.options.threads)[0]
+        share = math.ceil(total / (2 * workers)) if workers > 1 else total
+        return max(C.MT_MIN_BATCH_TOKENS, min(self.options.max_batch_tokens, share))
+
     def translate(self, texts: Sequence[str]) -> list[str]:
         """Translate every text in one batched CTranslate2 call (empty texts stay empty)."""
         todo = [i for i, t in enumerate(texts) if t.strip()]
@@ -140,7 +150,7 @@ class PackageTranslator:
             results = self.translator.translate_batch(
                 tokens,
                 target_prefix=[[prefix]] * len(tokens) if prefix else None,
-                max_batch_size=self.options.max_batch_tokens,
+                max_batch_size=self.batch_tokens(sum(len(t) for t in tokens)),
                 batch_type="tokens",
                 beam_size=self.options.beam_size,
                 num_hypotheses=1,
@@ -161,16 +171,34 @@ class PackageTranslator:
         return out
 
 
+def cpu_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _workers(device: str, threads: int) -> tuple[int, int]:
+    """(inter_threads, intra_threads). On the CPU, one single-threaded worker per core, each
+    decoding its own batch: measured 1.8x faster than one worker with two threads on 2 cores
+    (OPUS-MT-sized model), since a decoding step is too small to split across cores. The
+    weights are shared between workers. On a GPU, one worker."""
+    if device == "cpu":
+        return max(1, threads or cpu_cores()), 1
+    return 1, threads
+
+
 def _load(package: ArgosPackage, device: str, compute_type: str, threads: int) -> Any:
     import ctranslate2
 
+    inter, intra = _workers(device, threads)
     try:
         return ctranslate2.Translator(
             str(package.path / "model"),
             device=device,
             compute_type=compute_type,
-            inter_threads=1,
-            intra_threads=threads,
+            inter_threads=inter,
+            intra_threads=intra,
         )
     except ValueError as exc:
         raise ConfigError(
