@@ -35,6 +35,14 @@ def _console() -> Console:
     return Console(stderr=True, soft_wrap=True, highlight=False)
 
 
+def _notice(console: Console, text: str) -> None:
+    """A notice once per command (recognition and translation often share the reason)."""
+    said: set[str] = console.__dict__.setdefault("_dubkit_notices", set())
+    if text not in said:
+        said.add(text)
+        console.print(f"notice: {text}", markup=False)
+
+
 def _fail(console: Console, error: DubkitError | str) -> NoReturn:
     console.print(f"error: {error}", markup=False)
     raise typer.Exit(1)
@@ -253,7 +261,7 @@ def _load_transcriber(
             name, path, settings["device"], settings["compute_type"], threads
         )
     if transcriber.device.notice:
-        console.print(f"notice: {transcriber.device.notice}", markup=False)
+        _notice(console, transcriber.device.notice)
     return transcriber
 
 
@@ -408,8 +416,9 @@ def _load_steps(console: Console, route: Any, options: Any) -> list[Any]:
 
     with console.status(f"loading {route.description}…") if console.is_terminal else _nothing():
         steps = load_route(route.stages, options)
-    for notice in dict.fromkeys(s.device.notice for s in steps if s.device.notice):
-        console.print(f"notice: {notice}", markup=False)
+    for step in steps:
+        if step.device.notice:
+            _notice(console, step.device.notice)
     return steps
 
 

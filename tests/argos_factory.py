@@ -621,7 +621,18 @@ def _main() -> None:
     parser = argparse.ArgumentParser(description="Build random Argos packages and use them.")
     parser.add_argument("--threads", type=int, default=1, help="CTranslate2 intra_threads")
     parser.add_argument("--skip-opus", action="store_true", help="skip the OPUS-MT-sized build")
+    parser.add_argument(
+        "--build",
+        type=Path,
+        metavar="DIR",
+        help="only write TINY zh→en and en→ur .argosmodel files into DIR (demo, manual tests)",
+    )
     args = parser.parse_args()
+    if args.build is not None:
+        args.build.mkdir(parents=True, exist_ok=True)
+        for src, tgt, seed in (("zh", "en", 1), ("en", "ur", 2)):
+            print(build_package(args.build, src, tgt, seed=seed))
+        return
 
     def pieces_of(folder: Path, lines: list[str]) -> list[int]:
         sp = spm.SentencePieceProcessor(model_file=str(folder / "sentencepiece.model"))

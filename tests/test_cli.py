@@ -17,7 +17,20 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["transcribe"], ["models"], ["models", "list"], ["models", "pull"], ["models", "install"]],
+    [
+        [],
+        ["transcribe"],
+        ["translate"],
+        ["run"],
+        ["models"],
+        ["models", "list"],
+        ["models", "pull"],
+        ["models", "install"],
+        ["memory"],
+        ["memory", "export"],
+        ["memory", "import"],
+        ["memory", "stats"],
+    ],
 )
 def test_help(args: list[str]) -> None:
     result = runner.invoke(app, [*args, "--help"])
@@ -36,10 +49,12 @@ def test_help_does_not_import_heavy_libraries() -> None:
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from dubkit.cli import app\n"
-        "for args in (['--help'], ['transcribe', '--help'], ['models', '--help']):\n"
+        "for args in (['--help'], ['transcribe', '--help'], ['models', '--help'],\n"
+        "             ['translate', '--help'], ['run', '--help'], ['memory', '--help']):\n"
         "    r = CliRunner().invoke(app, args)\n"
         "    assert r.exit_code == 0, r.output\n"
-        "heavy = {'faster_whisper', 'ctranslate2', 'av', 'numpy', 'opencc', 'onnxruntime'}\n"
+        "heavy = {'faster_whisper', 'ctranslate2', 'av', 'numpy', 'opencc', 'onnxruntime',\n"
+        "         'sentencepiece', 'sqlite3'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

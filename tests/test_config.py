@@ -37,6 +37,10 @@ def test_the_example_config_is_valid() -> None:
     cfg = load_config(example)
     for name in cfg.get("profiles", {}):
         resolve_profile(name, cfg)
+    from dubkit.config import translate_defaults
+
+    assert translate_defaults(cfg)["route"] == "auto"
+    assert translate_defaults({})["beam_size"] == 4
 
 
 @pytest.mark.parametrize(
@@ -46,6 +50,8 @@ def test_the_example_config_is_valid() -> None:
         ('[transcribe]\nbeam_size = "five"\n', "transcribe.beam_size"),
         ("[transcribe]\nbeam = 5\n", "transcribe.beam"),
         ("[profiles.x]\nmax_lines = 0\n", "profiles.x.max_lines"),
+        ('[translate]\nroute = "sideways"\n', "translate.route"),
+        ('[translate]\ndigits = "roman"\n', "translate.digits"),
     ],
 )
 def test_bad_config_names_the_problem(tmp_path: Path, text: str, needle: str) -> None:
