@@ -27,6 +27,7 @@ Run this file (`python tests/argos_factory.py`) for a sanity check with timings.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -271,6 +272,27 @@ def _train_sentencepiece(lines: Sequence[str], vocab_size: int, seed: int) -> by
     return model.getvalue()
 
 
+def _write_bpe(path: Path, lines: Sequence[str], code: str, symbols: int) -> list[str]:
+    """subword-nmt BPE codes over Moses-tokenised `lines` (as Argos's older packages ship
+    them in bpe.model); returns the vocabulary: specials, then every segment seen."""
+    from sacremoses import MosesTokenizer
+    from subword_nmt.apply_bpe import BPE
+    from subword_nmt.learn_bpe import learn_bpe
+
+    moses = MosesTokenizer(code)
+    tokenised = [" ".join(moses.tokenize(line)) for line in lines]
+    codes = io.StringIO()
+    with contextlib.redirect_stderr(io.StringIO()):  # its tqdm bar
+        learn_bpe(iter(tokenised), codes, symbols, min_frequency=2)
+    path.write_text(codes.getvalue(), encoding="utf-8")
+    codes.seek(0)
+    bpe = BPE(codes)
+    seen = {piece for line in tokenised for piece in bpe.segment_tokens(line.split(" "))}
+    letters = {c for line in tokenised for c in line if not c.isspace()}
+    seen |= letters | {f"{c}@@" for c in letters}  # every single letter, inside or final
+    return ["<unk>", "<s>", "</s>", *sorted(seen)]
+
+
 # ---------------------------------------------------------------------------- weights
 
 
@@ -452,6 +474,7 @@ def _write_tree(
     package_version: str,
     sp_lines: list[str] | None,
     max_len_bias: bool,
+    tokenizer: str = "sentencepiece",
 ) -> None:
     import sentencepiece as spm
 
@@ -459,12 +482,15 @@ def _write_tree(
     if sp_lines is None:
         n = max(400, size.vocab)
         sp_lines = training_lines(from_code, n, seed) + training_lines(to_code, n, seed)
-    sp_model = _train_sentencepiece(sp_lines, size.vocab, _seed("sp", from_code, to_code, seed))
-    (root / "sentencepiece.model").write_bytes(sp_model)
-    sp = spm.SentencePieceProcessor(model_proto=sp_model)
-    pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
+    if tokenizer == "bpe":
+        pieces = _write_bpe(root / "bpe.model", sp_lines, from_code, size.vocab)
+    else:
+        sp_model = _train_sentencepiece(sp_lines, size.vocab, _seed("sp", from_code, to_code, seed))
+        (root / "sentencepiece.model").write_bytes(sp_model)
+        sp = spm.SentencePieceProcessor(model_proto=sp_model)
+        pieces = [sp.id_to_piece(i) for i in range(sp.get_piece_size())]
     if pieces[:3] != ["<unk>", "<s>", "</s>"]:
-        raise RuntimeError(f"unexpected SentencePiece specials {pieces[:3]}")
+        raise RuntimeError(f"unexpected specials {pieces[:3]}")
 
     spec = _build_spec(size, pieces, _seed("weights", from_code, to_code, seed, size), max_len_bias)
     spec.validate()
@@ -505,6 +531,7 @@ def build_package_dir(
     folder_name: str | None = None,
     sp_lines: list[str] | None = None,
     max_len_bias: bool = True,
+    tokenizer: str = "sentencepiece",
 ) -> Path:
     """Like `build_package`, but write the unzipped package folder (as argospm installs it)
     into `dest_dir` and return that folder. The folder must not exist yet."""
@@ -518,6 +545,7 @@ def build_package_dir(
         package_version=package_version,
         sp_lines=sp_lines,
         max_len_bias=max_len_bias,
+        tokenizer=tokenizer,
     )
     return root
 
@@ -533,6 +561,7 @@ def build_package(
     folder_name: str | None = None,
     sp_lines: list[str] | None = None,
     max_len_bias: bool = True,
+    tokenizer: str = "sentencepiece",
 ) -> Path:
     """Write `dest_dir/translate-{from}_{to}-{version, . → _}.argosmodel`; return its path.
 
@@ -540,7 +569,9 @@ def build_package(
     default the archive's stem), with fixed timestamps: the same arguments give the same
     bytes. A different seed or language pair gives different weights. `sp_lines` replaces
     the generated text the SentencePiece model is trained on; `max_len_bias=False` leaves
-    `</s>` random (outputs then often run to the decoding limit).
+    `</s>` random (outputs then often run to the decoding limit). `tokenizer="bpe"` writes
+    a Moses + subword-nmt `bpe.model` instead of `sentencepiece.model` (needs sacremoses and
+    subword-nmt, dubkit's `bpe` extra).
     """
     dest_dir = Path(dest_dir)
     stem = _default_folder(from_code, to_code, package_version)
@@ -557,6 +588,7 @@ def build_package(
             folder_name=folder,
             sp_lines=sp_lines,
             max_len_bias=max_len_bias,
+            tokenizer=tokenizer,
         )
         dest_dir.mkdir(parents=True, exist_ok=True)
         with zipfile.ZipFile(archive, "w") as zf:

@@ -63,3 +63,36 @@ def test_bad_device_and_compute_type(base_model_dir: Path) -> None:
         WhisperTranscriber.load("whisper:base", base_model_dir, device="tpu")
     with pytest.raises(ConfigError, match="--compute-type bogus on cpu"):
         WhisperTranscriber.load("whisper:base", base_model_dir, device="cpu", compute_type="bogus")
+
+
+@pytest.mark.usefixtures("pivot_route")
+def test_translation_device_choice_follows_the_same_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The translator's first encode on CUDA fails as without cuBLAS 12: auto falls back to
+    the CPU with a notice; cuda fails with the fix."""
+    from dubkit.adapters import argos
+    from dubkit.packages import find_route, installed_packages
+    from dubkit.ports import MTOptions
+
+    real_load = argos._load
+    loads: list[str] = []
+
+    def load(package: Any, device: str, compute_type: str, threads: int) -> Any:
+        loads.append(device)
+        return object() if device == "cuda" else real_load(package, device, compute_type, threads)
+
+    def probe(translator: Any, tokenizer: Any) -> None:
+        if not hasattr(translator, "translate_batch"):
+            raise RuntimeError(MISSING)
+
+    monkeypatch.setattr(ct2, "cuda_device_count", lambda: 1)
+    monkeypatch.setattr(argos, "_load", load)
+    monkeypatch.setattr(argos, "_probe", probe)
+    route = find_route("zh", "ur", installed_packages())
+    assert route is not None
+    steps = argos.load_route(route.stages, MTOptions(device="auto"))
+    assert [s.device.device for s in steps] == ["cpu", "cpu"]
+    assert steps[0].device.notice is not None and "libcublas.so.12" in steps[0].device.notice
+    assert steps[0].translate(["你好"])[0]
+    with pytest.raises(DeviceError, match="pip install nvidia-cublas-cu12"):
+        argos.load_route(route.stages, MTOptions(device="cuda"))
+    assert loads[:2] == ["cuda", "cpu"]

@@ -277,3 +277,22 @@ def test_real_adapter_batches_and_keys(tmp_path: Path) -> None:
     assert steps[0].key != steps[1].key
     slower = load_route(route.stages, MTOptions(device="cpu", beam_size=2))
     assert slower[0].key != steps[0].key  # options are part of the memory key
+
+
+def test_bpe_packages_are_read_like_argos(tmp_path: Path) -> None:
+    """Older Argos packages carry bpe.model (Moses tokens + subword-nmt) instead of
+    SentencePiece."""
+    from dubkit.adapters.argos import load_route
+    from dubkit.packages import install_archive
+    from dubkit.ports import MTOptions
+    from tests.argos_factory import build_package, training_lines
+
+    package = install_archive(build_package(tmp_path, "en", "ur", seed=4, tokenizer="bpe"))
+    assert package.tokenizer == "bpe.model"
+    (step,) = load_route([package], MTOptions(device="cpu"))
+    lines = training_lines("en", 20, seed=9)
+    tokens = step.tokenizer.encode(lines[0])
+    assert any(t.endswith("@@") for t in tokens)  # words really split into subwords
+    out = step.translate(lines)
+    assert len(out) == 20 and all(out)
+    assert step.translate(lines) == out

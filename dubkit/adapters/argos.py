@@ -54,8 +54,8 @@ class _Bpe:
             self.bpe = BPE(codes)
 
     def encode(self, text: str) -> list[str]:
-        words = self.tokenizer.tokenize(self.normalizer.normalize(text), escape=False)
-        return list(self.bpe.segment_tokens(words))
+        words = " ".join(self.tokenizer.tokenize(self.normalizer.normalize(text)))
+        return list(self.bpe.segment_tokens(words.strip("\r\n ").split(" ")))
 
     def decode(self, tokens: Sequence[str]) -> str:
         return str(self.detokenizer.detokenize(" ".join(tokens).replace("@@ ", "").split(" ")))
