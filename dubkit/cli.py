@@ -456,7 +456,8 @@ def translate(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate Chinese SRT files into STEM.ur.srt: same cues, same timing."""
-    from dubkit.pipeline import read_srt, translate_file
+    from dubkit.errors import SubtitleParseError
+    from dubkit.pipeline import read_srt, subtitle_stem, translate_file
 
     console = _console()
     try:
@@ -474,8 +475,15 @@ def translate(
             packages,
         )  # fmt: skip
         _writable(outdir)
+        stems: dict[str, Path] = {}
         for path in srt:  # fail on unreadable input before loading models
             read_srt(path, encoding)
+            stem = subtitle_stem(path)
+            if (first := stems.setdefault(stem, path)) is not path:
+                raise SubtitleParseError(
+                    f"{path}: has the same name as {first}, so their outputs would overwrite "
+                    f"each other; translate them into different folders with -o"
+                )
         found = mt.route()
         if found is None:
             _fail(console, mt.no_route())

@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -305,7 +305,16 @@ def run_episode(
     started = time.perf_counter()
     heard = transcribe_file(media, outdir, transcriber, options, profile, run_meta, progress)
     translation = None
-    if steps is not None:
+    if steps is not None and heard.language != settings.source:
+        heard = replace(
+            heard,
+            warnings=(
+                *heard.warnings,
+                f"{media}: transcribed as {heard.language}, but the translation route starts "
+                f"from {settings.source}; not translated",
+            ),
+        )
+    elif steps is not None:
         t0 = time.perf_counter()
         paths, cues, result = translate_cues(
             heard.cue_records, media.stem, outdir, steps, memory, settings
@@ -325,7 +334,11 @@ def run_episode(
         "dubkit_version": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "media": display_path(media),
-        "status": "complete" if translation else "no-translation-route",
+        "status": "complete"
+        if translation
+        else "no-translation-route"
+        if steps is None
+        else "not-translated",
         "versions": library_versions(),
         **run_meta,
         "stages": {

@@ -296,3 +296,14 @@ def test_bpe_packages_are_read_like_argos(tmp_path: Path) -> None:
     out = step.translate(lines)
     assert len(out) == 20 and all(out)
     assert step.translate(lines) == out
+
+
+@pytest.mark.usefixtures("pivot_route")
+def test_same_name_inputs_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first, second = _srt(tmp_path / "a"), _srt(tmp_path / "b")
+    code, output = _translate(str(first), str(second), "-o", str(tmp_path / "out"))
+    assert code == 1
+    assert "same name" in output
+    assert not (tmp_path / "out" / "ep1.ur.srt").exists()
