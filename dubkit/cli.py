@@ -404,11 +404,13 @@ class _MtSetup:
         return no_route_message(self.settings.source, self.settings.target, self.route_mode)
 
     def memory(self) -> Any:
-        if not self.cache:
-            return None
-        from dubkit.memory import SqliteMemory
+        """The translation memory; with --no-cache only its approved lines (if it exists)."""
+        from dubkit.memory import ApprovedOnly, SqliteMemory, default_path
 
-        return SqliteMemory(self.memory_path)
+        if self.cache:
+            return SqliteMemory(self.memory_path)
+        path = self.memory_path or default_path()
+        return ApprovedOnly(SqliteMemory(path)) if path.is_file() else None
 
 
 def _load_steps(console: Console, route: Any, options: Any) -> list[Any]:
@@ -491,6 +493,8 @@ def translate(
         tm = mt.memory()
     except DubkitError as exc:
         _fail(console, exc)
+    if pivot_srt and found.kind == "direct":
+        _notice(console, f"--pivot-srt: the route {found.description} has no pivot language")
     results, failures = [], []
     for path in srt:
         try:
@@ -603,6 +607,8 @@ def run(
         tm = mt.memory() if found else None
     except DubkitError as exc:
         _fail(console, exc)
+    if pivot_srt and found is not None and found.kind == "direct":
+        _notice(console, f"--pivot-srt: the route {found.description} has no pivot language")
     run_meta = _run_meta(transcriber, found, steps)
     results = []
     with _progress(console) as bar:
@@ -802,18 +808,25 @@ def models_pull(
         str | None, typer.Option(help="Argos package index URL (default: argospm's index).")
     ] = None,
     refresh: Annotated[bool, typer.Option(help="Fetch the index even if cached today.")] = False,
+    pivot: PivotOpt = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Download and verify a model: Whisper sizes, or the Argos packages of a route."""
     console = _console()
     if name.startswith("argos:"):
+        from dubkit.config import load_config, translate_defaults
         from dubkit.packages import parse_route_name, pull_route
 
         notices: list[str] = []
         try:
+            configured = translate_defaults(load_config(config))
             source, target = parse_route_name(name)
             progress = _ByteProgressFactory(console)
             with progress:
-                installed = pull_route(source, target, index, progress, refresh, notices)
+                installed = pull_route(
+                    source, target, index or configured["index"], progress, refresh, notices,
+                    (pivot or configured["pivot"],),
+                )  # fmt: skip
         except DubkitError as exc:
             _fail(console, exc)
         for notice in notices:

@@ -262,6 +262,8 @@ def parse_tmx(data: bytes, name: str, source: str, target: str) -> dict[str, str
         raise ConfigError(f"{name}: TMX with a DOCTYPE or entities is refused; remove them")
     try:
         root = ET.fromstring(data)
+    except (LookupError, ValueError) as exc:  # an unknown encoding in the XML declaration
+        raise ConfigError(f"{name}: cannot read the TMX ({exc}); save it as UTF-8") from exc
     except ET.ParseError as exc:
         line = exc.position[0]
         raise ConfigError(
@@ -305,3 +307,26 @@ def import_tmx(memory: SqliteMemory, path: Path, source: str, target: str) -> in
             f"xml:lang codes"
         )
     return memory.approve(source, target, pairs, note=f"tmx:{os.path.basename(path)}")
+
+
+class ApprovedOnly:
+    """The memory with its machine cache switched off (--no-cache): approved human lines
+    still win, nothing is looked up or stored for the machine."""
+
+    def __init__(self, memory: SqliteMemory) -> None:
+        self.memory = memory
+
+    def lookup(self, key: str, texts: Sequence[str]) -> dict[str, str]:
+        return {}
+
+    def remember(self, key: str, pairs: Mapping[str, str]) -> None:
+        return None
+
+    def approved(self, source: str, target: str, texts: Sequence[str]) -> dict[str, str]:
+        return self.memory.approved(source, target, texts)
+
+    def record(self, source: str, target: str, pairs: Mapping[str, str]) -> None:
+        return None
+
+    def close(self) -> None:
+        self.memory.close()

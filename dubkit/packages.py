@@ -8,6 +8,7 @@ reads packages from its own store and from Argos Translate's folders, so package
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -25,12 +26,13 @@ from typing import Any
 from urllib.parse import urlparse
 
 from dubkit.errors import ModelUnavailable
-from dubkit.store import ByteProgress, dubkit_home, models_dir, staged_folder
+from dubkit.store import ByteProgress, commit_folder, dubkit_home, models_dir, new_staging
 
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 INDEX_MAX_AGE_S = 24 * 3600  # the index changes a few times a year; refresh daily
 MANIFEST = "dubkit-package.json"
 TOKENIZERS = ("sentencepiece.model", "bpe.model")
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 _MAX_UNPACKED = 8 << 30  # no real package is near 8 GB; a bigger archive is a zip bomb
 _CHUNK = 1 << 20
 _CODE = re.compile(r"[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
@@ -277,10 +279,10 @@ def install_archive(
             path=archive,
         ) from exc
     with zf:
-        folder_name = _check_members(archive, zf.infolist())
-        target = root / folder_name
-        with staged_folder(target, f"{archive}: install into {target} failed") as staging:
-            _extract(archive, zf, folder_name, staging)
+        top = _check_members(archive, zf.infolist())
+        staging = new_staging(root, "install")
+        try:
+            _extract(archive, zf, top, staging)
             package = read_package(staging, "dubkit")
             if expect and (package.from_code, package.to_code) != expect:
                 raise ModelUnavailable(
@@ -290,8 +292,46 @@ def install_archive(
                 )
             check_model(staging / "model", archive)
             check_tokenizer(staging / package.tokenizer, archive)
+            # The folder is named from the checked metadata, never from the archive, and only
+            # an older copy of the same package may be replaced.
+            target = root / folder_name(package)
+            _check_replaceable(archive, target, package)
             _write_manifest(staging, package, source or f"file:{archive.resolve()}", archive)
+            commit_folder(staging, target)
+        except OSError as exc:
+            raise ModelUnavailable(
+                f"{archive}: install into {root} failed ({exc.strerror or exc}); nothing was "
+                f"installed — free some space, or choose a writable folder",
+                path=archive,
+            ) from exc
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return read_package(target, "dubkit" if into is None else "extra")
+
+
+def folder_name(package: ArgosPackage) -> str:
+    """translate-zh_en-1_9, as argospm names its downloads."""
+    version = re.sub(r"[^0-9A-Za-z]+", "_", package.version).strip("_")
+    return f"translate-{package.from_code}_{package.to_code}" + (f"-{version}" if version else "")
+
+
+def _check_replaceable(archive: Path, target: Path, package: ArgosPackage) -> None:
+    if not target.exists() and not target.is_symlink():
+        return
+    try:
+        existing = read_metadata(target / "metadata.json")
+    except ModelUnavailable:
+        existing = None
+    if (
+        target.is_symlink()
+        or existing is None
+        or (existing["from_code"], existing["to_code"]) != (package.from_code, package.to_code)
+    ):
+        raise ModelUnavailable(
+            f"{archive}: {target} exists and is not a {package.pair} package, so it was left "
+            f"alone and nothing was installed; move it away or install with --dir elsewhere",
+            path=target,
+        )
 
 
 def _check_members(archive: Path, members: list[zipfile.ZipInfo]) -> str:
@@ -337,23 +377,39 @@ def _check_members(archive: Path, members: list[zipfile.ZipInfo]) -> str:
 
 def _extract(archive: Path, zf: zipfile.ZipFile, top: str, staging: Path) -> None:
     """Extract members under `top` into `staging`, by our own checked paths, checking CRCs."""
+
+    def damaged(info: zipfile.ZipInfo, why: object) -> ModelUnavailable:
+        return ModelUnavailable(
+            f"{archive}: damaged or unsupported archive ({info.filename}: {why}); nothing was "
+            f"installed — download it again",
+            path=archive,
+        )
+
+    for info in zf.infolist():
+        if info.flag_bits & 0x1:
+            raise damaged(info, "encrypted")
+        if info.compress_type not in _COMPRESSIONS:
+            raise damaged(info, f"compression method {info.compress_type} is not supported")
     for info in zf.infolist():
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts[1:]
         if not parts:
             continue
         dest = staging.joinpath(*parts)
-        if info.is_dir():
-            dest.mkdir(parents=True, exist_ok=True)
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with zf.open(info) as src, dest.open("wb") as out:
+            if info.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            with zf.open(info) as src, dest.open("xb") as out:
                 shutil.copyfileobj(src, out, _CHUNK)
-        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as exc:
-            raise ModelUnavailable(
-                f"{archive}: damaged archive ({info.filename}: {exc}); download it again",
-                path=archive,
-            ) from exc
+        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
+            raise damaged(info, exc) from exc
+        except RuntimeError as exc:  # zipfile's "File is encrypted" and similar
+            raise damaged(info, exc) from exc
+        except OSError as exc:
+            if exc.errno in (errno.EEXIST, errno.EISDIR, errno.ENOTDIR):  # a path twice
+                raise damaged(info, "the same path twice, as file and folder") from exc
+            raise
 
 
 def check_model(model_dir: Path, origin: Path | str) -> None:
@@ -504,7 +560,10 @@ def load_index(
     cache = cache_dir() / f"argos-index-{hashlib.sha256(url.encode()).hexdigest()[:12]}.json"
     fresh = cache.is_file() and time.time() - cache.stat().st_mtime < INDEX_MAX_AGE_S
     if fresh and not refresh:
-        return parse_index(cache.read_bytes(), str(cache))
+        try:
+            return parse_index(cache.read_bytes(), str(cache))
+        except (ModelUnavailable, OSError):
+            pass  # a damaged cache: fetch again
     try:
         data = _get_bytes(url)
         entries = parse_index(data, url)
@@ -514,10 +573,14 @@ def load_index(
                 notices.append(f"{exc}; using the cached index from {_age(cache)}")
             return parse_index(cache.read_bytes(), str(cache))
         raise
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_bytes(data)
-    tmp.replace(cache)
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        tmp.replace(cache)
+    except OSError as exc:
+        if notices is not None:
+            notices.append(f"{cache}: cannot cache the index ({exc.strerror or exc})")
     return entries
 
 
@@ -601,9 +664,10 @@ def pull_route(
     progress: Callable[[str], ByteProgress | None] | None = None,
     refresh: bool = False,
     notices: list[str] | None = None,
+    pivots: Sequence[str] = ("en",),
 ) -> list[ArgosPackage]:
     """Download, verify and install the packages the index lists for source→target."""
-    entries = plan_pull(load_index(index_url(url), refresh, notices), source, target)
+    entries = plan_pull(load_index(index_url(url), refresh, notices), source, target, pivots)
     installed = best_packages(installed_packages())
     result = []
     for entry in entries:
@@ -619,10 +683,19 @@ def pull_route(
 def download_package(entry: IndexEntry, progress: ByteProgress | None = None) -> ArgosPackage:
     """Fetch one package (trying its links in turn), verify it, install it."""
     downloads = cache_dir() / "downloads"
-    downloads.mkdir(parents=True, exist_ok=True)
     errors = []
     for link in entry.links:
-        fd, tmp_name = tempfile.mkstemp(prefix=".download-", suffix=".argosmodel", dir=downloads)
+        try:
+            downloads.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(
+                prefix=".download-", suffix=".argosmodel", dir=downloads
+            )
+        except OSError as exc:
+            raise ModelUnavailable(
+                f"{downloads}: cannot store downloads ({exc.strerror or exc}); set DUBKIT_HOME "
+                f"to a writable folder",
+                path=downloads,
+            ) from exc
         os.close(fd)
         tmp = Path(tmp_name)
         try:

@@ -197,10 +197,13 @@ def read_srt(path: Path, encoding: str | None = None) -> ParsedSubtitles:
     return parse_srt(decode_subtitle_bytes(data, name, encoding), name)
 
 
-def translation_paths(stem: str, outdir: Path, settings: TranslateSettings) -> dict[str, Path]:
+def translation_paths(
+    stem: str, outdir: Path, settings: TranslateSettings, pivots: Sequence[str] = ()
+) -> dict[str, Path]:
+    """STEM.ur.srt, and with pivot_srt STEM.LANG.srt for each pivot language of the route."""
     paths = {settings.target: outdir / f"{stem}.{settings.target}.srt"}
     if settings.pivot_srt:
-        paths[C.MT_PIVOT] = outdir / f"{stem}.{C.MT_PIVOT}.srt"
+        paths.update({lang: outdir / f"{stem}.{lang}.srt" for lang in pivots})
     return paths
 
 
@@ -212,22 +215,23 @@ def translate_cues(
     memory: Memory | None,
     settings: TranslateSettings,
 ) -> tuple[dict[str, Path], tuple[Cue, ...], TranslationResult]:
-    """Translate cues through the route and write STEM.ur.srt (and the pivot's SRT)."""
+    """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
+    route has none)."""
     texts = [cue_text(cue, settings.source) for cue in cues]
     result = translate_texts(texts, steps, memory)
     target_cues = translated_cues(
         cues, result.final, settings.target, settings.style, settings.max_chars, settings.max_lines
     )
-    paths = translation_paths(stem, outdir, settings)
+    pivots = [step.target for step in steps[:-1]]
+    paths = translation_paths(stem, outdir, settings, pivots)
     bom = "\ufeff" if settings.bom else ""
     files = {paths[settings.target]: (bom + render_srt(target_cues)).encode("utf-8")}
     if settings.pivot_srt:
-        pivot = next((i for i, s in enumerate(steps[:-1]) if s.target == C.MT_PIVOT), None)
-        pivot_texts = result.outputs[pivot] if pivot is not None else [""] * len(cues)
-        pivot_cues = translated_cues(
-            cues, pivot_texts, C.MT_PIVOT, None, settings.max_chars, settings.max_lines
-        )
-        files[paths[C.MT_PIVOT]] = (bom + render_srt(pivot_cues)).encode("utf-8")
+        for n, lang in enumerate(pivots):
+            pivot_cues = translated_cues(
+                cues, result.outputs[n], lang, None, settings.max_chars, settings.max_lines
+            )
+            files[paths[lang]] = (bom + render_srt(pivot_cues)).encode("utf-8")
     atomic_write_all(files)
     return paths, target_cues, result
 
@@ -243,7 +247,8 @@ def translate_file(
     started = time.perf_counter()
     parsed = read_srt(path, settings.encoding)
     stem = subtitle_stem(path, settings.source)
-    for out in translation_paths(stem, outdir, settings).values():
+    pivots = [step.target for step in steps[:-1]]
+    for out in translation_paths(stem, outdir, settings, pivots).values():
         if out.exists() and out.resolve() == path.resolve():
             raise OutputError(
                 f"{path}: translating it would overwrite it; rename the input or use -o",
@@ -329,6 +334,8 @@ def run_episode(
             repairs=(),
             seconds=time.perf_counter() - t0,
         )
+    if translation is None:
+        heard = replace(heard, warnings=(*heard.warnings, *_set_aside_stale(media.stem, outdir)))
     run_json = outdir / f"{media.stem}.run.json"
     doc = {
         "dubkit_version": __version__,
@@ -350,3 +357,20 @@ def run_episode(
     }
     atomic_write_all({run_json: (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()})
     return RunResult(media, heard, translation, run_json, time.perf_counter() - started)
+
+
+def _set_aside_stale(stem: str, outdir: Path) -> list[str]:
+    """An Urdu SRT from an earlier run no longer matches the Chinese just written: rename it
+    STEM.ur.stale.srt (nothing is deleted) and say so."""
+    notes = []
+    for lang in ("ur", C.MT_PIVOT):
+        old = outdir / f"{stem}.{lang}.srt"
+        if old.is_file():
+            aside = old.with_name(f"{stem}.{lang}.stale.srt")
+            try:
+                os.replace(old, aside)
+            except OSError as exc:
+                notes.append(f"{old}: from an earlier run and no longer matches ({exc})")
+                continue
+            notes.append(f"{old}: from an earlier run, no longer matches; renamed {aside.name}")
+    return notes

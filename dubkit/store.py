@@ -361,10 +361,10 @@ def staged_folder(target: Path, failure: str) -> Iterator[Path]:
 
     Whatever fails, nothing is left behind; an OSError becomes ModelUnavailable.
     """
-    staging = _staging(target)
+    staging = new_staging(target.parent, target.name)
     try:
         yield staging
-        _commit(staging, target)
+        commit_folder(staging, target)
     except OSError as exc:
         raise ModelUnavailable(
             f"{failure} ({exc.strerror or exc}); nothing was installed — free some space or "
@@ -374,25 +374,28 @@ def staged_folder(target: Path, failure: str) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def _staging(target: Path) -> Path:
+def new_staging(parent: Path, name: str) -> Path:
+    """A hidden, unique, empty folder in `parent` (created if needed) to build a model in."""
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=parent))
     except OSError as exc:
         raise ModelUnavailable(
-            f"{target.parent}: cannot create the model store ({exc.strerror or exc}); "
+            f"{parent}: cannot create the model store ({exc.strerror or exc}); "
             f"set DUBKIT_HOME to a writable folder",
-            path=target.parent,
+            path=parent,
         ) from exc
     staging.chmod(0o755)  # mkdtemp makes 0700; models are shared with other users
     return staging
 
 
-def _commit(staging: Path, target: Path) -> None:
+def commit_folder(staging: Path, target: Path) -> None:
     """Swap the finished folder into place; the old copy is removed only afterwards."""
     old = None
     if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        # A unique empty folder, which rename(2) replaces: a leftover from a crashed run
+        # (containers reuse PIDs) can never block the swap.
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
         target.rename(old)
     try:
         staging.rename(target)

@@ -10,7 +10,8 @@ from dubkit.records import Cue
 
 _TIME = r"(\d{1,3}):(\d{1,2}):(\d{1,2})(?:[,.:](\d{1,3}))?"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-{{1,2}}>\s*{_TIME}(?:\s+.*)?$")  # SRT, with X1: Y1: tails
-_ARROW = re.compile(r"-+>")
+# A line that starts like a timing line: if it does not parse, the file is damaged there.
+_TIMING_LIKE = re.compile(r"^\s*\d{1,3}:\d{1,2}[:.,]\d.*-+>")
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,12 @@ def decode_subtitle_bytes(data: bytes, name: str, encoding: str | None = None) -
         except (LookupError, UnicodeDecodeError) as exc:
             raise SubtitleParseError(f"{name}: cannot decode as {encoding} ({exc})") from exc
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise SubtitleParseError(
+                f"{name}: damaged UTF-16 (byte {exc.start}: {exc.reason}); save it again as UTF-8"
+            ) from exc
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -74,7 +80,7 @@ def parse_srt(text: str, name: str = "<srt>") -> ParsedSubtitles:
             close()
             span, body, index = _span(timing, raw, name, number, repairs), [], None
             continue
-        if _ARROW.search(line) and re.search(r"\d+:\d+", line):
+        if _TIMING_LIKE.match(line):
             raise SubtitleParseError(
                 f"{name}:{number}: unreadable timing line {line[:60]!r}; expected "
                 f"HH:MM:SS,mmm --> HH:MM:SS,mmm"
@@ -82,12 +88,10 @@ def parse_srt(text: str, name: str = "<srt>") -> ParsedSubtitles:
         if not line:
             blank = True
             continue
-        above_timing = number < len(lines) and (
-            _TIMING.match(lines[number]) or _ARROW.search(lines[number])
-        )
+        above_timing = number < len(lines) and _TIMING_LIKE.match(lines[number])
         # The line above a timing line is its index when it is a number or starts a block;
         # text right under the previous cue's text is that cue's last line (index missing).
-        if above_timing and (line.isdigit() or blank or span is None):
+        if above_timing and (line.isdecimal() or blank or span is None):
             if span is not None and not blank:
                 repairs.append(f"{name}:{number}: no blank line before this cue")
             index, blank = (number, line), False
@@ -121,7 +125,7 @@ def _span(
 
 def _check_index(found: tuple[int, str], expected: int, name: str, repairs: list[str]) -> None:
     number, text = found
-    if not text.isdigit():
+    if not (text.isascii() and text.isdecimal()):
         repairs.append(f"{name}:{number}: index {text[:20]!r} is not a number; renumbered")
     elif int(text) != expected:
         repairs.append(f"{name}:{number}: index {text} out of sequence; renumbered {expected}")

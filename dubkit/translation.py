@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from dubkit import constants as C
 from dubkit.ports import Memory, Translator
 from dubkit.records import Cue
-from dubkit.urdu import UrduStyle, normalise
+from dubkit.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,14 +134,19 @@ def translated_cues(
     Flags: 'untranslated' for a cue with source text but no output, 'long' when the text does
     not fit the lines."""
     out = []
-    for cue, text in zip(cues, texts, strict=True):
+    for cue, raw in zip(cues, texts, strict=True):
+        urdu = language == "ur" and style is not None
+        # Letters, digits and punctuation on the whole text (a clause can span the wrap),
+        # then lines, then bidi marks line by line in the cue's direction.
+        text = normalise_letters(raw, style.digits) if urdu and style else raw
         lines = wrap_words(text, max_chars, max_lines)
         flags = list(cue.flags)
         if not lines and cue.lines:
             flags.append("untranslated")
         if any(len(line) > max_chars for line in lines):
             flags.append("long")
-        if language == "ur" and style is not None:
-            lines = tuple(normalise(line, style) for line in lines)
+        if urdu and style and style.bidi_marks:
+            rtl = has_urdu(text)
+            lines = tuple(mark_bidi(line, rtl=rtl) for line in lines)
         out.append(replace(cue, lines=lines, flags=tuple(dict.fromkeys(flags))))
     return tuple(out)

@@ -4,6 +4,7 @@ bidi marks around left-to-right runs. Pure functions over strings."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 LRM, RLM = "\u200e", "\u200f"
@@ -28,14 +29,36 @@ _URDU_DIGITS = "۰۱۲۳۴۵۶۷۸۹"  # U+06F0..U+06F9, Extended Arabic-Indic, 
 _ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"  # U+0660..U+0669, Arabic-Indic, wrong for Urdu
 DIGIT_SYSTEMS = ("latin", "urdu")
 
-_ARABIC_LETTER = r"\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff"
-# A left-to-right run: Latin letters or digits, possibly joined by spaces, dots, hyphens and
-# similar inside (CPEC, "Radio Pakistan", 2025, 3.5, 10:30, COVID-19).
+# Arabic-script letters and their marks; not digits (۰-۹) or punctuation (، ؛ ؟ ۔).
+_ARABIC_LETTER = (
+    "\u0620-\u065f\u066e-\u06d3\u06d5\u06e5\u06e6\u06ee\u06ef\u06fa-\u06ff\u0750-\u077f"
+    "\ufb50-\ufdff\ufe70-\ufefc"
+)
+_URL = r"(?:https?://|www\.)\S+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"
+# A left-to-right run: a URL, or Latin letters or digits possibly joined by spaces and
+# punctuation inside (CPEC, "Radio Pakistan", 2025, 3.5, 10:30, COVID-19, "Hello, how are
+# you? I am fine."), with the English sentence's own final punctuation.
 _LTR_RUN = re.compile(
-    r"[A-Za-z0-9\u00c0-\u024f\u06f0-\u06f9]+"
-    r"(?:[ .,:/%&'+\-–]+[A-Za-z0-9\u00c0-\u024f\u06f0-\u06f9]+)*%?"
+    rf"{_URL}|[A-Za-z0-9\u00c0-\u024f\u06f0-\u06f9]+"
+    r"(?:[ .,:;/%&'+\-–?!]+[A-Za-z0-9\u00c0-\u024f\u06f0-\u06f9]+)*%?(?:[.?!]+(?=\s|$))?"
 )
 _HAS_ARABIC = re.compile(f"[{_ARABIC_LETTER}]")
+_STARTS_ARABIC = re.compile(f"[{_ARABIC_LETTER}]")
+# Text ending in an Urdu word, or in an Urdu word and one Latin word or number (the "CPEC" of
+# "…کا نام CPEC."): punctuation that follows closes an Urdu sentence or clause.
+_AFTER_URDU = re.compile(
+    rf"[{_ARABIC_LETTER}][\s\"'»”’)\]]*(?:[A-Za-z0-9\u06f0-\u06f9\-]+[\"'”’)\]]*)?$"
+)
+_URDU_PUNCTUATION = {"?": "؟", ";": "؛", ",": "،", ".": "۔"}
+_PROTECTED = re.compile(f"({_URL})")
+# Fullwidth and halfwidth forms, Arabic presentation forms: NFKC folds them to plain letters,
+# digits and punctuation (，→, 。→. ？→? ３→3 ﻙ→ك).
+_COMPAT = re.compile("[\ufb50-\ufdff\ufe70-\ufeff\uff00-\uffef]+")
+_CJK_PUNCTUATION = str.maketrans({"\u3002": ".", "\u3001": ",", "\u300c": '"', "\u300d": '"'})
+_LOOKALIKE_TABLE = str.maketrans(LOOKALIKES)
+_TO_LATIN = str.maketrans(_URDU_DIGITS + _ARABIC_DIGITS, _LATIN_DIGITS * 2)
+_TO_URDU = str.maketrans(_LATIN_DIGITS, _URDU_DIGITS)
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9\-])[0-9]+(?![A-Za-z0-9])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +77,26 @@ class UrduStyle:
 
 def normalise(text: str, style: UrduStyle = UrduStyle()) -> str:
     """Urdu letters for Arabic look-alikes, Urdu punctuation, one digit system, bidi marks."""
-    text = strip_bidi(text)
-    text = text.translate(str.maketrans(LOOKALIKES))
-    text = set_digits(text, style.digits)
-    text = punctuate(text)
-    text = " ".join(text.split())
+    text = normalise_letters(text, style.digits)
     return mark_bidi(text) if style.bidi_marks else text
+
+
+def normalise_letters(text: str, digits: str = "latin") -> str:
+    """Everything but the bidi marks: compatibility forms folded (fullwidth ，。？ and digits
+    copied from Chinese, Arabic presentation forms), Urdu letters for look-alikes, digits in
+    one system, Urdu punctuation after Urdu words, spaces collapsed. URLs and e-mail
+    addresses are left exactly as they are."""
+    out = []
+    for n, part in enumerate(_PROTECTED.split(strip_bidi(text))):
+        if n % 2:  # a URL or address
+            out.append(part)
+            continue
+        part = _COMPAT.sub(lambda m: unicodedata.normalize("NFKC", m.group(0)), part)
+        part = part.translate(_CJK_PUNCTUATION)
+        part = part.translate(_LOOKALIKE_TABLE)
+        part = set_digits(part, digits)
+        out.append(punctuate(part))
+    return "\n".join(" ".join(line.split()) for line in "".join(out).split("\n"))
 
 
 def strip_bidi(text: str) -> str:
@@ -67,40 +104,53 @@ def strip_bidi(text: str) -> str:
 
 
 def set_digits(text: str, system: str) -> str:
-    """Every digit in one system: Latin 0-9 or Urdu ۰-۹ (Arabic-Indic ٠-٩ is never right)."""
-    target = _URDU_DIGITS if system == "urdu" else _LATIN_DIGITS
-    table = str.maketrans(_LATIN_DIGITS + _URDU_DIGITS + _ARABIC_DIGITS, target * 3)
-    return text.translate(table)
+    """Every digit in one system: Latin 0-9 or Urdu ۰-۹ (Arabic-Indic ٠-٩ is never right).
+
+    With Urdu digits, digits that belong to a Latin word (COVID-19, MP3) stay as they are.
+    """
+    if system != "urdu":
+        return text.translate(_TO_LATIN)
+    return _DIGIT_RUN.sub(lambda m: m.group(0).translate(_TO_URDU), text.translate(_TO_LATIN))
 
 
 def punctuate(text: str) -> str:
-    """Latin sentence punctuation next to Urdu words becomes Urdu punctuation (۔ ، ؟ ؛).
+    """Latin sentence punctuation after an Urdu word becomes Urdu punctuation (۔ ، ؟ ؛).
 
-    A full stop or comma between digits (3.5, 1,000) or inside a Latin run (U.S.) is kept.
+    Only after an Arabic-script letter (spaces, quotes and brackets between allowed): English
+    inside an Urdu line keeps its own punctuation; 3.5, 1,000 and an ellipsis stay.
     """
     if not _HAS_ARABIC.search(text):
         return text
-    text = text.replace("?", "؟").replace(";", "؛")
-    text = re.sub(r"(?<![0-9A-Za-z]),|,(?![0-9])", "،", text)
-    text = re.sub(r"(?<=[" + _ARABIC_LETTER + r"\s)\"'».])\.(?!\d)|\.(?=\s*$)", "۔", text)
-    text = re.sub(r"\s+([۔،؟؛!])", r"\1", text)
-    return text
+
+    def urdu(m: re.Match[str]) -> str:
+        mark, start = m.group(0), m.start()
+        before = text[:start]
+        prev, nxt = text[start - 1 : start], text[start + 1 : start + 2]
+        if mark == "." and "." in (prev, nxt):
+            return mark  # an ellipsis
+        if mark in ".," and prev.isdigit() and nxt.isdigit():
+            return mark  # 3.5, 1,000
+        if not _AFTER_URDU.search(before):
+            return mark
+        return _URDU_PUNCTUATION[mark]
+
+    text = re.sub(r"[?;,.]", urdu, text)
+    text = re.sub(r"(?<=\S)\s+([۔،؟؛])", r"\1", text)
+    return re.sub(f"([۔،؟؛])(?=[{_ARABIC_LETTER}])", r"\1 ", text)
 
 
-def mark_bidi(text: str) -> str:
-    """LRM on both sides of each left-to-right run inside an Urdu line, and RLM at the start
-    of a line whose first strong character is Latin, so players that guess the paragraph
-    direction from the first letter still lay the line out right to left."""
-    if not _HAS_ARABIC.search(text):
-        return text
+def mark_bidi(text: str, rtl: bool | None = None) -> str:
+    """LRM on both sides of each left-to-right run (Latin words, numbers) inside a
+    right-to-left line, and RLM first when the line does not start with an Arabic-script
+    letter, so players that take the direction from the first strong character still lay it
+    out right to left. `rtl` None: lines with Arabic-script letters are right to left."""
     lines = []
     for line in text.split("\n"):
-        if not _HAS_ARABIC.search(line):
+        if not (rtl if rtl is not None else _HAS_ARABIC.search(line)) or not line:
             lines.append(line)
             continue
         marked = _LTR_RUN.sub(lambda m: f"{LRM}{m.group(0)}{LRM}", line)
-        first = re.search(rf"[A-Za-z{_ARABIC_LETTER}]", line)
-        if first and first.group(0).isascii():
+        if not _STARTS_ARABIC.match(line):
             marked = RLM + marked
         lines.append(marked)
     return "\n".join(lines)
@@ -109,3 +159,8 @@ def mark_bidi(text: str) -> str:
 def lookalikes_in(text: str) -> list[str]:
     """The Arabic look-alike characters present (for checks and tests)."""
     return sorted({c for c in text if c in LOOKALIKES})
+
+
+def has_urdu(text: str) -> bool:
+    """Whether `text` holds Arabic-script letters (a right-to-left text)."""
+    return _HAS_ARABIC.search(text) is not None

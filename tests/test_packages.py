@@ -203,3 +203,69 @@ def test_broken_folder_is_skipped_and_reported(tmp_path: Path) -> None:
     assert installed_packages() == []
     assert [p for p, _ in broken_packages()] == [folder]
     shutil.rmtree(folder)
+
+
+def test_folder_is_named_from_metadata_never_from_the_archive(
+    argos_files: dict[str, Path], isolated_packages: Path, tmp_path: Path
+) -> None:
+    """A zh→en archive whose folder is called like the en→ur package must not replace it."""
+    en_ur = install_archive(argos_files["en-ur"])
+    top = _top(argos_files["zh-en"])
+    names = {}
+    with zipfile.ZipFile(argos_files["zh-en"]) as zf:
+        names = {n: n.replace(top, en_ur.path.name, 1) for n in zf.namelist()}
+    disguised = _rezip(argos_files["zh-en"], tmp_path / "disguised.argosmodel", rename=names)
+    package = install_archive(disguised)
+    assert package.path.name == "translate-zh_en-1_9"
+    assert read_package(en_ur.path).pair == "en-ur"
+    assert find_route("zh", "ur", installed_packages()) is not None
+
+
+def test_install_never_replaces_a_folder_that_is_not_the_same_package(
+    argos_files: dict[str, Path], tmp_path: Path
+) -> None:
+    into = tmp_path / "user"
+    precious = into / "translate-zh_en-1_9"
+    precious.mkdir(parents=True)
+    (precious / "thesis.txt").write_text("precious")
+    with pytest.raises(ModelUnavailable, match="is not a zh-en package, so it was left alone"):
+        install_archive(argos_files["zh-en"], into=into)
+    assert (precious / "thesis.txt").read_text() == "precious"
+    assert sorted(p.name for p in into.iterdir()) == ["translate-zh_en-1_9"]
+
+
+UNSUPPORTED = [("deflate64", "compression method 9"), ("encrypted", "encrypted")]
+
+
+@pytest.mark.parametrize(("case", "message"), UNSUPPORTED)
+def test_unsupported_archives_fail_in_one_line(
+    case: str, message: str, argos_files: dict[str, Path], isolated_packages: Path, tmp_path: Path
+) -> None:
+    data = bytearray(argos_files["zh-en"].read_bytes())
+    # patch every local and central header of the archive (method at +8/+10, flags at +6/+8)
+    for signature, flags_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        at = data.find(signature)
+        while at != -1:
+            if case == "deflate64":
+                data[at + method_at : at + method_at + 2] = (9).to_bytes(2, "little")
+            else:
+                data[at + flags_at] |= 0x1
+            at = data.find(signature, at + 4)
+    bad = tmp_path / f"{case}.argosmodel"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ModelUnavailable, match=message) as err:
+        install_archive(bad)
+    assert "\n" not in str(err.value)
+    assert _store_is_clean(isolated_packages)
+
+
+def test_leftover_from_a_crashed_swap_does_not_block_reinstall(
+    argos_files: dict[str, Path], isolated_packages: Path
+) -> None:
+    import os
+
+    package = install_archive(argos_files["zh-en"])
+    leftover = isolated_packages / f".{package.path.name}.old-{os.getpid()}"
+    (leftover / "junk").mkdir(parents=True)
+    again = install_archive(argos_files["zh-en"])
+    assert again.path == package.path and read_package(again.path).pair == "zh-en"

@@ -196,3 +196,26 @@ def test_bad_pull_names() -> None:
     result = runner.invoke(app, ["models", "pull", "argos:zh"])
     assert result.exit_code == 1
     assert "use argos:FROM-TO" in result.output
+
+
+def test_index_from_dubkit_toml(
+    server: _Server, argos_files: dict[str, Path], tmp_path: Path
+) -> None:
+    url = server.index([_entry(server, "zh-en", argos_files["zh-en"])])
+    config = tmp_path / "dubkit.toml"
+    config.write_text(f'[translate]\nindex = "{url}"\n', encoding="utf-8")
+    result = runner.invoke(app, ["models", "pull", "argos:zh-en", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert server.hits[0] == "/index.json"
+
+
+def test_damaged_index_cache_is_fetched_again(
+    server: _Server, argos_files: dict[str, Path], isolated_packages: Path
+) -> None:
+    url = server.index([_entry(server, "zh-en", argos_files["zh-en"])])
+    pull_route("zh", "en", url)
+    (cached,) = (isolated_packages.parent / "dubkit-cache").glob("argos-index-*.json")
+    cached.write_text("{broken", encoding="utf-8")
+    server.hits.clear()
+    assert [p.pair for p in pull_route("zh", "en", url)] == ["zh-en"]
+    assert server.hits == ["/index.json"]

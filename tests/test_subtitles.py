@@ -88,3 +88,19 @@ def test_parse_render_round_trip(cues: list[Cue]) -> None:
     parsed = parse_srt(render_srt(cues))
     assert list(parsed.cues) == cues
     assert parsed.repairs == ()
+
+
+def test_dialogue_that_looks_like_indices_or_arrows_is_kept() -> None:
+    text = (
+        "1\n00:00:01,000 --> 00:00:02,000\n2024\nA -> B\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\n会议 10:30 -> 11:00\n\n"
+        "²\n00:00:05,000 --> 00:00:06,000\nx\n"
+    )
+    parsed = parse_srt(text, "x.srt")
+    assert [c.lines for c in parsed.cues] == [("2024", "A -> B"), ("会议 10:30 -> 11:00",), ("x",)]
+    assert parsed.repairs == ("x.srt:10: index '²' is not a number; renumbered",)
+
+
+def test_damaged_utf16_is_one_clear_error() -> None:
+    with pytest.raises(SubtitleParseError, match=r"a\.srt: damaged UTF-16"):
+        decode_subtitle_bytes(b"\xff\xfe1\x00\n", "a.srt")

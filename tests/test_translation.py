@@ -126,6 +126,12 @@ def test_translated_cues_keep_timing_and_flag() -> None:
     assert out[0].lines == (f"پاکستان {LRM}CPEC{LRM}",)
     assert out[1].flags == ("untranslated",)
     assert "long" in out[2].flags
+    # punctuation is Urdu across the wrap; a Latin-only line of an Urdu cue stays RTL
+    (cue,) = translated_cues(
+        cues[:1], ["انہوں نے بتایا کہ ریڈیو Radio Pakistan News at 9 pm, Islamabad?"], "ur",
+        UrduStyle(),
+    )  # fmt: skip
+    assert len(cue.lines) == 2 and cue.lines[1].startswith("\u200f")
 
 
 # ------------------------------------------------------------------ real adapter, tiny models
@@ -307,3 +313,31 @@ def test_same_name_inputs_are_refused(tmp_path: Path) -> None:
     assert code == 1
     assert "same name" in output
     assert not (tmp_path / "out" / "ep1.ur.srt").exists()
+
+
+def test_pivot_srt_follows_the_route(argos_files: dict[str, Path], tmp_path: Path) -> None:
+    from dubkit.packages import install_archive
+
+    install_archive(argos_files["zh-ur"])
+    stale = tmp_path / "ep1.en.srt"
+    stale.write_text("keep me", encoding="utf-8")
+    code, output = _translate(str(_srt(tmp_path)), "-o", str(tmp_path), "--pivot-srt")
+    assert code == 0, output
+    assert "notice: --pivot-srt: the route zh→ur has no pivot language" in output
+    assert stale.read_text(encoding="utf-8") == "keep me"
+
+
+@pytest.mark.usefixtures("pivot_route")
+def test_no_cache_still_applies_approved_lines(tmp_path: Path) -> None:
+    memory = SqliteMemory(tmp_path / "m.sqlite")
+    memory.approve("zh", "ur", {"谢谢": "شکریہ"}, note="test")
+    memory.close()
+    args = ["-o", str(tmp_path / "o"), "--no-cache", "--memory", str(tmp_path / "m.sqlite")]
+    code, output = _translate(str(_srt(tmp_path)), *args, "--json")
+    assert code == 0, output
+    cues = parse_srt((tmp_path / "o" / "ep1.ur.srt").read_text(encoding="utf-8")).cues
+    assert cues[2].text == "شکریہ"
+    summary = json.loads(output[output.index("{") :])
+    assert summary["files"][0]["memory_hits"] == 0
+    assert [s["device"] for s in summary["steps"]] == ["cpu", "cpu"]  # what ran
+    assert SqliteMemory(tmp_path / "m.sqlite").stats().mt_entries == 0  # nothing cached

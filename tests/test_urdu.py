@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,8 +61,8 @@ def test_normalise_is_idempotent_and_clean(text: str) -> None:
     assert normalise(once) == once
     assert lookalikes_in(once) == []
     assert not any(c in once for c in "٠١٢٣٤٥٦٧٨٩")
-    if any(c in URDU_LETTERS for c in text):
-        assert "?" not in once
+    plain = strip_bidi(once)
+    assert not re.search(f"[{URDU_LETTERS}][?,;]", plain)  # after an Urdu word: Urdu marks
 
 
 @given(urdu_text)
@@ -68,3 +70,29 @@ def test_marks_only_add_invisible_characters(text: str) -> None:
     plain = normalise(text, UrduStyle(bidi_marks=False))
     assert strip_bidi(normalise(text)) == plain
     assert all(c not in LOOKALIKES for c in plain)
+
+
+def test_what_is_not_urdu_keeps_its_punctuation() -> None:
+    def plain(text: str, digits: str = "latin") -> str:
+        return strip_bidi(normalise(text, UrduStyle(digits=digits)))
+
+    url = "https://example.com/page?id=5&x=1"
+    assert plain(f"تفصیل کے لیے {url} دیکھیں") == f"تفصیل کے لیے {url} دیکھیں"
+    assert url in normalise(f"لیے {url} دیکھیں")  # no marks inside the address
+    assert plain("انہوں نے کہا: Hello, how are you? I am fine.") == (
+        "انہوں نے کہا: Hello, how are you? I am fine."
+    )
+    assert plain("منصوبے کا نام CPEC.") == "منصوبے کا نام CPEC۔"
+    assert plain("انتظار...") == "انتظار..."
+    assert plain("کووڈ COVID-19 اور MP3 میں 12 لوگ", "urdu") == "کووڈ COVID-19 اور MP3 میں ۱۲ لوگ"
+    assert plain("قیمت 3.5 روپے", "urdu") == "قیمت ۳.۵ روپے"
+
+
+def test_fullwidth_forms_copied_from_chinese_are_folded() -> None:
+    assert strip_bidi(normalise("ہیں？ ہوں。 پاکستان，چین ３")) == "ہیں؟ ہوں۔ پاکستان، چین 3"
+
+
+def test_a_line_starting_with_a_number_stays_right_to_left() -> None:
+    assert normalise("2025 میں انتخابات ہوں گے.").startswith(RLM)
+    assert normalise("10:30 بجے").startswith(RLM)
+    assert not normalise("انتخابات 2025 میں").startswith(RLM)

@@ -126,9 +126,9 @@ class PackageTranslator:
             "version": self.package.version,
             "path": str(self.package.path),
             "origin": self.package.origin,
-            "device": self.device.device,
-            "compute_type": self.device.compute_type,
             **asdict(self.options),
+            "device": self.device.device,  # what ran, not what was asked for
+            "compute_type": self.device.compute_type,
         }
 
     def batch_tokens(self, total: int) -> int:
