@@ -275,29 +275,14 @@ def _transcribe_all(
 ) -> tuple[list[Any], list[tuple[Path, str]]]:
     from dubkit.pipeline import transcribe_file
 
-    run_meta = {
-        "model": {
-            "name": transcriber.name,
-            "path": str(transcriber.path),
-            "device": transcriber.device.device,
-            "compute_type": transcriber.device.compute_type,
-        }
-    }
+    run_meta = {"model": _model_meta(transcriber)}
     results, failures = [], []
     with _progress(console) as bar:
         for path in media:
             task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
-
-            def advance(done_ms: int, total_ms: int, task: Any = task) -> None:
-                if bar is not None:
-                    done, total = done_ms / 1000, total_ms / 1000
-                    bar.update(
-                        task, completed=done, total=total, seconds=f"{done:.0f}/{total:.0f} s"
-                    )
-
             try:
                 result = transcribe_file(
-                    path, outdir, transcriber, options, profile, run_meta, advance
+                    path, outdir, transcriber, options, profile, run_meta, _advance(bar, task)
                 )
             except DubkitError as exc:
                 console.print(f"error: {exc}", markup=False)
@@ -651,14 +636,18 @@ def run(
         raise typer.Exit(1)
 
 
+def _model_meta(transcriber: Any) -> dict[str, Any]:
+    return {
+        "name": transcriber.name,
+        "path": str(transcriber.path),
+        "device": transcriber.device.device,
+        "compute_type": transcriber.device.compute_type,
+    }
+
+
 def _run_meta(transcriber: Any, route: Any, steps: list[Any] | None) -> dict[str, Any]:
     return {
-        "model": {
-            "name": transcriber.name,
-            "path": str(transcriber.path),
-            "device": transcriber.device.device,
-            "compute_type": transcriber.device.compute_type,
-        },
+        "model": _model_meta(transcriber),
         "translation": (
             {"route": route.description, "steps": [s.description for s in steps]}
             if route is not None and steps is not None
