@@ -227,6 +227,31 @@ def _writable(outdir: Path) -> None:
     ensure_writable_dir(outdir)
 
 
+def _check_subtitles(
+    console: Console, paths: list[Path], encoding: str | None
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Read every subtitle file before the models load: bad ones are reported, not fatal."""
+    from dubkit.pipeline import read_srt, subtitle_stem
+
+    good: list[Path] = []
+    failures: list[tuple[Path, str]] = []
+    stems: dict[str, Path] = {}
+    for path in paths:
+        try:
+            if (first := stems.setdefault(subtitle_stem(path), path)) is not path:
+                raise DubkitError(
+                    f"{path}: has the same name as {first}, so their outputs would overwrite "
+                    f"each other; translate them into different folders with -o"
+                )
+            read_srt(path, encoding)
+        except DubkitError as exc:
+            console.print(f"error: {exc}", markup=False)
+            failures.append((path, str(exc)))
+        else:
+            good.append(path)
+    return good, failures
+
+
 def _check_media(console: Console, media: list[Path]) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Open every file before the model loads, so bad paths fail in a second."""
     from dubkit.adapters.audio import check_media
@@ -443,8 +468,7 @@ def translate(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate Chinese SRT files into STEM.ur.srt: same cues, same timing."""
-    from dubkit.errors import SubtitleParseError
-    from dubkit.pipeline import read_srt, subtitle_stem, translate_file
+    from dubkit.pipeline import translate_file
 
     console = _console()
     try:
@@ -462,25 +486,22 @@ def translate(
             packages,
         )  # fmt: skip
         _writable(outdir)
-        stems: dict[str, Path] = {}
-        for path in srt:  # fail on unreadable input before loading models
-            read_srt(path, encoding)
-            stem = subtitle_stem(path)
-            if (first := stems.setdefault(stem, path)) is not path:
-                raise SubtitleParseError(
-                    f"{path}: has the same name as {first}, so their outputs would overwrite "
-                    f"each other; translate them into different folders with -o"
-                )
         found = mt.route()
         if found is None:
             _fail(console, mt.no_route())
+    except DubkitError as exc:
+        _fail(console, exc)
+    srt, failures = _check_subtitles(console, srt, encoding)
+    if not srt:
+        raise typer.Exit(1)
+    try:
         steps = _load_steps(console, found, mt.options)
         tm = mt.memory()
     except DubkitError as exc:
         _fail(console, exc)
     if pivot_srt and found.kind == "direct":
         _notice(console, f"--pivot-srt: the route {found.description} has no pivot language")
-    results, failures = [], []
+    results: list[Any] = []
     for path in srt:
         try:
             with console.status(f"translating {path.name}…") if console.is_terminal else _nothing():

@@ -305,14 +305,18 @@ def test_bpe_packages_are_read_like_argos(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures("pivot_route")
-def test_same_name_inputs_are_refused(tmp_path: Path) -> None:
+def test_bad_or_clashing_inputs_are_reported_and_the_rest_translated(tmp_path: Path) -> None:
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first, second = _srt(tmp_path / "a"), _srt(tmp_path / "b")
-    code, output = _translate(str(first), str(second), "-o", str(tmp_path / "out"))
+    bad = tmp_path / "bad.zh.srt"
+    bad.write_text("junk before any cue\n", encoding="utf-8")
+    code, output = _translate(str(first), str(bad), str(second), "-o", str(tmp_path / "out"))
     assert code == 1
-    assert "same name" in output
-    assert not (tmp_path / "out" / "ep1.ur.srt").exists()
+    assert "same name" in output and "bad.zh.srt:1: text 'junk" in output
+    # the good file is still translated; the clash did not overwrite it
+    cues = parse_srt((tmp_path / "out" / "ep1.ur.srt").read_text(encoding="utf-8")).cues
+    assert len(cues) == 4
 
 
 def test_pivot_srt_follows_the_route(argos_files: dict[str, Path], tmp_path: Path) -> None:
