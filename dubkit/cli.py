@@ -118,6 +118,10 @@ BidiOpt = Annotated[
     typer.Option("--bidi/--no-bidi", help="Bidi marks around Latin and digits in Urdu."),
 ]
 DigitsOpt = Annotated[str | None, typer.Option(help="Digits in Urdu text: latin or urdu.")]
+GlossaryOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--glossary", "-g", help="Glossary YAML (repeatable; narrowest scope wins)."),
+]
 
 
 @app.command()
@@ -141,6 +145,7 @@ def transcribe(
     max_duration: Annotated[int | None, typer.Option(help="Longest cue, ms.")] = None,
     min_gap: Annotated[int | None, typer.Option(help="Frames between cues.")] = None,
     threads: ThreadsOpt = 0,
+    glossary: GlossaryOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Transcribe Chinese speech into STEM.zh.srt and STEM.asr.json."""
@@ -166,6 +171,7 @@ def transcribe(
         )  # fmt: skip
         settings, options, chosen, model_name, model_path = asr
         _writable(outdir)
+        terms = _terms(cfg, glossary)
     except DubkitError as exc:
         _fail(console, exc)
     media, failures = _check_media(console, media)
@@ -175,7 +181,10 @@ def transcribe(
         transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
     except DubkitError as exc:
         _fail(console, exc)
-    results, more_failures = _transcribe_all(console, media, outdir, transcriber, options, chosen)
+    options = _with_glossary_hotwords(options, terms, transcriber)
+    results, more_failures = _transcribe_all(
+        console, media, outdir, transcriber, options, chosen, terms
+    )
     failures += more_failures
     if as_json:
         summary = {
@@ -297,6 +306,7 @@ def _transcribe_all(
     transcriber: Any,
     options: Any,
     profile: Any,
+    terms: Any = None,
 ) -> tuple[list[Any], list[tuple[Path, str]]]:
     from dubkit.pipeline import transcribe_file
 
@@ -307,8 +317,9 @@ def _transcribe_all(
             task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
             try:
                 result = transcribe_file(
-                    path, outdir, transcriber, options, profile, run_meta, _advance(bar, task)
-                )
+                    path, outdir, transcriber, options, profile, run_meta, _advance(bar, task),
+                    terms,
+                )  # fmt: skip
             except DubkitError as exc:
                 console.print(f"error: {exc}", markup=False)
                 failures.append((path, str(exc)))
@@ -423,6 +434,48 @@ class _MtSetup:
         return ApprovedOnly(SqliteMemory(path)) if path.is_file() else None
 
 
+def _terms(cfg: dict[str, Any], files: list[Path] | None) -> Any:
+    """The combined glossary terms from --glossary and [glossary] files (None without)."""
+    paths = [Path(p) for p in cfg.get("glossary", {}).get("files", [])] + list(files or [])
+    if not paths:
+        return None
+    from dubkit.adapters.chinese import to_simplified
+    from dubkit.glossary_files import load_terms
+
+    return load_terms(paths, to_simplified)
+
+
+def _with_glossary_hotwords(options: Any, terms: Any, transcriber: Any) -> Any:
+    """Glossary terms join --hotword, narrowest scope first, as many as fit the prompt."""
+    if terms is None:
+        return options
+    from dataclasses import replace
+
+    from dubkit.constants import HOTWORD_TOKEN_BUDGET
+    from dubkit.glossary import fit_hotwords, hotword_terms
+
+    words = [*options.hotwords, *hotword_terms(terms)]
+    fitted = fit_hotwords(
+        list(dict.fromkeys(words)), transcriber.count_tokens, HOTWORD_TOKEN_BUDGET
+    )
+    return replace(options, hotwords=tuple(fitted.split()))
+
+
+def _adherence(console: Console, where: Path, adherence: dict[str, Any], terms: Any) -> None:
+    if terms is None or not adherence:
+        return
+    rate = adherence.get("rate")
+    if rate is None:
+        console.print(f"{where}: no glossary term in the source", markup=False)
+        return
+    console.print(
+        f"{where}: glossary adherence {rate:.1%} ({adherence['found']}/{adherence['terms']} terms)",
+        markup=False,
+    )
+    for miss in adherence.get("misses", []):
+        console.print(f"  miss: cue {miss['cue']}: {miss['zh']} → {miss['approved']}", markup=False)
+
+
 def _load_steps(console: Console, route: Any, options: Any) -> list[Any]:
     from dubkit.adapters.argos import load_route
 
@@ -464,6 +517,7 @@ def translate(
     encoding: Annotated[
         str | None, typer.Option(help="Input encoding (default: UTF-8, BOM sniffed).")
     ] = None,
+    glossary: GlossaryOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -474,8 +528,9 @@ def translate(
     try:
         from dubkit.config import load_config
 
+        cfg = load_config(config)
         mt = _MtSetup(
-            load_config(config),
+            cfg,
             {
                 "route": route, "pivot": pivot, "device": device, "compute_type": compute_type,
                 "beam_size": beam_size, "max_batch_tokens": batch_tokens, "cache": cache,
@@ -486,6 +541,7 @@ def translate(
             packages,
         )  # fmt: skip
         _writable(outdir)
+        terms = _terms(cfg, glossary)
         found = mt.route()
         if found is None:
             _fail(console, mt.no_route())
@@ -505,7 +561,7 @@ def translate(
     for path in srt:
         try:
             with console.status(f"translating {path.name}…") if console.is_terminal else _nothing():
-                result = translate_file(path, outdir, steps, tm, mt.settings)
+                result = translate_file(path, outdir, steps, tm, mt.settings, terms)
         except DubkitError as exc:
             console.print(f"error: {exc}", markup=False)
             failures.append((path, str(exc)))
@@ -519,6 +575,7 @@ def translate(
             f"{result.seconds:.1f} s → {outs}",
             markup=False,
         )
+        _adherence(console, path, result.adherence, terms)
     if tm is not None:
         tm.close()
     if as_json:
@@ -563,6 +620,7 @@ def run(
     bidi: BidiOpt = None,
     digits: DigitsOpt = None,
     threads: ThreadsOpt = 0,
+    glossary: GlossaryOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -597,6 +655,7 @@ def run(
             packages,
         )  # fmt: skip
         _writable(outdir)
+        terms = _terms(cfg, glossary)
         found = mt.route()
         if found is None:
             console.print(
@@ -609,6 +668,7 @@ def run(
         raise typer.Exit(1)
     try:
         transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
+        options = _with_glossary_hotwords(options, terms, transcriber)
         steps = _load_steps(console, found, mt.options) if found else None
         tm = mt.memory() if found else None
     except DubkitError as exc:
@@ -623,7 +683,7 @@ def run(
             try:
                 result = run_episode(
                     path, outdir, transcriber, options, chosen, run_meta, steps, tm,
-                    mt.settings, _advance(bar, task),
+                    mt.settings, _advance(bar, task), terms,
                 )  # fmt: skip
             except DubkitError as exc:
                 console.print(f"error: {exc}", markup=False)
@@ -651,6 +711,9 @@ def run(
             )
         )
     _run_table(console, results)
+    for r in results:
+        if r.translation is not None:
+            _adherence(console, r.media, r.translation.adherence, terms)
     if found is None:
         _fail(console, mt.no_route())
     if failures:
@@ -1045,6 +1108,231 @@ def memory_stats(memory: MemoryFileOpt = None) -> None:
         f"{stats.path}: {stats.mt_entries} machine translations under {stats.engines} "
         f"engine keys; {stats.approved} approved and {stats.route_mt} machine route pairs"
     )
+
+
+# -------------------------------------------------------------------------------- glossary
+
+glossary_app = typer.Typer(
+    help="Check, edit, search and exchange terminology glossaries (YAML).", no_args_is_help=True
+)
+app.add_typer(glossary_app, name="glossary")
+GlossaryFiles = Annotated[list[Path], typer.Argument(help="Glossary YAML files.")]
+
+
+@glossary_app.command("check")
+def glossary_check(
+    files: GlossaryFiles,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Apply the safe fixes in place (comments kept).")
+    ] = False,
+) -> None:
+    """Every YAML, schema and orthography problem as FILE:LINE:COL; exit 1 on errors."""
+    from dubkit.adapters.chinese import to_simplified
+    from dubkit.glossary_files import apply_fixes, check_files
+
+    console = _console()
+    loaded, issues = check_files(files, to_simplified)
+    fixed = 0
+    if fix:
+        try:
+            for file in loaded:
+                fixed += apply_fixes(file, issues)
+        except DubkitError as exc:
+            _fail(console, exc)
+        if fixed:
+            loaded, issues = check_files(files, to_simplified)
+    for issue in issues:
+        typer.echo(str(issue))
+    errors = sum(i.severity == "error" for i in issues)
+    warnings = len(issues) - errors
+    terms = sum(len(f.glossary.terms) for f in loaded if f.glossary is not None)
+    summary = f"{len(loaded)} file(s), {terms} terms: {errors} error(s), {warnings} warning(s)"
+    if fix:
+        summary += f", {fixed} fixed"
+    fixable = sum(i.fix is not None for i in issues)
+    if fixable and not fix:
+        summary += f"; {fixable} can be fixed with --fix"
+    console.print(summary, markup=False)
+    if errors:
+        raise typer.Exit(1)
+
+
+@glossary_app.command("add")
+def glossary_add(
+    file: Annotated[Path, typer.Argument(help="Glossary YAML to add the term to.")],
+    zh: Annotated[str, typer.Option(help="Chinese (Simplified) form.")],
+    ur: Annotated[str | None, typer.Option(help="Approved Urdu rendering.")] = None,
+    en: Annotated[str | None, typer.Option(help="English (pivot) rendering.")] = None,
+    variant: Annotated[list[str] | None, typer.Option(help="Another Chinese form.")] = None,
+    misheard: Annotated[list[str] | None, typer.Option(help="A common mis-hearing.")] = None,
+    short: Annotated[str | None, typer.Option(help="Short Urdu form.")] = None,
+    type_: Annotated[str, typer.Option("--type", help="person, organisation, place, ...")] = "term",
+    do_not_translate: Annotated[bool, typer.Option(help="Keep the source form.")] = False,
+    forbidden: Annotated[list[str] | None, typer.Option(help="A rendering not to use.")] = None,
+    note: Annotated[str | None, typer.Option(help="A note for translators.")] = None,
+    source: Annotated[str | None, typer.Option(help="Where the rendering comes from.")] = None,
+    approved: Annotated[str | None, typer.Option(help="Approval date YYYY-MM-DD.")] = None,
+) -> None:
+    """Add a term at the end of the file's list; the rest of the file stays as it is."""
+    from dubkit.glossary_files import add_entry
+
+    console = _console()
+    entry = {
+        "zh": zh, "ur": ur, "en": en, "variants": variant or [], "misheard": misheard or [],
+        "short": short, "type": type_, "do_not_translate": do_not_translate,
+        "forbidden": forbidden or [], "note": note, "source": source, "approved": approved,
+    }  # fmt: skip
+    try:
+        add_entry(file, {k: v for k, v in entry.items() if v not in (None, "", [])})
+    except DubkitError as exc:
+        _fail(console, exc)
+    console.print(f"{file}: added {zh}", markup=False)
+
+
+@glossary_app.command("show")
+def glossary_show(
+    files: GlossaryFiles,
+    query: Annotated[
+        str, typer.Option("--query", "-q", help="Text to look for in any field.")
+    ] = "",
+) -> None:
+    """Entries whose Chinese, Urdu, English or note contains QUERY (all when empty)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = _console()
+    terms = _glossary_terms(console, files)
+    needle = query.casefold()
+    table = Table(title=f"terms matching {query!r}" if query else "terms")
+    for column in ("zh", "ur", "en", "type", "glossary"):
+        table.add_column(column)
+    shown = 0
+    for t in terms.terms:
+        fields = (t.zh, t.ur, t.en, t.short, t.note, *t.variants, *t.misheard)
+        if needle and not any(needle in f.casefold() for f in fields):
+            continue
+        forms = " / ".join((t.zh, *t.variants))
+        table.add_row(forms, t.rendering("ur"), t.en, t.type, f"{t.file}:{t.line}")
+        shown += 1
+    Console(soft_wrap=True).print(table)
+    if not shown:
+        raise typer.Exit(1)
+
+
+@glossary_app.command("coverage")
+def glossary_coverage(
+    episode: Annotated[Path, typer.Argument(help="STEM.zh.srt or STEM.asr.json.")],
+    glossary: GlossaryOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which glossary terms occur in an episode's Chinese, and in which cues or segments."""
+    from dubkit.glossary import find_terms
+
+    console = _console()
+    terms = _glossary_terms(console, glossary or [])
+    try:
+        units = _episode_units(episode)
+    except DubkitError as exc:
+        _fail(console, exc)
+    where: dict[str, list[int]] = {}
+    for n, text in units:
+        for m in find_terms(text, terms):
+            where.setdefault(m.term.zh, []).append(n)
+    rows = [
+        {"zh": t.zh, "ur": t.rendering("ur"), "count": len(where.get(t.zh, [])),
+         "units": where.get(t.zh, [])}
+        for t in terms.terms
+    ]  # fmt: skip
+    used = [r for r in rows if r["count"]]
+    if as_json:
+        typer.echo(json.dumps({"episode": str(episode), "terms": rows}, ensure_ascii=False))
+        return
+    for r in used:
+        typer.echo(f"{r['zh']}\t{r['ur']}\t{r['count']}\t{','.join(map(str, r['units']))}")
+    console.print(
+        f"{episode}: {len(used)} of {len(rows)} terms occur ({sum(r['count'] for r in used)} "
+        f"times in {len(units)} {'cues' if episode.suffix == '.srt' else 'segments'})",
+        markup=False,
+    )
+
+
+def _episode_units(path: Path) -> list[tuple[int, str]]:
+    """(number, Chinese text) of each cue of an SRT or segment of an asr.json."""
+    from dubkit.errors import SubtitleParseError
+    from dubkit.pipeline import read_srt
+    from dubkit.translation import cue_text
+
+    if path.suffix == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return [(n, str(s["text"])) for n, s in enumerate(doc["segments"], start=1)]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SubtitleParseError(f"{path}: not a dubkit asr.json ({exc})") from exc
+    return [(c.index, cue_text(c, "zh")) for c in read_srt(path).cues]
+
+
+def _glossary_terms(console: Console, files: list[Path]) -> Any:
+    if not files:
+        _fail(console, "name at least one glossary file (--glossary FILE)")
+    try:
+        terms = _terms({}, files)
+    except DubkitError as exc:
+        _fail(console, exc)
+    return terms
+
+
+@glossary_app.command("export")
+def glossary_export(
+    files: GlossaryFiles,
+    output: Annotated[Path, typer.Option("-o", "--output", help="terms.csv or terms.tbx")],
+    bom: Annotated[bool, typer.Option(help="UTF-8 BOM in CSV (for Excel).")] = True,
+) -> None:
+    """Export the combined terms as CSV (spreadsheets) or TBX (ISO 30042, CAT tools)."""
+    from dubkit.fsutil import atomic_write_all
+    from dubkit.glossary_exchange import render_csv, render_tbx
+
+    console = _console()
+    terms = _glossary_terms(console, files)
+    if output.suffix.lower() == ".tbx":
+        data = render_tbx(list(terms.terms), terms.label)
+    elif output.suffix.lower() == ".csv":
+        data = (("\ufeff" if bom else "") + render_csv(list(terms.terms))).encode("utf-8")
+    else:
+        _fail(console, f"{output}: choose a .csv or .tbx file name")
+    try:
+        atomic_write_all({output: data})
+    except DubkitError as exc:
+        _fail(console, exc)
+    console.print(f"{output}: {len(terms.terms)} terms", markup=False)
+
+
+@glossary_app.command("import")
+def glossary_import(
+    csv_file: Annotated[Path, typer.Argument(help="CSV with a zh column (as export writes).")],
+    into: Annotated[Path, typer.Option("--into", help="Glossary YAML to add the terms to.")],
+) -> None:
+    """Add the CSV's terms to a glossary (those already in it are reported, not changed)."""
+    from dubkit.glossary_exchange import parse_csv
+    from dubkit.glossary_files import add_entry
+
+    console = _console()
+    try:
+        entries = parse_csv(csv_file.read_text(encoding="utf-8-sig"), str(csv_file))
+    except OSError as exc:
+        _fail(console, f"{csv_file}: cannot read ({exc.strerror or exc})")
+    except DubkitError as exc:
+        _fail(console, exc)
+    added, skipped = 0, 0
+    for entry in entries:
+        try:
+            add_entry(into, entry)
+            added += 1
+        except DubkitError as exc:
+            console.print(f"skipped: {exc}", markup=False)
+            skipped += 1
+    console.print(f"{into}: {added} added, {skipped} skipped", markup=False)
+    if skipped and not added:
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -57,9 +57,13 @@ def _schema() -> Any:
         packages: list[str] = Field(default_factory=list)
         index: str | None = None
 
+    class GlossarySection(_Strict):
+        files: list[str] = Field(default_factory=list)
+
     class ConfigFile(_Strict):
         transcribe: TranscribeSection | None = None
         translate: TranslateSection | None = None
+        glossary: GlossarySection | None = None
         profiles: dict[str, ProfileSection] = Field(default_factory=dict)
 
     return ConfigFile

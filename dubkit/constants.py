@@ -36,3 +36,7 @@ MT_PIVOT = "en"  # every Argos language has an English package, few have direct 
 # Urdu subtitles, until the full Urdu profile lands: 42 characters per line, 2 lines.
 UR_MAX_CHARS_PER_LINE = 42
 UR_MAX_LINES = 2
+
+# faster-whisper keeps hotwords to max_length // 2 - 1 = 223 prompt tokens and cuts the rest
+# mid-word; dubkit fits whole terms into that budget instead.
+HOTWORD_TOKEN_BUDGET = 223

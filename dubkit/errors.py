@@ -43,3 +43,7 @@ class SubtitleParseError(DubkitError):
 
 class TranslationMemoryError(DubkitError):
     """The translation memory file cannot be opened or written."""
+
+
+class GlossaryError(DubkitError):
+    """A glossary file cannot be read, is invalid, or an edit to it was refused."""

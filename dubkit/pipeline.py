@@ -15,8 +15,10 @@ from dubkit import __version__
 from dubkit import constants as C
 from dubkit.errors import OutputError, SubtitleParseError
 from dubkit.fsutil import atomic_write_all
+from dubkit.glossary import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import Profile
+from dubkit.qa import glossary_report
 from dubkit.records import Cue
 from dubkit.segmentation import segment_cues
 from dubkit.subtitles import ParsedSubtitles, decode_subtitle_bytes, parse_srt
@@ -74,16 +76,21 @@ def transcribe_file(
     profile: Profile,
     run_meta: dict[str, Any],
     progress: ProgressFn | None = None,
+    terms: TermSet | None = None,
 ) -> TranscribeResult:
-    """Decode, recognise, convert to Simplified, build cues; write STEM.zh.srt and asr.json."""
+    """Decode, recognise, convert to Simplified, put glossary variants in their canonical
+    form, build cues; write STEM.zh.srt and asr.json."""
     from dubkit.adapters.audio import decode_audio
     from dubkit.adapters.chinese import simplify_transcript
 
     started = time.perf_counter()
     audio = decode_audio(media)
     transcript = transcriber.transcribe(audio, options, progress)
+    normalised = 0
     if transcript.language == "zh":
         transcript = simplify_transcript(transcript)
+        if terms is not None:
+            transcript, normalised = canonical_transcript(transcript, terms)
     cues = segment_cues(transcript.segments, profile)
     warnings = list(audio.warnings)
     if not transcript.segments:
@@ -97,6 +104,7 @@ def transcribe_file(
         "media": display_path(media),
         **run_meta,
         "options": asdict(options),
+        "glossary": {"terms": terms.label, "variants_normalised": normalised} if terms else None,
         "profile": asdict(profile),
         "warnings": warnings,
     }
@@ -163,9 +171,11 @@ class TranslateResult:
     steps: tuple[StepStats, ...]
     repairs: tuple[str, ...]
     seconds: float
+    adherence: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "adherence": self.adherence,
             "source": display_path(self.source),
             "outputs": {k: display_path(v) for k, v in self.outputs.items()},
             "cues": self.cues,
@@ -214,18 +224,29 @@ def translate_cues(
     steps: Sequence[Translator],
     memory: Memory | None,
     settings: TranslateSettings,
-) -> tuple[dict[str, Path], tuple[Cue, ...], TranslationResult]:
+    terms: TermSet | None = None,
+) -> tuple[dict[str, Path], tuple[Cue, ...], TranslationResult, dict[str, Any]]:
     """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
-    route has none)."""
+    route has none) and STEM.qa.json (glossary adherence, flags)."""
     texts = [cue_text(cue, settings.source) for cue in cues]
-    result = translate_texts(texts, steps, memory)
+    result = translate_texts(texts, steps, memory, terms)
     target_cues = translated_cues(
         cues, result.final, settings.target, settings.style, settings.max_chars, settings.max_lines
     )
+    if result.notes:
+        target_cues = tuple(
+            replace(c, flags=tuple(dict.fromkeys((*c.flags, *notes))))
+            for c, notes in zip(target_cues, result.notes, strict=True)
+        )
+    qa = glossary_report(cues, target_cues, texts, terms, settings.target)
     pivots = [step.target for step in steps[:-1]]
     paths = translation_paths(stem, outdir, settings, pivots)
+    paths["qa"] = outdir / f"{stem}.qa.json"
     bom = "\ufeff" if settings.bom else ""
-    files = {paths[settings.target]: (bom + render_srt(target_cues)).encode("utf-8")}
+    files = {
+        paths[settings.target]: (bom + render_srt(target_cues)).encode("utf-8"),
+        paths["qa"]: (json.dumps(qa, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    }
     if settings.pivot_srt:
         for n, lang in enumerate(pivots):
             pivot_cues = translated_cues(
@@ -233,7 +254,7 @@ def translate_cues(
             )
             files[paths[lang]] = (bom + render_srt(pivot_cues)).encode("utf-8")
     atomic_write_all(files)
-    return paths, target_cues, result
+    return paths, target_cues, result, qa
 
 
 def translate_file(
@@ -242,6 +263,7 @@ def translate_file(
     steps: Sequence[Translator],
     memory: Memory | None,
     settings: TranslateSettings,
+    terms: TermSet | None = None,
 ) -> TranslateResult:
     """STEM.zh.srt → STEM.ur.srt: same cues, same timing."""
     started = time.perf_counter()
@@ -254,7 +276,9 @@ def translate_file(
                 f"{path}: translating it would overwrite it; rename the input or use -o",
                 path=path,
             )
-    paths, cues, result = translate_cues(parsed.cues, stem, outdir, steps, memory, settings)
+    paths, cues, result, qa = translate_cues(
+        parsed.cues, stem, outdir, steps, memory, settings, terms
+    )
     return TranslateResult(
         source=path,
         outputs=paths,
@@ -264,6 +288,7 @@ def translate_file(
         steps=result.steps,
         repairs=parsed.repairs,
         seconds=time.perf_counter() - started,
+        adherence=qa["adherence"],
     )
 
 
@@ -302,13 +327,14 @@ def run_episode(
     memory: Memory | None,
     settings: TranslateSettings,
     progress: ProgressFn | None = None,
+    terms: TermSet | None = None,
 ) -> RunResult:
     """Transcribe, then translate with the models already loaded; write STEM.run.json.
 
     With no route (`steps` None) the Chinese outputs and run.json are still written.
     """
     started = time.perf_counter()
-    heard = transcribe_file(media, outdir, transcriber, options, profile, run_meta, progress)
+    heard = transcribe_file(media, outdir, transcriber, options, profile, run_meta, progress, terms)
     translation = None
     if steps is not None and heard.language != settings.source:
         heard = replace(
@@ -321,8 +347,8 @@ def run_episode(
         )
     elif steps is not None:
         t0 = time.perf_counter()
-        paths, cues, result = translate_cues(
-            heard.cue_records, media.stem, outdir, steps, memory, settings
+        paths, cues, result, qa = translate_cues(
+            heard.cue_records, media.stem, outdir, steps, memory, settings, terms
         )
         translation = TranslateResult(
             source=heard.srt,
@@ -333,6 +359,7 @@ def run_episode(
             steps=result.steps,
             repairs=(),
             seconds=time.perf_counter() - t0,
+            adherence=qa["adherence"],
         )
     if translation is None:
         heard = replace(heard, warnings=(*heard.warnings, *_set_aside_stale(media.stem, outdir)))

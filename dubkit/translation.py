@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from dubkit import constants as C
+from dubkit.glossary import Protected, TermSet, protect, restore
 from dubkit.ports import Memory, Translator
 from dubkit.records import Cue
 from dubkit.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters
@@ -30,9 +31,10 @@ class StepStats:
 class TranslationResult:
     """Per-step outputs for each input text, and what it cost."""
 
-    outputs: tuple[tuple[str, ...], ...]  # outputs[step][i] for texts[i]
+    outputs: tuple[tuple[str, ...], ...]  # outputs[step][i] for texts[i], terms restored
     approved: int  # texts served by an approved (human) translation
     steps: tuple[StepStats, ...] = field(default=())
+    notes: tuple[tuple[str, ...], ...] = field(default=())  # notes[i]: term repairs in text i
 
     @property
     def final(self) -> tuple[str, ...]:
@@ -40,36 +42,56 @@ class TranslationResult:
 
 
 def translate_texts(
-    texts: Sequence[str], steps: Sequence[Translator], memory: Memory | None = None
+    texts: Sequence[str],
+    steps: Sequence[Translator],
+    memory: Memory | None = None,
+    terms: TermSet | None = None,
 ) -> TranslationResult:
     """Run `texts` through `steps` in order; each step is one batched call for the texts the
     memory does not already hold. Approved translations of the whole route win over the model.
-    Order and count are preserved; empty texts stay empty."""
+    Order and count are preserved; empty texts stay empty.
+
+    With `terms`, every glossary term becomes a placeholder before the first step and each
+    step's output gets the approved rendering in that step's language; a placeholder the
+    model lost is re-inserted and noted. The glossary's fingerprint joins each step's memory
+    key, so an edited glossary never serves a stale line.
+    """
     if not steps:
         raise ValueError("a route needs at least one step")
     unique = [t for t in dict.fromkeys(texts) if t.strip()]
     source, target = steps[0].source, steps[-1].target
     approved = memory.approved(source, target, unique) if memory else {}
-    values = {t: t for t in unique}
+    guarded = {t: protect(t, terms) if terms else Protected(t, ()) for t in unique}
+    suffix = f"|glossary:{terms.fingerprint}" if terms else ""
+    values = {t: guarded[t].text for t in unique}  # what the next step reads
     per_step: list[dict[str, str]] = []
+    notes: dict[str, list[str]] = {t: [] for t in unique}
     stats = []
     for n, step in enumerate(steps):
         last = n == len(steps) - 1
         wanted = [t for t in unique if not (last and t in approved)]
         inputs = list(dict.fromkeys(values[t] for t in wanted if values[t].strip()))
         started = time.perf_counter()
-        hits = memory.lookup(step.key, inputs) if memory else {}
+        key = step.key + suffix
+        hits = memory.lookup(key, inputs) if memory else {}
         misses = [x for x in inputs if x not in hits]
         fresh = dict(zip(misses, step.translate(misses), strict=True)) if misses else {}
         if memory and fresh:
-            memory.remember(step.key, fresh)
+            memory.remember(key, fresh)
         done = {**hits, **fresh}
+        shown = {}
         for t in unique:
             if last and t in approved:
-                values[t] = approved[t]
-            else:
-                values[t] = done.get(values[t], "")
-        per_step.append(dict(values))
+                values[t] = shown[t] = approved[t]
+                continue
+            values[t] = done.get(values[t], "")
+            fixed = restore(values[t], guarded[t].slots, step.target)
+            shown[t] = fixed.text
+            if last:
+                notes[t] += [f"term-restored:{r}" for r in fixed.restored]
+                notes[t] += [f"placeholder-removed:{r}" for r in fixed.removed]
+                notes[t] += [f"forbidden-replaced:{r}" for r in fixed.forbidden]
+        per_step.append(shown)
         stats.append(
             StepStats(
                 step.source,
@@ -80,10 +102,16 @@ def translate_texts(
                 time.perf_counter() - started,
             )
         )
+    final = per_step[-1]
     if memory:
-        memory.record(source, target, {t: values[t] for t in unique if t not in approved})
+        memory.record(source, target, {t: final[t] for t in unique if t not in approved})
     outputs = tuple(tuple(step_values.get(t, "") for t in texts) for step_values in per_step)
-    return TranslationResult(outputs, sum(1 for t in unique if t in approved), tuple(stats))
+    return TranslationResult(
+        outputs,
+        sum(1 for t in unique if t in approved),
+        tuple(stats),
+        tuple(tuple(notes.get(t, ())) for t in texts),
+    )
 
 
 def cue_text(cue: Cue, language: str) -> str:

@@ -94,6 +94,10 @@ class WhisperTranscriber:
                 path=path,
             ) from exc
 
+    def count_tokens(self, text: str) -> int:
+        """Tokens `text` takes in the prompt, as faster-whisper encodes hotwords."""
+        return len(self.model.hf_tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids)
+
     def transcribe(
         self, audio: DecodedAudio, options: TranscribeOptions, progress: ProgressFn | None = None
     ) -> Transcript:
