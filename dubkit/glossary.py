@@ -69,7 +69,7 @@ class Term:
 
     def rendering(self, language: str) -> str:
         """The approved text in `language`: the source form itself when not translated."""
-        if self.do_not_translate:
+        if self.do_not_translate or language == "zh":
             return self.zh
         return self.ur if language == "ur" else self.en or self.zh
 
@@ -444,10 +444,15 @@ def canonical_text(text: str, terms: TermSet) -> tuple[str, list[Match]]:
 
 
 def hotword_terms(terms: TermSet) -> list[str]:
-    """Canonical forms and correct variants (never mis-hearings), narrowest scope first,
-    then longer terms first; for faster-whisper's hotwords."""
-    ordered = sorted(terms.terms, key=lambda t: (-SCOPES.index(t.scope), -len(t.zh)))
-    words = [form for t in ordered for form in (t.zh, *t.variants)]
+    """For faster-whisper's hotwords, in priority order: the narrowest scope first; within
+    a scope the canonical forms in file order (maintainers put the important terms first),
+    then the correct variants. Never mis-hearings (that would bias towards the error), and
+    no Latin forms (Whisper writes those without help)."""
+    words: list[str] = []
+    for scope in reversed(SCOPES):
+        chosen = [t for t in terms.terms if t.scope == scope]
+        words += [t.zh for t in chosen]
+        words += [v for t in chosen for v in t.variants]
     return [w for w in dict.fromkeys(words) if not w.isascii()]
 
 
