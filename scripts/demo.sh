@@ -35,6 +35,6 @@ if ! "$dubkit" models list --json | .venv/bin/python -c \
   "$dubkit" models install "$outdir"/test-archives/*.argosmodel --dir "$outdir/test-packages"
   extra=(--packages "$outdir/test-packages" --memory "$outdir/test-memory.sqlite")
 fi
-"$dubkit" run "$media" -o "$outdir" "${extra[@]}"
+"$dubkit" run "$media" -o "$outdir" --glossary glossaries/cpec-media.yaml "${extra[@]}"
 echo "demo: outputs in $outdir:" >&2
 ls -l "$outdir" >&2

@@ -33,7 +33,9 @@ def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
 ) -> None:
     memory = str(tmp_path / "memory.sqlite")
     out = tmp_path / "out"
+    glossary = str(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml")
     args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--memory", memory]
+    args += ["--glossary", glossary]
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     stem = seminar.stem
@@ -50,6 +52,19 @@ def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
     assert translate["memory_hits"] == 0 and translate["translated"] > 0
     assert doc["stages"]["transcribe"]["cues"] == translate["cues"]
     assert "dubkit run" in first.output  # the summary table
+    qa = json.loads((out / f"{stem}.qa.json").read_text(encoding="utf-8"))
+    assert qa["glossaries"][0]["name"] == "cpec-media"
+    assert len(qa["cues"]) == translate["cues"]
+    assert translate["adherence"] == qa["adherence"]
+    asr = json.loads((out / f"{stem}.asr.json").read_text(encoding="utf-8"))
+    assert asr["glossary"]["terms"].startswith("cpec-media ")
+    from dubkit.adapters.chinese import to_simplified
+    from dubkit.glossary import hotword_terms
+    from dubkit.glossary_files import load_terms
+
+    hotwords = asr["options"]["hotwords"]  # the glossary's terms bias recognition
+    priority = hotword_terms(load_terms([Path(glossary)], to_simplified))
+    assert len(hotwords) >= 10 and hotwords == priority[: len(hotwords)]
     before = ur.read_bytes()
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output
