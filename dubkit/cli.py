@@ -154,6 +154,7 @@ def transcribe(
         from dubkit.config import load_config
 
         cfg = load_config(config)
+        terms = _terms(cfg, glossary)
         asr = _asr_setup(
             cfg,
             {
@@ -171,7 +172,6 @@ def transcribe(
         )  # fmt: skip
         settings, options, chosen, model_name, model_path = asr
         _writable(outdir)
-        terms = _terms(cfg, glossary)
     except DubkitError as exc:
         _fail(console, exc)
     media, failures = _check_media(console, media)
@@ -632,6 +632,7 @@ def run(
         from dubkit.config import load_config
 
         cfg = load_config(config)
+        terms = _terms(cfg, glossary)  # a broken glossary fails before any model is looked up
         settings, options, chosen, model_name, model_path = _asr_setup(
             cfg,
             {
@@ -655,7 +656,6 @@ def run(
             packages,
         )  # fmt: skip
         _writable(outdir)
-        terms = _terms(cfg, glossary)
         found = mt.route()
         if found is None:
             console.print(
@@ -1183,7 +1183,9 @@ def glossary_add(
         "forbidden": forbidden or [], "note": note, "source": source, "approved": approved,
     }  # fmt: skip
     try:
-        add_entry(file, {k: v for k, v in entry.items() if v not in (None, "", [])})
+        from dubkit.adapters.chinese import to_simplified
+
+        add_entry(file, {k: v for k, v in entry.items() if v not in (None, "", [])}, to_simplified)
     except DubkitError as exc:
         _fail(console, exc)
     console.print(f"{file}: added {zh}", markup=False)
@@ -1312,6 +1314,7 @@ def glossary_import(
     into: Annotated[Path, typer.Option("--into", help="Glossary YAML to add the terms to.")],
 ) -> None:
     """Add the CSV's terms to a glossary (those already in it are reported, not changed)."""
+    from dubkit.adapters.chinese import to_simplified
     from dubkit.glossary_exchange import parse_csv
     from dubkit.glossary_files import add_entry
 
@@ -1325,7 +1328,7 @@ def glossary_import(
     added, skipped = 0, 0
     for entry in entries:
         try:
-            add_entry(into, entry)
+            add_entry(into, entry, to_simplified)
             added += 1
         except DubkitError as exc:
             console.print(f"skipped: {exc}", markup=False)

@@ -61,6 +61,11 @@ class Term:
     scope: str = "global"
     file: str = ""
     line: int = 0
+    where: tuple[tuple[str, int, int], ...] = field(default=(), compare=False)  # form, line, col
+
+    def position_of(self, form: str) -> tuple[int, int]:
+        """Line and column of one of this term's Chinese forms in its file."""
+        return next(((ln, col) for f, ln, col in self.where if f == form), (self.line, 1))
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -118,8 +123,15 @@ def _schema() -> Any:
         @field_validator("approved")
         @classmethod
         def _date(cls, value: str) -> str:
-            if value and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-                raise ValueError("approved must be a date written YYYY-MM-DD")
+            import datetime
+
+            real = bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+            try:
+                datetime.date.fromisoformat(value)
+            except ValueError:
+                real = False
+            if value and not real:
+                raise ValueError(f"approved must be a real date written YYYY-MM-DD, not {value!r}")
             return value
 
     class GlossaryModel(_Strict):
@@ -141,9 +153,17 @@ def _schema() -> Any:
 
 
 def _yaml() -> Any:
+    """Round-trip YAML where dates stay text: an impossible date is then a schema message
+    with its position, not a crash in the parser."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.constructor import RoundTripConstructor
 
+    class TextDates(RoundTripConstructor):
+        pass
+
+    TextDates.add_constructor("tag:yaml.org,2002:timestamp", TextDates.construct_yaml_str)
     yaml = YAML(typ="rt")
+    yaml.Constructor = TextDates
     yaml.allow_duplicate_keys = False
     return yaml
 
@@ -166,7 +186,8 @@ def _plain(node: Any) -> Any:
 def _position(tree: Any, loc: Sequence[Any]) -> tuple[int, int]:
     """1-based line and column of the node at `loc` in a ruamel tree: a scalar's value, a
     collection's key or item; the nearest parent's when the node is missing."""
-    line, col = 0, 0
+    lc = getattr(tree, "lc", None)
+    line, col = (lc.line, lc.col) if lc is not None else (0, 0)
     node = tree
     for key in loc:
         lc = getattr(node, "lc", None)
@@ -185,6 +206,18 @@ def _position(tree: Any, loc: Sequence[Any]) -> tuple[int, int]:
     return line + 1, col + 1
 
 
+def _say(err: Any) -> str:
+    """pydantic's message in a maintainer's words."""
+    kind, msg = err["type"], str(err["msg"])
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "must be a set of fields (zh:, ur:, ...), not a single value"
+    if kind == "extra_forbidden":
+        return "unknown field; see glossaries/README.md for the field names"
+    if kind == "missing":
+        return "required field is missing"
+    return msg.removeprefix("Value error, ")
+
+
 def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Issue]]:
     """Read one glossary: the record, the round-trip tree (for positions and fixes), and
     every YAML or schema error as an Issue with the parser's line and column."""
@@ -197,6 +230,9 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
+        if exc.problem and exc.context and exc.context_mark:
+            start = exc.context_mark
+            what += f" ({exc.context} that starts at {start.line + 1}:{start.column + 1})"
         return None, None, [Issue(file, line, col, "error", "yaml", f"invalid YAML: {what}")]
     except YAMLError as exc:
         return None, None, [Issue(file, 1, 1, "error", "yaml", f"invalid YAML: {exc}")]
@@ -213,17 +249,23 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function"))]
             line, col = _position(tree, loc)
             where = ".".join(str(p) for p in loc)
-            issues.append(Issue(file, line, col, "error", "schema", f"{where}: {err['msg']}"))
+            issues.append(Issue(file, line, col, "error", "schema", f"{where}: {_say(err)}"))
         return None, tree, issues
     terms = []
     for i, t in enumerate(model.terms):
         line = _position(tree, ["terms", i])[0]
+        places = [(t.zh, *_position(tree, ["terms", i, "zh"]))]
+        for key in ("variants", "misheard"):
+            places += [
+                (f, *_position(tree, ["terms", i, key, n])) for n, f in enumerate(getattr(t, key))
+            ]
         terms.append(
             Term(
                 zh=t.zh, ur=t.ur, en=t.en, variants=tuple(t.variants), misheard=tuple(t.misheard),
                 short=t.short, type=t.type, do_not_translate=t.do_not_translate,
                 forbidden=tuple(t.forbidden), note=t.note, source=t.source, approved=t.approved,
                 glossary=model.name, scope=model.scope, file=file, line=line,
+                where=tuple(places),
             )
         )  # fmt: skip
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -269,14 +311,15 @@ def lint(glossary: Glossary, tree: Any, to_simplified: Any = None) -> list[Issue
             for n, value in enumerate(values):
                 loc: list[Any] = ["terms", i, key] if key == "zh" else ["terms", i, key, n]
                 issues += _lint_spaces(glossary.file, tree, loc, value)
+                spaced = " ".join(value.split())  # the Traditional fix follows the spaces fix
                 if to_simplified is not None:
-                    simple = to_simplified(value)
-                    if simple != value:
+                    simple = to_simplified(spaced)
+                    if simple != spaced:
                         line, col = _position(tree, loc)
                         issues.append(
                             Issue(glossary.file, line, col, "error", "traditional",
                                   f"{value!r} has Traditional characters; Simplified: {simple!r}",
-                                  (value, simple))
+                                  (spaced, simple))
                         )  # fmt: skip
     return issues
 
@@ -363,6 +406,15 @@ class TermSet:
         return ", ".join(f"{g.name} {g.version}" for g in self.glossaries)
 
 
+def _difference(term: Term, prior: Term) -> tuple[str, object, object]:
+    """The first field two entries disagree on: (name, this entry's, the other's)."""
+    for key in ("ur", "en", "do_not_translate"):
+        mine, theirs = getattr(term, key), getattr(prior, key)
+        if mine != theirs:
+            return key, mine, theirs
+    return "ur", term.ur, prior.ur
+
+
 def combine(glossaries: Sequence[Glossary]) -> tuple[TermSet, list[Issue]]:
     """One TermSet; duplicates within a scope are errors when they disagree, warnings when
     they repeat; a narrower scope overriding a wider one is reported as a warning."""
@@ -379,25 +431,28 @@ def combine(glossaries: Sequence[Glossary]) -> tuple[TermSet, list[Issue]]:
             same = (prior.ur, prior.en, prior.do_not_translate) == (
                 term.ur, term.en, term.do_not_translate,
             )  # fmt: skip
-            where = f"{prior.file}:{prior.line}"
+            line, col = term.position_of(form)
+            where = f"{prior.file}:{prior.position_of(form)[0]}"
             if prior.scope == term.scope:
                 if same:
                     issues.append(
-                        Issue(term.file, term.line, 1, "warning", "duplicate",
+                        Issue(term.file, line, col, "warning", "duplicate",
                               f"{form!r} is already defined at {where}")
                     )  # fmt: skip
                 else:
+                    key, mine, theirs = _difference(term, prior)
                     issues.append(
-                        Issue(term.file, term.line, 1, "error", "conflict",
-                              f"{form!r} is {term.ur!r} here but {prior.ur!r} at {where} "
+                        Issue(term.file, line, col, "error", "conflict",
+                              f"{form!r} has {key} {mine!r} here but {theirs!r} at {where} "
                               f"(same scope: {term.scope}); make them agree")
                     )  # fmt: skip
                 continue
             if not same:
+                key, mine, theirs = _difference(term, prior)
                 issues.append(
-                    Issue(term.file, term.line, 1, "warning", "override",
-                          f"{form!r}: this {term.scope} glossary's {term.ur!r} overrides "
-                          f"{prior.ur!r} from the {prior.scope} glossary at {where}")
+                    Issue(term.file, line, col, "warning", "override",
+                          f"{form!r}: this {term.scope} glossary's {key} {mine!r} overrides "
+                          f"{theirs!r} from the {prior.scope} glossary at {where}")
                 )  # fmt: skip
             chosen[form] = term
     terms = tuple(dict.fromkeys(chosen.values()))

@@ -24,12 +24,24 @@ class LoadedFile:
     glossary: Glossary | None
     tree: Any
     issues: tuple[Issue, ...]
+    bom: bool = False
+
+    @property
+    def newline(self) -> str:
+        return "\r\n" if "\r\n" in self.text else "\n"
+
+    def write(self, text: str) -> None:
+        """Replace the file's text, keeping its byte-order mark."""
+        _validate(text, self.path)
+        atomic_write_all({self.path: (("\ufeff" if self.bom else "") + text).encode("utf-8")})
 
 
 def read_file(path: Path) -> LoadedFile:
     name = str(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open(encoding="utf-8-sig", newline="") as handle:  # CRLF kept as it is
+            text = handle.read()
+        bom = path.read_bytes()[:3] == b"\xef\xbb\xbf"
     except FileNotFoundError:
         issue = Issue(name, 1, 1, "error", "missing", "no such glossary file")
         return LoadedFile(path, "", None, None, (issue,))
@@ -37,7 +49,7 @@ def read_file(path: Path) -> LoadedFile:
         issue = Issue(name, 1, 1, "error", "unreadable", f"cannot read ({exc}); save as UTF-8")
         return LoadedFile(path, "", None, None, (issue,))
     glossary, tree, issues = parse_glossary(text, name)
-    return LoadedFile(path, text, glossary, tree, tuple(issues))
+    return LoadedFile(path, text, glossary, tree, tuple(issues), bom)
 
 
 def read_with_includes(paths: Sequence[Path]) -> list[LoadedFile]:
@@ -45,8 +57,17 @@ def read_with_includes(paths: Sequence[Path]) -> list[LoadedFile]:
     loaded: dict[Path, LoadedFile] = {}
     out: list[LoadedFile] = []
 
-    def visit(path: Path, chain: tuple[Path, ...]) -> None:
+    def visit(path: Path, chain: tuple[Path, ...], origin: LoadedFile | None = None) -> None:
         key = path.resolve()
+        if origin is not None and not path.exists():
+            rel = path.name
+            names = list(origin.glossary.includes) if origin.glossary else []
+            n = next((i for i, inc in enumerate(names) if Path(inc).name == rel), 0)
+            line, col = _item_position(origin.tree, "includes", n)
+            issue = Issue(str(origin.path), line, col, "error", "include-missing",
+                          f"includes {str(path)!r}, which does not exist")  # fmt: skip
+            out.append(LoadedFile(origin.path, "", None, None, (issue,)))
+            return
         if key in chain:
             loop = " → ".join(p.name for p in chain)
             issue = Issue(str(path), 1, 1, "error", "include-cycle", f"includes itself: {loop}")
@@ -59,11 +80,19 @@ def read_with_includes(paths: Sequence[Path]) -> list[LoadedFile]:
         out.append(file)
         if file.glossary is not None:
             for rel in file.glossary.includes:
-                visit((path.parent / rel), (*chain, key))
+                visit((path.parent / rel), (*chain, key), file)
 
     for path in paths:
         visit(path, ())
     return out
+
+
+def _item_position(tree: Any, key: str, n: int) -> tuple[int, int]:
+    try:
+        line, col = tree[key].lc.item(n)
+        return int(line) + 1, int(col) + 1
+    except (AttributeError, KeyError, IndexError, TypeError):
+        return 1, 1
 
 
 def check_files(
@@ -89,9 +118,11 @@ def load_terms(paths: Sequence[Path], to_simplified: Simplify | None = None) -> 
     errors = [i for i in issues if i.severity == "error"]
     if errors:
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        first = errors[0]
         raise GlossaryError(
-            f"{errors[0]}{more}; run `dubkit glossary check {' '.join(map(str, paths))}`",
-            path=errors[0].file,
+            f"{first.file}:{first.line}:{first.column}: {first.message}{more}; run "
+            f"`dubkit glossary check {' '.join(map(str, paths))}`",
+            path=first.file,
         )
     return combine([f.glossary for f in files if f.glossary is not None])[0]
 
@@ -101,25 +132,32 @@ def load_terms(paths: Sequence[Path], to_simplified: Simplify | None = None) -> 
 
 def apply_fixes(file: LoadedFile, issues: Sequence[Issue]) -> int:
     """Apply the safe fixes of `issues` to the file's text in place, each at the line and
-    column the parser reported; the rest of the file is untouched. Returns fixes applied."""
+    column the parser reported; the rest of the file is untouched. Several fixes of one value
+    compose (old → new → newer). Returns the fixes applied."""
+    chains: dict[tuple[int, int], dict[str, str]] = {}
+    for issue in issues:
+        if issue.fix is not None and issue.file == str(file.path):
+            chains.setdefault((issue.line, issue.column), {})[issue.fix[0]] = issue.fix[1]
     lines = file.text.splitlines(keepends=True)
     done = 0
-    for issue in issues:
-        if issue.fix is None or issue.file != str(file.path):
+    for (line, column), steps in chains.items():
+        roots = [old for old in steps if old not in steps.values()]
+        if len(roots) != 1:
             continue
-        old, new = issue.fix
-        row = issue.line - 1
-        if not 0 <= row < len(lines):
+        old = new = roots[0]
+        count = 0
+        while new in steps and count <= len(steps):
+            new, count = steps[new], count + 1
+        row = line - 1
+        if not 0 <= row < len(lines) or "\n" in old:
             continue
-        start = lines[row].find(old, max(0, issue.column - 1))
-        if start < 0 or "\n" in old:
+        start = lines[row].find(old, max(0, column - 1))
+        if start < 0:
             continue  # written in a form we cannot rewrite safely (escapes, block scalar)
         lines[row] = lines[row][:start] + new + lines[row][start + len(old) :]
-        done += 1
+        done += count
     if done:
-        text = "".join(lines)
-        _validate(text, file.path)
-        atomic_write_all({file.path: text.encode("utf-8")})
+        file.write("".join(lines))
     return done
 
 
@@ -133,24 +171,23 @@ def _validate(text: str, path: Path) -> None:
 
 # -------------------------------------------------------------------------------------- add
 
-_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^#]*")
-_KEYWORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "~"}
 
-
-def _scalar(value: Any) -> str:
-    """A YAML scalar: plain when it reads back as the same text, else double-quoted."""
+def _scalar(value: Any, flow: bool = False) -> str:
+    """A YAML scalar: plain when any YAML reader gives back the same text (and, inside a
+    [flow, list], it has no comma or bracket), else double-quoted (JSON strings are YAML)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     text = str(value)
-    if (
-        _PLAIN.fullmatch(text)
-        and text == text.strip()
-        and ": " not in text
-        and not text.endswith(":")
-        and text.lower() not in _KEYWORDS
-        and not re.fullmatch(r"[-+.0-9eE:_]+", text)
-    ):
-        return text
+    if text and "\n" not in text and not (flow and re.search(r"[,\[\]{}]", text)):
+        from ruamel.yaml import YAML
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            back = YAML(typ="safe", pure=True).load(f"k: {text}\n")
+        except YAMLError:
+            back = None
+        if back == {"k": text} and text == text.strip() and not text.startswith(("'", '"')):
+            return text
     return json.dumps(text, ensure_ascii=False)
 
 
@@ -160,8 +197,9 @@ ENTRY_ORDER = (
 )  # fmt: skip
 
 
-def render_entry(entry: Mapping[str, Any], indent: int, offset: int) -> str:
-    """One `- zh: ...` block, lists in flow style, keys in the documented order."""
+def render_entry(entry: Mapping[str, Any], indent: int, offset: int, newline: str = "\n") -> str:
+    """One `- zh: ...` block, lists in flow style, keys in the documented order; `offset`
+    spaces before the dash, the keys `indent` columns right of it."""
     lines = []
     pad, inner = " " * offset, " " * (offset + indent)
     first = True
@@ -170,18 +208,21 @@ def render_entry(entry: Mapping[str, Any], indent: int, offset: int) -> str:
             continue
         value = entry[key]
         text = (
-            "[" + ", ".join(_scalar(v) for v in value) + "]"
+            "[" + ", ".join(_scalar(v, flow=True) for v in value) + "]"
             if isinstance(value, list | tuple)
             else _scalar(value)
         )
-        lines.append(f"{pad}- {key}: {text}" if first else f"{inner}{key}: {text}")
+        lines.append(
+            f"{pad}-{' ' * max(1, indent - 1)}{key}: {text}" if first else f"{inner}{key}: {text}"
+        )
         first = False
-    return "\n".join(lines) + "\n"
+    return newline.join(lines) + newline
 
 
-def add_entry(path: Path, entry: Mapping[str, Any]) -> None:
+def add_entry(path: Path, entry: Mapping[str, Any], to_simplified: Simplify | None = None) -> None:
     """Append an entry to the file's `terms` list by inserting text: comments, order and
-    layout of everything else stay byte for byte. Refuses a Chinese form already there."""
+    layout of everything else stay byte for byte. Refused (nothing written): a Chinese form
+    already there, or an entry that `check` would report as an error."""
     file = read_file(path)
     if file.glossary is None:
         raise GlossaryError(f"{file.issues[0]}; fix the file first (`dubkit glossary check`)")
@@ -190,13 +231,20 @@ def add_entry(path: Path, entry: Mapping[str, Any]) -> None:
     clash = [f for f in forms if f in taken]
     if clash:
         raise GlossaryError(f"{path}: {clash[0]!r} is already in this glossary; edit that entry")
-    text = file.text if file.text.endswith("\n") or not file.text else file.text + "\n"
+    nl = file.newline
+    text = file.text if file.text.endswith(("\n", "\r")) or not file.text else file.text + nl
     tree = file.tree
     items = tree.get("terms") if isinstance(tree, Mapping) else None
+    if items and getattr(items, "fa", None) is not None and items.fa.flow_style():
+        raise GlossaryError(
+            f"{path}: its terms are written as a [flow, list] on one line; rewrite them as a "
+            f"block list (one '- zh:' per entry, see glossaries/README.md) and add again"
+        )
     if items:  # a block list: copy the layout of the first entry
         line, col = items.lc.item(0)
-        dash = text.splitlines()[line].index("-")
-        block = render_entry(entry, col - dash, dash)
+        row = text.splitlines()[line]
+        dash = row.rindex("-", 0, col)
+        block = render_entry(entry, col - dash, dash, nl)
         keys = list(tree.keys())
         after = keys[keys.index("terms") + 1 :]
         if after:
@@ -208,7 +256,32 @@ def add_entry(path: Path, entry: Mapping[str, Any]) -> None:
         else:
             text += block
     else:
-        text = re.sub(r"(?m)^terms:\s*(\[\s*\])?\s*$\n?", "", text)
-        text += "terms:\n" + render_entry(entry, 2, 2)
-    _validate(text, path)
-    atomic_write_all({path: text.encode("utf-8")})
+        empty = re.compile(r"(?m)^terms:[ \t]*(\[[ \t]*\])?[ \t]*(#[^\r\n]*)?$")
+        block = "terms:" + nl + render_entry(entry, 2, 2, nl)
+        if empty.search(text):
+            text = empty.sub(lambda m: block.rstrip("\r\n"), text, count=1)
+        else:
+            text += block
+    new_errors = _new_errors(file, text, to_simplified)
+    if new_errors:
+        first = new_errors[0]
+        raise GlossaryError(
+            f"{path}: not added, {first.message} [{first.code}]; nothing was written"
+        )
+    file.write(text)
+
+
+def _new_errors(file: LoadedFile, text: str, to_simplified: Simplify | None) -> list[Issue]:
+    """Errors `check` would report in `text` that the file does not have already."""
+
+    def errors(source: str) -> set[tuple[str, str]]:
+        glossary, tree, issues = parse_glossary(source, str(file.path))
+        if glossary is not None:
+            issues += lint(glossary, tree, to_simplified) + combine([glossary])[1]
+        return {(i.code, i.message) for i in issues if i.severity == "error"}
+
+    before = errors(file.text)
+    glossary, tree, issues = parse_glossary(text, str(file.path))
+    if glossary is not None:
+        issues += lint(glossary, tree, to_simplified) + combine([glossary])[1]
+    return [i for i in issues if i.severity == "error" and (i.code, i.message) not in before]

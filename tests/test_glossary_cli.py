@@ -80,24 +80,7 @@ CASES: dict[str, list[str]] = {
     "conflict": ["conflict-a.yaml", "conflict-b.yaml", "conflict-episode.yaml"],
 }
 
-# Cases whose current output is wrong: CASE.expected is hand-written with the right output,
-# regeneration leaves it alone, and the test is a strict xfail until the bug is fixed.
-KNOWN_BUGS: dict[str, str] = {
-    "yaml-syntax": (
-        "BUG glossary.py:199: a YAML error keeps only the problem ('expected , or ]') at "
-        "the line after an unclosed '[' and drops ruamel's context mark (the flow sequence "
-        "that starts at 6:15), so nothing points at the missing bracket"
-    ),
-    "schema-version": (
-        "BUG glossary.py:169: a missing top-level key is reported at 1:1 (a comment line) "
-        "instead of the mapping's start (2:1), though _position promises the nearest parent"
-    ),
-    "conflict": (
-        "BUG glossary.py:386-398: duplicate/conflict/override issues use column 1 and the "
-        "entry's first line, not the line and column of the clashing Chinese form (a "
-        "variant on line 17 is reported on line 16)"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}  # CASE -> reason: a strict xfail with a hand-written .expected
 
 
 def _case(name: str) -> Any:
@@ -162,7 +145,7 @@ def test_expected_files_point_at_the_value() -> None:
             value = ast.literal_eval(quoted.group(0))
             assert at.lstrip("'\"").startswith(value), (m.group(0), at)
             checked += 1
-        elif m["code"] == "schema" and "Field required" not in m["message"]:
+        elif m["code"] == "schema" and "required field is missing" not in m["message"]:
             key = m["message"].split(":")[0].split(".")[-1]
             assert lines[row - 1][: col - 1].endswith(f"{key}: "), m.group(0)
             checked += 1
@@ -188,7 +171,7 @@ def test_positions_spot_checked_by_hand() -> None:
 
 
 def test_conflicts_exit_codes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Positions aside (see KNOWN_BUGS['conflict']): a same-scope disagreement is an error,
+    """A same-scope disagreement is an error,
     an identical repeat and an episode override are warnings, and warnings alone exit 0."""
     monkeypatch.chdir(GOLDEN)
     both = invoke("glossary", "check", "conflict-a.yaml", "conflict-b.yaml")
@@ -209,12 +192,6 @@ def test_check_missing_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
     assert result.stdout == "nowhere.yaml:1:1: error: no such glossary file [missing]\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary.py:195/201: an impossible unquoted date (approved: 2026-13-45) makes "
-    "ruamel raise ValueError, which is neither MarkedYAMLError nor YAMLError: check (and "
-    "translate -g) crash with a traceback instead of a FILE:LINE:COL message",
-)
 def test_impossible_date_is_a_message_not_a_crash(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -229,11 +206,6 @@ def test_impossible_date_is_a_message_not_a_crash(
     assert result.stdout.startswith("date.yaml:6:15: error: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary.py:121: approved is checked with \\d{4}-\\d{2}-\\d{2} only, so a "
-    'quoted impossible date ("2026-13-45") passes check',
-)
 def test_quoted_impossible_date_is_an_error(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -248,12 +220,6 @@ def test_quoted_impossible_date_is_an_error(
     assert "date.yaml:6:15: error: " in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary.py:392-394: two same-scope entries with the same ur but a different "
-    "en are a conflict whose message reads \"'北京' is 'بیجنگ' here but 'بیجنگ' at ...\": it "
-    "never says that the en (or do_not_translate) differs",
-)
 def test_conflict_message_names_what_differs(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -269,12 +235,6 @@ def test_conflict_message_names_what_differs(
     assert "Peking" in result.stdout and "Beijing" in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary.py:216 (pydantic's message): a term that is not a mapping is "
-    "reported as 'Input should be a valid dictionary or instance of TermModel', an "
-    "internal class name",
-)
 def test_schema_messages_do_not_name_internal_classes(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -287,12 +247,6 @@ def test_schema_messages_do_not_name_internal_classes(
     assert "Model" not in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary_files.py:53-60: a missing included file is reported as "
-    "'nowhere.yaml:1:1: no such glossary file', naming neither the file that includes "
-    "it nor the line of its includes list",
-)
 def test_missing_include_names_the_including_file(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -381,13 +335,6 @@ def test_fix_without_fixable_issues_leaves_the_file_alone(
     assert Path("missing-ur.yaml").stat().st_mtime_ns == stat.st_mtime_ns
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary_files.py:82 + glossary.py:306-314: two fixes on one value do not "
-    "compose. Issues are applied sorted by code, and 'digits' (whose old text is the value "
-    "after the look-alike fix) sorts before 'lookalike'; 'spaces' and 'traditional' both "
-    "rewrite the original zh. One --fix leaves an issue that a second --fix then fixes",
-)
 @pytest.mark.parametrize(
     ("line", "fixed"),
     [
@@ -412,12 +359,6 @@ def test_fix_composes_fixes_on_one_value(
     assert Path("f.yaml").read_text(encoding="utf-8") == original.replace(line, fixed)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary_files.py:32 (read_text: universal newlines, utf-8-sig) with the "
-    "writes at :121-123 and :214: --fix and add on a file saved by Windows Notepad (BOM, "
-    "CRLF) drop the BOM and turn every CRLF into LF, rewriting every line",
-)
 @pytest.mark.parametrize("command", ["fix", "add"])
 def test_fix_and_add_keep_bom_and_crlf(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, command: str
@@ -570,12 +511,6 @@ def test_add_to_a_file_without_terms(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         pytest.param(
             "--note",
             "two\nlines",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG glossary_files.py:136: _PLAIN's [^#]* also matches a line break, so "
-                "a multi-line note is written plain, and add (and import of a CSV row whose "
-                "note has a line break) refuse it: 'would make the file invalid'",
-            ),
         ),
         ("--en", "yes"),
         ("--en", "No"),
@@ -594,38 +529,15 @@ def test_add_to_a_file_without_terms(monkeypatch: pytest.MonkeyPatch, tmp_path: 
         pytest.param(
             "--forbidden",
             "چین, پاکستان",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG glossary_files.py:136/171: a list item containing ', ' is written "
-                "plain inside [ ... ] and reads back as two items",
-            ),
         ),
         pytest.param(
             "--variant",
             "新词,新语",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG glossary_files.py:136/171: a list item containing ',' is written "
-                "plain inside [ ... ] and reads back as two items",
-            ),
         ),
-        pytest.param(
-            "--source",
-            "2026-11-26 10:00:00",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG glossary_files.py:140-152: a timestamp-like text is written plain, "
-                "read back as a datetime and becomes '2026-11-26T10:00:00'",
-            ),
-        ),
+        ("--source", "2026-11-26 10:00:00"),
         pytest.param(
             "--en",
             "0x1F",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG glossary_files.py:140-152: '0x1F', '0o17', '.inf' are written "
-                "plain, read back as numbers, and add refuses the entry",
-            ),
         ),
     ],
 )
@@ -659,12 +571,6 @@ def test_add_refuses_an_invalid_entry(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert broken.read_text(encoding="utf-8") == "name: [\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary_files.py:126-131 (_validate parses only): add writes entries that "
-    "check then reports as errors (a Traditional variant, Arabic look-alike letters in ur), "
-    "exits 0, and the glossary can no longer be used by translate",
-)
 @pytest.mark.parametrize(
     "extra",
     [["--variant", "新詞語"], ["--ur", f"{ARABIC_KAF}راچی"]],
@@ -683,12 +589,6 @@ def test_add_does_not_leave_the_glossary_with_errors(
     assert refused or (added.exit_code == 0 and check.exit_code == 0), check.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary_files.py:177/199: render_entry always writes '- key' but indents the "
-    "other keys at the first entry's column, so a list written '    -   zh: ...' (dash, "
-    "three spaces) gets a mis-indented entry and add refuses: 'would make the file invalid'",
-)
 def test_add_follows_a_wider_dash_layout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     original = 'name: w\nversion: "1"\nterms:\n    -   zh: 瓜达尔\n        ur: گوادر\n'
@@ -700,12 +600,6 @@ def test_add_follows_a_wider_dash_layout(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert [t.zh for t in parse(Path("w.yaml")).terms] == ["瓜达尔", "新词"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary_files.py:198: terms written as a flow list "
-    "(terms: [{zh: 北京, ur: بیجنگ}]) crash add with ValueError (no '-' on that line): a "
-    "traceback instead of a message",
-)
 def test_add_to_a_flow_style_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     original = 'name: f\nversion: "1"\nterms: [{zh: 北京, ur: بیجنگ}]\n'
@@ -719,12 +613,6 @@ def test_add_to_a_flow_style_list(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
         assert [t.zh for t in parse(Path("f.yaml")).terms] == ["北京", "新词"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG glossary_files.py:211: 'terms: []  # none yet' (a comment after the empty "
-    "list) is not matched, a second 'terms:' is appended, and add refuses with a duplicate "
-    "key error",
-)
 def test_add_to_an_empty_list_with_a_comment(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
@@ -779,7 +667,7 @@ def test_show_needs_a_valid_glossary(monkeypatch: pytest.MonkeyPatch) -> None:
     result = invoke("glossary", "show", "orthography.yaml", "-q", "x")
     assert result.exit_code == 1
     line = one_error_line(result)
-    assert line.startswith("error: orthography.yaml:7:9: error: ")
+    assert line.startswith("error: orthography.yaml:7:9: ")
     assert "dubkit glossary check orthography.yaml" in line
 
 
@@ -1017,7 +905,7 @@ def test_translate_refuses_a_broken_glossary_before_the_route(
     Path("dubkit.toml").write_text('[glossary]\nfiles = ["ortho.yaml"]\n', encoding="utf-8")
     lint_error = invoke("translate", "x.zh.srt", "-o", "out")
     assert lint_error.exit_code == 1
-    assert one_error_line(lint_error).startswith("error: ortho.yaml:7:9: error: ")
+    assert one_error_line(lint_error).startswith("error: ortho.yaml:7:9: ")
 
 
 def test_translate_with_a_good_glossary_gets_to_the_route(
@@ -1047,12 +935,6 @@ def test_run_refuses_a_broken_glossary_before_the_route(
     _broken_glossary_line(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG cli.py:635 vs 658: run resolves the Whisper model (_asr_setup) before it checks "
-    "the glossary, so without the model the error is 'install it with dubkit models pull' "
-    "and the broken glossary is only reported after a download",
-)
 def test_run_refuses_a_broken_glossary_before_the_model(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
