@@ -137,6 +137,14 @@ def _schema() -> Any:
     class GlossaryModel(_Strict):
         name: str = Field(min_length=1)
         version: str = Field(min_length=1)
+
+        @field_validator("version", mode="before")
+        @classmethod
+        def _version(cls, value: Any) -> Any:
+            if isinstance(value, bool | float):
+                raise ValueError(f'write the version in quotes, e.g. version: "{value}"')
+            return str(value) if isinstance(value, int) else value
+
         scope: str = "global"
         description: str = ""
         includes: list[str] = Field(default_factory=list)
