@@ -436,7 +436,9 @@ class _MtSetup:
 
 def _terms(cfg: dict[str, Any], files: list[Path] | None) -> Any:
     """The combined glossary terms from --glossary and [glossary] files (None without)."""
-    paths = [Path(p) for p in cfg.get("glossary", {}).get("files", [])] + list(files or [])
+    base = Path(cfg["_path"]).parent if "_path" in cfg else Path(".")
+    configured = [base / p for p in cfg.get("glossary", {}).get("files", [])]  # beside the config
+    paths = configured + list(files or [])
     if not paths:
         return None
     from dubkit.adapters.chinese import to_simplified
