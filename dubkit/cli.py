@@ -437,6 +437,8 @@ class _MtSetup:
 def _terms(cfg: dict[str, Any], files: list[Path] | None) -> Any:
     """The combined glossary terms from --glossary and [glossary] files (None without)."""
     base = Path(cfg["_path"]).parent if "_path" in cfg else Path(".")
+    if base == Path.cwd():
+        base = Path(".")  # keep messages short for the usual ./dubkit.toml
     configured = [base / p for p in cfg.get("glossary", {}).get("files", [])]  # beside the config
     paths = configured + list(files or [])
     if not paths:
