@@ -1342,6 +1342,20 @@ def glossary_import(
         raise typer.Exit(1)
 
 
+def _register_commands() -> None:
+    """Commands that live in dubkit/commands/: each module's register(app) adds its own."""
+    import importlib
+    import pkgutil
+
+    import dubkit.commands
+
+    for module in pkgutil.iter_modules(dubkit.commands.__path__):
+        importlib.import_module(f"dubkit.commands.{module.name}").register(app)
+
+
+_register_commands()
+
+
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -30,6 +30,8 @@ def _schema() -> Any:
         min_gap_frames: int | None = Field(None, ge=0)
         fps: float | None = Field(None, gt=0, le=300)
         pause_split_ms: int | None = Field(None, ge=0)
+        max_cps: float | None = Field(None, ge=1, le=100)
+        language: str | None = None
 
     class TranscribeSection(_Strict):
         model: str | None = None

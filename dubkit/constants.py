@@ -33,9 +33,13 @@ MT_MAX_BATCH_TOKENS = 1024
 MT_MIN_BATCH_TOKENS = 64
 MT_PIVOT = "en"  # every Argos language has an English package, few have direct pairs
 
-# Urdu subtitles, until the full Urdu profile lands: 42 characters per line, 2 lines.
+# Urdu subtitles (ur-broadcast): 42 characters per line and 2 lines, as Netflix's Arabic-script
+# guides; 17 characters per second is Netflix's adult reading speed (Arabic-script guides allow
+# 20, set max_cps in a profile to use that).
 UR_MAX_CHARS_PER_LINE = 42
 UR_MAX_LINES = 2
+UR_MAX_CPS = 17.0
+URDU_FONT = "Noto Nastaliq Urdu"  # Debian fonts-noto-core; Noto Naskh Arabic is the Naskh choice
 
 # faster-whisper keeps hotwords to max_length // 2 - 1 = 223 prompt tokens and cuts the rest
 # mid-word; dubkit fits whole terms into that budget instead.

@@ -19,6 +19,8 @@ class Profile:
     min_gap_frames: int = C.MIN_GAP_FRAMES
     fps: float = C.DEFAULT_FPS
     pause_split_ms: int = C.PAUSE_SPLIT_MS
+    max_cps: float | None = None  # reading speed, characters per second (None: unchecked)
+    language: str = "zh"
 
     def __post_init__(self) -> None:
         problems = []
@@ -36,6 +38,8 @@ class Profile:
             problems.append("fps must be between 1 and 300")
         if self.pause_split_ms < 0:
             problems.append("pause_split_ms must not be negative")
+        if self.max_cps is not None and not 1 <= self.max_cps <= 100:
+            problems.append("max_cps must be between 1 and 100")
         if problems:
             raise ValueError(f"profile {self.name!r}: " + "; ".join(problems))
 
@@ -45,5 +49,14 @@ BUILTIN_PROFILES: dict[str, Profile] = {
     "zh-broadcast": Profile(name="zh-broadcast"),
     # Streaming deliveries at 24000/1001 fps, single-line preferred by most platforms.
     "zh-web": Profile(name="zh-web", max_lines=1, fps=23.976),
+    # Urdu subtitles for PTV at 25 fps: 42 characters x 2 lines, 17 characters per second.
+    "ur-broadcast": Profile(
+        name="ur-broadcast",
+        max_chars_per_line=C.UR_MAX_CHARS_PER_LINE,
+        max_lines=C.UR_MAX_LINES,
+        max_cps=C.UR_MAX_CPS,
+        language="ur",
+    ),
 }
+URDU_PROFILE = "ur-broadcast"
 DEFAULT_PROFILE = "zh-broadcast"

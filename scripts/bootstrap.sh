@@ -8,6 +8,10 @@ cd "$(dirname "$0")/.."
 packages=()
 command -v ffmpeg >/dev/null 2>&1 || packages+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || packages+=(espeak-ng)
+# An Urdu font (Noto Nastaliq Urdu, Noto Naskh Arabic) for previews rendered with libass, and
+# headless Chromium for the QA report's screenshot test.
+fc-list 2>/dev/null | grep -q "Noto Nastaliq Urdu" || packages+=(fonts-noto-core)
+command -v chromium-headless-shell >/dev/null 2>&1 || packages+=(chromium-headless-shell)
 if ((${#packages[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
