@@ -118,6 +118,13 @@ BidiOpt = Annotated[
     typer.Option("--bidi/--no-bidi", help="Bidi marks around Latin and digits in Urdu."),
 ]
 DigitsOpt = Annotated[str | None, typer.Option(help="Digits in Urdu text: latin or urdu.")]
+LayoutOpt = Annotated[
+    str | None,
+    typer.Option(help="sentence (translate whole sentences, re-time) or cue (same timing)."),
+]
+UrProfileOpt = Annotated[
+    str | None, typer.Option("--ur-profile", help="Urdu subtitle profile (ur-broadcast).")
+]
 GlossaryOpt = Annotated[
     list[Path] | None,
     typer.Option("--glossary", "-g", help="Glossary YAML (repeatable; narrowest scope wins)."),
@@ -385,10 +392,16 @@ class _MtSetup:
 
         s = translate_defaults(cfg)
         s.update({k: v for k, v in given.items() if v is not None and k != "pivot_srt"})
+        s["profile"] = s["profile"] or "ur-broadcast"
         if s["digits"] not in DIGIT_SYSTEMS:
             raise ConfigError(f"--digits {s['digits']}: choose latin or urdu")
         if s["route"] not in ("auto", "direct", "pivot"):
             raise ConfigError(f"--route {s['route']}: choose auto, direct or pivot")
+        if s["layout"] not in ("sentence", "cue"):
+            raise ConfigError(f"--layout {s['layout']}: choose sentence or cue")
+        from dubkit.config import resolve_profile
+
+        ur_profile = resolve_profile(s["profile"], cfg)
         self.route_mode: str = s["route"]
         self.pivot: str = s["pivot"]
         self.extra = [Path(p) for p in s["packages"]] + list(packages or [])
@@ -406,6 +419,10 @@ class _MtSetup:
             bom=s["bom"],
             style=UrduStyle(digits=s["digits"], bidi_marks=s["bidi_marks"]),
             encoding=given.get("encoding"),
+            max_chars=ur_profile.max_chars_per_line,
+            max_lines=ur_profile.max_lines,
+            layout=s["layout"],
+            profile=ur_profile,
         )
 
     def route(self) -> Any:
@@ -522,10 +539,13 @@ def translate(
         str | None, typer.Option(help="Input encoding (default: UTF-8, BOM sniffed).")
     ] = None,
     glossary: GlossaryOpt = None,
+    layout: LayoutOpt = None,
+    ur_profile: UrProfileOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Translate Chinese SRT files into STEM.ur.srt: same cues, same timing."""
+    """Translate Chinese SRT files into STEM.ur.srt (sentence by sentence, re-timed under the
+    Urdu profile; `--layout cue` keeps the Chinese cues and timing)."""
     from dubkit.pipeline import translate_file
 
     console = _console()
@@ -540,7 +560,7 @@ def translate(
                 "beam_size": beam_size, "max_batch_tokens": batch_tokens, "cache": cache,
                 "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
                 "digits": digits, "threads": threads, "pivot_srt": pivot_srt,
-                "encoding": encoding,
+                "encoding": encoding, "layout": layout, "profile": ur_profile,
             },
             packages,
         )  # fmt: skip
@@ -625,6 +645,8 @@ def run(
     digits: DigitsOpt = None,
     threads: ThreadsOpt = 0,
     glossary: GlossaryOpt = None,
+    layout: LayoutOpt = None,
+    ur_profile: UrProfileOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -656,6 +678,7 @@ def run(
                 "max_batch_tokens": batch_tokens, "cache": cache,
                 "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
                 "digits": digits, "threads": threads, "pivot_srt": pivot_srt,
+                "layout": layout, "profile": ur_profile,
             },
             packages,
         )  # fmt: skip

@@ -58,6 +58,8 @@ def _schema() -> Any:
         bom: bool | None = None
         packages: list[str] = Field(default_factory=list)
         index: str | None = None
+        layout: str | None = Field(None, pattern="^(sentence|cue)$")
+        profile: str | None = None
 
     class GlossarySection(_Strict):
         files: list[str] = Field(default_factory=list)
@@ -167,6 +169,8 @@ def translate_defaults(config: dict[str, Any]) -> dict[str, Any]:
         "bom": False,
         "packages": [],
         "index": None,
+        "layout": "sentence",
+        "profile": None,
     }
     defaults.update(config.get("translate", {}))
     return defaults

@@ -17,7 +17,7 @@ from dubkit.errors import OutputError, SubtitleParseError
 from dubkit.fsutil import atomic_write_all
 from dubkit.glossary import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
-from dubkit.profiles import Profile
+from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
 from dubkit.qa import glossary_report
 from dubkit.records import Cue
 from dubkit.segmentation import segment_cues
@@ -30,6 +30,7 @@ from dubkit.translation import (
     translated_cues,
 )
 from dubkit.urdu import UrduStyle
+from dubkit.urdu_cues import group_sentences, layout
 from dubkit.writers import render_asr_json, render_srt
 
 LANGUAGE_NAMES = {
@@ -159,6 +160,10 @@ class TranslateSettings:
     encoding: str | None = None  # input encoding; None sniffs UTF-8/UTF-16 BOMs
     max_chars: int = C.UR_MAX_CHARS_PER_LINE
     max_lines: int = C.UR_MAX_LINES
+    # "sentence": cues of one sentence are translated together and the Urdu is laid back
+    # over their time (profile rules applied); "cue": one translation per cue, same timing.
+    layout: str = "sentence"
+    profile: Profile = field(default_factory=lambda: BUILTIN_PROFILES[URDU_PROFILE])
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +234,8 @@ def translate_cues(
     """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
     route has none) and STEM.qa.json (glossary adherence, flags)."""
     texts = [cue_text(cue, settings.source) for cue in cues]
+    if settings.layout == "sentence":
+        return _translate_sentences(cues, texts, stem, outdir, steps, memory, settings, terms)
     result = translate_texts(texts, steps, memory, terms)
     target_cues = translated_cues(
         cues, result.final, settings.target, settings.style, settings.max_chars, settings.max_lines
@@ -239,6 +246,61 @@ def translate_cues(
             for c, notes in zip(target_cues, result.notes, strict=True)
         )
     qa = glossary_report(cues, target_cues, texts, terms, settings.target)
+    pivot_cues = [
+        translated_cues(cues, out, lang, None, settings.max_chars, settings.max_lines)
+        for lang, out in zip([s.target for s in steps[:-1]], result.outputs, strict=False)
+    ]
+    paths = _write_translation(stem, outdir, steps, settings, target_cues, pivot_cues, qa)
+    return paths, target_cues, result, qa
+
+
+def _translate_sentences(
+    cues: Sequence[Cue],
+    texts: Sequence[str],
+    stem: str,
+    outdir: Path,
+    steps: Sequence[Translator],
+    memory: Memory | None,
+    settings: TranslateSettings,
+    terms: TermSet | None,
+) -> tuple[dict[str, Path], tuple[Cue, ...], TranslationResult, dict[str, Any]]:
+    """Sentence by sentence: the Chinese cues of a sentence go through MT together and the
+    translation is laid back over their time span under the Urdu profile."""
+    profile = settings.profile
+    sentences = group_sentences(cues, texts, profile.pause_split_ms)
+    result = translate_texts([s.text for s in sentences], steps, memory, terms)
+    protected = sorted({t.rendering(settings.target) for t in terms.terms}) if terms else []
+    target_cues = layout(
+        cues, sentences, result.final, profile, protected, settings.style, notes=result.notes
+    )
+    units = [Cue(n, s.start_ms, s.end_ms, (s.text,)) for n, s in enumerate(sentences, 1)]
+    said = [
+        Cue(n, s.start_ms, s.end_ms, (out,), tuple(notes))
+        for n, (s, out, notes) in enumerate(
+            zip(sentences, result.final, result.notes or [()] * len(sentences), strict=True), 1
+        )
+    ]
+    qa = glossary_report(units, said, [s.text for s in sentences], terms, settings.target)
+    qa["units"] = "sentences"
+    pivot_profile = replace(profile, max_cps=None, language="en")
+    pivot_cues = [
+        layout(cues, sentences, out, pivot_profile, [], None)
+        for out in result.outputs[: len(steps) - 1]
+    ]
+    paths = _write_translation(stem, outdir, steps, settings, target_cues, pivot_cues, qa)
+    return paths, target_cues, result, qa
+
+
+def _write_translation(
+    stem: str,
+    outdir: Path,
+    steps: Sequence[Translator],
+    settings: TranslateSettings,
+    target_cues: Sequence[Cue],
+    pivot_cues: Sequence[Sequence[Cue]],
+    qa: dict[str, Any],
+) -> dict[str, Path]:
+    """STEM.ur.srt, STEM.qa.json and the pivots' SRTs, all or nothing."""
     pivots = [step.target for step in steps[:-1]]
     paths = translation_paths(stem, outdir, settings, pivots)
     paths["qa"] = outdir / f"{stem}.qa.json"
@@ -248,13 +310,10 @@ def translate_cues(
         paths["qa"]: (json.dumps(qa, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
     }
     if settings.pivot_srt:
-        for n, lang in enumerate(pivots):
-            pivot_cues = translated_cues(
-                cues, result.outputs[n], lang, None, settings.max_chars, settings.max_lines
-            )
-            files[paths[lang]] = (bom + render_srt(pivot_cues)).encode("utf-8")
+        for lang, pcues in zip(pivots, pivot_cues, strict=True):
+            files[paths[lang]] = (bom + render_srt(pcues)).encode("utf-8")
     atomic_write_all(files)
-    return paths, target_cues, result, qa
+    return paths
 
 
 def translate_file(

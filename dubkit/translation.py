@@ -130,7 +130,7 @@ def cue_text(cue: Cue, language: str) -> str:
 def wrap_words(text: str, max_chars: int, max_lines: int) -> tuple[str, ...]:
     """Lines of at most `max_chars` at spaces, as balanced as possible, at most `max_lines`
     (text that cannot fit stays on the last line: it is flagged, never cut)."""
-    words = text.split()
+    words = [w for w in re.split(r"[ \t\r\n]+", text.strip()) if w]  # not NBSP: it binds
     if not words:
         return ()
     if len(text) <= max_chars or max_lines == 1:

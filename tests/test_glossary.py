@@ -227,12 +227,12 @@ def test_hotwords_fit_faster_whispers_prompt(transcriber: object) -> None:
 
 def _srt_with_terms(folder: Path) -> Path:
     lines = [
-        "巴基斯坦信息和广播部长阿陶拉·塔拉尔会见曹淑敏",
-        "中巴经济走廊是一带一路倡议的旗舰项目",
-        "巴基斯坦国家电视台和中央电视台开展内容交流",
-        "双方将联合制作纪录片，打击虚假信息和假新闻",
-        "新华社和巴基斯坦联合通讯社报道",
-        "今天天气很好",
+        "巴基斯坦信息和广播部长阿陶拉·塔拉尔会见曹淑敏。",
+        "中巴经济走廊是一带一路倡议的旗舰项目。",
+        "巴基斯坦国家电视台和中央电视台开展内容交流。",
+        "双方将联合制作纪录片，打击虚假信息和假新闻。",
+        "新华社和巴基斯坦联合通讯社报道。",
+        "今天天气很好。",
     ]
     path = folder / "ep7.zh.srt"
     path.write_text(
@@ -260,7 +260,8 @@ def test_translate_with_the_shipped_glossary_reaches_full_adherence(tmp_path: Pa
     joined = " ".join(c.text for c in urdu)
     for wanted in ("چین پاکستان اقتصادی راہداری", "عطاء اللہ تارڑ", "وزیر اطلاعات و نشریات"):
         assert wanted in joined.replace("\n", " ")
-    assert qa["cues"][5]["terms"] == []  # the line without terms
+    assert qa["units"] == "sentences" and len(qa["cues"]) == 6  # each line ends a sentence
+    assert qa["cues"][5]["terms"] == []  # the sentence without terms
 
 
 @pytest.mark.usefixtures("pivot_route")

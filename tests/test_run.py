@@ -35,7 +35,7 @@ def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
     out = tmp_path / "out"
     glossary = str(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml")
     args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--memory", memory]
-    args += ["--glossary", glossary]
+    args += ["--glossary", glossary, "--layout", "cue"]  # cue by cue: the Chinese timing
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     stem = seminar.stem

@@ -1,0 +1,281 @@
+"""Urdu cues from translated sentences: the Chinese cues that form one sentence are translated
+together, and the Urdu sentence is laid back over the sentence's time span at word boundaries,
+in proportion to the Chinese text each cue carried; then broadcast timing rules are applied.
+
+Pure: cues and text in, cues out. Invariants (tested as properties): every word of every
+sentence appears once and in order; times are monotonic, on frame boundaries and never
+overlap; whatever still breaks a rule carries a flag.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from dubkit.profiles import Profile
+from dubkit.records import Cue
+from dubkit.timecode import frame_to_ms, ms_to_frame_ceil, ms_to_frame_floor
+from dubkit.translation import wrap_words
+from dubkit.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters, strip_bidi
+
+SENTENCE_END = "。！？!?…；;"
+MAX_SENTENCE_CUES = 6  # a longer run without a full stop is translated in parts
+MAX_SENTENCE_MS = 20_000
+_NBSP = "\u00a0"  # joins the words of a protected phrase while lines are laid out
+MAX_LEAD_MS = 400  # a cue may appear this much before its speech to gain reading time
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """Consecutive source cues [first, last) translated as one text."""
+
+    first: int
+    last: int
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+def group_sentences(cues: Sequence[Cue], texts: Sequence[str], pause_ms: int) -> list[Sentence]:
+    """Cues join until one ends a sentence (。？！…), a pause of `pause_ms` follows, or the
+    group reaches MAX_SENTENCE_CUES cues or MAX_SENTENCE_MS."""
+    groups: list[Sentence] = []
+    first = 0
+    for i, cue in enumerate(cues):
+        text = texts[i].rstrip()
+        last = i + 1 == len(cues)
+        ends = bool(text) and text[-1] in SENTENCE_END
+        pause = not last and cues[i + 1].start_ms - cue.end_ms >= pause_ms
+        full = (
+            i + 1 - first >= MAX_SENTENCE_CUES
+            or cue.end_ms - cues[first].start_ms >= MAX_SENTENCE_MS
+        )
+        if last or ends or pause or full:
+            joined = _join([texts[k] for k in range(first, i + 1)])
+            groups.append(Sentence(first, i + 1, joined, cues[first].start_ms, cue.end_ms))
+            first = i + 1
+    return groups
+
+
+def _join(parts: Sequence[str]) -> str:
+    text = ""
+    for part in (p.strip() for p in parts):
+        if text and re.search(r"[A-Za-z0-9]$", text) and re.match(r"[A-Za-z0-9]", part):
+            text += " "
+        text += part
+    return text
+
+
+def units_of(text: str, protected: Sequence[str]) -> list[str]:
+    """The words of `text`; each occurrence of a protected phrase (a glossary rendering, a
+    name) is one unit, so no line or cue break falls inside it."""
+    for phrase in sorted({p for p in protected if " " in p.strip()}, key=len, reverse=True):
+        text = text.replace(phrase, phrase.replace(" ", _NBSP))
+    return [u.replace(_NBSP, " ") for u in re.split(r"[ \t\r\n]+", text.strip()) if u]
+
+
+def distribute(units: Sequence[str], weights: Sequence[float]) -> list[list[str]]:
+    """Cut `units` into len(weights) consecutive parts whose character shares follow the
+    weights (each part non-empty while there are units enough). Nothing is lost or moved."""
+    n = len(weights)
+    if n == 0:
+        return []
+    total = sum(max(w, 0.0) for w in weights) or float(n)
+    sizes = [len(u) + 1 for u in units]
+    all_chars = sum(sizes)
+    cuts: list[int] = []
+    acc_w = 0.0
+    start = 0
+    for k in range(n - 1):
+        acc_w += max(weights[k], 0.0) if total else 1.0
+        target = acc_w / total * all_chars
+        remaining_parts = n - 1 - k
+        lo = start + (1 if start < len(units) - remaining_parts else 0)
+        hi = max(lo, len(units) - remaining_parts)
+        best, best_d = lo, math.inf
+        acc = sum(sizes[:lo])
+        for j in range(lo, hi + 1):
+            d = abs(acc - target)
+            if d < best_d:
+                best, best_d = j, d
+            if j < len(sizes):
+                acc += sizes[j]
+        best = min(max(best, start), len(units))
+        cuts.append(best)
+        start = best
+    bounds = [0, *cuts, len(units)]
+    return [list(units[bounds[i] : bounds[i + 1]]) for i in range(n)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    start_f: int
+    end_f: int
+    units: tuple[str, ...]
+    sentence: int
+    flags: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.units)
+
+
+def layout(
+    source: Sequence[Cue],
+    sentences: Sequence[Sentence],
+    translations: Sequence[str],
+    profile: Profile,
+    protected: Sequence[str] = (),
+    style: UrduStyle | None = None,
+    weights: Sequence[float] | None = None,
+    notes: Sequence[Sequence[str]] = (),
+) -> tuple[Cue, ...]:
+    """Urdu (or any target-language) cues for translated sentences, under `profile`.
+
+    `weights[i]` is how much of its sentence source cue i carried (default: its characters);
+    `notes[n]` (term repairs) become flags of sentence n's first cue.
+    """
+    fps = profile.fps
+    drafts: list[_Draft] = []
+    for n, (sentence, translated) in enumerate(zip(sentences, translations, strict=True)):
+        text = normalise_letters(translated, style.digits) if style else translated
+        units = units_of(text, protected)
+        members = source[sentence.first : sentence.last]
+        w = [
+            (weights[sentence.first + k] if weights else len(strip_bidi(c.text)) or 1)
+            for k, c in enumerate(members)
+        ]
+        for cue, part in zip(members, distribute(units, w), strict=True):
+            span = (ms_to_frame_floor(cue.start_ms, fps), ms_to_frame_ceil(cue.end_ms, fps))
+            if part:
+                drafts.append(_Draft(span[0], max(span[1], span[0] + 1), tuple(part), n))
+            elif drafts and drafts[-1].sentence == n:  # its time goes to the previous cue
+                drafts[-1] = _Draft(drafts[-1].start_f, span[1], drafts[-1].units, n)
+            else:  # the sentence's first cues got no words: the next cue starts earlier
+                drafts.append(_Draft(span[0], max(span[1], span[0] + 1), (), n))
+        # a sentence that started with empty drafts: fold them into the first worded one
+        while len(drafts) >= 2 and drafts[-2].sentence == n and not drafts[-2].units:
+            empty, worded = drafts[-2], drafts[-1]
+            drafts[-2:] = [_Draft(empty.start_f, worded.end_f, worded.units, n)]
+        if drafts and drafts[-1].sentence == n and not drafts[-1].units:
+            drafts[-1] = _Draft(drafts[-1].start_f, drafts[-1].end_f, (), n, ("untranslated",))
+        if n < len(notes) and notes[n]:
+            k = next(i for i, d in enumerate(drafts) if d.sentence == n)
+            d = drafts[k]
+            drafts[k] = _Draft(d.start_f, d.end_f, d.units, n, (*d.flags, *notes[n]))
+    drafts = _fit(drafts, profile)
+    out = []
+    for i, d in enumerate(drafts, start=1):
+        lines = _unbreakable_lines(d.units, profile)
+        flags = list(d.flags)
+        if (
+            any(len(line) > profile.max_chars_per_line for line in lines)
+            or len(lines) > profile.max_lines
+        ):
+            flags.append("long")
+        if style is not None and style.bidi_marks:
+            rtl = has_urdu(d.text)
+            lines = tuple(mark_bidi(line, rtl=rtl) for line in lines)
+        start, end = frame_to_ms(d.start_f, fps), frame_to_ms(d.end_f, fps)
+        cps = _cps(d.text, end - start)
+        if profile.max_cps is not None and cps > profile.max_cps + 1e-9:
+            flags.append("reading-speed")
+        if end - start < profile.min_duration_ms:
+            flags.append("short")
+        out.append(Cue(i, start, end, lines, tuple(dict.fromkeys(flags))))
+    return tuple(out)
+
+
+def _unbreakable_lines(units: Sequence[str], profile: Profile) -> tuple[str, ...]:
+    """Balanced lines at unit boundaries (a protected phrase is one unit)."""
+    joined = [u.replace(" ", _NBSP) for u in units]
+    lines = wrap_words(" ".join(joined), profile.max_chars_per_line, profile.max_lines)
+    return tuple(line.replace(_NBSP, " ") for line in lines)
+
+
+def _cps(text: str, duration_ms: int) -> float:
+    chars = len(strip_bidi(text))
+    return chars / max(duration_ms, 1) * 1000
+
+
+def _need_frames(text: str, profile: Profile) -> int:
+    """Frames the text needs: the reading speed's, at least the minimum duration's."""
+    fps = profile.fps
+    need = math.ceil(profile.min_duration_ms * fps / 1000)
+    if profile.max_cps:
+        need = max(need, math.ceil(len(strip_bidi(text)) / profile.max_cps * fps))
+    return need
+
+
+def _fits(units: Sequence[str], profile: Profile) -> bool:
+    lines = _unbreakable_lines(units, profile)
+    return len(lines) <= profile.max_lines and all(
+        len(line) <= profile.max_chars_per_line for line in lines
+    )
+
+
+def _fit(drafts: list[_Draft], profile: Profile) -> list[_Draft]:
+    """Timing rules in frames: split cues over the maximum duration or the lines; give a
+    cue that reads too fast time from the gaps around it; merge it with its neighbour in the
+    same sentence when the result fits; keep gaps and order."""
+    fps, gap = profile.fps, profile.min_gap_frames
+    max_f = math.floor(profile.max_duration_ms * fps / 1000)
+    lead_f = math.floor(MAX_LEAD_MS * fps / 1000)
+    # 1. split what is too long to show or too much for the lines
+    split: list[_Draft] = []
+    for d in drafts:
+        split += _split(d, profile, max_f)
+    # 2. no overlaps, gaps kept (source cues already have them; splits keep them)
+    fixed: list[_Draft] = []
+    for d in split:
+        start = d.start_f
+        if fixed:
+            start = max(start, fixed[-1].end_f + gap)
+        fixed.append(_Draft(start, max(d.end_f, start + 1), d.units, d.sentence, d.flags))
+    # 3. reading speed: borrow from the gaps, then merge within the sentence
+    i = 0
+    while i < len(fixed):
+        d = fixed[i]
+        need = _need_frames(d.text, profile)
+        if d.end_f - d.start_f < need:
+            limit = fixed[i + 1].start_f - gap if i + 1 < len(fixed) else d.start_f + need
+            end = min(max(d.end_f, d.start_f + need), max(d.end_f, limit), d.start_f + max_f)
+            floor = max(fixed[i - 1].end_f + gap if i else 0, d.start_f - lead_f)
+            start = max(floor, min(d.start_f, end - need))
+            fixed[i] = d = _Draft(start, end, d.units, d.sentence, d.flags)
+        if d.end_f - d.start_f < need and i + 1 < len(fixed):
+            nxt = fixed[i + 1]
+            merged = (*d.units, *nxt.units)
+            if (
+                nxt.sentence == d.sentence
+                and nxt.end_f - d.start_f <= max_f
+                and _fits(merged, profile)
+            ):
+                fixed[i : i + 2] = [_Draft(d.start_f, nxt.end_f, merged, d.sentence, d.flags)]
+                continue  # look at the merged cue again
+        i += 1
+    return fixed
+
+
+def _split(d: _Draft, profile: Profile, max_f: int) -> list[_Draft]:
+    """Parts of at most max_f frames and of text that fits the lines, cut at unit
+    boundaries in proportion to their characters."""
+    if len(d.units) < 2 or (d.end_f - d.start_f <= max_f and _fits(d.units, profile)):
+        return [d]
+    by_time = math.ceil((d.end_f - d.start_f) / max_f)
+    chars = len(d.text)
+    by_text = math.ceil(chars / (profile.max_chars_per_line * profile.max_lines))
+    parts_n = min(len(d.units), max(2, by_time, by_text))
+    parts = [p for p in distribute(d.units, [1.0] * parts_n) if p]
+    total = sum(len(" ".join(p)) for p in parts) or 1
+    out, start = [], d.start_f
+    gap = profile.min_gap_frames
+    span = d.end_f - d.start_f
+    for k, part in enumerate(parts):
+        share = len(" ".join(part)) / total
+        end = d.end_f if k == len(parts) - 1 else max(start + 1, start + round(span * share) - gap)
+        out.append(_Draft(start, end, tuple(part), d.sentence, d.flags))
+        start = end + gap
+    return out if all(p.end_f > p.start_f for p in out) else [d]
