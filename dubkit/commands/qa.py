@@ -1,0 +1,258 @@
+"""`dubkit qa`: check finished subtitles against a profile, the Urdu conventions and the
+glossary; a table of flagged cues, an HTML report, JSON on request; exit 1 as a gate."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+# Declared here, not imported from dubkit.cli: cli imports this module while it loads.
+SubsArg = Annotated[
+    Path, typer.Argument(help="Subtitles to check (STEM.ur.srt; .vtt and .ass where supported).")
+]
+ProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Profile to check against (default: ur-broadcast for Urdu text; for Chinese, "
+        "the config's transcribe.profile or zh-broadcast)."
+    ),
+]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
+]
+GlossaryOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--glossary", "-g", help="Glossary YAML (repeatable); needs --source."),
+]
+SourceOpt = Annotated[
+    Path | None,
+    typer.Option(help="The Chinese SRT the subtitles were translated from (same cues)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the whole report as JSON on stdout.")]
+HtmlOpt = Annotated[
+    Path | None, typer.Option("--html", help="Write the HTML report here (default STEM.qa.html).")
+]
+NoHtmlOpt = Annotated[bool, typer.Option("--no-html", help="Write no HTML report.")]
+OutDirOpt = Annotated[
+    Path | None,
+    typer.Option("-o", "--outdir", help="Folder for STEM.qa.html (default: beside SUBS)."),
+]
+WarnOnlyOpt = Annotated[
+    bool, typer.Option("--warn-only", help="Report problems but exit 0 (not a gate).")
+]
+EncodingOpt = Annotated[
+    str | None, typer.Option(help="Input encoding (default: UTF-8, BOM sniffed).")
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("qa")(qa)
+
+
+def qa(
+    subs: SubsArg,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    glossary: GlossaryOpt = None,
+    source: SourceOpt = None,
+    as_json: JsonOpt = False,
+    html: HtmlOpt = None,
+    no_html: NoHtmlOpt = False,
+    outdir: OutDirOpt = None,
+    warn_only: WarnOnlyOpt = False,
+    encoding: EncodingOpt = None,
+) -> None:
+    """Check subtitles: line length and count, reading speed, duration, gaps, overlaps, order,
+    frame boundaries, empty cues, Arabic look-alike letters, mixed digits, missing bidi marks,
+    Latin punctuation after Urdu, and with --glossary and --source the approved terms. Prints
+    the flagged cues, writes STEM.qa.html (a reading-speed chart and every cue) unless
+    --no-html, and the report as JSON with --json. A gate: exit 1 when any cue breaks a rule,
+    when the file had to be repaired to be read (overlapping, unordered or empty cues, bad
+    indices) or cannot be read at all; 0 when everything passes. --warn-only exits 0 unless
+    the file cannot be read.
+    """
+    from dubkit.cli import _console, _fail
+    from dubkit.errors import DubkitError
+
+    console = _console()
+    if html is not None and no_html:
+        _fail(console, "--html and --no-html contradict each other; choose one")
+    if glossary and source is None:
+        _fail(console, "--glossary needs --source ZH.srt, the Chinese cues the subtitles render")
+    try:
+        report, html_path = _check(
+            subs, profile, config, glossary, source, html, no_html, outdir, encoding
+        )
+    except DubkitError as exc:
+        _fail(console, exc)
+    if as_json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        _print_table(report)
+    for repair in report["repairs"]:
+        console.print(f"repaired: {repair}", markup=False)
+    if report["structure_error"]:
+        console.print(f"file: {report['structure_error']}", markup=False)
+    console.print(_summary_line(report, html_path), markup=False)
+    if not report["passed"] and not warn_only:
+        raise typer.Exit(1)
+
+
+def _check(
+    subs: Path,
+    profile: str | None,
+    config: Path | None,
+    glossary: list[Path] | None,
+    source: Path | None,
+    html: Path | None,
+    no_html: bool,
+    outdir: Path | None,
+    encoding: str | None,
+) -> tuple[dict[str, Any], Path | None]:
+    """Read, check, write the HTML; every failure a DubkitError."""
+    from dubkit.cli import _terms
+    from dubkit.config import load_config, resolve_profile
+    from dubkit.errors import ConfigError, SubtitleParseError
+    from dubkit.fsutil import atomic_write_all, ensure_writable_dir
+    from dubkit.profiles import URDU_PROFILE
+    from dubkit.qa_html import render_html
+    from dubkit.qa_rules import detect_language, qa_report
+
+    cfg = load_config(config)
+    parsed, structure_error = _read(subs, encoding)
+    if not parsed.cues:
+        raise SubtitleParseError(f"{_shown(subs)}: no cues; nothing to check", path=subs)
+    default = URDU_PROFILE if detect_language(parsed.cues) == "ur" else None
+    chosen = resolve_profile(profile or default, cfg)
+    terms = _terms(cfg, glossary) if source is not None else None
+    if source is not None and terms is None:
+        raise ConfigError("--source needs a glossary: --glossary FILE or [glossary] files")
+    adherence = None
+    if source is not None:
+        adherence = _glossary(parsed.cues, _read(source, encoding)[0].cues, terms, chosen.language)
+    html_path = None
+    if not no_html:
+        html_path = html or (outdir or subs.parent) / f"{subs.stem}.qa.html"
+        ensure_writable_dir(html_path.parent)
+    report = qa_report(
+        _shown(subs), parsed.cues, chosen, adherence, parsed.repairs, structure_error
+    )
+    report["html"] = _shown(html_path) if html_path else None
+    if html_path is not None:
+        atomic_write_all({html_path: render_html(report).encode("utf-8")})
+    return report, html_path
+
+
+def _shown(path: Path) -> str:
+    """A path as text that always encodes (undecodable bytes in names become \\xNN)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _read(path: Path, encoding: str | None) -> tuple[Any, str | None]:
+    """Cues and repairs of a subtitle file, and the first problem strict reading refuses
+    (None when there is none). dubkit.formats reads SRT, WebVTT and ASS where it exists;
+    without it only SubRip is read.
+
+    Lenient reading sorts unordered cues, trims overlaps and drops empty cues so that the
+    rest can be checked; strict reading says whether the file needed any of that."""
+    import importlib
+
+    from dubkit.errors import SubtitleParseError
+    from dubkit.subtitles import decode_subtitle_bytes, parse_srt
+
+    name = _shown(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SubtitleParseError(f"{name}: no such file", path=path) from exc
+    except OSError as exc:
+        raise SubtitleParseError(f"{name}: cannot read ({exc.strerror or exc})", path=path) from exc
+    text = decode_subtitle_bytes(data, name, encoding)
+    try:
+        formats = importlib.import_module("dubkit.formats")
+    except ModuleNotFoundError as exc:
+        if exc.name != "dubkit.formats":
+            raise
+        formats = None
+    if formats is None:
+        if path.suffix.lower() != ".srt":
+            raise SubtitleParseError(f"{name}: only SubRip (.srt) files can be checked", path=path)
+        return parse_srt(text, name), None
+    parsed = formats.read_subtitles(text, name)
+    try:
+        formats.read_subtitles(text, name, strict=True)
+    except SubtitleParseError as exc:
+        return parsed, str(exc)
+    return parsed, None
+
+
+def _glossary(cues: Any, sources: Any, terms: Any, language: str) -> dict[str, Any]:
+    """dubkit.qa.glossary_report over the cue pairs; the files must have the same cues."""
+    from dubkit.errors import SubtitleParseError
+    from dubkit.qa import glossary_report
+    from dubkit.translation import cue_text
+
+    if len(sources) != len(cues):
+        raise SubtitleParseError(
+            f"--source has {len(sources)} cues and the subtitles {len(cues)}; give the Chinese "
+            f"SRT these subtitles were translated from (translated with --layout cue)"
+        )
+    texts = [cue_text(c, "zh") for c in sources]
+    return glossary_report(sources, cues, texts, terms, language)
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    """The flagged cues, one row each, on stdout."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from dubkit.qa_rules import timestamp, visible
+
+    flagged = [c for c in report["cues"] if c["flags"]]
+    if not flagged:
+        return
+    table = Table(title=f"{report['file']}: flagged cues")
+    for column, justify in (("#", "right"), ("in", "left"), ("out", "left"), ("cps", "right")):
+        table.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    table.add_column("text", max_width=32)
+    table.add_column("flags")
+    for c in flagged:
+        text = " / ".join(visible(line) for line in c["lines"])
+        table.add_row(
+            str(c["index"]),
+            timestamp(c["start_ms"]),
+            timestamp(c["end_ms"]),
+            "–" if c["cps"] is None else f"{c['cps']:.1f}",
+            Text(text if len(text) <= 60 else text[:59] + "…"),
+            Text("\n".join(f"{f['code']}: {f['reason']}" for f in c["flags"])),
+        )
+    Console(soft_wrap=True, highlight=False).print(table)
+
+
+def _summary_line(report: dict[str, Any], html_path: Path | None) -> str:
+    s = report["summary"]
+    parts = [f"{s['cues']} cues, {s['clean']} clean ({s['clean_percent']}%)"]
+    if report["structure_error"]:
+        parts.append(f"{len(report['repairs'])} repairs needed to read it")
+    if s["worst_cue"] is not None:
+        speed = "a 0 ms cue" if s["worst_cps"] is None else f"{s['worst_cps']} cps"
+        parts.append(f"fastest {speed} (cue {s['worst_cue']})")
+    if s["counts"]:
+        parts.append(", ".join(f"{code} {n}" for code, n in s["counts"].items()))
+    rate = ((report.get("glossary") or {}).get("adherence") or {}).get("rate")
+    if report.get("glossary") is not None:
+        adherence = report["glossary"]["adherence"]
+        parts.append(
+            "glossary: no terms"
+            if rate is None
+            else f"glossary {100 * rate:.1f}% ({adherence['found']}/{adherence['terms']})"
+        )
+    if html_path is not None:
+        parts.append(f"report {_shown(html_path)}")
+    verdict = "PASS" if report["passed"] else "FAIL"
+    return f"{verdict} {report['file']}: " + "; ".join(parts)
