@@ -1,0 +1,419 @@
+"""`dubkit preview`: real ffmpeg and libass burn Urdu subtitles into frames and clips.
+
+Frames are compared with the same frame rendered without subtitles: inside a cue the bottom
+third changes and nothing else does; outside a cue the frame is untouched.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dubkit.cli import app
+from dubkit.urdu import normalise
+from tests.conftest import _missing, run_ffmpeg
+
+runner = CliRunner()
+
+NASTALIQ, NASKH = "Noto Nastaliq Urdu", "Noto Naskh Arabic"
+# Cue 1 at 1-2 s, cue 2 (two lines) at 3-4 s; the LRM marks around CPEC and 2025 come from
+# dubkit.urdu.normalise, as in dubkit's own output.
+LINE_1 = normalise("چین پاکستان اقتصادی راہداری (CPEC) کے تحت")
+LINE_2 = normalise("گوادر بندرگاہ 2025 میں مکمل ہوئی۔")
+SRT = (
+    f"1\n00:00:01,000 --> 00:00:02,000\n{LINE_1}\n\n"
+    f"2\n00:00:03,000 --> 00:00:04,000\n{LINE_1}\n{LINE_2}\n"
+)
+VTT = (
+    f"WEBVTT\n\n00:01.000 --> 00:02.000\n{LINE_1}\n\n00:03.000 --> 00:04.000\n{LINE_1}\n{LINE_2}\n"
+)
+INSIDE, OUTSIDE = (1.5, 3.5), (0.5, 2.5, 5.0)
+# A folder name with everything ffmpeg's filter graph treats specially.
+ODD = "odd dir, it's [1]; a=b:c"
+
+
+@pytest.fixture(scope="module")
+def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A 6 s test-card video with sound, a 6 s recording, and Urdu subtitles for both."""
+    from dubkit.adapters.render import FontMissing, font_file
+
+    for font in (NASTALIQ, NASKH):
+        try:
+            font_file(font)
+        except FontMissing:
+            _missing(f"{font} not installed (scripts/bootstrap.sh installs fonts-noto-core)")
+    folder = tmp_path_factory.mktemp("preview") / ODD
+    folder.mkdir()
+    video, wav = folder / "news, take 1.mp4", folder / "news 'radio'.wav"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "6",
+        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", video.as_posix(),
+    )  # fmt: skip
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "6",
+               wav.as_posix())  # fmt: skip
+    srt = folder / "news, take 1.ur.srt"
+    srt.write_text(SRT, encoding="utf-8")
+    vtt = folder / "news.ur.vtt"
+    vtt.write_text(VTT, encoding="utf-8")
+    ass = folder / "news.ur.ass"  # ffmpeg's conversion: style Default in Arial
+    run_ffmpeg(ffmpeg, "-i", srt.as_posix(), ass.as_posix())
+    return {"video": video, "wav": wav, "srt": srt, "vtt": vtt, "ass": ass, "folder": folder}
+
+
+def _preview(*args: str | Path) -> Any:
+    return runner.invoke(app, ["preview", *map(str, args)])
+
+
+def _written(result: Any) -> list[Path]:
+    assert result.exit_code == 0, result.output
+    return [Path(line) for line in result.stdout.splitlines()]
+
+
+def _rgb(path: Path, at: float | None = None) -> Any:
+    """The frame of a PNG, or of a video at `at` seconds, as an int array (H, W, 3)."""
+    import av
+
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if at is None or frame.time >= at:
+                return frame.to_ndarray(format="rgb24").astype(int)
+    raise AssertionError(f"{path}: no frame at {at}")
+
+
+def _plain_frame(ffmpeg: str, video: Path, at: float, out: Path) -> Any:
+    """The same frame, straight from ffmpeg without any subtitles."""
+    run_ffmpeg(ffmpeg, "-ss", f"{at:.3f}", "-i", video.as_posix(), "-frames:v", "1", out.as_posix())
+    return _rgb(out)
+
+
+def _changed(a: Any, b: Any) -> Any:
+    """Mask of pixels that differ clearly (more than video noise) between two frames."""
+    import numpy as np
+
+    return np.abs(a - b).max(axis=2) > 40
+
+
+def _text_pixels(frame: Any) -> int:
+    """Near-white pixels: the subtitle text (white, outlined) on the dark background."""
+    return int((frame.min(axis=2) > 200).sum())
+
+
+def test_frames_change_in_the_subtitle_area_only_inside_cues(
+    programme: dict[str, Path], ffmpeg: str, tmp_path: Path
+) -> None:
+    times = [*INSIDE, *OUTSIDE]
+    out = programme["folder"] / "out, 1"
+    result = _preview(
+        programme["video"], programme["srt"], "-o", out, *[a for t in times for a in ("--at", t)]
+    )
+    files = _written(result)
+    assert [f.name for f in files] == [f"news, take 1.preview.{n:04d}.png" for n in range(1, 6)]
+    for at, file in zip(times, files, strict=True):
+        frame = _rgb(file)
+        plain = _plain_frame(ffmpeg, programme["video"], at, tmp_path / f"plain-{at}.png")
+        assert frame.shape == plain.shape == (360, 640, 3)
+        changed = _changed(frame, plain)
+        third = frame.shape[0] * 2 // 3
+        if at in INSIDE:
+            assert changed[third:].sum() > 500, f"no subtitle at {at} s"
+            assert changed[:third].sum() == 0, f"pixels above the bottom third changed at {at} s"
+        else:
+            assert abs(frame - plain).max() <= 2, f"frame at {at} s is not the plain frame"
+    assert sorted(p.name for p in out.iterdir()) == sorted(f.name for f in files)
+
+
+def test_default_frames_are_at_the_middle_of_each_cue(
+    programme: dict[str, Path], ffmpeg: str, tmp_path: Path
+) -> None:
+    files = _written(_preview(programme["video"], programme["srt"], "-o", tmp_path / "out"))
+    assert [f.name for f in files] == [
+        "news, take 1.preview.0001.png",
+        "news, take 1.preview.0002.png",
+    ]
+    for at, file in zip(INSIDE, files, strict=True):
+        plain = _plain_frame(ffmpeg, programme["video"], at, tmp_path / f"plain-{at}.png")
+        assert _changed(_rgb(file), plain)[240:].sum() > 500
+    one = _written(
+        _preview(programme["video"], programme["srt"], "-o", tmp_path / "one", "--count", "1")
+    )
+    assert [f.name for f in one] == ["news, take 1.preview.0001.png"]
+
+
+def test_a_recording_gets_a_dark_background_with_the_text(
+    programme: dict[str, Path], tmp_path: Path
+) -> None:
+    files = _written(
+        _preview(programme["wav"], programme["srt"], "-o", tmp_path, "--at", "1.5", "--at", "2.5")
+    )
+    inside, outside = _rgb(files[0]), _rgb(files[1])
+    assert inside.shape == (720, 1280, 3)
+    assert (outside == 0x20).all(), "the background outside cues is plain 0x202020"
+    assert (inside[:480] == 0x20).all(), "nothing drawn above the bottom third"
+    assert _text_pixels(inside[480:]) > 1000
+    small = _written(
+        _preview(
+            programme["wav"],
+            programme["srt"],
+            "-o",
+            tmp_path / "small",
+            "--at",
+            "3.5",
+            "--size",
+            "640x360",
+        )
+    )
+    frame = _rgb(small[0])
+    assert frame.shape == (360, 640, 3)
+    assert _text_pixels(frame[240:]) > 300
+
+
+def test_the_font_asked_for_is_the_one_drawn(programme: dict[str, Path], tmp_path: Path) -> None:
+    """Nastaliq and Naskh give different pictures: the font is honoured, not a fallback."""
+    frames = {}
+    for font in (NASTALIQ, NASKH):
+        files = _written(
+            _preview(
+                programme["wav"],
+                programme["srt"],
+                "-o",
+                tmp_path / font,
+                "--at",
+                "3.5",
+                "--font",
+                font,
+            )
+        )
+        frames[font] = _rgb(files[0])
+        assert _text_pixels(frames[font][480:]) > 1000
+    assert _changed(frames[NASTALIQ], frames[NASKH]).sum() > 2000
+    default = _written(
+        _preview(programme["wav"], programme["srt"], "-o", tmp_path / "default", "--at", "3.5")
+    )
+    assert (_rgb(default[0]) == frames[NASTALIQ]).all(), "Nastaliq is the default"
+
+
+def test_clip_keeps_the_programme_time(programme: dict[str, Path], tmp_path: Path) -> None:
+    """A clip from 0.5 s: cue 1 (1-2 s) shows 0.5-1.5 s into the clip, and only then."""
+    import av
+
+    files = _written(
+        _preview(programme["wav"], programme["srt"], "-o", tmp_path, "--clip", "0.5:2")
+    )
+    assert [f.name for f in files] == ["news 'radio'.preview.mp4"]
+    with av.open(str(files[0])) as container:
+        assert container.streams.audio, "the recording's sound is in the clip"
+        assert container.duration is not None
+        assert abs(container.duration / 1_000_000 - 2.0) < 0.15
+    assert _text_pixels(_rgb(files[0], at=1.0)[480:]) > 1000
+    assert _text_pixels(_rgb(files[0], at=0.2)) == 0
+    assert _text_pixels(_rgb(files[0], at=1.8)) == 0
+
+    both = _written(
+        _preview(
+            programme["video"],
+            programme["srt"],
+            "-o",
+            tmp_path / "v",
+            "--clip",
+            "3:2",
+            "--at",
+            "3.5",
+        )
+    )
+    assert [f.name for f in both] == ["news, take 1.preview.0001.png", "news, take 1.preview.mp4"]
+    with av.open(str(both[1])) as container:
+        assert container.streams.video[0].codec_context.width == 640
+        assert container.streams.audio
+
+
+@pytest.mark.parametrize("kind", ["vtt", "ass"])
+def test_webvtt_and_ass_subtitles(programme: dict[str, Path], tmp_path: Path, kind: str) -> None:
+    files = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path))
+    assert len(files) == 2, "a frame at the middle of each of the two cues"
+    for file in files:
+        assert _text_pixels(_rgb(file)[480:]) > 300
+    srt_frames = _written(_preview(programme["wav"], programme["srt"], "-o", tmp_path / "srt"))
+    same_style = (_rgb(files[0]) == _rgb(srt_frames[0])).all()
+    # WebVTT gets dubkit's style like SRT; an ASS script keeps its own (Arial, small).
+    assert same_style if kind == "vtt" else not same_style
+
+
+def test_ass_font_is_replaced_when_asked(programme: dict[str, Path], tmp_path: Path) -> None:
+    own = _written(_preview(programme["wav"], programme["ass"], "-o", tmp_path / "own"))
+    forced = _written(
+        _preview(programme["wav"], programme["ass"], "-o", tmp_path / "forced", "--font", NASKH)
+    )
+    assert _changed(_rgb(own[0]), _rgb(forced[0])).sum() > 500
+
+
+@pytest.mark.parametrize("kind", ["srt", "vtt", "ass"])
+def test_cue_times_without_dubkit_formats(
+    programme: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    """Without dubkit.formats' reader, SRT is read by parse_srt and WebVTT and ASS times come
+    from the ASS events libass draws: the same frames either way."""
+    from dubkit.commands import preview
+
+    with_reader = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "a"))
+    monkeypatch.setattr(preview, "_reader", lambda: None)
+    without = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "b"))
+    assert len(with_reader) == len(without) == 2
+    for a, b in zip(with_reader, without, strict=True):
+        assert (_rgb(a) == _rgb(b)).all()
+
+
+def _one_error(result: Any) -> str:
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert result.stdout == ""
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("media", "subtitles", "extra", "message"),
+    [
+        ("video", "missing.srt", [], "missing.srt: no such file"),
+        ("video", "empty.srt", [], "empty.srt: no cues"),
+        ("video", "blank.srt", [], "blank.srt: no cues"),
+        ("video", "damaged.srt", [], "damaged.srt:2: unreadable timing line"),
+        ("video", "bad.vtt", [], "bad.vtt: no cues"),
+        ("video", "notes.txt", [], "notes.txt: not a subtitle file"),
+        ("corrupt.mp4", "srt", [], "corrupt.mp4: cannot read as media"),
+        ("missing.mp4", "srt", [], "missing.mp4: no such file"),
+        ("video", "srt", ["--font", "No Such Font"], "font 'No Such Font' is not installed"),
+        ("video", "srt", ["--font", "Noto, Sans"], "--font 'Noto, Sans': name a font family"),
+        ("video", "srt", ["--at", "7"], "--at 7 s is past the end of"),
+        ("video", "srt", ["--clip", "6.5:2"], "--clip start 6.5 s is past the end"),
+        ("video", "srt", ["--clip", "1"], "--clip '1': write START:DURATION"),
+        ("video", "srt", ["--clip", "1:0"], "the duration must be more than 0"),
+        ("video", "srt", ["--size", "big"], "--size 'big': write WIDTHxHEIGHT"),
+        ("video", "srt", ["--size", "641x360"], "sides must be even numbers"),
+    ],
+)
+def test_bad_input_is_one_line_and_writes_nothing(
+    programme: dict[str, Path],
+    tmp_path: Path,
+    media: str,
+    subtitles: str,
+    extra: list[str],
+    message: str,
+) -> None:
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "empty.srt").write_bytes(b"")
+    (inputs / "blank.srt").write_text("\ufeff\n\n  \n", encoding="utf-8")
+    (inputs / "damaged.srt").write_text("1\n00:00:01,000 -> 0:0\nسلام\n", encoding="utf-8")
+    (inputs / "bad.vtt").write_text("not a WebVTT file\n", encoding="utf-8")
+    (inputs / "notes.txt").write_text(SRT, encoding="utf-8")
+    (inputs / "corrupt.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 16)
+    media_path = programme.get(media, inputs / media)
+    subs_path = programme.get(subtitles, inputs / subtitles)
+    out = tmp_path / "out"
+    line = _one_error(_preview(media_path, subs_path, "-o", out, *extra))
+    assert message in line
+    assert not out.exists()
+
+
+def test_nothing_is_left_when_rendering_fails_part_way(
+    programme: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dubkit.adapters import render
+
+    real_run, calls = render._run, []
+
+    def second_fails(*args: Any) -> None:
+        calls.append(args)
+        if len(calls) == 2:
+            raise render.RenderError("ffmpeg could not render the frame: simulated")
+        real_run(*args)
+
+    monkeypatch.setattr(render, "_run", second_fails)
+    line = _one_error(
+        _preview(programme["wav"], programme["srt"], "-o", tmp_path, "--at", "1.5", "--at", "3.5")
+    )
+    assert "simulated" in line
+    assert list(tmp_path.iterdir()) == [], "no frame and no temporary folder left behind"
+
+
+def test_missing_ffmpeg_names_the_fix(
+    programme: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dubkit.adapters import render
+
+    monkeypatch.setattr(render.shutil, "which", lambda name: None)
+    line = _one_error(_preview(programme["wav"], programme["srt"], "-o", tmp_path / "out"))
+    assert line == "error: ffmpeg not found; run scripts/bootstrap.sh or apt-get install ffmpeg"
+
+
+def test_filter_values_survive_both_escaping_levels() -> None:
+    from dubkit.adapters.render import filter_value
+
+    assert filter_value("/tmp/a b/c.ass") == "/tmp/a b/c.ass"
+    assert filter_value("/x/a, it's [1]; b:c\\d") == (
+        "/x/a\\, it\\\\\\'s \\[1\\]\\; b\\\\:c\\\\\\\\d"
+    )
+
+
+def test_ffmpeg_errors_keep_the_line_that_says_why() -> None:
+    from dubkit.adapters.render import _reason
+
+    stderr = (
+        b"[Parsed_ass_0 @ 0x56139e320940] Could not create a libass track when reading file "
+        b"'/nope.ass'\n"
+        b"[AVFilterGraph @ 0x56139e31fe40] Error initializing filter 'ass' with args 'x'\n"
+        b"Error reinitializing filters!\n"
+        b"Failed to inject frame into filter network: Invalid argument\n"
+        b"Error while processing the decoded data for stream #0:0\n"
+        b"Conversion failed!\n"
+    )
+    assert _reason(stderr) == "Could not create a libass track when reading file '/nope.ass'"
+    assert _reason(b"[image2 @ 0x5] Could not open file : /x.png\n"
+                   b"av_interleaved_write_frame(): Input/output error\n") == (
+        "Could not open file : /x.png"
+    )  # fmt: skip
+    assert _reason(b"Conversion failed!\n") == "Conversion failed!"
+    assert _reason(b"") == "no message"
+
+
+def test_ass_spans_and_font_replacement() -> None:
+    from dubkit.adapters.render import ass_spans, set_style_font
+
+    script = (
+        "[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,16\n"
+        "Style: Sign,Arial,12\n\n[Events]\nFormat: Layer, Start, End, Style, Text\n"
+        "Dialogue: 0,0:00:01.00,0:00:02.50,Default,سلام, دنیا\n"
+        "Comment: 0,0:00:03.00,0:00:04.00,Default,not shown\n"
+        "Dialogue: 0,1:02:03.04,1:02:04.00,Default,{\\an8}ٹی وی\n"
+    )
+    assert ass_spans(script) == [(1000, 2500), (3723040, 3724000)]
+    replaced = set_style_font(script, NASKH)
+    assert "Style: Default,Noto Naskh Arabic,16" in replaced
+    assert "Style: Sign,Noto Naskh Arabic,12" in replaced
+    assert "Dialogue: 0,0:00:01.00,0:00:02.50,Default,سلام, دنیا" in replaced
+
+
+def test_help() -> None:
+    result = runner.invoke(app, ["preview", "--help"])
+    assert result.exit_code == 0
+    assert "--clip" in result.output and "--font" in result.output
+
+
+def test_preview_help_does_not_import_heavy_libraries() -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from dubkit.cli import app\n"
+        "r = CliRunner().invoke(app, ['preview', '--help'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(sorted({'av', 'numpy', 'ctranslate2', 'faster_whisper'} & set(sys.modules)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
