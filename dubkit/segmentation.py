@@ -43,7 +43,7 @@ def segment_cues(segments: Sequence[Segment], profile: Profile) -> tuple[Cue, ..
     if not tokens:
         return ()
     groups = _choose_groups(tokens, profile)
-    frames = _frame_times([(tokens[i].start_ms, tokens[j - 1].end_ms) for i, j in groups], profile)
+    frames = frame_times([(tokens[i].start_ms, tokens[j - 1].end_ms) for i, j in groups], profile)
     return tuple(
         Cue(
             index=n,
@@ -217,7 +217,7 @@ def _join(tokens: Sequence[_Token]) -> str:
     return "".join(parts)
 
 
-def _frame_times(
+def frame_times(
     spans: Sequence[tuple[int, int]], profile: Profile
 ) -> list[tuple[int, int, tuple[str, ...]]]:
     """Frame-exact (start, end, flags) per cue: minimum duration, maximum duration, gap.

@@ -1,0 +1,452 @@
+"""`dubkit align`: retime a Chinese script or SRT to the programme's speech.
+
+A broadcaster's own transcript is more accurate than recognition; this keeps its words and
+takes only the timing from the recogniser (or, for an SRT that is merely shifted or stretched,
+one offset and factor). Writes STEM.zh.srt and STEM.align.json.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from dubkit.errors import ConfigError, DubkitError, OutputError, SubtitleParseError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from dubkit.records import Cue, Transcript
+
+# Declared here, not imported from dubkit.cli: cli imports this module while it loads.
+ScriptArg = Annotated[
+    Path,
+    typer.Argument(help="Chinese script: an SRT, or a UTF-8 text file with one line per cue."),
+]
+MediaArg = Annotated[
+    Path | None,
+    typer.Argument(help="The programme (any format ffmpeg reads); not needed with --offset."),
+]
+OutDirOpt = Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")]
+ModeOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="text: place every line or cue from its words (default); linear: fit one offset "
+        "and factor to an SRT that is only shifted or stretched, keeping its cues."
+    ),
+]
+OffsetOpt = Annotated[
+    float | None, typer.Option(help="Known correction in ms (SRT only, no MEDIA): added.")
+]
+FactorOpt = Annotated[
+    float | None,
+    typer.Option(help="Known correction (SRT only, no MEDIA): times multiplied, then offset."),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option(help="Whisper model name (whisper:base) or CTranslate2 folder.")
+]
+DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda.")]
+ComputeOpt = Annotated[str | None, typer.Option(help="int8, int8_float16, float16, float32...")]
+ProfileOpt = Annotated[str | None, typer.Option(help="Subtitle profile name (text mode).")]
+ConfigOpt = Annotated[
+    Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
+]
+ThreadsOpt = Annotated[int, typer.Option(help="CPU threads (0: CTranslate2's default).")]
+EncodingOpt = Annotated[
+    str | None, typer.Option(help="Script encoding (default: UTF-8, BOM sniffed).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print STEM.align.json on stdout too.")]
+
+_SRT_TIMING = re.compile(r"^\s*\d{1,3}:\d{1,2}:\d{1,2}[,.:]\d{1,3}\s*-{1,2}>")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("align")(align)
+
+
+def align(
+    script: ScriptArg,
+    media: MediaArg = None,
+    outdir: OutDirOpt = Path("."),
+    mode: ModeOpt = None,
+    offset: OffsetOpt = None,
+    factor: FactorOpt = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    compute_type: ComputeOpt = None,
+    threads: ThreadsOpt = 0,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    encoding: EncodingOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Retime a Chinese script or SRT to MEDIA's speech: STEM.zh.srt and STEM.align.json.
+
+    Text mode (default) places every line of a plain-text script, or every cue of an SRT, at
+    the recognised words it matches, with a confidence (share of its characters found);
+    lines not found are listed, flagged and timed between their neighbours. --mode linear
+    fits one offset and factor to an SRT that is only shifted or stretched and keeps its
+    cues. --offset/--factor apply a known correction without audio. Output is in Simplified
+    characters. Exit 1 only when the input cannot be used.
+    """
+    from dubkit.cli import _console, _fail
+
+    console = _console()
+    try:
+        job = _plan(script, media, outdir, mode, offset, factor, encoding)
+    except DubkitError as exc:
+        _fail(console, exc)
+    if job.mode == "offset":
+        cues = _known_correction(job, offset, factor)
+        correction = {"factor": factor or 1.0, "offset_ms": offset or 0.0}
+        doc = _document(job, cues, None, None, correction)
+    else:
+        try:
+            transcript, meta, chosen = _recognise(
+                console, job, model, device, compute_type, threads, profile, config
+            )
+            doc, cues = _retime(job, transcript, meta, chosen)
+        except DubkitError as exc:
+            _fail(console, exc)
+    try:
+        _write(job, cues, doc)
+    except DubkitError as exc:
+        _fail(console, exc)
+    _report(console, job, doc)
+    if as_json:
+        typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+# ------------------------------------------------------------------------------------ input
+
+
+@dataclass(frozen=True, slots=True)
+class _Script:
+    """The script's units in Simplified characters, with where each came from."""
+
+    path: Path
+    is_srt: bool
+    units: tuple[str, ...]
+    labels: tuple[str, ...]  # "line 12" or "cue 3", for messages
+    cues: tuple[Cue, ...]  # an SRT's cues (Simplified text); () for a text script
+    simplified: int  # units whose text changed from Traditional to Simplified
+    repairs: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    script: _Script
+    media: Path | None
+    mode: str  # text, linear or offset
+    srt: Path
+    report: Path
+
+
+def _plan(
+    script: Path,
+    media: Path | None,
+    outdir: Path,
+    mode: str | None,
+    offset: float | None,
+    factor: float | None,
+    encoding: str | None,
+) -> _Job:
+    """Check the options and read the script, before any model loads."""
+    from dubkit.fsutil import ensure_writable_dir
+    from dubkit.pipeline import subtitle_stem
+
+    known = offset is not None or factor is not None
+    if mode is not None and mode not in ("text", "linear"):
+        raise ConfigError(f"--mode {mode}: choose text or linear")
+    if known and mode is not None:
+        raise ConfigError(
+            "--offset/--factor apply a known correction; --mode finds one from the audio: "
+            "give one or the other"
+        )
+    if factor is not None and not 0 < factor < 10:
+        raise ConfigError(f"--factor {factor}: must be between 0 and 10 (1.0 changes nothing)")
+    parsed = _read_script(script, encoding)
+    job_mode = "offset" if known else mode or "text"
+    if job_mode != "text" and not parsed.is_srt:
+        option = "--offset/--factor" if known else "--mode linear"
+        raise ConfigError(
+            f"{script}: {option} needs an SRT (a plain-text script has no times to correct); "
+            f"use the default text mode"
+        )
+    if known and media is not None:
+        raise ConfigError(
+            f"{media}: --offset/--factor need no audio; drop MEDIA, or drop them to find the "
+            f"correction from the audio with --mode linear"
+        )
+    if not known and media is None:
+        raise ConfigError(
+            f"{script}: name the MEDIA to align it to (or give --offset/--factor for an SRT)"
+        )
+    if media is not None:
+        from dubkit.adapters.audio import check_media
+
+        check_media(media)
+    ensure_writable_dir(outdir)
+    stem = subtitle_stem(script)
+    srt, report = outdir / f"{stem}.zh.srt", outdir / f"{stem}.align.json"
+    for out in (srt, report):
+        for source in (script, media):
+            if source is not None and out.exists() and out.resolve() == source.resolve():
+                raise OutputError(
+                    f"{source}: writing {out.name} would overwrite it; choose another folder "
+                    f"with -o or rename the input",
+                    path=source,
+                )
+    return _Job(parsed, media, job_mode, srt, report)
+
+
+def _read_script(path: Path, encoding: str | None) -> _Script:
+    """An SRT (by its extension or its timing lines) or a text file, one unit a line."""
+    from dubkit.adapters.chinese import to_simplified
+    from dubkit.pipeline import display_path
+    from dubkit.subtitles import decode_subtitle_bytes, parse_srt
+
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise SubtitleParseError(f"{path}: no such file", path=path) from exc
+    except OSError as exc:
+        raise SubtitleParseError(f"{path}: cannot read ({exc.strerror or exc})", path=path) from exc
+    name = display_path(path)
+    text = decode_subtitle_bytes(data, name, encoding)
+    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    is_srt = path.suffix.lower() == ".srt" or any(
+        _SRT_TIMING.match(line) for line in [ln for ln in lines if ln.strip()][:10]
+    )
+    cues: tuple[Cue, ...] = ()
+    repairs: tuple[str, ...] = ()
+    if is_srt:
+        parsed = parse_srt(text, name)
+        repairs = parsed.repairs
+        originals = [c.text for c in parsed.cues]
+        cues = tuple(
+            replace(c, lines=tuple(to_simplified(line) for line in c.lines)) for c in parsed.cues
+        )
+        units = [c.text for c in cues]
+        labels = [f"cue {c.index}" for c in cues]
+    else:
+        numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
+        originals = [line for _, line in numbered]
+        units = [to_simplified(line) for line in originals]
+        labels = [f"line {n}" for n, _ in numbered]
+    if not units:
+        raise SubtitleParseError(
+            f"{path}: no text to align; a script has one line of Chinese per cue", path=path
+        )
+    return _Script(
+        path=path,
+        is_srt=is_srt,
+        units=tuple(units),
+        labels=tuple(labels),
+        cues=cues,
+        simplified=sum(a != b for a, b in zip(originals, units, strict=True)),
+        repairs=repairs,
+    )
+
+
+# ------------------------------------------------------------------------------ recognition
+
+
+def _recognise(
+    console: Console,
+    job: _Job,
+    model: str | None,
+    device: str | None,
+    compute_type: str | None,
+    threads: int,
+    profile: str | None,
+    config: Path | None,
+) -> tuple[Transcript, dict[str, Any], Any]:
+    """Load Whisper as `transcribe` does, recognise MEDIA, in Simplified characters."""
+    from dubkit.adapters.audio import decode_audio
+    from dubkit.adapters.chinese import simplify_transcript
+    from dubkit.cli import _advance, _asr_setup, _load_transcriber, _model_meta, _progress
+    from dubkit.config import load_config
+
+    if job.media is None:  # _plan asks for MEDIA unless --offset/--factor
+        raise ConfigError(f"{job.script.path}: name the MEDIA to align it to")
+    cfg = load_config(config)
+    given = {"model": model, "device": device, "compute_type": compute_type, "language": "zh"}
+    settings, options, chosen, model_name, model_path = _asr_setup(cfg, given, None, profile, {})
+    transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
+    audio = decode_audio(job.media)
+    with _progress(console) as bar:
+        task = bar.add_task(job.media.name, total=None, seconds="reading") if bar else None
+        transcript = transcriber.transcribe(audio, options, _advance(bar, task))
+    for warning in audio.warnings:
+        console.print(f"warning: {warning}", markup=False)
+    return simplify_transcript(transcript), _model_meta(transcriber), chosen
+
+
+def _retime(
+    job: _Job, transcript: Transcript, meta: dict[str, Any], profile: Any
+) -> tuple[dict[str, Any], tuple[Cue, ...]]:
+    from dubkit.alignment import retime_linear, retime_text, timed_characters
+
+    chars = timed_characters(transcript)
+    script = job.script
+    if job.mode == "linear":
+        try:
+            linear = retime_linear(script.cues, chars)
+        except ValueError as exc:
+            raise DubkitError(
+                f"{script.path}: no cue's text was found in the speech of {job.media}; check "
+                f"that they belong together, or give a known --offset"
+            ) from exc
+        fit = {
+            "factor": round(linear.factor, 6),
+            "offset_ms": round(linear.offset_ms, 1),
+            "cues_used": linear.used,
+        }
+        units = tuple(range(len(linear.cues)))
+        doc = _document(job, linear.cues, linear.placements, units, fit, linear.residuals_ms)
+        cues = linear.cues
+    else:
+        hints = [(c.start_ms, c.end_ms) for c in script.cues] if script.is_srt else None
+        result = retime_text(script.units, chars, profile, hints)
+        doc = _document(job, result.cues, result.placements, result.cue_units, None)
+        doc["profile"] = profile.name
+        cues = result.cues
+    doc["model"] = meta
+    doc["heard_characters"] = len(chars)
+    return doc, cues
+
+
+def _known_correction(job: _Job, offset: float | None, factor: float | None) -> tuple[Cue, ...]:
+    from dubkit.alignment import apply_linear
+
+    return apply_linear(job.script.cues, factor or 1.0, offset or 0.0)
+
+
+# ----------------------------------------------------------------------------------- output
+
+
+def _document(
+    job: _Job,
+    cues: tuple[Cue, ...],
+    placements: Any,
+    cue_units: tuple[int, ...] | None,
+    fit: dict[str, Any] | None,
+    residuals: tuple[int | None, ...] | None = None,
+) -> dict[str, Any]:
+    """STEM.align.json: per cue its unit, text, times, confidence and whether it was placed."""
+    from dubkit import __version__
+    from dubkit.pipeline import display_path
+
+    script = job.script
+    rows = []
+    for k, cue in enumerate(cues):
+        row: dict[str, Any] = {"index": cue.index}
+        if placements is not None and cue_units is not None:
+            p = placements[cue_units[k]]
+            row |= {
+                "unit": script.labels[cue_units[k]],
+                "placed": p.placed,
+                "confidence": round(p.confidence, 3),
+                "asr_probability": round(p.probability, 3),
+            }
+        row |= {"start_ms": cue.start_ms, "end_ms": cue.end_ms, "text": cue.text}
+        if residuals is not None:
+            row["residual_ms"] = residuals[k]
+        row["flags"] = list(cue.flags)
+        rows.append(row)
+    summary: dict[str, Any] = {"units": len(script.units), "cues": len(cues)}
+    unplaced: list[dict[str, Any]] = []
+    if placements is not None:
+        placed = [p for p in placements if p.placed]
+        summary |= {
+            "placed": len(placed),
+            "placed_ratio": round(len(placed) / len(placements), 4),
+            "mean_confidence": round(
+                sum(p.confidence for p in placed) / len(placed) if placed else 0.0, 4
+            ),
+        }
+        unplaced = [
+            {"unit": label, "text": p.text, "confidence": round(p.confidence, 3)}
+            for label, p in zip(script.labels, placements, strict=True)
+            if not p.placed
+        ]
+    if fit is not None:
+        summary |= fit
+    return {
+        "dubkit_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "script": display_path(script.path),
+        "media": display_path(job.media) if job.media else None,
+        "mode": job.mode,
+        "text": "converted to Simplified Chinese",
+        "units_simplified": script.simplified,
+        "repairs": list(script.repairs),
+        "summary": summary,
+        "unplaced": unplaced,
+        "cues": rows,
+    }
+
+
+def _write(job: _Job, cues: tuple[Cue, ...], doc: dict[str, Any]) -> None:
+    from dubkit.fsutil import atomic_write_all
+    from dubkit.pipeline import display_path
+    from dubkit.writers import render_srt
+
+    doc["outputs"] = {"srt": display_path(job.srt), "report": display_path(job.report)}
+    atomic_write_all(
+        {
+            job.srt: render_srt(cues).encode("utf-8"),
+            job.report: (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+        }
+    )
+
+
+def _report(console: Console, job: _Job, doc: dict[str, Any]) -> None:
+    """One summary line, then every unit that could not be placed."""
+    script, summary = job.script, doc["summary"]
+    for repair in script.repairs:
+        console.print(f"repaired: {repair}", markup=False)
+    if script.simplified:
+        console.print(
+            f"notice: {script.simplified} {_kind(job)} converted to Simplified Chinese "
+            f"(dubkit writes Simplified)",
+            markup=False,
+        )
+    outs = f"→ {job.srt}, {job.report}"
+    if job.mode == "offset":
+        console.print(f"{script.path}: {summary['cues']} cues retimed {outs}", markup=False)
+        return
+    placed = (
+        f"{summary['placed']} of {summary['units']} {_kind(job)} found in the speech "
+        f"({summary['placed_ratio']:.0%}), mean confidence {summary['mean_confidence']:.2f}"
+    )
+    if job.mode == "linear":
+        console.print(
+            f"{script.path}: factor {summary['factor']:.5f}, offset {summary['offset_ms']:+.0f} "
+            f"ms from {summary['cues_used']} cues; {placed} {outs}",
+            markup=False,
+        )
+    else:
+        console.print(f"{script.path}: {placed}; {summary['cues']} cues {outs}", markup=False)
+    if summary["placed_ratio"] < 0.5:
+        console.print(
+            f"warning: most of {script.path} was not found in {job.media}; check that the "
+            f"script belongs to this programme",
+            markup=False,
+        )
+    for miss in doc["unplaced"]:
+        console.print(
+            f"unplaced: {miss['unit']}: {miss['text'].replace(chr(10), ' ')} "
+            f"(confidence {miss['confidence']:.2f})",
+            markup=False,
+        )
+
+
+def _kind(job: _Job) -> str:
+    return "cues" if job.script.is_srt else "lines"
