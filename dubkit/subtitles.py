@@ -1,9 +1,15 @@
-"""Reading SubRip robustly. Pure: takes text, returns cues and what was repaired."""
+"""Reading SubRip robustly. Pure: takes text, returns cues and what was repaired.
+
+`CueCollector` is shared with the WebVTT and ASS readers in `dubkit.formats`: it holds the
+strict/lenient switch and the checks every format needs (empty cues, a cue ending before it
+starts, cues out of order, overlapping cues)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import pairwise
 
 from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
@@ -12,6 +18,7 @@ _TIME = r"(\d{1,3}):(\d{1,2}):(\d{1,2})(?:[,.:](\d{1,3}))?"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-{{1,2}}>\s*{_TIME}(?:\s+.*)?$")  # SRT, with X1: Y1: tails
 # A line that starts like a timing line: if it does not parse, the file is damaged there.
 _TIMING_LIKE = re.compile(r"^\s*\d{1,3}:\d{1,2}[:.,]\d.*-+>")
+_SRT_TIME = re.compile(r"\d{2,3}:\d{2}:\d{2},\d{3}")  # pysrt writes 3-digit hours past 99
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,41 +51,165 @@ def decode_subtitle_bytes(data: bytes, name: str, encoding: str | None = None) -
         ) from exc
 
 
+def clock(ms: int, separator: str = ",") -> str:
+    """HH:MM:SS,mmm (SubRip) or, with separator '.', HH:MM:SS.mmm (WebVTT)."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
+
+
+@dataclass(slots=True)
+class _Draft:
+    line: int  # the cue's timing line, for messages
+    start_ms: int
+    end_ms: int
+    lines: tuple[str, ...]
+
+
+class CueCollector:
+    """Cues as a reader finds them, and the problems it meets.
+
+    Strict: the first problem raises `SubtitleParseError` "NAME:LINE: what; how to fix".
+    Lenient: the problem is repaired and reported "NAME:LINE: what; what was done". A cue
+    that ends before it starts is dropped (reported) only when `drop_inverted` is set: it
+    loses a line of dialogue, which `parse_srt` by default refuses to do silently.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        strict: bool = False,
+        drop_inverted: bool = True,
+        clock: Callable[[int], str] = clock,
+    ) -> None:
+        self.name = name
+        self.strict = strict
+        self.drop_inverted = drop_inverted
+        self.clock = clock
+        self.repairs: list[str] = []
+        self._drafts: list[_Draft] = []
+
+    def problem(self, line: int, what: str, repaired: str, fix: str) -> None:
+        """Raise (strict) or record (lenient) one problem found at `line`."""
+        if self.strict:
+            raise SubtitleParseError(f"{self.name}:{line}: {what}; {fix}")
+        self.repairs.append(f"{self.name}:{line}: {what}; {repaired}")
+
+    def line_ends(self, text: str) -> list[str]:
+        """The lines of `text`: a BOM dropped, CRLF and CR read as LF. Both are legal (SubRip
+        from Windows editors, WebVTT allows both), so strict reading accepts them too."""
+        if text.startswith("\ufeff"):
+            text = text[1:]
+            if not self.strict:
+                self.repairs.append(f"{self.name}:1: byte-order mark removed")
+        if "\r" in text:
+            line = text[: text.index("\r")].count("\n") + 1
+            kind = "CRLF" if "\r\n" in text else "CR"
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if not self.strict:
+                self.repairs.append(f"{self.name}:{line}: {kind} line ends read as LF")
+        return text.split("\n")
+
+    def add(self, line: int, start_ms: int, end_ms: int, lines: tuple[str, ...]) -> None:
+        """One cue as the file has it; `line` is its timing line."""
+        shown = f"{self.clock(start_ms)} --> {self.clock(end_ms)}"
+        if end_ms < start_ms:
+            if self.strict or not self.drop_inverted:
+                raise SubtitleParseError(
+                    f"{self.name}:{line}: cue ends before it starts ({shown}); fix the timing"
+                )
+            self.repairs.append(f"{self.name}:{line}: cue ends before it starts ({shown}); dropped")
+            return
+        if not lines:
+            self.problem(line, "empty cue", "dropped", "delete it or give it text")
+            return
+        if self.strict and self._drafts:
+            previous = self._drafts[-1]
+            if start_ms < previous.start_ms:
+                raise SubtitleParseError(
+                    f"{self.name}:{line}: cue starts at {self.clock(start_ms)}, before the cue "
+                    f"above it (line {previous.line}, {self.clock(previous.start_ms)}); "
+                    f"put the cues in time order"
+                )
+            if start_ms < previous.end_ms:
+                raise SubtitleParseError(
+                    f"{self.name}:{line}: cue starts at {self.clock(start_ms)}, before the cue "
+                    f"above it ends (line {previous.line}, {self.clock(previous.end_ms)}); "
+                    f"end that cue earlier or start this one later"
+                )
+        self._drafts.append(_Draft(line, start_ms, end_ms, lines))
+
+    def result(self) -> ParsedSubtitles:
+        """The cues in time order, without overlaps, numbered from 1, and the repairs."""
+        drafts = self._drafts
+        for before, draft in pairwise(drafts):
+            if draft.start_ms < before.start_ms:
+                self.repairs.append(
+                    f"{self.name}:{draft.line}: cue starts at {self.clock(draft.start_ms)}, "
+                    f"before the cue above it (line {before.line}); moved into time order"
+                )
+        ordered = sorted(drafts, key=lambda d: d.start_ms)  # stable: equal starts keep order
+        for draft, after in pairwise(ordered):
+            if draft.end_ms > after.start_ms:
+                self.repairs.append(
+                    f"{self.name}:{draft.line}: cue ends at {self.clock(draft.end_ms)}, after "
+                    f"the next cue starts (line {after.line}); end trimmed to "
+                    f"{self.clock(after.start_ms)}"
+                )
+                draft.end_ms = after.start_ms
+        cues = tuple(Cue(n, d.start_ms, d.end_ms, d.lines) for n, d in enumerate(ordered, start=1))
+        return ParsedSubtitles(cues, tuple(self.repairs))
+
+
 def _ms(h: str, m: str, s: str, frac: str | None) -> int:
     millis = int((frac or "0").ljust(3, "0")[:3])
     return ((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + millis
 
 
-def parse_srt(text: str, name: str = "<srt>") -> ParsedSubtitles:
+def parse_srt(
+    text: str, name: str = "<srt>", *, strict: bool = False, drop_inverted: bool = False
+) -> ParsedSubtitles:
     """Cues from SubRip text, forgiving what players forgive, naming the line of what is not.
 
-    Accepted and reported: a BOM, CRLF or CR line ends, missing blank lines between cues,
-    missing, non-numeric or out-of-order indices, '.' instead of ',' before milliseconds,
-    one-digit hours, blank lines inside a cue. Refused with `NAME:LINE:` in the message: text
-    before the first cue, a timing line that cannot be read, an end before its start.
+    Lenient (the default), accepted and reported: a BOM, CRLF or CR line ends, missing blank
+    lines between cues, missing, non-numeric or out-of-order indices, '.' instead of ',' before
+    milliseconds, one-digit hours, blank lines inside a cue, empty cues (dropped), cues out of
+    time order (sorted), overlapping cues (the earlier one's end trimmed to the next start).
+    Strict: each of those but the BOM and CR line ends (which are legal) raises
+    `SubtitleParseError` at its line. Always refused with `NAME:LINE:` in the message: text
+    before the first cue, a timing line that cannot be read, and an end before its start,
+    unless `drop_inverted` (lenient only) drops that cue and reports it.
     """
-    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    repairs: list[str] = []
-    cues: list[Cue] = []
+    found = CueCollector(name, strict=strict, drop_inverted=drop_inverted)
+    lines = found.line_ends(text)
     body: list[str] = []
-    span: tuple[int, int] | None = None
+    span: tuple[int, int, int] | None = None  # timing line number, start, end
+    seen = 0  # cues met so far, for the expected index
     blank = True  # a blank line (or the file start) since the last text line
     index: tuple[int, str] | None = None  # the line just above a timing line
 
     def close() -> None:
         if span is not None:
-            cues.append(Cue(len(cues) + 1, span[0], span[1], tuple(body)))
+            found.add(span[0], span[1], span[2], tuple(body))
 
     for number, raw in enumerate(lines, start=1):
         line = raw.strip()
         timing = _TIMING.match(raw)
         if timing:
+            seen += 1
             if index is None:
-                repairs.append(f"{name}:{number}: cue without an index line")
+                found.problem(
+                    number,
+                    "cue without an index line",
+                    f"numbered {seen}",
+                    f"put its number ({seen}) on the line above the timing line",
+                )
             else:
-                _check_index(index, len(cues) + (span is not None) + 1, name, repairs)
+                _check_index(index, seen, found)
             close()
-            span, body, index = _span(timing, raw, name, number, repairs), [], None
+            span, body, index = (number, *_span(timing, number, found)), [], None
             continue
         if _TIMING_LIKE.match(line):
             raise SubtitleParseError(
@@ -93,7 +224,12 @@ def parse_srt(text: str, name: str = "<srt>") -> ParsedSubtitles:
         # text right under the previous cue's text is that cue's last line (index missing).
         if above_timing and (line.isdecimal() or blank or span is None):
             if span is not None and not blank:
-                repairs.append(f"{name}:{number}: no blank line before this cue")
+                found.problem(
+                    number,
+                    "no blank line before this cue",
+                    "read as a new cue",
+                    "put a blank line between cues",
+                )
             index, blank = (number, line), False
             continue
         if span is None:
@@ -102,30 +238,47 @@ def parse_srt(text: str, name: str = "<srt>") -> ParsedSubtitles:
                 f"starts with an index line and a timing line"
             )
         if blank and body:
-            repairs.append(f"{name}:{number}: blank line inside a cue dropped")
+            found.problem(
+                number,
+                "blank line inside a cue",
+                "dropped",
+                "a blank line ends a cue: remove it, or give this text an index and a timing",
+            )
         body.append(line)
         blank = False
     close()
-    return ParsedSubtitles(tuple(cues), tuple(repairs))
+    return found.result()
 
 
-def _span(
-    timing: re.Match[str], raw: str, name: str, number: int, repairs: list[str]
-) -> tuple[int, int]:
+def _stamp(timing: re.Match[str], first: int) -> str:
+    """The text of the start (first=1) or end (first=5) time of a timing line."""
+    last = first + 3 if timing.group(first + 3) is not None else first + 2
+    return timing.string[timing.start(first) : timing.end(last)]
+
+
+def _span(timing: re.Match[str], number: int, found: CueCollector) -> tuple[int, int]:
     g = timing.groups()
     start, end = _ms(*g[:4]), _ms(*g[4:])
-    if re.search(r"\d\.\d", raw):
-        repairs.append(f"{name}:{number}: '.' before milliseconds read as ','")
-    if end < start:
-        raise SubtitleParseError(
-            f"{name}:{number}: cue ends before it starts ({raw.strip()[:60]}); fix the timing"
+    stamps = (_stamp(timing, 1), _stamp(timing, 5))
+    fix = "SubRip writes HH:MM:SS,mmm"
+    if any(re.search(r"\d\.\d", stamp) for stamp in stamps):
+        found.problem(number, "'.' before milliseconds", "read as ','", fix)
+    if len(g[0]) == 1 or len(g[4]) == 1:
+        found.problem(number, "one-digit hours", "read as HH", fix)
+    elif not all(_SRT_TIME.fullmatch(stamp.replace(".", ",")) for stamp in stamps):
+        found.problem(
+            number,
+            f"timing {' --> '.join(stamps)!r} is not HH:MM:SS,mmm",
+            f"read as {clock(start)} --> {clock(end)}",
+            fix,
         )
     return start, end
 
 
-def _check_index(found: tuple[int, str], expected: int, name: str, repairs: list[str]) -> None:
-    number, text = found
+def _check_index(found_index: tuple[int, str], expected: int, found: CueCollector) -> None:
+    number, text = found_index
+    fix = f"number the cues 1, 2, 3, … (this one {expected})"
     if not (text.isascii() and text.isdecimal()):
-        repairs.append(f"{name}:{number}: index {text[:20]!r} is not a number; renumbered")
+        found.problem(number, f"index {text[:20]!r} is not a number", "renumbered", fix)
     elif int(text) != expected:
-        repairs.append(f"{name}:{number}: index {text} out of sequence; renumbered {expected}")
+        found.problem(number, f"index {text} out of sequence", f"renumbered {expected}", fix)
