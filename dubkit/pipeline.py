@@ -164,6 +164,8 @@ class TranslateSettings:
     # over their time (profile rules applied); "cue": one translation per cue, same timing.
     layout: str = "sentence"
     profile: Profile = field(default_factory=lambda: BUILTIN_PROFILES[URDU_PROFILE])
+    # Besides STEM.ur.srt: WebVTT, ASS styled for an Urdu font, and a zh+ur bilingual SRT.
+    formats: tuple[str, ...] = ("vtt", "ass", "bilingual")
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,7 +252,7 @@ def translate_cues(
         translated_cues(cues, out, lang, None, settings.max_chars, settings.max_lines)
         for lang, out in zip([s.target for s in steps[:-1]], result.outputs, strict=False)
     ]
-    paths = _write_translation(stem, outdir, steps, settings, target_cues, pivot_cues, qa)
+    paths = _write_translation(stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa)
     return paths, target_cues, result, qa
 
 
@@ -287,7 +289,7 @@ def _translate_sentences(
         layout(cues, sentences, out, pivot_profile, [], None)
         for out in result.outputs[: len(steps) - 1]
     ]
-    paths = _write_translation(stem, outdir, steps, settings, target_cues, pivot_cues, qa)
+    paths = _write_translation(stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa)
     return paths, target_cues, result, qa
 
 
@@ -296,19 +298,39 @@ def _write_translation(
     outdir: Path,
     steps: Sequence[Translator],
     settings: TranslateSettings,
+    source_cues: Sequence[Cue],
     target_cues: Sequence[Cue],
     pivot_cues: Sequence[Sequence[Cue]],
     qa: dict[str, Any],
 ) -> dict[str, Path]:
-    """STEM.ur.srt, STEM.qa.json and the pivots' SRTs, all or nothing."""
+    """STEM.ur.srt (.vtt, .ass), STEM.zh-ur.srt, STEM.qa.json and the pivots' SRTs, all or
+    nothing."""
+    from dubkit.formats import render_ass, render_bilingual_srt, render_vtt
+
     pivots = [step.target for step in steps[:-1]]
     paths = translation_paths(stem, outdir, settings, pivots)
     paths["qa"] = outdir / f"{stem}.qa.json"
     bom = "\ufeff" if settings.bom else ""
+    target = settings.target
+    qa["target_cues"] = [  # what generation flagged, for `dubkit qa` to be read against
+        {"index": c.index, "start_ms": c.start_ms, "end_ms": c.end_ms, "flags": list(c.flags)}
+        for c in target_cues
+    ]
     files = {
-        paths[settings.target]: (bom + render_srt(target_cues)).encode("utf-8"),
+        paths[target]: (bom + render_srt(target_cues)).encode("utf-8"),
         paths["qa"]: (json.dumps(qa, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
     }
+    if "vtt" in settings.formats:
+        paths[f"{target}.vtt"] = outdir / f"{stem}.{target}.vtt"
+        files[paths[f"{target}.vtt"]] = render_vtt(target_cues).encode("utf-8")
+    if "ass" in settings.formats:
+        paths[f"{target}.ass"] = outdir / f"{stem}.{target}.ass"
+        ass = render_ass(target_cues, language=target)
+        files[paths[f"{target}.ass"]] = ass.encode("utf-8")
+    if "bilingual" in settings.formats:
+        paths["bilingual"] = outdir / f"{stem}.{settings.source}-{target}.srt"
+        both = render_bilingual_srt(source_under(source_cues, target_cues), target_cues)
+        files[paths["bilingual"]] = (bom + both).encode("utf-8")
     if settings.pivot_srt:
         for lang, pcues in zip(pivots, pivot_cues, strict=True):
             files[paths[lang]] = (bom + render_srt(pcues)).encode("utf-8")
@@ -460,3 +482,26 @@ def _set_aside_stale(stem: str, outdir: Path) -> list[str]:
                 continue
             notes.append(f"{old}: from an earlier run, no longer matches; renamed {aside.name}")
     return notes
+
+
+def source_under(source: Sequence[Cue], target: Sequence[Cue]) -> tuple[Cue, ...]:
+    """The source cues re-cut to the target's timing: each source cue goes, whole, to the
+    target cue it overlaps most (so every line appears once, in order), for bilingual files."""
+    lines: list[list[str]] = [[] for _ in target]
+    for cue in source:
+        if not target:
+            break
+        overlaps = [min(cue.end_ms, t.end_ms) - max(cue.start_ms, t.start_ms) for t in target]
+        best = max(range(len(target)), key=lambda i: (overlaps[i], -i))
+        if overlaps[best] <= 0:  # no overlap: the nearest target cue in time
+            mid = (cue.start_ms + cue.end_ms) / 2
+            best = min(
+                range(len(target)),
+                key=lambda i: abs((target[i].start_ms + target[i].end_ms) / 2 - mid),
+            )
+        lines[best] += list(cue.lines)
+    return tuple(replace(t, lines=tuple(ls), flags=()) for t, ls in zip(target, lines, strict=True))
+
+
+def _centre(cue: Cue) -> float:
+    return (cue.start_ms + cue.end_ms) / 2

@@ -144,11 +144,14 @@ def layout(
         units = units_of(text, protected)
         members = source[sentence.first : sentence.last]
         w = [
-            (weights[sentence.first + k] if weights else len(strip_bidi(c.text)) or 1)
+            float(weights[sentence.first + k] if weights else len(strip_bidi(c.text)) or 1)
             for k, c in enumerate(members)
         ]
-        for cue, part in zip(members, distribute(units, w), strict=True):
-            span = (ms_to_frame_floor(cue.start_ms, fps), ms_to_frame_ceil(cue.end_ms, fps))
+        slots = _slots([(c.start_ms, c.end_ms) for c in members], w, profile.min_duration_ms)
+        for (start_ms, end_ms), part in zip(
+            [s for s, _ in slots], distribute(units, [x for _, x in slots]), strict=True
+        ):
+            span = (ms_to_frame_floor(start_ms, fps), ms_to_frame_ceil(end_ms, fps))
             if part:
                 drafts.append(_Draft(span[0], max(span[1], span[0] + 1), tuple(part), n))
             elif drafts and drafts[-1].sentence == n:  # its time goes to the previous cue
@@ -186,6 +189,34 @@ def layout(
             flags.append("short")
         out.append(Cue(i, start, end, lines, tuple(dict.fromkeys(flags))))
     return tuple(out)
+
+
+def _slots(
+    spans: Sequence[tuple[int, int]], weights: Sequence[float], min_ms: int
+) -> list[tuple[tuple[int, int], float]]:
+    """The source cues of a sentence as time slots for the translation; a cue too short to
+    show a subtitle of its own (dense speech) joins its neighbour, time and weight."""
+    slots = [(span, w) for span, w in zip(spans, weights, strict=True)]
+    i = 0
+    while len(slots) > 1 and i < len(slots):
+        if _len(slots[i]) >= min_ms:
+            i += 1
+            continue
+        j = (
+            i - 1
+            if i > 0 and (i + 1 == len(slots) or _len(slots[i - 1]) <= _len(slots[i + 1]))
+            else i + 1
+        )
+        lo, hi = sorted((i, j))
+        (s0, _), w0 = slots[lo]
+        (_, e1), w1 = slots[hi]
+        slots[lo : hi + 1] = [((s0, e1), w0 + w1)]
+        i = max(0, lo - 1)
+    return slots
+
+
+def _len(slot: tuple[tuple[int, int], float]) -> int:
+    return slot[0][1] - slot[0][0]
 
 
 def _unbreakable_lines(units: Sequence[str], profile: Profile) -> tuple[str, ...]:
@@ -267,7 +298,11 @@ def _split(d: _Draft, profile: Profile, max_f: int) -> list[_Draft]:
     by_time = math.ceil((d.end_f - d.start_f) / max_f)
     chars = len(d.text)
     by_text = math.ceil(chars / (profile.max_chars_per_line * profile.max_lines))
-    parts_n = min(len(d.units), max(2, by_time, by_text))
+    min_f = math.ceil(profile.min_duration_ms * profile.fps / 1000)
+    room = max(1, (d.end_f - d.start_f) // max(1, min_f))  # no part shorter than the minimum
+    parts_n = min(len(d.units), max(2, by_time, by_text), max(by_time, room))
+    if parts_n < 2:
+        return [d]  # too much text for the time: one cue, flagged for the adapter
     parts = [p for p in distribute(d.units, [1.0] * parts_n) if p]
     total = sum(len(" ".join(p)) for p in parts) or 1
     out, start = [], d.start_f

@@ -95,3 +95,36 @@ def test_network_guard_can_fail(no_network: None) -> None:
     """The guard the offline tests rely on really stops a connection."""
     with pytest.raises(ConnectionRefusedError, match="must stay offline"):
         socket.create_connection(("127.0.0.1", 9), timeout=1)
+
+
+@pytest.mark.usefixtures("pivot_route")
+def test_run_urdu_subtitles_pass_qa_or_carry_a_flag(
+    seminar: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    """Sentence layout under ur-broadcast: SRT, VTT and ASS written; every cue `dubkit qa`
+    flags was flagged by generation too (with a reason), and the three formats agree."""
+    out = tmp_path / "out"
+    glossary = str(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml")
+    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--no-cache", "-g", glossary]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    stem = seminar.stem
+    generated = json.loads((out / f"{stem}.qa.json").read_text(encoding="utf-8"))
+    flagged_by_run = {c["index"]: c["flags"] for c in generated["target_cues"]}
+    reports = {}
+    for ext in ("srt", "vtt", "ass"):
+        path = out / f"{stem}.ur.{ext}"
+        assert path.is_file()
+        check = runner.invoke(app, ["qa", str(path), "--json", "--warn-only", "--no-html"])
+        assert check.exit_code == 0, check.output
+        reports[ext] = json.loads(check.stdout)
+    cues = reports["srt"]["cues"]
+    assert len(cues) == len(flagged_by_run) > 0
+    for cue in cues:
+        if cue["flags"]:
+            assert flagged_by_run[cue["index"]], cue  # qa's complaint was already flagged
+    # the same cues whatever the format (ASS keeps centiseconds)
+    assert [c["index"] for c in reports["vtt"]["cues"]] == [c["index"] for c in cues]
+    assert len(reports["ass"]["cues"]) == len(cues)
+    bilingual = (out / f"{stem}.zh-ur.srt").read_text(encoding="utf-8")
+    assert bilingual.count("-->") == len(cues)

@@ -314,7 +314,8 @@ def test_bad_or_clashing_inputs_are_reported_and_the_rest_translated(tmp_path: P
     first, second = _srt(tmp_path / "a"), _srt(tmp_path / "b")
     bad = tmp_path / "bad.zh.srt"
     bad.write_text("junk before any cue\n", encoding="utf-8")
-    code, output = _translate(str(first), str(bad), str(second), "-o", str(tmp_path / "out"))
+    args = [str(first), str(bad), str(second), "-o", str(tmp_path / "out"), "--layout", "cue"]
+    code, output = _translate(*args)
     assert code == 1
     assert "same name" in output and "bad.zh.srt:1: text 'junk" in output
     # the good file is still translated; the clash did not overwrite it
