@@ -30,7 +30,7 @@ from dubkit.translation import (
     translated_cues,
 )
 from dubkit.urdu import UrduStyle
-from dubkit.urdu_cues import group_sentences, layout
+from dubkit.urdu_cues import group_sentences, layout, layout_sentences
 from dubkit.writers import render_asr_json, render_srt
 
 LANGUAGE_NAMES = {
@@ -252,8 +252,10 @@ def translate_cues(
         translated_cues(cues, out, lang, None, settings.max_chars, settings.max_lines)
         for lang, out in zip([s.target for s in steps[:-1]], result.outputs, strict=False)
     ]
-    paths = _write_translation(stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa)
-    return paths, target_cues, result, qa
+    paths, written = _write_translation(
+        stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa
+    )
+    return paths, written, result, qa
 
 
 def _translate_sentences(
@@ -272,9 +274,10 @@ def _translate_sentences(
     sentences = group_sentences(cues, texts, profile.pause_split_ms)
     result = translate_texts([s.text for s in sentences], steps, memory, terms)
     protected = sorted({t.rendering(settings.target) for t in terms.terms}) if terms else []
-    target_cues = layout(
+    target_cues, sentence_of = layout_sentences(
         cues, sentences, result.final, profile, protected, settings.style, notes=result.notes
     )
+    source_sentence = [n for n, s in enumerate(sentences) for _ in range(s.first, s.last)]
     units = [Cue(n, s.start_ms, s.end_ms, (s.text,)) for n, s in enumerate(sentences, 1)]
     said = [
         Cue(n, s.start_ms, s.end_ms, (out,), tuple(notes))
@@ -289,8 +292,11 @@ def _translate_sentences(
         layout(cues, sentences, out, pivot_profile, [], None)
         for out in result.outputs[: len(steps) - 1]
     ]
-    paths = _write_translation(stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa)
-    return paths, target_cues, result, qa
+    groups = (source_sentence, list(sentence_of))
+    paths, written = _write_translation(
+        stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa, groups
+    )
+    return paths, written, result, qa
 
 
 def _write_translation(
@@ -302,7 +308,8 @@ def _write_translation(
     target_cues: Sequence[Cue],
     pivot_cues: Sequence[Sequence[Cue]],
     qa: dict[str, Any],
-) -> dict[str, Path]:
+    groups: tuple[Sequence[int], Sequence[int]] | None = None,
+) -> tuple[dict[str, Path], tuple[Cue, ...]]:
     """STEM.ur.srt (.vtt, .ass), STEM.zh-ur.srt, STEM.qa.json and the pivots' SRTs, all or
     nothing."""
     from dubkit.formats import render_ass, render_bilingual_srt, render_vtt
@@ -312,6 +319,14 @@ def _write_translation(
     paths["qa"] = outdir / f"{stem}.qa.json"
     bom = "\ufeff" if settings.bom else ""
     target = settings.target
+    # A cue with no text (the sentence came back empty) is listed in qa.json, not written.
+    keep = [i for i, c in enumerate(target_cues) if c.lines]
+    qa["untranslated_cues"] = [
+        {"start_ms": c.start_ms, "end_ms": c.end_ms} for c in target_cues if not c.lines
+    ]
+    if groups is not None:
+        groups = (groups[0], [groups[1][i] for i in keep])
+    target_cues = tuple(replace(target_cues[i], index=n) for n, i in enumerate(keep, 1))
     qa["target_cues"] = [  # what generation flagged, for `dubkit qa` to be read against
         {"index": c.index, "start_ms": c.start_ms, "end_ms": c.end_ms, "flags": list(c.flags)}
         for c in target_cues
@@ -325,17 +340,20 @@ def _write_translation(
         files[paths[f"{target}.vtt"]] = render_vtt(target_cues).encode("utf-8")
     if "ass" in settings.formats:
         paths[f"{target}.ass"] = outdir / f"{stem}.{target}.ass"
-        ass = render_ass(target_cues, language=target)
+        if target == "ur":  # right-aligned, as the VTT's cue settings
+            ass = render_ass(target_cues, language=target, align="right")
+        else:
+            ass = render_ass(target_cues, language=target)
         files[paths[f"{target}.ass"]] = ass.encode("utf-8")
     if "bilingual" in settings.formats:
         paths["bilingual"] = outdir / f"{stem}.{settings.source}-{target}.srt"
-        both = render_bilingual_srt(source_under(source_cues, target_cues), target_cues)
+        both = render_bilingual_srt(source_under(source_cues, target_cues, groups), target_cues)
         files[paths["bilingual"]] = (bom + both).encode("utf-8")
     if settings.pivot_srt:
         for lang, pcues in zip(pivots, pivot_cues, strict=True):
             files[paths[lang]] = (bom + render_srt(pcues)).encode("utf-8")
     atomic_write_all(files)
-    return paths
+    return paths, target_cues
 
 
 def translate_file(
@@ -484,23 +502,32 @@ def _set_aside_stale(stem: str, outdir: Path) -> list[str]:
     return notes
 
 
-def source_under(source: Sequence[Cue], target: Sequence[Cue]) -> tuple[Cue, ...]:
+def source_under(
+    source: Sequence[Cue],
+    target: Sequence[Cue],
+    groups: tuple[Sequence[int], Sequence[int]] | None = None,
+) -> tuple[Cue, ...]:
     """The source cues re-cut to the target's timing: each source cue goes, whole, to the
-    target cue it overlaps most (so every line appears once, in order), for bilingual files."""
+    target cue it overlaps most (so every line appears once, in order), for bilingual files.
+    With `groups` (the sentence of each source cue, of each target cue) only a target cue of
+    the same sentence is chosen."""
     lines: list[list[str]] = [[] for _ in target]
-    for cue in source:
+    for k, cue in enumerate(source):
         if not target:
             break
-        overlaps = [min(cue.end_ms, t.end_ms) - max(cue.start_ms, t.start_ms) for t in target]
-        best = max(range(len(target)), key=lambda i: (overlaps[i], -i))
-        if overlaps[best] <= 0:  # no overlap: the nearest target cue in time
-            mid = (cue.start_ms + cue.end_ms) / 2
-            best = min(
-                range(len(target)),
-                key=lambda i: abs((target[i].start_ms + target[i].end_ms) / 2 - mid),
-            )
+        choices = list(range(len(target)))
+        if groups is not None:
+            choices = [i for i in choices if groups[1][i] == groups[0][k]] or choices
+        overlap = {i: _overlap(cue, target[i]) for i in choices}
+        best = max(choices, key=lambda i: (overlap[i], -i))
+        if overlap[best] <= 0:  # no overlap: the nearest target cue in time
+            best = min(choices, key=lambda i: (abs(_centre(target[i]) - _centre(cue)), i))
         lines[best] += list(cue.lines)
     return tuple(replace(t, lines=tuple(ls), flags=()) for t, ls in zip(target, lines, strict=True))
+
+
+def _overlap(a: Cue, b: Cue) -> int:
+    return min(a.end_ms, b.end_ms) - max(a.start_ms, b.start_ms)
 
 
 def _centre(cue: Cue) -> float:

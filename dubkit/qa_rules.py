@@ -48,7 +48,7 @@ CODES: dict[str, str] = {
 # tools), so durations and frame boundaries are compared within this tolerance.
 _ROUNDING_MS = 1
 _TAGS = re.compile(r"</?(?:i|b|u|s|font)\b[^>]*>|\{\\[^}]*\}", re.IGNORECASE)
-_LATIN_NUMBER = re.compile(r"(?<![A-Za-z0-9\-])[0-9]+(?![A-Za-z0-9])")  # not COVID-19, MP3
+_LATIN_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?<![A-Za-z]-)[0-9]+(?![A-Za-z])")  # not COVID-19, MP3
 _URDU_DIGITS = re.compile("[\u06f0-\u06f9]+")
 _ARABIC_INDIC_DIGITS = re.compile("[\u0660-\u0669]+")
 _URDU_MARK = {",": "،", ";": "؛", "?": "؟", ".": "۔"}
@@ -172,8 +172,11 @@ def _plural(n: int, word: str) -> str:
 # ---------------------------------------------------------------------------------- rules
 
 
-def check_cues(cues: Sequence[Cue], profile: Profile) -> list[CueReport]:
-    """A report per cue, in file order, with every rule the cue breaks."""
+def check_cues(
+    cues: Sequence[Cue], profile: Profile, frame_tolerance_ms: int = _ROUNDING_MS
+) -> list[CueReport]:
+    """A report per cue, in file order, with every rule the cue breaks. ASS stores
+    centiseconds, so its frame times are checked within 5 ms (`frame_tolerance_ms`)."""
     digits = _digit_system(cues)
     reports = []
     prev: Cue | None = None
@@ -184,7 +187,7 @@ def check_cues(cues: Sequence[Cue], profile: Profile) -> list[CueReport]:
             *_text_flags(cue, chars, cps, profile),
             *_duration_flags(cue, profile),
             *_sequence_flags(prev, cue, profile),
-            *_frame_flags(cue, profile),
+            *_frame_flags(cue, profile, frame_tolerance_ms),
             *_urdu_flags(cue, digits),
         ]
         order = list(CODES)
@@ -210,7 +213,7 @@ def _text_flags(cue: Cue, chars: int, cps: float | None, profile: Profile) -> li
     if profile.max_cps is not None:
         if cps is None:
             flags.append(Flag("reading-speed", f"{_plural(chars, 'character')} in 0 ms"))
-        elif cps > profile.max_cps:
+        elif cps > round(profile.max_cps, 2):  # both at the 0.01 cps shown
             seconds = cue.duration_ms / 1000
             flags.append(
                 Flag(
@@ -258,10 +261,10 @@ def _sequence_flags(prev: Cue | None, cue: Cue, profile: Profile) -> list[Flag]:
     return []
 
 
-def _frame_flags(cue: Cue, profile: Profile) -> list[Flag]:
+def _frame_flags(cue: Cue, profile: Profile, tolerance_ms: int) -> list[Flag]:
     flags = []
     for what, ms in (("start", cue.start_ms), ("end", cue.end_ms)):
-        nearest = off_frame(ms, profile.fps)
+        nearest = off_frame(ms, profile.fps, tolerance_ms)
         if nearest is not None:
             flags.append(
                 Flag(
@@ -273,12 +276,14 @@ def _frame_flags(cue: Cue, profile: Profile) -> list[Flag]:
     return flags
 
 
-def off_frame(ms: int, fps: float) -> int | None:
+def off_frame(ms: int, fps: float, tolerance_ms: int = _ROUNDING_MS) -> int | None:
     """The nearest frame boundary in ms when `ms` is not on one (within rounding), else None."""
     rate = frame_rate(fps)
     frame = round(Fraction(ms) * rate / 1000)
     exact = Fraction(frame * 1000) / rate
-    return None if abs(ms - exact) < _ROUNDING_MS else frame_to_ms(frame, fps)
+    off = abs(ms - exact)
+    on_grid = off <= tolerance_ms if tolerance_ms > _ROUNDING_MS else off < _ROUNDING_MS
+    return None if on_grid else frame_to_ms(frame, fps)
 
 
 # ----------------------------------------------------------------------------------- Urdu
@@ -465,9 +470,10 @@ def qa_report(
     glossary: Mapping[str, Any] | None = None,
     repairs: Sequence[str] = (),
     structure_error: str | None = None,
+    frame_tolerance_ms: int = _ROUNDING_MS,
 ) -> dict[str, Any]:
     """Every check on a programme's cues, glossary misses as flags, as build_report's data."""
-    reports = check_cues(cues, profile)
+    reports = check_cues(cues, profile, frame_tolerance_ms)
     if glossary is not None:
         reports = with_glossary(reports, glossary)
     return build_report(name, profile, reports, glossary, repairs, structure_error)

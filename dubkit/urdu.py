@@ -58,7 +58,7 @@ _CJK_PUNCTUATION = str.maketrans({"\u3002": ".", "\u3001": ",", "\u300c": '"', "
 _LOOKALIKE_TABLE = str.maketrans(LOOKALIKES)
 _TO_LATIN = str.maketrans(_URDU_DIGITS + _ARABIC_DIGITS, _LATIN_DIGITS * 2)
 _TO_URDU = str.maketrans(_LATIN_DIGITS, _URDU_DIGITS)
-_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9\-])[0-9]+(?![A-Za-z0-9])")
+_DIGIT_RUN = re.compile(r"(?<![A-Za-z0-9])(?<![A-Za-z]-)[0-9]+(?![A-Za-z])")  # not MP3, COVID-19
 
 
 @dataclass(frozen=True, slots=True)

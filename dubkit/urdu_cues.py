@@ -132,43 +132,58 @@ def layout(
     weights: Sequence[float] | None = None,
     notes: Sequence[Sequence[str]] = (),
 ) -> tuple[Cue, ...]:
-    """Urdu (or any target-language) cues for translated sentences, under `profile`.
+    """Urdu (or any target-language) cues for translated sentences, under `profile`."""
+    return layout_sentences(
+        source, sentences, translations, profile, protected, style, weights, notes
+    )[0]
+
+
+def layout_sentences(
+    source: Sequence[Cue],
+    sentences: Sequence[Sentence],
+    translations: Sequence[str],
+    profile: Profile,
+    protected: Sequence[str] = (),
+    style: UrduStyle | None = None,
+    weights: Sequence[float] | None = None,
+    notes: Sequence[Sequence[str]] = (),
+) -> tuple[tuple[Cue, ...], tuple[int, ...]]:
+    """Urdu (or any target-language) cues for translated sentences, under `profile`, and the
+    sentence each cue belongs to.
 
     `weights[i]` is how much of its sentence source cue i carried (default: its characters);
     `notes[n]` (term repairs) become flags of sentence n's first cue.
     """
     fps = profile.fps
+    # phrases are matched in the text as it will be written (letters, digits normalised)
+    guarded = [normalise_letters(p, style.digits) for p in protected] if style else protected
     drafts: list[_Draft] = []
     for n, (sentence, translated) in enumerate(zip(sentences, translations, strict=True)):
         text = normalise_letters(translated, style.digits) if style else translated
-        units = units_of(text, protected)
+        units = units_of(text, guarded)
         members = source[sentence.first : sentence.last]
         w = [
             float(weights[sentence.first + k] if weights else len(strip_bidi(c.text)) or 1)
             for k, c in enumerate(members)
         ]
         slots = _slots([(c.start_ms, c.end_ms) for c in members], w, profile.min_duration_ms)
+        mine: list[_Draft] = []
         for (start_ms, end_ms), part in zip(
             [s for s, _ in slots], distribute(units, [x for _, x in slots]), strict=True
         ):
-            span = (ms_to_frame_floor(start_ms, fps), ms_to_frame_ceil(end_ms, fps))
-            if part:
-                drafts.append(_Draft(span[0], max(span[1], span[0] + 1), tuple(part), n))
-            elif drafts and drafts[-1].sentence == n:  # its time goes to the previous cue
-                drafts[-1] = _Draft(drafts[-1].start_f, span[1], drafts[-1].units, n)
-            else:  # the sentence's first cues got no words: the next cue starts earlier
-                drafts.append(_Draft(span[0], max(span[1], span[0] + 1), (), n))
-        # a sentence that started with empty drafts: fold them into the first worded one
-        while len(drafts) >= 2 and drafts[-2].sentence == n and not drafts[-2].units:
-            empty, worded = drafts[-2], drafts[-1]
-            drafts[-2:] = [_Draft(empty.start_f, worded.end_f, worded.units, n)]
-        if drafts and drafts[-1].sentence == n and not drafts[-1].units:
-            drafts[-1] = _Draft(drafts[-1].start_f, drafts[-1].end_f, (), n, ("untranslated",))
+            first, last = ms_to_frame_floor(start_ms, fps), ms_to_frame_ceil(end_ms, fps)
+            mine.append(_Draft(first, max(last, first + 1), tuple(part), n))
+        drafts += _fold_empty(mine, n)
         if n < len(notes) and notes[n]:
             k = next(i for i, d in enumerate(drafts) if d.sentence == n)
             d = drafts[k]
             drafts[k] = _Draft(d.start_f, d.end_f, d.units, n, (*d.flags, *notes[n]))
     drafts = _fit(drafts, profile)
+    max_f = math.floor(profile.max_duration_ms * fps / 1000)
+    drafts = [  # what could not be split (one word, one phrase) is shown no longer than allowed
+        _Draft(d.start_f, min(d.end_f, d.start_f + max_f), d.units, d.sentence, d.flags)
+        for d in drafts
+    ]
     out = []
     for i, d in enumerate(drafts, start=1):
         lines = _unbreakable_lines(d.units, profile)
@@ -188,7 +203,28 @@ def layout(
         if end - start < profile.min_duration_ms:
             flags.append("short")
         out.append(Cue(i, start, end, lines, tuple(dict.fromkeys(flags))))
-    return tuple(out)
+    return tuple(out), tuple(d.sentence for d in drafts)
+
+
+def _fold_empty(drafts: list[_Draft], n: int) -> list[_Draft]:
+    """A slot that got no words gives its time to the next worded cue of the sentence (or
+    the previous one at the end); a sentence with no words at all stays one flagged cue."""
+    worded = [d for d in drafts if d.units]
+    if not worded:
+        return [_Draft(drafts[0].start_f, drafts[-1].end_f, (), n, ("untranslated",))]
+    out: list[_Draft] = []
+    pending: int | None = None  # start of empty slots waiting for the next worded one
+    for d in drafts:
+        if not d.units:
+            if out:
+                out[-1] = _Draft(out[-1].start_f, d.end_f, out[-1].units, n, out[-1].flags)
+            elif pending is None:
+                pending = d.start_f
+            continue
+        start = pending if pending is not None else d.start_f
+        out.append(_Draft(start, d.end_f, d.units, n, d.flags))
+        pending = None
+    return out
 
 
 def _slots(

@@ -8,6 +8,7 @@ one offset and factor). Writes STEM.zh.srt and STEM.align.json.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -63,6 +64,9 @@ EncodingOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print STEM.align.json on stdout too.")]
 
 _SRT_TIMING = re.compile(r"^\s*\d{1,3}:\d{1,2}:\d{1,2}[,.:]\d{1,3}\s*-{1,2}>")
+
+
+_MAX_OFFSET_MS = 24 * 3600 * 1000  # no programme is longer than a day
 
 
 def register(app: typer.Typer) -> None:
@@ -161,6 +165,8 @@ def _plan(
     from dubkit.pipeline import subtitle_stem
 
     known = offset is not None or factor is not None
+    if offset is not None and not (math.isfinite(offset) and abs(offset) <= _MAX_OFFSET_MS):
+        raise ConfigError(f"--offset {offset}: give milliseconds within ±24 hours")
     if mode is not None and mode not in ("text", "linear"):
         raise ConfigError(f"--mode {mode}: choose text or linear")
     if known and mode is not None:

@@ -138,9 +138,11 @@ def _check(
     if not no_html:
         html_path = html or (outdir or subs.parent) / f"{subs.stem}.qa.html"
         ensure_writable_dir(html_path.parent)
+    centiseconds = subs.suffix.lower() in (".ass", ".ssa")  # ASS rounds times to 10 ms
     report = qa_report(
-        _shown(subs), parsed.cues, chosen, adherence, parsed.repairs, structure_error
-    )
+        _shown(subs), parsed.cues, chosen, adherence, parsed.repairs, structure_error,
+        frame_tolerance_ms=5 if centiseconds else 1,
+    )  # fmt: skip
     report["html"] = _shown(html_path) if html_path else None
     if html_path is not None:
         atomic_write_all({html_path: render_html(report).encode("utf-8")})
