@@ -224,6 +224,17 @@ def translation_paths(
     return paths
 
 
+@dataclass(frozen=True, slots=True)
+class Translated:
+    """What translate_cues wrote and made."""
+
+    paths: dict[str, Path]
+    cues: tuple[Cue, ...]  # the target-language cues, as written
+    pivot_cues: tuple[tuple[Cue, ...], ...]  # per pivot step (a direct route has none)
+    result: TranslationResult
+    qa: dict[str, Any]
+
+
 def translate_cues(
     cues: Sequence[Cue],
     stem: str,
@@ -232,7 +243,7 @@ def translate_cues(
     memory: Memory | None,
     settings: TranslateSettings,
     terms: TermSet | None = None,
-) -> tuple[dict[str, Path], tuple[Cue, ...], TranslationResult, dict[str, Any]]:
+) -> Translated:
     """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
     route has none) and STEM.qa.json (glossary adherence, flags)."""
     texts = [cue_text(cue, settings.source) for cue in cues]
@@ -255,7 +266,7 @@ def translate_cues(
     paths, written = _write_translation(
         stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa
     )
-    return paths, written, result, qa
+    return Translated(paths, written, tuple(tuple(p) for p in pivot_cues), result, qa)
 
 
 def _translate_sentences(
@@ -267,7 +278,7 @@ def _translate_sentences(
     memory: Memory | None,
     settings: TranslateSettings,
     terms: TermSet | None,
-) -> tuple[dict[str, Path], tuple[Cue, ...], TranslationResult, dict[str, Any]]:
+) -> Translated:
     """Sentence by sentence: the Chinese cues of a sentence go through MT together and the
     translation is laid back over their time span under the Urdu profile."""
     profile = settings.profile
@@ -296,7 +307,7 @@ def _translate_sentences(
     paths, written = _write_translation(
         stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa, groups
     )
-    return paths, written, result, qa
+    return Translated(paths, written, tuple(tuple(p) for p in pivot_cues), result, qa)
 
 
 def _write_translation(
@@ -375,9 +386,8 @@ def translate_file(
                 f"{path}: translating it would overwrite it; rename the input or use -o",
                 path=path,
             )
-    paths, cues, result, qa = translate_cues(
-        parsed.cues, stem, outdir, steps, memory, settings, terms
-    )
+    done = translate_cues(parsed.cues, stem, outdir, steps, memory, settings, terms)
+    paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
     return TranslateResult(
         source=path,
         outputs=paths,
@@ -446,9 +456,8 @@ def run_episode(
         )
     elif steps is not None:
         t0 = time.perf_counter()
-        paths, cues, result, qa = translate_cues(
-            heard.cue_records, media.stem, outdir, steps, memory, settings, terms
-        )
+        done = translate_cues(heard.cue_records, media.stem, outdir, steps, memory, settings, terms)
+        paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
         translation = TranslateResult(
             source=heard.srt,
             outputs=paths,
