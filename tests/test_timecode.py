@@ -7,9 +7,14 @@ from hypothesis import strategies as st
 from dubkit.timecode import (
     frame_rate,
     frame_to_ms,
+    frames_to_smpte,
     ms_to_frame_ceil,
     ms_to_frame_floor,
     ms_to_frames,
+    ms_to_smpte,
+    smpte_frames_per_day,
+    smpte_to_frames,
+    smpte_to_ms,
     snap_ms,
 )
 
@@ -56,3 +61,105 @@ def test_duration_in_frames_covers_duration(ms: int, fps: float) -> None:
     frames = ms_to_frames(ms, fps)
     assert frames * 1000 / float(frame_rate(fps)) >= ms - 1e-6
     assert (frames - 1) * 1000 / float(frame_rate(fps)) < ms or frames == 0
+
+
+# ------------------------------------------------------------------------------ SMPTE timecode
+
+
+SMPTE_RATES = st.sampled_from([(25.0, False), (30.0, False), (29.97, True), (59.94, True),
+                               (23.976, False), (24.0, False), (50.0, False)])  # fmt: skip
+
+
+def _reference_drop_frame(frame: int, nominal: int) -> str:
+    """Drop-frame labels by the textbook formula, to check the library against."""
+    drop = nominal // 15
+    per_ten, per_minute = nominal * 600 - drop * 9, nominal * 60 - drop
+    tens, rest = divmod(frame, per_ten)
+    skipped = drop * 9 * tens + (drop * ((rest - drop) // per_minute) if rest > drop else 0)
+    f = frame + skipped
+    hh, mm = f // (nominal * 3600), f // (nominal * 60) % 60
+    return f"{hh:02d}:{mm:02d}:{f // nominal % 60:02d};{f % nominal:02d}"
+
+
+def test_drop_frame_known_labels() -> None:
+    assert frames_to_smpte(17982, 29.97) == "00:10:00;00"
+    assert frames_to_smpte(1799, 29.97) == "00:00:59;29"
+    assert frames_to_smpte(1800, 29.97) == "00:01:00;02"  # ;00 and ;01 are skipped
+    assert frames_to_smpte(3600, 59.94) == "00:01:00;04"
+    assert frames_to_smpte(17982, 29.97, drop_frame=False) == "00:09:59:12"
+    assert smpte_to_frames("00:10:00;00", 29.97) == 17982
+    assert smpte_to_frames("00:10:00:00", 29.97) == 17982  # ':' accepted for drop-frame too
+    assert frames_to_smpte(smpte_frames_per_day(29.97) - 1, 29.97) == "23:59:59;29"
+
+
+def test_non_drop_known_labels() -> None:
+    assert ms_to_smpte(0, 25) == "00:00:00:00"
+    assert ms_to_smpte(3_600_000 + 61_000 + 40 * 7, 25) == "01:01:01:07"
+    assert ms_to_smpte(1001, 29.97) == "00:00:01;00"
+    assert ms_to_smpte(1000, 30) == "00:00:01:00"
+    assert smpte_to_ms("01:00:00:00", 25) == 3_600_000
+    assert smpte_to_ms(" 00:00:02;12 ", 25) == 2480
+
+
+def test_ms_snaps_to_the_nearest_frame() -> None:
+    assert ms_to_smpte(19, 25) == "00:00:00:00"
+    assert ms_to_smpte(21, 25) == "00:00:00:01"
+    assert ms_to_smpte(20, 25) == "00:00:00:00"  # a tie goes to the earlier frame, as snap_ms
+
+
+@pytest.mark.parametrize(
+    ("text", "fps", "why"),
+    [
+        ("00:01:00;00", 29.97, "does not exist"),
+        ("00:01:00;01", 29.97, "does not exist"),
+        ("00:00:00:25", 25.0, "out of range"),
+        ("00:60:00:00", 25.0, "out of range"),
+        ("24:00:00:00", 25.0, "out of range"),
+        ("1:2:3", 25.0, "not SMPTE"),
+        ("00:00:01.00", 25.0, "not SMPTE"),
+        ("", 25.0, "not SMPTE"),
+    ],
+)
+def test_bad_timecodes(text: str, fps: float, why: str) -> None:
+    with pytest.raises(ValueError, match=why):
+        smpte_to_frames(text, fps)
+
+
+def test_drop_frame_needs_an_ntsc_rate() -> None:
+    with pytest.raises(ValueError, match="drop-frame"):
+        frames_to_smpte(0, 25, drop_frame=True)
+    with pytest.raises(ValueError, match="whole or NTSC"):
+        frames_to_smpte(0, 12.5)
+    with pytest.raises(ValueError, match="outside one day"):
+        frames_to_smpte(25 * 86_400, 25)
+    with pytest.raises(ValueError, match="negative"):
+        ms_to_smpte(-1, 25)
+
+
+@given(data=st.data(), rate=SMPTE_RATES)
+def test_frames_smpte_frames_is_identity_over_a_day(
+    data: st.DataObject, rate: tuple[float, bool]
+) -> None:
+    fps, drop = rate
+    frame = data.draw(st.integers(min_value=0, max_value=smpte_frames_per_day(fps) - 1))
+    text = frames_to_smpte(frame, fps)
+    assert (";" in text) == drop
+    assert smpte_to_frames(text, fps) == frame
+
+
+@given(frame=st.integers(min_value=0, max_value=2_589_407))
+def test_drop_frame_matches_the_textbook_formula(frame: int) -> None:
+    assert frames_to_smpte(frame, 29.97) == _reference_drop_frame(frame, 30)
+    assert frames_to_smpte(frame * 2, 59.94) == _reference_drop_frame(frame * 2, 60)
+
+
+@given(data=st.data(), fps=st.sampled_from([25.0, 30.0, 29.97]))
+def test_ms_on_frame_boundaries_round_trip(data: st.DataObject, fps: float) -> None:
+    frame = data.draw(st.integers(min_value=0, max_value=smpte_frames_per_day(fps) - 1))
+    ms = frame_to_ms(frame, fps)
+    assert smpte_to_ms(ms_to_smpte(ms, fps), fps) == ms
+
+
+@given(ms=st.integers(min_value=0, max_value=23 * 3_600_000), fps=st.sampled_from([25.0, 29.97]))
+def test_any_ms_comes_back_snapped(ms: int, fps: float) -> None:
+    assert smpte_to_ms(ms_to_smpte(ms, fps), fps) == snap_ms(ms, fps)

@@ -1,0 +1,156 @@
+"""`dubkit dubscript`: the dubbing script studios edit (Excel, CSV, printable HTML), and
+importing the edited workbook back into Urdu subtitles and the translation memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+dub_app = typer.Typer(
+    help="Dubbing scripts: write them as Excel, CSV and HTML; import the edited Excel.",
+    no_args_is_help=True,
+)
+
+# Declared here, not imported from dubkit.cli: cli imports this module while it loads.
+OutDirOpt = Annotated[
+    Path | None, typer.Option("-o", "--outdir", help="Output folder (default: beside the input).")
+]
+FpsOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Frame rate of the timecodes (default: the rate the script was written at, else "
+        "25; 29.97 and 59.94 count drop-frame).",
+        min=1,
+        max=300,
+    ),
+]
+MemoryOpt = Annotated[
+    Path | None,
+    typer.Option("--memory", help="Translation memory file (default DUBKIT_HOME/memory.sqlite)."),
+]
+NoMemoryOpt = Annotated[
+    bool, typer.Option("--no-memory", help="Do not approve the edited lines in the memory.")
+]
+BomOpt = Annotated[bool, typer.Option("--bom", help="UTF-8 BOM in the SRT.")]
+DigitsOpt = Annotated[str, typer.Option(help="Digits in Urdu text: latin or urdu.")]
+BidiOpt = Annotated[
+    bool, typer.Option("--bidi/--no-bidi", help="Bidi marks around Latin and digits in Urdu.")
+]
+GlossaryOpt = Annotated[
+    list[Path] | None,
+    typer.Option("--glossary", "-g", help="Glossary YAML (repeatable) for the Terms column."),
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(dub_app, name="dubscript")
+
+
+@dub_app.command("import")
+def import_(
+    xlsx: Annotated[Path, typer.Argument(help="The edited STEM.dubscript.xlsx.")],
+    outdir: OutDirOpt = None,
+    fps: FpsOpt = None,
+    memory: MemoryOpt = None,
+    no_memory: NoMemoryOpt = False,
+    bom: BomOpt = False,
+    digits: DigitsOpt = "latin",
+    bidi: BidiOpt = True,
+) -> None:
+    """Regenerate STEM.ur.srt, .ur.vtt and .ur.ass from the edited Urdu lines and timings,
+    write every line with its character and notes to STEM.dubscript.json, and approve the
+    lines whose Urdu changed (against the STEM.ur.srt replaced; all lines when there is none)
+    in the translation memory. The workbook itself is not changed. Use the --digits and
+    --bidi the translation was made with, so that unchanged lines stay as they were."""
+    from dubkit.cli import _console, _fail
+    from dubkit.dubscript_files import ScriptError, import_script
+    from dubkit.errors import DubkitError
+    from dubkit.pipeline import display_path
+    from dubkit.urdu import DIGIT_SYSTEMS, UrduStyle
+
+    console = _console()
+    if digits not in DIGIT_SYSTEMS:
+        _fail(console, f"--digits {digits}: choose {' or '.join(DIGIT_SYSTEMS)}")
+    style = UrduStyle(digits=digits, bidi_marks=bidi)
+    try:
+        if no_memory:
+            result = import_script(xlsx, outdir, fps=fps, style=style, bom=bom)
+        else:
+            from dubkit.memory import SqliteMemory
+
+            with SqliteMemory(memory) as tm:
+                result = import_script(xlsx, outdir, fps=fps, memory=tm, style=style, bom=bom)
+    except ScriptError as exc:
+        for problem in exc.problems[:-1]:
+            console.print(f"error: {problem}", markup=False)
+        _fail(console, exc.problems[-1])
+    except DubkitError as exc:
+        _fail(console, exc)
+    if result.without_urdu:
+        numbers = ", ".join(map(str, result.without_urdu))
+        console.print(
+            f"notice: line(s) {numbers} have no Urdu and are left out of the subtitles",
+            markup=False,
+        )
+    memory_note = (
+        "memory not updated (--no-memory)"
+        if no_memory
+        else f"{result.approved} changed line(s) approved in the translation memory"
+    )
+    console.print(
+        f"{display_path(result.outputs['ur'])}: {result.cues} cues from {result.lines} "
+        f"lines; {memory_note}",
+        markup=False,
+    )
+
+
+@dub_app.command("export")
+def export(
+    ur_srt: Annotated[Path, typer.Argument(help="The Urdu subtitles, STEM.ur.srt.")],
+    zh: Annotated[
+        Path | None, typer.Option("--zh", help="Chinese SRT (default: STEM.zh.srt beside).")
+    ] = None,
+    en: Annotated[
+        Path | None, typer.Option("--en", help="English pivot SRT (default: STEM.en.srt beside).")
+    ] = None,
+    glossary: GlossaryOpt = None,
+    outdir: OutDirOpt = None,
+    fps: FpsOpt = None,
+    title: Annotated[str | None, typer.Option(help="Programme title (default: STEM).")] = None,
+) -> None:
+    """Write STEM.dubscript.xlsx, .csv and .html: one line per Urdu cue with its timecodes,
+    the Chinese and English it renders, the glossary terms, and whether it fits its slot."""
+    from dubkit.cli import _console, _fail, _terms
+    from dubkit.constants import DEFAULT_FPS
+    from dubkit.dubscript import build_script
+    from dubkit.dubscript_files import write_script_files
+    from dubkit.errors import DubkitError
+    from dubkit.fsutil import ensure_writable_dir
+    from dubkit.pipeline import display_path, read_srt, subtitle_stem
+
+    console = _console()
+    stem = subtitle_stem(ur_srt, "ur")
+    zh = zh or _beside(ur_srt, stem, "zh")
+    en = en or _beside(ur_srt, stem, "en")
+    try:
+        ur_cues = read_srt(ur_srt).cues
+        zh_cues = read_srt(zh).cues if zh else ()
+        en_cues = read_srt(en).cues if en else None
+        terms = _terms({}, glossary) if glossary else None
+        lines = build_script(ur_cues, zh_cues, en_cues, terms)
+        folder = ensure_writable_dir(outdir or ur_srt.parent)
+        paths = write_script_files(lines, folder, stem, fps or DEFAULT_FPS, title=title)
+    except DubkitError as exc:
+        _fail(console, exc)
+    except ValueError as exc:  # a rate SMPTE cannot count, a cue past 24 hours
+        _fail(console, f"{display_path(ur_srt)}: {exc}; check --fps and the cue times")
+    console.print(
+        f"{display_path(paths['xlsx'])}: {len(lines)} lines (and .csv, .html)", markup=False
+    )
+
+
+def _beside(ur_srt: Path, stem: str, language: str) -> Path | None:
+    path = ur_srt.parent / f"{stem}.{language}.srt"
+    return path if path.is_file() else None
