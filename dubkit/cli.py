@@ -647,10 +647,25 @@ def run(
     glossary: GlossaryOpt = None,
     layout: LayoutOpt = None,
     ur_profile: UrProfileOpt = None,
+    dubscript: Annotated[
+        bool, typer.Option("--dubscript/--no-dubscript", help="Dubbing script (xlsx, csv, html).")
+    ] = True,
+    clips: Annotated[
+        bool, typer.Option("--clips/--no-clips", help="Reference clips, one per script line.")
+    ] = True,
+    handles: Annotated[int, typer.Option(min=0, max=5000, help="Clip handles, ms.")] = 250,
+    clip_format: Annotated[str, typer.Option(help="wav or mp3.")] = "wav",
+    guide_track: Annotated[
+        bool, typer.Option("--guide-track", help="STEM.guide.wav: ducked original, -23 LUFS.")
+    ] = False,
+    scratch_voice: Annotated[
+        bool, typer.Option("--scratch-voice", help="espeak-ng Urdu voice in the guide track.")
+    ] = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Transcribe and translate in one go: STEM.zh.srt, STEM.ur.srt, STEM.run.json."""
+    """Transcribe and translate in one go: STEM.zh.srt, STEM.ur.srt (.vtt, .ass), the dubbing
+    script and reference clips, STEM.run.json; `--guide-track` adds a guide track."""
     from dubkit.pipeline import run_episode
 
     console = _console()
@@ -703,6 +718,14 @@ def run(
     if pivot_srt and found is not None and found.kind == "direct":
         _notice(console, f"--pivot-srt: the route {found.description} has no pivot language")
     run_meta = _run_meta(transcriber, found, steps)
+    from dubkit.pipeline import DubSettings
+
+    if clip_format not in ("wav", "mp3"):
+        _fail(console, f"--clip-format {clip_format}: choose wav or mp3")
+    dub = DubSettings(
+        script=dubscript, clips=clips, handles_ms=handles, clip_format=clip_format,
+        guide=guide_track or scratch_voice, scratch_voice=scratch_voice,
+    )  # fmt: skip
     results = []
     with _progress(console) as bar:
         for path in media:
@@ -710,7 +733,7 @@ def run(
             try:
                 result = run_episode(
                     path, outdir, transcriber, options, chosen, run_meta, steps, tm,
-                    mt.settings, _advance(bar, task), terms,
+                    mt.settings, _advance(bar, task), terms, dub,
                 )  # fmt: skip
             except DubkitError as exc:
                 console.print(f"error: {exc}", markup=False)
@@ -800,6 +823,24 @@ def _run_table(console: Console, results: list[Any]) -> None:
     for r in results:
         outs = [r.transcription.srt, *(r.translation.outputs.values() if r.translation else ())]
         console.print(f"{r.media}: {', '.join(map(str, [*outs, r.run_json]))}", markup=False)
+        dub = r.dubbing or {}
+        if "script" in dub:
+            console.print(
+                f"  dubbing script: {dub['script']['xlsx']} ({dub['lines']} lines)", markup=False
+            )
+        if "clips" in dub:
+            console.print(
+                f"  clips: {dub['clips']['count']} in {dub['clips']['folder']}", markup=False
+            )
+        if "guide" in dub:
+            g = dub["guide"]
+            misfits = len(g["lines_not_fitting"])
+            loud = "unmeasured" if g["loudness_lufs"] is None else f"{g['loudness_lufs']:.1f} LUFS"
+            console.print(
+                f"  guide track: {g['path']}, {loud} measured"
+                + (f", {misfits} line(s) do not fit their slot" if misfits else ""),
+                markup=False,
+            )
 
 
 @models_app.command("list")

@@ -411,6 +411,7 @@ class RunResult:
     translation: TranslateResult | None  # None when no route is installed
     run_json: Path
     seconds: float
+    dubbing: dict[str, Any] | None = None
 
 
 def library_versions() -> dict[str, str | None]:
@@ -437,6 +438,7 @@ def run_episode(
     settings: TranslateSettings,
     progress: ProgressFn | None = None,
     terms: TermSet | None = None,
+    dub: DubSettings | None = None,
 ) -> RunResult:
     """Transcribe, then translate with the models already loaded; write STEM.run.json.
 
@@ -445,6 +447,7 @@ def run_episode(
     started = time.perf_counter()
     heard = transcribe_file(media, outdir, transcriber, options, profile, run_meta, progress, terms)
     translation = None
+    dubbing: dict[str, Any] | None = None
     if steps is not None and heard.language != settings.source:
         heard = replace(
             heard,
@@ -469,6 +472,7 @@ def run_episode(
             seconds=time.perf_counter() - t0,
             adherence=qa["adherence"],
         )
+        dubbing = dub_outputs(media, outdir, heard.cue_records, done, terms, dub, profile.fps)
     if translation is None:
         heard = replace(heard, warnings=(*heard.warnings, *_set_aside_stale(media.stem, outdir)))
     run_json = outdir / f"{media.stem}.run.json"
@@ -486,12 +490,82 @@ def run_episode(
         "stages": {
             "transcribe": heard.to_dict(),
             "translate": translation.to_dict() if translation else None,
+            "dubbing": dubbing,
         },
         "translate_settings": asdict(settings),
         "seconds": round(time.perf_counter() - started, 3),
     }
     atomic_write_all({run_json: (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()})
-    return RunResult(media, heard, translation, run_json, time.perf_counter() - started)
+    return RunResult(media, heard, translation, run_json, time.perf_counter() - started, dubbing)
+
+
+@dataclass(frozen=True, slots=True)
+class DubSettings:
+    """What `run` writes for the dubbing studio."""
+
+    script: bool = True  # STEM.dubscript.xlsx/.csv/.html
+    clips: bool = True  # clips/STEM/NNNN.wav
+    handles_ms: int = 250
+    clip_format: str = "wav"
+    guide: bool = False  # STEM.guide.wav
+    scratch_voice: bool = False  # espeak-ng's Urdu voice in the guide track
+
+
+def dub_outputs(
+    media: Path,
+    outdir: Path,
+    zh_cues: Sequence[Cue],
+    done: Translated,
+    terms: TermSet | None,
+    dub: DubSettings | None,
+    fps: float,
+) -> dict[str, Any] | None:
+    """The dubbing script, reference clips and guide track for the Urdu cues just written."""
+    if dub is None or not (dub.script or dub.clips or dub.guide):
+        return None
+    from dubkit.dubscript import build_script
+
+    stem = media.stem
+    report: dict[str, Any] = {}
+    en = done.pivot_cues[0] if done.pivot_cues else None
+    clips_dir = outdir / "clips" / stem
+    lines = build_script(
+        done.cues, zh_cues, en, terms, clips_dir_name=f"clips/{stem}" if dub.clips else None
+    )
+    if dub.script:
+        from dubkit.dubscript_files import write_script_files
+
+        written = write_script_files(lines, outdir, stem, fps, title=stem)
+        report["script"] = {k: display_path(v) for k, v in written.items()}
+        report["lines"] = len(lines)
+    if dub.clips:
+        from dubkit.adapters.dubaudio import write_clips
+
+        clips = write_clips(
+            media, done.cues, clips_dir, handles_ms=dub.handles_ms, fmt=dub.clip_format
+        )
+        report["clips"] = {"folder": display_path(clips_dir), "count": len(clips)}
+    if dub.guide:
+        from dubkit.adapters.dubaudio import write_guide_track
+        from dubkit.urdu import strip_bidi
+
+        guide = write_guide_track(
+            media,
+            done.cues,
+            outdir / f"{stem}.guide.wav",
+            voice=dub.scratch_voice,
+            texts=[strip_bidi(c.text) for c in done.cues],
+        )
+        report["guide"] = {
+            "path": display_path(guide.path),
+            "duration_ms": guide.duration_ms,
+            "loudness_lufs": guide.loudness_after,
+            "target_lufs": guide.target_lufs,
+            "true_peak_dbtp": guide.peak_dbfs,
+            "limited": guide.limited,
+            "lines_not_fitting": [list(x) for x in guide.lines_not_fitting],
+        }
+    return report
 
 
 def _set_aside_stale(stem: str, outdir: Path) -> list[str]:

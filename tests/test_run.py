@@ -128,3 +128,55 @@ def test_run_urdu_subtitles_pass_qa_or_carry_a_flag(
     assert len(reports["ass"]["cues"]) == len(cues)
     bilingual = (out / f"{stem}.zh-ur.srt").read_text(encoding="utf-8")
     assert bilingual.count("-->") == len(cues)
+
+
+@pytest.mark.usefixtures("pivot_route")
+def test_run_writes_the_dubbing_script_clips_and_guide_track(
+    seminar: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    """Issue 6's 'done when': the Excel rows match the Urdu cues, one clip per row of the
+    cue's length plus handles, a guide track of the programme's length at -23 LUFS
+    (measured), and one edited Urdu cell changes exactly that cue of the ur SRT."""
+    import openpyxl
+
+    from dubkit.urdu import strip_bidi
+    from tests.test_dubaudio import lufs, read_wav
+
+    out = tmp_path / "out"
+    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--no-cache"]
+    args += ["--guide-track", "--handles", "200"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    stem = seminar.stem
+    urdu = parse_srt((out / f"{stem}.ur.srt").read_text(encoding="utf-8")).cues
+    sheet = openpyxl.load_workbook(out / f"{stem}.dubscript.xlsx")["Script"]
+    header = [c.value for c in sheet[1]]
+    rows = [dict(zip(header, (c.value for c in row), strict=True)) for row in sheet.iter_rows(2)]
+    assert [r["No"] for r in rows] == [c.index for c in urdu]
+    assert [r["Urdu"] for r in rows] == [strip_bidi(c.text) for c in urdu]
+    clips = sorted((out / "clips" / stem).iterdir())
+    assert [p.name for p in clips] == [f"{c.index:04d}.wav" for c in urdu]
+    programme, rate = read_wav(seminar)
+    for clip, cue in zip(clips, urdu, strict=True):
+        samples, clip_rate = read_wav(clip)
+        start = max(0, cue.start_ms - 200)
+        end = min(round(len(programme) / rate * 1000), cue.end_ms + 200)
+        assert abs(len(samples) / clip_rate * 1000 - (end - start)) <= 1
+    guide, guide_rate = read_wav(out / f"{stem}.guide.wav")
+    assert len(guide) == len(programme) and guide_rate == rate
+    assert abs(lufs(guide, guide_rate) + 23.0) < 1.0
+    doc = json.loads((out / f"{stem}.run.json").read_text(encoding="utf-8"))
+    assert abs(doc["stages"]["dubbing"]["guide"]["loudness_lufs"] + 23.0) < 1.0
+
+    workbook = openpyxl.load_workbook(out / f"{stem}.dubscript.xlsx")
+    workbook["Script"].cell(row=3, column=header.index("Urdu") + 1).value = "یہ سطر بدلی گئی ہے۔"
+    workbook.save(out / f"{stem}.dubscript.xlsx")
+    before = (out / f"{stem}.ur.srt").read_text(encoding="utf-8")
+    imported = runner.invoke(
+        app, ["dubscript", "import", str(out / f"{stem}.dubscript.xlsx"), "--no-memory"]
+    )
+    assert imported.exit_code == 0, imported.output
+    after = parse_srt((out / f"{stem}.ur.srt").read_text(encoding="utf-8")).cues
+    changed = [a.index for a, b in zip(parse_srt(before).cues, after, strict=True) if a != b]
+    assert changed == [2]
+    assert strip_bidi(after[1].text) == "یہ سطر بدلی گئی ہے۔"

@@ -67,7 +67,7 @@ class GuideReport:
     target_lufs: float
     gain_db: float
     peak_dbfs: float
-    limited: bool  # gain was held back to keep the true peak at TRUE_PEAK_CEILING_DBTP
+    limited: bool  # the look-ahead limiter worked to keep the true peak under the ceiling
     lines_not_fitting: tuple[tuple[int, float], ...]  # (cue index, tempo it would need)
     voice: bool
 
@@ -228,6 +228,10 @@ def write_guide_track(
         mix += track * _gain_to(track, programme.rate, level)
     before = _integrated_lufs(mix, programme.rate)
     gain_db, limited = _normalising_gain(mix, programme.rate, before, target_lufs)
+    if limited and before is not None:
+        # Ducked dialogue leaves the loudness low and the peaks high: reach the target with
+        # a look-ahead peak limiter rather than giving up loudness.
+        mix, gain_db = _limit_to_target(mix, programme.rate, target_lufs - before, target_lufs)
     pcm = _to_pcm16(mix * np.float32(10 ** (gain_db / 20)))
     written = pcm.astype(np.float32) / 32768.0  # measure what the file holds, not the plan
     _export_atomic(_segment_pcm(pcm, programme.rate), dest, fmt)
@@ -307,6 +311,48 @@ def _normalising_gain(
     if peak_db + gain > TRUE_PEAK_CEILING_DBTP:
         return TRUE_PEAK_CEILING_DBTP - peak_db, True
     return gain, False
+
+
+_LIMITER_MARGIN_DB = 1.5  # sample ceiling below the true-peak ceiling (inter-sample peaks)
+_LIMITER_ATTACK_S = 0.005
+_LIMITER_RELEASE_S = 0.08
+
+
+def _limiter_gain(x: np.ndarray[Any, Any], rate: int, ceiling: float) -> np.ndarray[Any, Any]:
+    """Per-sample gain (<= 1) that keeps |x| under `ceiling`: the needed reduction held over
+    the attack window ahead and the release window behind, then smoothed."""
+    import numpy as np
+    from scipy.ndimage import minimum_filter1d, uniform_filter1d
+
+    amp = np.max(np.abs(x), axis=1) if x.ndim == 2 else np.abs(x)
+    need = np.minimum(1.0, ceiling / np.maximum(amp, 1e-12)).astype(np.float32)
+    attack = max(1, int(_LIMITER_ATTACK_S * rate))
+    release = max(1, int(_LIMITER_RELEASE_S * rate))
+    held = minimum_filter1d(need, size=attack + release, origin=(release - attack) // 2)
+    smooth = uniform_filter1d(held, size=attack)
+    gain: np.ndarray[Any, Any] = np.minimum(smooth, need)
+    return gain
+
+
+def _limit_to_target(
+    mix: np.ndarray[Any, Any], rate: int, gain_db: float, target: float
+) -> tuple[np.ndarray[Any, Any], float]:
+    """Gain to the target loudness with the peaks limited under the true-peak ceiling; the
+    loudness lost to limiting is made up in a few measured passes. Returns the limited mix
+    (before the final gain) and that gain."""
+    import numpy as np
+
+    ceiling = 10 ** ((TRUE_PEAK_CEILING_DBTP - _LIMITER_MARGIN_DB) / 20)
+    limited = mix
+    for _ in range(6):
+        scale = np.float32(10 ** (gain_db / 20))
+        g = _limiter_gain(mix * scale, rate, ceiling)
+        limited = mix * (g[:, np.newaxis] if mix.ndim == 2 else g)
+        loudness = _integrated_lufs(limited * scale, rate)
+        if loudness is None or abs(target - loudness) < 0.1:
+            break
+        gain_db += target - loudness
+    return limited, gain_db
 
 
 # ------------------------------------------------------------------ scratch voice
