@@ -322,6 +322,18 @@ def _fit(drafts: list[_Draft], profile: Profile) -> list[_Draft]:
             ):
                 fixed[i : i + 2] = [_Draft(d.start_f, nxt.end_f, merged, d.sentence, d.flags)]
                 continue  # look at the merged cue again
+        if d.end_f - d.start_f < need and i > 0:
+            prev = fixed[i - 1]
+            merged = (*prev.units, *d.units)
+            if (
+                prev.sentence == d.sentence
+                and d.end_f - prev.start_f <= max_f
+                and _fits(merged, profile)
+            ):
+                flags = (*prev.flags, *d.flags)
+                fixed[i - 1 : i + 1] = [_Draft(prev.start_f, d.end_f, merged, d.sentence, flags)]
+                i -= 1
+                continue  # the merged cue may still need time
         i += 1
     return fixed
 

@@ -122,3 +122,18 @@ def test_a_fast_cue_borrows_from_the_gap_then_flags() -> None:
     squeezed = [Cue(1, 1000, 2000, ("字字字",)), Cue(2, 2080, 3000, ("字字",))]
     out = layout(squeezed, sentences, [text, "ٹھیک ہے"], UR, (), UrduStyle())
     assert "reading-speed" in out[0].flags  # no room: flagged for the adapter to condense
+
+
+def test_a_fast_last_cue_merges_with_the_one_before_it() -> None:
+    """The sentence's last cue reads too fast and nothing follows in the sentence: it joins
+    the cue before it when the two fit one cue."""
+    cues = [
+        Cue(1, 0, 3000, ("嗯，",)),
+        Cue(2, 3080, 4000, ("中巴经济走廊建设取得了重大进展。",)),
+        Cue(3, 4080, 6000, ("谢谢。",)),  # the next sentence leaves no gap to borrow
+    ]
+    sentences = group_sentences(cues, [c.text for c in cues], 700)
+    text = "جی ہاں، چین پاکستان اقتصادی راہداری میں بڑی پیش رفت"
+    out = layout(cues, sentences, [text, "شکریہ۔"], UR, (), UrduStyle(), weights=[1, 9, 1])
+    assert [c.start_ms for c in out] == [0, 4080]
+    assert "reading-speed" not in out[0].flags
