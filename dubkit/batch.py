@@ -1,0 +1,730 @@
+"""Run many episodes: discovery, a per-stage resume manifest, a lock, failure isolation.
+
+Each episode goes through three stages (transcribe, translate, dub) into OUT/EPISODE/. After
+each stage OUT/EPISODE/.dubkit/manifest.json records the stage's input key (a sha256 of
+everything the stage reads: media content, model, options, glossary and package fingerprints)
+and the sha256 of every file it wrote. A re-run skips a stage whose key matches and whose
+outputs are all present and unchanged; a stage that runs makes every later stage run.
+
+This module knows nothing about Whisper: the models come from an `EngineLoader`, a picklable
+callable the CLI builds, called once per worker process (local pool or Dask worker).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import socket
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from dubkit.errors import DubkitError, MediaError, OutputError
+from dubkit.fsutil import atomic_write_all
+
+MEDIA_SUFFIXES = frozenset(
+    [
+        ".wav",
+        ".mp3",
+        ".mp4",
+        ".m4a",
+        ".aac",
+        ".flac",
+        ".ogg",
+        ".opus",
+        ".mkv",
+        ".mov",
+        ".avi",
+        ".webm",
+        ".ts",
+        ".mts",
+        ".mxf",
+        ".mpg",
+        ".mpeg",
+        ".wma",
+        ".wmv",
+        ".flv",
+    ]
+)
+GLOSSARY_SUFFIXES = (".yaml", ".yml")
+STAGES = ("transcribe", "translate", "dub")
+STATE_DIR = ".dubkit"
+LOCK_NAME = ".dubkit-batch.lock"
+REPORT_NAME = "batch-report.json"
+
+# ------------------------------------------------------------------------------- discovery
+
+
+@dataclass(frozen=True, slots=True)
+class Episode:
+    """One programme: its media, and optionally a Chinese SRT and a glossary beside it."""
+
+    name: str
+    media: Path
+    srt: Path | None = None
+    glossary: Path | None = None
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Episode], list[tuple[Path, str]]]:
+    """Episodes under the given files and folders: a media file is an episode; a sub-folder
+    holding one media file is an episode named after the folder (with its .srt and .yaml).
+    Returns (episodes, problems)."""
+    episodes: list[Episode] = []
+    problems: list[tuple[Path, str]] = []
+    for path in paths:
+        if path.is_file():
+            episodes.append(Episode(path.stem, path))
+            continue
+        if not path.is_dir():
+            problems.append((path, f"{path}: no such file or folder"))
+            continue
+        try:
+            entries = sorted(path.iterdir())
+        except OSError as exc:
+            problems.append((path, f"{path}: cannot list ({exc.strerror or exc})"))
+            continue
+        if _folder_episode(path, entries, episodes, problems, strict=True):
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_file() and entry.suffix.lower() in MEDIA_SUFFIXES:
+                episodes.append(Episode(entry.stem, entry))
+            elif entry.is_dir():
+                try:
+                    inner = sorted(entry.iterdir())
+                except OSError as exc:
+                    problems.append((entry, f"{entry}: cannot list ({exc.strerror or exc})"))
+                    continue
+                _folder_episode(entry, inner, episodes, problems)
+    seen: dict[str, Episode] = {}
+    unique = []
+    for ep in episodes:
+        if ep.name in seen:
+            problems.append(
+                (ep.media, f"{ep.media}: same episode name as {seen[ep.name].media}; rename one")
+            )
+            continue
+        seen[ep.name] = ep
+        unique.append(ep)
+    return unique, problems
+
+
+def _folder_episode(
+    folder: Path,
+    entries: list[Path],
+    episodes: list[Episode],
+    problems: list[tuple[Path, str]],
+    strict: bool = False,
+) -> bool:
+    """A folder with exactly one media file (and, when `strict`, an SRT or glossary beside
+    it) is one episode named after the folder."""
+    media = [e for e in entries if e.is_file() and e.suffix.lower() in MEDIA_SUFFIXES]
+    srts = [e for e in entries if e.is_file() and e.suffix.lower() == ".srt"]
+    glossaries = [e for e in entries if e.is_file() and e.suffix.lower() in GLOSSARY_SUFFIXES]
+    if len(media) != 1 or (strict and not (srts or glossaries)):
+        return False
+    if len(srts) > 1 or len(glossaries) > 1:
+        problems.append((folder, f"{folder}: more than one .srt or glossary; keep one of each"))
+        return True
+    srt = srts[0] if srts else None
+    glossary = glossaries[0] if glossaries else None
+    episodes.append(Episode(folder.name, media[0], srt, glossary))
+    return True
+
+
+# -------------------------------------------------------------------------------- hashing
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def key_of(*parts: Any) -> str:
+    return hashlib.sha256(
+        json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode()
+    ).hexdigest()
+
+
+# ------------------------------------------------------------------------------- manifest
+
+
+class Manifest:
+    """OUT/EPISODE/.dubkit/manifest.json: per stage, its input key and output hashes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / STATE_DIR / "manifest.json"
+        self.data: dict[str, Any] = {"stages": {}, "media": {}}
+        with contextlib.suppress(OSError, ValueError):
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict) and isinstance(loaded.get("stages"), dict):
+                self.data = loaded
+
+    def media_hash(self, media: Path) -> str:
+        """The media's sha256, hashed once and cached by size and modification time."""
+        st = media.stat()
+        cached = self.data.get("media", {})
+        if cached.get("size") == st.st_size and cached.get("mtime_ns") == st.st_mtime_ns:
+            return str(cached["sha256"])
+        digest = sha256_file(media)
+        self.data["media"] = {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "sha256": digest}
+        return digest
+
+    def fresh(self, stage: str, key: str, base: Path) -> bool:
+        entry = self.data["stages"].get(stage)
+        if not isinstance(entry, dict) or entry.get("key") != key:
+            return False
+        for rel, digest in entry.get("outputs", {}).items():
+            path = base / rel
+            if not path.is_file() or sha256_file(path) != digest:
+                return False
+        return True
+
+    def record(self, stage: str, key: str, base: Path, outputs: Iterable[Path]) -> None:
+        files = {p.relative_to(base).as_posix(): sha256_file(p) for p in sorted(set(outputs))}
+        self.data["stages"][stage] = {
+            "key": key,
+            "finished": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "outputs": files,
+        }
+        self.save()
+
+    def forget(self, stage: str) -> None:
+        if self.data["stages"].pop(stage, None) is not None:
+            self.save()
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(self.data, ensure_ascii=False, indent=2) + "\n"
+        atomic_write_all({self.path: text.encode("utf-8")})
+
+
+# ----------------------------------------------------------------------------------- lock
+
+
+class BatchLock:
+    """OUT/.dubkit-batch.lock, made with O_EXCL: pid, host and start time of the holder.
+
+    A lock whose process is gone (same host, pid not alive) is stale and cleared."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.path = outdir / LOCK_NAME
+        self.held = False
+
+    def acquire(self) -> None:
+        for _ in range(3):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._holder()
+                if holder is not None and self._alive(holder):
+                    raise OutputError(
+                        f"{self.path.parent}: another batch (pid {holder.get('pid')} on "
+                        f"{holder.get('host')}, started {holder.get('started')}) is writing "
+                        f"here; wait for it or choose another -o",
+                        path=self.path,
+                    ) from None
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path)  # stale: its process is gone
+                continue
+            except OSError as exc:
+                raise OutputError(
+                    f"{self.path}: cannot create the batch lock ({exc.strerror or exc})",
+                    path=self.path,
+                ) from exc
+            doc = {
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "started": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(doc, handle)
+            self.held = True
+            return
+        raise OutputError(f"{self.path}: could not take the batch lock", path=self.path)
+
+    def _holder(self) -> dict[str, Any] | None:
+        try:
+            doc = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            # Being written this instant, or garbage: treat a fresh one as held.
+            try:
+                young = time.time() - self.path.stat().st_mtime < 5
+            except OSError:
+                return None
+            return {"pid": "?", "host": "?", "started": "just now"} if young else None
+        return doc if isinstance(doc, dict) else None
+
+    @staticmethod
+    def _alive(holder: dict[str, Any]) -> bool:
+        if holder.get("pid") == "?":
+            return True
+        if holder.get("host") != socket.gethostname():
+            return True  # cannot tell from here: assume it runs
+        try:
+            os.kill(int(holder["pid"]), 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        except (ValueError, TypeError, KeyError):
+            return False
+        return True
+
+    def release(self) -> None:
+        if self.held:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)
+            self.held = False
+
+    def __enter__(self) -> BatchLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+# --------------------------------------------------------------------------------- engine
+
+
+class Engine(Protocol):
+    """What a worker holds loaded between episodes (built by the CLI's loader)."""
+
+    def stage_keys(self) -> dict[str, Any]:
+        """Model, options and package fingerprints, per stage, for the manifest keys."""
+
+    def transcribe(self, media: Path, outdir: Path, progress: Any) -> list[Path]:
+        """Write STEM.zh.srt (and asr.json); return the files written."""
+
+    def translate(
+        self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
+    ) -> tuple[list[Path], Any]:
+        """Write the Urdu files; return (files written, the translation for dub)."""
+
+    def glossary_fingerprint(self, glossary: Path | None) -> str | None: ...
+
+    def dub(
+        self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
+    ) -> list[Path]:
+        """Write the dubbing script and clips; return the files written."""
+
+
+EngineLoader = Callable[[], Engine]
+
+_ENGINES: dict[str, Engine] = {}
+_LOADS: list[int] = [0]
+_PROGRESS: list[Any] = []  # a multiprocessing queue in pool workers
+
+
+def engine_for(loader: Any) -> Engine:
+    """The worker's engine for `loader`, loaded on first use and kept (one load per worker)."""
+    key = str(getattr(loader, "key", id(loader)))
+    if key not in _ENGINES:
+        _ENGINES[key] = loader()
+        _LOADS[0] += 1
+    return _ENGINES[key]
+
+
+def init_worker(loader: Any, queue: Any = None) -> None:
+    """Pool initializer: ignore Ctrl-C (the parent decides), load the models once."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if queue is not None:
+        _PROGRESS.append(queue)
+    engine_for(loader)
+
+
+# ------------------------------------------------------------------------------ episodes
+
+
+@dataclass(slots=True)
+class EpisodeOutcome:
+    name: str
+    media: str
+    status: str  # "done" or "failed"
+    error: str | None = None
+    stages: dict[str, str] = field(default_factory=dict)  # stage → "ran" | "skipped"
+    seconds: float = 0.0
+    outdir: str = ""
+    worker: str = ""
+    model_loads: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "media": self.media, "status": self.status, "error": self.error,
+            "stages": self.stages, "seconds": round(self.seconds, 3), "outdir": self.outdir,
+            "worker": self.worker,
+        }  # fmt: skip
+
+
+class _Log:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, text: str) -> None:
+        with contextlib.suppress(OSError):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                stamp = datetime.now(UTC).isoformat(timespec="milliseconds")
+                handle.write(f"{stamp} {text}\n")
+
+
+def _display(path: Path) -> str:
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def process_episode(
+    loader: Any, episode: Episode, out_root: str, force: bool = False
+) -> EpisodeOutcome:
+    """One episode through the stages, skipping fresh ones; errors become a failed outcome."""
+    started = time.perf_counter()
+    outdir = Path(out_root) / episode.name
+    outcome = EpisodeOutcome(
+        episode.name, _display(episode.media), "failed", outdir=_display(outdir),
+        worker=f"{socket.gethostname()}:{os.getpid()}",
+    )  # fmt: skip
+    log = _Log(outdir / STATE_DIR / "batch.log")
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        engine = engine_for(loader)
+        log(f"episode {episode.name}: {episode.media}")
+        _stages(engine, episode, outdir, force, outcome, log)
+        outcome.status = "done"
+        log("done")
+    except DubkitError as exc:
+        outcome.error = str(exc)
+        log(f"failed: {exc}")
+    except OSError as exc:
+        outcome.error = f"{exc.filename or outdir}: {exc.strerror or exc}"
+        log(f"failed: {outcome.error}")
+    except Exception as exc:  # isolation boundary: one episode's bug must not stop the batch
+        outcome.error = f"internal error: {type(exc).__name__}: {exc}"
+        log(f"failed: {outcome.error}")
+    outcome.seconds = time.perf_counter() - started
+    outcome.model_loads = _LOADS[0]
+    return outcome
+
+
+def _progress_fn(name: str) -> Callable[[int, int], None] | None:
+    if not _PROGRESS:
+        return None
+    queue = _PROGRESS[0]
+
+    def report(done_ms: int, total_ms: int) -> None:
+        with contextlib.suppress(Exception):
+            queue.put_nowait((name, done_ms, total_ms))
+
+    return report
+
+
+def _stages(
+    engine: Engine,
+    episode: Episode,
+    outdir: Path,
+    force: bool,
+    outcome: EpisodeOutcome,
+    log: Callable[[str], None],
+) -> None:
+    manifest = Manifest(outdir)
+    keys = engine.stage_keys()
+    stem = episode.media.stem
+    zh_srt = outdir / f"{stem}.zh.srt"
+    glossary_fp = engine.glossary_fingerprint(episode.glossary)  # unreadable: fails here
+    rerun = force
+    # transcribe (or take the episode's own Chinese SRT)
+    if episode.srt is not None:
+        source = ("srt", sha256_file(episode.srt))
+    else:
+        try:
+            source = ("media", manifest.media_hash(episode.media))
+        except OSError as exc:
+            raise MediaError(
+                f"{episode.media}: cannot read ({exc.strerror or exc})", path=episode.media
+            ) from exc
+    key = key_of("transcribe", source, keys["transcribe"])
+    if not rerun and manifest.fresh("transcribe", key, outdir):
+        outcome.stages["transcribe"] = "skipped"
+        log("transcribe: skipped (inputs unchanged)")
+    else:
+        rerun = True
+        manifest.forget("transcribe")
+        log("transcribe: running")
+        if episode.srt is not None:
+            data = episode.srt.read_bytes()
+            atomic_write_all({zh_srt: data})
+            written = [zh_srt]
+        else:
+            written = engine.transcribe(episode.media, outdir, _progress_fn(episode.name))
+        manifest.record("transcribe", key, outdir, written)
+        outcome.stages["transcribe"] = "ran"
+        log("transcribe: done")
+    zh_hash = manifest.data["stages"]["transcribe"]["outputs"].get(zh_srt.name)
+    tkey = key_of("translate", zh_hash, keys["translate"], glossary_fp)
+    dkey = key_of("dub", tkey, source, keys["dub"])
+    dub_fresh = not rerun and manifest.fresh("dub", dkey, outdir)
+    if not rerun and dub_fresh and manifest.fresh("translate", tkey, outdir):
+        outcome.stages["translate"] = outcome.stages["dub"] = "skipped"
+        log("translate: skipped (inputs unchanged)")
+        log("dub: skipped (inputs unchanged)")
+        return
+    # translate again also when only dub is stale: dub needs the translation in memory
+    manifest.forget("translate")
+    manifest.forget("dub")
+    log("translate: running")
+    written, done = engine.translate(stem, zh_srt, outdir, episode.glossary)
+    manifest.record("translate", tkey, outdir, written)
+    outcome.stages["translate"] = "ran"
+    log("translate: done")
+    if done is None:
+        outcome.stages["dub"] = "ran"
+        manifest.record("dub", dkey, outdir, [])
+        return
+    log("dub: running")
+    written = engine.dub(episode.media, outdir, zh_srt, done, episode.glossary)
+    manifest.record("dub", dkey, outdir, written)
+    outcome.stages["dub"] = "ran"
+    log("dub: done")
+
+
+# --------------------------------------------------------------------------------- report
+
+
+@dataclass(slots=True)
+class BatchReport:
+    outdir: Path
+    executor: str
+    jobs: int
+    started: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    outcomes: list[EpisodeOutcome] = field(default_factory=list)
+    not_run: list[str] = field(default_factory=list)
+    interrupted: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[EpisodeOutcome]:
+        return [o for o in self.outcomes if o.status != "done"]
+
+    def model_loads(self) -> int:
+        loads: dict[str, int] = {}
+        for o in self.outcomes:
+            loads[o.worker] = max(loads.get(o.worker, 0), o.model_loads)
+        return sum(loads.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        skipped = [
+            f"{o.name}/{stage}" for o in self.outcomes for stage, how in o.stages.items()
+            if how == "skipped"
+        ]  # fmt: skip
+        return {
+            "started": self.started,
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "outdir": _display(self.outdir),
+            "executor": self.executor,
+            "jobs": self.jobs,
+            "status": "interrupted" if self.interrupted else "failed" if self.failed else "ok",
+            "interrupted": self.interrupted,
+            "episodes": [o.to_dict() for o in self.outcomes],
+            "not_run": self.not_run,
+            "skipped": skipped,
+            "done": sum(o.status == "done" for o in self.outcomes),
+            "failed": len(self.failed),
+            "workers": sorted({o.worker for o in self.outcomes}),
+            "model_loads": self.model_loads(),
+            "seconds": round(self.seconds, 3),
+        }
+
+    def write(self) -> Path:
+        path = self.outdir / REPORT_NAME
+        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
+        atomic_write_all({path: text.encode("utf-8")})
+        return path
+
+
+class Interrupted(Exception):
+    """SIGTERM or Ctrl-C reached the batch: stop submitting, finish what runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def signals_raise() -> Any:
+    """SIGTERM raises Interrupted (Ctrl-C's KeyboardInterrupt is handled alike by run_batch)."""
+    import signal
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    try:
+        old = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+Notify = Callable[[str, Any], None]
+
+
+def run_batch(
+    episodes: Sequence[Episode],
+    outdir: Path,
+    loader: Any,
+    *,
+    jobs: int = 1,
+    force: bool = False,
+    fail_fast: bool = False,
+    executor: str = "local",
+    scheduler: str | None = None,
+    notify: Notify | None = None,
+) -> BatchReport:
+    """Run the episodes (inline for one job, a process pool for more, or Dask), under the
+    lock; the report is written whatever happens, interruption included."""
+    report = BatchReport(outdir, executor, jobs)
+    started = time.perf_counter()
+    tell: Notify = notify or (lambda event, data: None)
+    with BatchLock(outdir), signals_raise():
+        try:
+            if executor == "dask":
+                _run_dask(episodes, outdir, loader, scheduler, force, fail_fast, report, tell)
+            elif jobs <= 1:
+                _run_inline(episodes, outdir, loader, force, fail_fast, report, tell)
+            else:
+                _run_pool(episodes, outdir, loader, jobs, force, fail_fast, report, tell)
+        except KeyboardInterrupt:
+            report.interrupted = "SIGINT"
+        except Interrupted as exc:
+            report.interrupted = "SIGTERM" if exc.signum == 15 else f"signal {exc.signum}"
+        finally:
+            finished = {o.name for o in report.outcomes}
+            report.not_run = [e.name for e in episodes if e.name not in finished]
+            report.seconds = time.perf_counter() - started
+            report.write()
+    return report
+
+
+def _finish(outcome: EpisodeOutcome, report: BatchReport, fail_fast: bool, tell: Notify) -> bool:
+    """Record an outcome; True when the batch should stop (fail-fast)."""
+    report.outcomes.append(outcome)
+    tell("finished", outcome)
+    return fail_fast and outcome.status != "done"
+
+
+def _run_inline(
+    episodes: Sequence[Episode], outdir: Path, loader: Any, force: bool, fail_fast: bool,
+    report: BatchReport, tell: Notify,
+) -> None:  # fmt: skip
+    for ep in episodes:
+        tell("started", ep)
+        if _finish(process_episode(loader, ep, str(outdir), force), report, fail_fast, tell):
+            return
+
+
+def _run_pool(
+    episodes: Sequence[Episode], outdir: Path, loader: Any, jobs: int, force: bool,
+    fail_fast: bool, report: BatchReport, tell: Notify,
+) -> None:  # fmt: skip
+    import multiprocessing
+    import queue as queue_mod
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("spawn")
+    progress = ctx.Queue()
+    pool = ProcessPoolExecutor(jobs, ctx, initializer=init_worker, initargs=(loader, progress))
+    pending = {pool.submit(process_episode, loader, ep, str(outdir), force): ep for ep in episodes}
+    for ep in episodes:
+        tell("queued", ep)
+    try:
+        while pending:
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            with contextlib.suppress(queue_mod.Empty):
+                while True:
+                    tell("progress", progress.get_nowait())
+            for fut in pending:
+                if fut.running():
+                    tell("started", pending[fut])
+            stop = False
+            for fut in done:
+                ep = pending.pop(fut)
+                try:
+                    outcome = fut.result()
+                except BrokenProcessPool as exc:
+                    outcome = EpisodeOutcome(
+                        ep.name, _display(ep.media), "failed",
+                        error=f"worker process died ({exc})",
+                    )  # fmt: skip
+                stop = _finish(outcome, report, fail_fast, tell) or stop
+            if stop:
+                break
+    finally:
+        for fut in pending:
+            fut.cancel()
+        # running episodes finish (workers ignore Ctrl-C); every write is atomic either way
+        pool.shutdown(wait=True, cancel_futures=True)
+        for fut, ep in pending.items():
+            if fut.done() and not fut.cancelled() and fut.exception() is None:
+                report.outcomes.append(fut.result())
+            del ep
+        progress.close()
+        progress.join_thread()
+
+
+def _run_dask(
+    episodes: Sequence[Episode], outdir: Path, loader: Any, scheduler: str | None,
+    force: bool, fail_fast: bool, report: BatchReport, tell: Notify,
+) -> None:  # fmt: skip
+    import importlib
+
+    try:
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError as exc:
+        raise DubkitError(
+            "--executor dask needs dask.distributed; install it with `pip install 'dubkit[dask]'`"
+        ) from exc
+    if not scheduler:
+        raise DubkitError("--executor dask: give the cluster with --scheduler ADDRESS")
+    try:
+        client = distributed.Client(scheduler, timeout="10s")
+    except OSError as exc:
+        raise DubkitError(f"--scheduler {scheduler}: cannot connect ({exc})") from exc
+    try:
+        futures = {
+            client.submit(
+                process_episode, loader, ep, str(outdir), force, pure=False, key=f"dubkit-{i}"
+            ): ep
+            for i, ep in enumerate(episodes)
+        }
+        for ep in episodes:
+            tell("queued", ep)
+        for fut in distributed.as_completed(list(futures)):
+            ep = futures[fut]
+            tell("started", ep)
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # a worker died or the task could not run
+                outcome = EpisodeOutcome(
+                    ep.name, _display(ep.media), "failed",
+                    error=f"dask task failed: {type(exc).__name__}: {exc}",
+                )  # fmt: skip
+            if _finish(outcome, report, fail_fast, tell):
+                for other in futures:
+                    other.cancel()
+                break
+    finally:
+        client.close()

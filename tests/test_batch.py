@@ -1,0 +1,229 @@
+"""`dubkit batch`: discovery, lock, resume manifest, failure isolation, kill-and-resume, Dask.
+
+Real whisper:base, short recordings from ../shared/assets and tiny Argos packages installed
+into a folder passed with --packages (child processes cannot see a monkeypatched store)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dubkit import batch as B
+from dubkit.cli import app
+from dubkit.errors import OutputError
+
+runner = CliRunner()
+GLOSSARY = Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml"
+SHORT = ["aishell1_BAC009S0724W0121.wav", "aishell1_BAC009S0764W0121.wav"]
+
+
+def test_batch_help() -> None:
+    result = runner.invoke(app, ["batch", "--help"])
+    assert result.exit_code == 0
+    assert "--jobs" in result.output and "--resume" in result.output
+
+
+def test_discover_files_and_episode_folders(tmp_path: Path) -> None:
+    (tmp_path / "ep 1 新闻.wav").write_bytes(b"x")
+    (tmp_path / "notes.txt").write_text("not media")
+    ep2 = tmp_path / "第二集"
+    ep2.mkdir()
+    (ep2 / "programme.mp4").write_bytes(b"x")
+    (ep2 / "programme.zh.srt").write_text("")
+    (ep2 / "terms.yaml").write_text("")
+    episodes, problems = B.discover([tmp_path, tmp_path / "missing"])
+    assert [e.name for e in episodes] == ["ep 1 新闻", "第二集"]
+    assert episodes[1].srt == ep2 / "programme.zh.srt"
+    assert episodes[1].glossary == ep2 / "terms.yaml"
+    assert len(problems) == 1 and "no such file" in problems[0][1]
+
+
+def test_lock_refuses_a_live_holder_and_clears_a_dead_one(tmp_path: Path) -> None:
+    with B.BatchLock(tmp_path), pytest.raises(OutputError, match=f"pid {os.getpid()}"):
+        B.BatchLock(tmp_path).acquire()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    lock = tmp_path / B.LOCK_NAME
+    import socket
+
+    lock.write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "started": "x"}))
+    with B.BatchLock(tmp_path) as taken:
+        assert json.loads(lock.read_text())["pid"] == os.getpid()
+        assert taken.held
+    assert not lock.exists()
+
+
+def test_manifest_detects_changed_output(tmp_path: Path) -> None:
+    out = tmp_path / "a.srt"
+    out.write_text("one")
+    m = B.Manifest(tmp_path)
+    m.record("transcribe", "k1", tmp_path, [out])
+    again = B.Manifest(tmp_path)
+    assert again.fresh("transcribe", "k1", tmp_path)
+    assert not again.fresh("transcribe", "k2", tmp_path)
+    out.write_text("edited")
+    assert not again.fresh("transcribe", "k1", tmp_path)
+
+
+# ----------------------------------------------------------------------- with real models
+
+
+@pytest.fixture
+def package_dir(argos_files: dict[str, Path], tmp_path: Path) -> Path:
+    from dubkit.packages import install_archive
+
+    folder = tmp_path / "packages"
+    folder.mkdir()
+    for pair in ("zh-en", "en-ur"):
+        install_archive(argos_files[pair], into=folder)
+    return folder
+
+
+@pytest.fixture
+def episodes(assets: Path, tmp_path: Path, base_model_dir: Path) -> Path:
+    """Two media files (one with spaces and Chinese in its name), one episode folder with
+    its own glossary, and a corrupt file."""
+    folder = tmp_path / "episodes"
+    folder.mkdir()
+    speech = assets / "zh-speech"
+    shutil.copy(speech / SHORT[0], folder / "第一集 news.wav")
+    shutil.copy(speech / SHORT[1], folder / SHORT[1])
+    ep3 = folder / "ep3"
+    ep3.mkdir()
+    shutil.copy(speech / "funasr_asr_example.wav", ep3 / "programme.wav")
+    shutil.copy(GLOSSARY, ep3 / "terms.yaml")
+    (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
+    return folder
+
+
+def _args(episodes: Path, out: Path, packages: Path, *more: str) -> list[str]:
+    return [
+        "batch", str(episodes), "-o", str(out), "--packages", str(packages),
+        "--device", "cpu", "--no-clips", *more,
+    ]  # fmt: skip
+
+
+def _report(out: Path) -> dict[str, object]:
+    return json.loads((out / B.REPORT_NAME).read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_batch_isolates_failures_resumes_and_reruns_only_what_changed(
+    episodes: Path, package_dir: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    first = runner.invoke(app, _args(episodes, out, package_dir))
+    assert first.exit_code == 1, first.output
+    report = _report(out)
+    states = {e["name"]: e["status"] for e in report["episodes"]}  # type: ignore[attr-defined]
+    assert states == {
+        "第一集 news": "done",
+        SHORT[1][:-4]: "done",
+        "ep3": "done",
+        "broken": "failed",
+    }
+    broken = next(e for e in report["episodes"] if e["name"] == "broken")  # type: ignore[attr-defined]
+    assert "cannot read as media" in broken["error"]
+    assert report["model_loads"] == 1
+    assert (out / "第一集 news" / "第一集 news.ur.srt").stat().st_size > 0
+    assert (out / "ep3" / ".dubkit" / "batch.log").is_file()
+    assert "dubkit batch" in first.output and "broken" in first.output
+    before = (out / "ep3" / ".dubkit" / "manifest.json").read_text(encoding="utf-8")
+
+    # unchanged: every stage of the good episodes is skipped
+    second = runner.invoke(app, _args(episodes, out, package_dir))
+    assert second.exit_code == 1
+    assert len(_report(out)["skipped"]) == 9  # type: ignore[arg-type]
+
+    # edit the episode glossary: only translation and dubbing of that episode rerun
+    glossary = episodes / "ep3" / "terms.yaml"
+    glossary.write_text(glossary.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    third = runner.invoke(app, _args(episodes, out, package_dir))
+    assert third.exit_code == 1
+    ep3 = next(e for e in _report(out)["episodes"] if e["name"] == "ep3")  # type: ignore[attr-defined]
+    assert ep3["stages"] == {"transcribe": "skipped", "translate": "ran", "dub": "ran"}
+    after = json.loads((out / "ep3" / ".dubkit" / "manifest.json").read_text(encoding="utf-8"))
+    assert after["stages"]["transcribe"] == json.loads(before)["stages"]["transcribe"]
+
+    # --force reruns everything
+    forced = runner.invoke(app, [*_args(episodes, out, package_dir), "--force"])
+    assert forced.exit_code == 1
+    assert _report(out)["skipped"] == []
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_killed_batch_resumes_without_redoing_finished_stages(
+    episodes: Path, package_dir: Path, tmp_path: Path
+) -> None:
+    (episodes / "broken.mp4").unlink()
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "dubkit", *_args(episodes, out, package_dir)]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    name = SHORT[1][:-4]  # the first episode in name order
+    first = out / name / ".dubkit" / "manifest.json"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if first.is_file() and "dub" in json.loads(first.read_text(encoding="utf-8"))["stages"]:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert (out / B.LOCK_NAME).is_file()  # left behind by the killed process: stale
+    finished = json.loads(first.read_text(encoding="utf-8"))["stages"]
+    again = runner.invoke(app, _args(episodes, out, package_dir))
+    assert again.exit_code == 0, again.output
+    report = _report(out)
+    assert {f"{name}/transcribe", f"{name}/translate", f"{name}/dub"} <= set(
+        report["skipped"]  # type: ignore[arg-type]
+    )
+    assert json.loads(first.read_text(encoding="utf-8"))["stages"] == finished
+    assert report["done"] == 3
+    assert "第一集 news/transcribe" not in report["skipped"]  # not reached before the kill
+    assert list(out.rglob("*.tmp")) == []
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_two_jobs_and_dask_cluster_give_the_same_outputs(
+    episodes: Path, package_dir: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    from distributed import LocalCluster
+
+    (episodes / "broken.mp4").unlink()
+    shutil.rmtree(episodes / "ep3")
+    local = tmp_path / "local"
+    result = runner.invoke(app, [*_args(episodes, local, package_dir), "--jobs", "2"])
+    assert result.exit_code == 0, result.output
+    assert _report(local)["model_loads"] == 2
+    remote = tmp_path / "dask"
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:  # fmt: skip
+        result = runner.invoke(
+            app,
+            [*_args(episodes, remote, package_dir), "--executor", "dask",
+             "--scheduler", cluster.scheduler_address],
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = _report(remote)
+    assert report["done"] == 2 and report["executor"] == "dask"
+    for srt in sorted(local.rglob("*.srt")):
+        twin = remote / srt.relative_to(local)
+        assert twin.read_bytes() == srt.read_bytes(), srt
