@@ -359,12 +359,13 @@ class EpisodeOutcome:
     outdir: str = ""
     worker: str = ""
     model_loads: int = 0
+    warnings: list[str] = field(default_factory=list)  # e.g. no speech, truncated media
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "media": self.media, "status": self.status, "error": self.error,
             "stages": self.stages, "seconds": round(self.seconds, 3), "outdir": self.outdir,
-            "worker": self.worker,
+            "worker": self.worker, "warnings": self.warnings,
         }  # fmt: skip
 
 
@@ -466,6 +467,9 @@ def _stages(
             written = [zh_srt]
         else:
             written = engine.transcribe(episode.media, outdir, _progress_fn(episode.name))
+            outcome.warnings += getattr(engine, "warnings", ())
+            for warning in outcome.warnings:
+                log(f"warning: {warning}")
         manifest.record("transcribe", key, outdir, written)
         outcome.stages["transcribe"] = "ran"
         log("transcribe: done")
@@ -551,8 +555,11 @@ class BatchReport:
         return path
 
 
-class Interrupted(Exception):
-    """SIGTERM or Ctrl-C reached the batch: stop submitting, finish what runs."""
+class Interrupted(BaseException):
+    """SIGTERM or Ctrl-C reached the batch: stop submitting, finish what runs.
+
+    A BaseException, like KeyboardInterrupt, so that an inline episode's isolation boundary
+    (`except Exception`) does not turn it into one failed episode and carry on."""
 
     def __init__(self, signum: int) -> None:
         super().__init__(signum)

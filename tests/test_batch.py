@@ -227,3 +227,202 @@ def test_two_jobs_and_dask_cluster_give_the_same_outputs(
     for srt in sorted(local.rglob("*.srt")):
         twin = remote / srt.relative_to(local)
         assert twin.read_bytes() == srt.read_bytes(), srt
+
+
+# ------------------------------------------------------------------ reliability matrix
+
+
+def _listing(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+    }
+
+
+def _by_name(out: Path) -> dict[str, dict[str, object]]:
+    return {e["name"]: e for e in _report(out)["episodes"]}  # type: ignore[attr-defined]
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_bad_inputs_fail_alone_and_the_input_folder_is_never_written(
+    assets: Path, package_dir: Path, tmp_path: Path, ffmpeg: str, video_only: Path
+) -> None:
+    from tests.conftest import run_ffmpeg
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    good = assets / "zh-speech" / SHORT[1]
+    shutil.copy(good, folder / "good.wav")
+    data = (assets / "zh-speech" / SHORT[0]).read_bytes()
+    (folder / "truncated.wav").write_bytes(data[: len(data) // 2])
+    (folder / "zero.wav").write_bytes(b"")
+    shutil.copy(video_only, folder / "picture only.mp4")
+    silence = folder / "silence.wav"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "60", str(silence))
+    badgloss = folder / "badgloss"
+    badgloss.mkdir()
+    shutil.copy(good, badgloss / "programme.wav")
+    (badgloss / "terms.yaml").write_text("terms:\n  - zh: [unclosed\n", encoding="utf-8")
+    before = _listing(folder)
+    modes = {p: p.stat().st_mode for p in [folder, badgloss]}
+    for p in modes:
+        p.chmod(0o555)
+    out = tmp_path / "out"
+    try:
+        result = runner.invoke(app, _args(folder, out, package_dir))
+    finally:
+        for p, mode in modes.items():
+            p.chmod(mode)
+    assert result.exit_code == 1, result.output
+    assert _listing(folder) == before  # nothing written into (or beside) the inputs
+    eps = _by_name(out)
+    assert eps["good"]["status"] == "done"
+    assert (out / "good" / "good.ur.srt").stat().st_size > 0
+    for name, why in [
+        ("zero", "zero"),
+        ("picture only", "no audio stream"),
+        ("badgloss", "terms.yaml:3:1: invalid YAML"),
+    ]:
+        assert eps[name]["status"] == "failed", eps[name]
+        error = str(eps[name]["error"])
+        assert why in error and "\n" not in error, error
+    # silence: done, empty subtitles, the warning in the report; truncated: done, warned
+    assert eps["silence"]["status"] == "done"
+    assert (out / "silence" / "silence.ur.srt").read_bytes() == b""
+    assert "no speech found" in str(eps["silence"]["warnings"])
+    assert eps["truncated"]["status"] == "done"
+    assert "looks truncated" in str(eps["truncated"]["warnings"])
+    assert (out / "truncated" / "truncated.ur.srt").stat().st_size > 0
+    assert list(out.rglob("*.tmp")) == []
+
+
+def test_broken_shared_glossary_refuses_the_batch_before_anything_runs(tmp_path: Path) -> None:
+    bad = tmp_path / "shared.yaml"
+    bad.write_text("terms:\n  - zh: [unclosed\n", encoding="utf-8")
+    (tmp_path / "a.wav").write_bytes(b"x")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["batch", str(tmp_path / "a.wav"), "-o", str(out), "-g", str(bad)])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "shared.yaml:3:1: invalid YAML" in lines[0], result.output
+    assert not out.exists()  # refused before the lock, the models or any output
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_disk_full_while_translating_fails_the_episode_and_resume_keeps_transcription(
+    assets: Path, package_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from dubkit import fsutil, pipeline
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(assets / "zh-speech" / SHORT[1], folder / "ep.wav")
+    real = fsutil.atomic_write_all
+
+    def full_disk_for_translation(files: dict[Path, bytes]) -> None:
+        if not any(p.name.endswith(".ur.srt") for p in files):
+            return real(files)
+
+        def no_space(fd: int) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        with monkeypatch.context() as m:  # the temp files are written, then fsync fails
+            m.setattr(fsutil.os, "fsync", no_space)
+            return real(files)
+
+    monkeypatch.setattr(pipeline, "atomic_write_all", full_disk_for_translation)
+    out = tmp_path / "out"
+    result = runner.invoke(app, _args(folder, out, package_dir))  # --jobs 1: in this process
+    assert result.exit_code == 1, result.output
+    ep = _by_name(out)["ep"]
+    error = str(ep["error"])
+    assert ep["status"] == "failed" and "No space left" in error and "free some space" in error
+    assert "\n" not in error
+    assert sorted(p.name for p in (out / "ep").iterdir()) == [
+        ".dubkit", "ep.asr.json", "ep.zh.srt",
+    ]  # fmt: skip
+    assert list(out.rglob("*.tmp")) == [] and list(out.rglob(".*.tmp")) == []
+    manifest = json.loads((out / "ep" / ".dubkit" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["stages"]) == {"transcribe"}
+
+    monkeypatch.setattr(pipeline, "atomic_write_all", real)
+    again = runner.invoke(app, _args(folder, out, package_dir))
+    assert again.exit_code == 0, again.output
+    assert _by_name(out)["ep"]["stages"] == {
+        "transcribe": "skipped", "translate": "ran", "dub": "ran",
+    }  # fmt: skip
+    assert (out / "ep" / "ep.ur.srt").stat().st_size > 0
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_fail_fast_stops_after_the_first_failure(
+    assets: Path, package_dir: Path, tmp_path: Path, corrupt_file: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(corrupt_file, folder / "a broken.mp4")  # first in name order
+    for name in SHORT:
+        shutil.copy(assets / "zh-speech" / name, folder / name)
+    out = tmp_path / "out"
+    result = runner.invoke(app, [*_args(folder, out, package_dir), "--fail-fast"])
+    assert result.exit_code == 1, result.output
+    report = _report(out)
+    assert [e["name"] for e in report["episodes"]] == ["a broken"]  # type: ignore[attr-defined]
+    assert "cannot read as media" in report["episodes"][0]["error"]  # type: ignore[index]
+    assert report["not_run"] == [n[:-4] for n in SHORT]
+    assert "not run" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["a broken", B.REPORT_NAME]
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_second_live_batch_refused_then_sigterm_stops_cleanly_and_resumes(
+    assets: Path, package_dir: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in SHORT:
+        shutil.copy(assets / "zh-speech" / name, folder / name)
+    shutil.copy(assets / "zh-speech" / SHORT[0], folder / "z last.wav")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "dubkit", *_args(folder, out, package_dir)]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lock = out / B.LOCK_NAME
+    deadline = time.monotonic() + 60
+    while not lock.is_file() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    second = runner.invoke(app, _args(folder, out, package_dir))
+    assert second.exit_code == 1
+    lines = second.output.strip().splitlines()
+    assert len(lines) == 1 and f"pid {proc.pid}" in lines[0], second.output
+    assert "another batch" in lines[0]
+
+    second_started = out / SHORT[1][:-4]  # made once the first episode is recorded as done
+    while not second_started.is_dir() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 143, output.decode()
+    report = _report(out)
+    assert report["status"] == "interrupted" and report["interrupted"] == "SIGTERM"
+    done = [e["name"] for e in report["episodes"] if e["status"] == "done"]  # type: ignore[attr-defined]
+    assert SHORT[0][:-4] in done
+    assert all(e["status"] == "done" for e in report["episodes"])  # type: ignore[attr-defined]
+    assert "z last" in report["not_run"]  # type: ignore[operator]
+    assert sorted([*done, *report["not_run"]]) == sorted([n[:-4] for n in SHORT] + ["z last"])  # type: ignore[misc]
+    assert list(out.rglob("*.tmp")) == [] and not lock.exists()
+
+    again = runner.invoke(app, _args(folder, out, package_dir))
+    assert again.exit_code == 0, again.output
+    assert _report(out)["done"] == 3
+    assert {f"{SHORT[0][:-4]}/{s}" for s in B.STAGES} <= set(_report(out)["skipped"])  # type: ignore[arg-type]

@@ -83,6 +83,7 @@ class BatchEngine:
             "translation": {"route": spec.route.description},
         }
         self._terms: dict[Path | None, Any] = {}
+        self.warnings: tuple[str, ...] = ()  # the last transcription's, for the report
 
     def stage_keys(self) -> dict[str, Any]:
         spec = self.spec
@@ -122,11 +123,13 @@ class BatchEngine:
         from dubkit.adapters.audio import check_media
         from dubkit.pipeline import transcribe_file
 
+        self.warnings = ()
         check_media(media)
         spec = self.spec
         heard = transcribe_file(
             media, outdir, self.transcriber, spec.options, spec.profile, self.run_meta, progress
         )
+        self.warnings = heard.warnings
         if heard.language != spec.settings.source:
             raise DubkitError(
                 f"{media}: transcribed as {heard.language}, but the route starts from "
