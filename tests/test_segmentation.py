@@ -99,15 +99,23 @@ def test_cues_keep_text_and_honour_profile(segments: tuple[Segment, ...], profil
 @settings(max_examples=200, deadline=None)
 @given(segments=transcripts())
 def test_cues_start_near_their_speech(segments: tuple[Segment, ...]) -> None:
-    """Every cue starts within its first character's word, or a little later: no drift."""
+    """Every cue starts within its first character's word, or a little later: no drift.
+    Cues cut from one word too long for a cue start one frame and one gap apart at least,
+    so those may stack up after a word that has no duration."""
     cues = segment_cues(segments, PROFILE)
     spans = _char_spans(segments)
+    frame = 1000 / PROFILE.fps
     pos = 0
+    stacked = 0  # earlier cues cut from the same word: each needs a frame and a gap first
+    previous: tuple[int, int] | None = None
     for cue in cues:
         start, end = spans[pos]
+        stacked = stacked + 1 if previous == (start, end) else 0
+        previous = (start, end)
         pos += len(_squash(cue.text))
-        assert cue.start_ms <= end + MAX_LATE_MS + 200, (cue, start, end)
-        assert cue.start_ms >= start - 1000 / PROFILE.fps
+        slack = stacked * (1 + PROFILE.min_gap_frames) * frame
+        assert cue.start_ms <= end + MAX_LATE_MS + 200 + slack, (cue, start, end)
+        assert cue.start_ms >= start - frame
 
 
 def _char_spans(segments: tuple[Segment, ...]) -> list[tuple[int, int]]:
