@@ -426,3 +426,35 @@ def test_second_live_batch_refused_then_sigterm_stops_cleanly_and_resumes(
     assert again.exit_code == 0, again.output
     assert _report(out)["done"] == 3
     assert {f"{SHORT[0][:-4]}/{s}" for s in B.STAGES} <= set(_report(out)["skipped"])  # type: ignore[arg-type]
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_ctrl_c_with_worker_processes_stops_cleanly_and_resumes(
+    assets: Path, package_dir: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C (SIGINT) on a two-worker run: workers ignore it and finish their episode, the
+    parent stops submitting, writes the report and exits 130; a re-run completes the rest."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for n in range(4):
+        shutil.copy(assets / "zh-speech" / SHORT[n % len(SHORT)], folder / f"ep{n}.wav")
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "dubkit", *_args(folder, out, package_dir, "--jobs", "2")]
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 90
+    while not list(out.glob("*/.dubkit/manifest.json")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)
+    output, _ = proc.communicate(timeout=90)
+    assert proc.returncode == 130, output.decode()
+    report = _report(out)
+    assert report["status"] == "interrupted"
+    episodes = report["episodes"]
+    assert all(e["status"] == "done" for e in episodes)  # type: ignore[attr-defined]
+    assert list(out.rglob("*.tmp")) == [] and not (out / B.LOCK_NAME).exists()
+    again = runner.invoke(app, _args(folder, out, package_dir, "--jobs", "2"))
+    assert again.exit_code == 0, again.output
+    assert _report(out)["done"] == 4
