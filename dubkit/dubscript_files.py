@@ -781,13 +781,13 @@ def import_script(
 def _existing_cues(path: Path) -> list[Cue] | None:
     """The cues of the SRT about to be replaced (None when there is none or it is unreadable:
     then every line counts as changed)."""
-    from dubkit.subtitles import decode_subtitle_bytes, parse_srt
+    from dubkit.pipeline import read_srt
 
     if not path.is_file():
         return None
     try:
-        return list(parse_srt(decode_subtitle_bytes(path.read_bytes(), str(path)), str(path)).cues)
-    except (OSError, DubkitError):
+        return list(read_srt(path).cues)
+    except DubkitError:
         return None
 
 

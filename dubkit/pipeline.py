@@ -202,16 +202,22 @@ def subtitle_stem(path: Path, language: str = "zh") -> str:
     return stem[: -len(language) - 1] if stem.endswith(f".{language}") else stem
 
 
-def read_srt(path: Path, encoding: str | None = None) -> ParsedSubtitles:
-    """Parse an SRT file; SubtitleParseError names the file and line."""
+def read_subtitle_text(path: Path, encoding: str | None = None) -> str:
+    """The text of a subtitle file or script (UTF-8 or UTF-16 sniffed, else `encoding`);
+    SubtitleParseError names the file when it is missing, unreadable or undecodable."""
+    name = display_path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise SubtitleParseError(f"{path}: no such file", path=path) from exc
+        raise SubtitleParseError(f"{name}: no such file", path=path) from exc
     except OSError as exc:
-        raise SubtitleParseError(f"{path}: cannot read ({exc.strerror or exc})", path=path) from exc
-    name = display_path(path)
-    return parse_srt(decode_subtitle_bytes(data, name, encoding), name)
+        raise SubtitleParseError(f"{name}: cannot read ({exc.strerror or exc})", path=path) from exc
+    return decode_subtitle_bytes(data, name, encoding)
+
+
+def read_srt(path: Path, encoding: str | None = None) -> ParsedSubtitles:
+    """Parse an SRT file; SubtitleParseError names the file and line."""
+    return parse_srt(read_subtitle_text(path, encoding), display_path(path))
 
 
 def translation_paths(

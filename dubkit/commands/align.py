@@ -214,17 +214,11 @@ def _plan(
 def _read_script(path: Path, encoding: str | None) -> _Script:
     """An SRT (by its extension or its timing lines) or a text file, one unit a line."""
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.pipeline import display_path
-    from dubkit.subtitles import decode_subtitle_bytes, parse_srt
+    from dubkit.pipeline import display_path, read_subtitle_text
+    from dubkit.subtitles import parse_srt
 
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SubtitleParseError(f"{path}: no such file", path=path) from exc
-    except OSError as exc:
-        raise SubtitleParseError(f"{path}: cannot read ({exc.strerror or exc})", path=path) from exc
     name = display_path(path)
-    text = decode_subtitle_bytes(data, name, encoding)
+    text = read_subtitle_text(path, encoding)
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     is_srt = path.suffix.lower() == ".srt" or any(
         _SRT_TIMING.match(line) for line in [ln for ln in lines if ln.strip()][:10]

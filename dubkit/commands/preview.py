@@ -99,6 +99,7 @@ def _plan(
     """Every input checked, and every output named, before anything is rendered."""
     from dubkit.adapters import render
     from dubkit.fsutil import ensure_writable_dir
+    from dubkit.pipeline import read_subtitle_text
 
     frame_size = _parse_size(size) if size is not None else None
     clip_span = _parse_clip(clip) if clip is not None else None
@@ -108,7 +109,7 @@ def _plan(
             path=subtitles,
         )
     info = render.probe(media)
-    text = _read_text(subtitles)
+    text = read_subtitle_text(subtitles)
     read = _cue_spans(subtitles, text)
     if read == ():
         raise SubtitleParseError(f"{subtitles}: no cues; nothing to preview", path=subtitles)
@@ -166,19 +167,6 @@ def _parse_clip(text: str) -> tuple[int, int]:
             f"{MAX_CLIP_MS // 1000} s (a preview, not an encode)"
         )
     return start, duration
-
-
-def _read_text(path: Path) -> str:
-    from dubkit.pipeline import display_path
-    from dubkit.subtitles import decode_subtitle_bytes
-
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SubtitleParseError(f"{path}: no such file; check the path", path=path) from exc
-    except OSError as exc:
-        raise SubtitleParseError(f"{path}: cannot read ({exc.strerror or exc})", path=path) from exc
-    return decode_subtitle_bytes(data, display_path(path))
 
 
 def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...] | None:

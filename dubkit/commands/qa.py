@@ -4,7 +4,6 @@ glossary; a table of flagged cues, an HTML report, JSON on request; exit 1 as a 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -118,6 +117,7 @@ def _check(
     from dubkit.config import load_config, resolve_profile
     from dubkit.errors import ConfigError, SubtitleParseError
     from dubkit.fsutil import atomic_write_all, ensure_writable_dir
+    from dubkit.pipeline import display_path
     from dubkit.profiles import URDU_PROFILE
     from dubkit.qa_html import render_html
     from dubkit.qa_rules import detect_language, qa_report
@@ -125,7 +125,7 @@ def _check(
     cfg = load_config(config)
     parsed, structure_error = _read(subs, encoding)
     if not parsed.cues:
-        raise SubtitleParseError(f"{_shown(subs)}: no cues; nothing to check", path=subs)
+        raise SubtitleParseError(f"{display_path(subs)}: no cues; nothing to check", path=subs)
     default = URDU_PROFILE if detect_language(parsed.cues) == "ur" else None
     chosen = resolve_profile(profile or default, cfg)
     terms = _terms(cfg, glossary) if source is not None else None
@@ -140,53 +140,30 @@ def _check(
         ensure_writable_dir(html_path.parent)
     centiseconds = subs.suffix.lower() in (".ass", ".ssa")  # ASS rounds times to 10 ms
     report = qa_report(
-        _shown(subs), parsed.cues, chosen, adherence, parsed.repairs, structure_error,
+        display_path(subs), parsed.cues, chosen, adherence, parsed.repairs, structure_error,
         frame_tolerance_ms=5 if centiseconds else 1,
     )  # fmt: skip
-    report["html"] = _shown(html_path) if html_path else None
+    report["html"] = display_path(html_path) if html_path else None
     if html_path is not None:
         atomic_write_all({html_path: render_html(report).encode("utf-8")})
     return report, html_path
 
 
-def _shown(path: Path) -> str:
-    """A path as text that always encodes (undecodable bytes in names become \\xNN)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
-
-
 def _read(path: Path, encoding: str | None) -> tuple[Any, str | None]:
     """Cues and repairs of a subtitle file, and the first problem strict reading refuses
-    (None when there is none). dubkit.formats reads SRT, WebVTT and ASS where it exists;
-    without it only SubRip is read.
+    (None when there is none); SRT, WebVTT and ASS are read.
 
     Lenient reading sorts unordered cues, trims overlaps and drops empty cues so that the
     rest can be checked; strict reading says whether the file needed any of that."""
-    import importlib
-
     from dubkit.errors import SubtitleParseError
-    from dubkit.subtitles import decode_subtitle_bytes, parse_srt
+    from dubkit.formats import read_subtitles
+    from dubkit.pipeline import display_path, read_subtitle_text
 
-    name = _shown(path)
+    name = display_path(path)
+    text = read_subtitle_text(path, encoding)
+    parsed = read_subtitles(text, name)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SubtitleParseError(f"{name}: no such file", path=path) from exc
-    except OSError as exc:
-        raise SubtitleParseError(f"{name}: cannot read ({exc.strerror or exc})", path=path) from exc
-    text = decode_subtitle_bytes(data, name, encoding)
-    try:
-        formats = importlib.import_module("dubkit.formats")
-    except ModuleNotFoundError as exc:
-        if exc.name != "dubkit.formats":
-            raise
-        formats = None
-    if formats is None:
-        if path.suffix.lower() != ".srt":
-            raise SubtitleParseError(f"{name}: only SubRip (.srt) files can be checked", path=path)
-        return parse_srt(text, name), None
-    parsed = formats.read_subtitles(text, name)
-    try:
-        formats.read_subtitles(text, name, strict=True)
+        read_subtitles(text, name, strict=True)
     except SubtitleParseError as exc:
         return parsed, str(exc)
     return parsed, None
@@ -237,6 +214,8 @@ def _print_table(report: dict[str, Any]) -> None:
 
 
 def _summary_line(report: dict[str, Any], html_path: Path | None) -> str:
+    from dubkit.pipeline import display_path
+
     s = report["summary"]
     parts = [f"{s['cues']} cues, {s['clean']} clean ({s['clean_percent']}%)"]
     if report["structure_error"]:
@@ -255,6 +234,6 @@ def _summary_line(report: dict[str, Any], html_path: Path | None) -> str:
             else f"glossary {100 * rate:.1f}% ({adherence['found']}/{adherence['terms']})"
         )
     if html_path is not None:
-        parts.append(f"report {_shown(html_path)}")
+        parts.append(f"report {display_path(html_path)}")
     verdict = "PASS" if report["passed"] else "FAIL"
     return f"{verdict} {report['file']}: " + "; ".join(parts)
