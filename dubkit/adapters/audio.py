@@ -55,13 +55,13 @@ def check_media(path: Path) -> None:
         pass
 
 
-def _open(path: Path) -> Any:
-    """An open PyAV container with at least one audio stream, or MediaError saying why not."""
+def open_container(path: Path) -> Any:
+    """An open PyAV container for `path`, or MediaError saying why it cannot be read."""
     import av
 
     probe_path(path)
     try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
+        return av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         raise MediaError(
@@ -69,6 +69,11 @@ def _open(path: Path) -> Any:
             f"— check it with `ffprobe` or export it again",
             path=path,
         ) from exc
+
+
+def _open(path: Path) -> Any:
+    """An open PyAV container with at least one audio stream, or MediaError saying why not."""
+    container = open_container(path)
     if not container.streams.audio:
         kinds = ", ".join(sorted({s.type for s in container.streams})) or "no streams"
         container.close()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from dubkit.adapters.audio import probe_path
+from dubkit.adapters.audio import open_container
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError, SubtitleParseError
 
 BACKGROUND = "0x202020"  # dark grey, not black: outlines and shadows stay visible
@@ -102,16 +102,7 @@ def probe(path: Path) -> MediaInfo:
     """Duration and picture stream of `path`; MediaError when ffmpeg cannot read it."""
     import av
 
-    probe_path(path)
-    try:
-        container = av.open(str(path), mode="r", metadata_errors="ignore")
-    except (av.error.FFmpegError, UnicodeDecodeError, OSError) as exc:
-        reason = getattr(exc, "strerror", None) or str(exc)
-        raise MediaError(
-            f"{path}: cannot read as media ({reason}); check it with `ffprobe` or export it again",
-            path=path,
-        ) from exc
-    with container:
+    with open_container(path) as container:
         # Cover art in an MP3 or M4A is a one-frame "video" stream: not a picture to preview.
         pictures = [
             s
