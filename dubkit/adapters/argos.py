@@ -17,7 +17,7 @@ from typing import Any
 
 from dubkit import constants as C
 from dubkit.adapters.ct2 import DeviceChoice, load_on_device
-from dubkit.errors import ConfigError, ModelUnavailable
+from dubkit.errors import ModelUnavailable
 from dubkit.packages import ArgosPackage
 from dubkit.ports import MTOptions
 
@@ -200,10 +200,6 @@ def _load(package: ArgosPackage, device: str, compute_type: str, threads: int) -
             inter_threads=inter,
             intra_threads=intra,
         )
-    except ValueError as exc:
-        raise ConfigError(
-            f"--compute-type {compute_type} on {device}: {exc}; try int8 (CPU) or float16 (GPU)"
-        ) from exc
     except (RuntimeError, OSError, IndexError, KeyError) as exc:  # all seen on damaged models
         if device == "cuda" and isinstance(exc, RuntimeError):
             raise

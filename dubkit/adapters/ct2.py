@@ -52,8 +52,8 @@ def load_on_device(
 ) -> tuple[T, DeviceChoice]:
     """Load with `load(device, compute_type)` on the device asked for, verified by `probe`.
 
-    `load` raises ConfigError for a compute type the device lacks and RuntimeError for a CUDA
-    failure; on `auto` either means: run on the CPU and say why.
+    A ValueError from `load` (a compute type the device lacks) becomes ConfigError, a
+    RuntimeError is a CUDA failure; on `auto` either means: run on the CPU and say why.
     """
     if device not in DEVICES:
         raise ConfigError(f"--device {device}: choose one of {', '.join(DEVICES)}")
@@ -68,7 +68,7 @@ def load_on_device(
             notice = "no CUDA device visible to ctranslate2; running on CPU"
         else:
             try:
-                model = load("cuda", compute_type or "float16")
+                model = _attempt(load, "cuda", compute_type or "float16")
                 probe(model)
             except ConfigError as exc:
                 if device == "cuda" or compute_type is not None:
@@ -82,7 +82,18 @@ def load_on_device(
             else:
                 return model, DeviceChoice("cuda", compute_type or "float16")
     ctype = compute_type or default_compute_type("cpu")
-    return load("cpu", ctype), DeviceChoice("cpu", ctype, notice)
+    return _attempt(load, "cpu", ctype), DeviceChoice("cpu", ctype, notice)
+
+
+def _attempt(load: Callable[[str, str], T], device: str, compute_type: str) -> T:
+    """`load`, with CTranslate2's ValueError for a compute type the device lacks as the
+    ConfigError that says what to use instead."""
+    try:
+        return load(device, compute_type)
+    except ValueError as exc:
+        raise ConfigError(
+            f"--compute-type {compute_type} on {device}: {exc}; try int8 (CPU) or float16 (GPU)"
+        ) from exc
 
 
 def cuda_reason(exc: BaseException) -> str:

@@ -81,10 +81,6 @@ class WhisperTranscriber:
                 cpu_threads=cpu_threads,
                 local_files_only=True,
             )
-        except ValueError as exc:
-            raise ConfigError(
-                f"--compute-type {compute_type} on {device}: {exc}; try int8 (CPU) or float16 (GPU)"
-            ) from exc
         except RuntimeError as exc:
             if device == "cuda":
                 raise
