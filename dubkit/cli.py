@@ -419,8 +419,6 @@ class _MtSetup:
             bom=s["bom"],
             style=UrduStyle(digits=s["digits"], bidi_marks=s["bidi_marks"]),
             encoding=given.get("encoding"),
-            max_chars=ur_profile.max_chars_per_line,
-            max_lines=ur_profile.max_lines,
             layout=s["layout"],
             profile=ur_profile,
         )

@@ -158,8 +158,6 @@ class TranslateSettings:
     bom: bool = False  # some broadcast players want a UTF-8 BOM
     style: UrduStyle = field(default_factory=UrduStyle)
     encoding: str | None = None  # input encoding; None sniffs UTF-8/UTF-16 BOMs
-    max_chars: int = C.UR_MAX_CHARS_PER_LINE
-    max_lines: int = C.UR_MAX_LINES
     # "sentence": cues of one sentence are translated together and the Urdu is laid back
     # over their time (profile rules applied); "cue": one translation per cue, same timing.
     layout: str = "sentence"
@@ -257,7 +255,7 @@ def translate_cues(
         return _translate_sentences(cues, texts, stem, outdir, steps, memory, settings, terms)
     result = translate_texts(texts, steps, memory, terms)
     target_cues = translated_cues(
-        cues, result.final, settings.target, settings.style, settings.max_chars, settings.max_lines
+        cues, result.final, settings.target, settings.style, *_line_limits(settings)
     )
     if result.notes:
         target_cues = tuple(
@@ -266,13 +264,17 @@ def translate_cues(
         )
     qa = glossary_report(cues, target_cues, texts, terms, settings.target)
     pivot_cues = [
-        translated_cues(cues, out, lang, None, settings.max_chars, settings.max_lines)
+        translated_cues(cues, out, lang, None, *_line_limits(settings))
         for lang, out in zip([s.target for s in steps[:-1]], result.outputs, strict=False)
     ]
     paths, written = _write_translation(
         stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa
     )
     return Translated(paths, written, tuple(tuple(p) for p in pivot_cues), result, qa)
+
+
+def _line_limits(settings: TranslateSettings) -> tuple[int, int]:
+    return settings.profile.max_chars_per_line, settings.profile.max_lines
 
 
 def _translate_sentences(
