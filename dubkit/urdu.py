@@ -76,9 +76,11 @@ class UrduStyle:
 
 
 def normalise(text: str, style: UrduStyle = UrduStyle()) -> str:
-    """Urdu letters for Arabic look-alikes, Urdu punctuation, one digit system, bidi marks."""
+    """Urdu letters for Arabic look-alikes, Urdu punctuation, one digit system, bidi marks.
+    `text` is one cue: with Urdu anywhere in it, every line of it is right to left (a line
+    of Latin words in an Urdu cue gets its marks too), as translation writes cues."""
     text = normalise_letters(text, style.digits)
-    return mark_bidi(text) if style.bidi_marks else text
+    return mark_bidi(text, rtl=has_urdu(text)) if style.bidi_marks else text
 
 
 def normalise_letters(text: str, digits: str = "latin") -> str:
