@@ -41,6 +41,65 @@ UR_MAX_LINES = 2
 UR_MAX_CPS = 17.0
 URDU_FONT = "Noto Nastaliq Urdu"  # Debian fonts-noto-core; Noto Naskh Arabic is the Naskh choice
 
-# faster-whisper keeps hotwords to max_length // 2 - 1 = 223 prompt tokens and cuts the rest
-# mid-word; dubkit fits whole terms into that budget instead.
+# Whisper's context holds 448 tokens; faster-whisper gives hotwords and the previous text up
+# to 223 each, so both together leave nothing to decode ("maximum decoding length must be >
+# 0"). dubkit keeps hotwords and previous text together within 223 tokens, so at least 221
+# remain for the window's own text; the user's --hotword list gets at most half of that
+# (the rest is for the previous text or the glossary terms heard in a window).
 HOTWORD_TOKEN_BUDGET = 223
+USER_HOTWORD_TOKEN_BUDGET = 111
+
+# Glossary biasing by sound (dubkit.asr.pinyin): a term of 2 syllables must sound exactly
+# like what was heard (after folding zh/z, ch/c, sh/s, n/l, in/ing, en/eng); longer terms may
+# differ by a quarter of their syllables (a wrong initial or final costs half a syllable).
+# Single characters are never matched by sound: too many homophones.
+BIAS_MIN_SYLLABLES = 2
+BIAS_MIN_SCORE = 0.75
+BIAS_TONE_COST = 0.25  # the same syllable in another tone: Whisper keeps tones more often than not
+
+# Recognition guard (dubkit.asr.guard). A loop is a unit of 1-8 characters said 4 or more
+# times in a row; 2.4 is Whisper's own compression-ratio threshold.
+LOOP_MAX_UNIT = 8
+LOOP_MIN_REPEATS = 4
+ASR_MAX_COMPRESSION_RATIO = 2.4
+# Mandarin is spoken at 3-8 characters a second (tongue twisters reach about 10): a window
+# holding more than 12 a second of its speech is invented text; so is a segment squeezing 12
+# or more characters into less than 1/25 s each.
+ASR_MAX_CPS = 12.0
+ASR_FAST_SEGMENT_CHARS = 12
+ASR_MAX_SEGMENT_CPS = 25.0
+# Text under which the VAD's mean speech probability stays below 0.15 for half a second or
+# more was not heard; Whisper's own silence rule (no-speech > 0.6 and log-probability < -1)
+# drops a segment, as faster-whisper's sequential decoder does.
+ASR_NO_SPEECH_MIN_MS = 500
+ASR_SILENT_VAD_PROBABILITY = 0.15
+ASR_NO_SPEECH_PROBABILITY = 0.6
+ASR_LOGPROB_THRESHOLD = -1.0
+# Whisper's temperature fallback, for windows decoded again after the guard objected.
+ASR_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+# Windows (dubkit.asr.windows): Whisper hears 30 s at a time. Speech is laid end to end as
+# faster-whisper's sequential decoder does (VAD chunks, silences of 2 s or more removed), then
+# cut into windows of at most 30 s at the quietest points, balanced so no window is a scrap.
+WINDOW_MAX_MS = 30_000
+WINDOW_MIN_MS = 5_000
+WINDOW_CUT_SLACK_MS = 5_000  # how far from the balanced cut point a quieter one may be
+# Speech the VAD is sure of (p >= 0.5) for 1 s or more with no recognised word within 0.4 s
+# was skipped by the decoder (dense speech, a jump to the window's end): decoded again alone.
+UNCOVERED_MIN_MS = 1_000
+UNCOVERED_NEAR_MS = 400
+UNCOVERED_PROBABILITY = 0.5
+# A term heard with exactly its syllables is written in directly from 3 characters up (2-
+# character homophones are too often other words: 计分/积分); a biased second pass may not
+# lose (or add beyond the terms' own length) more than 10% of the characters.
+BIAS_SUBSTITUTE_MIN_CHARS = 3
+BIAS_MAX_LOSS = 0.1
+# Recovery decodes start 300 ms before the skipped speech and end 500 ms after it (context
+# for the first word, room for the last).
+RECOVER_PAD_BEFORE_MS = 300
+RECOVER_PAD_AFTER_MS = 500
+ASR_REPORT_TEXT_CHARS = 200  # text quoted in asr.json's window decisions
+# The VAD pads each speech chunk with 400 ms of silence: a window ending at a chunk's end may
+# run up to 300 ms past 30 s (Whisper hears 30 s, the padding after it gives the last frames
+# their context) rather than leave a scrap of padding for a window of its own.
+WINDOW_TRIM_MS = 300

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 def _check_span(kind: str, start_ms: int, end_ms: int) -> None:
@@ -33,6 +34,7 @@ class Segment:
     words: tuple[Word, ...] = ()
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
+    flags: tuple[str, ...] = ()  # what the recognition guard found (asr-repetition, ...)
 
     def __post_init__(self) -> None:
         _check_span("Segment", self.start_ms, self.end_ms)
@@ -48,6 +50,9 @@ class Transcript:
     duration_ms: int
     detected_language: str | None = None
     detected_probability: float | None = None
+    # How recognition went, window by window (dubkit.asr.recognise), for asr.json.
+    report: dict[str, Any] = field(default_factory=dict, compare=False)
+    warnings: tuple[str, ...] = ()
 
     @property
     def words(self) -> tuple[Word, ...]:

@@ -49,6 +49,7 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
                 "text": s.text,
                 "avg_logprob": round(s.avg_logprob, 4),
                 "no_speech_prob": round(s.no_speech_prob, 4),
+                "flags": list(s.flags),
                 "words": [
                     {
                         "text": w.text,
@@ -61,6 +62,7 @@ def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
             }
             for s in transcript.segments
         ],
+        "recognition": transcript.report,
     }
 
 

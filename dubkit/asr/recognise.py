@@ -1,0 +1,546 @@
+"""One programme through the recogniser, window by window, every decision recorded.
+
+1. Windows of at most 30 s over the speech (`windows.plan_windows`).
+2. First pass, without glossary hotwords (the user's own `--hotword`s only): all windows in
+   batches, or one after the other with the previous window's text as prompt.
+3. Guard (`guard.window_problems`): a window that loops, runs on or writes text where there is
+   no speech is decoded again without any prompt and with temperature fallback; what still
+   loops is collapsed and flagged.
+4. Glossary biasing (`biasing`): a window whose text sounds like glossary terms it does not
+   write is decoded again with only those terms as hotwords and kept if `biasing.judge` says so.
+5. Recovery (`windows.uncovered`): speech the decoder skipped is decoded again on its own.
+6. Terms heard with exactly their syllables are written in (`biasing.candidates`).
+
+Pure: decoding goes through the `WindowDecoder` port; times come back on the speech timeline
+and are mapped to the programme at the end.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from dubkit import constants as C
+from dubkit.asr import guard
+from dubkit.asr.biasing import BiasTerms, Candidate, candidates, judge
+from dubkit.asr.windows import Span, SpeechMap, plan_windows, uncovered
+from dubkit.records import Segment, Word
+
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeRequest:
+    """Decode these speech-timeline windows, each independently."""
+
+    windows: tuple[Span, ...]
+    hotwords: str = ""
+    prompt: str = ""  # text said before (sequential decoding)
+    temperatures: tuple[float, ...] = (0.0,)
+    batched: bool = False
+
+
+class WindowDecoder(Protocol):
+    """A recogniser bound to one programme's speech."""
+
+    @property
+    def speech(self) -> SpeechMap: ...
+
+    def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
+        """Segments per window, timed on the speech timeline."""
+        ...
+
+    def count_tokens(self, text: str) -> int: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RecogniseSettings:
+    batch_size: int = C.DEFAULT_BATCH_SIZE  # 0 or 1: sequential, previous text as prompt
+    hotwords: tuple[str, ...] = ()  # the user's own: in every window's prompt
+    guard: bool = True
+    recover: bool = True
+    bias: bool = True
+    prompt_budget: int = C.HOTWORD_TOKEN_BUDGET
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    segments: tuple[Segment, ...]  # programme times, Simplified where `normalise` says so
+    report: dict[str, Any] = field(default_factory=dict)  # for asr.json
+    warnings: tuple[str, ...] = ()
+
+
+def fit_words(
+    words: Sequence[str], count_tokens: Callable[[str], int], budget: int
+) -> tuple[list[str], list[str]]:
+    """As many whole words as fit `budget` prompt tokens (in order), and those left out."""
+    chosen: list[str] = []
+    left: list[str] = []
+    for word in dict.fromkeys(w for w in words if w.strip()):
+        if count_tokens(" ".join([*chosen, word])) <= budget:
+            chosen.append(word)
+        else:
+            left.append(word)
+    return chosen, left
+
+
+def _tail(text: str, count_tokens: Callable[[str], int], budget: int) -> str:
+    """The end of `text` that fits `budget` tokens (nothing when the budget is spent)."""
+    if budget <= 0 or not text:
+        return ""
+    lo, hi = 0, len(text)  # find the earliest start that fits
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if count_tokens(text[mid:]) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    return text[lo:]
+
+
+def _text(segments: Sequence[Segment]) -> str:
+    return "".join(s.text for s in segments)
+
+
+class _Context:
+    """What every step needs: the decoder, settings, text normalisation, the report."""
+
+    def __init__(
+        self,
+        decoder: WindowDecoder,
+        settings: RecogniseSettings,
+        normalise: Callable[[str], str],
+        bias: BiasTerms | None,
+    ) -> None:
+        self.decoder = decoder
+        self.speech = decoder.speech
+        self.settings = settings
+        self.normalise = normalise
+        self.bias = bias if bias is not None and bias.forms and settings.bias else None
+        self.replacement_chars = 0
+        self.user_words, self.user_left = fit_words(
+            settings.hotwords,
+            decoder.count_tokens,
+            min(C.USER_HOTWORD_TOKEN_BUDGET, settings.prompt_budget),
+        )
+        self.user_hotwords = " ".join(self.user_words)
+        self.bias_left: set[str] = set()
+
+    def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
+        return [self.clean(segs) for segs in self.decoder.decode(request)]
+
+    def clean(self, segments: Sequence[Segment]) -> tuple[Segment, ...]:
+        """Simplified characters, no U+FFFD (a character cut between two tokens), no segment
+        Whisper itself calls silence, no empty segment."""
+        out = []
+        for seg in segments:
+            if guard.whisper_silence(seg):
+                continue
+            words = []
+            for w, text in zip(seg.words, self._normalise_words(seg.words), strict=True):
+                if "\ufffd" in text:
+                    self.replacement_chars += text.count("\ufffd")
+                    text = text.replace("\ufffd", "")
+                if text.strip():
+                    words.append(dataclasses.replace(w, text=text))
+            if seg.words:
+                text = "".join(w.text for w in words).strip()
+            else:
+                text = self.normalise(seg.text)
+                self.replacement_chars += text.count("\ufffd")
+                text = text.replace("\ufffd", "").strip()
+            if text:
+                out.append(dataclasses.replace(seg, text=text, words=tuple(words)))
+        return tuple(out)
+
+    def _normalise_words(self, words: Sequence[Word]) -> list[str]:
+        """The words' texts normalised together (OpenCC converts by phrase: 著 alone stays,
+        in 跟著 it becomes 着), cut back at the words' own lengths; word by word only if
+        the conversion changed the length."""
+        joined = "".join(w.text for w in words)
+        converted = self.normalise(joined)
+        if len(converted) != len(joined):
+            return [self.normalise(w.text) for w in words]
+        out, at = [], 0
+        for w in words:
+            out.append(converted[at : at + len(w.text)])
+            at += len(w.text)
+        return out
+
+    def problems(self, window: Span, segments: Sequence[Segment]) -> list[guard.Problem]:
+        probs = [self.speech.mean_probability(s.start_ms, s.end_ms) for s in segments]
+        return guard.window_problems(segments, window[1] - window[0], probs)
+
+
+def recognise(
+    decoder: WindowDecoder,
+    settings: RecogniseSettings,
+    normalise: Callable[[str], str] = lambda text: text,
+    bias: BiasTerms | None = None,
+    progress: ProgressFn | None = None,
+) -> Recognition:
+    """Recognise the decoder's programme (see the module docstring for the steps)."""
+    ctx = _Context(decoder, settings, normalise, bias)
+    speech = decoder.speech
+    windows = plan_windows(speech)
+    total = speech.chunks[-1][1] if speech.chunks else 0
+    if progress is not None:
+        progress(0, total)
+    first = _first_pass(ctx, windows, progress, total)
+    reports: list[dict[str, Any]] = []
+    segments: list[Segment] = []
+    for n, (window, decoded) in enumerate(zip(windows, first, strict=True)):
+        report: dict[str, Any] = {
+            "window": n,
+            "start_ms": speech.to_original(window[0]),
+            "end_ms": speech.to_original(window[1], end=True),
+            "speech_ms": window[1] - window[0],
+        }
+        kept = _guarded(ctx, window, decoded, report)
+        if ctx.bias is not None and not any(s.flags for s in kept):
+            kept = _biased(ctx, window, kept, report)
+        if settings.recover:
+            kept = _recovered(ctx, window, kept, report)
+        if ctx.bias is not None:
+            kept = _substituted(ctx, kept, report)
+        segments += [_to_original(speech, s) for s in kept]
+        reports.append(report)
+    warnings = []
+    if ctx.user_left:
+        warnings.append(
+            f"--hotword: {len(ctx.user_left)} word(s) did not fit the "
+            f"{min(C.USER_HOTWORD_TOKEN_BUDGET, settings.prompt_budget)}-token budget and were "
+            f"not used (a long list makes Whisper invent them): {' '.join(ctx.user_left)}"
+        )
+    if ctx.bias_left:
+        warnings.append(
+            f"glossary terms heard but left out of a window's prompt (no room): "
+            f"{' '.join(sorted(ctx.bias_left))}"
+        )
+    summary = _summary(reports, segments, ctx)
+    if progress is not None:
+        progress(total, total)
+    return Recognition(
+        segments=tuple(segments),
+        report={
+            "mode": "batched" if settings.batch_size > 1 else "sequential",
+            "hotwords": ctx.user_words,
+            "hotwords_left_out": ctx.user_left,
+            "summary": summary,
+            "windows": reports,
+        },
+        warnings=tuple(warnings),
+    )
+
+
+def _first_pass(
+    ctx: _Context, windows: Sequence[Span], progress: ProgressFn | None, total: int
+) -> list[tuple[Segment, ...]]:
+    out: list[tuple[Segment, ...]] = []
+    size = ctx.settings.batch_size
+    speech = ctx.speech
+    if size > 1:
+        for k in range(0, len(windows), size):
+            group = tuple(windows[k : k + size])
+            out += ctx.decode(DecodeRequest(group, ctx.user_hotwords, batched=True))
+            if progress is not None:
+                progress(speech.to_original(group[-1][1], end=True), total)
+        return out
+    hotword_tokens = ctx.decoder.count_tokens(ctx.user_hotwords) if ctx.user_hotwords else 0
+    previous = ""
+    for window in windows:
+        prompt = _tail(
+            previous, ctx.decoder.count_tokens, ctx.settings.prompt_budget - hotword_tokens
+        )
+        request = DecodeRequest(
+            (window,), ctx.user_hotwords, prompt, C.ASR_FALLBACK_TEMPERATURES, batched=False
+        )
+        decoded = ctx.decode(request)[0]
+        out.append(decoded)
+        # a window that went wrong must not prompt the next one into the same loop
+        previous = "" if ctx.problems(window, decoded) else _text(decoded)
+        if progress is not None:
+            progress(speech.to_original(window[1], end=True), total)
+    return out
+
+
+def _again(ctx: _Context, window: Span, hotwords: str = "") -> tuple[Segment, ...]:
+    """One window decoded again alone, without previous text, with temperature fallback."""
+    request = DecodeRequest((window,), hotwords, "", C.ASR_FALLBACK_TEMPERATURES, batched=False)
+    return ctx.decode(request)[0]
+
+
+def _severity(problems: Sequence[guard.Problem], segments: Sequence[Segment]) -> tuple[int, int]:
+    text = _text(segments)
+    looped = sum(len(lp.unit) * (lp.count - 1) for lp in guard.find_loops(text))
+    return len(problems), looped
+
+
+def _guarded(
+    ctx: _Context, window: Span, segments: tuple[Segment, ...], report: dict[str, Any]
+) -> tuple[Segment, ...]:
+    problems = ctx.problems(window, segments)
+    report["first_pass"] = {"characters": guard.spoken_chars(_text(segments))}
+    if not problems or not ctx.settings.guard:
+        if problems:
+            report["problems"] = [f"{p.kind}: {p.detail}" for p in problems]
+        return segments
+    report["problems"] = [f"{p.kind}: {p.detail}" for p in problems]
+    report["first_pass"]["text"] = _text(segments)[: C.ASR_REPORT_TEXT_CHARS]
+    again = _again(ctx, window)
+    later = ctx.problems(window, again)
+    if not later:
+        report["guard"] = "decoded again without prompt, with temperature fallback: clean"
+        return again
+    if _severity(later, again) <= _severity(problems, segments):
+        segments, problems = again, later
+    contained = _contain(ctx, window, segments, problems)
+    report["guard"] = "still wrong after decoding again: " + "; ".join(
+        f"{p.kind}: {p.detail}" for p in problems
+    )
+    report["flagged"] = sorted({f for s in contained for f in s.flags})
+    return contained
+
+
+def _contain(
+    ctx: _Context, window: Span, segments: Sequence[Segment], problems: Sequence[guard.Problem]
+) -> tuple[Segment, ...]:
+    """Collapse loops (across segments too) and repeated segments; flag what is still
+    suspect."""
+    out: list[Segment] = []
+    for seg in segments:
+        if out and seg.text == out[-1].text:  # a whole segment said again: the same loop
+            out[-1] = _flag(out[-1], guard.REPETITION)
+            continue
+        out.append(seg)
+    out = _collapse(out)
+    for problem in ctx.problems(window, out):
+        if problem.kind == guard.NO_SPEECH:
+            out = [
+                _flag(s, guard.NO_SPEECH)
+                if ctx.speech.mean_probability(s.start_ms, s.end_ms) < C.ASR_SILENT_VAD_PROBABILITY
+                else s
+                for s in out
+            ]
+        elif problem.kind in (guard.TOO_LONG, guard.REPETITION):
+            out = [_flag(s, problem.kind) for s in out]
+    return tuple(out)
+
+
+def _flag(seg: Segment, flag: str) -> Segment:
+    return dataclasses.replace(seg, flags=tuple(dict.fromkeys((*seg.flags, flag))))
+
+
+def _collapse(segments: Sequence[Segment]) -> list[Segment]:
+    """Each loop of the window's text cut to its first unit, wherever segments and words
+    divide it: the words (or parts of words) after the first unit go, and every segment the
+    loop touched is flagged."""
+    units = [
+        (k, w)
+        for k, seg in enumerate(segments)
+        for w in (seg.words or (Word(seg.text, seg.start_ms, seg.end_ms),))
+    ]
+    text = "".join(w.text for _, w in units)
+    loops = guard.find_loops(text)
+    if not loops:
+        return list(segments)
+    drop = [False] * len(text)
+    inside = [False] * len(text)
+    for loop in loops:
+        drop[loop.first_end : loop.end] = [True] * (loop.end - loop.first_end)
+        inside[loop.start : loop.end] = [True] * (loop.end - loop.start)
+    kept: dict[int, list[Word]] = {}
+    touched: set[int] = set()
+    at = 0
+    for k, word in units:
+        span = range(at, at + len(word.text))
+        at += len(word.text)
+        if any(inside[i] for i in span):
+            touched.add(k)
+        rest = "".join(text[i] for i in span if not drop[i])
+        if rest.strip():
+            kept.setdefault(k, []).append(dataclasses.replace(word, text=rest))
+    out = []
+    for k, seg in enumerate(segments):
+        words = kept.get(k)
+        if not words:
+            continue
+        seg = dataclasses.replace(
+            seg,
+            text="".join(w.text for w in words).strip(),
+            words=tuple(words) if seg.words else (),
+            end_ms=max(seg.start_ms, words[-1].end_ms) if seg.words else seg.end_ms,
+        )
+        out.append(_flag(seg, guard.REPETITION) if k in touched else seg)
+    return out
+
+
+def _fit_bias(ctx: _Context, proposed: Sequence[Candidate]) -> str:
+    used = ctx.decoder.count_tokens(ctx.user_hotwords) if ctx.user_hotwords else 0
+    forms = [c.form for c in sorted(proposed, key=lambda c: -c.score)]
+    chosen, left = fit_words(forms, ctx.decoder.count_tokens, ctx.settings.prompt_budget - used)
+    ctx.bias_left.update(left)
+    return " ".join([*ctx.user_words, *chosen])
+
+
+def _biased(
+    ctx: _Context, window: Span, segments: tuple[Segment, ...], report: dict[str, Any]
+) -> tuple[Segment, ...]:
+    assert ctx.bias is not None
+    text = _text(segments)
+    proposed = candidates(text, ctx.bias)
+    if not any(not c.substitutable for c in proposed):
+        return segments  # nothing, or only terms heard exactly: written in later
+    hotwords = _fit_bias(ctx, proposed)
+    # One generate call over the window, as the batched first pass makes: the sequential
+    # decoder's continuation past the speech is where hotwords get invented (孔隙 肾小球囊
+    # 肾小球囊 … after the sentence, measured on the medical clip).
+    request = DecodeRequest((window,), hotwords, temperatures=(0.0,), batched=True)
+    second = ctx.decode(request)[0]
+    verdict = judge(text, _text(second), ctx.bias, proposed)
+    if verdict.keep and ctx.problems(window, second):
+        verdict = dataclasses.replace(verdict, keep=False, reason="the biased pass went wrong")
+    report["biasing"] = {
+        "candidates": [c.to_dict() for c in proposed],
+        "hotwords": hotwords,
+        "kept": verdict.keep,
+        "why": verdict.reason,
+        "gained": list(verdict.gained),
+    }
+    if not verdict.keep:
+        report["biasing"]["biased_text"] = _text(second)[: C.ASR_REPORT_TEXT_CHARS]
+    return second if verdict.keep else segments
+
+
+def _recovered(
+    ctx: _Context, window: Span, segments: tuple[Segment, ...], report: dict[str, Any]
+) -> tuple[Segment, ...]:
+    spans = [(w.start_ms, w.end_ms) for s in segments for w in s.words] or [
+        (s.start_ms, s.end_ms) for s in segments
+    ]
+    out = list(segments)
+    for gap in uncovered(ctx.speech, window, spans):
+        lo = max(window[0], gap[0] - C.RECOVER_PAD_BEFORE_MS)
+        hi = min(window[1], gap[1] + C.RECOVER_PAD_AFTER_MS)
+        heard = _again(ctx, (lo, hi), ctx.user_hotwords)
+        fresh = _outside(heard, spans, gap)
+        entry: dict[str, Any] = {"start_ms": ctx.speech.to_original(gap[0])}
+        entry["end_ms"] = ctx.speech.to_original(gap[1], end=True)
+        if not fresh:
+            entry["text"] = ""
+        elif ctx.problems((lo, hi), fresh):
+            entry["rejected"] = _text(fresh)[: C.ASR_REPORT_TEXT_CHARS]
+        else:
+            entry["text"] = _text(fresh)
+            out += fresh
+            spans += [(w.start_ms, w.end_ms) for s in fresh for w in s.words]
+        report.setdefault("recovered", []).append(entry)
+    return tuple(sorted(out, key=lambda s: (s.start_ms, s.end_ms)))
+
+
+def _outside(segments: Sequence[Segment], taken: Sequence[Span], gap: Span) -> tuple[Segment, ...]:
+    """The words of a recovery decode that start in the gap (allowing a word's width of
+    slack) and do not sit on a word already recognised; as segments."""
+    out = []
+    for seg in segments:
+        words = tuple(
+            w
+            for w in seg.words
+            if w.start_ms >= gap[0] - C.UNCOVERED_NEAR_MS
+            and not any(a <= (w.start_ms + w.end_ms) // 2 < b for a, b in taken)
+        )
+        text = "".join(w.text for w in words).strip()
+        if words and guard.spoken_chars(text):
+            out.append(
+                dataclasses.replace(
+                    seg, text=text, words=words, start_ms=words[0].start_ms, end_ms=words[-1].end_ms
+                )
+            )
+    return tuple(out)
+
+
+def _substituted(
+    ctx: _Context, segments: tuple[Segment, ...], report: dict[str, Any]
+) -> tuple[Segment, ...]:
+    """Terms heard with exactly their syllables written in, segment by segment."""
+    assert ctx.bias is not None
+    out = []
+    done = []
+    for seg in segments:
+        if seg.flags:
+            out.append(seg)
+            continue
+        for cand in reversed([c for c in candidates(seg.text, ctx.bias) if c.substitutable]):
+            seg = _replace(seg, cand)
+            done.append(cand.to_dict())
+        out.append(seg)
+    if done:
+        report["substituted"] = done
+    return tuple(out)
+
+
+def _replace(seg: Segment, cand: Candidate) -> Segment:
+    """seg.text[start:end] becomes the canonical term; the words it spans become one word."""
+    text = seg.text[: cand.start] + cand.zh + seg.text[cand.end :]
+    if not seg.words:
+        return dataclasses.replace(seg, text=text)
+    # character offsets of each word inside seg.text (words may carry leading spaces)
+    lead = len(seg.text) - len(seg.text.lstrip())
+    joined = "".join(w.text for w in seg.words)
+    shift = len(joined) - len(joined.lstrip()) - lead
+    owner: list[int] = []
+    for i, w in enumerate(seg.words):
+        owner += [i] * len(w.text)
+    owner = owner[shift:]
+    if cand.end > len(owner):
+        return dataclasses.replace(seg, text=text)
+    first, last = owner[cand.start], owner[cand.end - 1]
+    span = seg.words[first : last + 1]
+    before = sum(len(w.text) for w in seg.words[:first]) - shift
+    merged_text = "".join(w.text for w in span)
+    merged_text = merged_text[: cand.start - before] + cand.zh + merged_text[cand.end - before :]
+    merged = Word(merged_text, span[0].start_ms, span[-1].end_ms, min(w.probability for w in span))
+    words = (*seg.words[:first], merged, *seg.words[last + 1 :])
+    return dataclasses.replace(seg, text="".join(w.text for w in words).strip(), words=words)
+
+
+def _to_original(speech: SpeechMap, seg: Segment) -> Segment:
+    words = tuple(
+        dataclasses.replace(
+            w,
+            start_ms=(start := speech.to_original(w.start_ms)),
+            end_ms=max(start, speech.to_original(w.end_ms, end=True)),
+        )
+        for w in seg.words
+    )
+    start = speech.to_original(seg.start_ms)
+    return dataclasses.replace(
+        seg,
+        start_ms=start,
+        end_ms=max(start, speech.to_original(seg.end_ms, end=True)),
+        words=words,
+    )
+
+
+def _summary(
+    reports: Sequence[dict[str, Any]], segments: Sequence[Segment], ctx: _Context
+) -> dict[str, Any]:
+    flags: dict[str, int] = {}
+    for seg in segments:
+        for flag in seg.flags:
+            flags[flag] = flags.get(flag, 0) + 1
+    biased = [r["biasing"] for r in reports if "biasing" in r]
+    recovered = [e for r in reports for e in r.get("recovered", ()) if e.get("text")]
+    return {
+        "windows": len(reports),
+        "guard_redecoded": sum(1 for r in reports if "guard" in r),
+        "flagged_segments": flags,
+        "biased_windows": len(biased),
+        "biased_kept": sum(1 for b in biased if b["kept"]),
+        "substituted_terms": sum(len(r.get("substituted", ())) for r in reports),
+        "recovered_stretches": len(recovered),
+        "recovered_characters": sum(guard.spoken_chars(e["text"]) for e in recovered),
+        "replacement_characters_removed": ctx.replacement_chars,
+    }

@@ -1,0 +1,538 @@
+"""The recognition core without a model: loop detector, pinyin matcher, windows, word
+re-segmentation, the biasing verdict, and the orchestrator driven by a scripted decoder."""
+
+from __future__ import annotations
+
+import itertools
+import string
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from dubkit import constants as C
+from dubkit.asr import guard
+from dubkit.asr.biasing import BiasTerms, candidates, judge
+from dubkit.asr.pinyin import find_by_sound, min_score, syllables
+from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
+from dubkit.asr.windows import SpeechMap, plan_windows, uncovered
+from dubkit.asr.words import resegment
+from dubkit.records import Cue, Segment, Word
+
+ROOT = Path(__file__).resolve().parent.parent
+GLOSSARIES = [
+    ROOT / "glossaries" / "cpec-media.yaml",
+    ROOT / "tests" / "data" / "zh-dev-terms.yaml",
+]
+NTREX_ZH = ROOT.parent / "shared" / "assets" / "ntrex128" / "newstest2019-ref.zho-CN.txt"
+
+# Han characters with unrelated sounds, and no two alike: text made of them never loops.
+HAN = (
+    "的一是不了人我在有他这中大来上国个到说们为子和你地出道也时年得就那要下以生会自着去之过家学"
+    "对可她里后小么心多天而能好都然没日于起还发成事只作当想看文无开手十用主行方又如前所本见经头"
+    "面公同三已老从动两长知民样现分将外但身些与高意进把法此实回二理美点月明其种声全工己话儿者向"
+    "情部正名定女问力机给等几很业最间新什打便位因重被走电四第门相次东政海口使教西再平真听世气信"
+    "北少关并内加化由却代军产入先山五太水万市眼体别处总才场师书比住员九笑性通目华报立马命张活难"
+    "神数件安表原车白应路期叫死常提感金何更反合放做系计或司利受光王果亲界及今京务制解各任至清物"
+    "台象记边共风战干接它许八特觉望直服毛林题建南度统色字请交爱让认算论百吃义科怎元社术结六功指"
+    "思非流每青管夫连远资队跟带花快条院变联言权往展该领传近留红治决周保达办运武半候七必城父强步"
+    "完革深区即求品士转量空甚众技轻程告江语英基派满式李息写呢识极令黄德收脸钱党倒未持取设始版双"
+    "历越史商千片容研像找友孩站广改议形委早房音火际则首单据导影失拿网香似斯专石若兵弟谁校读志飞"
+    "观争究包组造落视济喜离虽坐集编宝谈府拉黑且随格尽剑讲布杀微怕母调局根曾准团段终乐切级克精哪"
+    "官示冷域票"
+)
+
+
+def han_text(min_size: int = 0, max_size: int = 30) -> st.SearchStrategy[str]:
+    return st.text(alphabet=HAN, min_size=min_size, max_size=max_size)
+
+
+def _forms() -> list[str]:
+    """Every glossary form that biases recognition (Chinese, two characters or more)."""
+    from dubkit.glossary_files import load_terms
+
+    return sorted(BiasTerms.from_glossary(load_terms(GLOSSARIES)).forms)
+
+
+FORMS = _forms()
+
+
+# ------------------------------------------------------------------------------ loops
+
+
+@given(
+    unit=st.text(alphabet=HAN + string.ascii_letters, min_size=1, max_size=C.LOOP_MAX_UNIT),
+    count=st.integers(min_value=C.LOOP_MIN_REPEATS, max_value=30),
+    sep=st.sampled_from(["", " ", "，", "、 "]),
+    before=han_text(),
+    after=han_text(),
+)
+def test_a_unit_said_four_times_or_more_is_a_loop(
+    unit: str, count: int, sep: str, before: str, after: str
+) -> None:
+    text = before + sep.join([unit] * count) + after
+    loops = guard.find_loops(text)
+    start = len(before)
+    end = len(text) - len(after)
+    assert any(lp.start < end and start < lp.end for lp in loops)
+    collapsed = guard.collapse_loops(text)
+    assert not guard.find_loops(collapsed)
+    assert guard.collapse_loops(collapsed) == collapsed
+    assert len(collapsed) < len(text)
+
+
+@given(st.lists(st.sampled_from(HAN), unique=True, max_size=len(HAN)).map("".join))
+def test_text_without_repeats_has_no_loop(text: str) -> None:
+    assert guard.find_loops(text) == []
+    assert guard.collapse_loops(text) == text
+
+
+def test_a_loop_across_spaces_keeps_its_first_unit() -> None:
+    text = "我们说中国 中国 中国 中国 中国，然后"
+    [loop] = guard.find_loops(text)
+    assert (loop.unit, loop.count) == ("中国", 5)
+    assert guard.collapse_loops(text) == "我们说中国，然后"
+
+
+def test_numbers_and_three_repeats_are_not_loops() -> None:
+    assert guard.find_loops("有超过820,000人，增加了1000000元") == []
+    assert guard.find_loops("这个这个这个会之后") == []  # three times: a speaker's habit
+
+
+@pytest.mark.assets
+def test_real_news_sentences_never_look_like_loops(assets: Path) -> None:
+    lines = NTREX_ZH.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1997
+    assert [line for line in lines if guard.find_loops(line)] == []
+    assert max(guard.compression_ratio(line) for line in lines) < C.ASR_MAX_COMPRESSION_RATIO
+
+
+def _seg(text: str, start: int, end: int, **kw: object) -> Segment:
+    return Segment(text, start, end, _words(text, start, end), **kw)  # type: ignore[arg-type]
+
+
+def _words(text: str, start: int, end: int) -> tuple[Word, ...]:
+    """One word a character, evenly timed (as Whisper's Chinese words often are)."""
+    step = (end - start) / max(len(text), 1)
+    return tuple(
+        Word(ch, start + round(k * step), start + round((k + 1) * step))
+        for k, ch in enumerate(text)
+    )
+
+
+def test_window_problems_name_what_went_wrong() -> None:
+    loop = _seg("中国" * 25, 0, 20_000)
+    [problem] = [
+        p for p in guard.window_problems([loop], 20_000, [0.9]) if p.kind == guard.REPETITION
+    ]
+    assert problem.detail == "'中国' ×25"
+    fast = _seg("今天的天气很好我们去公园散步吧朋友们一起来", 0, 500)
+    kinds = {p.kind for p in guard.window_problems([fast], 500, [0.9])}
+    assert kinds == {guard.TOO_LONG}
+    silent = _seg("请不吝点赞订阅转发", 0, 3000)
+    kinds = {p.kind for p in guard.window_problems([silent], 3000, [0.05])}
+    assert kinds == {guard.NO_SPEECH}
+    normal = _seg("欢迎大家来体验达摩院推出的语音识别模型", 0, 4500)
+    assert guard.window_problems([normal], 4500, [0.8]) == []
+
+
+# ----------------------------------------------------------------------------- pinyin
+
+
+@settings(max_examples=200, deadline=None)
+@given(form=st.sampled_from(FORMS), before=han_text(max_size=12), after=han_text(max_size=12))
+def test_a_term_always_matches_itself(form: str, before: str, after: str) -> None:
+    matches = find_by_sound(before + form + after, [form])
+    here = [m for m in matches if m.start == len(before) and m.end == len(before) + len(form)]
+    assert here and here[0].score == 1.0 and here[0].exact
+
+
+def _homophone(form: str, k: int, before: str, after: str) -> str | None:
+    """`form` with its k-th character replaced by another one of the pool that is read, in
+    the sentence, exactly as the original is read in the term (tone included)."""
+    wanted = syllables(form)[k].sound
+    for other in HAN:
+        heard = form[:k] + other + form[k + 1 :]
+        if other != form[k] and syllables(before + heard + after)[len(before) + k].sound == wanted:
+            return heard
+    return None
+
+
+@settings(max_examples=200, deadline=None)
+@given(form=st.sampled_from(FORMS), data=st.data())
+def test_a_term_matches_its_homophones(form: str, data: st.DataObject) -> None:
+    k = data.draw(st.integers(min_value=0, max_value=len(form) - 1))
+    heard = _homophone(form, k, "据报道", "今天")
+    assume(heard is not None)
+    assert heard is not None
+    matches = find_by_sound("据报道" + heard + "今天", [form])
+    here = [m for m in matches if m.heard == heard]
+    assert here and here[0].exact and here[0].score >= min_score(len(form))
+
+
+def test_known_mishearings_match_by_sound() -> None:
+    def score(form: str, heard: str) -> float:
+        [match] = find_by_sound(heard, [form])
+        return match.score
+
+    assert score("犹地亚王", "邮地亚王") == 1.0  # same syllables and tones
+    assert score("三磷酸腺苷", "三零酸,现干") >= 0.9  # lin/ling folded, one tone differs
+    assert score("挥发性物质", "回发信物质") >= 0.9  # xing/xin folded
+    assert score("大希律王", "大师律王") == 0.875  # one initial differs
+    assert find_by_sound("比上天地深", ["肾小球囊"]) == []
+
+
+def _all_readings(ch: str) -> set[tuple[str, str]]:
+    """(initial, final) of every reading of a character, folded as the matcher folds them."""
+    from pypinyin import Style, pinyin
+
+    from dubkit.asr.pinyin import _split
+
+    return {_split(r)[:2] for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]}
+
+
+POOL_READINGS = {ch: _all_readings(ch) for ch in HAN}
+
+
+@settings(deadline=None)
+@given(form=st.sampled_from([f for f in FORMS if len(f) >= 3]), data=st.data())
+def test_unrelated_text_of_the_same_length_does_not_match(form: str, data: st.DataObject) -> None:
+    """Characters sharing neither initial nor final with the term's, in any reading."""
+    wanted = [_all_readings(ch) for ch in form]
+
+    def unrelated(k: int) -> st.SearchStrategy[str]:
+        pool = [
+            ch
+            for ch in HAN
+            if all(i != wi and f != wf for i, f in POOL_READINGS[ch] for wi, wf in wanted[k])
+        ]
+        return st.sampled_from(pool)
+
+    heard = "".join(data.draw(unrelated(k)) for k in range(len(form)))
+    assert find_by_sound(heard, [form]) == []
+
+
+@pytest.mark.assets
+def test_news_text_rarely_sounds_like_a_glossary_term(assets: Path) -> None:
+    """Real Chinese news (NTREX, 85k characters) against every glossary form: a sound match
+    that is not the term itself would cost a window a second decode; measured 27."""
+    bias = BiasTerms.from_pairs((f, f) for f in FORMS)
+    text = NTREX_ZH.read_text(encoding="utf-8")
+    found = [c for line in text.splitlines() for c in candidates(line, bias)]
+    assert len(found) <= len(text) / 2000, [(c.form, c.heard) for c in found]
+
+
+# ---------------------------------------------------------------------------- windows
+
+
+@st.composite
+def speech_maps(draw: st.DrawFn) -> SpeechMap:
+    chunks, at = [], 0
+    for _ in range(draw(st.integers(min_value=0, max_value=8))):
+        at += draw(st.integers(min_value=0, max_value=5000))
+        length = draw(st.integers(min_value=1, max_value=70_000))
+        chunks.append((at, at + length))
+        at += length
+    total = sum(b - a for a, b in chunks)
+    frames = -(-total // 32)
+    probs = draw(
+        st.lists(st.floats(min_value=0, max_value=1), min_size=frames, max_size=frames)
+        if frames < 500
+        else st.just([0.9] * frames)
+    )
+    return SpeechMap(tuple(chunks), tuple(probs), 32.0)
+
+
+@given(speech_maps())
+def test_windows_cover_the_speech_in_the_fewest_whisper_sized_pieces(speech: SpeechMap) -> None:
+    windows = plan_windows(speech)
+    total = speech.duration_ms
+    if total == 0:
+        assert windows == ()
+        return
+    assert windows[0][0] == 0 and windows[-1][1] == total
+    ends = {*speech.joins, total}
+    for (_, b), (c, _) in itertools.pairwise(windows):
+        assert b == c  # contiguous
+    for a, b in windows:
+        assert b > a
+        assert b - a <= C.WINDOW_MAX_MS or (
+            b in ends and b - a <= C.WINDOW_MAX_MS + C.WINDOW_TRIM_MS
+        )
+    assert len(windows) <= max(1, -(-(total - C.WINDOW_TRIM_MS) // C.WINDOW_MAX_MS)) + 1
+
+
+def test_windows_cut_at_pauses_and_spare_the_padding() -> None:
+    assert plan_windows(SpeechMap(((780, 30_796),))) == ((0, 30_016),)  # padding, not a window
+    three = plan_windows(SpeechMap(((0, 20_000), (25_000, 45_000), (50_000, 60_200))))
+    assert three == ((0, 20_000), (20_000, 50_200))  # at the pause, not mid-speech
+    quiet = [0.9] * 1000
+    quiet[600:605] = [0.01] * 5  # a breath at 19.2 s
+    assert plan_windows(SpeechMap(((0, 32_000),), tuple(quiet), 32.0))[0][1] == 19_232
+
+
+@given(speech_maps(), st.integers(min_value=0, max_value=400_000))
+def test_speech_time_maps_back_into_its_chunk(speech: SpeechMap, t: int) -> None:
+    assume(speech.chunks)
+    t = min(t, speech.duration_ms)
+    start, end = speech.to_original(t), speech.to_original(t, end=True)
+    assert any(a <= start <= b for a, b in speech.chunks)
+    assert any(a <= end <= b for a, b in speech.chunks)
+    assert speech.to_original(0) == speech.chunks[0][0]
+    assert speech.to_original(speech.duration_ms, end=True) == speech.chunks[-1][1]
+
+
+def test_speech_nobody_recognised_is_found() -> None:
+    speech = SpeechMap(((0, 10_000),), tuple([0.9] * 313), 32.0)
+    words = [(0, 2000), (2100, 4000)]  # the decoder stopped at 4 s
+    [gap] = uncovered(speech, (0, 10_000), words)
+    assert 4000 + C.UNCOVERED_NEAR_MS - 32 <= gap[0] <= 4000 + C.UNCOVERED_NEAR_MS + 32
+    assert gap[1] == 10_000
+    assert uncovered(speech, (0, 10_000), [(0, 9800)]) == []
+    silent = SpeechMap(((0, 10_000),), tuple([0.1] * 313), 32.0)
+    assert uncovered(silent, (0, 10_000), words) == []
+
+
+# ------------------------------------------------------------------------------ words
+
+
+def _split_every(n: int) -> Callable[[str], list[str]]:
+    return lambda text: [text[i : i + n] for i in range(0, len(text), n)]
+
+
+@given(
+    text=st.text(alphabet=HAN + " ，。", min_size=1, max_size=40),
+    n=st.integers(min_value=1, max_value=5),
+    protect=st.sampled_from(["", "中国", "国家"]),
+)
+def test_resegmenting_keeps_every_character_and_its_time(text: str, n: int, protect: str) -> None:
+    assume(text.strip())
+    seg = Segment(
+        text.strip(), 1000, 1000 + 100 * len(text), _words(text, 1000, 1000 + 100 * len(text))
+    )
+    out = resegment(seg, _split_every(n), [protect] if protect else [])
+    assert "".join(w.text for w in out.words).replace(" ", "") == text.replace(" ", "")
+    for a, b in zip(out.words, out.words[1:], strict=False):
+        assert a.end_ms <= b.start_ms or a.start_ms <= b.start_ms
+        assert a.start_ms <= a.end_ms
+    assert out.words[0].start_ms >= 1000 and out.words[-1].end_ms <= seg.end_ms
+    if protect:
+        joined = "".join(w.text for w in out.words)
+        at = 0
+        for w in out.words:  # no word boundary inside a protected form
+            at += len(w.text)
+            k = joined.find(protect)
+            while k >= 0:
+                assert not k < at < k + len(protect)
+                k = joined.find(protect, k + 1)
+
+
+def test_resegmenting_with_jieba_breaks_only_between_words() -> None:
+    from dubkit.adapters.chinese import split_words
+
+    seg = Segment("我们今天降低活动的成本", 0, 2200, _words("我们今天降低活动的成本", 0, 2200))
+    out = resegment(seg, split_words)
+    assert [w.text for w in out.words] == ["我们", "今天", "降低", "活动", "的", "成本"]
+    assert [(w.start_ms, w.end_ms) for w in out.words][2] == (800, 1200)
+
+
+# ---------------------------------------------------------------------------- biasing
+
+
+BIAS = BiasTerms.from_pairs([("犹地亚王", "犹地亚王"), ("大希律王", "大希律王"), ("中国", "中国")])
+
+
+def test_candidates_are_heard_terms_not_written_ones() -> None:
+    found = candidates("由罗马皇帝钦点的邮地亚王大师律王统治期间，中国", BIAS)
+    assert [(c.zh, c.heard, c.substitutable) for c in found] == [
+        ("犹地亚王", "邮地亚王", True),
+        ("大希律王", "大师律王", False),
+    ]
+
+
+def test_biased_pass_kept_only_when_it_gains_a_heard_term() -> None:
+    first = "由罗马皇帝钦点的邮地亚王大师律王统治期间"
+    proposed = candidates(first, BIAS)
+    good = judge(first, "由罗马皇帝钦点的犹地亚王大希律王统治期间", BIAS, proposed)
+    assert good.keep and set(good.gained) == {"犹地亚王", "大希律王"}
+    planted = judge(first, "由中国皇帝钦点的犹地亚王大希律王统治期间", BIAS, proposed)
+    assert not planted.keep and "中国" in planted.reason  # written where 罗马 was heard
+    lost = judge(first, "大希律王统治期间", BIAS, proposed)
+    assert not lost.keep and "lost" in lost.reason
+    looped = judge(first, first + "大希律王" * 5, BIAS, proposed)
+    assert not looped.keep
+    nothing = judge(first, first, BIAS, proposed)
+    assert not nothing.keep and nothing.reason == "no term gained"
+
+
+# ------------------------------------------------------------------ the orchestrator
+
+
+@dataclass
+class ScriptedDecoder:
+    """A WindowDecoder whose answers are written by the test: `answer(request, window)` gives
+    the text (or segments) for each window; every request is recorded."""
+
+    speech: SpeechMap
+    answer: Callable[[DecodeRequest, tuple[int, int]], str | Sequence[Segment]]
+    requests: list[DecodeRequest] = field(default_factory=list)
+
+    def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
+        self.requests.append(request)
+        out = []
+        for window in request.windows:
+            said = self.answer(request, window)
+            if isinstance(said, str):
+                said = (_seg(said, window[0], window[1]),) if said else ()
+            out.append(tuple(said))
+        return out
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.replace(" ", "")) + text.count(" ")
+
+
+def _speech(seconds: int, probability: float = 0.9) -> SpeechMap:
+    return SpeechMap(((0, seconds * 1000),), tuple([probability] * (seconds * 1000 // 32)), 32.0)
+
+
+def test_a_looping_window_is_decoded_again_and_the_clean_text_kept() -> None:
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
+        if request.batched:
+            return "中国" * 25
+        assert request.temperatures == C.ASR_FALLBACK_TEMPERATURES and not request.prompt
+        return "欢迎大家来体验达摩院推出的语音识别模型"
+
+    decoder = ScriptedDecoder(_speech(5), answer)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False, recover=False))
+    assert "".join(s.text for s in heard.segments) == "欢迎大家来体验达摩院推出的语音识别模型"
+    [window] = heard.report["windows"]
+    assert window["problems"] == ["asr-repetition: '中国' ×25"]
+    assert window["guard"].endswith("clean")
+    assert not any(s.flags for s in heard.segments)
+
+
+def test_a_loop_that_stays_is_collapsed_flagged_and_not_counted_as_a_term() -> None:
+    from dubkit.glossary import Term, TermSet
+    from dubkit.profiles import BUILTIN_PROFILES
+    from dubkit.qa import glossary_report
+    from dubkit.segmentation import segment_cues
+
+    decoder = ScriptedDecoder(_speech(20), lambda r, w: "今天我们说中国" + "中国" * 30)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False))
+    text = "".join(s.text for s in heard.segments)
+    assert text == "今天我们说中国" and not guard.find_loops(text)
+    assert all(guard.REPETITION in s.flags for s in heard.segments)
+    cues = segment_cues(heard.segments, BUILTIN_PROFILES["zh-broadcast"])
+    assert all(guard.REPETITION in c.flags for c in cues)
+    china = Term(zh="中国", ur="چین", en="China")
+    terms = TermSet((china,), {"中国": china})
+    out = [Cue(c.index, c.start_ms, c.end_ms, ("چین",)) for c in cues]
+    report = glossary_report(cues, out, [c.text for c in cues], terms)
+    assert report["adherence"]["terms"] == 0 and report["adherence"]["rate"] is None
+    assert report["adherence"]["unverified"] == [
+        {"cue": cues[0].index, "zh": "中国", "why": guard.REPETITION}
+    ]
+
+
+def test_biasing_writes_exact_terms_and_decodes_near_ones_again() -> None:
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
+        if "大希律王" in request.hotwords:
+            return "由罗马皇帝钦点的犹地亚王大希律王统治期间"
+        return "由罗马皇帝钦点的邮地亚王大师律王统治期间"
+
+    decoder = ScriptedDecoder(_speech(8), answer)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8), bias=BIAS)
+    assert "".join(s.text for s in heard.segments) == "由罗马皇帝钦点的犹地亚王大希律王统治期间"
+    [window] = heard.report["windows"]
+    assert window["biasing"]["kept"] and window["biasing"]["gained"] == ["犹地亚王", "大希律王"]
+    assert window["biasing"]["hotwords"].split() == ["犹地亚王", "大希律王"]
+    [first, _] = decoder.requests
+    assert first.hotwords == "" and first.batched  # the first pass has no glossary in it
+
+
+def test_only_an_exact_match_is_written_in_without_decoding_again() -> None:
+    decoder = ScriptedDecoder(_speech(8), lambda r, w: "由罗马皇帝钦点的邮地亚王统治期间")
+    heard = recognise(decoder, RecogniseSettings(batch_size=8), bias=BIAS)
+    assert "".join(s.text for s in heard.segments) == "由罗马皇帝钦点的犹地亚王统治期间"
+    assert len(decoder.requests) == 1
+    assert heard.report["windows"][0]["substituted"] == [
+        {"term": "犹地亚王", "form": "犹地亚王", "heard": "邮地亚王", "score": 1.0}
+    ]
+    merged = [w for s in heard.segments for w in s.words if "犹地亚王" in w.text]
+    assert len(merged) == 1  # the term is one word: no line break inside it
+
+
+def test_a_biased_pass_that_plants_a_term_is_rejected() -> None:
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
+        if request.hotwords:
+            return "中国皇帝钦点的邮地亚王大希律王统治期间"
+        return "罗马皇帝钦点的邮地亚王大师律王统治期间"
+
+    decoder = ScriptedDecoder(_speech(8), answer)
+    bias = BiasTerms.from_pairs([("大希律王", "大希律王"), ("中国皇帝", "中国皇帝")])
+    heard = recognise(decoder, RecogniseSettings(batch_size=8), bias=bias)
+    assert "".join(s.text for s in heard.segments) == "罗马皇帝钦点的邮地亚王大师律王统治期间"
+    assert not heard.report["windows"][0]["biasing"]["kept"]
+
+
+def test_skipped_speech_is_decoded_again_and_merged_in_order() -> None:
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str | Sequence[Segment]:
+        if request.batched:  # the decoder jumped to the end after 3 s
+            return (_seg("广州市房地产中介协会分析", 0, 3000),)
+        return (_seg("甚至出现交易几乎停滞的情况", window[0] + 300, window[1] - 200),)
+
+    decoder = ScriptedDecoder(_speech(10), answer)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False))
+    assert (
+        "".join(s.text for s in heard.segments)
+        == "广州市房地产中介协会分析甚至出现交易几乎停滞的情况"
+    )
+    [entry] = heard.report["windows"][0]["recovered"]
+    assert entry["text"] == "甚至出现交易几乎停滞的情况"
+    assert heard.report["summary"]["recovered_characters"] == 13
+
+
+def test_sequential_prompts_never_overflow_and_say_what_was_left_out() -> None:
+    many = tuple(f"术语{k:03d}号" for k in range(200))  # far beyond the prompt budget
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
+        tokens = decoder.count_tokens(request.hotwords) + decoder.count_tokens(request.prompt)
+        assert tokens <= C.HOTWORD_TOKEN_BUDGET
+        return "今天天气很好我们去公园散步" * 3
+
+    decoder = ScriptedDecoder(_speech(70), answer)
+    heard = recognise(decoder, RecogniseSettings(batch_size=0, hotwords=many, bias=False))
+    assert len(decoder.requests) == 3  # one window at a time
+    assert decoder.requests[1].prompt  # the previous window's text, as far as it fits
+    assert heard.report["hotwords_left_out"] and heard.warnings
+    assert "did not fit" in heard.warnings[0]
+
+
+def test_replacement_characters_never_reach_the_text() -> None:
+    decoder = ScriptedDecoder(_speech(4), lambda r, w: "欢迎\ufffd大家")
+    heard = recognise(decoder, RecogniseSettings(batch_size=8))
+    assert "".join(s.text for s in heard.segments) == "欢迎大家"
+    assert heard.report["summary"]["replacement_characters_removed"] == 1
+
+
+def test_progress_moves_batch_by_batch() -> None:
+    seen: list[tuple[int, int]] = []
+    decoder = ScriptedDecoder(_speech(100), lambda r, w: "今天天气很好" * 5)
+    recognise(
+        decoder,
+        RecogniseSettings(batch_size=2, bias=False),
+        progress=lambda d, t: seen.append((d, t)),
+    )
+    totals = {t for _, t in seen}
+    assert totals == {100_000}
+    inside = [d for d, t in seen if 0 < d < t]
+    assert inside and inside == sorted(inside)  # four windows in two batches: one step between
+
+
+def test_silence_gives_nothing_and_no_decode() -> None:
+    decoder = ScriptedDecoder(SpeechMap(()), lambda r, w: "字幕由Amara.org社区提供")
+    heard = recognise(decoder, RecogniseSettings())
+    assert heard.segments == () and decoder.requests == []
