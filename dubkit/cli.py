@@ -188,7 +188,6 @@ def transcribe(
         transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
     except DubkitError as exc:
         _fail(console, exc)
-    options = _with_glossary_hotwords(options, terms, transcriber)
     results, more_failures = _transcribe_all(
         console, media, outdir, transcriber, options, chosen, terms
     )
@@ -464,31 +463,23 @@ def _terms(cfg: dict[str, Any], files: list[Path] | None) -> Any:
     return load_terms(paths, to_simplified)
 
 
-def _with_glossary_hotwords(options: Any, terms: Any, transcriber: Any) -> Any:
-    """Glossary terms join --hotword, narrowest scope first, as many as fit the prompt."""
-    if terms is None:
-        return options
-    from dataclasses import replace
-
-    from dubkit.constants import HOTWORD_TOKEN_BUDGET
-    from dubkit.glossary import fit_hotwords, hotword_terms
-
-    words = [*options.hotwords, *hotword_terms(terms)]
-    fitted = fit_hotwords(
-        list(dict.fromkeys(words)), transcriber.count_tokens, HOTWORD_TOKEN_BUDGET
-    )
-    return replace(options, hotwords=tuple(fitted.split()))
-
-
 def _adherence(console: Console, where: Path, adherence: dict[str, Any], terms: Any) -> None:
     if terms is None or not adherence:
         return
     rate = adherence.get("rate")
+    unverified = adherence.get("unverified") or []
+    if unverified:
+        console.print(
+            f"{where}: {len(unverified)} term occurrence(s) not counted: the recogniser flagged "
+            f"their text (loop or no speech); check those cues",
+            markup=False,
+        )
     if rate is None:
-        console.print(f"{where}: no glossary term in the source", markup=False)
+        console.print(f"{where}: no spoken glossary term in the source", markup=False)
         return
     console.print(
-        f"{where}: glossary adherence {rate:.1%} ({adherence['found']}/{adherence['terms']} terms)",
+        f"{where}: glossary adherence {rate:.1%} ({adherence['found']}/{adherence['terms']} "
+        f"spoken terms)",
         markup=False,
     )
     for miss in adherence.get("misses", []):
@@ -708,7 +699,6 @@ def run(
         raise typer.Exit(1)
     try:
         transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
-        options = _with_glossary_hotwords(options, terms, transcriber)
         steps = _load_steps(console, found, mt.options) if found else None
         tm = mt.memory() if found else None
     except DubkitError as exc:

@@ -506,30 +506,6 @@ def canonical_text(text: str, terms: TermSet) -> tuple[str, list[Match]]:
     return text, matches
 
 
-def hotword_terms(terms: TermSet) -> list[str]:
-    """For faster-whisper's hotwords, in priority order: the narrowest scope first; within
-    a scope the canonical forms in file order (maintainers put the important terms first),
-    then the correct variants. Never mis-hearings (that would bias towards the error), and
-    no Latin forms (Whisper writes those without help)."""
-    words: list[str] = []
-    for scope in reversed(SCOPES):
-        chosen = [t for t in terms.terms if t.scope == scope]
-        words += [t.zh for t in chosen]
-        words += [v for t in chosen for v in t.variants]
-    return [w for w in dict.fromkeys(words) if not w.isascii()]
-
-
-def fit_hotwords(words: Sequence[str], count_tokens: Any, budget: int) -> str:
-    """As many whole words as fit in `budget` tokens, joined by spaces."""
-    chosen: list[str] = []
-    for word in words:
-        candidate = " ".join([*chosen, word])
-        if count_tokens(candidate) > budget:
-            continue
-        chosen.append(word)
-    return " ".join(chosen)
-
-
 # ------------------------------------------------------------------- protect and restore
 
 

@@ -13,12 +13,13 @@ from typing import Any
 
 from dubkit import __version__
 from dubkit import constants as C
+from dubkit.asr.words import resegment_transcript
 from dubkit.errors import OutputError, SubtitleParseError
 from dubkit.fsutil import atomic_write_all
 from dubkit.glossary import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
-from dubkit.qa import glossary_report
+from dubkit.qa import glossary_report, recognition_flags
 from dubkit.records import Cue
 from dubkit.segmentation import segment_cues
 from dubkit.subtitles import ParsedSubtitles, decode_subtitle_bytes, parse_srt
@@ -33,6 +34,7 @@ from dubkit.urdu import UrduStyle
 from dubkit.urdu_cues import group_sentences, layout, layout_sentences
 from dubkit.writers import render_asr_json, render_srt
 
+CHINESE = ("zh", "yue")  # languages cut into words with a Chinese segmenter
 LANGUAGE_NAMES = {
     "zh": "Chinese", "yue": "Cantonese", "en": "English", "ur": "Urdu", "hi": "Hindi",
     "ar": "Arabic", "fa": "Persian", "ja": "Japanese", "ko": "Korean", "ru": "Russian",
@@ -82,18 +84,22 @@ def transcribe_file(
     """Decode, recognise, convert to Simplified, put glossary variants in their canonical
     form, build cues; write STEM.zh.srt and asr.json."""
     from dubkit.adapters.audio import decode_audio
-    from dubkit.adapters.chinese import simplify_transcript
+    from dubkit.asr.biasing import BiasTerms
 
     started = time.perf_counter()
     audio = decode_audio(media)
-    transcript = transcriber.transcribe(audio, options, progress)
+    bias = BiasTerms.from_glossary(terms) if terms is not None else None
+    transcript = transcriber.transcribe(audio, options, progress, bias)
     normalised = 0
-    if transcript.language == "zh":
-        transcript = simplify_transcript(transcript)
-        if terms is not None:
-            transcript, normalised = canonical_transcript(transcript, terms)
+    if transcript.language == "zh" and terms is not None:
+        transcript, normalised = canonical_transcript(transcript, terms)
+    if transcript.language in CHINESE:
+        from dubkit.adapters.chinese import split_words
+
+        protected = [t.zh for t in terms.terms] if terms is not None else []
+        transcript = resegment_transcript(transcript, split_words, protected)
     cues = segment_cues(transcript.segments, profile)
-    warnings = list(audio.warnings)
+    warnings = [*audio.warnings, *transcript.warnings]
     if not transcript.segments:
         warnings.append(f"{media}: no speech found; wrote an empty subtitle file")
     elif (note := foreign_language_note(media, options.language, transcript)) is not None:
@@ -108,6 +114,13 @@ def transcribe_file(
         "glossary": {"terms": terms.label, "variants_normalised": normalised} if terms else None,
         "profile": asdict(profile),
         "warnings": warnings,
+        # the cues of STEM.zh.srt whose text the recogniser flagged: `translate` reads them
+        # back so that QA still knows, unless someone has since edited the cue
+        "flagged_cues": [
+            {"start_ms": c.start_ms, "end_ms": c.end_ms, "text": c.text, "flags": list(c.flags)}
+            for c in cues
+            if recognition_flags(c.flags)
+        ],
     }
     atomic_write_all(
         {
@@ -257,11 +270,14 @@ def translate_cues(
     target_cues = translated_cues(
         cues, result.final, settings.target, settings.style, *_line_limits(settings)
     )
-    if result.notes:
-        target_cues = tuple(
-            replace(c, flags=tuple(dict.fromkeys((*c.flags, *notes))))
-            for c, notes in zip(target_cues, result.notes, strict=True)
-        )
+    notes = [
+        (*(result.notes[k] if result.notes else ()), *recognition_flags(cue.flags))
+        for k, cue in enumerate(cues)
+    ]
+    target_cues = tuple(
+        replace(c, flags=tuple(dict.fromkeys((*c.flags, *n))))
+        for c, n in zip(target_cues, notes, strict=True)
+    )
     qa = glossary_report(cues, target_cues, texts, terms, settings.target)
     pivot_cues = [
         translated_cues(cues, out, lang, None, *_line_limits(settings))
@@ -293,11 +309,18 @@ def _translate_sentences(
     sentences = group_sentences(cues, texts, profile.pause_split_ms)
     result = translate_texts([s.text for s in sentences], steps, memory, terms)
     protected = sorted({t.rendering(settings.target) for t in terms.terms}) if terms else []
+    heard = [  # what the recogniser flagged in each sentence's Chinese
+        tuple(dict.fromkeys(f for c in cues[s.first : s.last] for f in recognition_flags(c.flags)))
+        for s in sentences
+    ]
+    notes = [(*(result.notes[n] if result.notes else ()), *heard[n]) for n in range(len(sentences))]
     target_cues, sentence_of = layout_sentences(
-        cues, sentences, result.final, profile, protected, settings.style, notes=result.notes
+        cues, sentences, result.final, profile, protected, settings.style, notes=notes
     )
     source_sentence = [n for n, s in enumerate(sentences) for _ in range(s.first, s.last)]
-    units = [Cue(n, s.start_ms, s.end_ms, (s.text,)) for n, s in enumerate(sentences, 1)]
+    units = [
+        Cue(n, s.start_ms, s.end_ms, (s.text,), heard[n - 1]) for n, s in enumerate(sentences, 1)
+    ]
     said = [
         Cue(n, s.start_ms, s.end_ms, (out,), tuple(notes))
         for n, (s, out, notes) in enumerate(
@@ -375,6 +398,25 @@ def _write_translation(
     return paths, target_cues
 
 
+def with_recognition_flags(cues: Sequence[Cue], asr_json: Path) -> tuple[Cue, ...]:
+    """The recogniser's flags (from the asr.json beside a Chinese SRT) back on the cues they
+    were written for: same times and same text, so an edited cue sheds its flag."""
+    try:
+        doc = json.loads(asr_json.read_text(encoding="utf-8"))
+        flagged = {
+            (int(c["start_ms"]), int(c["end_ms"]), str(c["text"])): tuple(map(str, c["flags"]))
+            for c in doc.get("flagged_cues", ())
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return tuple(cues)  # no asr.json, or not dubkit's: nothing to carry over
+    return tuple(
+        replace(c, flags=(*c.flags, *flagged[key]))
+        if (key := (c.start_ms, c.end_ms, c.text)) in flagged
+        else c
+        for c in cues
+    )
+
+
 def translate_file(
     path: Path,
     outdir: Path,
@@ -394,7 +436,8 @@ def translate_file(
                 f"{path}: translating it would overwrite it; rename the input or use -o",
                 path=path,
             )
-    done = translate_cues(parsed.cues, stem, outdir, steps, memory, settings, terms)
+    source_cues = with_recognition_flags(parsed.cues, path.with_name(f"{stem}.asr.json"))
+    done = translate_cues(source_cues, stem, outdir, steps, memory, settings, terms)
     paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
     return TranslateResult(
         source=path,

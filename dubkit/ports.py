@@ -11,6 +11,7 @@ from dubkit.records import Transcript
 
 if TYPE_CHECKING:
     from dubkit.adapters.audio import DecodedAudio
+    from dubkit.asr.biasing import BiasTerms
 
 ProgressFn = Callable[[int, int], None]
 """Called with (milliseconds of audio done, milliseconds in all)."""
@@ -24,7 +25,10 @@ class TranscribeOptions:
     beam_size: int = C.DEFAULT_BEAM_SIZE
     batch_size: int = C.DEFAULT_BATCH_SIZE  # 0 or 1: sequential decoding
     vad: bool = True
-    hotwords: tuple[str, ...] = ()
+    hotwords: tuple[str, ...] = ()  # the user's own: in every window's prompt
+    guard: bool = True  # loops and invented text decoded again, collapsed, flagged
+    recover: bool = True  # speech the decoder skipped decoded again on its own
+    bias: bool = True  # glossary terms heard in a window bias its second pass
 
     def __post_init__(self) -> None:
         if self.beam_size < 1:
@@ -37,7 +41,11 @@ class Transcriber(Protocol):
     """Speech to timed words."""
 
     def transcribe(
-        self, audio: DecodedAudio, options: TranscribeOptions, progress: ProgressFn | None = None
+        self,
+        audio: DecodedAudio,
+        options: TranscribeOptions,
+        progress: ProgressFn | None = None,
+        bias: BiasTerms | None = None,
     ) -> Transcript: ...
 
 

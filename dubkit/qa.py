@@ -5,8 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from dubkit.asr.guard import FLAGS as RECOGNITION_FLAGS
 from dubkit.glossary import TermSet, check_output
 from dubkit.records import Cue
+
+
+def recognition_flags(flags: Sequence[str]) -> tuple[str, ...]:
+    """The flags the recogniser's guard put on a cue (asr-repetition, asr-no-speech, ...)."""
+    return tuple(f for f in flags if f in RECOGNITION_FLAGS)
+
+
+def unverified_reason(flags: Sequence[str]) -> str | None:
+    """Why a source cue's terms cannot count as spoken: the recogniser flagged its text."""
+    return ", ".join(recognition_flags(flags)) or None
 
 
 def glossary_report(
@@ -17,17 +28,27 @@ def glossary_report(
     language: str = "ur",
 ) -> dict[str, Any]:
     """Per cue, the glossary terms in the source and whether the approved rendering is in the
-    output; the programme's adherence rate (None when no term occurs) and its misses."""
+    output; the programme's adherence rate (None when no term occurs) and its misses.
+
+    A term counts only where it was spoken: in a source cue the recogniser flagged (a loop,
+    text where there was no speech) it is listed as unverified and left out of the rate,
+    rendered or not, so a hallucinated term can never raise adherence.
+    """
     cues = []
     total = found = 0
     misses = []
+    unverified = []
     for cue, out, text in zip(sources, outputs, source_texts, strict=True):
         checks = check_output(text, out.text, terms, language) if terms else []
-        total += len(checks)
-        found += sum(c.found for c in checks)
-        for c in checks:
-            if not c.found:
-                misses.append({"cue": cue.index, "zh": c.zh, "approved": c.approved})
+        reason = unverified_reason(cue.flags)
+        if reason is not None:
+            unverified += [{"cue": cue.index, "zh": c.zh, "why": reason} for c in checks]
+        else:
+            total += len(checks)
+            found += sum(c.found for c in checks)
+            for c in checks:
+                if not c.found:
+                    misses.append({"cue": cue.index, "zh": c.zh, "approved": c.approved})
         cues.append(
             {
                 "index": cue.index,
@@ -35,8 +56,13 @@ def glossary_report(
                 "end_ms": cue.end_ms,
                 "source": text,
                 "output": out.text,
-                "terms": [{"zh": c.zh, "approved": c.approved, "found": c.found} for c in checks],
-                "flags": list(out.flags),
+                "terms": [
+                    {"zh": c.zh, "approved": c.approved, "found": c.found, "counted": not reason}
+                    for c in checks
+                ],
+                "flags": list(
+                    dict.fromkeys((*out.flags, *(f for f in cue.flags if f in RECOGNITION_FLAGS)))
+                ),
             }
         )
     return {
@@ -49,6 +75,7 @@ def glossary_report(
             "found": found,
             "rate": round(found / total, 4) if total else None,
             "misses": misses,
+            "unverified": unverified,
         },
         "cues": cues,
     }

@@ -168,6 +168,12 @@ def _glossary(glossary: Mapping[str, Any] | None) -> str:
             f"Adherence {_n(100 * float(rate), 1)}%: {int(adherence.get('found', 0))} of "
             f"{int(adherence.get('terms', 0))} term occurrences use the approved rendering."
         )
+    unverified = adherence.get("unverified") or []
+    if unverified:
+        line += (
+            f" {len(unverified)} more occurrence(s) are not counted: the recogniser flagged "
+            f"their text (a loop, or text where no speech was heard)."
+        )
     out = [
         "<h2>Glossary adherence</h2>",
         f'<p class="meta">{escape(names)}</p>' if names else "",

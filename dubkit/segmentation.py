@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dubkit.profiles import Profile
 from dubkit.records import Cue, Segment, Word
@@ -35,10 +35,12 @@ class _Token:
     end_ms: int
     space_before: bool
     segment_end: bool
+    flags: tuple[str, ...] = ()  # the recogniser's flags on the segment it came from
 
 
 def segment_cues(segments: Sequence[Segment], profile: Profile) -> tuple[Cue, ...]:
-    """Cues for a transcript's segments; every non-space character is kept, in order."""
+    """Cues for a transcript's segments; every non-space character is kept, in order. A cue
+    carries the recogniser's flags of every segment it shows text from."""
     tokens = _tokens(segments, profile)
     if not tokens:
         return ()
@@ -50,7 +52,7 @@ def segment_cues(segments: Sequence[Segment], profile: Profile) -> tuple[Cue, ..
             start_ms=frame_to_ms(s, profile.fps),
             end_ms=frame_to_ms(e, profile.fps),
             lines=break_lines(tokens[i:j], profile),
-            flags=flags,
+            flags=tuple(dict.fromkeys((*(f for t in tokens[i:j] for f in t.flags), *flags))),
         )
         for n, ((i, j), (s, e, flags)) in enumerate(zip(groups, frames, strict=True), start=1)
     )
@@ -72,7 +74,8 @@ def _tokens(segments: Sequence[Segment], profile: Profile) -> list[_Token]:
             start = max(word.start_ms, prev_start)
             end = min(max(word.end_ms, start), start + longest)
             space = word.text[:1].isspace() and bool(tokens)
-            tokens.extend(_split_long(text, start, end, space, k == last, profile))
+            pieces = _split_long(text, start, end, space, k == last, profile)
+            tokens.extend(replace(t, flags=seg.flags) for t in pieces)
     return tokens
 
 
@@ -178,16 +181,12 @@ def break_lines(tokens: Sequence[_Token], profile: Profile) -> tuple[str, ...]:
             # are often single characters, so token boundaries alone fall inside words).
             pause = min(tokens[k].start_ms - tokens[k - 1].end_ms, 400) / 50
             space = 1.0 if tokens[k].space_before else 0.0
-            # Between two one-character tokens is often inside a word (特|别); next to a
-            # multi-character token is a word boundary Whisper's vocabulary vouches for.
-            inside = 3.0 if len(tokens[k - 1].text) == 1 and len(tokens[k].text) == 1 else 0.0
             # Bottom-heavy pyramids read better; ties go to punctuation and pauses.
             score = (
                 abs(len(top) - len(bottom))
                 + 2 * punct
                 - pause
                 - space
-                + inside
                 + (0.5 if len(top) > len(bottom) else 0)
             )
             if best is None or score < best[0]:

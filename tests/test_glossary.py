@@ -23,8 +23,6 @@ from dubkit.glossary import (
     check_output,
     combine,
     find_terms,
-    fit_hotwords,
-    hotword_terms,
     protect,
     restore,
 )
@@ -195,31 +193,41 @@ def test_variants_become_one_canonical_word_in_the_transcript() -> None:
     assert fixed.segments[0].text == "中巴经济走廊很好"
 
 
-def test_hotwords_narrowest_scope_first_within_budget() -> None:
-    port = Term(zh="瓜达尔港", ur="گوادر بندرگاہ", scope="episode")
+def test_bias_terms_are_canonical_forms_and_variants_never_mishearings() -> None:
+    from dubkit.asr.biasing import BiasTerms
+
+    port = Term(zh="瓜达尔港", ur="گوادر بندرگاہ", scope="episode", misheard=("瓜达儿港",))
     episode = Glossary("e", "1", "episode", (port,))
     wide = Glossary("g", "1", "global", (CORRIDOR, BELT, CCTV))
-    words = hotword_terms(combine([wide, episode])[0])
-    assert words[0] == "瓜达尔港"
-    assert "CCTV" not in words  # Latin forms need no bias
-    assert words[:3] == ["瓜达尔港", "中巴经济走廊", "一带一路"]  # canonical before variants
-    assert words[3] == "中巴走廊"
-    assert fit_hotwords(words, len, 13) == "瓜达尔港 中巴经济走廊"  # whole terms only
+    bias = BiasTerms.from_glossary(combine([wide, episode])[0])
+    assert bias.forms["瓜达尔港"] == "瓜达尔港"
+    assert bias.forms["中巴走廊"] == "中巴经济走廊"  # a variant biases towards the canonical form
+    assert "CCTV" not in bias.forms  # Latin forms need no bias: Whisper writes them unaided
+    assert "瓜达儿港" not in bias.forms  # a mis-hearing would bias towards the error…
+    assert "瓜达儿港" in bias.literal  # …but where it is written, the term is already there
+
+
+def test_fit_words_keeps_whole_words_in_order_within_budget() -> None:
+    from dubkit.asr.recognise import fit_words
+
+    chosen, left = fit_words(["瓜达尔港", "中巴经济走廊", "一带一路", "CPEC"], len, 13)
+    assert chosen == ["瓜达尔港", "中巴经济走廊"]  # 11 characters with the space
+    assert left == ["一带一路", "CPEC"]
 
 
 @pytest.mark.model
-def test_hotwords_fit_faster_whispers_prompt(transcriber: object) -> None:
+def test_prompt_budget_counts_whispers_own_tokens(transcriber: object) -> None:
     from dubkit.adapters.chinese import to_simplified
+    from dubkit.asr.recognise import fit_words
     from dubkit.constants import HOTWORD_TOKEN_BUDGET
     from dubkit.glossary_files import load_terms
 
-    terms = load_terms([CPEC], to_simplified)
+    forms = [t.zh for t in load_terms([CPEC], to_simplified).terms]
     count = transcriber.count_tokens  # type: ignore[attr-defined]
-    text = fit_hotwords(hotword_terms(terms), count, HOTWORD_TOKEN_BUDGET)
-    assert 0 < count(text) <= HOTWORD_TOKEN_BUDGET
-    chosen = text.split()
-    assert chosen == hotword_terms(terms)[: len(chosen)]  # a prefix of the priority order
-    assert chosen[0] == terms.terms[0].zh and len(chosen) >= 10
+    chosen, left = fit_words(forms, count, HOTWORD_TOKEN_BUDGET)
+    assert 0 < count(" ".join(chosen)) <= HOTWORD_TOKEN_BUDGET
+    assert chosen + left == list(dict.fromkeys(forms)) and left  # 48 terms do not all fit
+    assert count(" ".join([*chosen, left[0]])) > HOTWORD_TOKEN_BUDGET
 
 
 # ----------------------------------------------------------------- through dubkit translate

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from dubkit.asr.guard import find_loops
 from dubkit.cli import app
 from dubkit.subtitles import parse_srt
 
@@ -58,13 +59,11 @@ def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
     assert translate["adherence"] == qa["adherence"]
     asr = json.loads((out / f"{stem}.asr.json").read_text(encoding="utf-8"))
     assert asr["glossary"]["terms"].startswith("cpec-media ")
-    from dubkit.adapters.chinese import to_simplified
-    from dubkit.glossary import hotword_terms
-    from dubkit.glossary_files import load_terms
-
-    hotwords = asr["options"]["hotwords"]  # the glossary's terms bias recognition
-    priority = hotword_terms(load_terms([Path(glossary)], to_simplified))
-    assert len(hotwords) >= 10 and hotwords == priority[: len(hotwords)]
+    # The glossary never goes into every window's prompt (that made Whisper loop on 中国):
+    # only windows whose first pass sounds like a term are decoded again with it.
+    assert asr["options"]["hotwords"] == [] and asr["recognition"]["hotwords"] == []
+    assert asr["recognition"]["summary"]["windows"] == len(asr["recognition"]["windows"]) >= 2
+    assert not find_loops(zh.read_text(encoding="utf-8"))
     before = ur.read_bytes()
     second = runner.invoke(app, args)
     assert second.exit_code == 0, second.output

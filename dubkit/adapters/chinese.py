@@ -1,4 +1,4 @@
-"""Traditional to Simplified Chinese with OpenCC's t2s tables."""
+"""Chinese text tools: Traditional to Simplified (OpenCC's t2s tables), words (jieba)."""
 
 from __future__ import annotations
 
@@ -34,3 +34,18 @@ def simplify_transcript(transcript: Transcript) -> Transcript:
             for seg in transcript.segments
         ),
     )
+
+
+@cache
+def _segmenter() -> Any:
+    """jieba's segmenter (rjieba: jieba-rs, the Rust port with jieba's own dictionary), loaded
+    on first use: about 0.15 s and 35 MB, writing nothing to disk."""
+    import rjieba
+
+    return rjieba.Jieba()
+
+
+def split_words(text: str) -> list[str]:
+    """Chinese text cut into words (jieba's dictionary, its HMM for words the dictionary
+    lacks); the pieces join back into `text` exactly."""
+    return list(_segmenter().cut(text, hmm=True))

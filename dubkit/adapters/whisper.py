@@ -8,6 +8,9 @@ from typing import Any
 
 from dubkit.adapters.audio import DecodedAudio
 from dubkit.adapters.ct2 import DeviceChoice, load_on_device
+from dubkit.asr.biasing import BiasTerms
+from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
+from dubkit.asr.windows import SpeechMap
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import ConfigError, MediaError, ModelUnavailable
 from dubkit.ports import ProgressFn, TranscribeOptions
@@ -92,68 +95,197 @@ class WhisperTranscriber:
 
     def count_tokens(self, text: str) -> int:
         """Tokens `text` takes in the prompt, as faster-whisper encodes hotwords."""
+        if not text.strip():
+            return 0
         return len(self.model.hf_tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids)
 
-    def transcribe(
-        self, audio: DecodedAudio, options: TranscribeOptions, progress: ProgressFn | None = None
-    ) -> Transcript:
-        """Recognise `audio`; word timestamps always, batched unless batch_size <= 1."""
-        from faster_whisper import BatchedInferencePipeline
-
+    def open(self, audio: DecodedAudio, options: TranscribeOptions) -> WhisperDecoder:
+        """This model bound to one programme's speech (VAD chunks laid end to end)."""
         check_language(options.language)
-        language = None if options.language == "auto" else options.language
-        common: dict[str, Any] = {
-            "language": language,
-            "beam_size": options.beam_size,
-            "word_timestamps": True,
-            "vad_filter": options.vad,
-            "hotwords": " ".join(options.hotwords) or None,
-        }
-        detections: list[list[tuple[str, float]]] = []
-        if progress is not None:
-            progress(0, audio.duration_ms)
-        with _language_evidence(self.model, detections):
-            if options.batch_size > 1:
-                seconds = len(audio.samples) / SAMPLE_RATE
-                if not options.vad:
-                    # Without VAD the batched pipeline needs explicit 30 s windows.
-                    common["clip_timestamps"] = [
-                        {"start": t, "end": min(t + 30.0, seconds)}
-                        for t in range(0, int(seconds) + 1, 30)
-                        if t < seconds
-                    ]
-                pipeline = BatchedInferencePipeline(self.model)
-                raw, info = pipeline.transcribe(
-                    audio.samples,
-                    batch_size=options.batch_size,
-                    without_timestamps=False,
-                    **common,
-                )
-            else:
-                raw, info = self.model.transcribe(audio.samples, **common)
-            segments = []
-            try:
-                for seg in raw:
-                    segments.append(_segment(seg))
-                    if progress is not None:
-                        progress(min(segments[-1].end_ms, audio.duration_ms), audio.duration_ms)
-            except (RuntimeError, ValueError) as exc:
-                raise MediaError(
-                    f"{audio.path}: recognition failed ({' '.join(str(exc).split())}); retry "
-                    f"with --device cpu or a smaller --batch-size",
-                    path=audio.path,
-                ) from exc
-        detected, detected_p = _aggregate(detections)
-        if language is None:
-            detected, detected_p = info.language, float(info.language_probability)
+        return WhisperDecoder(self, audio, options)
+
+    def transcribe(
+        self,
+        audio: DecodedAudio,
+        options: TranscribeOptions,
+        progress: ProgressFn | None = None,
+        bias: BiasTerms | None = None,
+    ) -> Transcript:
+        """Recognise `audio` window by window (dubkit.asr.recognise): word timestamps always,
+        batched unless batch_size <= 1, guarded, glossary-biased only where a term is heard."""
+        from dubkit.adapters.chinese import to_simplified
+
+        decoder = self.open(audio, options)
+        settings = RecogniseSettings(
+            batch_size=options.batch_size,
+            hotwords=options.hotwords,
+            guard=options.guard,
+            recover=options.recover,
+            bias=options.bias,
+        )
+        normalise = to_simplified if decoder.language == "zh" else _unchanged
+        try:
+            with _language_evidence(self.model, decoder.detections):
+                heard = recognise(decoder, settings, normalise, bias, progress)
+        except (RuntimeError, ValueError) as exc:
+            reason = " ".join(str(exc).split())
+            fix = (
+                "lower --batch-size, or use --device cpu"
+                if "out of memory" in reason.lower()
+                else "retry with --device cpu; if it fails again, report it with the file"
+            )
+            raise MediaError(
+                f"{audio.path}: recognition failed ({reason}); {fix}", path=audio.path
+            ) from exc
+        detected, detected_p = _aggregate(decoder.detections)
+        if options.language == "auto":
+            detected, detected_p = decoder.language, decoder.language_probability
         return Transcript(
-            segments=tuple(segments),
-            language=language or info.language,
-            language_probability=float(info.language_probability),
+            segments=heard.segments,
+            language=decoder.language,
+            language_probability=decoder.language_probability,
             duration_ms=audio.duration_ms,
             detected_language=detected,
             detected_probability=detected_p,
+            report=heard.report,
+            warnings=heard.warnings,
         )
+
+
+def _unchanged(text: str) -> str:
+    return text
+
+
+class _quiet_long_clip_warning:
+    """faster-whisper warns (through logging's last resort, on stderr) for a clip over 30 s;
+    dubkit's windows run a few hundred milliseconds of VAD padding past 30 s on purpose."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.logger = logging.getLogger("faster_whisper")
+        self.logger.addFilter(self.drop)
+
+    @staticmethod
+    def drop(record: Any) -> bool:
+        return "longer than 30 seconds" not in str(record.msg)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeFilter(self.drop)
+
+
+class WhisperDecoder:
+    """faster-whisper behind the WindowDecoder port, for one programme.
+
+    The VAD's speech chunks (faster-whisper's own Silero VAD with its default options, as its
+    sequential decoder uses them) are laid end to end; windows are decoded either together by
+    the batched pipeline (one `generate` call per batch) or one by one by the sequential
+    decoder, which brings temperature fallback and continues a window the model stopped early.
+    """
+
+    def __init__(
+        self, transcriber: WhisperTranscriber, audio: DecodedAudio, options: TranscribeOptions
+    ) -> None:
+        import numpy as np
+        from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
+
+        self.model = transcriber.model
+        self.count_tokens = transcriber.count_tokens
+        self.options = options
+        samples = audio.samples
+        frame = 512  # Silero's window: 32 ms at 16 kHz
+        if options.vad:
+            chunks = [(c["start"], c["end"]) for c in get_speech_timestamps(samples, VadOptions())]
+            padded = np.pad(samples, (0, frame - len(samples) % frame))
+            probs = get_vad_model()(padded)
+        else:
+            chunks = [(0, len(samples))] if len(samples) else []
+            probs = np.ones(len(samples) // frame + 1, dtype=np.float32)
+        self.samples = (
+            np.concatenate([samples[a:b] for a, b in chunks])
+            if chunks
+            else np.zeros(0, dtype=np.float32)
+        )
+        timeline = (
+            np.concatenate([probs[a // frame : -(-b // frame)] for a, b in chunks])
+            if chunks
+            else probs[:0]
+        )
+        self._speech = SpeechMap(
+            tuple((a * 1000 // SAMPLE_RATE, b * 1000 // SAMPLE_RATE) for a, b in chunks),
+            tuple(float(p) for p in timeline),
+            frame * 1000 / SAMPLE_RATE,
+        )
+        self.detections: list[list[tuple[str, float]]] = []
+        self.language = options.language
+        self.language_probability = 1.0
+        if options.language == "auto":
+            self.language, self.language_probability = self._detect()
+
+    @property
+    def speech(self) -> SpeechMap:
+        return self._speech
+
+    def _detect(self) -> tuple[str, float]:
+        if not len(self.samples):
+            return "zh", 0.0
+        language, probability, _ = self.model.detect_language(
+            self.samples[: 30 * SAMPLE_RATE], vad_filter=False
+        )
+        return str(language), float(probability)
+
+    def _common(self, request: DecodeRequest) -> dict[str, Any]:
+        return {
+            "language": self.language,
+            "beam_size": self.options.beam_size,
+            "word_timestamps": True,
+            "without_timestamps": False,
+            "hotwords": request.hotwords or None,
+        }
+
+    def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
+        if not request.windows:
+            return []
+        if request.batched:
+            return self._batched(request)
+        return [self._one(window, request) for window in request.windows]
+
+    def _batched(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
+        from faster_whisper import BatchedInferencePipeline
+
+        pipeline = BatchedInferencePipeline(self.model)
+        with _quiet_long_clip_warning():
+            raw, _ = pipeline.transcribe(
+                self.samples,
+                batch_size=len(request.windows),
+                clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in request.windows],
+                vad_filter=False,
+                temperature=request.temperatures[0],
+                initial_prompt=request.prompt or None,
+                **self._common(request),
+            )
+            raw = list(raw)
+        starts = [round(a / 10) for a, _ in request.windows]  # centiseconds, as `seek` counts
+        out: list[list[Segment]] = [[] for _ in request.windows]
+        for seg in raw:
+            k = min(range(len(starts)), key=lambda i: abs(starts[i] - seg.seek))
+            out[k].append(_segment(seg, 0, request.windows[k]))
+        return [tuple(s) for s in out]
+
+    def _one(self, window: tuple[int, int], request: DecodeRequest) -> tuple[Segment, ...]:
+        a, b = window
+        piece = self.samples[a * SAMPLE_RATE // 1000 : b * SAMPLE_RATE // 1000]
+        if not len(piece):
+            return ()
+        raw, _ = self.model.transcribe(
+            piece,
+            vad_filter=False,
+            condition_on_previous_text=False,
+            initial_prompt=request.prompt or None,
+            temperature=list(request.temperatures),
+            **self._common(request),
+        )
+        return tuple(_segment(seg, a, window) for seg in raw)
 
 
 class _language_evidence:
@@ -192,21 +324,27 @@ def _aggregate(detections: list[list[tuple[str, float]]]) -> tuple[str | None, f
     return language, total / len(detections)
 
 
-def _segment(seg: Any) -> Segment:
+def _segment(seg: Any, offset_ms: int, window: tuple[int, int]) -> Segment:
+    """A faster-whisper segment on the speech timeline (`offset_ms` added), inside `window`."""
+    lo, hi = window
+
+    def ms(seconds: float) -> int:
+        return min(max(offset_ms + seconds_to_ms(seconds), lo), hi)
+
     words = tuple(
         Word(
             text=w.word,
-            start_ms=seconds_to_ms(w.start),
-            end_ms=max(seconds_to_ms(w.start), seconds_to_ms(w.end)),
+            start_ms=ms(w.start),
+            end_ms=max(ms(w.start), ms(w.end)),
             probability=float(w.probability),
         )
         for w in (seg.words or ())
     )
-    start = seconds_to_ms(seg.start)
+    start = ms(seg.start)
     return Segment(
         text=seg.text.strip(),
         start_ms=start,
-        end_ms=max(start, seconds_to_ms(seg.end)),
+        end_ms=max(start, ms(seg.end)),
         words=words,
         avg_logprob=float(seg.avg_logprob),
         no_speech_prob=float(seg.no_speech_prob),

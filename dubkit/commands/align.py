@@ -269,7 +269,8 @@ def _recognise(
 ) -> tuple[Transcript, dict[str, Any], Any]:
     """Load Whisper as `transcribe` does, recognise MEDIA, in Simplified characters."""
     from dubkit.adapters.audio import decode_audio
-    from dubkit.adapters.chinese import simplify_transcript
+    from dubkit.adapters.chinese import simplify_transcript, split_words
+    from dubkit.asr.words import resegment_transcript
     from dubkit.cli import _advance, _asr_setup, _load_transcriber, _model_meta, _progress
     from dubkit.config import load_config
 
@@ -283,9 +284,11 @@ def _recognise(
     with _progress(console) as bar:
         task = bar.add_task(job.media.name, total=None, seconds="reading") if bar else None
         transcript = transcriber.transcribe(audio, options, _advance(bar, task))
-    for warning in audio.warnings:
+    for warning in (*audio.warnings, *transcript.warnings):
         console.print(f"warning: {warning}", markup=False)
-    return simplify_transcript(transcript), _model_meta(transcriber), chosen
+    # Chinese words, not Whisper's token pieces, so that no line breaks inside a word (之|后)
+    words = resegment_transcript(simplify_transcript(transcript), split_words)
+    return words, _model_meta(transcriber), chosen
 
 
 def _retime(

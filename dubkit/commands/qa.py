@@ -133,7 +133,11 @@ def _check(
         raise ConfigError("--source needs a glossary: --glossary FILE or [glossary] files")
     adherence = None
     if source is not None:
-        adherence = _glossary(parsed.cues, _read(source, encoding)[0].cues, terms, chosen.language)
+        from dubkit.pipeline import subtitle_stem, with_recognition_flags
+
+        asr_json = source.with_name(f"{subtitle_stem(source)}.asr.json")
+        sources = with_recognition_flags(_read(source, encoding)[0].cues, asr_json)
+        adherence = _glossary(parsed.cues, sources, terms, chosen.language)
     html_path = None
     if not no_html:
         html_path = html or (outdir or subs.parent) / f"{subs.stem}.qa.html"
