@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -39,6 +37,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from asr import machine  # noqa: E402  (bench/asr.py: the same machine line)
 
 from tests.scoring import Errors, char_errors, clips, loop_count, plain, term_recall  # noqa: E402
 
@@ -201,22 +201,6 @@ def run_child(variant: str, dense: Path | None) -> dict[str, Any]:
     return result
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    import ctranslate2
-    import faster_whisper
-
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"faster-whisper {faster_whisper.__version__}, ctranslate2 {ctranslate2.__version__}, "
-        f"whisper:base int8 on CPU"
-    )
-
-
 def breaks_inside_words(lines: list[str]) -> tuple[int, int]:
     """(line and cue breaks inside a word, breaks): words as jieba cuts the whole text."""
     from dubkit.adapters.chinese import split_words
@@ -292,7 +276,7 @@ def score(results: dict[str, dict[str, Any]], dense_reference: str | None) -> di
 
 def report(table: dict[str, Any]) -> str:
     audio = 0.0
-    lines = [f"Machine: {machine()}", ""]
+    lines = [f"Machine: {machine()}, whisper:base int8 on CPU", ""]
     lines += [
         "| variant | CER | deletions | insertions | loops | term recall | 70 s: chars | "
         "70 s: loops | dense: CER (del/ins) | breaks inside words | wall s | peak RSS MB |",

@@ -295,8 +295,10 @@ class Engine(Protocol):
     def stage_keys(self) -> dict[str, Any]:
         """Model, options and package fingerprints, per stage, for the manifest keys."""
 
-    def transcribe(self, media: Path, outdir: Path, progress: Any) -> list[Path]:
-        """Write STEM.zh.srt (and asr.json); return the files written."""
+    def transcribe(
+        self, media: Path, outdir: Path, progress: Any, glossary: Path | None
+    ) -> list[Path]:
+        """Write STEM.zh.srt (and asr.json), biased by the glossaries; return the files."""
 
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
@@ -304,6 +306,9 @@ class Engine(Protocol):
         """Write the Urdu files; return (files written, the translation for dub)."""
 
     def glossary_fingerprint(self, glossary: Path | None) -> str | None: ...
+
+    def recognition_fingerprint(self, glossary: Path | None) -> str | None:
+        """What recognition takes from the glossaries (their Chinese forms)."""
 
     def dub(
         self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
@@ -445,7 +450,11 @@ def _stages(
             raise MediaError(
                 f"{episode.media}: cannot read ({exc.strerror or exc})", path=episode.media
             ) from exc
-    key = key_of("transcribe", source, keys["transcribe"])
+    # the glossaries' Chinese forms bias recognition: a new term or variant transcribes again,
+    # an edited Urdu rendering only translates again
+    key = key_of(
+        "transcribe", source, keys["transcribe"], engine.recognition_fingerprint(episode.glossary)
+    )
     if not rerun and manifest.fresh("transcribe", key, outdir):
         outcome.stages["transcribe"] = "skipped"
         log("transcribe: skipped (inputs unchanged)")
@@ -458,7 +467,9 @@ def _stages(
             atomic_write_all({zh_srt: data})
             written = [zh_srt]
         else:
-            written = engine.transcribe(episode.media, outdir, _progress_fn(episode.name))
+            written = engine.transcribe(
+                episode.media, outdir, _progress_fn(episode.name), episode.glossary
+            )
             outcome.warnings += getattr(engine, "warnings", ())
             for warning in outcome.warnings:
                 log(f"warning: {warning}")

@@ -84,7 +84,30 @@ LanguageOpt = Annotated[
     str | None, typer.Option(help="Spoken language code, or 'auto' (default zh).")
 ]
 HotwordOpt = Annotated[
-    list[str] | None, typer.Option(help="Term to bias recognition towards (repeatable).")
+    list[str] | None,
+    typer.Option(
+        help="Term to bias recognition towards in every window (repeatable; keep it to a few: "
+        "a long list makes Whisper invent them). Glossary terms need none of this."
+    ),
+]
+GuardOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--guard/--no-guard",
+        help="Decode again, then collapse and flag, windows that loop or invent text.",
+    ),
+]
+RecoverOpt = Annotated[
+    bool | None,
+    typer.Option("--recover/--no-recover", help="Decode again speech the recogniser skipped."),
+]
+BiasOpt = Annotated[
+    bool | None,
+    typer.Option(
+        "--glossary-bias/--no-glossary-bias",
+        help="Decode again, with those terms as hotwords, windows that sound like glossary "
+        "terms they do not write.",
+    ),
 ]
 ProfileOpt = Annotated[str | None, typer.Option(help="Subtitle profile name.")]
 ThreadsOpt = Annotated[int, typer.Option(help="CPU threads (0: CTranslate2's default).")]
@@ -143,6 +166,9 @@ def transcribe(
     vad: VadOpt = None,
     language: LanguageOpt = None,
     hotword: HotwordOpt = None,
+    guard: GuardOpt = None,
+    recover: RecoverOpt = None,
+    glossary_bias: BiasOpt = None,
     profile: ProfileOpt = None,
     config: ConfigOpt = None,
     max_chars: Annotated[int | None, typer.Option(help="Characters per line.")] = None,
@@ -167,7 +193,8 @@ def transcribe(
             {
                 "model": model, "device": device, "compute_type": compute_type,
                 "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
-                "language": language,
+                "language": language, "guard": guard, "recover": recover,
+                "glossary_bias": glossary_bias,
             },
             hotword,
             profile,
@@ -230,6 +257,9 @@ def _asr_setup(
         batch_size=settings["batch_size"],
         vad=settings["vad"],
         hotwords=tuple(settings["hotwords"]),
+        guard=settings["guard"],
+        recover=settings["recover"],
+        bias=settings["glossary_bias"],
     )
     check_language(options.language)
     model_name, model_path = resolve_model(settings["model"])
@@ -616,6 +646,9 @@ def run(
     vad: VadOpt = None,
     language: LanguageOpt = None,
     hotword: HotwordOpt = None,
+    guard: GuardOpt = None,
+    recover: RecoverOpt = None,
+    glossary_bias: BiasOpt = None,
     profile: ProfileOpt = None,
     mt_device: MtDeviceOpt = None,
     mt_compute_type: MtComputeOpt = None,
@@ -668,7 +701,8 @@ def run(
             {
                 "model": model, "device": device, "compute_type": compute_type,
                 "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
-                "language": language,
+                "language": language, "guard": guard, "recover": recover,
+                "glossary_bias": glossary_bias,
             },
             hotword,
             profile,

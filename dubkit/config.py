@@ -43,6 +43,9 @@ def _schema() -> Any:
         language: str | None = None
         hotwords: list[str] = Field(default_factory=list)
         profile: str | None = None
+        guard: bool | None = None
+        recover: bool | None = None
+        glossary_bias: bool | None = None
 
     class TranslateSection(_Strict):
         route: str | None = Field(None, pattern="^(auto|direct|pivot)$")
@@ -148,6 +151,9 @@ def transcribe_defaults(config: dict[str, Any]) -> dict[str, Any]:
         "vad": True,
         "language": C.DEFAULT_LANGUAGE,
         "hotwords": [],
+        "guard": True,
+        "recover": True,
+        "glossary_bias": True,
     }
     defaults.update(config.get("transcribe", {}))
     return defaults

@@ -57,10 +57,14 @@ BIAS_MIN_SYLLABLES = 2
 BIAS_MIN_SCORE = 0.75
 BIAS_TONE_COST = 0.25  # the same syllable in another tone: Whisper keeps tones more often than not
 
-# Recognition guard (dubkit.asr.guard). A loop is a unit of 1-8 characters said 4 or more
-# times in a row; 2.4 is Whisper's own compression-ratio threshold.
+# Recognition guard (dubkit.asr.guard). A loop is a unit of 2-8 characters said 4 or more
+# times in a row, a single character 6 times (对对对对 and 哈哈哈哈 are speech), or 9-30
+# characters 3 times (a sentence said again); 2.4 is Whisper's compression-ratio threshold.
 LOOP_MAX_UNIT = 8
 LOOP_MIN_REPEATS = 4
+LOOP_MIN_REPEATS_ONE_CHAR = 6
+LOOP_LONG_UNIT = 30
+LOOP_LONG_MIN_REPEATS = 3
 ASR_MAX_COMPRESSION_RATIO = 2.4
 # Mandarin is spoken at 3-8 characters a second (tongue twisters reach about 10): a window
 # holding more than 12 a second of its speech is invented text; so is a segment squeezing 12
@@ -75,6 +79,9 @@ ASR_NO_SPEECH_MIN_MS = 500
 ASR_SILENT_VAD_PROBABILITY = 0.15
 ASR_NO_SPEECH_PROBABILITY = 0.6
 ASR_LOGPROB_THRESHOLD = -1.0
+# A clean re-decode of a looping window must keep 80% of what the first pass said outside
+# its loops (where the VAD heard speech); else the first pass is kept, collapsed and flagged.
+GUARD_MIN_KEPT = 0.8
 # Whisper's temperature fallback, for windows decoded again after the guard objected.
 ASR_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -89,11 +96,14 @@ WINDOW_CUT_SLACK_MS = 5_000  # how far from the balanced cut point a quieter one
 UNCOVERED_MIN_MS = 1_000
 UNCOVERED_NEAR_MS = 400
 UNCOVERED_PROBABILITY = 0.5
-# A term heard with exactly its syllables is written in directly from 3 characters up (2-
-# character homophones are too often other words: 计分/积分); a biased second pass may not
-# lose (or add beyond the terms' own length) more than 10% of the characters.
+UNCOVERED_BRIDGE_MS = 400  # pauses between words inside a skipped stretch do not split it
+# A term heard with exactly its syllables and tones, as whole words, is written in directly
+# from 3 characters up (2-character homophones are too often other words: 计分/积分). A biased
+# second pass may change, outside the terms it gains, at most 2 characters or 5% of the text,
+# by replacement only (an added or dropped 不 changes the meaning).
 BIAS_SUBSTITUTE_MIN_CHARS = 3
-BIAS_MAX_LOSS = 0.1
+BIAS_MAX_OTHER_CHANGES = 2
+BIAS_MAX_OTHER_SHARE = 0.05
 # Recovery decodes start 300 ms before the skipped speech and end 500 ms after it (context
 # for the first word, room for the last).
 RECOVER_PAD_BEFORE_MS = 300

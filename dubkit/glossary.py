@@ -410,6 +410,18 @@ class TermSet:
         return hashlib.sha256(json.dumps(doc).encode()).hexdigest()[:16]
 
     @property
+    def recognition_fingerprint(self) -> str:
+        """What recognition takes from the glossaries (every Chinese form and its canonical
+        term): editing an Urdu rendering or a note leaves it, and the transcript, unchanged."""
+        doc = sorted(
+            (kind, form, t.zh)
+            for t in self.terms
+            for kind, forms in (("zh", (t.zh,)), ("variant", t.variants), ("misheard", t.misheard))
+            for form in forms
+        )
+        return hashlib.sha256(json.dumps(doc, ensure_ascii=False).encode()).hexdigest()[:16]
+
+    @property
     def label(self) -> str:
         return ", ".join(f"{g.name} {g.version}" for g in self.glossaries)
 

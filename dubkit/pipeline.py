@@ -88,7 +88,11 @@ def transcribe_file(
 
     started = time.perf_counter()
     audio = decode_audio(media)
-    bias = BiasTerms.from_glossary(terms) if terms is not None else None
+    bias = None
+    if terms is not None:
+        from dubkit.adapters.chinese import pinyin_readings, split_words
+
+        bias = BiasTerms.from_glossary(terms, pinyin_readings, split_words)
     transcript = transcriber.transcribe(audio, options, progress, bias)
     normalised = 0
     if transcript.language == "zh" and terms is not None:

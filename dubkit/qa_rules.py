@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
+from dubkit.asr.guard import FLAGS as RECOGNITION_FLAGS
 from dubkit.profiles import Profile
 from dubkit.records import Cue
 from dubkit.timecode import frame_rate, frame_to_ms, ms_to_frame_floor
@@ -42,6 +43,7 @@ CODES: dict[str, str] = {
     "bidi-missing": "Latin words or digits in an Urdu line without LRM marks around them",
     "latin-punctuation": "Latin , ; ? or . right after an Urdu word instead of ، ؛ ؟ ۔",
     "glossary": "a glossary term's approved rendering is missing",
+    "recognition": "the recogniser flagged the Chinese (a loop, text run on, or no speech heard)",
 }
 
 # Frame times are rounded to whole milliseconds (41.708 ms is written 42 or 41 by different
@@ -399,16 +401,35 @@ def _latin_marks_after_urdu(text: str) -> list[str]:
 
 
 def with_glossary(reports: Sequence[CueReport], glossary: Mapping[str, Any]) -> list[CueReport]:
-    """The reports with a 'glossary' flag on each cue whose approved terms are missing
-    (`glossary` is dubkit.qa.glossary_report's result)."""
+    """The reports with a 'glossary' flag on each cue whose approved terms are missing, and a
+    'recognition' flag on each cue whose Chinese the recogniser flagged (`glossary` is
+    dubkit.qa.glossary_report's result)."""
     misses: dict[int, list[str]] = {}
     for miss in glossary.get("adherence", {}).get("misses", []):
         misses.setdefault(int(miss["cue"]), []).append(f"{miss['zh']} → {miss['approved']!r}")
+    heard = {
+        int(c["index"]): [f for f in c.get("flags", ()) if f in RECOGNITION_FLAGS]
+        for c in glossary.get("cues", ())
+    }
     out = []
     for r in reports:
         if r.index in misses:
             flag = Flag("glossary", f"approved rendering missing: {'; '.join(misses[r.index])}")
             r = replace(r, flags=(*r.flags, flag))
+        out.append(r)
+    return with_recognition(out, {k: v for k, v in heard.items() if v})
+
+
+def with_recognition(
+    reports: Sequence[CueReport], flagged: Mapping[int, Sequence[str]]
+) -> list[CueReport]:
+    """A 'recognition' flag on each cue (by index) whose Chinese the recogniser flagged:
+    such a cue is never clean, whatever its layout."""
+    out = []
+    for r in reports:
+        if flagged.get(r.index) and all(f.code != "recognition" for f in r.flags):
+            why = ", ".join(flagged[r.index])
+            r = replace(r, flags=(*r.flags, Flag("recognition", f"{why}: check what was said")))
         out.append(r)
     return out
 
@@ -474,6 +495,8 @@ def qa_report(
 ) -> dict[str, Any]:
     """Every check on a programme's cues, glossary misses as flags, as build_report's data."""
     reports = check_cues(cues, profile, frame_tolerance_ms)
+    own = {c.index: [f for f in c.flags if f in RECOGNITION_FLAGS] for c in cues}
+    reports = with_recognition(reports, {k: v for k, v in own.items() if v})
     if glossary is not None:
         reports = with_glossary(reports, glossary)
     return build_report(name, profile, reports, glossary, repairs, structure_error)

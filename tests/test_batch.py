@@ -156,6 +156,20 @@ def test_batch_isolates_failures_resumes_and_reruns_only_what_changed(
     after = json.loads((out / "ep3" / ".dubkit" / "manifest.json").read_text(encoding="utf-8"))
     assert after["stages"]["transcribe"] == json.loads(before)["stages"]["transcribe"]
 
+    # as in `run`, the glossary biases recognition: a new Chinese form transcribes again
+    asr = json.loads((out / "ep3" / "programme.asr.json").read_text(encoding="utf-8"))
+    assert asr["glossary"]["terms"].startswith("cpec-media ")
+    text = glossary.read_text(encoding="utf-8")
+    glossary.write_text(
+        text.replace("variants: [巴基斯坦电台]", "variants: [巴基斯坦电台, 巴基斯坦之声]"),
+        encoding="utf-8",
+    )
+    assert glossary.read_text(encoding="utf-8") != text
+    fourth = runner.invoke(app, _args(episodes, out, package_dir))
+    assert fourth.exit_code == 1
+    ep3 = next(e for e in _report(out)["episodes"] if e["name"] == "ep3")  # type: ignore[attr-defined]
+    assert ep3["stages"] == {"transcribe": "ran", "translate": "ran", "dub": "ran"}
+
     # --force reruns everything
     forced = runner.invoke(app, [*_args(episodes, out, package_dir), "--force"])
     assert forced.exit_code == 1

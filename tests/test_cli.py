@@ -54,7 +54,7 @@ def test_help_does_not_import_heavy_libraries() -> None:
         "    r = CliRunner().invoke(app, args)\n"
         "    assert r.exit_code == 0, r.output\n"
         "heavy = {'faster_whisper', 'ctranslate2', 'av', 'numpy', 'opencc', 'onnxruntime',\n"
-        "         'sentencepiece', 'sqlite3'}\n"
+        "         'sentencepiece', 'sqlite3', 'rjieba', 'pypinyin'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -32,6 +32,18 @@ def test_config_profile_and_flag_override(tmp_path: Path) -> None:
     assert transcribe_defaults(cfg)["hotwords"] == ["中巴经济走廊"]
 
 
+def test_recognition_switches_from_config(tmp_path: Path) -> None:
+    path = tmp_path / "dubkit.toml"
+    path.write_text("[transcribe]\nglossary_bias = false\nguard = true\n", encoding="utf-8")
+    defaults = transcribe_defaults(load_config(path))
+    assert (defaults["glossary_bias"], defaults["guard"], defaults["recover"]) == (
+        False, True, True,
+    )  # fmt: skip
+    path.write_text("[transcribe]\ngaurd = false\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="gaurd"):
+        load_config(path)
+
+
 def test_the_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parent.parent / "examples" / "dubkit.toml"
     cfg = load_config(example)

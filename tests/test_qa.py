@@ -419,6 +419,38 @@ def test_outdir_html_path_and_chinese_default_profile(tmp_path: Path) -> None:
     assert chosen.is_file() and "zh-web" in chosen.read_text(encoding="utf-8")
 
 
+def test_a_cue_the_recogniser_flagged_is_never_clean(tmp_path: Path) -> None:
+    """The loop is flagged in STEM.asr.json; `dubkit qa` on the Chinese SRT beside it, and on
+    the Urdu with --source, must say so (a loop of 中国 once passed as 100% clean)."""
+    zh = _srt(tmp_path / "ep4.zh.srt", [(1000, 3000, "今天天气很好。"), (3080, 5000, "中国。")])
+    (tmp_path / "ep4.asr.json").write_text(
+        json.dumps(
+            {"flagged_cues": [
+                {"start_ms": 3080, "end_ms": 5000, "text": "中国。", "flags": ["asr-repetition"]}
+            ]}
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = runner.invoke(app, ["qa", str(zh), "--no-html", "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"]["clean"] == 1
+    assert [f["code"] for f in report["cues"][1]["flags"]] == ["recognition"]
+    glossary = tmp_path / "g.yaml"
+    glossary.write_text(
+        "name: g\nversion: '1'\nscope: global\nterms:\n  - zh: 中国\n    ur: چین\n",
+        encoding="utf-8",
+    )
+    ur = _srt(tmp_path / "ep4.ur.srt", [(1000, 3000, "آج موسم اچھا ہے۔"), (3080, 5000, "چین۔")])
+    args = ["qa", str(ur), "--no-html", "--json", "-g", str(glossary), "--source", str(zh)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    adherence = report["glossary"]["adherence"]
+    assert adherence["terms"] == 0 and adherence["unverified"][0]["zh"] == "中国"
+    assert "recognition" in [f["code"] for f in report["cues"][1]["flags"]]
+
+
 def test_webvtt_through_the_formats_reader(tmp_path: Path) -> None:
     pytest.importorskip("dubkit.formats")
     vtt = tmp_path / "ep5.ur.vtt"

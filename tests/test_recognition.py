@@ -257,3 +257,17 @@ def test_progress_moves_during_a_batched_run(assets: Path, transcriber: object) 
     total = audio.duration_ms
     assert seen[0] == (0, total) and seen[-1] == (total, total)
     assert any(0 < done < total for done, _ in seen)  # three windows, two batches
+
+
+def test_without_vad_the_speech_probability_still_guides_the_guard(
+    assets: Path, transcriber: object
+) -> None:
+    """--no-vad keeps every second of audio, but the guard and recovery still need to know
+    where speech is: an all-speech probability made recovery decode every pause again."""
+    from dubkit.adapters.audio import decode_audio
+
+    audio = decode_audio(assets / LONG[0] / LONG[1])
+    decoder = transcriber.open(audio, TranscribeOptions(vad=False))  # type: ignore[attr-defined]
+    speech = decoder.speech
+    assert speech.chunks == ((0, audio.duration_ms),)
+    assert min(speech.probability) < 0.2 and max(speech.probability) > 0.8

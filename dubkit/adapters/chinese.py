@@ -1,4 +1,5 @@
-"""Chinese text tools: Traditional to Simplified (OpenCC's t2s tables), words (jieba)."""
+"""Chinese text tools: Traditional to Simplified (OpenCC's t2s tables), words (jieba), readings
+(pypinyin)."""
 
 from __future__ import annotations
 
@@ -49,3 +50,18 @@ def split_words(text: str) -> list[str]:
     """Chinese text cut into words (jieba's dictionary, its HMM for words the dictionary
     lacks); the pieces join back into `text` exactly."""
     return list(_segmenter().cut(text, hmm=True))
+
+
+def pinyin_readings(han: str) -> list[str]:
+    """One reading per Han character of `han`, in context ('zhong1', neutral tone 5; '?' for
+    a character pypinyin cannot read): the `Reader` of dubkit.asr.pinyin. pypinyin's phrase
+    dictionary picks the reading of characters that have several (重庆 chong2, 重要 zhong4)."""
+    from pypinyin import Style, lazy_pinyin
+
+    def unknown(chars: str) -> Any:  # pypinyin accepts a list: one item per character
+        return ["?"] * len(chars)
+
+    found = lazy_pinyin(han, style=Style.TONE3, neutral_tone_with_five=True, errors=unknown)
+    if len(found) != len(han):  # a run pypinyin grouped: one reading per character regardless
+        found = [lazy_pinyin(ch, style=Style.TONE3, errors=unknown)[0] for ch in han]
+    return [str(r) for r in found]

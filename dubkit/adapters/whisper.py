@@ -152,6 +152,23 @@ class WhisperTranscriber:
         )
 
 
+def _on_speech_timeline(probs: Any, chunks: list[tuple[int, int]], frame: int) -> Any:
+    """The VAD's probability for each `frame`-sample frame of the speech timeline (chunks
+    laid end to end), read at the frame's centre in the programme: no drift however many
+    chunks there are."""
+    import numpy as np
+
+    total = sum(b - a for a, b in chunks)
+    if not total:
+        return probs[:0]
+    offsets = np.cumsum([0] + [b - a for a, b in chunks[:-1]])
+    starts = np.array([a for a, _ in chunks])
+    centres = np.arange(0, total, frame) + frame // 2
+    k = np.searchsorted(offsets, centres, side="right") - 1
+    original = starts[k] + (centres - offsets[k])
+    return probs[np.minimum(original // frame, len(probs) - 1)]
+
+
 def _unchanged(text: str) -> str:
     return text
 
@@ -194,26 +211,21 @@ class WhisperDecoder:
         self.options = options
         samples = audio.samples
         frame = 512  # Silero's window: 32 ms at 16 kHz
+        # The speech probability is wanted even with --no-vad: the guard and recovery read it.
+        probs = get_vad_model()(np.pad(samples, (0, frame - len(samples) % frame)))
         if options.vad:
-            chunks = [(c["start"], c["end"]) for c in get_speech_timestamps(samples, VadOptions())]
-            padded = np.pad(samples, (0, frame - len(samples) % frame))
-            probs = get_vad_model()(padded)
+            found = get_speech_timestamps(samples, VadOptions())
+            chunks = [(c["start"], c["end"]) for c in found]
         else:
             chunks = [(0, len(samples))] if len(samples) else []
-            probs = np.ones(len(samples) // frame + 1, dtype=np.float32)
         self.samples = (
             np.concatenate([samples[a:b] for a, b in chunks])
             if chunks
             else np.zeros(0, dtype=np.float32)
         )
-        timeline = (
-            np.concatenate([probs[a // frame : -(-b // frame)] for a, b in chunks])
-            if chunks
-            else probs[:0]
-        )
         self._speech = SpeechMap(
             tuple((a * 1000 // SAMPLE_RATE, b * 1000 // SAMPLE_RATE) for a, b in chunks),
-            tuple(float(p) for p in timeline),
+            tuple(float(p) for p in _on_speech_timeline(probs, chunks, frame)),
             frame * 1000 / SAMPLE_RATE,
         )
         self.detections: list[list[tuple[str, float]]] = []

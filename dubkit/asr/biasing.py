@@ -3,38 +3,47 @@
 faster-whisper's `hotwords` are prompt text in every 30 s window: a long list makes windows
 without those words hallucinate them. Here a first pass is decoded without glossary hotwords;
 the terms that probably were spoken in a window are found by sound in its text
-(`pinyin.find_by_sound`); a term heard exactly (same syllables, three or more) is written in
-directly, and a window with near matches is decoded again with only those terms as hotwords,
-kept only when the new text gains a term where the old one sounded like it and loses nothing.
-Pure.
+(`pinyin.find_by_sound`). A term heard with exactly its syllables and tones, as whole words
+of the text (邮地亚王 for 犹地亚王), is written in directly; a window with near matches is
+decoded again with only those terms as hotwords, and the new text is kept only when it
+changes nothing but the terms, each where the old text sounded like it (`judge`). Pure: the
+readings and the word segmenter are passed in.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from dubkit import constants as C
-from dubkit.asr.guard import find_loops, spoken_chars
-from dubkit.asr.pinyin import find_by_sound, is_han, min_score
+from dubkit.asr.guard import find_loops
+from dubkit.asr.pinyin import Reader, find_by_sound, is_han, min_score
 from dubkit.glossary import TermSet
 
 _UNHEARD = re.compile(r"[\s\W_]+", re.UNICODE)
+Splitter = Callable[[str], Sequence[str]]
 
 
 @dataclass(frozen=True, slots=True)
 class BiasTerms:
-    """Chinese forms that may bias recognition, each with its canonical form; `literal` also
-    holds the mis-hearings, which are never hotwords but mean the term is already there."""
+    """Chinese forms that may bias recognition, each with its canonical form, and how to hear
+    them: `read` gives readings, `split` Chinese words. `literal` also holds the
+    mis-hearings, which are never hotwords but mean the term is already there."""
 
     forms: Mapping[str, str]  # form → canonical zh
+    read: Reader = field(compare=False)
+    split: Splitter | None = field(default=None, compare=False)
     literal: frozenset[str] = frozenset()
 
     @classmethod
     def from_pairs(
-        cls, forms: Iterable[tuple[str, str]], misheard: Iterable[str] = ()
+        cls,
+        forms: Iterable[tuple[str, str]],
+        read: Reader,
+        split: Splitter | None = None,
+        misheard: Iterable[str] = (),
     ) -> BiasTerms:
         chosen: dict[str, str] = {}
         for form, zh in forms:
@@ -43,14 +52,16 @@ class BiasTerms:
             heard = _UNHEARD.sub("", form)
             if len(heard) >= C.BIAS_MIN_SYLLABLES and all(is_han(ch) for ch in heard):
                 chosen.setdefault(heard, zh)
-        return cls(chosen, frozenset(chosen) | frozenset(misheard))
+        return cls(chosen, read, split, frozenset(chosen) | frozenset(misheard))
 
     @classmethod
-    def from_glossary(cls, terms: TermSet) -> BiasTerms:
+    def from_glossary(
+        cls, terms: TermSet, read: Reader, split: Splitter | None = None
+    ) -> BiasTerms:
         """Canonical forms and correct variants (never mis-hearings: that would bias towards
         the error), narrowest scope first as the glossaries combine them."""
         pairs = [(form, t.zh) for t in terms.terms for form in (t.zh, *t.variants)]
-        return cls.from_pairs(pairs, [m for t in terms.terms for m in t.misheard])
+        return cls.from_pairs(pairs, read, split, [m for t in terms.terms for m in t.misheard])
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,21 +74,30 @@ class Candidate:
     end: int
     heard: str
     score: float
-    exact: bool
+    exact: bool  # the same syllables (tones aside)
+    whole_words: bool = False  # the heard span starts and ends between words of the text
 
     @property
     def substitutable(self) -> bool:
-        """Heard with exactly the term's syllables, and long enough that a homophone of the
-        same length is unlikely to be another word: written in without decoding again."""
-        return self.exact and len(self.form) >= C.BIAS_SUBSTITUTE_MIN_CHARS
+        """Written in without decoding again: heard with exactly the term's syllables, as
+        whole words of the text (一家新闻 does not hold 假新闻: 家 belongs to 一家), and
+        three characters or more. A term of three must also match every tone and be heard
+        without a break; a longer one, rarer by chance, may differ in one tone and hold one
+        comma or space the recogniser put there (三零酸,现干 for 三磷酸腺苷)."""
+        if not (self.exact and self.whole_words and len(self.form) >= C.BIAS_SUBSTITUTE_MIN_CHARS):
+            return False
+        breaks = sum(1 for ch in self.heard if not is_han(ch))
+        if len(self.form) == C.BIAS_SUBSTITUTE_MIN_CHARS:
+            return self.score >= 1.0 and breaks == 0
+        return self.score >= 1 - C.BIAS_TONE_COST / len(self.form) - 1e-9 and breaks <= 1
 
     def to_dict(self) -> dict[str, object]:
         return {"term": self.zh, "form": self.form, "heard": self.heard, "score": self.score}
 
 
-def _literal_spans(text: str, literal: Iterable[str]) -> list[tuple[int, int]]:
+def _spans_of(text: str, forms: Iterable[str]) -> list[tuple[int, int]]:
     spans = []
-    for form in literal:
+    for form in forms:
         at = text.find(form)
         while at >= 0:
             spans.append((at, at + len(form)))
@@ -85,18 +105,32 @@ def _literal_spans(text: str, literal: Iterable[str]) -> list[tuple[int, int]]:
     return spans
 
 
+def _word_ends(text: str, split: Splitter | None) -> set[int] | None:
+    if split is None:
+        return None
+    pieces = list(split(text))
+    if "".join(pieces) != text:
+        return None
+    ends, at = {0}, 0
+    for piece in pieces:
+        at += len(piece)
+        ends.add(at)
+    return ends
+
+
 def candidates(text: str, bias: BiasTerms) -> list[Candidate]:
     """Terms `text` probably says but does not write: sound matches that are not the form
     itself and do not overlap a term (or known mis-hearing) already written there. Where
     two forms claim the same characters the better score wins."""
-    written = _literal_spans(text, bias.literal)
+    written = _spans_of(text, bias.literal)
+    ends = _word_ends(text, bias.split)
     found = []
-    for m in find_by_sound(text, bias.forms):
+    for m in find_by_sound(text, bias.forms, bias.read):
         if m.heard == m.form or any(a < m.end and m.start < b for a, b in written):
             continue
-        found.append(
-            Candidate(m.form, bias.forms[m.form], m.start, m.end, m.heard, m.score, m.exact)
-        )
+        whole = ends is not None and m.start in ends and m.end in ends
+        zh = bias.forms[m.form]
+        found.append(Candidate(m.form, zh, m.start, m.end, m.heard, m.score, m.exact, whole))
     chosen: list[Candidate] = []
     for cand in sorted(found, key=lambda c: (-c.score, -len(c.form), c.start)):
         if all(cand.end <= c.start or c.end <= cand.start for c in chosen):
@@ -109,6 +143,76 @@ class Verdict:
     keep: bool
     reason: str
     gained: tuple[str, ...] = ()  # terms the second pass wrote where the first sounded like them
+
+
+def _spoken(text: str) -> str:
+    return _UNHEARD.sub("", text)
+
+
+def _gained_spans(
+    first: str, second: str, bias: BiasTerms, matcher: difflib.SequenceMatcher[str]
+) -> tuple[list[tuple[int, int, int, int, str]], str | None]:
+    """Each term the second pass writes where the first did not: (second start, end, first
+    start, end, form), or the reason one was written without evidence."""
+    gained: list[tuple[int, int, int, int, str]] = []
+    seen: set[int] = set()
+    for form in sorted(bias.forms, key=len, reverse=True):
+        at = second.find(form)
+        while at >= 0:
+            end = at + len(form)
+            if not seen.intersection(range(at, end)):
+                seen.update(range(at, end))
+                a, b = _map_span(matcher, at, end)
+                if first[a:b] != form:
+                    heard = first[a:b]
+                    ok = len(heard) >= len(form) - 1 and any(
+                        m.heard == heard and m.score >= min_score(len(form))
+                        for m in find_by_sound(heard, [form], bias.read)
+                    )
+                    if not ok:
+                        said = heard or "(nothing)"
+                        return gained, f"the biased pass wrote {form} where {said!r} was heard"
+                    gained.append((at, end, a, b, form))
+            at = second.find(form, at + 1)
+    return gained, None
+
+
+def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
+    """Keep the biased second pass only if it changes nothing but terms: every term it
+    writes that the first pass did not sits where the first pass sounded like it; no term
+    the first pass wrote is lost; outside the terms at most a few characters are replaced
+    (none added or dropped: 不 matters); no new loop. Spaces and punctuation aside."""
+    a, b = _spoken(first), _spoken(second)
+    if find_loops(b) and not find_loops(a):
+        return Verdict(False, "the biased pass loops")
+    for form in bias.forms:
+        if b.count(form) < a.count(form):
+            return Verdict(False, f"the biased pass lost {form}")
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    gained, wrong = _gained_spans(a, b, bias, matcher)
+    if wrong is not None:
+        return Verdict(False, wrong)
+    if not gained:
+        return Verdict(False, "no term gained")
+    budget = max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a)))
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        outside_b = [j for j in range(j1, j2) if not any(s <= j < e for s, e, *_ in gained)]
+        outside_a = [i for i in range(i1, i2) if not any(s <= i < e for _, _, s, e, _ in gained)]
+        if not outside_a and not outside_b:
+            continue  # inside a term's span: the term itself
+        if len(outside_a) != len(outside_b):
+            kind = "dropped" if len(outside_a) > len(outside_b) else "added"
+            return Verdict(
+                False,
+                f"the biased pass {kind} text outside the terms ({a[i1:i2]!r} → {b[j1:j2]!r})",
+            )
+        budget -= len(outside_a)
+        if budget < 0:
+            return Verdict(False, "the biased pass changed too much outside the terms")
+    terms = tuple(dict.fromkeys(bias.forms[f] for *_, f in sorted(gained)))
+    return Verdict(True, "gained " + ", ".join(terms), terms)
 
 
 def _map_span(matcher: difflib.SequenceMatcher[str], start: int, end: int) -> tuple[int, int]:
@@ -125,38 +229,3 @@ def _map_span(matcher: difflib.SequenceMatcher[str], start: int, end: int) -> tu
     if first_start is None:
         return 0, 0
     return first_start, max(first_start, first_end if first_end is not None else first_start)
-
-
-def judge(first: str, second: str, bias: BiasTerms, proposed: Sequence[Candidate]) -> Verdict:
-    """Keep the biased second pass only if it loses no text, does not run on, has no loop,
-    and every term it writes that the first pass did not was heard there by sound."""
-    n1, n2 = spoken_chars(first), spoken_chars(second)
-    if find_loops(second) and not find_loops(first):
-        return Verdict(False, "the biased pass loops")
-    if n2 < n1 * (1 - C.BIAS_MAX_LOSS):
-        return Verdict(False, f"the biased pass lost text ({n2} characters, not {n1})")
-    grown = sum(max(0, len(c.form) - len(c.heard)) for c in proposed)
-    if n2 > n1 * (1 + C.BIAS_MAX_LOSS) + grown:
-        return Verdict(False, f"the biased pass added text ({n2} characters, not {n1})")
-    matcher = difflib.SequenceMatcher(None, first, second, autojunk=False)
-    gained: list[str] = []
-    seen: set[int] = set()
-    for form in sorted(bias.forms, key=len, reverse=True):
-        at = second.find(form)
-        while at >= 0:
-            if seen.intersection(range(at, at + len(form))):
-                at = second.find(form, at + 1)
-                continue
-            seen.update(range(at, at + len(form)))
-            a, b = _map_span(matcher, at, at + len(form))
-            before = first[max(0, a - 1) : b + 1]
-            if first[a:b] != form:
-                ok = [m for m in find_by_sound(before, [form]) if m.score >= min_score(len(form))]
-                if not ok:
-                    was = first[a:b] or "(nothing)"
-                    return Verdict(False, f"the biased pass wrote {form} where {was!r} was heard")
-                gained.append(bias.forms[form])
-            at = second.find(form, at + len(form))
-    if not gained:
-        return Verdict(False, "no term gained")
-    return Verdict(True, "gained " + ", ".join(dict.fromkeys(gained)), tuple(dict.fromkeys(gained)))

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from dubkit import constants as C
+from dubkit.asr.pinyin import is_han
 from dubkit.records import Segment
 
 REPETITION = "asr-repetition"
@@ -20,21 +21,32 @@ NO_SPEECH = "asr-no-speech"
 TOO_LONG = "asr-too-long"
 FLAGS = (REPETITION, NO_SPEECH, TOO_LONG)
 
-# Spaces and punctuation between repeats do not break a loop (中国 中国, 作曲，作曲).
+# Spaces and punctuation between repeats do not break a loop (中国 中国, 作曲，作曲). How many
+# sayings make a loop depends on the unit: one character must come 6 times (对对对对 and
+# 哈哈哈哈 are speech), 2-8 characters 4 times, 9-30 characters (a sentence said again: the
+# commonest hallucination) 3 times.
 _SKIP = re.compile(r"[\s\W_]", re.UNICODE)
-_LOOP = re.compile(rf"(.{{1,{C.LOOP_MAX_UNIT}}}?)\1{{{C.LOOP_MIN_REPEATS - 1},}}", re.DOTALL)
+_LOOPS = (
+    re.compile(rf"(.)\1{{{C.LOOP_MIN_REPEATS_ONE_CHAR - 1},}}", re.DOTALL),
+    re.compile(rf"(.{{2,{C.LOOP_MAX_UNIT}}}?)\1{{{C.LOOP_MIN_REPEATS - 1},}}", re.DOTALL),
+    re.compile(
+        rf"(.{{{C.LOOP_MAX_UNIT + 1},{C.LOOP_LONG_UNIT}}}?)\1{{{C.LOOP_LONG_MIN_REPEATS - 1},}}",
+        re.DOTALL,
+    ),
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Loop:
     """text[start:end] is `unit` said `count` times in a row (spaces and punctuation aside);
-    the first saying ends at `first_end`."""
+    what a collapse keeps ends at `keep_end` (one saying; two for a single character, as
+    Chinese doubles them: 谢谢, 哈哈)."""
 
     start: int
     end: int
     unit: str
     count: int
-    first_end: int
+    keep_end: int
 
 
 def _core(text: str) -> tuple[str, list[int]]:
@@ -44,24 +56,33 @@ def _core(text: str) -> tuple[str, list[int]]:
 
 
 def find_loops(text: str) -> list[Loop]:
-    """Every run of a 1-8 character unit repeated 4 or more times in a row (digits aside)."""
+    """Every run of a unit said too many times in a row (see _LOOPS; digits aside: 820,000
+    is a number), in text order; where runs overlap the longer one."""
     core, where = _core(text)
+    found: list[tuple[int, int, str]] = []
+    for pattern in _LOOPS:
+        for m in pattern.finditer(core):
+            if not m.group(1).isdigit():
+                found.append((m.start(), m.end(), m.group(1)))
+    chosen: list[tuple[int, int, str]] = []
+    for start, end, unit in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+        if all(end <= a or b <= start for a, b, _ in chosen):
+            chosen.append((start, end, unit))
     loops = []
-    for m in _LOOP.finditer(core):
-        unit = m.group(1)
-        if unit.isdigit():  # 820,000 and 1000000 are numbers, not loops
-            continue
-        count = len(m.group(0)) // len(unit)
-        first_end = where[m.start() + len(unit) - 1] + 1
-        loops.append(Loop(where[m.start()], where[m.end() - 1] + 1, unit, count, first_end))
+    for start, end, unit in sorted(chosen):
+        keep = len(unit) * (2 if len(unit) == 1 else 1)
+        loops.append(
+            Loop(where[start], where[end - 1] + 1, unit, (end - start) // len(unit),
+                 where[start + keep - 1] + 1)
+        )  # fmt: skip
     return loops
 
 
 def collapse_loops(text: str) -> str:
-    """Each loop cut to its first unit (中国 中国 中国 中国 → 中国)."""
+    """Each loop cut to its first saying (中国 中国 中国 中国 → 中国; 哈哈哈哈哈哈 → 哈哈)."""
     out, last = [], 0
     for loop in find_loops(text):
-        out.append(text[last : loop.first_end])
+        out.append(text[last : loop.keep_end])
         last = loop.end
     out.append(text[last:])
     return "".join(out)
@@ -76,6 +97,12 @@ def compression_ratio(text: str) -> float:
 def spoken_chars(text: str) -> int:
     """Characters that take time to say (no spaces or punctuation)."""
     return len(_core(text)[0])
+
+
+def han_chars(text: str) -> int:
+    """Chinese characters: the unit of the speaking-rate rules (a Latin letter is not a
+    syllable, so English text is never too long by this count)."""
+    return sum(1 for ch in text if is_han(ch))
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +124,14 @@ def window_problems(
         problems.append(Problem(REPETITION, f"{worst.unit!r} ×{worst.count}"))
     elif (ratio := compression_ratio(text)) > C.ASR_MAX_COMPRESSION_RATIO:
         problems.append(Problem(REPETITION, f"compression ratio {ratio:.2f}"))
-    chars = spoken_chars(text)
+    chars = han_chars(text)
     if speech_ms > 0 and chars / (speech_ms / 1000) > C.ASR_MAX_CPS:
         problems.append(
             Problem(TOO_LONG, f"{chars} characters in {speech_ms / 1000:.1f} s of speech")
         )
     else:
         for seg in segments:
-            n, span = spoken_chars(seg.text), max(seg.end_ms - seg.start_ms, 1)
+            n, span = han_chars(seg.text), max(seg.end_ms - seg.start_ms, 1)
             if n >= C.ASR_FAST_SEGMENT_CHARS and n / (span / 1000) > C.ASR_MAX_SEGMENT_CPS:
                 problems.append(
                     Problem(TOO_LONG, f"{n} characters in {span / 1000:.2f} s ({seg.text[:12]}…)")

@@ -3,17 +3,17 @@ of the confusions Mandarin speakers and Whisper make (zh/z, ch/c, sh/s, n/l, in/
 
 A recogniser that mishears a term usually writes a homophone or a near-homophone (犹地亚王 →
 邮地亚王, 三磷酸腺苷 → 三零酸现干), so the sound of the first-pass text is the evidence that a
-term was spoken. Pure apart from pypinyin's tables, imported on first use.
+term was spoken. Pure: the readings come from a `Reader` (dubkit.adapters.chinese's, over
+pypinyin's phrase dictionary).
 """
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
 
 from dubkit import constants as C
 
@@ -28,6 +28,9 @@ _INITIAL_FOLD = {"zh": "z", "ch": "c", "sh": "s", "n": "l"}
 _FINAL_FOLD = {"ing": "in", "eng": "en"}
 
 Sound = tuple[str, str, int]  # (initial, final) folded, and the tone (0 when unknown)
+Reader = Callable[[str], Sequence[str]]
+"""Han characters → one reading each, in context, numbered tone last ('zhong1'; '?' for a
+character without a reading)."""
 
 
 def is_han(char: str) -> bool:
@@ -54,26 +57,15 @@ class Syllable:
     char: str = ""
 
 
-def syllables(text: str) -> tuple[Syllable, ...]:
-    """The Han characters of `text`, each with its reading in context (pypinyin's phrase
-    dictionary picks the reading of a character that has several)."""
+def syllables(text: str, read: Reader) -> tuple[Syllable, ...]:
+    """The Han characters of `text`, each with its reading in context."""
     han = [(i, ch) for i, ch in enumerate(text) if is_han(ch)]
     if not han:
         return ()
-    readings = _readings("".join(ch for _, ch in han))
-    return tuple(Syllable(i, r, ch) for (i, ch), r in zip(han, readings, strict=True))
-
-
-def _readings(han: str) -> list[Sound]:
-    from pypinyin import Style, lazy_pinyin
-
-    def unknown(chars: str) -> Any:  # pypinyin accepts a list: one item per character
-        return ["?"] * len(chars)
-
-    found = lazy_pinyin(han, style=Style.TONE3, neutral_tone_with_five=True, errors=unknown)
-    if len(found) != len(han):  # never seen; one reading per character regardless
-        found = [lazy_pinyin(ch, style=Style.TONE3, errors=unknown)[0] for ch in han]
-    return [_split(r) for r in found]
+    readings = list(read("".join(ch for _, ch in han)))
+    if len(readings) != len(han):
+        raise ValueError(f"a reader must give one reading per character, not {readings!r}")
+    return tuple(Syllable(i, _split(r), ch) for (i, ch), r in zip(han, readings, strict=True))
 
 
 def syllable_cost(a: Sound, b: Sound) -> float:
@@ -111,11 +103,11 @@ class SoundMatch:
 
 
 @cache
-def _form_sounds(form: str) -> tuple[Syllable, ...] | None:
+def _form_sounds(form: str, read: Reader) -> tuple[Syllable, ...] | None:
     """The readings of a form made only of Han characters (others are matched literally)."""
     if not form or not all(is_han(ch) for ch in form):
         return None
-    return syllables(form)
+    return syllables(form, read)
 
 
 def _sub(a: Syllable, b: Syllable) -> float:
@@ -148,10 +140,10 @@ def _plausible_span(text: str, n: int) -> bool:
     return len(between) <= 1 and all(ch in _INSIDE_OK for ch in between)
 
 
-def find_by_sound(text: str, forms: Iterable[str]) -> list[SoundMatch]:
+def find_by_sound(text: str, forms: Iterable[str], read: Reader) -> list[SoundMatch]:
     """Every place where one of `forms` is heard in `text` well enough (see min_score), the
     best-scoring first, non-overlapping per form; in text order."""
-    heard = syllables(text)
+    heard = syllables(text, read)
     if not heard:
         return []
     by_sound: dict[tuple[str, str], list[int]] = defaultdict(list)
@@ -161,7 +153,7 @@ def find_by_sound(text: str, forms: Iterable[str]) -> list[SoundMatch]:
         by_char[syl.char].append(k)
     found: list[SoundMatch] = []
     for form in dict.fromkeys(forms):
-        sounds = _form_sounds(form)
+        sounds = _form_sounds(form, read)
         if sounds is None or len(sounds) < C.BIAS_MIN_SYLLABLES:
             continue
         n = len(sounds)

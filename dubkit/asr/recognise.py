@@ -101,7 +101,20 @@ def _tail(text: str, count_tokens: Callable[[str], int], budget: int) -> str:
 
 
 def _text(segments: Sequence[Segment]) -> str:
-    return "".join(s.text for s in segments)
+    """Segments' text joined as the language writes it: Chinese directly, a space between
+    Latin words."""
+    out = ""
+    for seg in segments:
+        if (
+            out
+            and out[-1].isascii()
+            and out[-1].isalnum()
+            and seg.text[:1].isascii()
+            and (seg.text[:1].isalnum())
+        ):
+            out += " "
+        out += seg.text
+    return out
 
 
 class _Context:
@@ -201,7 +214,9 @@ def recognise(
         kept = _guarded(ctx, window, decoded, report)
         if ctx.bias is not None and not any(s.flags for s in kept):
             kept = _biased(ctx, window, kept, report)
-        if settings.recover:
+        if settings.recover and not any(s.flags for s in kept):
+            # (a window the guard had to contain is not trusted to say where speech is
+            # missing: the span of a collapsed loop would be decoded into the loop again)
             kept = _recovered(ctx, window, kept, report)
         if ctx.bias is not None:
             kept = _substituted(ctx, kept, report)
@@ -291,10 +306,17 @@ def _guarded(
     report["first_pass"]["text"] = _text(segments)[: C.ASR_REPORT_TEXT_CHARS]
     again = _again(ctx, window)
     later = ctx.problems(window, again)
-    if not later:
+    trusted = _trusted_chars(ctx, segments, problems)
+    kept = guard.spoken_chars(_text(again))
+    if not later and kept >= C.GUARD_MIN_KEPT * trusted:
         report["guard"] = "decoded again without prompt, with temperature fallback: clean"
         return again
-    if _severity(later, again) <= _severity(problems, segments):
+    if not later:  # clean, but it lost what the first pass heard around the loop
+        report["guard_rejected"] = (
+            f"the clean re-decode kept {kept} of the first pass's {trusted} characters "
+            f"outside its loops: {_text(again)[: C.ASR_REPORT_TEXT_CHARS]}"
+        )
+    elif _severity(later, again) <= _severity(problems, segments):
         segments, problems = again, later
     contained = _contain(ctx, window, segments, problems)
     report["guard"] = "still wrong after decoding again: " + "; ".join(
@@ -302,6 +324,21 @@ def _guarded(
     )
     report["flagged"] = sorted({f for s in contained for f in s.flags})
     return contained
+
+
+def _trusted_chars(
+    ctx: _Context, segments: Sequence[Segment], problems: Sequence[guard.Problem]
+) -> int:
+    """How much of a first pass that only looped is probably speech: its characters outside
+    the loops, in segments where the VAD heard speech (0 when it ran on: none is trusted)."""
+    if any(p.kind == guard.TOO_LONG for p in problems):
+        return 0
+    heard = [
+        s
+        for s in segments
+        if ctx.speech.mean_probability(s.start_ms, s.end_ms) >= C.ASR_SILENT_VAD_PROBABILITY
+    ]
+    return guard.spoken_chars(guard.collapse_loops(_text(heard)))
 
 
 def _contain(
@@ -349,7 +386,7 @@ def _collapse(segments: Sequence[Segment]) -> list[Segment]:
     drop = [False] * len(text)
     inside = [False] * len(text)
     for loop in loops:
-        drop[loop.first_end : loop.end] = [True] * (loop.end - loop.first_end)
+        drop[loop.keep_end : loop.end] = [True] * (loop.end - loop.keep_end)
         inside[loop.start : loop.end] = [True] * (loop.end - loop.start)
     kept: dict[int, list[Word]] = {}
     touched: set[int] = set()
@@ -367,12 +404,10 @@ def _collapse(segments: Sequence[Segment]) -> list[Segment]:
         words = kept.get(k)
         if not words:
             continue
-        seg = dataclasses.replace(
-            seg,
-            text="".join(w.text for w in words).strip(),
-            words=tuple(words) if seg.words else (),
-            end_ms=max(seg.start_ms, words[-1].end_ms) if seg.words else seg.end_ms,
-        )
+        if seg.words:
+            seg = _with_words(seg, words)
+        else:
+            seg = dataclasses.replace(seg, text="".join(w.text for w in words).strip())
         out.append(_flag(seg, guard.REPETITION) if k in touched else seg)
     return out
 
@@ -399,7 +434,7 @@ def _biased(
     # 肾小球囊 … after the sentence, measured on the medical clip).
     request = DecodeRequest((window,), hotwords, temperatures=(0.0,), batched=True)
     second = ctx.decode(request)[0]
-    verdict = judge(text, _text(second), ctx.bias, proposed)
+    verdict = judge(text, _text(second), ctx.bias)
     if verdict.keep and ctx.problems(window, second):
         verdict = dataclasses.replace(verdict, keep=False, reason="the biased pass went wrong")
     report["biasing"] = {
@@ -428,16 +463,47 @@ def _recovered(
         fresh = _outside(heard, spans, gap)
         entry: dict[str, Any] = {"start_ms": ctx.speech.to_original(gap[0])}
         entry["end_ms"] = ctx.speech.to_original(gap[1], end=True)
+        merged = _merge(out, fresh)
         if not fresh:
             entry["text"] = ""
-        elif ctx.problems((lo, hi), fresh):
+        elif ctx.problems((lo, hi), fresh) or len(guard.find_loops(_text(merged))) > len(
+            guard.find_loops(_text(out))
+        ):
             entry["rejected"] = _text(fresh)[: C.ASR_REPORT_TEXT_CHARS]
         else:
             entry["text"] = _text(fresh)
-            out += fresh
+            out = merged
             spans += [(w.start_ms, w.end_ms) for s in fresh for w in s.words]
         report.setdefault("recovered", []).append(entry)
-    return tuple(sorted(out, key=lambda s: (s.start_ms, s.end_ms)))
+    return tuple(out)
+
+
+def _merge(segments: Sequence[Segment], fresh: Sequence[Segment]) -> list[Segment]:
+    """Recovered segments put in time order; a segment whose words surround one of them is
+    split there, so the text stays in the order it was said."""
+    out = list(segments)
+    for new in fresh:
+        split: list[Segment] = []
+        for seg in out:
+            before = tuple(w for w in seg.words if (w.start_ms + w.end_ms) // 2 < new.start_ms)
+            after = seg.words[len(before) :]
+            if before and after:
+                split += [_with_words(seg, before), _with_words(seg, after)]
+            else:
+                split.append(seg)
+        out = [*split, new]
+    return sorted(out, key=lambda s: (s.start_ms, s.end_ms))
+
+
+def _with_words(seg: Segment, words: Sequence[Word]) -> Segment:
+    start = words[0].start_ms
+    return dataclasses.replace(
+        seg,
+        text="".join(w.text for w in words).strip(),
+        words=tuple(words),
+        start_ms=start,
+        end_ms=max(start, words[-1].end_ms),
+    )
 
 
 def _outside(segments: Sequence[Segment], taken: Sequence[Span], gap: Span) -> tuple[Segment, ...]:

@@ -149,6 +149,7 @@ def uncovered(
     min_ms: int = C.UNCOVERED_MIN_MS,
     near_ms: int = C.UNCOVERED_NEAR_MS,
     threshold: float = C.UNCOVERED_PROBABILITY,
+    bridge_ms: int = C.UNCOVERED_BRIDGE_MS,
 ) -> list[Span]:
     """Stretches of `window` where the VAD is sure of speech but no recognised word (of
     `words`, speech-timeline spans) lies within `near_ms`: speech the decoder skipped."""
@@ -166,6 +167,7 @@ def uncovered(
     missing = [
         speech.probability[k] >= threshold and not covered[k - first] for k in range(first, last)
     ]
+    bridge = max(1, round(bridge_ms / step))
     runs: list[Span] = []
     k = 0
     while k < len(missing):
@@ -173,8 +175,8 @@ def uncovered(
             k += 1
             continue
         j = k
-        # a dip of one or two frames does not end a run
-        while j < len(missing) and (missing[j] or any(missing[j + 1 : j + 3])):
+        # a pause between words (up to `bridge_ms`) does not end a skipped stretch
+        while j < len(missing) and (missing[j] or any(missing[j + 1 : j + 1 + bridge])):
             j += 1
         start, end = int((first + k) * step), int((first + j) * step)
         start, end = max(start, window[0]), min(end, window[1])

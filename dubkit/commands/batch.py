@@ -119,7 +119,13 @@ class BatchEngine:
         terms = self.terms(glossary)
         return None if terms is None else str(terms.fingerprint)
 
-    def transcribe(self, media: Path, outdir: Path, progress: Any) -> list[Path]:
+    def recognition_fingerprint(self, glossary: Path | None) -> str | None:
+        terms = self.terms(glossary)
+        return None if terms is None else str(terms.recognition_fingerprint)
+
+    def transcribe(
+        self, media: Path, outdir: Path, progress: Any, glossary: Path | None
+    ) -> list[Path]:
         from dubkit.adapters.audio import check_media
         from dubkit.pipeline import transcribe_file
 
@@ -127,8 +133,9 @@ class BatchEngine:
         check_media(media)
         spec = self.spec
         heard = transcribe_file(
-            media, outdir, self.transcriber, spec.options, spec.profile, self.run_meta, progress
-        )
+            media, outdir, self.transcriber, spec.options, spec.profile, self.run_meta,
+            progress, self.terms(glossary),
+        )  # fmt: skip
         self.warnings = heard.warnings
         if heard.language != spec.settings.source:
             raise DubkitError(
@@ -141,9 +148,10 @@ class BatchEngine:
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
     ) -> tuple[list[Path], Any]:
-        from dubkit.pipeline import read_srt, translate_cues
+        from dubkit.pipeline import read_srt, translate_cues, with_recognition_flags
 
-        cues = read_srt(zh_srt).cues
+        # the recogniser's flags, as `run` keeps them in memory: QA must know a loop
+        cues = with_recognition_flags(read_srt(zh_srt).cues, zh_srt.with_name(f"{stem}.asr.json"))
         terms = self.terms(glossary)
         done = translate_cues(cues, stem, outdir, self.steps, None, self.spec.settings, terms)
         return list(done.paths.values()), (done, cues, terms)

@@ -4,6 +4,7 @@ glossary; a table of flagged cues, an HTML report, JSON on request; exit 1 as a 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -126,6 +127,13 @@ def _check(
     parsed, structure_error = _read(subs, encoding)
     if not parsed.cues:
         raise SubtitleParseError(f"{display_path(subs)}: no cues; nothing to check", path=subs)
+    from dubkit.pipeline import subtitle_stem, with_recognition_flags
+
+    # a Chinese SRT beside its asr.json: the recogniser's flags are part of the check
+    parsed = replace(
+        parsed,
+        cues=with_recognition_flags(parsed.cues, subs.with_name(f"{subtitle_stem(subs)}.asr.json")),
+    )
     default = URDU_PROFILE if detect_language(parsed.cues) == "ur" else None
     chosen = resolve_profile(profile or default, cfg)
     terms = _terms(cfg, glossary) if source is not None else None
@@ -133,8 +141,6 @@ def _check(
         raise ConfigError("--source needs a glossary: --glossary FILE or [glossary] files")
     adherence = None
     if source is not None:
-        from dubkit.pipeline import subtitle_stem, with_recognition_flags
-
         asr_json = source.with_name(f"{subtitle_stem(source)}.asr.json")
         sources = with_recognition_flags(_read(source, encoding)[0].cues, asr_json)
         adherence = _glossary(parsed.cues, sources, terms, chosen.language)
