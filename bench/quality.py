@@ -21,6 +21,9 @@ Variants (``+g`` = with the glossaries cpec-media.yaml and tests/data/zh-dev-ter
 - dubkit, dubkit+g: `dubkit transcribe` (batched, the default), the SRT text.
 - dubkit-seq, dubkit-seq+g: `--batch-size 0`.
 - dubkit-noguard, dubkit-norecover: one feature off.
+- dubkit+hw, dubkit-noguard+hw: the glossaries' Chinese forms given as `--hotword`s, in
+  every window's prompt (as far as 111 tokens go), with and without the guard: the loops a
+  long hotword list causes, and what the guard makes of them.
 """
 
 from __future__ import annotations
@@ -153,10 +156,14 @@ def run_dubkit(variant: str, files: list[tuple[str, Path]], tmp: Path) -> dict[s
 
     name, path = resolve_model("whisper:base")
     transcriber = WhisperTranscriber.load(name, path, device="cpu", compute_type="int8")
-    base = variant.removesuffix("+g")
+    base = variant.removesuffix("+g").removesuffix("+hw")
+    hotwords: tuple[str, ...] = ()
+    if variant.endswith("+hw"):  # the glossary typed as --hotword: in every window's prompt
+        hotwords = tuple(f for t in _terms().terms for f in (t.zh, *t.variants) if not f.isascii())
     options = TranscribeOptions(
         beam_size=BEAM,
         batch_size=0 if base == "dubkit-seq" else BATCH,
+        hotwords=hotwords,
         guard=base != "dubkit-noguard",
         recover=base != "dubkit-norecover",
     )
@@ -201,8 +208,9 @@ def run_child(variant: str, dense: Path | None) -> dict[str, Any]:
     return result
 
 
-def breaks_inside_words(lines: list[str]) -> tuple[int, int]:
-    """(line and cue breaks inside a word, breaks): words as jieba cuts the whole text."""
+def breaks_inside_words(lines: list[str]) -> tuple[int, int, list[str]]:
+    """(line and cue breaks inside a word, breaks, each such break in context): words as
+    jieba cuts the whole text."""
     from dubkit.adapters.chinese import split_words
 
     text = "".join(line.replace(" ", "") for line in lines)
@@ -214,7 +222,8 @@ def breaks_inside_words(lines: list[str]) -> tuple[int, int]:
     for line in lines[:-1]:
         at += len(line.replace(" ", ""))
         breaks.append(at)
-    return sum(1 for b in breaks if b not in ends), len(breaks)
+    inside = [f"{text[max(0, b - 4) : b]}|{text[b : b + 4]}" for b in breaks if b not in ends]
+    return len(inside), len(breaks), inside
 
 
 def score(results: dict[str, dict[str, Any]], dense_reference: str | None) -> dict[str, Any]:
@@ -242,12 +251,14 @@ def score(results: dict[str, dict[str, Any]], dense_reference: str | None) -> di
             }  # fmt: skip
         long_text = texts[LONG[1]]
         inside = total_breaks = 0
+        where: list[str] = []
         for clip_lines in result.get("lines", {}).values():
-            a, b = breaks_inside_words(clip_lines)
-            inside, total_breaks = inside + a, total_breaks + b
+            a, b, examples = breaks_inside_words(clip_lines)
+            inside, total_breaks, where = inside + a, total_breaks + b, where + examples
         dense = char_errors(dense_reference, texts[DENSE]) if dense_reference else None
         table[variant] = {
             "breaks_inside_words": [inside, total_breaks] if total_breaks else None,
+            "breaks_inside_words_at": where,
             "dense": None
             if dense is None
             else {

@@ -43,9 +43,9 @@ URDU_FONT = "Noto Nastaliq Urdu"  # Debian fonts-noto-core; Noto Naskh Arabic is
 
 # Whisper's context holds 448 tokens; faster-whisper gives hotwords and the previous text up
 # to 223 each, so both together leave nothing to decode ("maximum decoding length must be >
-# 0"). dubkit keeps hotwords and previous text together within 223 tokens, so at least 221
-# remain for the window's own text; the user's --hotword list gets at most half of that
-# (the rest is for the previous text or the glossary terms heard in a window).
+# 0"). dubkit decodes each window without the previous text and keeps a window's prompt
+# within 223 tokens, so at least 221 remain for its own text; the user's --hotword list gets
+# at most half of that, the rest is for the glossary terms heard in a window.
 HOTWORD_TOKEN_BUDGET = 223
 USER_HOTWORD_TOKEN_BUDGET = 111
 

@@ -451,7 +451,7 @@ def test_a_looping_window_is_decoded_again_and_the_clean_text_kept() -> None:
     def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
         if request.batched:
             return "中国" * 25
-        assert request.temperatures == C.ASR_FALLBACK_TEMPERATURES and not request.prompt
+        assert request.temperatures == C.ASR_FALLBACK_TEMPERATURES and not request.hotwords
         return "欢迎大家来体验达摩院推出的语音识别模型"
 
     decoder = ScriptedDecoder(_speech(5), answer)
@@ -548,15 +548,15 @@ def test_sequential_prompts_never_overflow_and_say_what_was_left_out() -> None:
     many = tuple(f"术语{k:03d}号" for k in range(200))  # far beyond the prompt budget
 
     def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
-        tokens = decoder.count_tokens(request.hotwords) + decoder.count_tokens(request.prompt)
-        assert tokens <= C.HOTWORD_TOKEN_BUDGET
+        assert decoder.count_tokens(request.hotwords) <= C.USER_HOTWORD_TOKEN_BUDGET
         return "今天天气很好我们去公园散步然后一起吃午饭晚上再看一场电影"
 
     decoder = ScriptedDecoder(_speech(70), answer)
     heard = recognise(decoder, RecogniseSettings(batch_size=0, hotwords=many, bias=False))
-    assert len(decoder.requests) == 3  # one window at a time
-    assert decoder.requests[1].prompt  # the previous window's text, as far as it fits
-    assert heard.report["hotwords_left_out"] and heard.warnings
+    assert len(decoder.requests) == 3  # one window at a time, with fallback
+    assert all(r.temperatures == C.ASR_FALLBACK_TEMPERATURES for r in decoder.requests)
+    used, left = heard.report["hotwords"], heard.report["hotwords_left_out"]
+    assert used == list(many[: len(used)]) and left == list(many[len(used) :]) and left
     assert "did not fit" in heard.warnings[0]
 
 

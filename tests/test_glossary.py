@@ -194,12 +194,13 @@ def test_variants_become_one_canonical_word_in_the_transcript() -> None:
 
 
 def test_bias_terms_are_canonical_forms_and_variants_never_mishearings() -> None:
+    from dubkit.adapters.chinese import pinyin_readings
     from dubkit.asr.biasing import BiasTerms
 
     port = Term(zh="瓜达尔港", ur="گوادر بندرگاہ", scope="episode", misheard=("瓜达儿港",))
     episode = Glossary("e", "1", "episode", (port,))
     wide = Glossary("g", "1", "global", (CORRIDOR, BELT, CCTV))
-    bias = BiasTerms.from_glossary(combine([wide, episode])[0])
+    bias = BiasTerms.from_glossary(combine([wide, episode])[0], pinyin_readings)
     assert bias.forms["瓜达尔港"] == "瓜达尔港"
     assert bias.forms["中巴走廊"] == "中巴经济走廊"  # a variant biases towards the canonical form
     assert "CCTV" not in bias.forms  # Latin forms need no bias: Whisper writes them unaided

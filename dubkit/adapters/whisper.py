@@ -273,7 +273,6 @@ class WhisperDecoder:
                 clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in request.windows],
                 vad_filter=False,
                 temperature=request.temperatures[0],
-                initial_prompt=request.prompt or None,
                 **self._common(request),
             )
             raw = list(raw)
@@ -293,7 +292,6 @@ class WhisperDecoder:
             piece,
             vad_filter=False,
             condition_on_previous_text=False,
-            initial_prompt=request.prompt or None,
             temperature=list(request.temperatures),
             **self._common(request),
         )
