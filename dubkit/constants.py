@@ -65,6 +65,12 @@ LOOP_MIN_REPEATS = 4
 LOOP_MIN_REPEATS_ONE_CHAR = 6
 LOOP_LONG_UNIT = 30
 LOOP_LONG_MIN_REPEATS = 3
+# A repetition that outlives a second decode is kept (and flagged) when it could be speech:
+# at most 8 sayings, at a speaking pace (ASR_MAX_CPS), where the VAD hears speech.
+LOOP_PLAUSIBLE_REPEATS = 8
+# Digits repeat in numbers (820,000): a run of one repeated digit unit is a loop only from
+# 12 characters on.
+LOOP_MIN_DIGITS = 12
 ASR_MAX_COMPRESSION_RATIO = 2.4
 # Mandarin is spoken at 3-8 characters a second (tongue twisters reach about 10): a window
 # holding more than 12 a second of its speech is invented text; so is a segment squeezing 12
@@ -91,11 +97,12 @@ ASR_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 WINDOW_MAX_MS = 30_000
 WINDOW_MIN_MS = 5_000
 WINDOW_CUT_SLACK_MS = 5_000  # how far from the balanced cut point a quieter one may be
-# Speech the VAD is sure of (p >= 0.5) for 1 s or more with no recognised word within 0.4 s
-# was skipped by the decoder (dense speech, a jump to the window's end): decoded again alone.
+# Speech the VAD still holds for speech (p >= 0.35, where Silero ends a speech run) for 1 s
+# or more with no recognised word within 0.4 s was skipped by the decoder (dense speech, a
+# jump to the window's end): decoded again alone, kept only where Whisper is sure of it.
 UNCOVERED_MIN_MS = 1_000
 UNCOVERED_NEAR_MS = 400
-UNCOVERED_PROBABILITY = 0.5
+UNCOVERED_PROBABILITY = 0.35  # Silero's own end-of-speech threshold (0.5 less 0.15)
 UNCOVERED_BRIDGE_MS = 400  # pauses between words inside a skipped stretch do not split it
 # A term heard with exactly its syllables and tones, as whole words, is written in directly
 # from 3 characters up (2-character homophones are too often other words: 计分/积分). A biased
@@ -113,3 +120,7 @@ ASR_REPORT_TEXT_CHARS = 200  # text quoted in asr.json's window decisions
 # run up to 300 ms past 30 s (Whisper hears 30 s, the padding after it gives the last frames
 # their context) rather than leave a scrap of padding for a window of its own.
 WINDOW_TRIM_MS = 300
+
+# dubkit's own JSON artefacts read back (asr.json, qa.json) are ignored beyond this size:
+# reading never stops a command, nor takes its memory (an hour of asr.json is about 5 MB).
+MAX_ARTEFACT_BYTES = 256 * 2**20

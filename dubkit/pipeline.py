@@ -90,9 +90,15 @@ def transcribe_file(
     audio = decode_audio(media)
     bias = None
     if terms is not None:
-        from dubkit.adapters.chinese import pinyin_readings, split_words
+        from dubkit.adapters.chinese import (
+            pinyin_alternatives,
+            pinyin_readings,
+            split_dictionary_words,
+        )
 
-        bias = BiasTerms.from_glossary(terms, pinyin_readings, split_words)
+        bias = BiasTerms.from_glossary(
+            terms, pinyin_readings, split_dictionary_words, pinyin_alternatives
+        )
     transcript = transcriber.transcribe(audio, options, progress, bias)
     normalised = 0
     if transcript.language == "zh" and terms is not None:
@@ -402,23 +408,73 @@ def _write_translation(
     return paths, target_cues
 
 
+def _flagged_entries(path: Path, key: str) -> list[tuple[int, int, str | None, tuple[str, ...]]]:
+    """(start_ms, end_ms, text or None, recogniser flags) of each entry under `key` of a
+    dubkit artefact read back (asr.json's flagged_cues, qa.json's target_cues). A file that
+    is missing, too large, not JSON or not dubkit's gives nothing; an entry of the wrong
+    shape is skipped: these files only add flags, they never stop a command."""
+    from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+    class Entry(BaseModel):
+        model_config = ConfigDict(strict=True, extra="ignore")
+        start_ms: int = Field(ge=0)
+        end_ms: int = Field(ge=0)
+        text: str | None = None
+        flags: list[str]
+
+    try:
+        if path.stat().st_size > C.MAX_ARTEFACT_BYTES:
+            return []
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return []
+    entries = doc.get(key) if isinstance(doc, dict) else None
+    found = []
+    for raw in entries if isinstance(entries, list) else ():
+        try:
+            e = Entry.model_validate(raw)
+        except ValidationError:
+            continue
+        flags = recognition_flags(e.flags)
+        if flags:
+            found.append((e.start_ms, e.end_ms, e.text, flags))
+    return found
+
+
 def with_recognition_flags(cues: Sequence[Cue], asr_json: Path) -> tuple[Cue, ...]:
     """The recogniser's flags (from the asr.json beside a Chinese SRT) back on the cues they
     were written for: same times and same text, so an edited cue sheds its flag."""
-    try:
-        doc = json.loads(asr_json.read_text(encoding="utf-8"))
-        flagged = {
-            (int(c["start_ms"]), int(c["end_ms"]), str(c["text"])): tuple(map(str, c["flags"]))
-            for c in doc.get("flagged_cues", ())
-        }
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
-        return tuple(cues)  # no asr.json, or not dubkit's: nothing to carry over
+    flagged = {
+        (a, b, text): flags for a, b, text, flags in _flagged_entries(asr_json, "flagged_cues")
+    }
     return tuple(
-        replace(c, flags=(*c.flags, *flagged[key]))
+        replace(c, flags=tuple(dict.fromkeys((*c.flags, *flagged[key]))))
         if (key := (c.start_ms, c.end_ms, c.text)) in flagged
         else c
         for c in cues
     )
+
+
+def with_translation_flags(cues: Sequence[Cue], qa_json: Path) -> tuple[Cue, ...]:
+    """The recogniser's flags on the Urdu cues made from flagged Chinese, as translation
+    recorded them in the qa.json beside the Urdu subtitles (matched by their times)."""
+    flagged = {(a, b): flags for a, b, _, flags in _flagged_entries(qa_json, "target_cues")}
+    return tuple(
+        replace(c, flags=tuple(dict.fromkeys((*c.flags, *flagged[key]))))
+        if (key := (c.start_ms, c.end_ms)) in flagged
+        else c
+        for c in cues
+    )
+
+
+def programme_stem(path: Path) -> str:
+    """'ep1.zh.srt', 'ep1.ur.ass', 'ep1.zh-ur.srt' → 'ep1': the name all of a programme's
+    files share."""
+    stem = path.stem
+    for language in ("zh-ur", "zh", "ur", "en"):
+        if stem.endswith(f".{language}"):
+            return stem[: -len(language) - 1]
+    return stem
 
 
 def translate_file(

@@ -3,6 +3,7 @@ re-segmentation, the biasing verdict, and the orchestrator driven by a scripted 
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import string
 from collections.abc import Callable, Sequence
@@ -15,7 +16,12 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from dubkit import constants as C
-from dubkit.adapters.chinese import pinyin_readings, split_words
+from dubkit.adapters.chinese import (
+    pinyin_alternatives,
+    pinyin_readings,
+    split_dictionary_words,
+    split_words,
+)
 from dubkit.asr import guard
 from dubkit.asr.biasing import BiasTerms, candidates, judge
 from dubkit.asr.pinyin import find_by_sound as _find_by_sound
@@ -38,7 +44,9 @@ def syllables(text: str) -> Any:
 
 
 def bias_of(pairs: Sequence[tuple[str, str]]) -> BiasTerms:
-    return BiasTerms.from_pairs(pairs, pinyin_readings, split_words)
+    return BiasTerms.from_pairs(
+        pairs, pinyin_readings, split_dictionary_words, alternatives=pinyin_alternatives
+    )
 
 
 GLOSSARIES = [
@@ -207,9 +215,9 @@ def _all_readings(ch: str) -> set[tuple[str, str]]:
     """(initial, final) of every reading of a character, folded as the matcher folds them."""
     from pypinyin import Style, pinyin
 
-    from dubkit.asr.pinyin import _split
+    from dubkit.asr.pinyin import split_reading
 
-    return {_split(r)[:2] for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]}
+    return {split_reading(r)[:2] for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]}
 
 
 POOL_READINGS = {ch: _all_readings(ch) for ch in HAN}
@@ -282,7 +290,9 @@ def test_windows_cover_the_speech_in_the_fewest_whisper_sized_pieces(speech: Spe
         assert b - a <= C.WINDOW_MAX_MS or (
             b in ends and b - a <= C.WINDOW_MAX_MS + C.WINDOW_TRIM_MS
         )
-    assert len(windows) <= max(1, -(-(total - C.WINDOW_TRIM_MS) // C.WINDOW_MAX_MS)) + 1
+    assert len(windows) == max(1, -(-(total - C.WINDOW_TRIM_MS) // C.WINDOW_MAX_MS))
+    if len(windows) > 1:  # no scrap: every window holds a fair share of the speech
+        assert min(b - a for a, b in windows) >= min(C.WINDOW_MIN_MS, C.WINDOW_MAX_MS // 2)
 
 
 def test_windows_cut_at_pauses_and_spare_the_padding() -> None:
@@ -351,7 +361,6 @@ def test_resegmenting_keeps_every_character_and_its_time(text: str, n: int, prot
 
 
 def test_resegmenting_with_jieba_breaks_only_between_words() -> None:
-    from dubkit.adapters.chinese import split_words
 
     seg = Segment("我们今天降低活动的成本", 0, 2200, _words("我们今天降低活动的成本", 0, 2200))
     out = resegment(seg, split_words)
@@ -381,6 +390,8 @@ def test_candidates_are_heard_terms_not_written_ones() -> None:
         ("过年和过节都要回家", "联合国"),
         ("人民必须遵守法律", "人民币"),
         ("他十五年没回来", "食物链"),  # another tone
+        ("他擅长社交，媒体也很喜欢他", "社交媒体"),  # two words and a clause break
+        ("我喜欢北京，大学生活很丰富", "北京大学"),
     ],
 )
 def test_a_term_is_never_written_over_other_words(text: str, term: str) -> None:
@@ -407,7 +418,9 @@ FIRST = "由罗马皇帝钦点的邮地亚王大师律王统治期间细胞膜�
         ("由罗马皇帝钦点的犹地亚王大希律王大希律王统治期间细胞膜孔隙并不是很小", False, "where"),
         (FIRST + "大希律王" * 5, False, "loops"),
         ("由罗马皇帝钦点的邮地亚王大师律王统治期间细胞膜孔隙并不是很少", False, "no term"),
-        ("那罗马皇帝钦点之邮地亚王大希律王统治时间细胞膜孔隙并不是很小", False, "too much"),
+        ("那罗马皇帝钦点的邮地亚王大希律王统治期间细胞膜孔隙并不是很小", False, "what was said"),
+        ("由罗马皇帝钦点的邮地亚王大希律王统治期间细胞摸孔隙并不是很小", True, "gained"),  # 膜/摸
+        ("由罗马皇帝钦点的邮地亚王大希律王桶治其间细胞膜孔隙并不是很晓", False, "too much"),
     ],
 )
 def test_a_biased_pass_may_change_nothing_but_the_terms(second: str, keep: bool, why: str) -> None:
@@ -727,3 +740,111 @@ def test_the_speech_probability_does_not_drift_across_chunks() -> None:
         centre = speech_frame * frame + frame // 2
         original = chunks[k][0] + (centre - offsets[k])
         assert timeline[speech_frame] == original // frame
+
+
+def test_a_written_in_term_may_cross_a_comma_only_inside_a_mishearing() -> None:
+    bias = bias_of([("三磷酸腺苷", "三磷酸腺苷")])
+    [heard] = candidates("利用三零酸,现干的水解", bias)  # 三/零/酸 , 现/干: no words at all
+    assert heard.substitutable
+
+
+def test_recovered_text_the_decoder_was_not_sure_of_is_not_taken() -> None:
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str | Sequence[Segment]:
+        if request.batched:
+            return (_seg("欢迎大家来体验达摩院推出的语音识别模型", 0, 3000),)
+        babble = _seg("你妈的声音它的差点知道你妈糊", window[0] + 300, window[1] - 300)
+        return (dataclasses.replace(babble, avg_logprob=-3.94),)
+
+    decoder = ScriptedDecoder(_speech(12), answer)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False))
+    assert "".join(s.text for s in heard.segments) == "欢迎大家来体验达摩院推出的语音识别模型"
+    [entry] = heard.report["windows"][0]["recovered"]
+    assert entry["text"] == "" and heard.report["summary"]["recovered_characters"] == 0
+
+
+def test_speech_the_vad_is_less_sure_of_is_still_recovered() -> None:
+    probs = [0.1] * 313
+    probs[100:160] = [0.43, 0.77] * 30  # hovering around 0.5, as under a loud voice
+    speech = SpeechMap(((0, 10_000),), tuple(probs), 32.0)
+    [gap] = uncovered(speech, (0, 10_000), [(0, 2000)])
+    assert gap[0] <= 100 * 32 and gap[1] >= 159 * 32
+
+
+def test_a_repetition_that_could_be_speech_is_kept_and_flagged() -> None:
+    chant = "中国加油" * 4  # four sayings over four seconds, where the VAD hears speech
+    decoder = ScriptedDecoder(_speech(5), lambda r, w: (_seg(chant, 500, 4500),))
+    heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False))
+    assert "".join(s.text for s in heard.segments) == chant
+    assert all(guard.REPETITION in s.flags for s in heard.segments)
+    squeezed = ScriptedDecoder(_speech(5), lambda r, w: (_seg(chant, 500, 1000),))
+    heard = recognise(squeezed, RecogniseSettings(batch_size=8, bias=False, recover=False))
+    assert "".join(s.text for s in heard.segments) == "中国加油"  # 32 a second: a loop
+
+
+def test_without_the_guard_a_loop_is_still_flagged_but_nothing_is_cut() -> None:
+    decoder = ScriptedDecoder(_speech(20), lambda r, w: "今天我们说" + "中国" * 30)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8, guard=False, bias=False))
+    assert "".join(s.text for s in heard.segments) == "今天我们说" + "中国" * 30
+    assert all(guard.REPETITION in s.flags for s in heard.segments)
+    assert len(decoder.requests) == 1
+
+
+def test_digit_runs_long_enough_are_loops() -> None:
+    assert guard.find_loops("4-" * 20) and guard.find_loops("0" * 30)
+    assert guard.find_loops("10:00 " * 8)
+    assert guard.find_loops("有超过820,000人") == [] and guard.find_loops("10000000元") == []
+
+
+def test_a_loop_cut_in_two_by_a_window_boundary_is_flagged() -> None:
+    speech = _speech(60)
+    windows = plan_windows(speech)
+    assert len(windows) == 2
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str | Sequence[Segment]:
+        if window == windows[0]:
+            return (_seg("今天天气很好我们去公园", window[0], window[1] - 2000),
+                    _seg("中国中国中国", window[1] - 1500, window[1]))  # fmt: skip
+        return (_seg("中国中国中国", window[0], window[0] + 1500),
+                _seg("然后一起吃午饭晚上再看一场电影", window[0] + 2000, window[1]))  # fmt: skip
+
+    heard = recognise(ScriptedDecoder(speech, answer), RecogniseSettings(bias=False, recover=False))
+    flagged = [s.text for s in heard.segments if guard.REPETITION in s.flags]
+    assert flagged == ["中国中国中国", "中国中国中国"]
+
+
+def test_a_word_ending_a_window_at_a_pause_stays_before_the_pause() -> None:
+    speech = SpeechMap(((0, 10_000), (15_000, 25_000)), tuple([0.9] * 625), 32.0)
+    words = (Word("今天天气很好", 8000, 9500), Word("了", 10_000, 10_000))
+    first = Segment("今天天气很好了", 8000, 10_000, words)
+    second = _seg("我们去公园散步", 11_000, 14_000)
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+        return (first, second)
+
+    heard = recognise(ScriptedDecoder(speech, answer), RecogniseSettings(bias=False, recover=False))
+    [one, two] = heard.segments
+    assert one.words[-1].start_ms == one.words[-1].end_ms == 10_000  # not 15,000
+    assert one.end_ms <= two.start_ms == 16_000
+
+
+def test_recovered_words_past_the_gap_are_not_taken_twice() -> None:
+    words = _words("今天天气很好", 0, 3000) + _words("我们去公园吧", 7000, 10_000)
+    segment = Segment("今天天气很好我们去公园吧", 0, 10_000, words)
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+        if request.batched:
+            return (segment,)
+        lo, hi = window  # the recovery decode hears the gap and the first word after it
+        return (_seg("然后吃了午饭我们", lo + 300, hi),)
+
+    heard = recognise(ScriptedDecoder(_speech(10), answer), RecogniseSettings(bias=False))
+    text = "".join(s.text for s in heard.segments)
+    assert text.count("我们") == 1, text
+
+
+def test_a_character_may_be_replaced_by_one_that_any_of_its_readings_sounds_like() -> None:
+    """The medical clip: whisper:base wrote 圣藏 (sheng cang) for 肾脏; with the terms as
+    hotwords it wrote 胜脏. 藏 is also read zang (西藏), so that is no change of sound."""
+    bias = bias_of([("肾小球囊", "肾小球囊"), ("孔隙", "孔隙")])
+    verdict = judge("圣藏中 圣小球拿上的细胞膜 恐戏很小", "胜脏中 肾小球囊上的细胞膜孔隙很小", bias)
+    assert verdict.keep and set(verdict.gained) == {"肾小球囊", "孔隙"}

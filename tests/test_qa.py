@@ -451,6 +451,46 @@ def test_a_cue_the_recogniser_flagged_is_never_clean(tmp_path: Path) -> None:
     assert "recognition" in [f["code"] for f in report["cues"][1]["flags"]]
 
 
+def test_urdu_cues_made_from_flagged_chinese_are_never_clean(tmp_path: Path) -> None:
+    """translate records the recogniser's flags on the Urdu cues in STEM.qa.json; `dubkit qa
+    STEM.ur.srt` reads them, whatever layout made the cues."""
+    ur = _srt(tmp_path / "ep6.ur.srt", [(1000, 3000, "آج موسم اچھا ہے۔"), (3080, 5000, "چین۔")])
+    (tmp_path / "ep6.qa.json").write_text(
+        json.dumps(
+            {"target_cues": [
+                {"index": 1, "start_ms": 1000, "end_ms": 3000, "flags": []},
+                {"index": 2, "start_ms": 3080, "end_ms": 5000, "flags": ["asr-no-speech"]},
+            ]}
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    result = runner.invoke(app, ["qa", str(ur), "--no-html", "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert [f["code"] for f in report["cues"][1]["flags"]] == ["recognition"]
+    assert "asr-no-speech" in report["cues"][1]["flags"][0]["reason"]
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        '{"flagged_cues": [{"start_ms": 1e400, "end_ms": 5000, "text": "x", "flags": []}]}',
+        "[" * 100_000 + "]" * 100_000,
+        '{"flagged_cues": [{"start_ms": 3080, "end_ms": 5000, "text": "中国。", '
+        '"flags": "asr-repetition"}]}',
+        '{"flagged_cues": "all of them"}',
+        "[1, 2, 3]",
+        "\u0000 not json",
+    ],
+)
+def test_a_damaged_asr_json_never_stops_qa(tmp_path: Path, doc: str) -> None:
+    zh = _srt(tmp_path / "ep7.zh.srt", [(1000, 3000, "今天天气很好。"), (3080, 5000, "中国。")])
+    (tmp_path / "ep7.asr.json").write_text(doc, encoding="utf-8")
+    result = runner.invoke(app, ["qa", str(zh), "--no-html", "--json"])
+    assert result.exit_code == 0, result.output  # the flags are extra; the cues are clean
+    assert json.loads(result.stdout)["summary"]["clean"] == 2
+
+
 def test_webvtt_through_the_formats_reader(tmp_path: Path) -> None:
     pytest.importorskip("dubkit.formats")
     vtt = tmp_path / "ep5.ur.vtt"

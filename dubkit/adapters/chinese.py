@@ -52,6 +52,13 @@ def split_words(text: str) -> list[str]:
     return list(_segmenter().cut(text, hmm=True))
 
 
+def split_dictionary_words(text: str) -> list[str]:
+    """Chinese text cut into the words jieba's dictionary knows, every other character on
+    its own (no HMM guesses): what a mishearing like 三零酸现干 is made of shows as single
+    characters, real words (社交, 媒体) as words."""
+    return list(_segmenter().cut(text, hmm=False))
+
+
 def pinyin_readings(han: str) -> list[str]:
     """One reading per Han character of `han`, in context ('zhong1', neutral tone 5; '?' for
     a character pypinyin cannot read): the `Reader` of dubkit.asr.pinyin. pypinyin's phrase
@@ -65,3 +72,13 @@ def pinyin_readings(han: str) -> list[str]:
     if len(found) != len(han):  # a run pypinyin grouped: one reading per character regardless
         found = [lazy_pinyin(ch, style=Style.TONE3, errors=unknown)[0] for ch in han]
     return [str(r) for r in found]
+
+
+def pinyin_alternatives(char: str) -> list[str]:
+    """Every reading of one Han character (藏: cang2 and zang4), for judging whether a
+    recogniser's character could stand for a sound: context picks one, a mishearing has
+    none."""
+    from pypinyin import Style, pinyin
+
+    found = pinyin(char, style=Style.TONE3, heteronym=True, neutral_tone_with_five=True)
+    return [str(r) for r in found[0]] if found and found[0] else []

@@ -6,20 +6,29 @@ the terms that probably were spoken in a window are found by sound in its text
 (`pinyin.find_by_sound`). A term heard with exactly its syllables and tones, as whole words
 of the text (邮地亚王 for 犹地亚王), is written in directly; a window with near matches is
 decoded again with only those terms as hotwords, and the new text is kept only when it
-changes nothing but the terms, each where the old text sounded like it (`judge`). Pure: the
-readings and the word segmenter are passed in.
+changes nothing but the terms (each where the old text sounded like it) and a few characters
+for others that sound the same (`judge`). Pure: the readings and the word segmenter are
+passed in.
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dubkit import constants as C
 from dubkit.asr.guard import find_loops
-from dubkit.asr.pinyin import Reader, find_by_sound, is_han, min_score
+from dubkit.asr.pinyin import (
+    Reader,
+    find_by_sound,
+    is_han,
+    min_score,
+    split_reading,
+    syllables,
+)
 from dubkit.glossary import TermSet
 
 _UNHEARD = re.compile(r"[\s\W_]+", re.UNICODE)
@@ -36,6 +45,8 @@ class BiasTerms:
     read: Reader = field(compare=False)
     split: Splitter | None = field(default=None, compare=False)
     literal: frozenset[str] = frozenset()
+    # every reading of one character (藏: cang, zang), when known
+    alternatives: Callable[[str], Sequence[str]] | None = field(default=None, compare=False)
 
     @classmethod
     def from_pairs(
@@ -44,6 +55,7 @@ class BiasTerms:
         read: Reader,
         split: Splitter | None = None,
         misheard: Iterable[str] = (),
+        alternatives: Callable[[str], Sequence[str]] | None = None,
     ) -> BiasTerms:
         chosen: dict[str, str] = {}
         for form, zh in forms:
@@ -52,16 +64,21 @@ class BiasTerms:
             heard = _UNHEARD.sub("", form)
             if len(heard) >= C.BIAS_MIN_SYLLABLES and all(is_han(ch) for ch in heard):
                 chosen.setdefault(heard, zh)
-        return cls(chosen, read, split, frozenset(chosen) | frozenset(misheard))
+        return cls(chosen, read, split, frozenset(chosen) | frozenset(misheard), alternatives)
 
     @classmethod
     def from_glossary(
-        cls, terms: TermSet, read: Reader, split: Splitter | None = None
+        cls,
+        terms: TermSet,
+        read: Reader,
+        split: Splitter | None = None,
+        alternatives: Callable[[str], Sequence[str]] | None = None,
     ) -> BiasTerms:
         """Canonical forms and correct variants (never mis-hearings: that would bias towards
         the error), narrowest scope first as the glossaries combine them."""
         pairs = [(form, t.zh) for t in terms.terms for form in (t.zh, *t.variants)]
-        return cls.from_pairs(pairs, read, split, [m for t in terms.terms for m in t.misheard])
+        misheard = [m for t in terms.terms for m in t.misheard]
+        return cls.from_pairs(pairs, read, split, misheard, alternatives)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +93,23 @@ class Candidate:
     score: float
     exact: bool  # the same syllables (tones aside)
     whole_words: bool = False  # the heard span starts and ends between words of the text
+    no_words: bool = False  # the span holds no word of two characters or more: a mishearing
 
     @property
     def substitutable(self) -> bool:
         """Written in without decoding again: heard with exactly the term's syllables, as
         whole words of the text (一家新闻 does not hold 假新闻: 家 belongs to 一家), and
         three characters or more. A term of three must also match every tone and be heard
-        without a break; a longer one, rarer by chance, may differ in one tone and hold one
-        comma or space the recogniser put there (三零酸,现干 for 三磷酸腺苷)."""
+        without a break; a longer one, rarer by chance, may differ in one tone, and may be
+        heard across one comma only where what was heard is no words at all (三零酸,现干 for
+        三磷酸腺苷; never 社交，媒体, two words and a clause break)."""
         if not (self.exact and self.whole_words and len(self.form) >= C.BIAS_SUBSTITUTE_MIN_CHARS):
             return False
         breaks = sum(1 for ch in self.heard if not is_han(ch))
         if len(self.form) == C.BIAS_SUBSTITUTE_MIN_CHARS:
             return self.score >= 1.0 and breaks == 0
-        return self.score >= 1 - C.BIAS_TONE_COST / len(self.form) - 1e-9 and breaks <= 1
+        tones = self.score >= 1 - C.BIAS_TONE_COST / len(self.form) - 1e-9
+        return tones and (breaks == 0 or (breaks == 1 and self.no_words))
 
     def to_dict(self) -> dict[str, object]:
         return {"term": self.zh, "form": self.form, "heard": self.heard, "score": self.score}
@@ -129,8 +149,15 @@ def candidates(text: str, bias: BiasTerms) -> list[Candidate]:
         if m.heard == m.form or any(a < m.end and m.start < b for a, b in written):
             continue
         whole = ends is not None and m.start in ends and m.end in ends
+        inside = sorted(e for e in ends or () if m.start <= e <= m.end)
+        no_words = whole and all(
+            b - a == 1 or not any(is_han(ch) for ch in text[a:b])
+            for a, b in itertools.pairwise(inside)
+        )
         zh = bias.forms[m.form]
-        found.append(Candidate(m.form, zh, m.start, m.end, m.heard, m.score, m.exact, whole))
+        found.append(
+            Candidate(m.form, zh, m.start, m.end, m.heard, m.score, m.exact, whole, no_words)
+        )
     chosen: list[Candidate] = []
     for cand in sorted(found, key=lambda c: (-c.score, -len(c.form), c.start)):
         if all(cand.end <= c.start or c.end <= cand.start for c in chosen):
@@ -149,6 +176,16 @@ def _spoken(text: str) -> str:
     return _UNHEARD.sub("", text)
 
 
+def _gain_score(n: int) -> float:
+    """What a term gained by a biased pass must score where the first pass heard it: one
+    tone off for three characters, one initial or final for four or more (十五年 is not
+    食物链, 罗马皇李 is 罗马皇帝); two must sound the same."""
+    if n <= C.BIAS_MIN_SYLLABLES:
+        return min_score(n)
+    cost = C.BIAS_TONE_COST if n == C.BIAS_SUBSTITUTE_MIN_CHARS else 0.5
+    return 1 - cost / n - 1e-9
+
+
 def _gained_spans(
     first: str, second: str, bias: BiasTerms, matcher: difflib.SequenceMatcher[str]
 ) -> tuple[list[tuple[int, int, int, int, str]], str | None]:
@@ -156,6 +193,7 @@ def _gained_spans(
     start, end, form), or the reason one was written without evidence."""
     gained: list[tuple[int, int, int, int, str]] = []
     seen: set[int] = set()
+    ends = _word_ends(first, bias.split)
     for form in sorted(bias.forms, key=len, reverse=True):
         at = second.find(form)
         while at >= 0:
@@ -165,9 +203,13 @@ def _gained_spans(
                 a, b = _map_span(matcher, at, end)
                 if first[a:b] != form:
                     heard = first[a:b]
-                    ok = len(heard) >= len(form) - 1 and any(
-                        m.heard == heard and m.score >= min_score(len(form))
-                        for m in find_by_sound(heard, [form], bias.read)
+                    ok = (
+                        len(heard) >= len(form) - 1
+                        and (ends is None or (a in ends and b in ends))
+                        and any(
+                            m.heard == heard and m.score >= _gain_score(len(form))
+                            for m in find_by_sound(heard, [form], bias.read)
+                        )
                     )
                     if not ok:
                         said = heard or "(nothing)"
@@ -178,10 +220,12 @@ def _gained_spans(
 
 
 def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
-    """Keep the biased second pass only if it changes nothing but terms: every term it
-    writes that the first pass did not sits where the first pass sounded like it; no term
-    the first pass wrote is lost; outside the terms at most a few characters are replaced
-    (none added or dropped: 不 matters); no new loop. Spaces and punctuation aside."""
+    """Keep the biased second pass only if it changes nothing but terms and characters:
+    every term it writes that the first pass did not sits, as whole words, where the first
+    pass sounded like it (see _gain_score); no term the first pass wrote is lost; outside the
+    terms at most a few characters are replaced, each by one that sounds the same (圣藏 →
+    胜脏: the same syllables, another character; never 不 → 就 or 百 → 千), none added or
+    dropped; no new loop. Spaces and punctuation aside."""
     a, b = _spoken(first), _spoken(second)
     if find_loops(b) and not find_loops(a):
         return Verdict(False, "the biased pass loops")
@@ -195,6 +239,8 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
     if not gained:
         return Verdict(False, "no term gained")
     budget = max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a)))
+    sound_a = _sounds(a, bias)
+    sound_b = _sounds(b, bias)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
@@ -202,17 +248,30 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
         outside_a = [i for i in range(i1, i2) if not any(s <= i < e for _, _, s, e, _ in gained)]
         if not outside_a and not outside_b:
             continue  # inside a term's span: the term itself
+        change = f"{a[i1:i2]!r} → {b[j1:j2]!r}"
         if len(outside_a) != len(outside_b):
             kind = "dropped" if len(outside_a) > len(outside_b) else "added"
-            return Verdict(
-                False,
-                f"the biased pass {kind} text outside the terms ({a[i1:i2]!r} → {b[j1:j2]!r})",
-            )
+            return Verdict(False, f"the biased pass {kind} text outside the terms ({change})")
+        for i, j in zip(outside_a, outside_b, strict=True):
+            if not sound_a.get(i, set()) & sound_b.get(j, set()):  # 不 → 就: another word
+                return Verdict(False, f"the biased pass changed what was said ({change})")
         budget -= len(outside_a)
         if budget < 0:
             return Verdict(False, "the biased pass changed too much outside the terms")
     terms = tuple(dict.fromkeys(bias.forms[f] for *_, f in sorted(gained)))
     return Verdict(True, "gained " + ", ".join(terms), terms)
+
+
+def _sounds(text: str, bias: BiasTerms) -> dict[int, set[tuple[str, str]]]:
+    """For each Han character of `text`: its (initial, final) in context, and every other
+    reading it has (a misheard 藏 may stand for zang as well as cang)."""
+    out: dict[int, set[tuple[str, str]]] = {}
+    for syl in syllables(text, bias.read):
+        sounds = {syl.sound[:2]}
+        if bias.alternatives is not None:
+            sounds |= {split_reading(r)[:2] for r in bias.alternatives(syl.char)}
+        out[syl.index] = sounds
+    return out
 
 
 def _map_span(matcher: difflib.SequenceMatcher[str], start: int, end: int) -> tuple[int, int]:

@@ -56,13 +56,14 @@ def _core(text: str) -> tuple[str, list[int]]:
 
 
 def find_loops(text: str) -> list[Loop]:
-    """Every run of a unit said too many times in a row (see _LOOPS; digits aside: 820,000
-    is a number), in text order; where runs overlap the longer one."""
+    """Every run of a unit said too many times in a row (see _LOOPS; a run of digits only
+    from LOOP_MIN_DIGITS on: 820,000 is a number), in text order; where runs overlap the
+    longer one."""
     core, where = _core(text)
     found: list[tuple[int, int, str]] = []
     for pattern in _LOOPS:
         for m in pattern.finditer(core):
-            if not m.group(1).isdigit():
+            if not m.group(1).isdigit() or m.end() - m.start() >= C.LOOP_MIN_DIGITS:
                 found.append((m.start(), m.end(), m.group(1)))
     chosen: list[tuple[int, int, str]] = []
     for start, end, unit in sorted(found, key=lambda f: (f[0] - f[1], f[0])):

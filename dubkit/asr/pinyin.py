@@ -37,7 +37,7 @@ def is_han(char: str) -> bool:
     return bool(_HAN.fullmatch(char))
 
 
-def _split(reading: str) -> Sound:
+def split_reading(reading: str) -> Sound:
     """'zhong1' → ('z', 'ong', 1) after folding; '?' (no reading) matches nothing."""
     tone = int(reading[-1]) % 5 if reading[-1:].isdigit() else 0  # neutral tone 5 → 0
     syllable = reading.rstrip("012345")
@@ -65,7 +65,9 @@ def syllables(text: str, read: Reader) -> tuple[Syllable, ...]:
     readings = list(read("".join(ch for _, ch in han)))
     if len(readings) != len(han):
         raise ValueError(f"a reader must give one reading per character, not {readings!r}")
-    return tuple(Syllable(i, _split(r), ch) for (i, ch), r in zip(han, readings, strict=True))
+    return tuple(
+        Syllable(i, split_reading(r), ch) for (i, ch), r in zip(han, readings, strict=True)
+    )
 
 
 def syllable_cost(a: Sound, b: Sound) -> float:

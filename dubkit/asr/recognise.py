@@ -207,6 +207,7 @@ def recognise(
             kept = _substituted(ctx, kept, report)
         segments += [_to_original(speech, s) for s in kept]
         reports.append(report)
+    segments = _flag_loops_across_windows(segments)
     warnings = []
     if ctx.user_left:
         warnings.append(
@@ -242,6 +243,9 @@ def _first_pass(
     size = ctx.settings.batch_size
     speech = ctx.speech
     if size > 1:
+        # At most half the windows in one batch, so that progress moves during a short
+        # programme too (a 70 s one is 3 windows: 2, then 1); long ones keep full batches.
+        size = min(size, max(1, -(-len(windows) // 2)))
         for k in range(0, len(windows), size):
             group = tuple(windows[k : k + size])
             out += ctx.decode(DecodeRequest(group, ctx.user_hotwords, batched=True))
@@ -280,10 +284,13 @@ def _guarded(
 ) -> tuple[Segment, ...]:
     problems = ctx.problems(window, segments)
     report["first_pass"] = {"characters": guard.spoken_chars(_text(segments))}
-    if not problems or not ctx.settings.guard:
-        if problems:
-            report["problems"] = [f"{p.kind}: {p.detail}" for p in problems]
+    if not problems:
         return segments
+    if not ctx.settings.guard:  # nothing decoded again, nothing cut, but nothing unflagged
+        report["problems"] = [f"{p.kind}: {p.detail}" for p in problems]
+        contained = _contain(ctx, window, segments, problems, cut=False)
+        report["flagged"] = sorted({f for s in contained for f in s.flags})
+        return contained
     report["problems"] = [f"{p.kind}: {p.detail}" for p in problems]
     report["first_pass"]["text"] = _text(segments)[: C.ASR_REPORT_TEXT_CHARS]
     again = _again(ctx, window)
@@ -324,17 +331,21 @@ def _trusted_chars(
 
 
 def _contain(
-    ctx: _Context, window: Span, segments: Sequence[Segment], problems: Sequence[guard.Problem]
+    ctx: _Context,
+    window: Span,
+    segments: Sequence[Segment],
+    problems: Sequence[guard.Problem],
+    cut: bool = True,
 ) -> tuple[Segment, ...]:
-    """Collapse loops (across segments too) and repeated segments; flag what is still
-    suspect."""
+    """Flag what is still wrong; with `cut`, collapse the loops that cannot be speech
+    (across segments too, see _collapse)."""
     out: list[Segment] = []
     for seg in segments:
-        if out and seg.text == out[-1].text:  # a whole segment said again: the same loop
-            out[-1] = _flag(out[-1], guard.REPETITION)
+        if cut and out and seg.text == out[-1].text and not _plausible_span(ctx, [out[-1], seg]):
+            out[-1] = _flag(out[-1], guard.REPETITION)  # a whole segment said again at once
             continue
         out.append(seg)
-    out = _collapse(out)
+    out = _collapse(ctx, out, cut)
     for problem in ctx.problems(window, out):
         if problem.kind == guard.NO_SPEECH:
             out = [
@@ -343,7 +354,9 @@ def _contain(
                 else s
                 for s in out
             ]
-        elif problem.kind in (guard.TOO_LONG, guard.REPETITION):
+        elif problem.kind == guard.REPETITION and guard.find_loops(_text(out)):
+            continue  # _collapse flagged the segments the loops touch
+        else:  # runs on, or repeats too long a stretch to point at: the whole window
             out = [_flag(s, problem.kind) for s in out]
     return tuple(out)
 
@@ -352,10 +365,12 @@ def _flag(seg: Segment, flag: str) -> Segment:
     return dataclasses.replace(seg, flags=tuple(dict.fromkeys((*seg.flags, flag))))
 
 
-def _collapse(segments: Sequence[Segment]) -> list[Segment]:
-    """Each loop of the window's text cut to its first unit, wherever segments and words
-    divide it: the words (or parts of words) after the first unit go, and every segment the
-    loop touched is flagged."""
+def _collapse(ctx: _Context, segments: Sequence[Segment], cut: bool = True) -> list[Segment]:
+    """Each loop of the window's text, wherever segments and words divide it: flagged, and
+    with `cut` reduced to its first saying (the words, or parts of words, after it go), unless
+    it could be speech: a chant, a slogan, a line said three times (加油加油加油加油) takes
+    its time, a loop does not (at most 8 sayings, at most 12 characters a second, where the
+    VAD hears speech)."""
     units = [
         (k, w)
         for k, seg in enumerate(segments)
@@ -365,11 +380,16 @@ def _collapse(segments: Sequence[Segment]) -> list[Segment]:
     loops = guard.find_loops(text)
     if not loops:
         return list(segments)
+    owner: list[int] = []  # which unit each character of `text` belongs to
+    for n, (_, w) in enumerate(units):
+        owner += [n] * len(w.text)
     drop = [False] * len(text)
     inside = [False] * len(text)
     for loop in loops:
-        drop[loop.keep_end : loop.end] = [True] * (loop.end - loop.keep_end)
         inside[loop.start : loop.end] = [True] * (loop.end - loop.start)
+        said = [units[n][1] for n in sorted(set(owner[loop.start : loop.end]))]
+        if cut and not _plausible(ctx, loop, said):
+            drop[loop.keep_end : loop.end] = [True] * (loop.end - loop.keep_end)
     kept: dict[int, list[Word]] = {}
     touched: set[int] = set()
     at = 0
@@ -392,6 +412,41 @@ def _collapse(segments: Sequence[Segment]) -> list[Segment]:
             seg = dataclasses.replace(seg, text="".join(w.text for w in words).strip())
         out.append(_flag(seg, guard.REPETITION) if k in touched else seg)
     return out
+
+
+def _flag_loops_across_windows(segments: Sequence[Segment]) -> list[Segment]:
+    """A loop that a window boundary cut in two (中国 ×3 at the end of one window, ×3 at the
+    start of the next) is a loop in neither window: found over the whole programme, its
+    segments are flagged."""
+    text = ""
+    owner: list[int] = []
+    for k, seg in enumerate(segments):
+        text += seg.text
+        owner += [k] * len(seg.text)
+    touched = {owner[i] for loop in guard.find_loops(text) for i in range(loop.start, loop.end)}
+    return [_flag(s, guard.REPETITION) if k in touched else s for k, s in enumerate(segments)]
+
+
+def _plausible(ctx: _Context, loop: guard.Loop, words: Sequence[Word]) -> bool:
+    """Whether a repetition could have been said: few sayings, at a speaking pace, where
+    the VAD hears speech."""
+    if loop.count > C.LOOP_PLAUSIBLE_REPEATS or not words:
+        return False
+    start, end = words[0].start_ms, max(w.end_ms for w in words)
+    chars = guard.han_chars(loop.unit) * loop.count or len(loop.unit) * loop.count
+    return (
+        end > start
+        and chars / ((end - start) / 1000) <= C.ASR_MAX_CPS
+        and ctx.speech.mean_probability(start, end) >= C.UNCOVERED_PROBABILITY
+    )
+
+
+def _plausible_span(ctx: _Context, segments: Sequence[Segment]) -> bool:
+    """Whether segments said one after the other could be speech (see _plausible)."""
+    words = [w for s in segments for w in (s.words or (Word(s.text, s.start_ms, s.end_ms),))]
+    text = "".join(s.text for s in segments)
+    loop = guard.Loop(0, len(text), text, 1, len(text))
+    return _plausible(ctx, loop, words)
 
 
 def _fit_bias(ctx: _Context, proposed: Sequence[Candidate]) -> str:
@@ -489,15 +544,20 @@ def _with_words(seg: Segment, words: Sequence[Word]) -> Segment:
 
 
 def _outside(segments: Sequence[Segment], taken: Sequence[Span], gap: Span) -> tuple[Segment, ...]:
-    """The words of a recovery decode that start in the gap (allowing a word's width of
-    slack) and do not sit on a word already recognised; as segments."""
+    """The words of a recovery decode that lie in the gap (give or take UNCOVERED_NEAR_MS)
+    and touch no word already recognised, from segments the decoder was sure of (average
+    log-probability at least Whisper's own -1: babble and music give invented text far
+    below that); as segments."""
     out = []
     for seg in segments:
+        if seg.avg_logprob < C.ASR_LOGPROB_THRESHOLD:
+            continue
         words = tuple(
             w
             for w in seg.words
             if w.start_ms >= gap[0] - C.UNCOVERED_NEAR_MS
-            and not any(a <= (w.start_ms + w.end_ms) // 2 < b for a, b in taken)
+            and w.end_ms <= gap[1] + C.UNCOVERED_NEAR_MS
+            and not any(a < max(w.end_ms, w.start_ms + 1) and w.start_ms < b for a, b in taken)
         )
         text = "".join(w.text for w in words).strip()
         if words and guard.spoken_chars(text):
@@ -555,21 +615,22 @@ def _replace(seg: Segment, cand: Candidate) -> Segment:
 
 
 def _to_original(speech: SpeechMap, seg: Segment) -> Segment:
+    """Speech-timeline times mapped to the programme. Something that starts where it ends,
+    at a join between chunks, stays with the chunk before (where the text before it was)."""
+
+    def span(start: int, end: int) -> tuple[int, int]:
+        first = speech.to_original(start, end=end <= start)
+        return first, max(first, speech.to_original(end, end=True))
+
     words = tuple(
-        dataclasses.replace(
-            w,
-            start_ms=(start := speech.to_original(w.start_ms)),
-            end_ms=max(start, speech.to_original(w.end_ms, end=True)),
-        )
+        dataclasses.replace(w, start_ms=a, end_ms=b)
         for w in seg.words
+        for a, b in [span(w.start_ms, w.end_ms)]
     )
-    start = speech.to_original(seg.start_ms)
-    return dataclasses.replace(
-        seg,
-        start_ms=start,
-        end_ms=max(start, speech.to_original(seg.end_ms, end=True)),
-        words=words,
-    )
+    start, end = span(seg.start_ms, seg.end_ms)
+    if words:
+        start, end = min(start, words[0].start_ms), max(end, words[-1].end_ms)
+    return dataclasses.replace(seg, start_ms=start, end_ms=end, words=words)
 
 
 def _summary(

@@ -104,20 +104,25 @@ def plan_windows(
             return tuple(windows)
         count = math.ceil((left - trim_ms) / max_ms)
         target = start + left / count
-        lo = max(start + min(min_ms, max_ms // 2), target - slack_ms)
+        shortest = min(min_ms, max_ms // 2)
+        # the rest must still fit the windows left (the last may take the trim): cut no
+        # earlier than that
+        earliest = max(start + shortest, total - (count - 1) * max_ms - trim_ms)
+        lo = max(earliest, target - slack_ms)
         hi = min(start + max_ms, target + slack_ms)
-        # A pause between chunks anywhere the rest still fits the same number of windows
-        # beats the quietest moment near the balanced point.
+        # A pause between chunks anywhere the rest still fits the same number of windows,
+        # leaving no scrap on either side, beats the quietest moment near the balanced point.
         joins = [
             j
             for j in ends
-            if start + min(min_ms, max_ms // 2) <= j <= start + max_ms + trim_ms
+            if start + shortest <= j <= start + max_ms + trim_ms
             and total - j <= (count - 1) * max_ms + trim_ms
+            and total - j >= shortest
         ]
         if joins:
             cut = min(joins, key=lambda j: (abs(j - target), j))
         else:
-            cut = _quietest(speech, int(lo), int(hi), target)
+            cut = _quietest(speech, int(lo), int(max(lo, hi)), target)
         cut = max(cut, start + 1)
         windows.append((start, cut))
         start = cut

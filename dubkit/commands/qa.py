@@ -127,13 +127,13 @@ def _check(
     parsed, structure_error = _read(subs, encoding)
     if not parsed.cues:
         raise SubtitleParseError(f"{display_path(subs)}: no cues; nothing to check", path=subs)
-    from dubkit.pipeline import subtitle_stem, with_recognition_flags
+    from dubkit.pipeline import programme_stem, with_recognition_flags, with_translation_flags
 
-    # a Chinese SRT beside its asr.json: the recogniser's flags are part of the check
-    parsed = replace(
-        parsed,
-        cues=with_recognition_flags(parsed.cues, subs.with_name(f"{subtitle_stem(subs)}.asr.json")),
-    )
+    # The recogniser's flags are part of the check: for Chinese subtitles from the asr.json
+    # beside them, for Urdu ones from the qa.json translation wrote beside them.
+    stem = programme_stem(subs)
+    cues = with_recognition_flags(parsed.cues, subs.with_name(f"{stem}.asr.json"))
+    parsed = replace(parsed, cues=with_translation_flags(cues, subs.with_name(f"{stem}.qa.json")))
     default = URDU_PROFILE if detect_language(parsed.cues) == "ur" else None
     chosen = resolve_profile(profile or default, cfg)
     terms = _terms(cfg, glossary) if source is not None else None
@@ -141,7 +141,7 @@ def _check(
         raise ConfigError("--source needs a glossary: --glossary FILE or [glossary] files")
     adherence = None
     if source is not None:
-        asr_json = source.with_name(f"{subtitle_stem(source)}.asr.json")
+        asr_json = source.with_name(f"{programme_stem(source)}.asr.json")
         sources = with_recognition_flags(_read(source, encoding)[0].cues, asr_json)
         adherence = _glossary(parsed.cues, sources, terms, chosen.language)
     html_path = None
