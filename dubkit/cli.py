@@ -13,6 +13,46 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from dubkit import __version__
+from dubkit.cli_options import (
+    BatchOpt,
+    BatchTokensOpt,
+    BeamOpt,
+    BiasOpt,
+    BidiOpt,
+    BomOpt,
+    CacheOpt,
+    ClipFormatOpt,
+    ClipsOpt,
+    ComputeOpt,
+    ConfigOpt,
+    DeviceOpt,
+    DigitsOpt,
+    DubscriptOpt,
+    GlossaryOpt,
+    GuardOpt,
+    GuideTrackOpt,
+    HandlesOpt,
+    HotwordOpt,
+    JsonOpt,
+    LanguageOpt,
+    LayoutOpt,
+    MemoryOpt,
+    ModelOpt,
+    MtBeamOpt,
+    MtComputeOpt,
+    MtDeviceOpt,
+    OutDir,
+    PackagesOpt,
+    PivotOpt,
+    PivotSrtOpt,
+    ProfileOpt,
+    RecoverOpt,
+    RouteOpt,
+    ScratchVoiceOpt,
+    ThreadsOpt,
+    UrProfileOpt,
+    VadOpt,
+)
 from dubkit.errors import DubkitError
 
 if TYPE_CHECKING:
@@ -63,97 +103,6 @@ def _root(
     """Localise Chinese television programmes into Urdu."""
 
 
-# Options shared by several commands, declared once.
-OutDir = Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")]
-ConfigOpt = Annotated[
-    Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
-]
-ModelOpt = Annotated[
-    str | None, typer.Option(help="Whisper model name (whisper:base) or CTranslate2 folder.")
-]
-DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda.")]
-ComputeOpt = Annotated[str | None, typer.Option(help="int8, int8_float16, float16, float32...")]
-BeamOpt = Annotated[int | None, typer.Option(min=1, max=20)]
-BatchOpt = Annotated[
-    int | None, typer.Option(min=0, max=256, help="Batched inference size; 0 = sequential.")
-]
-VadOpt = Annotated[
-    bool | None, typer.Option("--vad/--no-vad", help="Skip non-speech with Silero VAD.")
-]
-LanguageOpt = Annotated[
-    str | None, typer.Option(help="Spoken language code, or 'auto' (default zh).")
-]
-HotwordOpt = Annotated[
-    list[str] | None,
-    typer.Option(
-        help="Term to bias recognition towards in every window (repeatable; keep it to a few: "
-        "a long list makes Whisper invent them). Glossary terms need none of this."
-    ),
-]
-GuardOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--guard/--no-guard",
-        help="Decode again, then collapse and flag, windows that loop or invent text.",
-    ),
-]
-RecoverOpt = Annotated[
-    bool | None,
-    typer.Option("--recover/--no-recover", help="Decode again speech the recogniser skipped."),
-]
-BiasOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--glossary-bias/--no-glossary-bias",
-        help="Decode again, with those terms as hotwords, windows that sound like glossary "
-        "terms they do not write.",
-    ),
-]
-ProfileOpt = Annotated[str | None, typer.Option(help="Subtitle profile name.")]
-ThreadsOpt = Annotated[int, typer.Option(help="CPU threads (0: CTranslate2's default).")]
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
-]
-MtDeviceOpt = Annotated[str | None, typer.Option("--mt-device", help="Translation device.")]
-MtComputeOpt = Annotated[
-    str | None, typer.Option("--mt-compute-type", help="Translation compute type.")
-]
-MtBeamOpt = Annotated[
-    int | None, typer.Option("--mt-beam-size", min=1, max=20, help="Translation beam (4).")
-]
-BatchTokensOpt = Annotated[
-    int | None, typer.Option(min=1, help="Tokens per translation batch (1024).")
-]
-RouteOpt = Annotated[
-    str | None, typer.Option(help="auto (direct if installed, else pivot), direct or pivot.")
-]
-PivotOpt = Annotated[str | None, typer.Option(help="Pivot language (en).")]
-PackagesOpt = Annotated[
-    list[Path] | None, typer.Option("--packages", help="Extra folder of Argos packages.")
-]
-CacheOpt = Annotated[
-    bool | None, typer.Option("--cache/--no-cache", help="Use the translation memory.")
-]
-MemoryOpt = Annotated[Path | None, typer.Option(help="Translation memory file.")]
-BomOpt = Annotated[bool | None, typer.Option("--bom/--no-bom", help="UTF-8 BOM in SRTs.")]
-BidiOpt = Annotated[
-    bool | None,
-    typer.Option("--bidi/--no-bidi", help="Bidi marks around Latin and digits in Urdu."),
-]
-DigitsOpt = Annotated[str | None, typer.Option(help="Digits in Urdu text: latin or urdu.")]
-LayoutOpt = Annotated[
-    str | None,
-    typer.Option(help="sentence (translate whole sentences, re-time) or cue (same timing)."),
-]
-UrProfileOpt = Annotated[
-    str | None, typer.Option("--ur-profile", help="Urdu subtitle profile (ur-broadcast).")
-]
-GlossaryOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--glossary", "-g", help="Glossary YAML (repeatable; narrowest scope wins)."),
-]
-
-
 @app.command()
 def transcribe(
     media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
@@ -182,13 +131,15 @@ def transcribe(
     as_json: JsonOpt = False,
 ) -> None:
     """Transcribe Chinese speech into STEM.zh.srt and STEM.asr.json."""
+    from dubkit.episode.setup import load_glossaries, recognition
+
     console = _console()
     try:
         from dubkit.config import load_config
 
         cfg = load_config(config)
-        terms = _terms(cfg, glossary)
-        asr = _asr_setup(
+        terms = load_glossaries(cfg, glossary)
+        asr = recognition(
             cfg,
             {
                 "model": model, "device": device, "compute_type": compute_type,
@@ -204,7 +155,6 @@ def transcribe(
                 "min_gap_frames": min_gap,
             },
         )  # fmt: skip
-        settings, options, chosen, model_name, model_path = asr
         _writable(outdir)
     except DubkitError as exc:
         _fail(console, exc)
@@ -212,11 +162,11 @@ def transcribe(
     if not media:
         raise typer.Exit(1)
     try:
-        transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
+        transcriber = _load_transcriber(console, asr, threads)
     except DubkitError as exc:
         _fail(console, exc)
     results, more_failures = _transcribe_all(
-        console, media, outdir, transcriber, options, chosen, terms
+        console, media, outdir, transcriber, asr.options, asr.profile, terms
     )
     failures += more_failures
     if as_json:
@@ -231,39 +181,6 @@ def transcribe(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     if failures:
         raise typer.Exit(1)
-
-
-def _asr_setup(
-    cfg: dict[str, Any],
-    given: dict[str, Any],
-    hotwords: list[str] | None,
-    profile: str | None,
-    limits: dict[str, Any],
-) -> tuple[dict[str, Any], Any, Any, str, Path]:
-    """Recognition settings from config and options, checked before any model loads."""
-    from dubkit.adapters.whisper import check_language
-    from dubkit.config import resolve_profile, transcribe_defaults
-    from dubkit.ports import TranscribeOptions
-    from dubkit.store import resolve_model
-
-    settings = transcribe_defaults(cfg)
-    settings.update({k: v for k, v in given.items() if v is not None})
-    if hotwords:
-        settings["hotwords"] = [*settings["hotwords"], *hotwords]
-    chosen = resolve_profile(profile, cfg, limits)
-    options = TranscribeOptions(
-        language=settings["language"],
-        beam_size=settings["beam_size"],
-        batch_size=settings["batch_size"],
-        vad=settings["vad"],
-        hotwords=tuple(settings["hotwords"]),
-        guard=settings["guard"],
-        recover=settings["recover"],
-        bias=settings["glossary_bias"],
-    )
-    check_language(options.language)
-    model_name, model_path = resolve_model(settings["model"])
-    return settings, options, chosen, model_name, model_path
 
 
 def _writable(outdir: Path) -> None:
@@ -321,14 +238,13 @@ def _check_media(console: Console, media: list[Path]) -> tuple[list[Path], list[
     return good, failures
 
 
-def _load_transcriber(
-    console: Console, name: str, path: Path, settings: dict[str, Any], threads: int
-) -> Any:
+def _load_transcriber(console: Console, rec: Any, threads: int) -> Any:
+    """The recogniser `rec` (an `episode.setup.Recognition`) names, loaded."""
     from dubkit.adapters.whisper import WhisperTranscriber
 
-    with console.status(f"loading {name}…") if console.is_terminal else _nothing():
+    with _status(console)(f"loading {rec.model_name}…"):
         transcriber = WhisperTranscriber.load(
-            name, path, settings["device"], settings["compute_type"], threads
+            rec.model_name, rec.model_path, rec.device, rec.compute_type, threads
         )
     if transcriber.device.notice:
         _notice(console, transcriber.device.notice)
@@ -382,6 +298,11 @@ class _nothing:
         return None
 
 
+def _status(console: Console) -> Any:
+    """A spinner with a message while something loads, on a terminal; else nothing."""
+    return console.status if console.is_terminal else (lambda _text: _nothing())
+
+
 def _progress(console: Console) -> Any:
     """A rich progress bar (audio seconds done, ETA) when stderr is a terminal; else nothing."""
     if not console.is_terminal:
@@ -405,92 +326,6 @@ def _progress(console: Console) -> Any:
 
 
 # ---------------------------------------------------------------------------- translation
-
-
-class _MtSetup:
-    """Translation settings from config and options, checked before any model loads."""
-
-    def __init__(
-        self, cfg: dict[str, Any], given: dict[str, Any], packages: list[Path] | None
-    ) -> None:
-        from dubkit.config import translate_defaults
-        from dubkit.errors import ConfigError
-        from dubkit.pipeline import TranslateSettings
-        from dubkit.ports import MTOptions
-        from dubkit.urdu import DIGIT_SYSTEMS, UrduStyle
-
-        s = translate_defaults(cfg)
-        s.update({k: v for k, v in given.items() if v is not None and k != "pivot_srt"})
-        s["profile"] = s["profile"] or "ur-broadcast"
-        if s["digits"] not in DIGIT_SYSTEMS:
-            raise ConfigError(f"--digits {s['digits']}: choose latin or urdu")
-        if s["route"] not in ("auto", "direct", "pivot"):
-            raise ConfigError(f"--route {s['route']}: choose auto, direct or pivot")
-        if s["layout"] not in ("sentence", "cue"):
-            raise ConfigError(f"--layout {s['layout']}: choose sentence or cue")
-        from dubkit.config import resolve_profile
-
-        ur_profile = resolve_profile(s["profile"], cfg)
-        self.route_mode: str = s["route"]
-        self.pivot: str = s["pivot"]
-        self.extra = [Path(p) for p in s["packages"]] + list(packages or [])
-        self.memory_path = Path(s["memory"]) if s["memory"] else None
-        self.cache: bool = s["cache"]
-        self.options = MTOptions(
-            device=s["device"],
-            compute_type=s["compute_type"],
-            threads=given.get("threads") or 0,
-            beam_size=s["beam_size"],
-            max_batch_tokens=s["max_batch_tokens"],
-        )
-        self.settings = TranslateSettings(
-            pivot_srt=bool(given.get("pivot_srt")),
-            bom=s["bom"],
-            style=UrduStyle(digits=s["digits"], bidi_marks=s["bidi_marks"]),
-            encoding=given.get("encoding"),
-            layout=s["layout"],
-            profile=ur_profile,
-        )
-
-    def route(self) -> Any:
-        from dubkit.packages import find_route, installed_packages
-
-        return find_route(
-            self.settings.source,
-            self.settings.target,
-            installed_packages(self.extra),
-            self.route_mode,
-            (self.pivot,),
-        )
-
-    def no_route(self) -> str:
-        from dubkit.packages import no_route_message
-
-        return no_route_message(self.settings.source, self.settings.target, self.route_mode)
-
-    def memory(self) -> Any:
-        """The translation memory; with --no-cache only its approved lines (if it exists)."""
-        from dubkit.memory import ApprovedOnly, SqliteMemory, default_path
-
-        if self.cache:
-            return SqliteMemory(self.memory_path)
-        path = self.memory_path or default_path()
-        return ApprovedOnly(SqliteMemory(path)) if path.is_file() else None
-
-
-def _terms(cfg: dict[str, Any], files: list[Path] | None) -> Any:
-    """The combined glossary terms from --glossary and [glossary] files (None without)."""
-    base = Path(cfg["_path"]).parent if "_path" in cfg else Path(".")
-    if base == Path.cwd():
-        base = Path(".")  # keep messages short for the usual ./dubkit.toml
-    configured = [base / p for p in cfg.get("glossary", {}).get("files", [])]  # beside the config
-    paths = configured + list(files or [])
-    if not paths:
-        return None
-    from dubkit.adapters.chinese import to_simplified
-    from dubkit.glossary_files import load_terms
-
-    return load_terms(paths, to_simplified)
 
 
 def _adherence(console: Console, where: Path, adherence: dict[str, Any], terms: Any) -> None:
@@ -538,9 +373,7 @@ def _step_summary(result: Any) -> str:
 def translate(
     srt: Annotated[list[Path], typer.Argument(help="Chinese subtitle files (STEM.zh.srt).")],
     outdir: OutDir = Path("."),
-    pivot_srt: Annotated[
-        bool, typer.Option("--pivot-srt", help="Also write the pivot (STEM.en.srt).")
-    ] = False,
+    pivot_srt: PivotSrtOpt = False,
     route: RouteOpt = None,
     pivot: PivotOpt = None,
     packages: PackagesOpt = None,
@@ -565,6 +398,7 @@ def translate(
 ) -> None:
     """Translate Chinese SRT files into STEM.ur.srt (sentence by sentence, re-timed under the
     Urdu profile; `--layout cue` keeps the Chinese cues and timing)."""
+    from dubkit.episode.setup import Translation, load_glossaries
     from dubkit.pipeline import translate_file
 
     console = _console()
@@ -572,7 +406,7 @@ def translate(
         from dubkit.config import load_config
 
         cfg = load_config(config)
-        mt = _MtSetup(
+        mt = Translation(
             cfg,
             {
                 "route": route, "pivot": pivot, "device": device, "compute_type": compute_type,
@@ -584,7 +418,7 @@ def translate(
             packages,
         )  # fmt: skip
         _writable(outdir)
-        terms = _terms(cfg, glossary)
+        terms = load_glossaries(cfg, glossary)
         found = mt.route()
         if found is None:
             _fail(console, mt.no_route())
@@ -657,9 +491,7 @@ def run(
     route: RouteOpt = None,
     pivot: PivotOpt = None,
     packages: PackagesOpt = None,
-    pivot_srt: Annotated[
-        bool, typer.Option("--pivot-srt", help="Also write the pivot (STEM.en.srt).")
-    ] = False,
+    pivot_srt: PivotSrtOpt = False,
     cache: CacheOpt = None,
     memory: MemoryOpt = None,
     bom: BomOpt = None,
@@ -669,60 +501,28 @@ def run(
     glossary: GlossaryOpt = None,
     layout: LayoutOpt = None,
     ur_profile: UrProfileOpt = None,
-    dubscript: Annotated[
-        bool, typer.Option("--dubscript/--no-dubscript", help="Dubbing script (xlsx, csv, html).")
-    ] = True,
-    clips: Annotated[
-        bool, typer.Option("--clips/--no-clips", help="Reference clips, one per script line.")
-    ] = True,
-    handles: Annotated[int, typer.Option(min=0, max=5000, help="Clip handles, ms.")] = 250,
-    clip_format: Annotated[str, typer.Option(help="wav or mp3.")] = "wav",
-    guide_track: Annotated[
-        bool, typer.Option("--guide-track", help="STEM.guide.wav: ducked original, -23 LUFS.")
-    ] = False,
-    scratch_voice: Annotated[
-        bool, typer.Option("--scratch-voice", help="espeak-ng Urdu voice in the guide track.")
-    ] = False,
+    dubscript: DubscriptOpt = True,
+    clips: ClipsOpt = True,
+    handles: HandlesOpt = 250,
+    clip_format: ClipFormatOpt = "wav",
+    guide_track: GuideTrackOpt = False,
+    scratch_voice: ScratchVoiceOpt = False,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Transcribe and translate in one go: STEM.zh.srt, STEM.ur.srt (.vtt, .ass), the dubbing
     script and reference clips, STEM.run.json; `--guide-track` adds a guide track."""
-    from dubkit.pipeline import run_episode
+    from dubkit.config import load_config
+    from dubkit.episode.engine import Engine
+    from dubkit.episode.setup import RunFlags, engine_spec, load_glossaries
 
     console = _console()
     try:
-        from dubkit.config import load_config
-
         cfg = load_config(config)
-        terms = _terms(cfg, glossary)  # a broken glossary fails before any model is looked up
-        settings, options, chosen, model_name, model_path = _asr_setup(
-            cfg,
-            {
-                "model": model, "device": device, "compute_type": compute_type,
-                "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
-                "language": language, "guard": guard, "recover": recover,
-                "glossary_bias": glossary_bias,
-            },
-            hotword,
-            profile,
-            {},
-        )  # fmt: skip
-        mt = _MtSetup(
-            cfg,
-            {
-                "route": route, "pivot": pivot, "device": mt_device or device,
-                "compute_type": mt_compute_type, "beam_size": mt_beam_size,
-                "max_batch_tokens": batch_tokens, "cache": cache,
-                "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
-                "digits": digits, "threads": threads, "pivot_srt": pivot_srt,
-                "layout": layout, "profile": ur_profile,
-            },
-            packages,
-        )  # fmt: skip
+        terms = load_glossaries(cfg, glossary)  # a broken glossary fails before any model
+        spec, mt = engine_spec(cfg, RunFlags.take(locals()))
         _writable(outdir)
-        found = mt.route()
-        if found is None:
+        if spec.translation is None:
             console.print(
                 f"warning: {mt.no_route()}; writing the Chinese outputs only", markup=False
             )
@@ -732,31 +532,18 @@ def run(
     if not media:
         raise typer.Exit(1)
     try:
-        transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
-        steps = _load_steps(console, found, mt.options) if found else None
-        tm = mt.memory() if found else None
+        engine = Engine.load(spec, _status(console), lambda text: _notice(console, text))
     except DubkitError as exc:
         _fail(console, exc)
-    if pivot_srt and found is not None and found.kind == "direct":
-        _notice(console, f"--pivot-srt: the route {found.description} has no pivot language")
-    run_meta = _run_meta(transcriber, found, steps)
-    from dubkit.pipeline import DubSettings
-
-    if clip_format not in ("wav", "mp3"):
-        _fail(console, f"--clip-format {clip_format}: choose wav or mp3")
-    dub = DubSettings(
-        script=dubscript, clips=clips, handles_ms=handles, clip_format=clip_format,
-        guide=guide_track or scratch_voice, scratch_voice=scratch_voice,
-    )  # fmt: skip
+    route = spec.translation.route if spec.translation else None
+    if pivot_srt and route is not None and route.kind == "direct":
+        _notice(console, f"--pivot-srt: the route {route.description} has no pivot language")
     results = []
     with _progress(console) as bar:
         for path in media:
             task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
             try:
-                result = run_episode(
-                    path, outdir, transcriber, options, chosen, run_meta, steps, tm,
-                    mt.settings, _advance(bar, task), terms, dub,
-                )  # fmt: skip
+                result = engine.run(path, outdir, _advance(bar, task), terms)
             except DubkitError as exc:
                 console.print(f"error: {exc}", markup=False)
                 failures.append((path, str(exc)))
@@ -767,14 +554,13 @@ def run(
             results.append(result)
             for warning in result.transcription.warnings:
                 console.print(f"warning: {warning}", markup=False)
-    if tm is not None:
-        tm.close()
+    engine.close()
     if as_json:
         typer.echo(
             json.dumps(
                 {
                     "dubkit_version": __version__,
-                    **run_meta,
+                    **engine.meta,
                     "files": [json.loads(r.run_json.read_text("utf-8")) for r in results]
                     + [{"media": str(m), "error": e} for m, e in failures],
                 },
@@ -786,7 +572,7 @@ def run(
     for r in results:
         if r.translation is not None:
             _adherence(console, r.media, r.translation.adherence, terms)
-    if found is None:
+    if spec.translation is None:
         _fail(console, mt.no_route())
     if failures:
         raise typer.Exit(1)
@@ -798,17 +584,6 @@ def _model_meta(transcriber: Any) -> dict[str, Any]:
         "path": str(transcriber.path),
         "device": transcriber.device.device,
         "compute_type": transcriber.device.compute_type,
-    }
-
-
-def _run_meta(transcriber: Any, route: Any, steps: list[Any] | None) -> dict[str, Any]:
-    return {
-        "model": _model_meta(transcriber),
-        "translation": (
-            {"route": route.description, "steps": [s.description for s in steps]}
-            if route is not None and steps is not None
-            else None
-        ),
     }
 
 
@@ -1367,7 +1142,9 @@ def _glossary_terms(console: Console, files: list[Path]) -> Any:
     if not files:
         _fail(console, "name at least one glossary file (--glossary FILE)")
     try:
-        terms = _terms({}, files)
+        from dubkit.episode.setup import load_glossaries
+
+        terms = load_glossaries({}, files)
     except DubkitError as exc:
         _fail(console, exc)
     return terms

@@ -537,79 +537,6 @@ def library_versions() -> dict[str, str | None]:
     return found
 
 
-def run_episode(
-    media: Path,
-    outdir: Path,
-    transcriber: Transcriber,
-    options: TranscribeOptions,
-    profile: Profile,
-    run_meta: dict[str, Any],
-    steps: Sequence[Translator] | None,
-    memory: Memory | None,
-    settings: TranslateSettings,
-    progress: ProgressFn | None = None,
-    terms: TermSet | None = None,
-    dub: DubSettings | None = None,
-) -> RunResult:
-    """Transcribe, then translate with the models already loaded; write STEM.run.json.
-
-    With no route (`steps` None) the Chinese outputs and run.json are still written.
-    """
-    started = time.perf_counter()
-    heard = transcribe_file(media, outdir, transcriber, options, profile, run_meta, progress, terms)
-    translation = None
-    dubbing: dict[str, Any] | None = None
-    if steps is not None and heard.language != settings.source:
-        heard = replace(
-            heard,
-            warnings=(
-                *heard.warnings,
-                f"{media}: transcribed as {heard.language}, but the translation route starts "
-                f"from {settings.source}; not translated",
-            ),
-        )
-    elif steps is not None:
-        t0 = time.perf_counter()
-        done = translate_cues(heard.cue_records, media.stem, outdir, steps, memory, settings, terms)
-        paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
-        translation = TranslateResult(
-            source=heard.srt,
-            outputs=paths,
-            cues=len(cues),
-            flagged=sum(1 for c in cues if c.flags),
-            approved=result.approved,
-            steps=result.steps,
-            repairs=(),
-            seconds=time.perf_counter() - t0,
-            adherence=qa["adherence"],
-        )
-        dubbing = dub_outputs(media, outdir, heard.cue_records, done, terms, dub, profile.fps)
-    if translation is None:
-        heard = replace(heard, warnings=(*heard.warnings, *_set_aside_stale(media.stem, outdir)))
-    run_json = outdir / f"{media.stem}.run.json"
-    doc = {
-        "dubkit_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "media": display_path(media),
-        "status": "complete"
-        if translation
-        else "no-translation-route"
-        if steps is None
-        else "not-translated",
-        "versions": library_versions(),
-        **run_meta,
-        "stages": {
-            "transcribe": heard.to_dict(),
-            "translate": translation.to_dict() if translation else None,
-            "dubbing": dubbing,
-        },
-        "translate_settings": asdict(settings),
-        "seconds": round(time.perf_counter() - started, 3),
-    }
-    atomic_write_all({run_json: (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()})
-    return RunResult(media, heard, translation, run_json, time.perf_counter() - started, dubbing)
-
-
 @dataclass(frozen=True, slots=True)
 class DubSettings:
     """What `run` writes for the dubbing studio."""
@@ -679,7 +606,7 @@ def dub_outputs(
     return report
 
 
-def _set_aside_stale(stem: str, outdir: Path) -> list[str]:
+def set_aside_stale(stem: str, outdir: Path) -> list[str]:
     """An Urdu SRT from an earlier run no longer matches the Chinese just written: rename it
     STEM.ur.stale.srt (nothing is deleted) and say so."""
     notes = []

@@ -108,7 +108,7 @@ def episodes(assets: Path, tmp_path: Path, base_model_dir: Path) -> Path:
 def _args(episodes: Path, out: Path, packages: Path, *more: str) -> list[str]:
     return [
         "batch", str(episodes), "-o", str(out), "--packages", str(packages),
-        "--device", "cpu", "--no-clips", *more,
+        "--device", "cpu", "--no-clips", "--memory", str(out.parent / "memory.sqlite"), *more,
     ]  # fmt: skip
 
 
@@ -225,6 +225,14 @@ def test_two_jobs_and_dask_cluster_give_the_same_outputs(
     result = runner.invoke(app, [*_args(episodes, local, package_dir), "--jobs", "2"])
     assert result.exit_code == 0, result.output
     assert _report(local)["model_loads"] == 2
+    # the two local workers shared one translation memory: each episode's lines are in it
+    from dubkit.memory import SqliteMemory
+
+    with SqliteMemory(tmp_path / "memory.sqlite") as memory:
+        sources = [s for s, _, origin, _ in memory.pairs("zh", "ur") if origin == "mt"]
+    for zh in sorted(local.glob("*/*.zh.srt")):
+        text = "".join(zh.read_text(encoding="utf-8").split())
+        assert any(s.replace(" ", "") in text for s in sources), zh
     remote = tmp_path / "dask"
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
@@ -472,3 +480,95 @@ def test_ctrl_c_with_worker_processes_stops_cleanly_and_resumes(
     again = runner.invoke(app, _args(folder, out, package_dir, "--jobs", "2"))
     assert again.exit_code == 0, again.output
     assert _report(out)["done"] == 4
+
+
+# ------------------------------------------------------------- one engine for run and batch
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    """Every file a stage wrote, by relative path (batch's state and run's run.json aside),
+    with the creation stamps of JSON and workbook files taken out."""
+    found: dict[str, bytes] = {}
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if not path.is_file() or rel.startswith(".dubkit/") or rel.endswith(".run.json"):
+            continue
+        data = path.read_bytes()
+        if path.suffix == ".json":
+            doc = json.loads(data)
+            doc.pop("created", None)
+            data = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
+        elif path.suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            book = load_workbook(path)
+            cells = [[c.value for c in row] for sheet in book for row in sheet.iter_rows()]
+            data = json.dumps(cells, ensure_ascii=False, default=str).encode()
+        found[rel] = data
+    return found
+
+
+@pytest.mark.model
+@pytest.mark.assets
+@pytest.mark.slow
+def test_run_and_batch_write_the_same_files_and_both_honour_approved_lines(
+    assets: Path, package_dir: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    from dubkit.memory import SqliteMemory
+
+    clip = tmp_path / "in" / "ep.wav"
+    clip.parent.mkdir()
+    shutil.copy(assets / "zh-speech" / "funasr_asr_example.wav", clip)
+    common = [
+        "--packages", str(package_dir), "--device", "cpu", "-g", str(GLOSSARY),
+        "--beam-size", "2", "--digits", "urdu", "--handles", "100", "--threads", "1",
+    ]  # fmt: skip
+    # learn the texts the route translates, then approve one of them in a fresh memory
+    probe = tmp_path / "probe.sqlite"
+    first = runner.invoke(
+        app, ["run", str(clip), "-o", str(tmp_path / "probe"), "--memory", str(probe), *common]
+    )
+    assert first.exit_code == 0, first.output
+    with SqliteMemory(probe) as m:
+        sources = [s for s, _, origin, _ in m.pairs("zh", "ur") if origin == "mt"]
+    assert sources
+    approved = "منظور شدہ سطر"
+    memory = tmp_path / "memory.sqlite"
+    with SqliteMemory(memory) as m:
+        m.approve("zh", "ur", {sources[0]: approved}, note="test")
+
+    ran = tmp_path / "run"
+    result = runner.invoke(
+        app, ["run", str(clip), "-o", str(ran), "--memory", str(memory), *common]
+    )
+    assert result.exit_code == 0, result.output
+    batched = tmp_path / "batch"
+    result = runner.invoke(
+        app, ["batch", str(clip), "-o", str(batched), "--memory", str(memory), *common]
+    )
+    assert result.exit_code == 0, result.output
+
+    from_run, from_batch = _outputs(ran), _outputs(batched / "ep")
+    assert sorted(from_run) == sorted(from_batch)
+    assert {"ep.zh.srt", "ep.asr.json", "ep.ur.srt", "ep.qa.json", "ep.dubscript.xlsx"} <= set(
+        from_run
+    )
+    assert any(name.startswith("clips/ep/") for name in from_run)
+    for name, data in from_run.items():
+        assert from_batch[name] == data, name
+    assert approved in (ran / "ep.ur.srt").read_text(encoding="utf-8")
+    asr = json.loads((batched / "ep" / "ep.asr.json").read_text(encoding="utf-8"))
+    assert asr["glossary"]["terms"].startswith("cpec-media ")  # recognition saw the glossary
+    assert asr["options"]["beam_size"] == 2  # and run's options
+
+    # a line approved after the batch ran translates the episode again on resume
+    again_line = "دوسری منظور شدہ سطر"
+    with SqliteMemory(memory) as m:
+        m.approve("zh", "ur", {sources[-1]: again_line}, note="test")
+    result = runner.invoke(
+        app, ["batch", str(clip), "-o", str(batched), "--memory", str(memory), *common]
+    )
+    assert result.exit_code == 0, result.output
+    stages = _by_name(batched)["ep"]["stages"]
+    assert stages == {"transcribe": "skipped", "translate": "ran", "dub": "ran"}
+    assert again_line in (batched / "ep" / "ep.ur.srt").read_text(encoding="utf-8")

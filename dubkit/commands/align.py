@@ -271,24 +271,25 @@ def _recognise(
     from dubkit.adapters.audio import decode_audio
     from dubkit.adapters.chinese import simplify_transcript, split_words
     from dubkit.asr.words import resegment_transcript
-    from dubkit.cli import _advance, _asr_setup, _load_transcriber, _model_meta, _progress
+    from dubkit.cli import _advance, _load_transcriber, _model_meta, _progress
     from dubkit.config import load_config
+    from dubkit.episode.setup import recognition
 
     if job.media is None:  # _plan asks for MEDIA unless --offset/--factor
         raise ConfigError(f"{job.script.path}: name the MEDIA to align it to")
     cfg = load_config(config)
     given = {"model": model, "device": device, "compute_type": compute_type, "language": "zh"}
-    settings, options, chosen, model_name, model_path = _asr_setup(cfg, given, None, profile, {})
-    transcriber = _load_transcriber(console, model_name, model_path, settings, threads)
+    rec = recognition(cfg, given, None, profile)
+    transcriber = _load_transcriber(console, rec, threads)
     audio = decode_audio(job.media)
     with _progress(console) as bar:
         task = bar.add_task(job.media.name, total=None, seconds="reading") if bar else None
-        transcript = transcriber.transcribe(audio, options, _advance(bar, task))
+        transcript = transcriber.transcribe(audio, rec.options, _advance(bar, task))
     for warning in (*audio.warnings, *transcript.warnings):
         console.print(f"warning: {warning}", markup=False)
     # Chinese words, not Whisper's token pieces, so that no line breaks inside a word (之|后)
     words = resegment_transcript(simplify_transcript(transcript), split_words)
-    return words, _model_meta(transcriber), chosen
+    return words, _model_meta(transcriber), rec.profile
 
 
 def _retime(

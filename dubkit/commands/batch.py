@@ -8,172 +8,59 @@ The command checks settings and the translation route once, builds a picklable
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from dubkit.cli_options import (
+    BatchOpt,
+    BatchTokensOpt,
+    BeamOpt,
+    BiasOpt,
+    BidiOpt,
+    BomOpt,
+    CacheOpt,
+    ClipFormatOpt,
+    ClipsOpt,
+    ComputeOpt,
+    ConfigOpt,
+    DeviceOpt,
+    DigitsOpt,
+    DubscriptOpt,
+    GlossaryOpt,
+    GuardOpt,
+    GuideTrackOpt,
+    HandlesOpt,
+    HotwordOpt,
+    LanguageOpt,
+    LayoutOpt,
+    MemoryOpt,
+    ModelOpt,
+    MtBeamOpt,
+    MtComputeOpt,
+    MtDeviceOpt,
+    OutDir,
+    PackagesOpt,
+    PivotOpt,
+    PivotSrtOpt,
+    ProfileOpt,
+    RecoverOpt,
+    RouteOpt,
+    ScratchVoiceOpt,
+    UrProfileOpt,
+    VadOpt,
+)  # fmt: skip
 from dubkit.errors import DubkitError, ModelUnavailable
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from dubkit.episode.stages import EngineLoader
+
 
 def register(app: typer.Typer) -> None:
     app.command("batch")(batch)
-
-
-@dataclass(frozen=True)
-class EngineLoader:
-    """Picklable recipe for a worker's models (sent to pool processes and Dask workers)."""
-
-    model_name: str
-    model_path: Path
-    device: str
-    compute_type: str | None
-    threads: int
-    options: Any  # TranscribeOptions
-    profile: Any  # Profile
-    route: Any  # Route
-    mt_options: Any  # MTOptions
-    settings: Any  # TranslateSettings
-    dub: Any  # DubSettings
-    glossaries: tuple[Path, ...] = ()
-    key: str = field(default="")
-
-    def __call__(self) -> BatchEngine:
-        return BatchEngine(self)
-
-
-def _model_identity(name: str, path: Path) -> dict[str, Any]:
-    """Model name and its weights' identity: the store manifest's sha256, else size+mtime."""
-    import json
-
-    identity: dict[str, Any] = {"name": name}
-    try:
-        doc = json.loads((path / "dubkit-model.json").read_text(encoding="utf-8"))
-        identity["sha256"] = doc.get("sha256")
-    except (OSError, ValueError):
-        pass
-    try:
-        st = (path / "model.bin").stat()
-        identity["size"] = st.st_size
-        if not identity.get("sha256"):
-            identity["mtime_ns"] = st.st_mtime_ns
-    except OSError:
-        identity["size"] = None
-    return identity
-
-
-class BatchEngine:
-    """The models one worker keeps loaded, and the three stages over them."""
-
-    def __init__(self, spec: EngineLoader) -> None:
-        from dubkit.adapters.argos import load_route
-        from dubkit.adapters.whisper import WhisperTranscriber
-
-        self.spec = spec
-        self.transcriber = WhisperTranscriber.load(
-            spec.model_name, spec.model_path, spec.device, spec.compute_type, spec.threads
-        )
-        self.steps = load_route(spec.route.stages, spec.mt_options)
-        self.run_meta = {
-            "model": {"name": spec.model_name, "path": str(spec.model_path)},
-            "translation": {"route": spec.route.description},
-        }
-        self._terms: dict[Path | None, Any] = {}
-        self.warnings: tuple[str, ...] = ()  # the last transcription's, for the report
-
-    def stage_keys(self) -> dict[str, Any]:
-        spec = self.spec
-        return {
-            "transcribe": [
-                _model_identity(spec.model_name, spec.model_path),
-                asdict(spec.options),
-                asdict(spec.profile),
-            ],
-            "translate": [
-                [p.fingerprint() for p in spec.route.stages],
-                repr(spec.settings),
-                spec.mt_options.beam_size,
-                spec.mt_options.max_batch_tokens,
-            ],
-            "dub": [asdict(spec.dub), spec.profile.fps],
-        }
-
-    def terms(self, glossary: Path | None) -> Any:
-        if glossary not in self._terms:
-            files = [*self.spec.glossaries, *([glossary] if glossary else [])]
-            if not files:
-                self._terms[glossary] = None
-            else:
-                from dubkit.adapters.chinese import to_simplified
-                from dubkit.glossary_files import load_terms
-
-                self._terms[glossary] = load_terms(files, to_simplified)
-        return self._terms[glossary]
-
-    def glossary_fingerprint(self, glossary: Path | None) -> str | None:
-        self._terms.pop(glossary, None)  # re-read: the file may have changed since
-        terms = self.terms(glossary)
-        return None if terms is None else str(terms.fingerprint)
-
-    def recognition_fingerprint(self, glossary: Path | None) -> str | None:
-        terms = self.terms(glossary)
-        return None if terms is None else str(terms.recognition_fingerprint)
-
-    def transcribe(
-        self, media: Path, outdir: Path, progress: Any, glossary: Path | None
-    ) -> list[Path]:
-        from dubkit.adapters.audio import check_media
-        from dubkit.pipeline import transcribe_file
-
-        self.warnings = ()
-        check_media(media)
-        spec = self.spec
-        heard = transcribe_file(
-            media, outdir, self.transcriber, spec.options, spec.profile, self.run_meta,
-            progress, self.terms(glossary),
-        )  # fmt: skip
-        self.warnings = heard.warnings
-        if heard.language != spec.settings.source:
-            raise DubkitError(
-                f"{media}: transcribed as {heard.language}, but the route starts from "
-                f"{spec.settings.source}; not translated",
-                path=media,
-            )
-        return [heard.srt, heard.asr_json]
-
-    def translate(
-        self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
-    ) -> tuple[list[Path], Any]:
-        from dubkit.pipeline import read_srt, translate_cues, with_recognition_flags
-
-        # the recogniser's flags, as `run` keeps them in memory: QA must know a loop
-        cues = with_recognition_flags(read_srt(zh_srt).cues, zh_srt.with_name(f"{stem}.asr.json"))
-        terms = self.terms(glossary)
-        done = translate_cues(cues, stem, outdir, self.steps, None, self.spec.settings, terms)
-        return list(done.paths.values()), (done, cues, terms)
-
-    def dub(
-        self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
-    ) -> list[Path]:
-        from dubkit.pipeline import dub_outputs
-
-        translated, cues, terms = done
-        report = dub_outputs(
-            media, outdir, cues, translated, terms, self.spec.dub, self.spec.profile.fps
-        )
-        written: list[Path] = []
-        if report:
-            written += [outdir / Path(p).name for p in report.get("script", {}).values()]
-            if "clips" in report:
-                folder = outdir / "clips" / media.stem
-                written += sorted(p for p in folder.iterdir() if p.is_file())
-            if "guide" in report:
-                written.append(outdir / f"{media.stem}.guide.wav")
-        return written
 
 
 def batch(
@@ -184,13 +71,9 @@ def batch(
             "per episode may hold its .srt and glossary)."
         ),
     ],
-    outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")] = Path(
-        "dubkit-batch"
-    ),
+    outdir: OutDir = Path("dubkit-batch"),
     jobs: Annotated[int, typer.Option(min=1, help="Episodes at once (worker processes).")] = 1,
-    glossary: Annotated[
-        list[Path] | None, typer.Option("--glossary", "-g", help="Glossary for every episode.")
-    ] = None,
+    glossary: GlossaryOpt = None,
     resume: Annotated[
         bool,
         typer.Option("--resume/--force", help="Skip stages whose inputs did not change."),
@@ -200,43 +83,63 @@ def batch(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT).")
     ] = None,
-    packages: Annotated[
-        list[Path] | None, typer.Option("--packages", help="Extra folder of Argos packages.")
-    ] = None,
-    model: Annotated[str | None, typer.Option(help="Whisper model (whisper:base).")] = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu or cuda.")] = None,
-    compute_type: Annotated[str | None, typer.Option(help="int8, float32...")] = None,
-    layout: Annotated[str | None, typer.Option(help="sentence or cue.")] = None,
-    dubscript: Annotated[
-        bool, typer.Option("--dubscript/--no-dubscript", help="Dubbing script.")
-    ] = True,
-    clips: Annotated[bool, typer.Option("--clips/--no-clips", help="Reference clips.")] = True,
-    config: Annotated[Path | None, typer.Option(help="Config file.")] = None,
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    compute_type: ComputeOpt = None,
+    beam_size: BeamOpt = None,
+    batch_size: BatchOpt = None,
+    vad: VadOpt = None,
+    language: LanguageOpt = None,
+    hotword: HotwordOpt = None,
+    guard: GuardOpt = None,
+    recover: RecoverOpt = None,
+    glossary_bias: BiasOpt = None,
+    profile: ProfileOpt = None,
+    mt_device: MtDeviceOpt = None,
+    mt_compute_type: MtComputeOpt = None,
+    mt_beam_size: MtBeamOpt = None,
+    batch_tokens: BatchTokensOpt = None,
+    route: RouteOpt = None,
+    pivot: PivotOpt = None,
+    packages: PackagesOpt = None,
+    pivot_srt: PivotSrtOpt = False,
+    cache: CacheOpt = None,
+    memory: MemoryOpt = None,
+    bom: BomOpt = None,
+    bidi: BidiOpt = None,
+    digits: DigitsOpt = None,
+    threads: Annotated[
+        int, typer.Option(help="CPU threads per job (0: the cores shared among the jobs).")
+    ] = 0,
+    layout: LayoutOpt = None,
+    ur_profile: UrProfileOpt = None,
+    dubscript: DubscriptOpt = True,
+    clips: ClipsOpt = True,
+    handles: HandlesOpt = 250,
+    clip_format: ClipFormatOpt = "wav",
+    guide_track: GuideTrackOpt = False,
+    scratch_voice: ScratchVoiceOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
-    """Run every episode through the pipeline into OUT/EPISODE/, resumable stage by stage;
-    batch-report.json and a summary at the end; exit 1 when any episode failed."""
+    """Run every episode through the same stages as `run` into OUT/EPISODE/, resumable stage
+    by stage; batch-report.json and a summary at the end; exit 1 when any episode failed."""
     from dubkit import batch as batchlib
-    from dubkit.cli import _asr_setup, _console, _fail, _MtSetup, _terms, _writable
+    from dubkit.cli import _console, _fail, _writable
+    from dubkit.config import load_config
+    from dubkit.episode.setup import RunFlags, engine_spec, glossary_files, load_glossaries
+    from dubkit.episode.stages import EngineLoader
 
     console = _console()
     if executor not in ("local", "dask"):
         _fail(console, f"--executor {executor}: choose local or dask")
     cores = os.cpu_count() or 1
     jobs = min(jobs, cores)
+    threads = threads or max(1, cores // jobs)
     try:
-        from dubkit.config import load_config
-        from dubkit.pipeline import DubSettings
-
         cfg = load_config(config)
-        _terms(cfg, glossary)  # a broken shared glossary fails before anything runs
-        settings, options, chosen, model_name, model_path = _asr_setup(
-            cfg, {"model": model, "device": device, "compute_type": compute_type}, None, None, {}
-        )
-        mt = _MtSetup(
-            cfg, {"device": device, "layout": layout, "threads": max(1, cores // jobs)}, packages
-        )
-        route = mt.route()
-        if route is None:
+        load_glossaries(cfg, glossary)  # a broken shared glossary fails before anything runs
+        spec, mt = engine_spec(cfg, RunFlags.take(locals()))
+        if spec.translation is None:
             raise ModelUnavailable(mt.no_route())
         _writable(outdir)
         episodes, problems = batchlib.discover(folders)
@@ -246,17 +149,8 @@ def batch(
         console.print(f"error: {why}", markup=False)
     if not episodes:
         _fail(console, "no episodes found (media files, or one folder per episode)")
-    base = Path(cfg["_path"]).parent if "_path" in cfg else Path(".")
-    shared = tuple(
-        p.resolve()
-        for p in [base / f for f in cfg.get("glossary", {}).get("files", [])] + list(glossary or [])
-    )
-    loader = EngineLoader(
-        model_name, model_path, settings["device"], settings["compute_type"],
-        max(1, cores // jobs), options, chosen, route, mt.options, mt.settings,
-        DubSettings(script=dubscript, clips=clips), shared,
-    )  # fmt: skip
-    loader = _keyed(loader)
+    shared = tuple(p.resolve() for p in glossary_files(cfg, glossary))
+    loader = _keyed(EngineLoader(spec, shared))
     with _Bars(console, len(episodes)) as bars:
         try:
             report = batchlib.run_batch(
@@ -273,6 +167,7 @@ def batch(
 
 
 def _keyed(loader: EngineLoader) -> EngineLoader:
+    """The loader with a key of its whole recipe: a worker keeps one engine per key."""
     from dataclasses import replace
 
     from dubkit.batch import key_of

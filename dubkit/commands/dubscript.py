@@ -122,10 +122,11 @@ def export(
 ) -> None:
     """Write STEM.dubscript.xlsx, .csv and .html: one line per Urdu cue with its timecodes,
     the Chinese and English it renders, the glossary terms, and whether it fits its slot."""
-    from dubkit.cli import _console, _fail, _terms
+    from dubkit.cli import _console, _fail
     from dubkit.constants import DEFAULT_FPS
     from dubkit.dubscript import build_script
     from dubkit.dubscript_files import write_script_files
+    from dubkit.episode.setup import load_glossaries
     from dubkit.errors import DubkitError
     from dubkit.fsutil import ensure_writable_dir
     from dubkit.pipeline import display_path, read_srt, subtitle_stem
@@ -138,7 +139,7 @@ def export(
         ur_cues = read_srt(ur_srt).cues
         zh_cues = read_srt(zh).cues if zh else ()
         en_cues = read_srt(en).cues if en else None
-        terms = _terms({}, glossary) if glossary else None
+        terms = load_glossaries({}, glossary) if glossary else None
         lines = build_script(ur_cues, zh_cues, en_cues, terms)
         folder = ensure_writable_dir(outdir or ur_srt.parent)
         paths = write_script_files(lines, folder, stem, fps or DEFAULT_FPS, title=title)

@@ -114,8 +114,8 @@ def _check(
     encoding: str | None,
 ) -> tuple[dict[str, Any], Path | None]:
     """Read, check, write the HTML; every failure a DubkitError."""
-    from dubkit.cli import _terms
     from dubkit.config import load_config, resolve_profile
+    from dubkit.episode.setup import load_glossaries
     from dubkit.errors import ConfigError, SubtitleParseError
     from dubkit.fsutil import atomic_write_all, ensure_writable_dir
     from dubkit.pipeline import display_path
@@ -136,7 +136,7 @@ def _check(
     parsed = replace(parsed, cues=with_translation_flags(cues, subs.with_name(f"{stem}.qa.json")))
     default = URDU_PROFILE if detect_language(parsed.cues) == "ur" else None
     chosen = resolve_profile(profile or default, cfg)
-    terms = _terms(cfg, glossary) if source is not None else None
+    terms = load_glossaries(cfg, glossary) if source is not None else None
     if source is not None and terms is None:
         raise ConfigError("--source needs a glossary: --glossary FILE or [glossary] files")
     adherence = None

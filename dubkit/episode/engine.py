@@ -1,0 +1,307 @@
+"""The engine: what is loaded (recogniser, translation route, memory, settings) and one method
+per stage. `dubkit run` calls the stages in order; `dubkit batch` calls the same methods under
+its manifest, in a worker process or on a Dask worker, so the two cannot drift.
+
+`EngineSpec` is the picklable recipe (paths, names and settings, no models); `Engine.load`
+turns it into loaded models once per process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager as ContextManager
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from dubkit import __version__
+from dubkit.errors import DubkitError
+from dubkit.fsutil import atomic_write_all
+from dubkit.glossary import TermSet
+from dubkit.pipeline import (
+    DubSettings,
+    RunResult,
+    TranscribeResult,
+    Translated,
+    TranslateResult,
+    TranslateSettings,
+    display_path,
+    dub_outputs,
+    library_versions,
+    set_aside_stale,
+    transcribe_file,
+    translate_cues,
+)
+from dubkit.ports import MTOptions, ProgressFn, TranscribeOptions
+from dubkit.profiles import Profile
+from dubkit.records import Cue
+
+
+@dataclass(frozen=True, slots=True)
+class RecognitionSpec:
+    """The Whisper model and how it decodes."""
+
+    model_name: str
+    model_path: Path
+    device: str
+    compute_type: str | None
+    threads: int
+    options: TranscribeOptions
+    profile: Profile  # the Chinese cues' subtitle profile
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationSpec:
+    """The translation route (packages found, not loaded), its options and the memory."""
+
+    route: Any  # packages.Route
+    options: MTOptions
+    settings: TranslateSettings
+    memory_path: Path | None = None  # None: the default file
+    cache: bool = True  # False: only the memory's approved lines, nothing written to it
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSpec:
+    """Everything an engine loads and every setting its stages take."""
+
+    recognition: RecognitionSpec
+    translation: TranslationSpec | None  # None: no route installed, Chinese outputs only
+    dub: DubSettings = field(default_factory=DubSettings)
+
+
+def _nothing(_: str) -> ContextManager[None]:
+    return contextlib.nullcontext()
+
+
+class Engine:
+    """The loaded models and the stages over them. One per process; reused across episodes."""
+
+    def __init__(
+        self, spec: EngineSpec, transcriber: Any, steps: Sequence[Any] | None, memory: Any
+    ) -> None:
+        self.spec = spec
+        self.transcriber = transcriber
+        self.steps = steps
+        self.memory = memory
+        route = spec.translation.route if spec.translation else None
+        self.meta: dict[str, Any] = {
+            "model": {
+                "name": transcriber.name,
+                "path": str(transcriber.path),
+                "device": transcriber.device.device,
+                "compute_type": transcriber.device.compute_type,
+            },
+            "translation": (
+                {"route": route.description, "steps": [s.description for s in steps]}
+                if route is not None and steps is not None
+                else None
+            ),
+        }
+
+    @classmethod
+    def load(
+        cls,
+        spec: EngineSpec,
+        status: Callable[[str], ContextManager[Any]] = _nothing,
+        notice: Callable[[str], None] = lambda _: None,
+    ) -> Engine:
+        """Load the recogniser, the route's models and open the memory; `status` wraps each
+        load (a spinner), `notice` hears device fallbacks."""
+        from dubkit.adapters.whisper import WhisperTranscriber
+
+        rec = spec.recognition
+        with status(f"loading {rec.model_name}…"):
+            transcriber = WhisperTranscriber.load(
+                rec.model_name, rec.model_path, rec.device, rec.compute_type, rec.threads
+            )
+        if transcriber.device.notice:
+            notice(transcriber.device.notice)
+        steps, memory = None, None
+        if spec.translation is not None:
+            from dubkit.adapters.argos import load_route
+
+            mt = spec.translation
+            with status(f"loading {mt.route.description}…"):
+                steps = load_route(mt.route.stages, mt.options)
+            for step in steps:
+                if step.device.notice:
+                    notice(step.device.notice)
+            memory = open_memory(mt.memory_path, mt.cache)
+        return cls(spec, transcriber, steps, memory)
+
+    def close(self) -> None:
+        if self.memory is not None:
+            self.memory.close()
+            self.memory = None
+
+    # ------------------------------------------------------------------------------ stages
+
+    def transcribe(
+        self, media: Path, outdir: Path, progress: ProgressFn | None, terms: TermSet | None
+    ) -> TranscribeResult:
+        """STEM.zh.srt and STEM.asr.json, recognition biased by the glossary's terms."""
+        rec = self.spec.recognition
+        return transcribe_file(
+            media, outdir, self.transcriber, rec.options, rec.profile, self.meta, progress, terms
+        )
+
+    def can_translate(self, heard_language: str) -> bool:
+        mt = self.spec.translation
+        return self.steps is not None and mt is not None and heard_language == mt.settings.source
+
+    def translate(
+        self, cues: Sequence[Cue], stem: str, outdir: Path, terms: TermSet | None
+    ) -> Translated:
+        """STEM.ur.srt (.vtt, .ass, bilingual), the pivots' SRTs and STEM.qa.json."""
+        if self.steps is None or self.spec.translation is None:
+            raise DubkitError("no translation route is loaded")
+        return translate_cues(
+            cues, stem, outdir, self.steps, self.memory, self.spec.translation.settings, terms
+        )
+
+    def dub(
+        self,
+        media: Path,
+        outdir: Path,
+        zh_cues: Sequence[Cue],
+        done: Translated,
+        terms: TermSet | None,
+    ) -> dict[str, Any] | None:
+        """The dubbing script, reference clips and guide track, as the settings ask."""
+        return dub_outputs(
+            media, outdir, zh_cues, done, terms, self.spec.dub, self.spec.recognition.profile.fps
+        )
+
+    def run(
+        self,
+        media: Path,
+        outdir: Path,
+        progress: ProgressFn | None = None,
+        terms: TermSet | None = None,
+    ) -> RunResult:
+        """Every stage in order; STEM.run.json records them. Without a route (or when the
+        speech is not the route's source language) the Chinese outputs are still written."""
+        started = time.perf_counter()
+        heard = self.transcribe(media, outdir, progress, terms)
+        translation, dubbing = None, None
+        mt = self.spec.translation
+        if self.steps is not None and mt is not None and not self.can_translate(heard.language):
+            heard = replace(
+                heard,
+                warnings=(
+                    *heard.warnings,
+                    f"{media}: transcribed as {heard.language}, but the translation route "
+                    f"starts from {mt.settings.source}; not translated",
+                ),
+            )
+        elif self.steps is not None:
+            t0 = time.perf_counter()
+            done = self.translate(heard.cue_records, media.stem, outdir, terms)
+            translation = TranslateResult(
+                source=heard.srt,
+                outputs=done.paths,
+                cues=len(done.cues),
+                flagged=sum(1 for c in done.cues if c.flags),
+                approved=done.result.approved,
+                steps=done.result.steps,
+                repairs=(),
+                seconds=time.perf_counter() - t0,
+                adherence=done.qa["adherence"],
+            )
+            dubbing = self.dub(media, outdir, heard.cue_records, done, terms)
+        if translation is None:
+            heard = replace(heard, warnings=(*heard.warnings, *set_aside_stale(media.stem, outdir)))
+        run_json = outdir / f"{media.stem}.run.json"
+        status = (
+            "complete"
+            if translation
+            else "no-translation-route"
+            if self.steps is None
+            else "not-translated"
+        )
+        doc = {
+            "dubkit_version": __version__,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "media": display_path(media),
+            "status": status,
+            "versions": library_versions(),
+            **self.meta,
+            "stages": {
+                "transcribe": heard.to_dict(),
+                "translate": translation.to_dict() if translation else None,
+                "dubbing": dubbing,
+            },
+            "translate_settings": asdict(mt.settings) if mt else None,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+        atomic_write_all({run_json: text.encode("utf-8")})
+        seconds = time.perf_counter() - started
+        return RunResult(media, heard, translation, run_json, seconds, dubbing)
+
+    # ------------------------------------------------------------------- keys for resuming
+
+    def stage_keys(self) -> dict[str, Any]:
+        """What each stage's output depends on besides its input files (batch manifests)."""
+        rec, mt = self.spec.recognition, self.spec.translation
+        return {
+            "transcribe": [
+                model_identity(rec.model_name, rec.model_path),
+                asdict(rec.options),
+                asdict(rec.profile),
+            ],
+            "translate": [
+                [p.fingerprint() for p in mt.route.stages] if mt else None,
+                repr(mt.settings) if mt else None,
+                [mt.options.beam_size, mt.options.max_batch_tokens] if mt else None,
+                self.approved_fingerprint(),
+            ],
+            "dub": [asdict(self.spec.dub), rec.profile.fps],
+        }
+
+    def approved_fingerprint(self) -> str | None:
+        """The memory's approved lines for the route: a line approved since (or imported from
+        TMX) makes every episode translate again, as `run` would."""
+        mt = self.spec.translation
+        if self.memory is None or mt is None:
+            return None
+        digest = hashlib.sha256()
+        for source, target, _, _ in self.memory.pairs(
+            mt.settings.source, mt.settings.target, approved_only=True
+        ):
+            digest.update(f"{source}\0{target}\0".encode())
+        return digest.hexdigest()
+
+
+def open_memory(path: Path | None, cache: bool) -> Any:
+    """The translation memory; with `cache` off only its approved lines (if the file exists)."""
+    from dubkit.memory import ApprovedOnly, SqliteMemory, default_path
+
+    if cache:
+        return SqliteMemory(path)
+    found = path or default_path()
+    return ApprovedOnly(SqliteMemory(found)) if found.is_file() else None
+
+
+def model_identity(name: str, path: Path) -> dict[str, Any]:
+    """Model name and its weights' identity: the store manifest's sha256, else size+mtime."""
+    identity: dict[str, Any] = {"name": name}
+    try:
+        doc = json.loads((path / "dubkit-model.json").read_text(encoding="utf-8"))
+        identity["sha256"] = doc.get("sha256")
+    except (OSError, ValueError):
+        pass
+    try:
+        st = (path / "model.bin").stat()
+        identity["size"] = st.st_size
+        if not identity.get("sha256"):
+            identity["mtime_ns"] = st.st_mtime_ns
+    except OSError:
+        identity["size"] = None
+    return identity

@@ -1,0 +1,237 @@
+"""Settings for the stages, merged once from command-line flags, `dubkit.toml` and defaults,
+and checked before any model loads (a typo fails in a second, not after a model load)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from dubkit.episode.engine import EngineSpec, RecognitionSpec, TranslationSpec
+from dubkit.errors import ConfigError
+from dubkit.glossary import TermSet
+from dubkit.pipeline import DubSettings, TranslateSettings
+from dubkit.ports import MTOptions, TranscribeOptions
+from dubkit.profiles import Profile
+
+
+@dataclass(frozen=True, slots=True)
+class Recognition:
+    """What `recognition` resolved: the model, its decoding options and the cue profile."""
+
+    model_name: str
+    model_path: Path
+    device: str
+    compute_type: str | None
+    options: TranscribeOptions
+    profile: Profile
+
+
+def recognition(
+    cfg: dict[str, Any],
+    given: dict[str, Any],
+    hotwords: list[str] | None = None,
+    profile: str | None = None,
+    limits: dict[str, Any] | None = None,
+) -> Recognition:
+    """Recognition settings: `given` (flags, None = not given) over `[transcribe]` over the
+    defaults; the model resolved in the store."""
+    from dubkit.adapters.whisper import check_language
+    from dubkit.config import resolve_profile, transcribe_defaults
+    from dubkit.store import resolve_model
+
+    settings = transcribe_defaults(cfg)
+    settings.update({k: v for k, v in given.items() if v is not None})
+    if hotwords:
+        settings["hotwords"] = [*settings["hotwords"], *hotwords]
+    chosen = resolve_profile(profile, cfg, limits or {})
+    options = TranscribeOptions(
+        language=settings["language"],
+        beam_size=settings["beam_size"],
+        batch_size=settings["batch_size"],
+        vad=settings["vad"],
+        hotwords=tuple(settings["hotwords"]),
+        guard=settings["guard"],
+        recover=settings["recover"],
+        bias=settings["glossary_bias"],
+    )
+    check_language(options.language)
+    model_name, model_path = resolve_model(settings["model"])
+    return Recognition(
+        model_name, model_path, settings["device"], settings["compute_type"], options, chosen
+    )
+
+
+class Translation:
+    """Translation settings from `[translate]` and flags; the route is looked up on demand."""
+
+    def __init__(
+        self, cfg: dict[str, Any], given: dict[str, Any], packages: list[Path] | None
+    ) -> None:
+        from dubkit.config import resolve_profile, translate_defaults
+        from dubkit.urdu import DIGIT_SYSTEMS, UrduStyle
+
+        s = translate_defaults(cfg)
+        s.update({k: v for k, v in given.items() if v is not None and k != "pivot_srt"})
+        s["profile"] = s["profile"] or "ur-broadcast"
+        if s["digits"] not in DIGIT_SYSTEMS:
+            raise ConfigError(f"--digits {s['digits']}: choose latin or urdu")
+        if s["route"] not in ("auto", "direct", "pivot"):
+            raise ConfigError(f"--route {s['route']}: choose auto, direct or pivot")
+        if s["layout"] not in ("sentence", "cue"):
+            raise ConfigError(f"--layout {s['layout']}: choose sentence or cue")
+        self.route_mode: str = s["route"]
+        self.pivot: str = s["pivot"]
+        self.extra = [Path(p) for p in s["packages"]] + list(packages or [])
+        self.memory_path = Path(s["memory"]) if s["memory"] else None
+        self.cache: bool = s["cache"]
+        self.options = MTOptions(
+            device=s["device"],
+            compute_type=s["compute_type"],
+            threads=given.get("threads") or 0,
+            beam_size=s["beam_size"],
+            max_batch_tokens=s["max_batch_tokens"],
+        )
+        self.settings = TranslateSettings(
+            pivot_srt=bool(given.get("pivot_srt")),
+            bom=s["bom"],
+            style=UrduStyle(digits=s["digits"], bidi_marks=s["bidi_marks"]),
+            encoding=given.get("encoding"),
+            layout=s["layout"],
+            profile=resolve_profile(s["profile"], cfg),
+        )
+
+    def route(self) -> Any:
+        from dubkit.packages import find_route, installed_packages
+
+        return find_route(
+            self.settings.source,
+            self.settings.target,
+            installed_packages(self.extra),
+            self.route_mode,
+            (self.pivot,),
+        )
+
+    def no_route(self) -> str:
+        from dubkit.packages import no_route_message
+
+        return no_route_message(self.settings.source, self.settings.target, self.route_mode)
+
+    def memory(self) -> Any:
+        """The translation memory; with --no-cache only its approved lines (if it exists)."""
+        from dubkit.episode.engine import open_memory
+
+        return open_memory(self.memory_path, self.cache)
+
+    def spec(self, route: Any) -> TranslationSpec:
+        return TranslationSpec(route, self.options, self.settings, self.memory_path, self.cache)
+
+
+def glossary_files(cfg: dict[str, Any], files: list[Path] | None) -> list[Path]:
+    """`[glossary] files` (relative to the config file) then the --glossary files."""
+    base = Path(cfg["_path"]).parent if "_path" in cfg else Path(".")
+    if base == Path.cwd():
+        base = Path(".")  # keep messages short for the usual ./dubkit.toml
+    return [base / p for p in cfg.get("glossary", {}).get("files", [])] + list(files or [])
+
+
+def load_glossaries(cfg: dict[str, Any], files: list[Path] | None) -> TermSet | None:
+    """The combined glossary terms from --glossary and [glossary] files (None without)."""
+    paths = glossary_files(cfg, files)
+    if not paths:
+        return None
+    from dubkit.adapters.chinese import to_simplified
+    from dubkit.glossary_files import load_terms
+
+    return load_terms(paths, to_simplified)
+
+
+@dataclass(frozen=True, slots=True)
+class RunFlags:
+    """The options `run` and `batch` share, as given on the command line (None: not given,
+    so `dubkit.toml` or the default decides)."""
+
+    model: str | None = None
+    device: str | None = None
+    compute_type: str | None = None
+    beam_size: int | None = None
+    batch_size: int | None = None
+    vad: bool | None = None
+    language: str | None = None
+    hotword: list[str] | None = None
+    guard: bool | None = None
+    recover: bool | None = None
+    glossary_bias: bool | None = None
+    profile: str | None = None
+    mt_device: str | None = None
+    mt_compute_type: str | None = None
+    mt_beam_size: int | None = None
+    batch_tokens: int | None = None
+    route: str | None = None
+    pivot: str | None = None
+    packages: list[Path] | None = None
+    pivot_srt: bool = False
+    cache: bool | None = None
+    memory: Path | None = None
+    bom: bool | None = None
+    bidi: bool | None = None
+    digits: str | None = None
+    threads: int = 0
+    layout: str | None = None
+    ur_profile: str | None = None
+    dubscript: bool = True
+    clips: bool = True
+    handles: int = 250
+    clip_format: str = "wav"
+    guide_track: bool = False
+    scratch_voice: bool = False
+
+    @classmethod
+    def take(cls, values: dict[str, Any]) -> RunFlags:
+        """The flags among a command's parameters (its other parameters are left out)."""
+        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
+
+
+def engine_spec(cfg: dict[str, Any], flags: RunFlags) -> tuple[EngineSpec, Translation]:
+    """The engine's recipe for `run` and `batch`; its translation is None when no route is
+    installed (the Translation setup says why)."""
+    if flags.clip_format not in ("wav", "mp3"):
+        raise ConfigError(f"--clip-format {flags.clip_format}: choose wav or mp3")
+    rec = recognition(
+        cfg,
+        {
+            "model": flags.model, "device": flags.device, "compute_type": flags.compute_type,
+            "beam_size": flags.beam_size, "batch_size": flags.batch_size, "vad": flags.vad,
+            "language": flags.language, "guard": flags.guard, "recover": flags.recover,
+            "glossary_bias": flags.glossary_bias,
+        },
+        flags.hotword,
+        flags.profile,
+    )  # fmt: skip
+    mt = Translation(
+        cfg,
+        {
+            "route": flags.route, "pivot": flags.pivot, "device": flags.mt_device or flags.device,
+            "compute_type": flags.mt_compute_type, "beam_size": flags.mt_beam_size,
+            "max_batch_tokens": flags.batch_tokens, "cache": flags.cache,
+            "memory": str(flags.memory) if flags.memory else None, "bom": flags.bom,
+            "bidi_marks": flags.bidi, "digits": flags.digits, "threads": flags.threads,
+            "pivot_srt": flags.pivot_srt, "layout": flags.layout, "profile": flags.ur_profile,
+        },
+        flags.packages,
+    )  # fmt: skip
+    found = mt.route()
+    dub = DubSettings(
+        script=flags.dubscript, clips=flags.clips, handles_ms=flags.handles,
+        clip_format=flags.clip_format, guide=flags.guide_track or flags.scratch_voice,
+        scratch_voice=flags.scratch_voice,
+    )  # fmt: skip
+    spec = EngineSpec(
+        RecognitionSpec(
+            rec.model_name, rec.model_path, rec.device, rec.compute_type, flags.threads,
+            rec.options, rec.profile,
+        ),
+        mt.spec(found) if found is not None else None,
+        dub,
+    )  # fmt: skip
+    return spec, mt

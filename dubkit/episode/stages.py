@@ -1,0 +1,103 @@
+"""The engine's stages as `dubkit batch` runs them: each from the files the previous stage
+left on disk (so a resumed batch can skip any of them), with each episode's own glossary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dubkit.episode.engine import Engine, EngineSpec
+from dubkit.errors import DubkitError
+from dubkit.glossary import TermSet
+
+
+@dataclass(frozen=True)
+class EngineLoader:
+    """Picklable recipe for a worker's engine (sent to pool processes and Dask workers)."""
+
+    spec: EngineSpec
+    glossaries: tuple[Path, ...] = ()  # for every episode, before the episode's own
+    key: str = field(default="")
+
+    def __call__(self) -> BatchStages:
+        return BatchStages(Engine.load(self.spec), self.glossaries)
+
+
+class BatchStages:
+    """One worker's engine, with the per-episode glossary and file hand-offs batch needs."""
+
+    def __init__(self, engine: Engine, glossaries: tuple[Path, ...] = ()) -> None:
+        self.engine = engine
+        self.glossaries = glossaries
+        self._terms: dict[Path | None, TermSet | None] = {}
+        self.warnings: tuple[str, ...] = ()  # the last transcription's, for the report
+
+    def stage_keys(self) -> dict[str, Any]:
+        return self.engine.stage_keys()
+
+    def terms(self, glossary: Path | None) -> TermSet | None:
+        if glossary not in self._terms:
+            files = [*self.glossaries, *([glossary] if glossary else [])]
+            if not files:
+                self._terms[glossary] = None
+            else:
+                from dubkit.adapters.chinese import to_simplified
+                from dubkit.glossary_files import load_terms
+
+                self._terms[glossary] = load_terms(files, to_simplified)
+        return self._terms[glossary]
+
+    def glossary_fingerprint(self, glossary: Path | None) -> str | None:
+        self._terms.pop(glossary, None)  # re-read: the file may have changed since
+        terms = self.terms(glossary)
+        return None if terms is None else str(terms.fingerprint)
+
+    def recognition_fingerprint(self, glossary: Path | None) -> str | None:
+        terms = self.terms(glossary)
+        return None if terms is None else str(terms.recognition_fingerprint)
+
+    def transcribe(
+        self, media: Path, outdir: Path, progress: Any, glossary: Path | None
+    ) -> list[Path]:
+        from dubkit.adapters.audio import check_media
+
+        self.warnings = ()
+        check_media(media)
+        heard = self.engine.transcribe(media, outdir, progress, self.terms(glossary))
+        self.warnings = heard.warnings
+        mt = self.engine.spec.translation
+        if mt is not None and not self.engine.can_translate(heard.language):
+            source = mt.settings.source
+            raise DubkitError(
+                f"{media}: transcribed as {heard.language}, but the route starts from "
+                f"{source}; not translated",
+                path=media,
+            )
+        return [heard.srt, heard.asr_json]
+
+    def translate(
+        self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
+    ) -> tuple[list[Path], Any]:
+        from dubkit.pipeline import read_srt, with_recognition_flags
+
+        # the recogniser's flags, as `run` keeps them in memory: QA must know a loop
+        cues = with_recognition_flags(read_srt(zh_srt).cues, zh_srt.with_name(f"{stem}.asr.json"))
+        terms = self.terms(glossary)
+        done = self.engine.translate(cues, stem, outdir, terms)
+        return list(done.paths.values()), (done, cues, terms)
+
+    def dub(
+        self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
+    ) -> list[Path]:
+        translated, cues, terms = done
+        report = self.engine.dub(media, outdir, cues, translated, terms)
+        written: list[Path] = []
+        if report:
+            written += [outdir / Path(p).name for p in report.get("script", {}).values()]
+            if "clips" in report:
+                folder = outdir / "clips" / media.stem
+                written += sorted(p for p in folder.iterdir() if p.is_file())
+            if "guide" in report:
+                written.append(outdir / f"{media.stem}.guide.wav")
+        return written
