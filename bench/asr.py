@@ -37,7 +37,7 @@ def plain(media: list[Path], batched: bool, out: Path) -> list[str]:
     """What a user would write with faster-whisper alone: same model, same settings."""
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-    from dubkit.store import resolve_model
+    from dubkit.models.store import resolve_model
 
     model = WhisperModel(
         str(resolve_model("whisper:base")[1]), device=DEVICE, compute_type=COMPUTE,
@@ -63,10 +63,10 @@ def dubkit(media: list[Path], batched: bool, out: Path) -> list[str]:
     import pysrt
 
     from dubkit.adapters.whisper import WhisperTranscriber
-    from dubkit.pipeline import transcribe_file
+    from dubkit.episode.pipeline import transcribe_file
+    from dubkit.models.store import resolve_model
     from dubkit.ports import TranscribeOptions
     from dubkit.profiles import BUILTIN_PROFILES
-    from dubkit.store import resolve_model
 
     name, path = resolve_model("whisper:base")
     transcriber = WhisperTranscriber.load(name, path, device=DEVICE, compute_type=COMPUTE)

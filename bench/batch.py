@@ -23,7 +23,7 @@ SPEECH = ROOT.parent / "shared" / "assets" / "zh-speech"
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
-    from dubkit.packages import install_archive
+    from dubkit.models.packages import install_archive
     from tests.argos_factory import build_package
 
     with tempfile.TemporaryDirectory() as tmp:

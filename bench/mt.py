@@ -58,9 +58,9 @@ def run_dubkit(lines: list[str], packages: Path) -> dict[str, Any]:
 
     from dubkit import __version__
     from dubkit.adapters.argos import _workers, load_route
-    from dubkit.packages import find_route, installed_packages
+    from dubkit.models.packages import find_route, installed_packages
     from dubkit.ports import MTOptions
-    from dubkit.translation import translate_texts
+    from dubkit.translate.steps import translate_texts
 
     route = find_route("zh", "ur", installed_packages([packages]))
     if route is None or [p.path.parent for p in route.stages] != [packages, packages]:

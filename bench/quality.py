@@ -99,7 +99,7 @@ def media(dense: Path | None) -> list[tuple[str, Path]]:
 
 def _terms() -> Any:
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.glossary_files import load_terms
+    from dubkit.glossary.files import load_terms
 
     return load_terms(GLOSSARIES, to_simplified)
 
@@ -108,7 +108,7 @@ def run_plain(variant: str, files: list[tuple[str, Path]]) -> dict[str, str]:
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.store import resolve_model
+    from dubkit.models.store import resolve_model
 
     model = WhisperModel(
         str(resolve_model("whisper:base")[1]), device="cpu", compute_type="int8",
@@ -149,10 +149,10 @@ def run_dubkit(variant: str, files: list[tuple[str, Path]], tmp: Path) -> dict[s
     import pysrt
 
     from dubkit.adapters.whisper import WhisperTranscriber
-    from dubkit.pipeline import transcribe_file
+    from dubkit.episode.pipeline import transcribe_file
+    from dubkit.models.store import resolve_model
     from dubkit.ports import TranscribeOptions
     from dubkit.profiles import BUILTIN_PROFILES
-    from dubkit.store import resolve_model
 
     name, path = resolve_model("whisper:base")
     transcriber = WhisperTranscriber.load(name, path, device="cpu", compute_type="int8")
@@ -227,7 +227,7 @@ def breaks_inside_words(lines: list[str]) -> tuple[int, int, list[str]]:
 
 
 def score(results: dict[str, dict[str, Any]], dense_reference: str | None) -> dict[str, Any]:
-    from dubkit.glossary_files import load_terms
+    from dubkit.glossary.files import load_terms
 
     scored = clips(ASSETS)
     glossary = [t.zh for t in load_terms([TERMS]).terms]

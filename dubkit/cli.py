@@ -193,7 +193,7 @@ def _check_subtitles(
     console: Console, paths: list[Path], encoding: str | None
 ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Read every subtitle file before the models load: bad ones are reported, not fatal."""
-    from dubkit.pipeline import read_srt, subtitle_stem
+    from dubkit.episode.pipeline import read_srt, subtitle_stem
 
     good: list[Path] = []
     failures: list[tuple[Path, str]] = []
@@ -260,7 +260,7 @@ def _transcribe_all(
     profile: Any,
     terms: Any = None,
 ) -> tuple[list[Any], list[tuple[Path, str]]]:
-    from dubkit.pipeline import transcribe_file
+    from dubkit.episode.pipeline import transcribe_file
 
     run_meta = {"model": _model_meta(transcriber)}
     results, failures = [], []
@@ -398,8 +398,8 @@ def translate(
 ) -> None:
     """Translate Chinese SRT files into STEM.ur.srt (sentence by sentence, re-timed under the
     Urdu profile; `--layout cue` keeps the Chinese cues and timing)."""
+    from dubkit.episode.pipeline import translate_file
     from dubkit.episode.setup import Translation, load_glossaries
-    from dubkit.pipeline import translate_file
 
     console = _console()
     try:
@@ -646,7 +646,7 @@ def models_list(
     packages_dir: PackagesOpt = None,
 ) -> None:
     """Speech models, translation packages and the zh→ur route: what is installed where."""
-    from dubkit.store import catalogue, installed_models, models_dir
+    from dubkit.models.store import catalogue, installed_models, models_dir
 
     console = _console()
     try:
@@ -718,7 +718,7 @@ def models_list(
 def _translation_rows(
     extra: list[Path] | None,
 ) -> tuple[list[dict[str, str]], list[tuple[str, str]], list[dict[str, Any]]]:
-    from dubkit.packages import broken_packages, find_route, installed_packages
+    from dubkit.models.packages import broken_packages, find_route, installed_packages
 
     found = installed_packages(extra or ())
     packages = [
@@ -753,7 +753,7 @@ def models_pull(
     console = _console()
     if name.startswith("argos:"):
         from dubkit.config import load_config, translate_defaults
-        from dubkit.packages import parse_route_name, pull_route
+        from dubkit.models.packages import parse_route_name, pull_route
 
         notices: list[str] = []
         try:
@@ -772,7 +772,7 @@ def models_pull(
         for package in installed:
             console.print(f"{package.pair} {package.version}: ready in {package.path}")
         return
-    from dubkit.store import pull
+    from dubkit.models.store import pull
 
     try:
         with _byte_progress(console, f"pull {name}") as report:
@@ -798,8 +798,8 @@ def models_install(
 ) -> None:
     """Install models offline: Argos packages from files, or a Whisper folder."""
     from dubkit.errors import ModelUnavailable
-    from dubkit.packages import install_archive
-    from dubkit.store import install_folder
+    from dubkit.models.packages import install_archive
+    from dubkit.models.store import install_folder
 
     console = _console()
     failed = False
@@ -928,7 +928,7 @@ def memory_export(
     memory: MemoryFileOpt = None,
 ) -> None:
     """Write the memory's source→target pairs as TMX 1.4 for a CAT tool."""
-    from dubkit.memory import SqliteMemory, export_tmx
+    from dubkit.translate.memory import SqliteMemory, export_tmx
 
     console = _console()
     try:
@@ -947,7 +947,7 @@ def memory_import(
     memory: MemoryFileOpt = None,
 ) -> None:
     """Import corrected lines: from now on they replace machine translation of those lines."""
-    from dubkit.memory import SqliteMemory, import_tmx
+    from dubkit.translate.memory import SqliteMemory, import_tmx
 
     console = _console()
     try:
@@ -961,7 +961,7 @@ def memory_import(
 @memory_app.command("stats")
 def memory_stats(memory: MemoryFileOpt = None) -> None:
     """How many lines the memory holds."""
-    from dubkit.memory import SqliteMemory
+    from dubkit.translate.memory import SqliteMemory
 
     console = _console()
     try:
@@ -993,7 +993,7 @@ def glossary_check(
 ) -> None:
     """Every YAML, schema and orthography problem as FILE:LINE:COL; exit 1 on errors."""
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.glossary_files import apply_fixes, check_files
+    from dubkit.glossary.files import apply_fixes, check_files
 
     console = _console()
     loaded, issues = check_files(files, to_simplified)
@@ -1039,7 +1039,7 @@ def glossary_add(
     approved: Annotated[str | None, typer.Option(help="Approval date YYYY-MM-DD.")] = None,
 ) -> None:
     """Add a term at the end of the file's list; the rest of the file stays as it is."""
-    from dubkit.glossary_files import add_entry
+    from dubkit.glossary.files import add_entry
 
     console = _console()
     entry = {
@@ -1093,7 +1093,7 @@ def glossary_coverage(
     as_json: JsonOpt = False,
 ) -> None:
     """Which glossary terms occur in an episode's Chinese, and in which cues or segments."""
-    from dubkit.glossary import find_terms
+    from dubkit.glossary.terms import find_terms
 
     console = _console()
     terms = _glossary_terms(console, glossary or [])
@@ -1125,9 +1125,9 @@ def glossary_coverage(
 
 def _episode_units(path: Path) -> list[tuple[int, str]]:
     """(number, Chinese text) of each cue of an SRT or segment of an asr.json."""
+    from dubkit.episode.pipeline import read_srt
     from dubkit.errors import SubtitleParseError
-    from dubkit.pipeline import read_srt
-    from dubkit.translation import cue_text
+    from dubkit.translate.steps import cue_text
 
     if path.suffix == ".json":
         try:
@@ -1158,7 +1158,7 @@ def glossary_export(
 ) -> None:
     """Export the combined terms as CSV (spreadsheets) or TBX (ISO 30042, CAT tools)."""
     from dubkit.fsutil import atomic_write_all
-    from dubkit.glossary_exchange import render_csv, render_tbx
+    from dubkit.glossary.exchange import render_csv, render_tbx
 
     console = _console()
     terms = _glossary_terms(console, files)
@@ -1182,8 +1182,8 @@ def glossary_import(
 ) -> None:
     """Add the CSV's terms to a glossary (those already in it are reported, not changed)."""
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.glossary_exchange import parse_csv
-    from dubkit.glossary_files import add_entry
+    from dubkit.glossary.exchange import parse_csv
+    from dubkit.glossary.files import add_entry
 
     console = _console()
     try:

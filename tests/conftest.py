@@ -33,7 +33,7 @@ def assets() -> Path:
 @pytest.fixture(scope="session")
 def base_model_dir() -> Path:
     from dubkit.errors import ModelUnavailable
-    from dubkit.store import resolve_model
+    from dubkit.models.store import resolve_model
 
     try:
         return resolve_model("whisper:base")[1]
@@ -144,7 +144,7 @@ def argos_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def isolated_packages(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Every test sees an empty dubkit package store and an empty Argos folder, never the
     machine's own; DUBKIT_HOME stays (it holds the Whisper model)."""
-    from dubkit import packages
+    from dubkit.models import packages
 
     store = tmp_path / "dubkit-packages"
     monkeypatch.setattr(packages, "store_dir", lambda: store)
@@ -159,7 +159,7 @@ def isolated_packages(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 @pytest.fixture
 def pivot_route(argos_files: dict[str, Path], isolated_packages: Path) -> Path:
     """zh→en and en→ur installed in the (isolated) dubkit store."""
-    from dubkit.packages import install_archive
+    from dubkit.models.packages import install_archive
 
     for pair in ("zh-en", "en-ur"):
         install_archive(argos_files[pair])

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from dubkit.alignment import (
+from dubkit.align.alignment import (
     FALLBACK_CHAR_MS,
     TimedChar,
     align_characters,
@@ -32,8 +32,8 @@ from dubkit.alignment import (
 from dubkit.cli import app
 from dubkit.profiles import BUILTIN_PROFILES, Profile
 from dubkit.records import Cue, Segment, Transcript, Word
+from dubkit.subtitles.writers import render_srt
 from dubkit.timecode import frame_to_ms, ms_to_frame_floor
-from dubkit.writers import render_srt
 
 runner = CliRunner()
 PROFILE = BUILTIN_PROFILES["zh-broadcast"]
@@ -421,7 +421,7 @@ def _srt(path: Path, cues: tuple[Cue, ...] | list[Cue]) -> Path:
 
 
 def _times(path: Path) -> list[tuple[int, int]]:
-    from dubkit.pipeline import read_srt
+    from dubkit.episode.pipeline import read_srt
 
     return [(c.start_ms, c.end_ms) for c in read_srt(path).cues]
 
@@ -515,7 +515,7 @@ def long_transcript(assets: Path, transcriber: object) -> Transcript:
 @pytest.mark.model
 @pytest.mark.assets
 def test_real_shifted_srt_is_recovered_by_a_linear_fit(long_transcript: Transcript) -> None:
-    from dubkit.segmentation import segment_cues
+    from dubkit.subtitles.segmentation import segment_cues
 
     cues = segment_cues(long_transcript.segments, PROFILE)
     shifted = stretch(shift(cues, 2500), 1.02)
@@ -651,7 +651,7 @@ def test_cli_linear_mode_recovers_a_shifted_srt(
 ) -> None:
     """The SRT dubkit wrote for the recording, shifted by 2.5 s and stretched by 2%: the
     command (with the session's model; the test above loads its own) puts it back."""
-    from dubkit.pipeline import transcribe_file
+    from dubkit.episode.pipeline import transcribe_file
     from dubkit.ports import TranscribeOptions
 
     first = transcribe_file(assets / LAOXU, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})

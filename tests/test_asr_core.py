@@ -78,7 +78,7 @@ def han_text(min_size: int = 0, max_size: int = 30) -> st.SearchStrategy[str]:
 
 def _forms() -> list[str]:
     """Every glossary form that biases recognition (Chinese, two characters or more)."""
-    from dubkit.glossary_files import load_terms
+    from dubkit.glossary.files import load_terms
 
     return sorted(BiasTerms.from_glossary(load_terms(GLOSSARIES), pinyin_readings).forms)
 
@@ -477,10 +477,10 @@ def test_a_looping_window_is_decoded_again_and_the_clean_text_kept() -> None:
 
 
 def test_a_loop_that_stays_is_collapsed_flagged_and_not_counted_as_a_term() -> None:
-    from dubkit.glossary import Term, TermSet
+    from dubkit.glossary.terms import Term, TermSet
     from dubkit.profiles import BUILTIN_PROFILES
-    from dubkit.qa import glossary_report
-    from dubkit.segmentation import segment_cues
+    from dubkit.qa.adherence import glossary_report
+    from dubkit.subtitles.segmentation import segment_cues
 
     decoder = ScriptedDecoder(_speech(20), lambda r, w: "今天我们说中国" + "中国" * 30)
     heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False))
@@ -605,7 +605,7 @@ def test_translate_reads_the_recognisers_flags_back_unless_the_cue_was_edited(
 ) -> None:
     import json
 
-    from dubkit.pipeline import with_recognition_flags
+    from dubkit.episode.pipeline import with_recognition_flags
 
     cues = (
         Cue(1, 0, 2000, ("今天我们说中国",)),

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from dubkit import batch as B
 from dubkit.cli import app
+from dubkit.episode import batch as B
 from dubkit.errors import OutputError
 
 runner = CliRunner()
@@ -79,7 +79,7 @@ def test_manifest_detects_changed_output(tmp_path: Path) -> None:
 
 @pytest.fixture
 def package_dir(argos_files: dict[str, Path], tmp_path: Path) -> Path:
-    from dubkit.packages import install_archive
+    from dubkit.models.packages import install_archive
 
     folder = tmp_path / "packages"
     folder.mkdir()
@@ -226,7 +226,7 @@ def test_two_jobs_and_dask_cluster_give_the_same_outputs(
     assert result.exit_code == 0, result.output
     assert _report(local)["model_loads"] == 2
     # the two local workers shared one translation memory: each episode's lines are in it
-    from dubkit.memory import SqliteMemory
+    from dubkit.translate.memory import SqliteMemory
 
     with SqliteMemory(tmp_path / "memory.sqlite") as memory:
         sources = [s for s, _, origin, _ in memory.pairs("zh", "ur") if origin == "mt"]
@@ -340,7 +340,8 @@ def test_disk_full_while_translating_fails_the_episode_and_resume_keeps_transcri
 ) -> None:
     import errno
 
-    from dubkit import fsutil, pipeline
+    from dubkit import fsutil
+    from dubkit.episode import pipeline
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -514,7 +515,7 @@ def _outputs(folder: Path) -> dict[str, bytes]:
 def test_run_and_batch_write_the_same_files_and_both_honour_approved_lines(
     assets: Path, package_dir: Path, tmp_path: Path, base_model_dir: Path
 ) -> None:
-    from dubkit.memory import SqliteMemory
+    from dubkit.translate.memory import SqliteMemory
 
     clip = tmp_path / "in" / "ep.wav"
     clip.parent.mkdir()

@@ -70,7 +70,7 @@ def test_translation_device_choice_follows_the_same_rules(monkeypatch: pytest.Mo
     """The translator's first encode on CUDA fails as without cuBLAS 12: auto falls back to
     the CPU with a notice; cuda fails with the fix."""
     from dubkit.adapters import argos
-    from dubkit.packages import find_route, installed_packages
+    from dubkit.models.packages import find_route, installed_packages
     from dubkit.ports import MTOptions
 
     real_load = argos._load

@@ -19,16 +19,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dubkit.cli import app
-from dubkit.dubscript import (
-    UR_SYLLABLES_PER_SECOND,
-    ScriptLine,
-    build_script,
-    count_syllables,
-    overrun_percent,
-    speaking_ms,
-    urdu_word_syllables,
-)
-from dubkit.dubscript_files import (
+from dubkit.dubbing.files import (
     HEADERS,
     ScriptError,
     read_script,
@@ -38,12 +29,21 @@ from dubkit.dubscript_files import (
     render_xlsx,
     write_script_files,
 )
-from dubkit.glossary import Term, TermSet
-from dubkit.memory import SqliteMemory
+from dubkit.dubbing.script import (
+    UR_SYLLABLES_PER_SECOND,
+    ScriptLine,
+    build_script,
+    count_syllables,
+    overrun_percent,
+    speaking_ms,
+    urdu_word_syllables,
+)
+from dubkit.glossary.terms import Term, TermSet
 from dubkit.records import Cue
+from dubkit.subtitles.writers import render_srt
+from dubkit.text.urdu import LRM, normalise
 from dubkit.timecode import frame_to_ms, smpte_frames_per_day
-from dubkit.urdu import LRM, normalise
-from dubkit.writers import render_srt
+from dubkit.translate.memory import SqliteMemory
 
 runner = CliRunner()
 

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from dubkit.constants import URDU_FONT
 from dubkit.errors import SubtitleParseError
-from dubkit.formats import (
+from dubkit.records import Cue
+from dubkit.subtitles.formats import (
     CHINESE_FONT,
     read_subtitles,
     render_ass,
@@ -28,15 +29,14 @@ from dubkit.formats import (
     sniff_kind,
     write_subtitles,
 )
-from dubkit.records import Cue
-from dubkit.subtitles import parse_srt
-from dubkit.writers import render_srt
+from dubkit.subtitles.parse import parse_srt
+from dubkit.subtitles.writers import render_srt
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "formats"
 REGEN = os.environ.get("DUBKIT_REGEN_GOLDEN") == "1"
 LRM, RLM = "\u200e", "\u200f"
 
-# Urdu as dubkit.urdu.mark_bidi leaves it: LRM around Latin and digit runs, RLM first on a line
+# Urdu as dubkit.text.urdu.mark_bidi leaves it: LRM around Latin and digit runs, RLM first on a line
 # that starts with Latin. Cue 4 is Chinese; cue 2 ends off the centisecond grid (ASS rounds
 # it) and cue 5 is past the first hour (ASS writes one-digit hours).
 UR_LINES = (

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dubkit.cli import app
-from dubkit.glossary import (
+from dubkit.glossary.terms import (
     Glossary,
     Term,
     TermSet,
@@ -27,9 +27,9 @@ from dubkit.glossary import (
     restore,
 )
 from dubkit.records import Cue, Segment, Transcript, Word
-from dubkit.subtitles import parse_srt
-from dubkit.translation import translate_texts, translated_cues
-from dubkit.urdu import UrduStyle
+from dubkit.subtitles.parse import parse_srt
+from dubkit.text.urdu import UrduStyle
+from dubkit.translate.steps import translate_texts, translated_cues
 
 ROOT = Path(__file__).resolve().parent.parent
 CPEC = ROOT / "glossaries" / "cpec-media.yaml"
@@ -221,7 +221,7 @@ def test_prompt_budget_counts_whispers_own_tokens(transcriber: object) -> None:
     from dubkit.adapters.chinese import to_simplified
     from dubkit.asr.recognise import fit_words
     from dubkit.constants import HOTWORD_TOKEN_BUDGET
-    from dubkit.glossary_files import load_terms
+    from dubkit.glossary.files import load_terms
 
     forms = [t.zh for t in load_terms([CPEC], to_simplified).terms]
     count = transcriber.count_tokens  # type: ignore[attr-defined]

@@ -23,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dubkit.cli import app
-from dubkit.glossary import Glossary, Term, parse_glossary
+from dubkit.glossary.terms import Glossary, Term, parse_glossary
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "glossary-check"
@@ -924,12 +924,12 @@ def test_translate_with_a_good_glossary_gets_to_the_route(
 def test_run_refuses_a_broken_glossary_before_the_route(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    import dubkit.store
+    import dubkit.models.store
 
     monkeypatch.chdir(tmp_path)
     model = tmp_path / "model"
     model.mkdir()
-    monkeypatch.setattr(dubkit.store, "resolve_model", lambda spec: ("whisper:base", model))
+    monkeypatch.setattr(dubkit.models.store, "resolve_model", lambda spec: ("whisper:base", model))
     Path("broken.yaml").write_text(BROKEN, encoding="utf-8")
     result = invoke("run", "x.wav", "-g", "broken.yaml", "-o", "out")
     _broken_glossary_line(result)

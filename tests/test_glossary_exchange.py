@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dubkit.errors import GlossaryError
-from dubkit.glossary import SCOPES, TYPES, Term, parse_glossary
-from dubkit.glossary_exchange import CSV_COLUMNS, parse_csv, render_csv, render_tbx
+from dubkit.glossary.exchange import CSV_COLUMNS, parse_csv, render_csv, render_tbx
+from dubkit.glossary.terms import SCOPES, TYPES, Term, parse_glossary
 
 CHINESE = "中国电视台新闻北京上海长江李明华央视"
 URDU = "ابپتٹجچدڈرڑزسشکگلمنوہھیے"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from dubkit.errors import ModelUnavailable
-from dubkit.packages import (
+from dubkit.models.packages import (
     find_route,
     install_archive,
     installed_packages,
@@ -195,7 +195,7 @@ def test_route_names() -> None:
 
 
 def test_broken_folder_is_skipped_and_reported(tmp_path: Path) -> None:
-    from dubkit.packages import broken_packages
+    from dubkit.models.packages import broken_packages
 
     folder = tmp_path / "argos-packages" / "translate-xx"
     folder.mkdir(parents=True)

@@ -15,14 +15,14 @@ import pytest
 from typer.testing import CliRunner
 
 from dubkit.cli import app
-from dubkit.urdu import normalise
+from dubkit.text.urdu import normalise
 from tests.conftest import _missing, run_ffmpeg
 
 runner = CliRunner()
 
 NASTALIQ, NASKH = "Noto Nastaliq Urdu", "Noto Naskh Arabic"
 # Cue 1 at 1-2 s, cue 2 (two lines) at 3-4 s; the LRM marks around CPEC and 2025 come from
-# dubkit.urdu.normalise, as in dubkit's own output.
+# dubkit.text.urdu.normalise, as in dubkit's own output.
 LINE_1 = normalise("چین پاکستان اقتصادی راہداری (CPEC) کے تحت")
 LINE_2 = normalise("گوادر بندرگاہ 2025 میں مکمل ہوئی۔")
 SRT = (
@@ -256,8 +256,8 @@ def test_ass_font_is_replaced_when_asked(programme: dict[str, Path], tmp_path: P
 def test_cue_times_without_dubkit_formats(
     programme: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    """Without dubkit.formats' reader, SRT is read by parse_srt and WebVTT and ASS times come
-    from the ASS events libass draws: the same frames either way."""
+    """Without dubkit.subtitles.formats' reader, SRT is read by parse_srt and WebVTT and ASS
+    times come from the ASS events libass draws: the same frames either way."""
     from dubkit.commands import preview
 
     with_reader = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "a"))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.errors import ModelUnavailable
-from dubkit.packages import installed_packages, pull_route
+from dubkit.models.packages import installed_packages, pull_route
 
 runner = CliRunner()
 

@@ -20,8 +20,8 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.profiles import BUILTIN_PROFILES, Profile
-from dubkit.qa_html import OVER, render_html
-from dubkit.qa_rules import (
+from dubkit.qa.html import OVER, render_html
+from dubkit.qa.rules import (
     CODES,
     CueReport,
     Flag,
@@ -33,8 +33,8 @@ from dubkit.qa_rules import (
     with_glossary,
 )
 from dubkit.records import Cue
+from dubkit.text.urdu import LRM, mark_bidi, normalise
 from dubkit.timecode import frame_rate, frame_to_ms, ms_to_frames
-from dubkit.urdu import LRM, mark_bidi, normalise
 from tests.conftest import _missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -492,7 +492,7 @@ def test_a_damaged_asr_json_never_stops_qa(tmp_path: Path, doc: str) -> None:
 
 
 def test_webvtt_through_the_formats_reader(tmp_path: Path) -> None:
-    pytest.importorskip("dubkit.formats")
+    pytest.importorskip("dubkit.subtitles.formats")
     vtt = tmp_path / "ep5.ur.vtt"
     vtt.write_text(
         "WEBVTT\n\n1\n00:00:01.000 --> 00:00:03.000 align:right\nآج ہم پاکستان کی بات کریں گے۔\n\n"

@@ -30,7 +30,7 @@ runner = CliRunner()
 
 
 def _terms(*paths: Path) -> Any:
-    from dubkit.glossary_files import load_terms
+    from dubkit.glossary.files import load_terms
 
     return load_terms(list(paths), to_simplified)
 
@@ -50,7 +50,7 @@ def _dubkit(
     transcriber: object, files: Sequence[Path], out: Path, terms: Any = None, **options: Any
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     """Each file through `dubkit transcribe`'s library path: (SRT text, asr.json)."""
-    from dubkit.pipeline import transcribe_file
+    from dubkit.episode.pipeline import transcribe_file
 
     out.mkdir(parents=True, exist_ok=True)
     done = {}
@@ -195,7 +195,7 @@ def test_no_replacement_character_and_every_break_between_words(
 def test_cues_and_lines_break_between_words(
     assets: Path, transcriber: object, tmp_path: Path
 ) -> None:
-    from dubkit.pipeline import transcribe_file
+    from dubkit.episode.pipeline import transcribe_file
 
     media = assets / LONG[0] / LONG[1]
     result = transcribe_file(media, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from dubkit.asr.guard import find_loops
 from dubkit.cli import app
-from dubkit.subtitles import parse_srt
+from dubkit.subtitles.parse import parse_srt
 
 runner = CliRunner()
 pytestmark = [pytest.mark.model, pytest.mark.assets, pytest.mark.slow]
@@ -138,7 +138,7 @@ def test_run_writes_the_dubbing_script_clips_and_guide_track(
     (measured), and one edited Urdu cell changes exactly that cue of the ur SRT."""
     import openpyxl
 
-    from dubkit.urdu import strip_bidi
+    from dubkit.text.urdu import strip_bidi
     from tests.test_dubaudio import lufs, read_wav
 
     out = tmp_path / "out"

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from dubkit.profiles import Profile
 from dubkit.records import Cue, Segment, Word
-from dubkit.segmentation import MAX_LATE_MS, segment_cues
+from dubkit.subtitles.segmentation import MAX_LATE_MS, segment_cues
 from dubkit.timecode import frame_to_ms, ms_to_frame_floor
 
 PROFILE = Profile(name="test")

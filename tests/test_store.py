@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dubkit import store
 from dubkit.errors import ModelUnavailable
+from dubkit.models import store
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
-from dubkit.subtitles import decode_subtitle_bytes, parse_srt
-from dubkit.writers import render_srt
+from dubkit.subtitles.parse import decode_subtitle_bytes, parse_srt
+from dubkit.subtitles.writers import render_srt
 
 
 def test_bom_crlf_missing_blank_lines_and_bad_indices() -> None:

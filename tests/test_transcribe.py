@@ -51,7 +51,7 @@ def graded(assets: Path) -> list[dict[str, str]]:
 def test_cer_on_graded_recordings(
     assets: Path, graded: list[dict[str, str]], transcriber: object, tmp_path: Path
 ) -> None:
-    from dubkit.pipeline import transcribe_file
+    from dubkit.episode.pipeline import transcribe_file
 
     errors = total = 0
     for row in graded:
@@ -68,8 +68,8 @@ def test_cer_on_graded_recordings(
 
 
 def test_long_recording_cues_fit_profile(assets: Path, transcriber: object, tmp_path: Path) -> None:
-    from dubkit.pipeline import transcribe_file
-    from dubkit.segmentation import segment_cues
+    from dubkit.episode.pipeline import transcribe_file
+    from dubkit.subtitles.segmentation import segment_cues
 
     media = assets / "zh-long" / "funasr_vad_example_70s.wav"
     result = transcribe_file(media, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})

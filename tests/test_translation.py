@@ -14,11 +14,11 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from dubkit.cli import app
-from dubkit.memory import SqliteMemory, parse_tmx, render_tmx
 from dubkit.records import Cue
-from dubkit.subtitles import parse_srt
-from dubkit.translation import cue_text, translate_texts, translated_cues, wrap_words
-from dubkit.urdu import LRM, UrduStyle, lookalikes_in
+from dubkit.subtitles.parse import parse_srt
+from dubkit.text.urdu import LRM, UrduStyle, lookalikes_in
+from dubkit.translate.memory import SqliteMemory, parse_tmx, render_tmx
+from dubkit.translate.steps import cue_text, translate_texts, translated_cues, wrap_words
 
 runner = CliRunner()
 
@@ -229,7 +229,7 @@ def test_bom_bidi_and_digit_switches(tmp_path: Path) -> None:
 def test_direct_package_is_used_when_installed(
     argos_files: dict[str, Path], tmp_path: Path
 ) -> None:
-    from dubkit.packages import install_archive
+    from dubkit.models.packages import install_archive
 
     for pair in ("zh-en", "en-ur", "zh-ur"):
         install_archive(argos_files[pair])
@@ -265,7 +265,7 @@ def test_bad_input_srt_names_the_line(tmp_path: Path) -> None:
 @pytest.mark.usefixtures("pivot_route")
 def test_real_adapter_batches_and_keys(tmp_path: Path) -> None:
     from dubkit.adapters.argos import load_route
-    from dubkit.packages import find_route, installed_packages
+    from dubkit.models.packages import find_route, installed_packages
     from dubkit.ports import MTOptions
 
     route = find_route("zh", "ur", installed_packages())
@@ -292,7 +292,7 @@ def test_bpe_packages_are_read_like_argos(tmp_path: Path) -> None:
     """Older Argos packages carry bpe.model (Moses tokens + subword-nmt) instead of
     SentencePiece."""
     from dubkit.adapters.argos import load_route
-    from dubkit.packages import install_archive
+    from dubkit.models.packages import install_archive
     from dubkit.ports import MTOptions
     from tests.argos_factory import build_package, training_lines
 
@@ -324,7 +324,7 @@ def test_bad_or_clashing_inputs_are_reported_and_the_rest_translated(tmp_path: P
 
 
 def test_pivot_srt_follows_the_route(argos_files: dict[str, Path], tmp_path: Path) -> None:
-    from dubkit.packages import install_archive
+    from dubkit.models.packages import install_archive
 
     install_archive(argos_files["zh-ur"])
     stale = tmp_path / "ep1.en.srt"

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dubkit.urdu import (
+from dubkit.text.urdu import (
     LOOKALIKES,
     LRM,
     RLM,

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from dubkit.profiles import BUILTIN_PROFILES
 from dubkit.records import Cue
+from dubkit.text.urdu import UrduStyle, normalise_letters, strip_bidi
 from dubkit.timecode import frame_to_ms, ms_to_frame_floor
-from dubkit.urdu import UrduStyle, normalise_letters, strip_bidi
-from dubkit.urdu_cues import distribute, group_sentences, layout, units_of
+from dubkit.translate.layout import distribute, group_sentences, layout, units_of
 
 UR = BUILTIN_PROFILES["ur-broadcast"]
 PROTECTED = ["چین پاکستان اقتصادی راہداری", "ریڈیو پاکستان", "بیلٹ اینڈ روڈ"]

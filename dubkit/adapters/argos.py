@@ -18,7 +18,7 @@ from typing import Any
 from dubkit import constants as C
 from dubkit.adapters.ct2 import DeviceChoice, load_on_device
 from dubkit.errors import ModelUnavailable
-from dubkit.packages import ArgosPackage
+from dubkit.models.packages import ArgosPackage
 from dubkit.ports import MTOptions
 
 

@@ -29,7 +29,7 @@ from dubkit.asr.pinyin import (
     split_reading,
     syllables,
 )
-from dubkit.glossary import TermSet
+from dubkit.glossary.terms import TermSet
 
 _UNHEARD = re.compile(r"[\s\W_]+", re.UNICODE)
 Splitter = Callable[[str], Sequence[str]]

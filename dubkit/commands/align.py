@@ -161,8 +161,8 @@ def _plan(
     encoding: str | None,
 ) -> _Job:
     """Check the options and read the script, before any model loads."""
+    from dubkit.episode.pipeline import subtitle_stem
     from dubkit.fsutil import ensure_writable_dir
-    from dubkit.pipeline import subtitle_stem
 
     known = offset is not None or factor is not None
     if offset is not None and not (math.isfinite(offset) and abs(offset) <= _MAX_OFFSET_MS):
@@ -214,8 +214,8 @@ def _plan(
 def _read_script(path: Path, encoding: str | None) -> _Script:
     """An SRT (by its extension or its timing lines) or a text file, one unit a line."""
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.pipeline import display_path, read_subtitle_text
-    from dubkit.subtitles import parse_srt
+    from dubkit.episode.pipeline import display_path, read_subtitle_text
+    from dubkit.subtitles.parse import parse_srt
 
     name = display_path(path)
     text = read_subtitle_text(path, encoding)
@@ -295,7 +295,7 @@ def _recognise(
 def _retime(
     job: _Job, transcript: Transcript, meta: dict[str, Any], profile: Any
 ) -> tuple[dict[str, Any], tuple[Cue, ...]]:
-    from dubkit.alignment import retime_linear, retime_text, timed_characters
+    from dubkit.align.alignment import retime_linear, retime_text, timed_characters
 
     chars = timed_characters(transcript)
     script = job.script
@@ -327,7 +327,7 @@ def _retime(
 
 
 def _known_correction(job: _Job, offset: float | None, factor: float | None) -> tuple[Cue, ...]:
-    from dubkit.alignment import apply_linear
+    from dubkit.align.alignment import apply_linear
 
     return apply_linear(job.script.cues, factor or 1.0, offset or 0.0)
 
@@ -345,7 +345,7 @@ def _document(
 ) -> dict[str, Any]:
     """STEM.align.json: per cue its unit, text, times, confidence and whether it was placed."""
     from dubkit import __version__
-    from dubkit.pipeline import display_path
+    from dubkit.episode.pipeline import display_path
 
     script = job.script
     rows = []
@@ -398,9 +398,9 @@ def _document(
 
 
 def _write(job: _Job, cues: tuple[Cue, ...], doc: dict[str, Any]) -> None:
+    from dubkit.episode.pipeline import display_path
     from dubkit.fsutil import atomic_write_all
-    from dubkit.pipeline import display_path
-    from dubkit.writers import render_srt
+    from dubkit.subtitles.writers import render_srt
 
     doc["outputs"] = {"srt": display_path(job.srt), "report": display_path(job.report)}
     atomic_write_all(

@@ -2,7 +2,7 @@
 
 The command checks settings and the translation route once, builds a picklable
 `EngineLoader` (everything a worker needs to load the models) and hands it to
-`dubkit.batch.run_batch`, which calls it once per worker process.
+`dubkit.episode.batch.run_batch`, which calls it once per worker process.
 """
 
 from __future__ import annotations
@@ -123,9 +123,9 @@ def batch(
 ) -> None:
     """Run every episode through the same stages as `run` into OUT/EPISODE/, resumable stage
     by stage; batch-report.json and a summary at the end; exit 1 when any episode failed."""
-    from dubkit import batch as batchlib
     from dubkit.cli import _console, _fail, _writable
     from dubkit.config import load_config
+    from dubkit.episode import batch as batchlib
     from dubkit.episode.setup import RunFlags, engine_spec, glossary_files, load_glossaries
     from dubkit.episode.stages import EngineLoader
 
@@ -170,7 +170,7 @@ def _keyed(loader: EngineLoader) -> EngineLoader:
     """The loader with a key of its whole recipe: a worker keeps one engine per key."""
     from dataclasses import replace
 
-    from dubkit.batch import key_of
+    from dubkit.episode.batch import key_of
 
     return replace(loader, key=key_of(repr(loader)))
 

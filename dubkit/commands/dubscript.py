@@ -65,10 +65,10 @@ def import_(
     in the translation memory. The workbook itself is not changed. Use the --digits and
     --bidi the translation was made with, so that unchanged lines stay as they were."""
     from dubkit.cli import _console, _fail
-    from dubkit.dubscript_files import ScriptError, import_script
+    from dubkit.dubbing.files import ScriptError, import_script
+    from dubkit.episode.pipeline import display_path
     from dubkit.errors import DubkitError
-    from dubkit.pipeline import display_path
-    from dubkit.urdu import DIGIT_SYSTEMS, UrduStyle
+    from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
 
     console = _console()
     if digits not in DIGIT_SYSTEMS:
@@ -78,7 +78,7 @@ def import_(
         if no_memory:
             result = import_script(xlsx, outdir, fps=fps, style=style, bom=bom)
         else:
-            from dubkit.memory import SqliteMemory
+            from dubkit.translate.memory import SqliteMemory
 
             with SqliteMemory(memory) as tm:
                 result = import_script(xlsx, outdir, fps=fps, memory=tm, style=style, bom=bom)
@@ -124,12 +124,12 @@ def export(
     the Chinese and English it renders, the glossary terms, and whether it fits its slot."""
     from dubkit.cli import _console, _fail
     from dubkit.constants import DEFAULT_FPS
-    from dubkit.dubscript import build_script
-    from dubkit.dubscript_files import write_script_files
+    from dubkit.dubbing.files import write_script_files
+    from dubkit.dubbing.script import build_script
+    from dubkit.episode.pipeline import display_path, read_srt, subtitle_stem
     from dubkit.episode.setup import load_glossaries
     from dubkit.errors import DubkitError
     from dubkit.fsutil import ensure_writable_dir
-    from dubkit.pipeline import display_path, read_srt, subtitle_stem
 
     console = _console()
     stem = subtitle_stem(ur_srt, "ur")

@@ -98,8 +98,8 @@ def _plan(
 ) -> _Plan:
     """Every input checked, and every output named, before anything is rendered."""
     from dubkit.adapters import render
+    from dubkit.episode.pipeline import read_subtitle_text
     from dubkit.fsutil import ensure_writable_dir
-    from dubkit.pipeline import read_subtitle_text
 
     frame_size = _parse_size(size) if size is not None else None
     clip_span = _parse_clip(clip) if clip is not None else None
@@ -172,12 +172,12 @@ def _parse_clip(text: str) -> tuple[int, int]:
 def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...] | None:
     """Cue times as dubkit reads the file (its errors name the line).
 
-    None for WebVTT and ASS when dubkit.formats, their reader, is not there: the times then
-    come from the events of the ASS script that libass draws.
+    None for WebVTT and ASS when dubkit.subtitles.formats, their reader, is not there: the
+    times then come from the events of the ASS script that libass draws.
     """
     from dubkit.adapters.render import SUBTITLE_FORMATS
-    from dubkit.pipeline import display_path
-    from dubkit.subtitles import parse_srt
+    from dubkit.episode.pipeline import display_path
+    from dubkit.subtitles.parse import parse_srt
 
     kind, name, reader = SUBTITLE_FORMATS[path.suffix.lower()], display_path(path), _reader()
     if reader is not None:
@@ -190,9 +190,10 @@ def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...] | None:
 
 
 def _reader() -> Any:
-    """dubkit.formats.read_subtitles (SRT, WebVTT and ASS), or None where it is not there."""
+    """dubkit.subtitles.formats.read_subtitles (SRT, WebVTT and ASS), or None where it is
+    not there."""
     try:
-        formats = importlib.import_module("dubkit.formats")
+        formats = importlib.import_module("dubkit.subtitles.formats")
     except ImportError:
         return None
     return getattr(formats, "read_subtitles", None)

@@ -115,19 +115,23 @@ def _check(
 ) -> tuple[dict[str, Any], Path | None]:
     """Read, check, write the HTML; every failure a DubkitError."""
     from dubkit.config import load_config, resolve_profile
+    from dubkit.episode.pipeline import display_path
     from dubkit.episode.setup import load_glossaries
     from dubkit.errors import ConfigError, SubtitleParseError
     from dubkit.fsutil import atomic_write_all, ensure_writable_dir
-    from dubkit.pipeline import display_path
     from dubkit.profiles import URDU_PROFILE
-    from dubkit.qa_html import render_html
-    from dubkit.qa_rules import detect_language, qa_report
+    from dubkit.qa.html import render_html
+    from dubkit.qa.rules import detect_language, qa_report
 
     cfg = load_config(config)
     parsed, structure_error = _read(subs, encoding)
     if not parsed.cues:
         raise SubtitleParseError(f"{display_path(subs)}: no cues; nothing to check", path=subs)
-    from dubkit.pipeline import programme_stem, with_recognition_flags, with_translation_flags
+    from dubkit.episode.pipeline import (
+        programme_stem,
+        with_recognition_flags,
+        with_translation_flags,
+    )
 
     # The recogniser's flags are part of the check: for Chinese subtitles from the asr.json
     # beside them, for Urdu ones from the qa.json translation wrote beside them.
@@ -165,9 +169,9 @@ def _read(path: Path, encoding: str | None) -> tuple[Any, str | None]:
 
     Lenient reading sorts unordered cues, trims overlaps and drops empty cues so that the
     rest can be checked; strict reading says whether the file needed any of that."""
+    from dubkit.episode.pipeline import display_path, read_subtitle_text
     from dubkit.errors import SubtitleParseError
-    from dubkit.formats import read_subtitles
-    from dubkit.pipeline import display_path, read_subtitle_text
+    from dubkit.subtitles.formats import read_subtitles
 
     name = display_path(path)
     text = read_subtitle_text(path, encoding)
@@ -180,10 +184,10 @@ def _read(path: Path, encoding: str | None) -> tuple[Any, str | None]:
 
 
 def _glossary(cues: Any, sources: Any, terms: Any, language: str) -> dict[str, Any]:
-    """dubkit.qa.glossary_report over the cue pairs; the files must have the same cues."""
+    """dubkit.qa.adherence.glossary_report over the cue pairs; the files must have the same cues."""
     from dubkit.errors import SubtitleParseError
-    from dubkit.qa import glossary_report
-    from dubkit.translation import cue_text
+    from dubkit.qa.adherence import glossary_report
+    from dubkit.translate.steps import cue_text
 
     if len(sources) != len(cues):
         raise SubtitleParseError(
@@ -200,7 +204,7 @@ def _print_table(report: dict[str, Any]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from dubkit.qa_rules import timestamp, visible
+    from dubkit.qa.rules import timestamp, visible
 
     flagged = [c for c in report["cues"] if c["flags"]]
     if not flagged:
@@ -224,7 +228,7 @@ def _print_table(report: dict[str, Any]) -> None:
 
 
 def _summary_line(report: dict[str, Any], html_path: Path | None) -> str:
-    from dubkit.pipeline import display_path
+    from dubkit.episode.pipeline import display_path
 
     s = report["summary"]
     parts = [f"{s['cues']} cues, {s['clean']} clean ({s['clean_percent']}%)"]

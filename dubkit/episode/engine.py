@@ -20,10 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dubkit import __version__
-from dubkit.errors import DubkitError
-from dubkit.fsutil import atomic_write_all
-from dubkit.glossary import TermSet
-from dubkit.pipeline import (
+from dubkit.episode.pipeline import (
     DubSettings,
     RunResult,
     TranscribeResult,
@@ -37,6 +34,9 @@ from dubkit.pipeline import (
     transcribe_file,
     translate_cues,
 )
+from dubkit.errors import DubkitError
+from dubkit.fsutil import atomic_write_all
+from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, ProgressFn, TranscribeOptions
 from dubkit.profiles import Profile
 from dubkit.records import Cue
@@ -281,7 +281,7 @@ class Engine:
 
 def open_memory(path: Path | None, cache: bool) -> Any:
     """The translation memory; with `cache` off only its approved lines (if the file exists)."""
-    from dubkit.memory import ApprovedOnly, SqliteMemory, default_path
+    from dubkit.translate.memory import ApprovedOnly, SqliteMemory, default_path
 
     if cache:
         return SqliteMemory(path)

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from dubkit.episode.engine import EngineSpec, RecognitionSpec, TranslationSpec
+from dubkit.episode.pipeline import DubSettings, TranslateSettings
 from dubkit.errors import ConfigError
-from dubkit.glossary import TermSet
-from dubkit.pipeline import DubSettings, TranslateSettings
+from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, TranscribeOptions
 from dubkit.profiles import Profile
 
@@ -38,7 +38,7 @@ def recognition(
     defaults; the model resolved in the store."""
     from dubkit.adapters.whisper import check_language
     from dubkit.config import resolve_profile, transcribe_defaults
-    from dubkit.store import resolve_model
+    from dubkit.models.store import resolve_model
 
     settings = transcribe_defaults(cfg)
     settings.update({k: v for k, v in given.items() if v is not None})
@@ -69,7 +69,7 @@ class Translation:
         self, cfg: dict[str, Any], given: dict[str, Any], packages: list[Path] | None
     ) -> None:
         from dubkit.config import resolve_profile, translate_defaults
-        from dubkit.urdu import DIGIT_SYSTEMS, UrduStyle
+        from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
 
         s = translate_defaults(cfg)
         s.update({k: v for k, v in given.items() if v is not None and k != "pivot_srt"})
@@ -102,7 +102,7 @@ class Translation:
         )
 
     def route(self) -> Any:
-        from dubkit.packages import find_route, installed_packages
+        from dubkit.models.packages import find_route, installed_packages
 
         return find_route(
             self.settings.source,
@@ -113,7 +113,7 @@ class Translation:
         )
 
     def no_route(self) -> str:
-        from dubkit.packages import no_route_message
+        from dubkit.models.packages import no_route_message
 
         return no_route_message(self.settings.source, self.settings.target, self.route_mode)
 
@@ -141,7 +141,7 @@ def load_glossaries(cfg: dict[str, Any], files: list[Path] | None) -> TermSet | 
     if not paths:
         return None
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.glossary_files import load_terms
+    from dubkit.glossary.files import load_terms
 
     return load_terms(paths, to_simplified)
 

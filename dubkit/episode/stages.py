@@ -9,7 +9,7 @@ from typing import Any
 
 from dubkit.episode.engine import Engine, EngineSpec
 from dubkit.errors import DubkitError
-from dubkit.glossary import TermSet
+from dubkit.glossary.terms import TermSet
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class BatchStages:
                 self._terms[glossary] = None
             else:
                 from dubkit.adapters.chinese import to_simplified
-                from dubkit.glossary_files import load_terms
+                from dubkit.glossary.files import load_terms
 
                 self._terms[glossary] = load_terms(files, to_simplified)
         return self._terms[glossary]
@@ -79,7 +79,7 @@ class BatchStages:
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
     ) -> tuple[list[Path], Any]:
-        from dubkit.pipeline import read_srt, with_recognition_flags
+        from dubkit.episode.pipeline import read_srt, with_recognition_flags
 
         # the recogniser's flags, as `run` keeps them in memory: QA must know a loop
         cues = with_recognition_flags(read_srt(zh_srt).cues, zh_srt.with_name(f"{stem}.asr.json"))

@@ -23,7 +23,7 @@ from xml.etree import ElementTree as ET
 
 from dubkit import __version__
 from dubkit.errors import ConfigError, TranslationMemoryError
-from dubkit.store import dubkit_home
+from dubkit.models.store import dubkit_home
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mt (

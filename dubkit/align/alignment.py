@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from dubkit.profiles import Profile
 from dubkit.records import Cue, Transcript
-from dubkit.segmentation import CLAUSE_END, SENTENCE_END, frame_times
+from dubkit.subtitles.segmentation import CLAUSE_END, SENTENCE_END, frame_times
 from dubkit.timecode import frame_to_ms
 
 # A unit is placed when at least this share of its characters is found in the speech. Below

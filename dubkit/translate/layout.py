@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from dubkit.profiles import Profile
 from dubkit.records import Cue
-from dubkit.segmentation import SENTENCE_END
+from dubkit.subtitles.segmentation import SENTENCE_END
+from dubkit.text.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters, strip_bidi
 from dubkit.timecode import frame_to_ms, ms_to_frame_ceil, ms_to_frame_floor
-from dubkit.translation import wrap_words
-from dubkit.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters, strip_bidi
+from dubkit.translate.steps import wrap_words
 
 MAX_SENTENCE_CUES = 6  # a longer run without a full stop is translated in parts
 MAX_SENTENCE_MS = 20_000

@@ -77,7 +77,7 @@ class InstalledModel:
 
 def _catalogue_text() -> str:
     packaged = Path(__file__).with_name("catalogue.toml")  # inside a wheel
-    source = Path(__file__).resolve().parent.parent / "models" / "catalogue.toml"  # checkout
+    source = Path(__file__).resolve().parents[2] / "models" / "catalogue.toml"  # checkout
     for candidate in (packaged, source):
         if candidate.is_file():
             return candidate.read_text(encoding="utf-8")

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from dubkit.qa_rules import timestamp
-from dubkit.urdu import has_urdu
+from dubkit.qa.rules import timestamp
+from dubkit.text.urdu import has_urdu
 
 OVER = "#d62728"  # over the reading-speed limit; used for nothing else on the page
 WITHIN = "#3b7dd8"
@@ -54,7 +54,7 @@ ul.flags {{ margin: 0; padding-left: 18px; }}
 
 
 def render_html(report: Mapping[str, Any]) -> str:
-    """The page for a report built by dubkit.qa_rules.build_report."""
+    """The page for a report built by dubkit.qa.rules.build_report."""
     name = str(report.get("file", "subtitles"))
     parts = [
         "<!DOCTYPE html>",

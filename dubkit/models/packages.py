@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 from dubkit.errors import ModelUnavailable
 from dubkit.fsutil import sha256_file
-from dubkit.store import ByteProgress, commit_folder, dubkit_home, models_dir, new_staging
+from dubkit.models.store import ByteProgress, commit_folder, dubkit_home, models_dir, new_staging
 
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 INDEX_MAX_AGE_S = 24 * 3600  # the index changes a few times a year; refresh daily

@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from dubkit.errors import GlossaryError
-from dubkit.glossary import TYPES, Term
+from dubkit.glossary.terms import TYPES, Term
 
 CSV_COLUMNS = (
     "zh", "variants", "misheard", "en", "ur", "short", "type", "do_not_translate", "forbidden",

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from dubkit.asr.guard import FLAGS as RECOGNITION_FLAGS
-from dubkit.glossary import TermSet, check_output
+from dubkit.glossary.terms import TermSet, check_output
 from dubkit.records import Cue
 
 

@@ -1,7 +1,7 @@
 """The dubbing script: one line per Urdu subtitle, as a studio dialogue list has it, with the
 Chinese and English it renders, the glossary terms in it, and whether the Urdu fits its slot.
 
-Pure: cues in, records out. dubkit.dubscript_files writes and reads the Excel, CSV and HTML."""
+Pure: cues in, records out. dubkit.dubbing.files writes and reads the Excel, CSV and HTML."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from dubkit.glossary import TermSet, find_terms
+from dubkit.glossary.terms import TermSet, find_terms
 from dubkit.records import Cue
-from dubkit.translation import cue_text
-from dubkit.urdu import normalise_letters, strip_bidi
+from dubkit.text.urdu import normalise_letters, strip_bidi
+from dubkit.translate.steps import cue_text
 
 # Conversational Urdu runs at about 5 to 6 syllables a second (Hindi-Urdu speech-rate
 # studies report ~5.5 for read news, more for conversation); dubbed lines must also stay
@@ -258,7 +258,7 @@ def ur_plain(text: str) -> str:
 def line_cues(lines: Sequence[ScriptLine], render: Callable[[str], str] | None = None) -> list[Cue]:
     """Subtitle cues for the lines that have Urdu, in time order, numbered from 1; each
     line of the cell a subtitle line (blank ones dropped). `render` (a str → str function,
-    e.g. dubkit.urdu.normalise) is applied to the cell's text first."""
+    e.g. dubkit.text.urdu.normalise) is applied to the cell's text first."""
     cues: list[Cue] = []
     for line in sorted(lines, key=lambda s: (s.start_ms, s.end_ms, s.number)):
         text = render(line.ur) if render is not None else line.ur

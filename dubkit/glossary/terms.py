@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dubkit.records import Transcript, Word
-from dubkit.urdu import LOOKALIKES, has_urdu, normalise_letters, strip_bidi
+from dubkit.text.urdu import LOOKALIKES, has_urdu, normalise_letters, strip_bidi
 
 SCOPES = ("global", "series", "episode")  # narrowest last: it wins
 TYPES = ("person", "organisation", "place", "programme", "term")

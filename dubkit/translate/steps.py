@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from dubkit import constants as C
-from dubkit.glossary import Protected, TermSet, protect, restore
+from dubkit.glossary.terms import Protected, TermSet, protect, restore
 from dubkit.ports import Memory, Translator
 from dubkit.records import Cue
-from dubkit.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters
+from dubkit.text.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters
 
 
 @dataclass(frozen=True, slots=True)

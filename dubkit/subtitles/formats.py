@@ -13,9 +13,9 @@ from typing import Literal
 from dubkit.constants import URDU_FONT
 from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
-from dubkit.subtitles import CueCollector, ParsedSubtitles, clock, parse_srt
-from dubkit.urdu import has_urdu
-from dubkit.writers import render_srt
+from dubkit.subtitles.parse import CueCollector, ParsedSubtitles, clock, parse_srt
+from dubkit.subtitles.writers import render_srt
+from dubkit.text.urdu import has_urdu
 
 KINDS = ("srt", "vtt", "ass")
 # Noto's Simplified Chinese face (Debian fonts-noto-cjk); libass falls back through fontconfig
@@ -30,7 +30,7 @@ ASS_SHADOW_1080 = 1
 ASS_SAFE_MARGIN = 0.05  # title-safe area: 5% of the width at each side, 5% of the height below
 ASS_MAX_MS = 35_999_990  # 9:59:59.99, the last time H:MM:SS.cc can hold
 # libass lays out a line left to right unless the style's Encoding is -1, which makes it take
-# the direction from the first strong character (the RLM that dubkit.urdu puts before a line
+# the direction from the first strong character (the RLM that dubkit.text.urdu puts before a line
 # that starts with Latin); VSFilter-style renderers read it as the default charset.
 ASS_ENCODING_AUTO_DIRECTION = -1
 ASS_ENCODING_DEFAULT = 1

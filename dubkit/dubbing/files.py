@@ -11,7 +11,7 @@ Columns, in this order (import finds them by header, so operators may move them)
     Urdu        the line to record; one cell line per subtitle line       editable
     Terms       approved Urdu renderings of the glossary terms in the line, one a cell line
     Budget s    the slot's length in seconds (2 decimals)                 derived, not read
-    Speaking s  estimated time to say the Urdu (dubkit.dubscript model)   derived, not read
+    Speaking s  estimated time to say the Urdu (dubkit.dubbing.script model)   derived, not read
     Overrun %   how much longer the Urdu takes than its slot (negative: time to spare)
     Notes       anything the operator writes                              editable
     Clip        the reference clip's file name (NNNN.wav)
@@ -40,7 +40,7 @@ from typing import Any, Protocol
 
 from dubkit import __version__
 from dubkit import constants as C
-from dubkit.dubscript import (
+from dubkit.dubbing.script import (
     UR_SYLLABLES_PER_SECOND,
     ScriptLine,
     changed_lines,
@@ -52,6 +52,7 @@ from dubkit.dubscript import (
 )
 from dubkit.errors import DubkitError
 from dubkit.records import Cue
+from dubkit.text.urdu import UrduStyle, normalise
 from dubkit.timecode import (
     is_drop_frame_rate,
     ms_to_frame_floor,
@@ -60,7 +61,6 @@ from dubkit.timecode import (
     smpte_to_ms,
     snap_ms,
 )
-from dubkit.urdu import UrduStyle, normalise
 
 SHEET = "Script"
 ABOUT_SHEET = "About"
@@ -701,7 +701,7 @@ class ImportResult:
 
 
 class Approver(Protocol):
-    """What import needs of the translation memory (dubkit.memory.SqliteMemory)."""
+    """What import needs of the translation memory (dubkit.translate.memory.SqliteMemory)."""
 
     def approve(self, source: str, target: str, pairs: Mapping[str, str], note: str) -> int: ...
 
@@ -724,10 +724,10 @@ def import_script(
     every line when there is none, are approved in `memory` (a SqliteMemory, or None) as
     Chinese → Urdu pairs. Unchanged lines whose In/Out still name the frames of the old
     subtitle keep its exact milliseconds, so their SRT entries stay byte for byte."""
-    from dubkit.formats import render_ass, render_vtt
+    from dubkit.episode.pipeline import display_path
     from dubkit.fsutil import atomic_write_all, ensure_writable_dir
-    from dubkit.pipeline import display_path
-    from dubkit.writers import render_srt
+    from dubkit.subtitles.formats import render_ass, render_vtt
+    from dubkit.subtitles.writers import render_srt
 
     name = display_path(xlsx)
     try:
@@ -781,7 +781,7 @@ def import_script(
 def _existing_cues(path: Path) -> list[Cue] | None:
     """The cues of the SRT about to be replaced (None when there is none or it is unreadable:
     then every line counts as changed)."""
-    from dubkit.pipeline import read_srt
+    from dubkit.episode.pipeline import read_srt
 
     if not path.is_file():
         return None

@@ -12,7 +12,7 @@ from typing import Any
 
 from dubkit.errors import GlossaryError
 from dubkit.fsutil import atomic_write_all
-from dubkit.glossary import Glossary, Issue, TermSet, combine, lint, parse_glossary
+from dubkit.glossary.terms import Glossary, Issue, TermSet, combine, lint, parse_glossary
 
 Simplify = Callable[[str], str]
 

@@ -1,6 +1,6 @@
 """Reading SubRip robustly. Pure: takes text, returns cues and what was repaired.
 
-`CueCollector` is shared with the WebVTT and ASS readers in `dubkit.formats`: it holds the
+`CueCollector` is shared with the WebVTT and ASS readers in `dubkit.subtitles.formats`: it holds the
 strict/lenient switch and the checks every format needs (empty cues, a cue ending before it
 starts, cues out of order, overlapping cues)."""
 

@@ -16,23 +16,23 @@ from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
 from dubkit.errors import OutputError, SubtitleParseError
 from dubkit.fsutil import atomic_write_all
-from dubkit.glossary import TermSet, canonical_transcript
+from dubkit.glossary.terms import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
-from dubkit.qa import glossary_report, recognition_flags
+from dubkit.qa.adherence import glossary_report, recognition_flags
 from dubkit.records import Cue
-from dubkit.segmentation import segment_cues
-from dubkit.subtitles import ParsedSubtitles, decode_subtitle_bytes, parse_srt
-from dubkit.translation import (
+from dubkit.subtitles.parse import ParsedSubtitles, decode_subtitle_bytes, parse_srt
+from dubkit.subtitles.segmentation import segment_cues
+from dubkit.subtitles.writers import render_asr_json, render_srt
+from dubkit.text.urdu import UrduStyle
+from dubkit.translate.layout import group_sentences, layout, layout_sentences
+from dubkit.translate.steps import (
     StepStats,
     TranslationResult,
     cue_text,
     translate_texts,
     translated_cues,
 )
-from dubkit.urdu import UrduStyle
-from dubkit.urdu_cues import group_sentences, layout, layout_sentences
-from dubkit.writers import render_asr_json, render_srt
 
 CHINESE = ("zh", "yue")  # languages cut into words with a Chinese segmenter
 LANGUAGE_NAMES = {
@@ -364,7 +364,7 @@ def _write_translation(
 ) -> tuple[dict[str, Path], tuple[Cue, ...]]:
     """STEM.ur.srt (.vtt, .ass), STEM.zh-ur.srt, STEM.qa.json and the pivots' SRTs, all or
     nothing."""
-    from dubkit.formats import render_ass, render_bilingual_srt, render_vtt
+    from dubkit.subtitles.formats import render_ass, render_bilingual_srt, render_vtt
 
     pivots = [step.target for step in steps[:-1]]
     paths = translation_paths(stem, outdir, settings, pivots)
@@ -561,7 +561,7 @@ def dub_outputs(
     """The dubbing script, reference clips and guide track for the Urdu cues just written."""
     if dub is None or not (dub.script or dub.clips or dub.guide):
         return None
-    from dubkit.dubscript import build_script
+    from dubkit.dubbing.script import build_script
 
     stem = media.stem
     report: dict[str, Any] = {}
@@ -571,7 +571,7 @@ def dub_outputs(
         done.cues, zh_cues, en, terms, clips_dir_name=f"clips/{stem}" if dub.clips else None
     )
     if dub.script:
-        from dubkit.dubscript_files import write_script_files
+        from dubkit.dubbing.files import write_script_files
 
         written = write_script_files(lines, outdir, stem, fps, title=stem)
         report["script"] = {k: display_path(v) for k, v in written.items()}
@@ -585,7 +585,7 @@ def dub_outputs(
         report["clips"] = {"folder": display_path(clips_dir), "count": len(clips)}
     if dub.guide:
         from dubkit.adapters.dubaudio import write_guide_track
-        from dubkit.urdu import strip_bidi
+        from dubkit.text.urdu import strip_bidi
 
         guide = write_guide_track(
             media,

@@ -23,8 +23,8 @@ from typing import Any
 from dubkit.asr.guard import FLAGS as RECOGNITION_FLAGS
 from dubkit.profiles import Profile
 from dubkit.records import Cue
+from dubkit.text.urdu import BIDI_CONTROLS, LOOKALIKES, LRM, RLM, has_urdu, mark_bidi, strip_bidi
 from dubkit.timecode import frame_rate, frame_to_ms, ms_to_frame_floor
-from dubkit.urdu import BIDI_CONTROLS, LOOKALIKES, LRM, RLM, has_urdu, mark_bidi, strip_bidi
 
 # Every flag code, in report order, with what it means (the HTML report and the JSON list them).
 CODES: dict[str, str] = {
@@ -348,7 +348,7 @@ def _digit_flags(text: str, system: str) -> list[Flag]:
 
 
 def _unmarked_runs(line: str) -> list[str]:
-    """Left-to-right runs (Latin words, numbers, as dubkit.urdu.mark_bidi finds them) of an
+    """Left-to-right runs (Latin words, numbers, as dubkit.text.urdu.mark_bidi finds them) of an
     Urdu line with no LRM (or LRI, LRE) just before them or no LRM (PDI, PDF) just after.
     A run's own closing punctuation may sit inside or outside the marks."""
     plain = strip_bidi(line)
@@ -403,7 +403,7 @@ def _latin_marks_after_urdu(text: str) -> list[str]:
 def with_glossary(reports: Sequence[CueReport], glossary: Mapping[str, Any]) -> list[CueReport]:
     """The reports with a 'glossary' flag on each cue whose approved terms are missing, and a
     'recognition' flag on each cue whose Chinese the recogniser flagged (`glossary` is
-    dubkit.qa.glossary_report's result)."""
+    dubkit.qa.adherence.glossary_report's result)."""
     misses: dict[int, list[str]] = {}
     for miss in glossary.get("adherence", {}).get("misses", []):
         misses.setdefault(int(miss["cue"]), []).append(f"{miss['zh']} → {miss['approved']!r}")
