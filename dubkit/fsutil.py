@@ -82,3 +82,8 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(1 << 20):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def display_path(path: Path) -> str:
+    """A path as text that always encodes (undecodable bytes in names become \\xNN)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from dubkit import constants as C
-from dubkit.records import Transcript
+from dubkit.records import DecodedAudio, Transcript
 
 if TYPE_CHECKING:
-    from dubkit.adapters.audio import DecodedAudio
     from dubkit.asr.biasing import BiasTerms
 
 ProgressFn = Callable[[int, int], None]

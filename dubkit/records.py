@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+
+from dubkit.constants import SAMPLE_RATE
 
 
 def _check_span(kind: str, start_ms: int, end_ms: int) -> None:
@@ -79,3 +82,18 @@ class Cue:
     @property
     def duration_ms(self) -> int:
         return self.end_ms - self.start_ms
+
+
+@dataclass(frozen=True)
+class DecodedAudio:
+    """Mono samples at SAMPLE_RATE (a float32 numpy array, made by the audio adapter), and what
+    decoding noticed on the way."""
+
+    path: Path
+    samples: Any
+    declared_ms: int | None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def duration_ms(self) -> int:
+        return len(self.samples) * 1000 // SAMPLE_RATE

@@ -6,4 +6,5 @@ bash scripts/bootstrap.sh
 .venv/bin/ruff check dubkit tests bench
 .venv/bin/ruff format --check dubkit tests bench
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 .venv/bin/python -m pytest "$@"

@@ -421,7 +421,7 @@ def _srt(path: Path, cues: tuple[Cue, ...] | list[Cue]) -> Path:
 
 
 def _times(path: Path) -> list[tuple[int, int]]:
-    from dubkit.episode.pipeline import read_srt
+    from dubkit.subtitles.files import read_srt
 
     return [(c.start_ms, c.end_ms) for c in read_srt(path).cues]
 
@@ -658,7 +658,7 @@ def test_cli_linear_mode_recovers_a_shifted_srt(
     original = first.cue_records
     shifted = _srt(tmp_path / "laoxu.shifted.srt", stretch(shift(original, 2500), 1.02))
     out = tmp_path / "out"
-    monkeypatch.setattr("dubkit.cli._load_transcriber", lambda *args: transcriber)
+    monkeypatch.setattr("dubkit.cli.common.load_transcriber", lambda *args: transcriber)
     result = runner.invoke(
         app, ["align", str(shifted), str(assets / LAOXU), "--mode", "linear", "-o", str(out)]
     )

@@ -272,7 +272,7 @@ def test_progress_bar_only_on_a_terminal(
 ) -> None:
     from rich.console import Console
 
-    import dubkit.cli
+    import dubkit.cli.transcribe
 
     plain, _ = _transcribe(tmp_path, str(speech_wav))
     assert "━" not in plain.stderr and "\x1b[" not in plain.stderr  # type: ignore[attr-defined]
@@ -280,7 +280,7 @@ def test_progress_bar_only_on_a_terminal(
     def terminal() -> Console:
         return Console(stderr=True, force_terminal=True, width=120, soft_wrap=True)
 
-    monkeypatch.setattr(dubkit.cli, "_console", terminal)
+    monkeypatch.setattr(dubkit.cli.transcribe, "make_console", terminal)
     result, stderr = _transcribe(tmp_path, str(speech_wav))
     assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
     assert "━" in stderr

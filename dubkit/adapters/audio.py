@@ -4,32 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import wave
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import MediaError
+from dubkit.records import DecodedAudio
 
 if TYPE_CHECKING:
     import numpy as np
 
 # Decoded audio shorter than the container's declared length by more than this is truncated.
 _TRUNCATION_TOLERANCE_MS = 500
-
-
-@dataclass(frozen=True)
-class DecodedAudio:
-    """Mono samples at SAMPLE_RATE, and what decoding noticed on the way."""
-
-    path: Path
-    samples: np.ndarray[Any, Any]
-    declared_ms: int | None
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def duration_ms(self) -> int:
-        return len(self.samples) * 1000 // SAMPLE_RATE
 
 
 def probe_path(path: Path) -> None:

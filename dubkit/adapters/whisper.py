@@ -6,7 +6,6 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from dubkit.adapters.audio import DecodedAudio
 from dubkit.adapters.ct2 import DeviceChoice, load_on_device
 from dubkit.asr.biasing import BiasTerms
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
@@ -14,7 +13,7 @@ from dubkit.asr.windows import SpeechMap
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import ConfigError, MediaError, ModelUnavailable
 from dubkit.ports import ProgressFn, TranscribeOptions
-from dubkit.records import Segment, Transcript, Word
+from dubkit.records import DecodedAudio, Segment, Transcript, Word
 from dubkit.timecode import seconds_to_ms
 
 _DETECT_ENCODES = 4  # language evidence from the first windows is plenty

@@ -724,8 +724,7 @@ def import_script(
     every line when there is none, are approved in `memory` (a SqliteMemory, or None) as
     Chinese → Urdu pairs. Unchanged lines whose In/Out still name the frames of the old
     subtitle keep its exact milliseconds, so their SRT entries stay byte for byte."""
-    from dubkit.episode.pipeline import display_path
-    from dubkit.fsutil import atomic_write_all, ensure_writable_dir
+    from dubkit.fsutil import atomic_write_all, display_path, ensure_writable_dir
     from dubkit.subtitles.formats import render_ass, render_vtt
     from dubkit.subtitles.writers import render_srt
 
@@ -781,7 +780,7 @@ def import_script(
 def _existing_cues(path: Path) -> list[Cue] | None:
     """The cues of the SRT about to be replaced (None when there is none or it is unreadable:
     then every line counts as changed)."""
-    from dubkit.episode.pipeline import read_srt
+    from dubkit.subtitles.files import read_srt
 
     if not path.is_file():
         return None

@@ -27,7 +27,6 @@ from dubkit.episode.pipeline import (
     Translated,
     TranslateResult,
     TranslateSettings,
-    display_path,
     dub_outputs,
     library_versions,
     set_aside_stale,
@@ -35,7 +34,7 @@ from dubkit.episode.pipeline import (
     translate_cues,
 )
 from dubkit.errors import DubkitError
-from dubkit.fsutil import atomic_write_all
+from dubkit.fsutil import atomic_write_all, display_path
 from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, ProgressFn, TranscribeOptions
 from dubkit.profiles import Profile

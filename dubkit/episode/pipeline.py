@@ -14,14 +14,14 @@ from typing import Any
 from dubkit import __version__
 from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
-from dubkit.errors import OutputError, SubtitleParseError
-from dubkit.fsutil import atomic_write_all
+from dubkit.errors import OutputError
+from dubkit.fsutil import atomic_write_all, display_path
 from dubkit.glossary.terms import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
 from dubkit.qa.adherence import glossary_report, recognition_flags
 from dubkit.records import Cue
-from dubkit.subtitles.parse import ParsedSubtitles, decode_subtitle_bytes, parse_srt
+from dubkit.subtitles.files import read_srt, subtitle_stem
 from dubkit.subtitles.segmentation import segment_cues
 from dubkit.subtitles.writers import render_asr_json, render_srt
 from dubkit.text.urdu import UrduStyle
@@ -59,11 +59,6 @@ class TranscribeResult:
     def to_dict(self) -> dict[str, Any]:
         d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "cue_records"}
         return {k: display_path(v) if isinstance(v, Path) else v for k, v in d.items()}
-
-
-def display_path(path: Path) -> str:
-    """A path as text that always encodes (undecodable bytes in names become \\xNN)."""
-    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def output_paths(media: Path, outdir: Path, language: str = "zh") -> tuple[Path, Path]:
@@ -215,30 +210,6 @@ class TranslateResult:
             "repairs": list(self.repairs),
             "seconds": round(self.seconds, 3),
         }
-
-
-def subtitle_stem(path: Path, language: str = "zh") -> str:
-    """'ep1.zh.srt' → 'ep1'; 'ep1.srt' → 'ep1'."""
-    stem = path.stem
-    return stem[: -len(language) - 1] if stem.endswith(f".{language}") else stem
-
-
-def read_subtitle_text(path: Path, encoding: str | None = None) -> str:
-    """The text of a subtitle file or script (UTF-8 or UTF-16 sniffed, else `encoding`);
-    SubtitleParseError names the file when it is missing, unreadable or undecodable."""
-    name = display_path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError as exc:
-        raise SubtitleParseError(f"{name}: no such file", path=path) from exc
-    except OSError as exc:
-        raise SubtitleParseError(f"{name}: cannot read ({exc.strerror or exc})", path=path) from exc
-    return decode_subtitle_bytes(data, name, encoding)
-
-
-def read_srt(path: Path, encoding: str | None = None) -> ParsedSubtitles:
-    """Parse an SRT file; SubtitleParseError names the file and line."""
-    return parse_srt(read_subtitle_text(path, encoding), display_path(path))
 
 
 def translation_paths(

@@ -79,7 +79,8 @@ class BatchStages:
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
     ) -> tuple[list[Path], Any]:
-        from dubkit.episode.pipeline import read_srt, with_recognition_flags
+        from dubkit.episode.pipeline import with_recognition_flags
+        from dubkit.subtitles.files import read_srt
 
         # the recogniser's flags, as `run` keeps them in memory: QA must know a loop
         cues = with_recognition_flags(read_srt(zh_srt).cues, zh_srt.with_name(f"{stem}.asr.json"))

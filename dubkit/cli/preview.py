@@ -26,10 +26,6 @@ _NUMBER = r"\d+(?:\.\d*)?|\.\d+"
 _CLIP = re.compile(rf"({_NUMBER}):({_NUMBER})")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("preview")(preview)
-
-
 def preview(
     media: Annotated[Path, typer.Argument(help="Programme (video), or a recording (audio).")],
     subtitles: Annotated[Path, typer.Argument(help="Subtitles: .srt, .vtt or .ass.")],
@@ -59,14 +55,14 @@ def preview(
 ) -> None:
     """Burn SUBTITLES into frames of MEDIA (STEM.preview.NNNN.png) or a clip (STEM.preview.mp4)."""
     from dubkit.adapters.render import render
-    from dubkit.cli import _console, _fail
+    from dubkit.cli.console import fail, make_console
 
-    console = _console()
+    console = make_console()
     try:
         plan = _plan(media, subtitles, outdir, at, count, clip, font, size)
         written = render(plan.media, plan.subtitles, plan.stills, plan.clip, plan.size)
     except DubkitError as exc:
-        _fail(console, exc)
+        fail(console, exc)
     for path in written:
         typer.echo(str(path))
     shown = f"in {plan.subtitles.font}" if plan.subtitles.font else "in the script's own fonts"
@@ -98,8 +94,8 @@ def _plan(
 ) -> _Plan:
     """Every input checked, and every output named, before anything is rendered."""
     from dubkit.adapters import render
-    from dubkit.episode.pipeline import read_subtitle_text
     from dubkit.fsutil import ensure_writable_dir
+    from dubkit.subtitles.files import read_subtitle_text
 
     frame_size = _parse_size(size) if size is not None else None
     clip_span = _parse_clip(clip) if clip is not None else None
@@ -176,7 +172,7 @@ def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...] | None:
     times then come from the events of the ASS script that libass draws.
     """
     from dubkit.adapters.render import SUBTITLE_FORMATS
-    from dubkit.episode.pipeline import display_path
+    from dubkit.fsutil import display_path
     from dubkit.subtitles.parse import parse_srt
 
     kind, name, reader = SUBTITLE_FORMATS[path.suffix.lower()], display_path(path), _reader()

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dubkit.cli_options import (
+from dubkit.cli.options import (
     BatchOpt,
     BatchTokensOpt,
     BeamOpt,
@@ -54,13 +54,8 @@ from dubkit.cli_options import (
 from dubkit.errors import DubkitError, ModelUnavailable
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
+    from dubkit.cli.console import Console
     from dubkit.episode.stages import EngineLoader
-
-
-def register(app: typer.Typer) -> None:
-    app.command("batch")(batch)
 
 
 def batch(
@@ -123,15 +118,16 @@ def batch(
 ) -> None:
     """Run every episode through the same stages as `run` into OUT/EPISODE/, resumable stage
     by stage; batch-report.json and a summary at the end; exit 1 when any episode failed."""
-    from dubkit.cli import _console, _fail, _writable
+    from dubkit.cli.common import ensure_writable
+    from dubkit.cli.console import EpisodeBars, fail, make_console
     from dubkit.config import load_config
     from dubkit.episode import batch as batchlib
     from dubkit.episode.setup import RunFlags, engine_spec, glossary_files, load_glossaries
     from dubkit.episode.stages import EngineLoader
 
-    console = _console()
+    console = make_console()
     if executor not in ("local", "dask"):
-        _fail(console, f"--executor {executor}: choose local or dask")
+        fail(console, f"--executor {executor}: choose local or dask")
     cores = os.cpu_count() or 1
     jobs = min(jobs, cores)
     threads = threads or max(1, cores // jobs)
@@ -141,24 +137,24 @@ def batch(
         spec, mt = engine_spec(cfg, RunFlags.take(locals()))
         if spec.translation is None:
             raise ModelUnavailable(mt.no_route())
-        _writable(outdir)
+        ensure_writable(outdir)
         episodes, problems = batchlib.discover(folders)
     except DubkitError as exc:
-        _fail(console, exc)
+        fail(console, exc)
     for _, why in problems:
         console.print(f"error: {why}", markup=False)
     if not episodes:
-        _fail(console, "no episodes found (media files, or one folder per episode)")
+        fail(console, "no episodes found (media files, or one folder per episode)")
     shared = tuple(p.resolve() for p in glossary_files(cfg, glossary))
     loader = _keyed(EngineLoader(spec, shared))
-    with _Bars(console, len(episodes)) as bars:
+    with EpisodeBars(console, len(episodes)) as bars:
         try:
             report = batchlib.run_batch(
                 episodes, outdir, loader, jobs=jobs, force=not resume, fail_fast=fail_fast,
                 executor=executor, scheduler=scheduler, notify=bars,
             )  # fmt: skip
         except DubkitError as exc:
-            _fail(console, exc)
+            fail(console, exc)
     _summary(console, report)
     if report.interrupted:
         raise typer.Exit(143 if report.interrupted == "SIGTERM" else 130)
@@ -175,59 +171,8 @@ def _keyed(loader: EngineLoader) -> EngineLoader:
     return replace(loader, key=key_of(repr(loader)))
 
 
-class _Bars:
-    """An overall bar and one bar per running episode (audio seconds, ETA) on a terminal."""
-
-    def __init__(self, console: Console, total: int) -> None:
-        self.console, self.total = console, total
-        self.progress: Any = None
-        self.tasks: dict[str, Any] = {}
-
-    def __enter__(self) -> _Bars:
-        if self.console.is_terminal:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TimeRemainingColumn(), console=self.console,
-            )  # fmt: skip
-            self.progress.start()
-            self.overall = self.progress.add_task("episodes", total=self.total)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.stop()
-
-    def __call__(self, event: str, data: Any) -> None:
-        if event == "finished":
-            line = f"{data.name}: {data.status}" + (f" — {data.error}" if data.error else "")
-            self.console.print(line, markup=False)
-        if self.progress is None:
-            return
-        if event == "started" and data.name not in self.tasks:
-            self.tasks[data.name] = self.progress.add_task(f"  {data.name}", total=None)
-        elif event == "progress":
-            name, done_ms, total_ms = data
-            task = self.tasks.get(name) or self.progress.add_task(f"  {name}", total=None)
-            self.tasks[name] = task
-            self.progress.update(task, completed=done_ms / 1000, total=total_ms / 1000)
-        elif event == "finished":
-            self.progress.advance(self.overall)
-            task = self.tasks.pop(data.name, None)
-            if task is not None:
-                self.progress.remove_task(task)
-
-
 def _summary(console: Console, report: Any) -> None:
-    from rich.table import Table
+    from dubkit.cli.console import Table
 
     table = Table(title=f"dubkit batch ({report.executor}, {report.jobs} job(s))")
     for column in ("episode", "status", "transcribe", "translate", "dub", "s", "reason"):

@@ -49,10 +49,6 @@ EncodingOpt = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    app.command("qa")(qa)
-
-
 def qa(
     subs: SubsArg,
     profile: ProfileOpt = None,
@@ -75,20 +71,20 @@ def qa(
     indices) or cannot be read at all; 0 when everything passes. --warn-only exits 0 unless
     the file cannot be read.
     """
-    from dubkit.cli import _console, _fail
+    from dubkit.cli.console import fail, make_console
     from dubkit.errors import DubkitError
 
-    console = _console()
+    console = make_console()
     if html is not None and no_html:
-        _fail(console, "--html and --no-html contradict each other; choose one")
+        fail(console, "--html and --no-html contradict each other; choose one")
     if glossary and source is None:
-        _fail(console, "--glossary needs --source ZH.srt, the Chinese cues the subtitles render")
+        fail(console, "--glossary needs --source ZH.srt, the Chinese cues the subtitles render")
     try:
         report, html_path = _check(
             subs, profile, config, glossary, source, html, no_html, outdir, encoding
         )
     except DubkitError as exc:
-        _fail(console, exc)
+        fail(console, exc)
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:
@@ -115,10 +111,9 @@ def _check(
 ) -> tuple[dict[str, Any], Path | None]:
     """Read, check, write the HTML; every failure a DubkitError."""
     from dubkit.config import load_config, resolve_profile
-    from dubkit.episode.pipeline import display_path
     from dubkit.episode.setup import load_glossaries
     from dubkit.errors import ConfigError, SubtitleParseError
-    from dubkit.fsutil import atomic_write_all, ensure_writable_dir
+    from dubkit.fsutil import atomic_write_all, display_path, ensure_writable_dir
     from dubkit.profiles import URDU_PROFILE
     from dubkit.qa.html import render_html
     from dubkit.qa.rules import detect_language, qa_report
@@ -169,8 +164,9 @@ def _read(path: Path, encoding: str | None) -> tuple[Any, str | None]:
 
     Lenient reading sorts unordered cues, trims overlaps and drops empty cues so that the
     rest can be checked; strict reading says whether the file needed any of that."""
-    from dubkit.episode.pipeline import display_path, read_subtitle_text
     from dubkit.errors import SubtitleParseError
+    from dubkit.fsutil import display_path
+    from dubkit.subtitles.files import read_subtitle_text
     from dubkit.subtitles.formats import read_subtitles
 
     name = display_path(path)
@@ -200,10 +196,8 @@ def _glossary(cues: Any, sources: Any, terms: Any, language: str) -> dict[str, A
 
 def _print_table(report: dict[str, Any]) -> None:
     """The flagged cues, one row each, on stdout."""
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
+    from dubkit.cli.console import Table, print_table
+    from dubkit.cli.console import plain as Text
     from dubkit.qa.rules import timestamp, visible
 
     flagged = [c for c in report["cues"] if c["flags"]]
@@ -224,11 +218,11 @@ def _print_table(report: dict[str, Any]) -> None:
             Text(text if len(text) <= 60 else text[:59] + "…"),
             Text("\n".join(f"{f['code']}: {f['reason']}" for f in c["flags"])),
         )
-    Console(soft_wrap=True, highlight=False).print(table)
+    print_table(table)
 
 
 def _summary_line(report: dict[str, Any], html_path: Path | None) -> str:
-    from dubkit.episode.pipeline import display_path
+    from dubkit.fsutil import display_path
 
     s = report["summary"]
     parts = [f"{s['cues']} cues, {s['clean']} clean ({s['clean_percent']}%)"]

@@ -44,10 +44,6 @@ GlossaryOpt = Annotated[
 ]
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(dub_app, name="dubscript")
-
-
 @dub_app.command("import")
 def import_(
     xlsx: Annotated[Path, typer.Argument(help="The edited STEM.dubscript.xlsx.")],
@@ -64,15 +60,15 @@ def import_(
     lines whose Urdu changed (against the STEM.ur.srt replaced; all lines when there is none)
     in the translation memory. The workbook itself is not changed. Use the --digits and
     --bidi the translation was made with, so that unchanged lines stay as they were."""
-    from dubkit.cli import _console, _fail
+    from dubkit.cli.console import fail, make_console
     from dubkit.dubbing.files import ScriptError, import_script
-    from dubkit.episode.pipeline import display_path
     from dubkit.errors import DubkitError
+    from dubkit.fsutil import display_path
     from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
 
-    console = _console()
+    console = make_console()
     if digits not in DIGIT_SYSTEMS:
-        _fail(console, f"--digits {digits}: choose {' or '.join(DIGIT_SYSTEMS)}")
+        fail(console, f"--digits {digits}: choose {' or '.join(DIGIT_SYSTEMS)}")
     style = UrduStyle(digits=digits, bidi_marks=bidi)
     try:
         if no_memory:
@@ -85,9 +81,9 @@ def import_(
     except ScriptError as exc:
         for problem in exc.problems[:-1]:
             console.print(f"error: {problem}", markup=False)
-        _fail(console, exc.problems[-1])
+        fail(console, exc.problems[-1])
     except DubkitError as exc:
-        _fail(console, exc)
+        fail(console, exc)
     if result.without_urdu:
         numbers = ", ".join(map(str, result.without_urdu))
         console.print(
@@ -122,16 +118,16 @@ def export(
 ) -> None:
     """Write STEM.dubscript.xlsx, .csv and .html: one line per Urdu cue with its timecodes,
     the Chinese and English it renders, the glossary terms, and whether it fits its slot."""
-    from dubkit.cli import _console, _fail
+    from dubkit.cli.console import fail, make_console
     from dubkit.constants import DEFAULT_FPS
     from dubkit.dubbing.files import write_script_files
     from dubkit.dubbing.script import build_script
-    from dubkit.episode.pipeline import display_path, read_srt, subtitle_stem
     from dubkit.episode.setup import load_glossaries
     from dubkit.errors import DubkitError
-    from dubkit.fsutil import ensure_writable_dir
+    from dubkit.fsutil import display_path, ensure_writable_dir
+    from dubkit.subtitles.files import read_srt, subtitle_stem
 
-    console = _console()
+    console = make_console()
     stem = subtitle_stem(ur_srt, "ur")
     zh = zh or _beside(ur_srt, stem, "zh")
     en = en or _beside(ur_srt, stem, "en")
@@ -144,9 +140,9 @@ def export(
         folder = ensure_writable_dir(outdir or ur_srt.parent)
         paths = write_script_files(lines, folder, stem, fps or DEFAULT_FPS, title=title)
     except DubkitError as exc:
-        _fail(console, exc)
+        fail(console, exc)
     except ValueError as exc:  # a rate SMPTE cannot count, a cue past 24 hours
-        _fail(console, f"{display_path(ur_srt)}: {exc}; check --fps and the cue times")
+        fail(console, f"{display_path(ur_srt)}: {exc}; check --fps and the cue times")
     console.print(
         f"{display_path(paths['xlsx'])}: {len(lines)} lines (and .csv, .html)", markup=False
     )

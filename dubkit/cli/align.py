@@ -20,8 +20,7 @@ import typer
 from dubkit.errors import ConfigError, DubkitError, OutputError, SubtitleParseError
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
+    from dubkit.cli.console import Console
     from dubkit.records import Cue, Transcript
 
 # Declared here, not imported from dubkit.cli: cli imports this module while it loads.
@@ -69,10 +68,6 @@ _SRT_TIMING = re.compile(r"^\s*\d{1,3}:\d{1,2}:\d{1,2}[,.:]\d{1,3}\s*-{1,2}>")
 _MAX_OFFSET_MS = 24 * 3600 * 1000  # no programme is longer than a day
 
 
-def register(app: typer.Typer) -> None:
-    app.command("align")(align)
-
-
 def align(
     script: ScriptArg,
     media: MediaArg = None,
@@ -98,13 +93,13 @@ def align(
     cues. --offset/--factor apply a known correction without audio. Output is in Simplified
     characters. Exit 1 only when the input cannot be used.
     """
-    from dubkit.cli import _console, _fail
+    from dubkit.cli.console import fail, make_console
 
-    console = _console()
+    console = make_console()
     try:
         job = _plan(script, media, outdir, mode, offset, factor, encoding)
     except DubkitError as exc:
-        _fail(console, exc)
+        fail(console, exc)
     if job.mode == "offset":
         cues = _known_correction(job, offset, factor)
         correction = {"factor": factor or 1.0, "offset_ms": offset or 0.0}
@@ -116,11 +111,11 @@ def align(
             )
             doc, cues = _retime(job, transcript, meta, chosen)
         except DubkitError as exc:
-            _fail(console, exc)
+            fail(console, exc)
     try:
         _write(job, cues, doc)
     except DubkitError as exc:
-        _fail(console, exc)
+        fail(console, exc)
     _report(console, job, doc)
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
@@ -161,8 +156,8 @@ def _plan(
     encoding: str | None,
 ) -> _Job:
     """Check the options and read the script, before any model loads."""
-    from dubkit.episode.pipeline import subtitle_stem
     from dubkit.fsutil import ensure_writable_dir
+    from dubkit.subtitles.files import subtitle_stem
 
     known = offset is not None or factor is not None
     if offset is not None and not (math.isfinite(offset) and abs(offset) <= _MAX_OFFSET_MS):
@@ -214,7 +209,8 @@ def _plan(
 def _read_script(path: Path, encoding: str | None) -> _Script:
     """An SRT (by its extension or its timing lines) or a text file, one unit a line."""
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.episode.pipeline import display_path, read_subtitle_text
+    from dubkit.fsutil import display_path
+    from dubkit.subtitles.files import read_subtitle_text
     from dubkit.subtitles.parse import parse_srt
 
     name = display_path(path)
@@ -271,7 +267,8 @@ def _recognise(
     from dubkit.adapters.audio import decode_audio
     from dubkit.adapters.chinese import simplify_transcript, split_words
     from dubkit.asr.words import resegment_transcript
-    from dubkit.cli import _advance, _load_transcriber, _model_meta, _progress
+    from dubkit.cli.common import load_transcriber, model_meta
+    from dubkit.cli.console import advance, progress_bar
     from dubkit.config import load_config
     from dubkit.episode.setup import recognition
 
@@ -280,16 +277,16 @@ def _recognise(
     cfg = load_config(config)
     given = {"model": model, "device": device, "compute_type": compute_type, "language": "zh"}
     rec = recognition(cfg, given, None, profile)
-    transcriber = _load_transcriber(console, rec, threads)
+    transcriber = load_transcriber(console, rec, threads)
     audio = decode_audio(job.media)
-    with _progress(console) as bar:
+    with progress_bar(console) as bar:
         task = bar.add_task(job.media.name, total=None, seconds="reading") if bar else None
-        transcript = transcriber.transcribe(audio, rec.options, _advance(bar, task))
+        transcript = transcriber.transcribe(audio, rec.options, advance(bar, task))
     for warning in (*audio.warnings, *transcript.warnings):
         console.print(f"warning: {warning}", markup=False)
     # Chinese words, not Whisper's token pieces, so that no line breaks inside a word (之|后)
     words = resegment_transcript(simplify_transcript(transcript), split_words)
-    return words, _model_meta(transcriber), rec.profile
+    return words, model_meta(transcriber), rec.profile
 
 
 def _retime(
@@ -345,7 +342,7 @@ def _document(
 ) -> dict[str, Any]:
     """STEM.align.json: per cue its unit, text, times, confidence and whether it was placed."""
     from dubkit import __version__
-    from dubkit.episode.pipeline import display_path
+    from dubkit.fsutil import display_path
 
     script = job.script
     rows = []
@@ -398,8 +395,7 @@ def _document(
 
 
 def _write(job: _Job, cues: tuple[Cue, ...], doc: dict[str, Any]) -> None:
-    from dubkit.episode.pipeline import display_path
-    from dubkit.fsutil import atomic_write_all
+    from dubkit.fsutil import atomic_write_all, display_path
     from dubkit.subtitles.writers import render_srt
 
     doc["outputs"] = {"srt": display_path(job.srt), "report": display_path(job.report)}

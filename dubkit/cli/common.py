@@ -1,0 +1,133 @@
+"""Checks and loaders several commands share, each a few lines around the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dubkit.cli.console import (
+    Console,
+    notice,
+    status_spinner,
+)
+from dubkit.errors import DubkitError
+
+
+def ensure_writable(outdir: Path) -> None:
+    from dubkit.fsutil import ensure_writable_dir
+
+    ensure_writable_dir(outdir)
+
+
+def check_subtitle_files(
+    console: Console, paths: list[Path], encoding: str | None
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Read every subtitle file before the models load: bad ones are reported, not fatal."""
+    from dubkit.subtitles.files import read_srt, subtitle_stem
+
+    good: list[Path] = []
+    failures: list[tuple[Path, str]] = []
+    stems: dict[str, Path] = {}
+    for path in paths:
+        try:
+            if (first := stems.setdefault(subtitle_stem(path), path)) is not path:
+                raise DubkitError(
+                    f"{path}: has the same name as {first}, so their outputs would overwrite "
+                    f"each other; translate them into different folders with -o"
+                )
+            read_srt(path, encoding)
+        except DubkitError as exc:
+            console.print(f"error: {exc}", markup=False)
+            failures.append((path, str(exc)))
+        else:
+            good.append(path)
+    return good, failures
+
+
+def check_media_files(
+    console: Console, media: list[Path]
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Open every file before the model loads, so bad paths fail in a second."""
+    from dubkit.adapters.audio import check_media
+    from dubkit.errors import MediaError
+
+    good: list[Path] = []
+    failures: list[tuple[Path, str]] = []
+    stems: dict[str, Path] = {}
+    for path in media:
+        try:
+            if (first := stems.setdefault(path.stem, path)) is not path:
+                raise MediaError(
+                    f"{path}: has the same name as {first}, so their outputs would overwrite "
+                    f"each other; transcribe them into different folders with -o"
+                )
+            check_media(path)
+        except DubkitError as exc:
+            console.print(f"error: {exc}", markup=False)
+            failures.append((path, str(exc)))
+        else:
+            good.append(path)
+    return good, failures
+
+
+def load_transcriber(console: Console, rec: Any, threads: int) -> Any:
+    """The recogniser `rec` (an `episode.setup.Recognition`) names, loaded."""
+    from dubkit.adapters.whisper import WhisperTranscriber
+
+    with status_spinner(console)(f"loading {rec.model_name}…"):
+        transcriber = WhisperTranscriber.load(
+            rec.model_name, rec.model_path, rec.device, rec.compute_type, threads
+        )
+    if transcriber.device.notice:
+        notice(console, transcriber.device.notice)
+    return transcriber
+
+
+def report_adherence(console: Console, where: Path, adherence: dict[str, Any], terms: Any) -> None:
+    if terms is None or not adherence:
+        return
+    rate = adherence.get("rate")
+    unverified = adherence.get("unverified") or []
+    if unverified:
+        console.print(
+            f"{where}: {len(unverified)} term occurrence(s) not counted: the recogniser flagged "
+            f"their text (loop or no speech); check those cues",
+            markup=False,
+        )
+    if rate is None:
+        console.print(f"{where}: no spoken glossary term in the source", markup=False)
+        return
+    console.print(
+        f"{where}: glossary adherence {rate:.1%} ({adherence['found']}/{adherence['terms']} "
+        f"spoken terms)",
+        markup=False,
+    )
+    for miss in adherence.get("misses", []):
+        console.print(f"  miss: cue {miss['cue']}: {miss['zh']} → {miss['approved']}", markup=False)
+
+
+def load_steps(console: Console, route: Any, options: Any) -> list[Any]:
+    from dubkit.adapters.argos import load_route
+
+    with status_spinner(console)(f"loading {route.description}…"):
+        steps = load_route(route.stages, options)
+    for step in steps:
+        if step.device.notice:
+            notice(console, step.device.notice)
+    return steps
+
+
+def step_summary(result: Any) -> str:
+    hits = sum(s.memory_hits for s in result.steps)
+    done = sum(s.translated for s in result.steps)
+    extra = f", {result.approved} approved" if result.approved else ""
+    return f"{hits} from memory, {done} translated{extra}"
+
+
+def model_meta(transcriber: Any) -> dict[str, Any]:
+    return {
+        "name": transcriber.name,
+        "path": str(transcriber.path),
+        "device": transcriber.device.device,
+        "compute_type": transcriber.device.compute_type,
+    }

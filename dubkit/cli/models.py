@@ -1,0 +1,226 @@
+"""`dubkit models`: list, download and install speech models and translation packages."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dubkit.cli.console import (
+    ByteProgress,
+    ByteProgressFactory,
+    fail,
+    make_console,
+)
+from dubkit.cli.options import (
+    ConfigOpt,
+    PackagesOpt,
+    PivotOpt,
+)
+from dubkit.errors import DubkitError
+
+models_app = typer.Typer(help="List, download and install models.", no_args_is_help=True)
+
+
+@models_app.command("list")
+def models_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    packages_dir: PackagesOpt = None,
+) -> None:
+    """Speech models, translation packages and the zh→ur route: what is installed where."""
+    from dubkit.models.store import catalogue, installed_models, models_dir
+
+    console = make_console()
+    try:
+        known = catalogue()
+        installed = {m.name: m for m in installed_models()}
+    except DubkitError as exc:
+        fail(console, exc)
+    rows: list[dict[str, Any]] = []
+    for name in sorted(known.keys() | installed.keys(), key=_model_order):
+        entry, local = known.get(name), installed.get(name)
+        rows.append(
+            {
+                "name": name,
+                "size": local.size if local else entry.size if entry else None,
+                "location": str(local.path) if local else None,
+                "status": local.status if local else "not installed",
+                "source": f"{entry.repo}@{entry.revision[:7]}" if entry else "local folder",
+                "licence": entry.licence if entry else None,
+                "offline": bool(entry and entry.pypi),
+            }
+        )
+    packages, broken, routes = _translation_rows(packages_dir)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "store": str(models_dir()),
+                    "models": rows,
+                    "translation_packages": packages,
+                    "broken_packages": broken,
+                    "routes": routes,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    from dubkit.cli.console import Console, Table
+
+    table = Table(title=f"speech models (store: {models_dir()})")
+    for column in ("name", "size", "status", "location", "source", "licence"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["name"] + (" *" if row["offline"] else ""),
+            _human_size(row["size"]),
+            row["status"],
+            row["location"] or "-",
+            row["source"],
+            row["licence"] or "-",
+        )
+    out = Console(soft_wrap=True)
+    out.print(table)
+    out.print("* installs offline: `dubkit models pull whisper:base`", markup=False)
+    pkg_table = Table(title="translation packages (Argos Translate)")
+    for column in ("pair", "version", "origin", "location"):
+        pkg_table.add_column(column)
+    for p in packages:
+        pkg_table.add_row(p["pair"], p["version"], p["origin"], p["path"])
+    for path, why in broken:
+        pkg_table.add_row("?", "-", "broken", f"{path}: {why}")
+    out.print(pkg_table)
+    for r in routes:
+        state = r["via"] if r["via"] else f"not installed: `dubkit models pull argos:{r['pair']}`"
+        out.print(f"route {r['pair']}: {state}", markup=False)
+
+
+def _translation_rows(
+    extra: list[Path] | None,
+) -> tuple[list[dict[str, str]], list[tuple[str, str]], list[dict[str, Any]]]:
+    from dubkit.models.packages import broken_packages, find_route, installed_packages
+
+    found = installed_packages(extra or ())
+    packages = [
+        {"pair": p.pair, "version": p.version, "origin": p.origin, "path": str(p.path)}
+        for p in found
+    ]
+    broken = [(str(path), why) for path, why in broken_packages(extra or ())]
+    route = find_route("zh", "ur", found)
+    routes = [
+        {
+            "pair": "zh-ur",
+            "via": route.description if route else None,
+            "kind": route.kind if route else None,
+        }
+    ]
+    return packages, broken, routes
+
+
+@models_app.command("pull")
+def models_pull(
+    name: Annotated[
+        str, typer.Argument(help="whisper:SIZE (e.g. whisper:base) or argos:FROM-TO (argos:zh-ur).")
+    ],
+    index: Annotated[
+        str | None, typer.Option(help="Argos package index URL (default: argospm's index).")
+    ] = None,
+    refresh: Annotated[bool, typer.Option(help="Fetch the index even if cached today.")] = False,
+    pivot: PivotOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Download and verify a model: Whisper sizes, or the Argos packages of a route."""
+    console = make_console()
+    if name.startswith("argos:"):
+        from dubkit.config import load_config, translate_defaults
+        from dubkit.models.packages import parse_route_name, pull_route
+
+        notices: list[str] = []
+        try:
+            configured = translate_defaults(load_config(config))
+            source, target = parse_route_name(name)
+            progress = ByteProgressFactory(console)
+            with progress:
+                installed = pull_route(
+                    source, target, index or configured["index"], progress, refresh, notices,
+                    (pivot or configured["pivot"],),
+                )  # fmt: skip
+        except DubkitError as exc:
+            fail(console, exc)
+        for notice in notices:
+            console.print(f"notice: {notice}", markup=False)
+        for package in installed:
+            console.print(f"{package.pair} {package.version}: ready in {package.path}")
+        return
+    from dubkit.models.store import pull
+
+    try:
+        with ByteProgress(console, f"pull {name}") as report:
+            model = pull(name, report)
+    except DubkitError as exc:
+        fail(console, exc)
+    console.print(f"{model.name}: {model.status}, {_human_size(model.size)} in {model.path}")
+
+
+@models_app.command("install")
+def models_install(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Argos .argosmodel files, or one CTranslate2 Whisper folder."),
+    ],
+    name: Annotated[
+        str | None, typer.Option(help="Whisper: name in the store (default: the folder's name).")
+    ] = None,
+    into: Annotated[
+        Path | None,
+        typer.Option("--dir", help="Argos: install into this packages folder, not the store."),
+    ] = None,
+) -> None:
+    """Install models offline: Argos packages from files, or a Whisper folder."""
+    from dubkit.errors import ModelUnavailable
+    from dubkit.models.packages import install_archive
+    from dubkit.models.store import install_folder
+
+    console = make_console()
+    failed = False
+    for path in paths:
+        try:
+            if not path.exists():
+                raise ModelUnavailable(
+                    f"{path}: no such file or folder; give .argosmodel files or a CTranslate2 "
+                    f"Whisper folder",
+                    path=path,
+                )
+            if path.is_dir():
+                model = install_folder(path, name)
+                console.print(
+                    f"{model.name}: {model.status}, {_human_size(model.size)} in {model.path}"
+                )
+            else:
+                package = install_archive(path, into)
+                console.print(f"{package.pair} {package.version}: installed in {package.path}")
+        except DubkitError as exc:
+            console.print(f"error: {exc}", markup=False)
+            failed = True
+    if failed:
+        raise typer.Exit(1)
+
+
+def _model_order(name: str) -> tuple[int, str]:
+    order = ["tiny", "base", "small", "medium", "large-v2", "large-v3", "large-v3-turbo"]
+    size = name.split(":", 1)[-1]
+    return (order.index(size) if size in order else len(order), name)
+
+
+def _human_size(size: int | None) -> str:
+    if size is None:
+        return "-"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"

@@ -1,0 +1,219 @@
+"""`dubkit run`: every stage for each programme, through the engine `batch` uses too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dubkit import __version__
+from dubkit.cli.common import (
+    check_media_files,
+    ensure_writable,
+    report_adherence,
+)
+from dubkit.cli.console import (
+    Console,
+    advance,
+    fail,
+    make_console,
+    notice,
+    progress_bar,
+    status_spinner,
+)
+from dubkit.cli.options import (
+    BatchOpt,
+    BatchTokensOpt,
+    BeamOpt,
+    BiasOpt,
+    BidiOpt,
+    BomOpt,
+    CacheOpt,
+    ClipFormatOpt,
+    ClipsOpt,
+    ComputeOpt,
+    ConfigOpt,
+    DeviceOpt,
+    DigitsOpt,
+    DubscriptOpt,
+    GlossaryOpt,
+    GuardOpt,
+    GuideTrackOpt,
+    HandlesOpt,
+    HotwordOpt,
+    JsonOpt,
+    LanguageOpt,
+    LayoutOpt,
+    MemoryOpt,
+    ModelOpt,
+    MtBeamOpt,
+    MtComputeOpt,
+    MtDeviceOpt,
+    OutDir,
+    PackagesOpt,
+    PivotOpt,
+    PivotSrtOpt,
+    ProfileOpt,
+    RecoverOpt,
+    RouteOpt,
+    ScratchVoiceOpt,
+    ThreadsOpt,
+    UrProfileOpt,
+    VadOpt,
+)
+from dubkit.errors import DubkitError
+
+
+def run(
+    media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
+    outdir: OutDir = Path("."),
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    compute_type: ComputeOpt = None,
+    beam_size: BeamOpt = None,
+    batch_size: BatchOpt = None,
+    vad: VadOpt = None,
+    language: LanguageOpt = None,
+    hotword: HotwordOpt = None,
+    guard: GuardOpt = None,
+    recover: RecoverOpt = None,
+    glossary_bias: BiasOpt = None,
+    profile: ProfileOpt = None,
+    mt_device: MtDeviceOpt = None,
+    mt_compute_type: MtComputeOpt = None,
+    mt_beam_size: MtBeamOpt = None,
+    batch_tokens: BatchTokensOpt = None,
+    route: RouteOpt = None,
+    pivot: PivotOpt = None,
+    packages: PackagesOpt = None,
+    pivot_srt: PivotSrtOpt = False,
+    cache: CacheOpt = None,
+    memory: MemoryOpt = None,
+    bom: BomOpt = None,
+    bidi: BidiOpt = None,
+    digits: DigitsOpt = None,
+    threads: ThreadsOpt = 0,
+    glossary: GlossaryOpt = None,
+    layout: LayoutOpt = None,
+    ur_profile: UrProfileOpt = None,
+    dubscript: DubscriptOpt = True,
+    clips: ClipsOpt = True,
+    handles: HandlesOpt = 250,
+    clip_format: ClipFormatOpt = "wav",
+    guide_track: GuideTrackOpt = False,
+    scratch_voice: ScratchVoiceOpt = False,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Transcribe and translate in one go: STEM.zh.srt, STEM.ur.srt (.vtt, .ass), the dubbing
+    script and reference clips, STEM.run.json; `--guide-track` adds a guide track."""
+    from dubkit.config import load_config
+    from dubkit.episode.engine import Engine
+    from dubkit.episode.setup import RunFlags, engine_spec, load_glossaries
+
+    console = make_console()
+    try:
+        cfg = load_config(config)
+        terms = load_glossaries(cfg, glossary)  # a broken glossary fails before any model
+        spec, mt = engine_spec(cfg, RunFlags.take(locals()))
+        ensure_writable(outdir)
+        if spec.translation is None:
+            console.print(
+                f"warning: {mt.no_route()}; writing the Chinese outputs only", markup=False
+            )
+    except DubkitError as exc:
+        fail(console, exc)
+    media, failures = check_media_files(console, media)
+    if not media:
+        raise typer.Exit(1)
+    try:
+        engine = Engine.load(spec, status_spinner(console), lambda text: notice(console, text))
+    except DubkitError as exc:
+        fail(console, exc)
+    route = spec.translation.route if spec.translation else None
+    if pivot_srt and route is not None and route.kind == "direct":
+        notice(console, f"--pivot-srt: the route {route.description} has no pivot language")
+    results = []
+    with progress_bar(console) as bar:
+        for path in media:
+            task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
+            try:
+                result = engine.run(path, outdir, advance(bar, task), terms)
+            except DubkitError as exc:
+                console.print(f"error: {exc}", markup=False)
+                failures.append((path, str(exc)))
+                continue
+            finally:
+                if bar is not None:
+                    bar.remove_task(task)
+            results.append(result)
+            for warning in result.transcription.warnings:
+                console.print(f"warning: {warning}", markup=False)
+    engine.close()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "dubkit_version": __version__,
+                    **engine.meta,
+                    "files": [json.loads(r.run_json.read_text("utf-8")) for r in results]
+                    + [{"media": str(m), "error": e} for m, e in failures],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+    _run_table(console, results)
+    for r in results:
+        if r.translation is not None:
+            report_adherence(console, r.media, r.translation.adherence, terms)
+    if spec.translation is None:
+        fail(console, mt.no_route())
+    if failures:
+        raise typer.Exit(1)
+
+
+def _run_table(console: Console, results: list[Any]) -> None:
+    from dubkit.cli.console import Table
+
+    if not results:
+        return
+    table = Table(title="dubkit run")
+    for column in ("media", "audio", "zh cues", "ur cues", "memory", "MT", "ASR s", "MT s"):
+        table.add_column(column, justify="left" if column == "media" else "right")
+    for r in results:
+        t, m = r.transcription, r.translation
+        table.add_row(
+            r.media.name,
+            f"{t.duration_ms / 1000:.1f} s",
+            str(t.cues),
+            str(m.cues) if m else "-",
+            str(sum(s.memory_hits for s in m.steps)) if m else "-",
+            str(sum(s.translated for s in m.steps)) if m else "-",
+            f"{t.seconds:.1f}",
+            f"{m.seconds:.1f}" if m else "-",
+        )
+    console.print(table)
+    for r in results:
+        outs = [r.transcription.srt, *(r.translation.outputs.values() if r.translation else ())]
+        console.print(f"{r.media}: {', '.join(map(str, [*outs, r.run_json]))}", markup=False)
+        dub = r.dubbing or {}
+        if "script" in dub:
+            console.print(
+                f"  dubbing script: {dub['script']['xlsx']} ({dub['lines']} lines)", markup=False
+            )
+        if "clips" in dub:
+            console.print(
+                f"  clips: {dub['clips']['count']} in {dub['clips']['folder']}", markup=False
+            )
+        if "guide" in dub:
+            g = dub["guide"]
+            misfits = len(g["lines_not_fitting"])
+            loud = "unmeasured" if g["loudness_lufs"] is None else f"{g['loudness_lufs']:.1f} LUFS"
+            console.print(
+                f"  guide track: {g['path']}, {loud} measured"
+                + (f", {misfits} line(s) do not fit their slot" if misfits else ""),
+                markup=False,
+            )

@@ -1,0 +1,162 @@
+"""`dubkit transcribe`: speech to STEM.zh.srt and STEM.asr.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dubkit import __version__
+from dubkit.cli.common import (
+    check_media_files,
+    ensure_writable,
+    load_transcriber,
+    model_meta,
+)
+from dubkit.cli.console import (
+    Console,
+    advance,
+    fail,
+    make_console,
+    progress_bar,
+)
+from dubkit.cli.options import (
+    BatchOpt,
+    BeamOpt,
+    BiasOpt,
+    ComputeOpt,
+    ConfigOpt,
+    DeviceOpt,
+    GlossaryOpt,
+    GuardOpt,
+    HotwordOpt,
+    JsonOpt,
+    LanguageOpt,
+    ModelOpt,
+    OutDir,
+    ProfileOpt,
+    RecoverOpt,
+    ThreadsOpt,
+    VadOpt,
+)
+from dubkit.errors import DubkitError
+
+
+def transcribe(
+    media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
+    outdir: OutDir = Path("."),
+    model: ModelOpt = None,
+    device: DeviceOpt = None,
+    compute_type: ComputeOpt = None,
+    beam_size: BeamOpt = None,
+    batch_size: BatchOpt = None,
+    vad: VadOpt = None,
+    language: LanguageOpt = None,
+    hotword: HotwordOpt = None,
+    guard: GuardOpt = None,
+    recover: RecoverOpt = None,
+    glossary_bias: BiasOpt = None,
+    profile: ProfileOpt = None,
+    config: ConfigOpt = None,
+    max_chars: Annotated[int | None, typer.Option(help="Characters per line.")] = None,
+    max_lines: Annotated[int | None, typer.Option(help="Lines per cue.")] = None,
+    fps: Annotated[float | None, typer.Option(help="Frame rate times snap to.")] = None,
+    min_duration: Annotated[int | None, typer.Option(help="Shortest cue, ms.")] = None,
+    max_duration: Annotated[int | None, typer.Option(help="Longest cue, ms.")] = None,
+    min_gap: Annotated[int | None, typer.Option(help="Frames between cues.")] = None,
+    threads: ThreadsOpt = 0,
+    glossary: GlossaryOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Transcribe Chinese speech into STEM.zh.srt and STEM.asr.json."""
+    from dubkit.episode.setup import load_glossaries, recognition
+
+    console = make_console()
+    try:
+        from dubkit.config import load_config
+
+        cfg = load_config(config)
+        terms = load_glossaries(cfg, glossary)
+        asr = recognition(
+            cfg,
+            {
+                "model": model, "device": device, "compute_type": compute_type,
+                "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
+                "language": language, "guard": guard, "recover": recover,
+                "glossary_bias": glossary_bias,
+            },
+            hotword,
+            profile,
+            {
+                "max_chars_per_line": max_chars, "max_lines": max_lines, "fps": fps,
+                "min_duration_ms": min_duration, "max_duration_ms": max_duration,
+                "min_gap_frames": min_gap,
+            },
+        )  # fmt: skip
+        ensure_writable(outdir)
+    except DubkitError as exc:
+        fail(console, exc)
+    media, failures = check_media_files(console, media)
+    if not media:
+        raise typer.Exit(1)
+    try:
+        transcriber = load_transcriber(console, asr, threads)
+    except DubkitError as exc:
+        fail(console, exc)
+    results, more_failures = _transcribe_all(
+        console, media, outdir, transcriber, asr.options, asr.profile, terms
+    )
+    failures += more_failures
+    if as_json:
+        summary = {
+            "dubkit_version": __version__,
+            "model": transcriber.name,
+            "device": transcriber.device.device,
+            "compute_type": transcriber.device.compute_type,
+            "files": [r.to_dict() for r in results]
+            + [{"media": str(m), "error": e} for m, e in failures],
+        }
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+    if failures:
+        raise typer.Exit(1)
+
+
+def _transcribe_all(
+    console: Console,
+    media: list[Path],
+    outdir: Path,
+    transcriber: Any,
+    options: Any,
+    profile: Any,
+    terms: Any = None,
+) -> tuple[list[Any], list[tuple[Path, str]]]:
+    from dubkit.episode.pipeline import transcribe_file
+
+    run_meta = {"model": model_meta(transcriber)}
+    results, failures = [], []
+    with progress_bar(console) as bar:
+        for path in media:
+            task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
+            try:
+                result = transcribe_file(
+                    path, outdir, transcriber, options, profile, run_meta, advance(bar, task),
+                    terms,
+                )  # fmt: skip
+            except DubkitError as exc:
+                console.print(f"error: {exc}", markup=False)
+                failures.append((path, str(exc)))
+                continue
+            finally:
+                if bar is not None:
+                    bar.remove_task(task)
+            results.append(result)
+            for warning in result.warnings:
+                console.print(f"warning: {warning}", markup=False)
+            console.print(
+                f"{path}: {result.cues} cues, {result.duration_ms / 1000:.1f} s in "
+                f"{result.seconds:.1f} s → {result.srt}",
+                markup=False,
+            )
+    return results, failures
