@@ -23,6 +23,24 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
+# Markers follow the fixtures a test uses, so `-m "not model"` leaves out exactly the tests
+# that load Whisper, and `-m "not assets"` those that read ../shared/assets.
+_MARK_BY_FIXTURE = {
+    "base_model_dir": "model",
+    "transcriber": "model",
+    "assets": "assets",
+    "speech_wav": "assets",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, mark in _MARK_BY_FIXTURE.items():
+            if fixture in used and mark not in {m.name for m in item.iter_markers()}:
+                item.add_marker(getattr(pytest.mark, mark))
+
+
 @pytest.fixture(scope="session")
 def assets() -> Path:
     if not ASSETS.is_dir():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -23,8 +24,8 @@ def test_catalogue_is_complete() -> None:
     known = store.catalogue()
     assert {"whisper:tiny", "whisper:base", "whisper:small", "whisper:large-v3"} <= set(known)
     for model in known.values():
-        assert len(model.sha256) == 64 and int(model.sha256, 16) >= 0
-        assert len(model.revision) == 40
+        assert re.fullmatch(r"[0-9a-f]{64}", model.sha256), model.name
+        assert re.fullmatch(r"[0-9a-f]{40}", model.revision), model.name
         assert model.size > 10_000_000
         assert model.licence == "MIT"
     assert known["whisper:base"].pypi

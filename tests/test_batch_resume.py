@@ -1,0 +1,208 @@
+"""Every resume rule of `dubkit batch`, with a fake engine (no model, milliseconds each).
+
+The engine writes small files the way the real stages do and counts its calls, so each test
+shows which stages a change makes run again and which it lets batch skip. The real engine's
+own behaviour is tested in test_batch.py (same stages through `run` and `batch`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dubkit.episode import batch as B
+from dubkit.errors import DubkitError
+
+
+class FakeStages:
+    """The stages batch drives, writing files from their inputs and counting calls."""
+
+    def __init__(self, keys: dict[str, Any] | None = None) -> None:
+        self.keys = keys or {"transcribe": ["model-a"], "translate": ["route-a"], "dub": ["d"]}
+        self.calls: list[str] = []
+        self.glossary_text: dict[Path | None, str] = {}
+        self.fail_translate = False
+        self.warnings: tuple[str, ...] = ()
+
+    def stage_keys(self) -> dict[str, Any]:
+        return self.keys
+
+    def _glossary(self, glossary: Path | None) -> str:
+        return glossary.read_text(encoding="utf-8") if glossary else ""
+
+    def glossary_fingerprint(self, glossary: Path | None) -> str | None:
+        return self._glossary(glossary) or None
+
+    def recognition_fingerprint(self, glossary: Path | None) -> str | None:
+        # the Chinese forms: the glossary's lines before " = " (its Urdu after)
+        text = self._glossary(glossary)
+        return "|".join(line.split(" = ")[0] for line in text.splitlines()) or None
+
+    def transcribe(
+        self, media: Path, outdir: Path, progress: Any, glossary: Path | None
+    ) -> list[Path]:
+        self.calls.append("transcribe")
+        srt = outdir / f"{media.stem}.zh.srt"
+        srt.write_bytes(media.read_bytes() + b"\n")
+        asr = outdir / f"{media.stem}.asr.json"
+        asr.write_text("{}", encoding="utf-8")
+        return [srt, asr]
+
+    def translate(self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None) -> Any:
+        self.calls.append("translate")
+        if self.fail_translate:
+            raise DubkitError(f"{zh_srt}: the route failed")
+        ur = outdir / f"{stem}.ur.srt"
+        ur.write_bytes(zh_srt.read_bytes() + self._glossary(glossary).encode())
+        return [ur], ur
+
+    def dub(
+        self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
+    ) -> list[Path]:
+        self.calls.append("dub")
+        script = outdir / f"{media.stem}.dubscript.csv"
+        script.write_bytes(done.read_bytes())
+        return [script]
+
+
+class Loader:
+    """What batch calls to get a worker's engine: always this one fake."""
+
+    def __init__(self, stages: FakeStages) -> None:
+        self.stages = stages
+        self.key = f"fake-{id(stages)}"
+
+    def __call__(self) -> FakeStages:
+        return self.stages
+
+
+@pytest.fixture
+def episode(tmp_path: Path) -> B.Episode:
+    media = tmp_path / "in" / "ep.wav"
+    media.parent.mkdir()
+    media.write_bytes(b"speech one")
+    glossary = tmp_path / "in" / "terms.txt"
+    glossary.write_text("中巴 = چین پاکستان\n", encoding="utf-8")
+    return B.Episode("ep", media, None, glossary)
+
+
+def run(stages: FakeStages, episode: B.Episode, out: Path, force: bool = False) -> dict[str, str]:
+    B._ENGINES.clear()
+    outcome = B.process_episode(Loader(stages), episode, str(out), force)
+    assert outcome.status == "done", outcome.error
+    stages.calls.clear()
+    return outcome.stages
+
+
+ALL_RAN = {"transcribe": "ran", "translate": "ran", "dub": "ran"}
+ALL_SKIPPED = {"transcribe": "skipped", "translate": "skipped", "dub": "skipped"}
+TRANSLATE_AGAIN = {"transcribe": "skipped", "translate": "ran", "dub": "ran"}
+
+
+def test_first_run_runs_every_stage_and_a_second_skips_them(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    stages = FakeStages()
+    out = tmp_path / "out"
+    assert run(stages, episode, out) == ALL_RAN
+    assert run(stages, episode, out) == ALL_SKIPPED
+    manifest = json.loads((out / "ep" / ".dubkit" / "manifest.json").read_text(encoding="utf-8"))
+    assert set(manifest["stages"]) == {"transcribe", "translate", "dub"}
+
+
+def test_force_runs_every_stage(episode: B.Episode, tmp_path: Path) -> None:
+    stages = FakeStages()
+    run(stages, episode, tmp_path / "out")
+    assert run(stages, episode, tmp_path / "out", force=True) == ALL_RAN
+
+
+def test_new_media_content_runs_everything(episode: B.Episode, tmp_path: Path) -> None:
+    stages = FakeStages()
+    run(stages, episode, tmp_path / "out")
+    episode.media.write_bytes(b"speech two")
+    assert run(stages, episode, tmp_path / "out") == ALL_RAN
+
+
+def test_an_edited_urdu_rendering_translates_again_without_transcribing(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    stages = FakeStages()
+    run(stages, episode, tmp_path / "out")
+    assert episode.glossary is not None
+    episode.glossary.write_text("中巴 = پاک چین\n", encoding="utf-8")
+    assert run(stages, episode, tmp_path / "out") == TRANSLATE_AGAIN
+
+
+def test_a_new_chinese_form_transcribes_again(episode: B.Episode, tmp_path: Path) -> None:
+    stages = FakeStages()
+    run(stages, episode, tmp_path / "out")
+    assert episode.glossary is not None
+    episode.glossary.write_text("中巴 = چین پاکستان\n瓜达尔 = گوادر\n", encoding="utf-8")
+    assert run(stages, episode, tmp_path / "out") == ALL_RAN
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [("transcribe", ALL_RAN), ("translate", TRANSLATE_AGAIN), ("dub", TRANSLATE_AGAIN)],
+)
+def test_a_changed_setting_reruns_its_stage_and_what_follows(
+    episode: B.Episode, tmp_path: Path, stage: str, expected: dict[str, str]
+) -> None:
+    stages = FakeStages()
+    run(stages, episode, tmp_path / "out")
+    stages.keys = {**stages.keys, stage: ["changed"]}
+    # dub needs the translation in memory, so a stale dub translates again too
+    assert run(stages, episode, tmp_path / "out") == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("ep.zh.srt", ALL_RAN), ("ep.ur.srt", TRANSLATE_AGAIN), ("ep.dubscript.csv", TRANSLATE_AGAIN)],
+)
+@pytest.mark.parametrize("change", ["edited", "deleted"])
+def test_an_output_edited_or_deleted_is_made_again(
+    episode: B.Episode, tmp_path: Path, name: str, expected: dict[str, str], change: str
+) -> None:
+    stages = FakeStages()
+    out = tmp_path / "out"
+    run(stages, episode, out)
+    path = out / "ep" / name
+    if change == "edited":
+        path.write_bytes(path.read_bytes() + b"edited by hand")
+    else:
+        path.unlink()
+    assert run(stages, episode, out) == expected
+    assert path.is_file()
+
+
+def test_the_episodes_own_srt_replaces_transcription_and_is_keyed_by_content(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    srt = tmp_path / "in" / "ep.zh.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n中巴\n", encoding="utf-8")
+    with_srt = B.Episode("ep", episode.media, srt, episode.glossary)
+    stages = FakeStages()
+    out = tmp_path / "out"
+    assert run(stages, with_srt, out) == ALL_RAN
+    assert (out / "ep" / "ep.zh.srt").read_bytes() == srt.read_bytes()
+    assert run(stages, with_srt, out) == ALL_SKIPPED
+    episode.media.write_bytes(b"other speech")  # the SRT, not the media, is the input now
+    assert run(stages, with_srt, out) == ALL_SKIPPED
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n瓜达尔\n", encoding="utf-8")
+    assert run(stages, with_srt, out) == ALL_RAN
+
+
+def test_a_failed_translation_keeps_the_transcription_for_the_next_run(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    stages = FakeStages()
+    stages.fail_translate = True
+    out = tmp_path / "out"
+    B._ENGINES.clear()
+    failed = B.process_episode(Loader(stages), episode, str(out))
+    assert failed.status == "failed" and "the route failed" in (failed.error or "")
+    assert failed.stages == {"transcribe": "ran"}
+    stages.fail_translate = False
+    assert run(stages, episode, out) == TRANSLATE_AGAIN
