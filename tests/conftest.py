@@ -160,8 +160,9 @@ def argos_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(autouse=True)
 def isolated_packages(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """Every test sees an empty dubkit package store and an empty Argos folder, never the
-    machine's own; DUBKIT_HOME stays (it holds the Whisper model)."""
+    """Every test sees an empty dubkit package store, an empty Argos folder and an empty
+    translation memory, never the machine's own; DUBKIT_HOME stays (it holds the Whisper
+    model)."""
     from dubkit.models import packages
 
     store = tmp_path / "dubkit-packages"
@@ -171,6 +172,10 @@ def isolated_packages(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     monkeypatch.delenv("DUBKIT_PACKAGES", raising=False)
     monkeypatch.delenv("DUBKIT_ARGOS_INDEX", raising=False)
     monkeypatch.delenv("ARGOS_PACKAGE_INDEX", raising=False)
+    from dubkit.translate import memory
+
+    # nor the machine's translation memory: a test without --memory gets its own
+    monkeypatch.setattr(memory, "default_path", lambda: tmp_path / "memory.sqlite")
     return store
 
 

@@ -4,6 +4,7 @@ re-segmentation, the biasing verdict, and the orchestrator driven by a scripted 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import string
 from collections.abc import Callable, Sequence
@@ -176,11 +177,21 @@ def test_a_term_always_matches_itself(form: str, before: str, after: str) -> Non
     assert here and here[0].score == 1.0 and here[0].exact
 
 
+@functools.cache
+def _pool_by_sound() -> dict[object, list[str]]:
+    """The pool's characters by their reading on their own (the candidates to try in context)."""
+    found: dict[object, list[str]] = {}
+    for ch in HAN:
+        found.setdefault(syllables(ch)[0].sound, []).append(ch)
+    return found
+
+
+@functools.cache  # the same (form, k) comes up again and again; each look-up reads the pool
 def _homophone(form: str, k: int, before: str, after: str) -> str | None:
     """`form` with its k-th character replaced by another one of the pool that is read, in
     the sentence, exactly as the original is read in the term (tone included)."""
     wanted = syllables(form)[k].sound
-    for other in HAN:
+    for other in _pool_by_sound().get(wanted, ()):
         heard = form[:k] + other + form[k + 1 :]
         if other != form[k] and syllables(before + heard + after)[len(before) + k].sound == wanted:
             return heard

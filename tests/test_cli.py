@@ -68,7 +68,7 @@ def _one_error_line(result) -> str:  # type: ignore[no-untyped-def]
     return lines[0]
 
 
-def test_missing_media(tmp_path: Path) -> None:
+def test_missing_media(tmp_path: Path, base_model_dir: Path) -> None:
     result = runner.invoke(app, ["transcribe", str(tmp_path / "nope.wav"), "-o", str(tmp_path)])
     assert result.exit_code == 1
     assert "no such file" in _one_error_line(result)
@@ -89,7 +89,7 @@ def test_unknown_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "dubkit models pull whisper:tiny" in _one_error_line(result)
 
 
-def test_output_folder_is_a_file(tmp_path: Path) -> None:
+def test_output_folder_is_a_file(tmp_path: Path, base_model_dir: Path) -> None:
     blocker = tmp_path / "taken"
     blocker.write_text("x", encoding="utf-8")
     result = runner.invoke(app, ["transcribe", "x.wav", "-o", str(blocker / "sub")])

@@ -292,7 +292,7 @@ def clean_programmes(draw: st.DrawFn) -> tuple[Profile, list[Cue]]:
     return profile, cues
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(clean_programmes())
 def test_cues_built_to_the_profile_get_no_flags(programme: tuple[Profile, list[Cue]]) -> None:
     profile, cues = programme

@@ -86,7 +86,7 @@ def check_profile(cues: tuple[Cue, ...], profile: Profile, strict: bool = False)
             assert gap >= profile.min_gap_frames, "cues too close or overlapping"
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(segments=transcripts(), profile=PROFILES)
 def test_cues_keep_text_and_honour_profile(segments: tuple[Segment, ...], profile: Profile) -> None:
     cues = segment_cues(segments, profile)
@@ -96,7 +96,7 @@ def test_cues_keep_text_and_honour_profile(segments: tuple[Segment, ...], profil
     assert [c.start_ms for c in cues] == sorted(c.start_ms for c in cues)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(segments=transcripts())
 def test_cues_start_near_their_speech(segments: tuple[Segment, ...]) -> None:
     """Every cue starts within its first character's word, or a little later: no drift.
