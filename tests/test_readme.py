@@ -1,0 +1,58 @@
+"""The README's and docs' examples are real: every `dubkit ...` line in their bash blocks
+parses against the command line as it is (commands, sub-commands, option names, choices and
+value types), so the documentation cannot drift from the tool."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from dubkit.cli import app
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [
+    ROOT / "README.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    ROOT / "glossaries" / "README.md",
+]
+SHELL = {">", ">>", "2>", "|", "&&", ";"}  # what follows is the shell's, not dubkit's
+
+
+def _examples() -> list[tuple[str, str]]:
+    found = []
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for block in re.findall(r"```(?:bash|sh)\n(.*?)```", text, flags=re.S):
+            for line in block.replace("\\\n", " ").splitlines():
+                line = line.strip()
+                if line.startswith(("dubkit ", ".venv/bin/dubkit ")):
+                    found.append((f"{page.relative_to(ROOT)}: {line}", line))
+    return found
+
+
+EXAMPLES = _examples()
+
+
+def test_the_pages_have_examples() -> None:
+    pages = {label.split(":")[0] for label, _ in EXAMPLES}
+    assert {"README.md", "docs/commands.md"} <= pages
+    assert len(EXAMPLES) >= 40
+
+
+@pytest.mark.parametrize("line", [line for _, line in EXAMPLES], ids=[k for k, _ in EXAMPLES])
+def test_example_parses(line: str) -> None:
+    words = shlex.split(line, comments=True)[1:]  # without the program name
+    words = words[: next((i for i, w in enumerate(words) if w in SHELL), len(words))]
+    command: Any = typer.main.get_command(app)
+    ctx = command.make_context("dubkit", words)
+    # down the groups as the command line goes, parsing each level's options for real
+    while hasattr(command, "resolve_command"):
+        rest = [*ctx._protected_args, *ctx.args]
+        assert rest, f"{line}: no command"
+        name, command, rest = command.resolve_command(ctx, rest)
+        ctx = command.make_context(name or "", list(rest), parent=ctx)
