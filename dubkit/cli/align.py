@@ -8,22 +8,20 @@ one offset and factor). Writes STEM.zh.srt and STEM.align.json.
 from __future__ import annotations
 
 import json
-import math
-import re
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dubkit.errors import ConfigError, DubkitError, OutputError, SubtitleParseError
+from dubkit.cli.options import ComputeOpt, ConfigOpt, DeviceOpt, ModelOpt, OutDir, ThreadsOpt
+from dubkit.errors import ConfigError, DubkitError
 
 if TYPE_CHECKING:
     from dubkit.cli.console import Console
-    from dubkit.records import Cue, Transcript
+    from dubkit.episode.alignment import AlignJob
+    from dubkit.records import Transcript
 
-# Declared here, not imported from dubkit.cli: cli imports this module while it loads.
+# The options only `align` has; the shared ones come from dubkit.cli.options.
 ScriptArg = Annotated[
     Path,
     typer.Argument(help="Chinese script: an SRT, or a UTF-8 text file with one line per cue."),
@@ -32,7 +30,6 @@ MediaArg = Annotated[
     Path | None,
     typer.Argument(help="The programme (any format ffmpeg reads); not needed with --offset."),
 ]
-OutDirOpt = Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")]
 ModeOpt = Annotated[
     str | None,
     typer.Option(
@@ -47,31 +44,17 @@ FactorOpt = Annotated[
     float | None,
     typer.Option(help="Known correction (SRT only, no MEDIA): times multiplied, then offset."),
 ]
-ModelOpt = Annotated[
-    str | None, typer.Option(help="Whisper model name (whisper:base) or CTranslate2 folder.")
-]
-DeviceOpt = Annotated[str | None, typer.Option(help="auto, cpu or cuda.")]
-ComputeOpt = Annotated[str | None, typer.Option(help="int8, int8_float16, float16, float32...")]
 ProfileOpt = Annotated[str | None, typer.Option(help="Subtitle profile name (text mode).")]
-ConfigOpt = Annotated[
-    Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
-]
-ThreadsOpt = Annotated[int, typer.Option(help="CPU threads (0: CTranslate2's default).")]
 EncodingOpt = Annotated[
     str | None, typer.Option(help="Script encoding (default: UTF-8, BOM sniffed).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print STEM.align.json on stdout too.")]
 
-_SRT_TIMING = re.compile(r"^\s*\d{1,3}:\d{1,2}:\d{1,2}[,.:]\d{1,3}\s*-{1,2}>")
-
-
-_MAX_OFFSET_MS = 24 * 3600 * 1000  # no programme is longer than a day
-
 
 def align(
     script: ScriptArg,
     media: MediaArg = None,
-    outdir: OutDirOpt = Path("."),
+    outdir: OutDir = Path("."),
     mode: ModeOpt = None,
     offset: OffsetOpt = None,
     factor: FactorOpt = None,
@@ -94,26 +77,21 @@ def align(
     characters. Exit 1 only when the input cannot be used.
     """
     from dubkit.cli.console import fail, make_console
+    from dubkit.episode import alignment as A
 
     console = make_console()
     try:
-        job = _plan(script, media, outdir, mode, offset, factor, encoding)
-    except DubkitError as exc:
-        fail(console, exc)
-    if job.mode == "offset":
-        cues = _known_correction(job, offset, factor)
-        correction = {"factor": factor or 1.0, "offset_ms": offset or 0.0}
-        doc = _document(job, cues, None, None, correction)
-    else:
-        try:
+        job = A.plan_alignment(script, media, outdir, mode, offset, factor, encoding)
+        if job.mode == "offset":
+            cues = A.known_correction(job, offset, factor)
+            correction = {"factor": factor or 1.0, "offset_ms": offset or 0.0}
+            doc = A.align_document(job, cues, None, None, correction)
+        else:
             transcript, meta, chosen = _recognise(
                 console, job, model, device, compute_type, threads, profile, config
             )
-            doc, cues = _retime(job, transcript, meta, chosen)
-        except DubkitError as exc:
-            fail(console, exc)
-    try:
-        _write(job, cues, doc)
+            doc, cues = A.retime(job, transcript, meta, chosen)
+        A.write_alignment(job, cues, doc)
     except DubkitError as exc:
         fail(console, exc)
     _report(console, job, doc)
@@ -121,141 +99,9 @@ def align(
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
 
 
-# ------------------------------------------------------------------------------------ input
-
-
-@dataclass(frozen=True, slots=True)
-class _Script:
-    """The script's units in Simplified characters, with where each came from."""
-
-    path: Path
-    is_srt: bool
-    units: tuple[str, ...]
-    labels: tuple[str, ...]  # "line 12" or "cue 3", for messages
-    cues: tuple[Cue, ...]  # an SRT's cues (Simplified text); () for a text script
-    simplified: int  # units whose text changed from Traditional to Simplified
-    repairs: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class _Job:
-    script: _Script
-    media: Path | None
-    mode: str  # text, linear or offset
-    srt: Path
-    report: Path
-
-
-def _plan(
-    script: Path,
-    media: Path | None,
-    outdir: Path,
-    mode: str | None,
-    offset: float | None,
-    factor: float | None,
-    encoding: str | None,
-) -> _Job:
-    """Check the options and read the script, before any model loads."""
-    from dubkit.fsutil import ensure_writable_dir
-    from dubkit.subtitles.files import subtitle_stem
-
-    known = offset is not None or factor is not None
-    if offset is not None and not (math.isfinite(offset) and abs(offset) <= _MAX_OFFSET_MS):
-        raise ConfigError(f"--offset {offset}: give milliseconds within ±24 hours")
-    if mode is not None and mode not in ("text", "linear"):
-        raise ConfigError(f"--mode {mode}: choose text or linear")
-    if known and mode is not None:
-        raise ConfigError(
-            "--offset/--factor apply a known correction; --mode finds one from the audio: "
-            "give one or the other"
-        )
-    if factor is not None and not 0 < factor < 10:
-        raise ConfigError(f"--factor {factor}: must be between 0 and 10 (1.0 changes nothing)")
-    parsed = _read_script(script, encoding)
-    job_mode = "offset" if known else mode or "text"
-    if job_mode != "text" and not parsed.is_srt:
-        option = "--offset/--factor" if known else "--mode linear"
-        raise ConfigError(
-            f"{script}: {option} needs an SRT (a plain-text script has no times to correct); "
-            f"use the default text mode"
-        )
-    if known and media is not None:
-        raise ConfigError(
-            f"{media}: --offset/--factor need no audio; drop MEDIA, or drop them to find the "
-            f"correction from the audio with --mode linear"
-        )
-    if not known and media is None:
-        raise ConfigError(
-            f"{script}: name the MEDIA to align it to (or give --offset/--factor for an SRT)"
-        )
-    if media is not None:
-        from dubkit.adapters.audio import check_media
-
-        check_media(media)
-    ensure_writable_dir(outdir)
-    stem = subtitle_stem(script)
-    srt, report = outdir / f"{stem}.zh.srt", outdir / f"{stem}.align.json"
-    for out in (srt, report):
-        for source in (script, media):
-            if source is not None and out.exists() and out.resolve() == source.resolve():
-                raise OutputError(
-                    f"{source}: writing {out.name} would overwrite it; choose another folder "
-                    f"with -o or rename the input",
-                    path=source,
-                )
-    return _Job(parsed, media, job_mode, srt, report)
-
-
-def _read_script(path: Path, encoding: str | None) -> _Script:
-    """An SRT (by its extension or its timing lines) or a text file, one unit a line."""
-    from dubkit.adapters.chinese import to_simplified
-    from dubkit.fsutil import display_path
-    from dubkit.subtitles.files import read_subtitle_text
-    from dubkit.subtitles.parse import parse_srt
-
-    name = display_path(path)
-    text = read_subtitle_text(path, encoding)
-    lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    is_srt = path.suffix.lower() == ".srt" or any(
-        _SRT_TIMING.match(line) for line in [ln for ln in lines if ln.strip()][:10]
-    )
-    cues: tuple[Cue, ...] = ()
-    repairs: tuple[str, ...] = ()
-    if is_srt:
-        parsed = parse_srt(text, name)
-        repairs = parsed.repairs
-        originals = [c.text for c in parsed.cues]
-        cues = tuple(
-            replace(c, lines=tuple(to_simplified(line) for line in c.lines)) for c in parsed.cues
-        )
-        units = [c.text for c in cues]
-        labels = [f"cue {c.index}" for c in cues]
-    else:
-        numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
-        originals = [line for _, line in numbered]
-        units = [to_simplified(line) for line in originals]
-        labels = [f"line {n}" for n, _ in numbered]
-    if not units:
-        raise SubtitleParseError(
-            f"{path}: no text to align; a script has one line of Chinese per cue", path=path
-        )
-    return _Script(
-        path=path,
-        is_srt=is_srt,
-        units=tuple(units),
-        labels=tuple(labels),
-        cues=cues,
-        simplified=sum(a != b for a, b in zip(originals, units, strict=True)),
-        repairs=repairs,
-    )
-
-
-# ------------------------------------------------------------------------------ recognition
-
-
 def _recognise(
     console: Console,
-    job: _Job,
+    job: AlignJob,
     model: str | None,
     device: str | None,
     compute_type: str | None,
@@ -263,151 +109,28 @@ def _recognise(
     profile: str | None,
     config: Path | None,
 ) -> tuple[Transcript, dict[str, Any], Any]:
-    """Load Whisper as `transcribe` does, recognise MEDIA, in Simplified characters."""
-    from dubkit.adapters.audio import decode_audio
-    from dubkit.adapters.chinese import simplify_transcript, split_words
-    from dubkit.asr.words import resegment_transcript
+    """Load Whisper as `transcribe` does (a spinner), recognise MEDIA (a progress bar)."""
     from dubkit.cli.common import load_transcriber, model_meta
     from dubkit.cli.console import advance, progress_bar
     from dubkit.config import load_config
+    from dubkit.episode.alignment import recognise_words
     from dubkit.episode.setup import recognition
 
-    if job.media is None:  # _plan asks for MEDIA unless --offset/--factor
+    if job.media is None:  # plan_alignment asks for MEDIA unless --offset/--factor
         raise ConfigError(f"{job.script.path}: name the MEDIA to align it to")
     cfg = load_config(config)
     given = {"model": model, "device": device, "compute_type": compute_type, "language": "zh"}
     rec = recognition(cfg, given, None, profile)
     transcriber = load_transcriber(console, rec, threads)
-    audio = decode_audio(job.media)
     with progress_bar(console) as bar:
         task = bar.add_task(job.media.name, total=None, seconds="reading") if bar else None
-        transcript = transcriber.transcribe(audio, rec.options, advance(bar, task))
-    for warning in (*audio.warnings, *transcript.warnings):
+        words, warnings = recognise_words(transcriber, job.media, rec.options, advance(bar, task))
+    for warning in warnings:
         console.print(f"warning: {warning}", markup=False)
-    # Chinese words, not Whisper's token pieces, so that no line breaks inside a word (之|后)
-    words = resegment_transcript(simplify_transcript(transcript), split_words)
     return words, model_meta(transcriber), rec.profile
 
 
-def _retime(
-    job: _Job, transcript: Transcript, meta: dict[str, Any], profile: Any
-) -> tuple[dict[str, Any], tuple[Cue, ...]]:
-    from dubkit.align.alignment import retime_linear, retime_text, timed_characters
-
-    chars = timed_characters(transcript)
-    script = job.script
-    if job.mode == "linear":
-        try:
-            linear = retime_linear(script.cues, chars)
-        except ValueError as exc:
-            raise DubkitError(
-                f"{script.path}: no cue's text was found in the speech of {job.media}; check "
-                f"that they belong together, or give a known --offset"
-            ) from exc
-        fit = {
-            "factor": round(linear.factor, 6),
-            "offset_ms": round(linear.offset_ms, 1),
-            "cues_used": linear.used,
-        }
-        units = tuple(range(len(linear.cues)))
-        doc = _document(job, linear.cues, linear.placements, units, fit, linear.residuals_ms)
-        cues = linear.cues
-    else:
-        hints = [(c.start_ms, c.end_ms) for c in script.cues] if script.is_srt else None
-        result = retime_text(script.units, chars, profile, hints)
-        doc = _document(job, result.cues, result.placements, result.cue_units, None)
-        doc["profile"] = profile.name
-        cues = result.cues
-    doc["model"] = meta
-    doc["heard_characters"] = len(chars)
-    return doc, cues
-
-
-def _known_correction(job: _Job, offset: float | None, factor: float | None) -> tuple[Cue, ...]:
-    from dubkit.align.alignment import apply_linear
-
-    return apply_linear(job.script.cues, factor or 1.0, offset or 0.0)
-
-
-# ----------------------------------------------------------------------------------- output
-
-
-def _document(
-    job: _Job,
-    cues: tuple[Cue, ...],
-    placements: Any,
-    cue_units: tuple[int, ...] | None,
-    fit: dict[str, Any] | None,
-    residuals: tuple[int | None, ...] | None = None,
-) -> dict[str, Any]:
-    """STEM.align.json: per cue its unit, text, times, confidence and whether it was placed."""
-    from dubkit import __version__
-    from dubkit.fsutil import display_path
-
-    script = job.script
-    rows = []
-    for k, cue in enumerate(cues):
-        row: dict[str, Any] = {"index": cue.index}
-        if placements is not None and cue_units is not None:
-            p = placements[cue_units[k]]
-            row |= {
-                "unit": script.labels[cue_units[k]],
-                "placed": p.placed,
-                "confidence": round(p.confidence, 3),
-                "asr_probability": round(p.probability, 3),
-            }
-        row |= {"start_ms": cue.start_ms, "end_ms": cue.end_ms, "text": cue.text}
-        if residuals is not None:
-            row["residual_ms"] = residuals[k]
-        row["flags"] = list(cue.flags)
-        rows.append(row)
-    summary: dict[str, Any] = {"units": len(script.units), "cues": len(cues)}
-    unplaced: list[dict[str, Any]] = []
-    if placements is not None:
-        placed = [p for p in placements if p.placed]
-        summary |= {
-            "placed": len(placed),
-            "placed_ratio": round(len(placed) / len(placements), 4),
-            "mean_confidence": round(
-                sum(p.confidence for p in placed) / len(placed) if placed else 0.0, 4
-            ),
-        }
-        unplaced = [
-            {"unit": label, "text": p.text, "confidence": round(p.confidence, 3)}
-            for label, p in zip(script.labels, placements, strict=True)
-            if not p.placed
-        ]
-    if fit is not None:
-        summary |= fit
-    return {
-        "dubkit_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "script": display_path(script.path),
-        "media": display_path(job.media) if job.media else None,
-        "mode": job.mode,
-        "text": "converted to Simplified Chinese",
-        "units_simplified": script.simplified,
-        "repairs": list(script.repairs),
-        "summary": summary,
-        "unplaced": unplaced,
-        "cues": rows,
-    }
-
-
-def _write(job: _Job, cues: tuple[Cue, ...], doc: dict[str, Any]) -> None:
-    from dubkit.fsutil import atomic_write_all, display_path
-    from dubkit.subtitles.writers import render_srt
-
-    doc["outputs"] = {"srt": display_path(job.srt), "report": display_path(job.report)}
-    atomic_write_all(
-        {
-            job.srt: render_srt(cues).encode("utf-8"),
-            job.report: (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
-        }
-    )
-
-
-def _report(console: Console, job: _Job, doc: dict[str, Any]) -> None:
+def _report(console: Console, job: AlignJob, doc: dict[str, Any]) -> None:
     """One summary line, then every unit that could not be placed."""
     script, summary = job.script, doc["summary"]
     for repair in script.repairs:
@@ -448,5 +171,5 @@ def _report(console: Console, job: _Job, doc: dict[str, Any]) -> None:
         )
 
 
-def _kind(job: _Job) -> str:
+def _kind(job: AlignJob) -> str:
     return "cues" if job.script.is_srt else "lines"
