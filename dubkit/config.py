@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import fields, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from dubkit import constants as C
 from dubkit.errors import ConfigError
@@ -76,12 +77,76 @@ def _schema() -> Any:
     return ConfigFile
 
 
-def load_config(path: Path | None) -> dict[str, Any]:
-    """Parsed dubkit.toml as plain data ({} when there is none); ConfigError names the spot."""
+@dataclass(frozen=True, slots=True)
+class RecognitionConfig:
+    """[transcribe]: recognition settings, dubkit's defaults here and nowhere else."""
+
+    model: str = C.DEFAULT_MODEL
+    device: str = "auto"
+    compute_type: str | None = None  # None: int8 on CPU, float16 on GPU
+    beam_size: int = C.DEFAULT_BEAM_SIZE
+    batch_size: int = C.DEFAULT_BATCH_SIZE
+    vad: bool = True
+    language: str = C.DEFAULT_LANGUAGE
+    hotwords: tuple[str, ...] = ()
+    profile: str | None = None  # None: zh-broadcast
+    guard: bool = True
+    recover: bool = True
+    glossary_bias: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class TranslationConfig:
+    """[translate]: translation settings, dubkit's defaults here and nowhere else."""
+
+    route: str = "auto"
+    pivot: str = C.MT_PIVOT
+    device: str = "auto"
+    compute_type: str | None = None
+    beam_size: int = C.MT_BEAM_SIZE
+    max_batch_tokens: int = C.MT_MAX_BATCH_TOKENS
+    memory: str | None = None  # None: DUBKIT_HOME/memory.sqlite
+    cache: bool = True
+    digits: str = "latin"
+    bidi_marks: bool = True
+    bom: bool = False
+    packages: tuple[str, ...] = ()
+    index: str | None = None
+    layout: str = "sentence"
+    profile: str | None = None  # None: ur-broadcast
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """dubkit.toml, validated and typed (every default when there is none)."""
+
+    path: Path | None = None
+    transcribe: RecognitionConfig = field(default_factory=RecognitionConfig)
+    translate: TranslationConfig = field(default_factory=TranslationConfig)
+    glossary_files: tuple[Path, ...] = ()  # relative to the config file's folder
+    profiles: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+_Settings = TypeVar("_Settings", RecognitionConfig, TranslationConfig)
+
+
+def with_flags(settings: _Settings, **given: Any) -> _Settings:
+    """`settings` with the flags that were given (None: not given) over them."""
+    return replace(settings, **{k: v for k, v in given.items() if v is not None})
+
+
+def _section(cls: type[_Settings], data: Mapping[str, Any]) -> _Settings:
+    values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return cls(**values)
+
+
+def load_config(path: Path | None) -> Config:
+    """dubkit.toml (./dubkit.toml when `path` is None, every default when there is none),
+    validated; ConfigError names the spot."""
     if path is None:
         local = Path.cwd() / CONFIG_NAME
         if not local.is_file():
-            return {}
+            return Config()
         path = local
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -104,16 +169,22 @@ def load_config(path: Path | None) -> dict[str, Any]:
             path=path,
         ) from exc
     data: dict[str, Any] = parsed.model_dump(exclude_none=True)
-    data["_path"] = str(path)
-    return data
+    base = path.parent if path.parent != Path.cwd() else Path(".")  # short messages for ./
+    return Config(
+        path=path,
+        transcribe=_section(RecognitionConfig, data.get("transcribe", {})),
+        translate=_section(TranslationConfig, data.get("translate", {})),
+        glossary_files=tuple(base / f for f in data.get("glossary", {}).get("files", [])),
+        profiles=data.get("profiles", {}),
+    )
 
 
 def resolve_profile(
-    name: str | None, config: dict[str, Any], overrides: dict[str, Any] | None = None
+    name: str | None, config: Config, overrides: dict[str, Any] | None = None
 ) -> Profile:
     """A built-in or configured profile, with command-line overrides applied last."""
-    name = name or config.get("transcribe", {}).get("profile") or DEFAULT_PROFILE
-    configured = config.get("profiles", {})
+    name = name or config.transcribe.profile or DEFAULT_PROFILE
+    configured = config.profiles
     profile = _named_profile(name, configured, seen=())
     changes = {k: v for k, v in (overrides or {}).items() if v is not None}
     try:
@@ -122,7 +193,9 @@ def resolve_profile(
         raise ConfigError(f"{exc}; adjust the options") from exc
 
 
-def _named_profile(name: str, configured: dict[str, Any], seen: tuple[str, ...]) -> Profile:
+def _named_profile(
+    name: str, configured: Mapping[str, Mapping[str, Any]], seen: tuple[str, ...]
+) -> Profile:
     if name in seen:
         raise ConfigError(f"profile {name!r} is based on itself ({' -> '.join(seen)})")
     if name not in configured:
@@ -138,45 +211,3 @@ def _named_profile(name: str, configured: dict[str, Any], seen: tuple[str, ...])
         return replace(base, name=name, **{k: v for k, v in section.items() if k in allowed})
     except ValueError as exc:
         raise ConfigError(f"{exc}; fix [profiles.{name}] in {CONFIG_NAME}") from exc
-
-
-def transcribe_defaults(config: dict[str, Any]) -> dict[str, Any]:
-    """Command defaults from [transcribe], over dubkit's own."""
-    defaults: dict[str, Any] = {
-        "model": C.DEFAULT_MODEL,
-        "device": "auto",
-        "compute_type": None,
-        "beam_size": C.DEFAULT_BEAM_SIZE,
-        "batch_size": C.DEFAULT_BATCH_SIZE,
-        "vad": True,
-        "language": C.DEFAULT_LANGUAGE,
-        "hotwords": [],
-        "guard": True,
-        "recover": True,
-        "glossary_bias": True,
-    }
-    defaults.update(config.get("transcribe", {}))
-    return defaults
-
-
-def translate_defaults(config: dict[str, Any]) -> dict[str, Any]:
-    """Command defaults from [translate], over dubkit's own."""
-    defaults: dict[str, Any] = {
-        "route": "auto",
-        "pivot": C.MT_PIVOT,
-        "device": "auto",
-        "compute_type": None,
-        "beam_size": C.MT_BEAM_SIZE,
-        "max_batch_tokens": C.MT_MAX_BATCH_TOKENS,
-        "memory": None,
-        "cache": True,
-        "digits": "latin",
-        "bidi_marks": True,
-        "bom": False,
-        "packages": [],
-        "index": None,
-        "layout": "sentence",
-        "profile": None,
-    }
-    defaults.update(config.get("translate", {}))
-    return defaults

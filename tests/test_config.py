@@ -4,18 +4,19 @@ from pathlib import Path
 
 import pytest
 
-from dubkit.config import load_config, resolve_profile, transcribe_defaults
+from dubkit.config import Config, RecognitionConfig, load_config, resolve_profile, with_flags
 from dubkit.errors import ConfigError
 
 
 def test_no_config_means_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     cfg = load_config(None)
-    assert cfg == {}
+    assert cfg == Config()
     profile = resolve_profile(None, cfg)
     assert profile.name == "zh-broadcast"
     assert (profile.max_chars_per_line, profile.max_lines, profile.fps) == (16, 2, 25.0)
-    assert transcribe_defaults(cfg)["model"] == "whisper:base"
+    assert cfg.transcribe.model == "whisper:base"
+    assert (cfg.translate.beam_size, cfg.translate.layout) == (4, "sentence")
 
 
 def test_config_profile_and_flag_override(tmp_path: Path) -> None:
@@ -28,17 +29,19 @@ def test_config_profile_and_flag_override(tmp_path: Path) -> None:
     cfg = load_config(path)
     profile = resolve_profile(None, cfg, {"max_lines": 1, "fps": None})
     assert (profile.name, profile.max_chars_per_line, profile.max_lines) == ("ptv", 14, 1)
-    assert transcribe_defaults(cfg)["beam_size"] == 3
-    assert transcribe_defaults(cfg)["hotwords"] == ["中巴经济走廊"]
+    assert cfg.transcribe.beam_size == 3
+    assert cfg.transcribe.hotwords == ("中巴经济走廊",)
+    # a flag given wins over the file, one not given (None) leaves it
+    assert with_flags(cfg.transcribe, beam_size=7, vad=None).beam_size == 7
+    assert with_flags(cfg.transcribe, beam_size=None).beam_size == 3
+    assert with_flags(RecognitionConfig(), vad=False).vad is False
 
 
 def test_recognition_switches_from_config(tmp_path: Path) -> None:
     path = tmp_path / "dubkit.toml"
     path.write_text("[transcribe]\nglossary_bias = false\nguard = true\n", encoding="utf-8")
-    defaults = transcribe_defaults(load_config(path))
-    assert (defaults["glossary_bias"], defaults["guard"], defaults["recover"]) == (
-        False, True, True,
-    )  # fmt: skip
+    defaults = load_config(path).transcribe
+    assert (defaults.glossary_bias, defaults.guard, defaults.recover) == (False, True, True)
     path.write_text("[transcribe]\ngaurd = false\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="gaurd"):
         load_config(path)
@@ -47,12 +50,10 @@ def test_recognition_switches_from_config(tmp_path: Path) -> None:
 def test_the_example_config_is_valid() -> None:
     example = Path(__file__).resolve().parent.parent / "examples" / "dubkit.toml"
     cfg = load_config(example)
-    for name in cfg.get("profiles", {}):
+    assert cfg.profiles
+    for name in cfg.profiles:
         resolve_profile(name, cfg)
-    from dubkit.config import translate_defaults
-
-    assert translate_defaults(cfg)["route"] == "auto"
-    assert translate_defaults({})["beam_size"] == 4
+    assert cfg.translate.route == "auto"
 
 
 @pytest.mark.parametrize(
@@ -77,7 +78,7 @@ def test_bad_config_names_the_problem(tmp_path: Path, text: str, needle: str) ->
 
 
 def test_impossible_profile_and_unknown_names() -> None:
-    cfg = {"profiles": {"loop": {"base": "loop"}, "tight": {"max_duration_ms": 500}}}
+    cfg = Config(profiles={"loop": {"base": "loop"}, "tight": {"max_duration_ms": 500}})
     with pytest.raises(ConfigError, match="based on itself"):
         resolve_profile("loop", cfg)
     with pytest.raises(ConfigError, match="max_duration_ms"):
@@ -85,9 +86,17 @@ def test_impossible_profile_and_unknown_names() -> None:
     with pytest.raises(ConfigError, match="unknown profile 'nope'"):
         resolve_profile("nope", cfg)
     with pytest.raises(ConfigError, match="max_chars_per_line"):
-        resolve_profile(None, {}, {"max_chars_per_line": 0})
+        resolve_profile(None, Config(), {"max_chars_per_line": 0})
 
 
 def test_missing_config_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "absent.toml")
+
+
+def test_glossary_files_are_relative_to_the_config(tmp_path: Path) -> None:
+    folder = tmp_path / "series"
+    folder.mkdir()
+    path = folder / "dubkit.toml"
+    path.write_text('[glossary]\nfiles = ["terms.yaml"]\n', encoding="utf-8")
+    assert load_config(path).glossary_files == (folder / "terms.yaml",)

@@ -119,6 +119,7 @@ def export(
     """Write STEM.dubscript.xlsx, .csv and .html: one line per Urdu cue with its timecodes,
     the Chinese and English it renders, the glossary terms, and whether it fits its slot."""
     from dubkit.cli.console import fail, make_console
+    from dubkit.config import Config
     from dubkit.constants import DEFAULT_FPS
     from dubkit.dubbing.files import write_script_files
     from dubkit.dubbing.script import build_script
@@ -135,7 +136,7 @@ def export(
         ur_cues = read_srt(ur_srt).cues
         zh_cues = read_srt(zh).cues if zh else ()
         en_cues = read_srt(en).cues if en else None
-        terms = load_glossaries({}, glossary) if glossary else None
+        terms = load_glossaries(Config(), glossary) if glossary else None
         lines = build_script(ur_cues, zh_cues, en_cues, terms)
         folder = ensure_writable_dir(outdir or ur_srt.parent)
         paths = write_script_files(lines, folder, stem, fps or DEFAULT_FPS, title=title)

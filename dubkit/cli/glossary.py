@@ -183,9 +183,10 @@ def _glossary_terms(console: Console, files: list[Path]) -> Any:
     if not files:
         fail(console, "name at least one glossary file (--glossary FILE)")
     try:
+        from dubkit.config import Config
         from dubkit.episode.setup import load_glossaries
 
-        terms = load_glossaries({}, files)
+        terms = load_glossaries(Config(), files)
     except DubkitError as exc:
         fail(console, exc)
     return terms

@@ -135,18 +135,18 @@ def models_pull(
     """Download and verify a model: Whisper sizes, or the Argos packages of a route."""
     console = make_console()
     if name.startswith("argos:"):
-        from dubkit.config import load_config, translate_defaults
+        from dubkit.config import load_config
         from dubkit.models.packages import parse_route_name, pull_route
 
         notices: list[str] = []
         try:
-            configured = translate_defaults(load_config(config))
+            configured = load_config(config).translate
             source, target = parse_route_name(name)
             progress = ByteProgressFactory(console)
             with progress:
                 installed = pull_route(
-                    source, target, index or configured["index"], progress, refresh, notices,
-                    (pivot or configured["pivot"],),
+                    source, target, index or configured.index, progress, refresh, notices,
+                    (pivot or configured.pivot,),
                 )  # fmt: skip
         except DubkitError as exc:
             fail(console, exc)

@@ -89,10 +89,12 @@ def translate(
                 "route": route, "pivot": pivot, "device": device, "compute_type": compute_type,
                 "beam_size": beam_size, "max_batch_tokens": batch_tokens, "cache": cache,
                 "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
-                "digits": digits, "threads": threads, "pivot_srt": pivot_srt,
-                "encoding": encoding, "layout": layout, "profile": ur_profile,
+                "digits": digits, "layout": layout, "profile": ur_profile,
             },
             packages,
+            threads=threads,
+            pivot_srt=pivot_srt,
+            encoding=encoding,
         )  # fmt: skip
         ensure_writable(outdir)
         terms = load_glossaries(cfg, glossary)

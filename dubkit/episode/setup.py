@@ -7,12 +7,13 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from dubkit.config import Config, resolve_profile, with_flags
 from dubkit.episode.engine import EngineSpec, RecognitionSpec, TranslationSpec
 from dubkit.episode.pipeline import DubSettings, TranslateSettings
 from dubkit.errors import ConfigError
 from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, TranscribeOptions
-from dubkit.profiles import Profile
+from dubkit.profiles import URDU_PROFILE, Profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +29,7 @@ class Recognition:
 
 
 def recognition(
-    cfg: dict[str, Any],
+    cfg: Config,
     given: dict[str, Any],
     hotwords: list[str] | None = None,
     profile: str | None = None,
@@ -37,68 +38,66 @@ def recognition(
     """Recognition settings: `given` (flags, None = not given) over `[transcribe]` over the
     defaults; the model resolved in the store."""
     from dubkit.adapters.whisper import check_language
-    from dubkit.config import resolve_profile, transcribe_defaults
     from dubkit.models.store import resolve_model
 
-    settings = transcribe_defaults(cfg)
-    settings.update({k: v for k, v in given.items() if v is not None})
-    if hotwords:
-        settings["hotwords"] = [*settings["hotwords"], *hotwords]
-    chosen = resolve_profile(profile, cfg, limits or {})
+    s = with_flags(cfg.transcribe, **given)
     options = TranscribeOptions(
-        language=settings["language"],
-        beam_size=settings["beam_size"],
-        batch_size=settings["batch_size"],
-        vad=settings["vad"],
-        hotwords=tuple(settings["hotwords"]),
-        guard=settings["guard"],
-        recover=settings["recover"],
-        bias=settings["glossary_bias"],
+        language=s.language,
+        beam_size=s.beam_size,
+        batch_size=s.batch_size,
+        vad=s.vad,
+        hotwords=(*s.hotwords, *(hotwords or ())),
+        guard=s.guard,
+        recover=s.recover,
+        bias=s.glossary_bias,
     )
     check_language(options.language)
-    model_name, model_path = resolve_model(settings["model"])
-    return Recognition(
-        model_name, model_path, settings["device"], settings["compute_type"], options, chosen
-    )
+    chosen = resolve_profile(profile, cfg, limits or {})
+    model_name, model_path = resolve_model(s.model)
+    return Recognition(model_name, model_path, s.device, s.compute_type, options, chosen)
 
 
 class Translation:
     """Translation settings from `[translate]` and flags; the route is looked up on demand."""
 
     def __init__(
-        self, cfg: dict[str, Any], given: dict[str, Any], packages: list[Path] | None
+        self,
+        cfg: Config,
+        given: dict[str, Any],
+        packages: list[Path] | None,
+        *,
+        threads: int = 0,
+        pivot_srt: bool = False,
+        encoding: str | None = None,
     ) -> None:
-        from dubkit.config import resolve_profile, translate_defaults
         from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
 
-        s = translate_defaults(cfg)
-        s.update({k: v for k, v in given.items() if v is not None and k != "pivot_srt"})
-        s["profile"] = s["profile"] or "ur-broadcast"
-        if s["digits"] not in DIGIT_SYSTEMS:
-            raise ConfigError(f"--digits {s['digits']}: choose latin or urdu")
-        if s["route"] not in ("auto", "direct", "pivot"):
-            raise ConfigError(f"--route {s['route']}: choose auto, direct or pivot")
-        if s["layout"] not in ("sentence", "cue"):
-            raise ConfigError(f"--layout {s['layout']}: choose sentence or cue")
-        self.route_mode: str = s["route"]
-        self.pivot: str = s["pivot"]
-        self.extra = [Path(p) for p in s["packages"]] + list(packages or [])
-        self.memory_path = Path(s["memory"]) if s["memory"] else None
-        self.cache: bool = s["cache"]
+        s = with_flags(cfg.translate, **given)
+        if s.digits not in DIGIT_SYSTEMS:
+            raise ConfigError(f"--digits {s.digits}: choose latin or urdu")
+        if s.route not in ("auto", "direct", "pivot"):
+            raise ConfigError(f"--route {s.route}: choose auto, direct or pivot")
+        if s.layout not in ("sentence", "cue"):
+            raise ConfigError(f"--layout {s.layout}: choose sentence or cue")
+        self.route_mode = s.route
+        self.pivot = s.pivot
+        self.extra = [Path(p) for p in s.packages] + list(packages or [])
+        self.memory_path = Path(s.memory) if s.memory else None
+        self.cache = s.cache
         self.options = MTOptions(
-            device=s["device"],
-            compute_type=s["compute_type"],
-            threads=given.get("threads") or 0,
-            beam_size=s["beam_size"],
-            max_batch_tokens=s["max_batch_tokens"],
+            device=s.device,
+            compute_type=s.compute_type,
+            threads=threads,
+            beam_size=s.beam_size,
+            max_batch_tokens=s.max_batch_tokens,
         )
         self.settings = TranslateSettings(
-            pivot_srt=bool(given.get("pivot_srt")),
-            bom=s["bom"],
-            style=UrduStyle(digits=s["digits"], bidi_marks=s["bidi_marks"]),
-            encoding=given.get("encoding"),
-            layout=s["layout"],
-            profile=resolve_profile(s["profile"], cfg),
+            pivot_srt=pivot_srt,
+            bom=s.bom,
+            style=UrduStyle(digits=s.digits, bidi_marks=s.bidi_marks),
+            encoding=encoding,
+            layout=s.layout,
+            profile=resolve_profile(s.profile or URDU_PROFILE, cfg),
         )
 
     def route(self) -> Any:
@@ -127,15 +126,12 @@ class Translation:
         return TranslationSpec(route, self.options, self.settings, self.memory_path, self.cache)
 
 
-def glossary_files(cfg: dict[str, Any], files: list[Path] | None) -> list[Path]:
+def glossary_files(cfg: Config, files: list[Path] | None) -> list[Path]:
     """`[glossary] files` (relative to the config file) then the --glossary files."""
-    base = Path(cfg["_path"]).parent if "_path" in cfg else Path(".")
-    if base == Path.cwd():
-        base = Path(".")  # keep messages short for the usual ./dubkit.toml
-    return [base / p for p in cfg.get("glossary", {}).get("files", [])] + list(files or [])
+    return [*cfg.glossary_files, *(files or [])]
 
 
-def load_glossaries(cfg: dict[str, Any], files: list[Path] | None) -> TermSet | None:
+def load_glossaries(cfg: Config, files: list[Path] | None) -> TermSet | None:
     """The combined glossary terms from --glossary and [glossary] files (None without)."""
     paths = glossary_files(cfg, files)
     if not paths:
@@ -192,7 +188,7 @@ class RunFlags:
         return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
-def engine_spec(cfg: dict[str, Any], flags: RunFlags) -> tuple[EngineSpec, Translation]:
+def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
     """The engine's recipe for `run` and `batch`; its translation is None when no route is
     installed (the Translation setup says why)."""
     if flags.clip_format not in ("wav", "mp3"):
@@ -215,10 +211,12 @@ def engine_spec(cfg: dict[str, Any], flags: RunFlags) -> tuple[EngineSpec, Trans
             "compute_type": flags.mt_compute_type, "beam_size": flags.mt_beam_size,
             "max_batch_tokens": flags.batch_tokens, "cache": flags.cache,
             "memory": str(flags.memory) if flags.memory else None, "bom": flags.bom,
-            "bidi_marks": flags.bidi, "digits": flags.digits, "threads": flags.threads,
-            "pivot_srt": flags.pivot_srt, "layout": flags.layout, "profile": flags.ur_profile,
+            "bidi_marks": flags.bidi, "digits": flags.digits, "layout": flags.layout,
+            "profile": flags.ur_profile,
         },
         flags.packages,
+        threads=flags.threads,
+        pivot_srt=flags.pivot_srt,
     )  # fmt: skip
     found = mt.route()
     dub = DubSettings(
