@@ -6,7 +6,9 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from dubkit.errors import OutputError
@@ -37,36 +39,92 @@ def atomic_write_all(files: dict[Path, bytes]) -> None:
 
     A failure part-way leaves none of the new files and the old ones untouched.
     """
-    temps: dict[Path, str] = {}
-    current = next(iter(files), Path("."))
+    with atomic_paths(files) as temps:
+        for path, data in files.items():
+            try:
+                with open(temps[path], "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as exc:
+                raise write_error(path, exc) from exc
+
+
+@contextlib.contextmanager
+def atomic_paths(targets: Iterable[Path]) -> Iterator[dict[Path, Path]]:
+    """A temporary file beside each target for the block to write (a stream, another
+    program); all are renamed over their targets once the block succeeds, else removed.
+
+    An OSError becomes an OutputError naming the target (the last one, when the block's own
+    OSError cannot say which).
+    """
+    temps: dict[Path, Path] = {}
+    current = Path(".")
     try:
-        for current, data in files.items():
+        for current in targets:
             if current.is_dir():  # caught here, so that no rename below can fail for it
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(current))
-            fd, temps[current] = tempfile.mkstemp(
+            fd, name = tempfile.mkstemp(
                 prefix=f".{current.name}.", suffix=".tmp", dir=current.parent
             )
-            os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; honour the user's umask
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
+            temps[current] = Path(name)
+            try:
+                os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; honour the user's umask
+            finally:
+                os.close(fd)
+        yield dict(temps)
         for current, tmp in list(temps.items()):
             os.replace(tmp, current)
             del temps[current]
     except OSError as exc:
-        hint = (
-            "free some space or choose another folder with -o"
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT)
-            else "check the path and permissions, or choose another folder with -o"
-        )
-        raise OutputError(
-            f"{current}: cannot write ({exc.strerror or exc}); {hint}", path=current
-        ) from exc
+        raise write_error(current, exc) from exc
     finally:
         for tmp in temps.values():
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def staging_folder(target: Path, mode: int | None = None) -> Path:
+    """A hidden, unique, empty folder beside `target` (its parent created if needed) to build
+    a new `target` in; `mode` None honours the user's umask. Raises OSError."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    staging.chmod(0o777 & ~_umask() if mode is None else mode)  # mkdtemp makes 0700
+    return staging
+
+
+def replace_folder(staging: Path, target: Path) -> None:
+    """Swap the finished folder `staging` into place as `target`. An older `target` is moved
+    aside first, put back if the swap fails, and removed only once it succeeded. Raises
+    OSError."""
+    old = None
+    if target.exists():
+        # A unique empty folder, which rename(2) replaces: a leftover from a crashed run
+        # (containers reuse PIDs) can never block the swap.
+        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+        try:
+            os.replace(target, old)
+        except OSError:
+            old.rmdir()
+            raise
+    try:
+        os.replace(staging, target)
+    except OSError:
+        if old is not None:
+            os.replace(old, target)  # put the previous copy back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_error(path: Path, exc: OSError) -> OutputError:
+    """The one-line error for a file or folder that cannot be written, with the fix."""
+    hint = (
+        "free some space or choose another folder with -o"
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        else "check the path and permissions, or choose another folder with -o"
+    )
+    return OutputError(f"{path}: cannot write ({exc.strerror or exc}); {hint}", path=path)
 
 
 def _umask() -> int:

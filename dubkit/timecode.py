@@ -66,6 +66,19 @@ def seconds_to_ms(seconds: float) -> int:
     return max(0, round(seconds * 1000))
 
 
+def clock(ms: int, separator: str = ",", *, fraction: int = 3, hours: int = 2) -> str:
+    """Milliseconds as a clock: HH:MM:SS,mmm (SubRip) by default; separator "." for WebVTT;
+    fraction=2, hours=1 for ASS (H:MM:SS.cc); fraction=0, hours=0 for a chart (M:SS, or
+    H:MM:SS from the first hour). Digits are truncated, never rounded up."""
+    seconds, millis = divmod(ms, 1000)
+    minutes, seconds = divmod(seconds, 60)
+    hh, minutes = divmod(minutes, 60)
+    text = f"{minutes:02d}:{seconds:02d}" if hh or hours else f"{minutes}:{seconds:02d}"
+    if hh or hours:
+        text = f"{hh:0{hours}d}:{text}"
+    return f"{text}{separator}{millis // 10 ** (3 - fraction):0{fraction}d}" if fraction else text
+
+
 # ------------------------------------------------------------------------------ SMPTE timecode
 
 # Rates counted in drop-frame timecode by default: NTSC 30000/1001 and 60000/1001.

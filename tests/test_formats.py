@@ -22,11 +22,12 @@ from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
 from dubkit.subtitles.formats import (
     CHINESE_FONT,
+    ass_header,
     read_subtitles,
     render_ass,
     render_bilingual_srt,
     render_vtt,
-    sniff_kind,
+    subtitle_kind,
     write_subtitles,
 )
 from dubkit.subtitles.parse import parse_srt
@@ -144,6 +145,15 @@ def test_ass_parses_with_pysubs2_and_has_the_urdu_style() -> None:
     assert subs.events[1].end == 6260  # centiseconds, rounded half up
 
 
+def test_the_preview_header_is_the_shipped_style() -> None:
+    shipped = render_ass(CUES).split("[Events]")[0]
+    header = ass_header(style="Default")
+    assert header == shipped.replace("Style: Urdu,", "Style: Default,")
+    assert ass_header(font="Noto Naskh Arabic", style="Urdu") == shipped.replace(
+        URDU_FONT, "Noto Naskh Arabic"
+    )
+
+
 def test_ass_options_right_alignment_resolution_and_chinese_style() -> None:
     right = pysubs2.SSAFile.from_string(render_ass(CUES, align="right", play_res=(1280, 720)))
     style = right.styles["Urdu"]
@@ -186,12 +196,22 @@ def test_write_and_read_refuse_unknown_kinds() -> None:
 
 
 def test_sniffing() -> None:
-    assert sniff_kind(render_vtt(CUES)) == "vtt"
-    assert sniff_kind("\ufeff\r\nWEBVTT - title\r\n") == "vtt"
-    assert sniff_kind(render_ass(CUES)) == "ass"
-    assert sniff_kind("\ufeff[script info]\n") == "ass"
-    assert sniff_kind(render_srt(CUES)) == "srt"
-    assert sniff_kind("WEBVTTX\n") == "srt"
+    assert subtitle_kind("a.srt", render_vtt(CUES)) == "vtt"  # the header wins over the name
+    assert subtitle_kind("", "\ufeff\r\nWEBVTT - title\r\n") == "vtt"
+    assert subtitle_kind("a.srt", render_ass(CUES)) == "ass"
+    assert subtitle_kind("", "\ufeff[script info]\n") == "ass"
+    assert subtitle_kind("a.vtt", render_srt(CUES)) == "vtt"  # no header: the suffix says
+    assert subtitle_kind("A.SSA") == "ass"
+    assert subtitle_kind("a.srt", "WEBVTTX\n") == "srt"
+    assert subtitle_kind("a.txt", render_srt(CUES)) is None
+    assert subtitle_kind(Path("ep1.ur.vtt")) == "vtt"
+
+
+def test_a_webvtt_file_without_its_header_is_read_by_its_name() -> None:
+    text = "00:00:01.000 --> 00:00:02.000\nhello\n"
+    parsed = read_subtitles(text, "ep1.vtt")
+    assert [c.text for c in parsed.cues] == ["hello"]
+    assert any("no WEBVTT header" in r for r in parsed.repairs)
 
 
 # ----------------------------------------------------------------------------- round trips

@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from dubkit.errors import OutputError
-from dubkit.fsutil import atomic_write_all, ensure_writable_dir
+from dubkit.fsutil import (
+    atomic_paths,
+    atomic_write_all,
+    ensure_writable_dir,
+    replace_folder,
+    staging_folder,
+)
 
 
 def test_atomic_write_replaces_whole_file(tmp_path: Path) -> None:
@@ -49,3 +55,40 @@ def test_pair_is_all_or_nothing(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match=r"ep\.zh\.srt: cannot write .*check the path"):
         atomic_write_all({tmp_path / "ep.asr.json": b"{}", tmp_path / "ep.zh.srt": b""})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ep.zh.srt"]
+
+
+def test_atomic_paths_rename_only_when_the_block_succeeds(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.png", tmp_path / "b.mp4"
+    a.write_bytes(b"old")
+    with pytest.raises(RuntimeError), atomic_paths([a, b]) as temps:
+        temps[a].write_bytes(b"new")
+        raise RuntimeError("the renderer failed")
+    assert a.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["a.png"]
+    with atomic_paths([a, b]) as temps:
+        assert all(t.parent == tmp_path and t.name.startswith(".") for t in temps.values())
+        temps[a].write_bytes(b"new")
+        temps[b].write_bytes(b"clip")
+    assert a.read_bytes() == b"new" and b.read_bytes() == b"clip"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "b.mp4"]
+
+
+def test_atomic_paths_name_the_target_of_an_os_error(tmp_path: Path) -> None:
+    target = tmp_path / "guide.wav"
+    full = OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    message = r"guide\.wav: cannot write \(No space left"
+    with pytest.raises(OutputError, match=message), atomic_paths([target]):
+        raise full
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_replace_folder_swaps_and_removes_the_old_copy(tmp_path: Path) -> None:
+    target = tmp_path / "clips"
+    target.mkdir()
+    (target / "0001.wav").write_bytes(b"old")
+    staging = staging_folder(target)
+    assert staging.parent == tmp_path and staging.name.startswith(".clips.")
+    (staging / "0002.wav").write_bytes(b"new")
+    replace_folder(staging, target)
+    assert [p.name for p in target.iterdir()] == ["0002.wav"]
+    assert [p.name for p in tmp_path.iterdir()] == ["clips"]
+    assert staging_folder(tmp_path / "models" / "x", mode=0o755).stat().st_mode & 0o777 == 0o755

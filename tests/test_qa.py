@@ -26,15 +26,14 @@ from dubkit.qa.rules import (
     CueReport,
     Flag,
     check_cues,
-    count_chars,
     qa_report,
     summarise,
-    timestamp,
     with_glossary,
 )
 from dubkit.records import Cue
+from dubkit.text.reading import count_chars
 from dubkit.text.urdu import LRM, mark_bidi, normalise
-from dubkit.timecode import frame_rate, frame_to_ms, ms_to_frames
+from dubkit.timecode import clock, frame_rate, frame_to_ms, ms_to_frames
 from tests.conftest import _missing
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -309,7 +308,7 @@ def test_cues_built_to_the_profile_get_no_flags(programme: tuple[Profile, list[C
 
 def _srt(path: Path, cues: list[tuple[int, int, str]]) -> Path:
     body = "".join(
-        f"{n}\n{timestamp(a)} --> {timestamp(b)}\n{text}\n\n"
+        f"{n}\n{clock(a)} --> {clock(b)}\n{text}\n\n"
         for n, (a, b, text) in enumerate(cues, start=1)
     )
     path.write_text(body, encoding="utf-8")

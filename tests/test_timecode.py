@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dubkit.timecode import (
+    clock,
     frame_rate,
     frame_to_ms,
     frames_to_smpte,
@@ -163,3 +164,14 @@ def test_ms_on_frame_boundaries_round_trip(data: st.DataObject, fps: float) -> N
 @given(ms=st.integers(min_value=0, max_value=23 * 3_600_000), fps=st.sampled_from([25.0, 29.97]))
 def test_any_ms_comes_back_snapped(ms: int, fps: float) -> None:
     assert smpte_to_ms(ms_to_smpte(ms, fps), fps) == snap_ms(ms, fps)
+
+
+def test_clock_in_every_format() -> None:
+    ms = 3_723_045  # 1 h 2 min 3.045 s
+    assert clock(ms) == "01:02:03,045"  # SubRip
+    assert clock(ms, ".") == "01:02:03.045"  # WebVTT
+    assert clock(ms, ".", fraction=2, hours=1) == "1:02:03.04"  # ASS, truncated
+    assert clock(ms, fraction=0, hours=0) == "1:02:03"  # a chart's axis
+    assert clock(62_999, fraction=0, hours=0) == "1:02"
+    assert clock(0) == "00:00:00,000"
+    assert clock(360_000_000) == "100:00:00,000"

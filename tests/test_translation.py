@@ -16,9 +16,10 @@ from typer.testing import CliRunner
 from dubkit.cli import app
 from dubkit.records import Cue
 from dubkit.subtitles.parse import parse_srt
+from dubkit.text.lines import join_lines, wrap_words
 from dubkit.text.urdu import LRM, UrduStyle, lookalikes_in
 from dubkit.translate.memory import SqliteMemory, parse_tmx, render_tmx
-from dubkit.translate.steps import cue_text, translate_texts, translated_cues, wrap_words
+from dubkit.translate.steps import translate_texts, translated_cues
 
 runner = CliRunner()
 
@@ -99,11 +100,10 @@ def test_tmx_round_trip_and_refusals() -> None:
         parse_tmx(b"<tmx><body><tu>", "x.tmx", "zh", "ur")
 
 
-def test_cue_text_joins_chinese_lines() -> None:
-    cue = Cue(1, 0, 1000, ("中国和巴基斯坦", "的合作"))
-    assert cue_text(cue, "zh") == "中国和巴基斯坦的合作"
-    assert cue_text(Cue(1, 0, 1000, ("项目 CPEC", "PTV 报道")), "zh") == "项目 CPEC PTV 报道"
-    assert cue_text(Cue(1, 0, 1000, ("one", "two")), "en") == "one two"
+def test_join_lines_joins_chinese_lines() -> None:
+    assert join_lines(("中国和巴基斯坦", "的合作"), "zh") == "中国和巴基斯坦的合作"
+    assert join_lines(("项目 CPEC", "PTV 报道"), "zh") == "项目 CPEC PTV 报道"
+    assert join_lines(("one", "two"), "en") == "one two"
 
 
 words = st.lists(st.text(alphabet="ابپتکگہیے", min_size=1, max_size=12), max_size=20)

@@ -8,7 +8,6 @@ exactly the programme's number of samples and no resampling touches the referenc
 
 from __future__ import annotations
 
-import contextlib
 import math
 import os
 import re
@@ -25,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from dubkit.adapters.audio import check_media
 from dubkit.adapters.render import ToolMissing, ffmpeg_path
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError
+from dubkit.fsutil import atomic_paths, replace_folder, staging_folder, write_error
 from dubkit.records import Cue
 
 if TYPE_CHECKING:
@@ -159,33 +159,17 @@ def _check_clip_options(cues: Sequence[Cue], outdir: Path, handles_ms: int, fmt:
 
 def _temp_dir(outdir: Path) -> Path:
     try:
-        outdir.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", suffix=".tmp", dir=outdir.parent))
-        tmp.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; honour the user's umask
+        return staging_folder(outdir)
     except OSError as exc:
-        raise _output_error(outdir, exc) from exc
-    return tmp
+        raise write_error(outdir, exc) from exc
 
 
 def _publish_dir(tmp: Path, outdir: Path) -> None:
     """Rename the finished set into place; an older set is swapped out, then removed."""
-    old: Path | None = None
     try:
-        if outdir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.old.", dir=outdir.parent))
-            os.replace(outdir, old)  # onto the empty folder mkdtemp made
-        try:
-            os.replace(tmp, outdir)
-        except OSError:
-            if old is not None:
-                os.replace(old, outdir)
-                old = None
-            raise
+        replace_folder(tmp, outdir)
     except OSError as exc:
-        raise _output_error(outdir, exc) from exc
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        raise write_error(outdir, exc) from exc
 
 
 # ------------------------------------------------------------------ guide track
@@ -622,37 +606,14 @@ def _export(segment: Any, path: Path, fmt: str, *, shown: Path) -> None:
             path=shown,
         ) from exc
     except OSError as exc:
-        raise _output_error(shown, exc) from exc
+        raise write_error(shown, exc) from exc
 
 
 def _export_atomic(segment: Any, dest: Path, fmt: str) -> None:
     """Export to a temporary name in dest's folder, then rename it over dest."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
-        os.close(fd)
-        os.chmod(name, 0o666 & ~_umask())  # mkstemp makes 0600; honour the user's umask
     except OSError as exc:
-        raise _output_error(dest, exc) from exc
-    try:
-        _export(segment, Path(name), fmt, shown=dest)
-        os.replace(name, dest)
-    except OSError as exc:
-        raise _output_error(dest, exc) from exc
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-
-
-def _output_error(path: Path, exc: OSError) -> OutputError:
-    return OutputError(
-        f"{path}: cannot write ({exc.strerror or exc}); check the path and permissions, "
-        f"free some space, or choose another folder",
-        path=path,
-    )
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        raise write_error(dest, exc) from exc
+    with atomic_paths([dest]) as temps:
+        _export(segment, temps[dest], fmt, shown=dest)

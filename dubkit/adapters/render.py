@@ -3,7 +3,8 @@
 ffmpeg 5.1's `subtitles` filter gives libass its *simple* shaper (FriBidi presentation forms),
 which draws Noto Nastaliq Urdu as boxes: that font has no presentation forms and needs
 HarfBuzz. So every input is turned into an ASS script first (ffmpeg converts SRT and WebVTT),
-styled here, and drawn with the `ass` filter and `shaping=complex`.
+styled as dubkit ships its Urdu ASS (dubkit.subtitles.formats.ass_header), and drawn with the
+`ass` filter and `shaping=complex`.
 """
 
 from __future__ import annotations
@@ -20,21 +21,14 @@ from pathlib import Path
 
 from dubkit.adapters.audio import open_container
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError, SubtitleParseError
+from dubkit.fsutil import atomic_paths
+from dubkit.subtitles.formats import ass_header, subtitle_kind
 
 BACKGROUND = "0x202020"  # dark grey, not black: outlines and shadows stay visible
 BACKGROUND_SIZE = (1280, 720)
 BACKGROUND_RATE = 25  # PAL, as DEFAULT_FPS
-# The style for SRT and WebVTT, in a 1280x720 script (libass scales it to any frame). Nastaliq
-# letters sit small in their em, so the size is larger than a Latin subtitle's would be (52
-# looked small in previews); two lines of it stay in the bottom third (the tests check).
-PLAY_RES = (1280, 720)
-FONT_SIZE = 64
-OUTLINE = 2.5
-SHADOW = 1
-MARGIN_V = 40
-MARGIN_H = 64
 MAX_CLIP_MS = 5 * 60 * 1000  # a preview, not an encode: longer clips take minutes on a laptop
-SUBTITLE_FORMATS = {".srt": "srt", ".vtt": "webvtt", ".ass": "ass", ".ssa": "ass"}
+_DEMUXERS = {"srt": "srt", "vtt": "webvtt"}  # ffmpeg reads these and writes them as ASS
 _FFMPEG_MISSING = "ffmpeg not found; run scripts/bootstrap.sh or apt-get install ffmpeg"
 # Lines ffmpeg prints after the real reason; the reason is the last line that is not one.
 _GENERIC = re.compile(
@@ -118,12 +112,12 @@ def probe(path: Path) -> MediaInfo:
 def prepare_subtitles(path: Path, text: str, font: str, force_font: bool) -> PreparedSubtitles:
     """The subtitles as a styled ASS script.
 
-    SRT and WebVTT get dubkit's style in `font`; an ASS script keeps its own styles unless
-    `force_font`, which puts `font` in all of them.
+    SRT and WebVTT get the style dubkit ships its Urdu ASS with, in `font`; an ASS script
+    keeps its own styles unless `force_font`, which puts `font` in all of them.
     """
     if not font.strip() or any(c in font for c in ",\n\r{}\\"):
         raise ConfigError(f"--font {font!r}: name a font family (no commas, braces, backslashes)")
-    kind = SUBTITLE_FORMATS.get(path.suffix.lower())
+    kind = subtitle_kind(path, text)
     if kind is None:
         raise SubtitleParseError(
             f"{path}: not a subtitle file dubkit can preview; use .srt, .vtt or .ass", path=path
@@ -133,7 +127,7 @@ def prepare_subtitles(path: Path, text: str, font: str, force_font: bool) -> Pre
     if kind == "ass":
         script = set_style_font(text, font) if force_font else text
     else:
-        script = _ass_header(font) + _events(_to_ass(path, text, kind))
+        script = ass_header(language="ur", font=font) + _events(_to_ass(path, text, kind))
     return PreparedSubtitles(
         ass=script, spans=tuple(sorted(ass_spans(script))), font=forced, font_file=file
     )
@@ -143,7 +137,7 @@ def _to_ass(path: Path, text: str, kind: str) -> str:
     """ffmpeg's own reading of SRT or WebVTT, as ASS (keeps <i>, <b>, <font> as overrides)."""
     done = subprocess.run(
         [ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "error",
-         "-f", kind, "-i", "pipe:0", "-f", "ass", "pipe:1"],
+         "-f", _DEMUXERS[kind], "-i", "pipe:0", "-f", "ass", "pipe:1"],
         input=text.encode("utf-8"),
         capture_output=True,
     )  # fmt: skip
@@ -152,29 +146,6 @@ def _to_ass(path: Path, text: str, kind: str) -> str:
             f"{path}: ffmpeg cannot read it as {kind} ({_reason(done.stderr)})", path=path
         )
     return done.stdout.decode("utf-8", "replace")
-
-
-def _ass_header(font: str) -> str:
-    # Encoding -1 asks libass for the Unicode bidi base direction of each line; with any
-    # other value it lays an Urdu line out left to right (words in the wrong order around
-    # CPEC or 2025, the full stop on the right).
-    return (
-        "[Script Info]\n"
-        "; dubkit preview\n"
-        "ScriptType: v4.00+\n"
-        f"PlayResX: {PLAY_RES[0]}\n"
-        f"PlayResY: {PLAY_RES[1]}\n"
-        "ScaledBorderAndShadow: yes\n"
-        "WrapStyle: 0\n"
-        "\n"
-        "[V4+ Styles]\n"
-        "Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, "
-        "BackColour, Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, "
-        "BorderStyle, Outline, Shadow, Alignment, MarginL, MarginR, MarginV, Encoding\n"
-        f"Style: Default,{font},{FONT_SIZE},&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,"
-        f"0,0,0,0,100,100,0,0,1,{OUTLINE},{SHADOW},2,{MARGIN_H},{MARGIN_H},{MARGIN_V},-1\n"
-        "\n"
-    )
 
 
 def _events(ass: str) -> str:
@@ -300,8 +271,8 @@ def render(
     clip: Clip | None,
     size: tuple[int, int] | None,
 ) -> list[Path]:
-    """Render every still and the clip into a hidden folder beside them, then rename them
-    into place: an error part-way leaves none of the new files."""
+    """Render every still and the clip to temporary files beside them, then rename them into
+    place (dubkit.fsutil.atomic_paths): an error part-way leaves none of the new files."""
     ffmpeg = ffmpeg_path()
     targets = [s.path for s in stills] + ([clip.path] if clip else [])
     if not targets:
@@ -323,22 +294,15 @@ def render(
             os.symlink(subtitles.font_file, fonts / subtitles.font_file.name)
         burn = f"ass=filename={filter_value(str(script))}:fontsdir={filter_value(str(fonts))}"
         burn += ":shaping=complex"
-        jobs = [
-            (still.path, temp, f"frame at {_seconds(still.at_ms)} s of {media.path}",
-             _still_args(media, still.at_ms, burn, size, temp))
-            for n, still in enumerate(stills)
-            for temp in [work / f"still-{n}.png"]
-        ]  # fmt: skip
-        if clip is not None:
-            temp = work / "clip.mp4"
-            jobs.append((clip.path, temp, f"clip at {_seconds(clip.start_ms)} s of {media.path}",
-                         _clip_args(media, clip, burn, size, temp)))  # fmt: skip
-        for target, temp, what, args in jobs:
-            if target.is_dir():
-                raise OutputError(f"{target}: is a folder; remove it or choose another -o")
-            _run(ffmpeg, args, what, temp)
-        for target, temp, _, _ in jobs:
-            os.replace(temp, target)
+        with atomic_paths(targets) as temp:
+            for still in stills:
+                out = temp[still.path]
+                what = f"frame at {_seconds(still.at_ms)} s of {media.path}"
+                _run(ffmpeg, _still_args(media, still.at_ms, burn, size, out), what, out)
+            if clip is not None:
+                out = temp[clip.path]
+                what = f"clip at {_seconds(clip.start_ms)} s of {media.path}"
+                _run(ffmpeg, _clip_args(media, clip, burn, size, out), what, out)
     except OSError as exc:
         raise OutputError(
             f"{folder}: cannot write ({exc.strerror or exc}); check the path and permissions, "
@@ -390,8 +354,10 @@ def _still_args(
     media: MediaInfo, at_ms: int, burn: str, size: tuple[int, int] | None, out: Path
 ) -> list[str]:
     inputs, picture, chain = _picture(media, at_ms, size)
-    return [*inputs, "-map", picture, "-vf", f"{chain},{burn}",
-            "-frames:v", "1", "-f", "image2", str(out)]  # fmt: skip
+    # PNG by name, not by suffix (`out` is a temporary name); -update 1: one file, never a
+    # pattern (a '%' in the name stays a '%')
+    return [*inputs, "-map", picture, "-vf", f"{chain},{burn}", "-frames:v", "1",
+            "-c:v", "png", "-f", "image2", "-update", "1", str(out)]  # fmt: skip
 
 
 def _clip_args(

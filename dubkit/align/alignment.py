@@ -32,7 +32,8 @@ from typing import NamedTuple
 
 from dubkit.profiles import Profile
 from dubkit.records import Cue, Transcript
-from dubkit.subtitles.segmentation import CLAUSE_END, SENTENCE_END, frame_times
+from dubkit.subtitles.segmentation import frame_times
+from dubkit.text.lines import CLAUSE_END, SENTENCE_END, Piece, balanced_lines, join_lines
 from dubkit.timecode import frame_to_ms
 
 # A unit is placed when at least this share of its characters is found in the speech. Below
@@ -693,45 +694,31 @@ def _phrases(text: str) -> list[tuple[int, int]]:
 
 
 def _width(text: str) -> int:
-    return len(_join_lines(text))
-
-
-def _join_lines(text: str) -> str:
-    """A cue's lines as one line: Chinese joins directly, Latin words keep a space."""
-    parts = [line.strip() for line in text.split("\n") if line.strip()]
-    out = parts[0] if parts else ""
-    for part in parts[1:]:
-        out += (" " if out[-1].isascii() and part[0].isascii() else "") + part
-    return out
+    return len(join_lines(text.split("\n")))
 
 
 def _lines(text: str, width: int, max_lines: int, bonus: Sequence[float] = ()) -> tuple[str, ...]:
-    """Lines of a cue: its own line breaks when they fit, else balanced, at punctuation,
-    pauses and word boundaries (`bonus`, per position of a one-line text)."""
+    """Lines of a cue: its own line breaks when they fit, else balanced (dubkit.text.lines),
+    at punctuation, pauses and word boundaries (`bonus`, per position of a one-line text)."""
     own = tuple(line.strip() for line in text.split("\n") if line.strip())
     if len(own) <= max_lines and all(len(line) <= width for line in own):
         return own or ("",)
-    flat = _join_lines(text)
-    if len(flat) <= width:
-        return (flat,)
-    if max_lines >= 2 and len(flat) <= 2 * width:
-        best: tuple[float, int] | None = None
-        for k in range(len(flat) - width, width + 1):
-            top, bottom = flat[:k].rstrip(), flat[k:].lstrip()
-            if not top or not bottom:
-                continue
-            at_break = (
-                flat[k - 1] in SENTENCE_END or flat[k - 1] in CLAUSE_END or flat[k - 1].isspace()
-            )
-            score: float = abs(len(top) - len(bottom)) + (0 if at_break or flat[k].isspace() else 2)
-            score += 0.5 if len(top) > len(bottom) else 0
-            if len(bonus) == len(flat) + 1:
-                score -= bonus[k]
-            if best is None or score < best[0]:
-                best = (score, k)
-        if best is not None:
-            return (flat[: best[1]].rstrip(), flat[best[1] :].lstrip())
-    return tuple(flat[k : k + width].strip() for k in range(0, len(flat), width))
+    flat = join_lines(own)
+    return balanced_lines(_characters(flat, bonus), width, max_lines)
+
+
+def _characters(flat: str, bonus: Sequence[float]) -> list[Piece]:
+    """Each character of a one-line text a piece (a Chinese line may break between any two),
+    spaces joining them; a break's bonus is the best of the positions it stands for."""
+    gains = bonus if len(bonus) == len(flat) + 1 else [0.0] * (len(flat) + 1)
+    pieces: list[Piece] = []
+    gap = 0  # where the spaces before this character start
+    for k, c in enumerate(flat):
+        if c.isspace():
+            continue
+        pieces.append(Piece(c, gap < k, max(gains[gap : k + 1]) if pieces else 0.0))
+        gap = k + 1
+    return pieces
 
 
 # ------------------------------------------------------------------------- linear correction

@@ -27,6 +27,7 @@ from dubkit.asr import guard
 from dubkit.asr.biasing import BiasTerms, Candidate, candidates, judge
 from dubkit.asr.windows import Span, SpeechMap, plan_windows, uncovered
 from dubkit.records import Segment, Word
+from dubkit.text.lines import join_lines
 
 ProgressFn = Callable[[int, int], None]
 
@@ -86,20 +87,8 @@ def fit_words(
 
 
 def _text(segments: Sequence[Segment]) -> str:
-    """Segments' text joined as the language writes it: Chinese directly, a space between
-    Latin words."""
-    out = ""
-    for seg in segments:
-        if (
-            out
-            and out[-1].isascii()
-            and out[-1].isalnum()
-            and seg.text[:1].isascii()
-            and (seg.text[:1].isalnum())
-        ):
-            out += " "
-        out += seg.text
-    return out
+    """Segments' text joined as Chinese is written: directly, a space between Latin words."""
+    return join_lines(seg.text for seg in segments)
 
 
 class _Context:

@@ -168,7 +168,7 @@ def _episode_units(path: Path) -> list[tuple[int, str]]:
     """(number, Chinese text) of each cue of an SRT or segment of an asr.json."""
     from dubkit.errors import SubtitleParseError
     from dubkit.subtitles.files import read_srt
-    from dubkit.translate.steps import cue_text
+    from dubkit.text.lines import join_lines
 
     if path.suffix == ".json":
         try:
@@ -176,7 +176,7 @@ def _episode_units(path: Path) -> list[tuple[int, str]]:
             return [(n, str(s["text"])) for n, s in enumerate(doc["segments"], start=1)]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SubtitleParseError(f"{path}: not a dubkit asr.json ({exc})") from exc
-    return [(c.index, cue_text(c, "zh")) for c in read_srt(path).cues]
+    return [(c.index, join_lines(c.lines)) for c in read_srt(path).cues]
 
 
 def _glossary_terms(console: Console, files: list[Path]) -> Any:

@@ -96,10 +96,11 @@ def _plan(
     from dubkit.adapters import render
     from dubkit.fsutil import ensure_writable_dir
     from dubkit.subtitles.files import read_subtitle_text
+    from dubkit.subtitles.formats import subtitle_kind
 
     frame_size = _parse_size(size) if size is not None else None
     clip_span = _parse_clip(clip) if clip is not None else None
-    if subtitles.suffix.lower() not in render.SUBTITLE_FORMATS:
+    if subtitle_kind(subtitles) is None:
         raise SubtitleParseError(
             f"{subtitles}: not a subtitle file dubkit can preview; use .srt, .vtt or .ass",
             path=subtitles,
@@ -171,13 +172,13 @@ def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...] | None:
     None for WebVTT and ASS when dubkit.subtitles.formats, their reader, is not there: the
     times then come from the events of the ASS script that libass draws.
     """
-    from dubkit.adapters.render import SUBTITLE_FORMATS
     from dubkit.fsutil import display_path
+    from dubkit.subtitles.formats import subtitle_kind
     from dubkit.subtitles.parse import parse_srt
 
-    kind, name, reader = SUBTITLE_FORMATS[path.suffix.lower()], display_path(path), _reader()
+    kind, name, reader = subtitle_kind(path, text), display_path(path), _reader()
     if reader is not None:
-        cues = reader(text, name, kind={"webvtt": "vtt"}.get(kind, kind)).cues
+        cues = reader(text, name, kind=kind).cues
     elif kind == "srt":
         cues = parse_srt(text, name).cues
     else:

@@ -119,7 +119,7 @@ def _check(
     from dubkit.qa.rules import detect_language, qa_report
 
     cfg = load_config(config)
-    parsed, structure_error = _read(subs, encoding)
+    parsed, structure_error, kind = _read(subs, encoding)
     if not parsed.cues:
         raise SubtitleParseError(f"{display_path(subs)}: no cues; nothing to check", path=subs)
     from dubkit.episode.pipeline import (
@@ -147,10 +147,9 @@ def _check(
     if not no_html:
         html_path = html or (outdir or subs.parent) / f"{subs.stem}.qa.html"
         ensure_writable_dir(html_path.parent)
-    centiseconds = subs.suffix.lower() in (".ass", ".ssa")  # ASS rounds times to 10 ms
     report = qa_report(
         display_path(subs), parsed.cues, chosen, adherence, parsed.repairs, structure_error,
-        frame_tolerance_ms=5 if centiseconds else 1,
+        frame_tolerance_ms=5 if kind == "ass" else 1,  # ASS rounds times to 10 ms
     )  # fmt: skip
     report["html"] = display_path(html_path) if html_path else None
     if html_path is not None:
@@ -158,39 +157,40 @@ def _check(
     return report, html_path
 
 
-def _read(path: Path, encoding: str | None) -> tuple[Any, str | None]:
-    """Cues and repairs of a subtitle file, and the first problem strict reading refuses
-    (None when there is none); SRT, WebVTT and ASS are read.
+def _read(path: Path, encoding: str | None) -> tuple[Any, str | None, str]:
+    """Cues and repairs of a subtitle file, the first problem strict reading refuses (None
+    when there is none), and the file's kind; SRT, WebVTT and ASS are read.
 
     Lenient reading sorts unordered cues, trims overlaps and drops empty cues so that the
     rest can be checked; strict reading says whether the file needed any of that."""
     from dubkit.errors import SubtitleParseError
     from dubkit.fsutil import display_path
     from dubkit.subtitles.files import read_subtitle_text
-    from dubkit.subtitles.formats import read_subtitles
+    from dubkit.subtitles.formats import read_subtitles, subtitle_kind
 
     name = display_path(path)
     text = read_subtitle_text(path, encoding)
-    parsed = read_subtitles(text, name)
+    kind = subtitle_kind(path, text) or "srt"
+    parsed = read_subtitles(text, name, kind=kind)
     try:
-        read_subtitles(text, name, strict=True)
+        read_subtitles(text, name, strict=True, kind=kind)
     except SubtitleParseError as exc:
-        return parsed, str(exc)
-    return parsed, None
+        return parsed, str(exc), kind
+    return parsed, None, kind
 
 
 def _glossary(cues: Any, sources: Any, terms: Any, language: str) -> dict[str, Any]:
     """dubkit.qa.adherence.glossary_report over the cue pairs; the files must have the same cues."""
     from dubkit.errors import SubtitleParseError
     from dubkit.qa.adherence import glossary_report
-    from dubkit.translate.steps import cue_text
+    from dubkit.text.lines import join_lines
 
     if len(sources) != len(cues):
         raise SubtitleParseError(
             f"--source has {len(sources)} cues and the subtitles {len(cues)}; give the Chinese "
             f"SRT these subtitles were translated from (translated with --layout cue)"
         )
-    texts = [cue_text(c, "zh") for c in sources]
+    texts = [join_lines(c.lines) for c in sources]
     return glossary_report(sources, cues, texts, terms, language)
 
 
@@ -198,7 +198,8 @@ def _print_table(report: dict[str, Any]) -> None:
     """The flagged cues, one row each, on stdout."""
     from dubkit.cli.console import Table, print_table
     from dubkit.cli.console import plain as Text
-    from dubkit.qa.rules import timestamp, visible
+    from dubkit.text.reading import visible
+    from dubkit.timecode import clock
 
     flagged = [c for c in report["cues"] if c["flags"]]
     if not flagged:
@@ -212,8 +213,8 @@ def _print_table(report: dict[str, Any]) -> None:
         text = " / ".join(visible(line) for line in c["lines"])
         table.add_row(
             str(c["index"]),
-            timestamp(c["start_ms"]),
-            timestamp(c["end_ms"]),
+            clock(c["start_ms"]),
+            clock(c["end_ms"]),
             "–" if c["cps"] is None else f"{c['cps']:.1f}",
             Text(text if len(text) <= 60 else text[:59] + "…"),
             Text("\n".join(f"{f['code']}: {f['reason']}" for f in c["flags"])),

@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 
 from dubkit.glossary.terms import TermSet, find_terms
 from dubkit.records import Cue
+from dubkit.text.lines import join_lines
 from dubkit.text.urdu import normalise_letters, strip_bidi
-from dubkit.translate.steps import cue_text
 
 # Conversational Urdu runs at about 5 to 6 syllables a second (Hindi-Urdu speech-rate
 # studies report ~5.5 for read news, more for conversation); dubbed lines must also stay
@@ -182,8 +182,8 @@ def build_script(
     characters = characters or {}
     lines = []
     for n, cue in enumerate(ordered, start=1):
-        zh = cue_text(Cue(0, 0, 0, tuple(cue_text(c, "zh") for c in zh_of[n - 1])), "zh")
-        en = " ".join(cue_text(c, "en") for c in en_of[n - 1])
+        zh = join_lines(join_lines(c.lines) for c in zh_of[n - 1])
+        en = join_lines((join_lines(c.lines, "en") for c in en_of[n - 1]), "en")
         found = find_terms(zh, terms) if terms is not None and zh else []
         renderings = tuple(dict.fromkeys(m.term.rendering("ur") for m in found))
         clip = f"{n:04d}.wav"

@@ -25,9 +25,9 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlparse
 
-from dubkit.errors import ModelUnavailable
-from dubkit.fsutil import sha256_file
-from dubkit.models.store import ByteProgress, commit_folder, dubkit_home, models_dir, new_staging
+from dubkit.errors import ModelUnavailable, OutputError
+from dubkit.fsutil import atomic_write_all, replace_folder, sha256_file
+from dubkit.models.store import ByteProgress, dubkit_home, models_dir, new_staging
 
 ARGOS_INDEX_URL = "https://raw.githubusercontent.com/argosopentech/argospm-index/main/index.json"
 INDEX_MAX_AGE_S = 24 * 3600  # the index changes a few times a year; refresh daily
@@ -298,7 +298,7 @@ def install_archive(
             target = root / folder_name(package)
             _check_replaceable(archive, target, package)
             _write_manifest(staging, package, source or f"file:{archive.resolve()}", archive)
-            commit_folder(staging, target)
+            replace_folder(staging, target)
         except OSError as exc:
             raise ModelUnavailable(
                 f"{archive}: install into {root} failed ({exc.strerror or exc}); nothing was "
@@ -568,12 +568,13 @@ def load_index(
         raise
     try:
         cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(cache)
-    except OSError as exc:
+        atomic_write_all({cache: data})
+    except (OSError, OutputError) as exc:
+        reason = exc.__cause__ or exc  # an OutputError's: the OSError under it
         if notices is not None:
-            notices.append(f"{cache}: cannot cache the index ({exc.strerror or exc})")
+            notices.append(
+                f"{cache}: cannot cache the index ({getattr(reason, 'strerror', None) or reason})"
+            )
     return entries
 
 

@@ -24,7 +24,7 @@ from typing import IO, Any
 from urllib.parse import urlparse
 
 from dubkit.errors import ModelUnavailable
-from dubkit.fsutil import sha256_file
+from dubkit.fsutil import replace_folder, sha256_file, staging_folder
 
 ByteProgress = Callable[[int, int], None]
 """Called with (bytes done, bytes total)."""
@@ -365,7 +365,7 @@ def staged_folder(target: Path, failure: str) -> Iterator[Path]:
     staging = new_staging(target.parent, target.name)
     try:
         yield staging
-        commit_folder(staging, target)
+        replace_folder(staging, target)
     except OSError as exc:
         raise ModelUnavailable(
             f"{failure} ({exc.strerror or exc}); nothing was installed — free some space or "
@@ -378,34 +378,14 @@ def staged_folder(target: Path, failure: str) -> Iterator[Path]:
 def new_staging(parent: Path, name: str) -> Path:
     """A hidden, unique, empty folder in `parent` (created if needed) to build a model in."""
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=parent))
+        # 0755, not the umask's: models are shared with other users
+        return staging_folder(parent / name, mode=0o755)
     except OSError as exc:
         raise ModelUnavailable(
             f"{parent}: cannot create the model store ({exc.strerror or exc}); "
             f"set DUBKIT_HOME to a writable folder",
             path=parent,
         ) from exc
-    staging.chmod(0o755)  # mkdtemp makes 0700; models are shared with other users
-    return staging
-
-
-def commit_folder(staging: Path, target: Path) -> None:
-    """Swap the finished folder into place; the old copy is removed only afterwards."""
-    old = None
-    if target.exists():
-        # A unique empty folder, which rename(2) replaces: a leftover from a crashed run
-        # (containers reuse PIDs) can never block the swap.
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        target.rename(old)
-    try:
-        staging.rename(target)
-    except OSError:
-        if old is not None:
-            old.rename(target)  # put the previous copy back
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_manifest(folder: Path, name: str, source: str, digest: str, verified: bool) -> None:

@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from dubkit.qa.rules import timestamp
 from dubkit.text.urdu import has_urdu
+from dubkit.timecode import clock
 
 OVER = "#d62728"  # over the reading-speed limit; used for nothing else on the page
 WITHIN = "#3b7dd8"
@@ -131,7 +131,7 @@ def _summary(report: Mapping[str, Any]) -> str:
         ("Clean cues", f"{s.get('clean', 0)} ({_n(s.get('clean_percent'), 1)}%)"),
         ("Flagged cues", escape(str(s.get("flagged", 0)))),
         ("Fastest cue", worst),
-        ("Programme length", escape(timestamp(int(s.get("duration_ms", 0))))),
+        ("Programme length", escape(clock(int(s.get("duration_ms", 0))))),
     ]
     codes = report.get("codes") or {}
     counts = s.get("counts") or {}
@@ -220,13 +220,6 @@ def _nice_step(span: float, most: int, steps: Sequence[float]) -> float:
     return steps[-1] * math.ceil(span / steps[-1] / most)
 
 
-def _clock(ms: float) -> str:
-    total = int(ms // 1000)
-    h, rest = divmod(total, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
-
-
 def _chart_section(report: Mapping[str, Any]) -> str:
     cues = report.get("cues") or []
     if not cues:
@@ -299,10 +292,11 @@ def chart_svg(
     )
     t = 0.0
     while t <= t_end + 1e-9:
+        label = clock(int(t), fraction=0, hours=0)  # M:SS, H:MM:SS from the first hour
         out.append(
             f'<line x1="{x(t):.1f}" y1="{top + ph}" x2="{x(t):.1f}" y2="{top + ph + 5}" '
             f'stroke="#666"/>'
-            f'<text x="{x(t):.1f}" y="{top + ph + 18}" text-anchor="middle">{_clock(t)}</text>'
+            f'<text x="{x(t):.1f}" y="{top + ph + 18}" text-anchor="middle">{label}</text>'
         )
         t += t_step
     for c in cues:
@@ -355,8 +349,8 @@ def _cue_table(report: Mapping[str, Any]) -> str:
         rows.append(
             f'<tr id="cue-{index}"{flagged}>'
             f'<td class="num">{index}</td>'
-            f"<td>{timestamp(int(c.get('start_ms', 0)))}</td>"
-            f"<td>{timestamp(int(c.get('end_ms', 0)))}</td>"
+            f"<td>{clock(int(c.get('start_ms', 0)))}</td>"
+            f"<td>{clock(int(c.get('end_ms', 0)))}</td>"
             f'<td class="num">{int(c.get("duration_ms", 0))}</td>'
             f"<td{_text_attrs(' '.join(lines), language)}>{text}</td>"
             f'<td class="num">{int(c.get("chars", 0))}</td>'

@@ -3,11 +3,7 @@ re-derived from the subtitle file itself (flags set at generation time are not i
 
 Pure: cues and a profile in, reports and plain JSON-ready data out.
 
-Counting characters: as Netflix does, every visible character counts, spaces and punctuation
-included; invisible bidi controls (LRM, RLM, isolates) and formatting tags (<i>, {\\an8}) do
-not. A line break counts as one character in the reading speed (it stands for the space the
-line was broken at, so the speed does not depend on where a cue is wrapped) but not in a
-line's length.
+Characters are counted as dubkit.text.reading counts them, the way layout built the cues.
 """
 
 from __future__ import annotations
@@ -23,8 +19,9 @@ from typing import Any
 from dubkit.asr.guard import FLAGS as RECOGNITION_FLAGS
 from dubkit.profiles import Profile
 from dubkit.records import Cue
+from dubkit.text.reading import count_chars, reading_speed, strip_tags, too_fast, visible
 from dubkit.text.urdu import BIDI_CONTROLS, LOOKALIKES, LRM, RLM, has_urdu, mark_bidi, strip_bidi
-from dubkit.timecode import frame_rate, frame_to_ms, ms_to_frame_floor
+from dubkit.timecode import clock, frame_rate, frame_to_ms, ms_to_frame_floor
 
 # Every flag code, in report order, with what it means (the HTML report and the JSON list them).
 CODES: dict[str, str] = {
@@ -49,7 +46,6 @@ CODES: dict[str, str] = {
 # Frame times are rounded to whole milliseconds (41.708 ms is written 42 or 41 by different
 # tools), so durations and frame boundaries are compared within this tolerance.
 _ROUNDING_MS = 1
-_TAGS = re.compile(r"</?(?:i|b|u|s|font)\b[^>]*>|\{\\[^}]*\}", re.IGNORECASE)
 _LATIN_NUMBER = re.compile(r"(?<![A-Za-z0-9])(?<![A-Za-z]-)[0-9]+(?![A-Za-z])")  # not COVID-19, MP3
 _URDU_DIGITS = re.compile("[\u06f0-\u06f9]+")
 _ARABIC_INDIC_DIGITS = re.compile("[\u0660-\u0669]+")
@@ -132,34 +128,7 @@ class Summary:
         }
 
 
-# ------------------------------------------------------------------------------- counting
-
-
-def visible(line: str) -> str:
-    """A line as the viewer sees it: no bidi controls, no formatting tags."""
-    return _TAGS.sub("", strip_bidi(line))
-
-
-def count_chars(lines: Sequence[str]) -> int:
-    """Characters for the reading speed: every visible one, spaces included, and one for
-    each line break."""
-    shown = [visible(line) for line in lines]
-    return sum(len(s) for s in shown) + max(0, len(shown) - 1)
-
-
-def reading_speed(chars: int, duration_ms: int) -> float | None:
-    """Characters per second, rounded to 0.01 (None when the cue is shown for 0 ms)."""
-    if duration_ms <= 0:
-        return None if chars else 0.0
-    return round(chars * 1000 / duration_ms, 2)
-
-
-def timestamp(ms: int) -> str:
-    """SubRip time, HH:MM:SS,mmm."""
-    h, rest = divmod(ms, 3_600_000)
-    m, rest = divmod(rest, 60_000)
-    s, millis = divmod(rest, 1000)
-    return f"{h:02d}:{m:02d}:{s:02d},{millis:03d}"
+# ---------------------------------------------------------------------------- numbers
 
 
 def _num(value: float) -> str:
@@ -215,7 +184,7 @@ def _text_flags(cue: Cue, chars: int, cps: float | None, profile: Profile) -> li
     if profile.max_cps is not None:
         if cps is None:
             flags.append(Flag("reading-speed", f"{_plural(chars, 'character')} in 0 ms"))
-        elif cps > round(profile.max_cps, 2):  # both at the 0.01 cps shown
+        elif too_fast(cps, profile.max_cps):
             seconds = cue.duration_ms / 1000
             flags.append(
                 Flag(
@@ -244,8 +213,8 @@ def _sequence_flags(prev: Cue | None, cue: Cue, profile: Profile) -> list[Flag]:
         return [
             Flag(
                 "out-of-order",
-                f"starts at {timestamp(cue.start_ms)}, before cue {prev.index} "
-                f"({timestamp(prev.start_ms)})",
+                f"starts at {clock(cue.start_ms)}, before cue {prev.index} "
+                f"({clock(prev.start_ms)})",
             )
         ]
     if cue.start_ms < prev.end_ms:
@@ -271,8 +240,8 @@ def _frame_flags(cue: Cue, profile: Profile, tolerance_ms: int) -> list[Flag]:
             flags.append(
                 Flag(
                     "off-frame",
-                    f"{what} {timestamp(ms)} is {abs(ms - nearest)} ms off the {_num(profile.fps)} "
-                    f"fps frame grid (nearest {timestamp(nearest)})",
+                    f"{what} {clock(ms)} is {abs(ms - nearest)} ms off the {_num(profile.fps)} "
+                    f"fps frame grid (nearest {clock(nearest)})",
                 )
             )
     return flags
@@ -309,7 +278,7 @@ def _urdu_flags(cue: Cue, digits: str) -> list[Flag]:
         )
         flags.append(Flag("lookalike", f"{_plural(len(found), 'Arabic letter')}: {listed}"))
     flags += _digit_flags(text, digits)
-    untagged = [_TAGS.sub("", line) for line in cue.lines]
+    untagged = [strip_tags(line) for line in cue.lines]
     missing = [run for line in untagged if has_urdu(line) for run in _unmarked_runs(line)]
     if missing:
         runs = ", ".join(repr(r) for r in dict.fromkeys(missing))

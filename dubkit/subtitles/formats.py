@@ -8,16 +8,23 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from typing import Literal
+from functools import partial
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Literal
 
 from dubkit.constants import URDU_FONT
 from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
-from dubkit.subtitles.parse import CueCollector, ParsedSubtitles, clock, parse_srt
+from dubkit.subtitles.parse import CueCollector, ParsedSubtitles, parse_srt
 from dubkit.subtitles.writers import render_srt
 from dubkit.text.urdu import has_urdu
+from dubkit.timecode import clock
+
+if TYPE_CHECKING:
+    import pysubs2
 
 KINDS = ("srt", "vtt", "ass")
+_SUFFIX_KINDS = {".srt": "srt", ".vtt": "vtt", ".ass": "ass", ".ssa": "ass"}
 # Noto's Simplified Chinese face (Debian fonts-noto-cjk); libass falls back through fontconfig
 # when it is missing. Belongs next to URDU_FONT in constants.py.
 CHINESE_FONT = "Noto Sans CJK SC"
@@ -80,6 +87,35 @@ def render_ass(
     """
     import pysubs2  # only the ASS writer needs it
 
+    name = _STYLES.get(language, "")  # an unknown language is refused by _styled_file
+    subs = _styled_file(language, font, play_res, align, name)
+    for cue in cues:
+        start, end = _centiseconds(cue.start_ms), _centiseconds(cue.end_ms)
+        if end > ASS_MAX_MS:
+            raise ValueError(
+                f"cue {cue.index} ends at {clock(cue.end_ms)}; ASS times stop at 9:59:59.99"
+            )
+        text = r"\N".join(_ass_escape(part) for line in cue.lines for part in line.split("\n"))
+        subs.events.append(pysubs2.SSAEvent(start=start, end=end, style=name, text=text))
+    return subs.to_string("ass", header_notice="Written by dubkit")
+
+
+def ass_header(*, language: str = "ur", font: str | None = None, style: str = "Default") -> str:
+    """The [Script Info] and [V4+ Styles] sections render_ass writes, its one style named
+    `style`: what the preview draws SRT and WebVTT with (ffmpeg's events name "Default"), so
+    that it shows the subtitles as dubkit ships them."""
+    text = _styled_file(language, font, (1920, 1080), "center", style).to_string(
+        "ass", header_notice="Written by dubkit"
+    )
+    return text[: text.index("[Events]")]
+
+
+def _styled_file(
+    language: str, font: str | None, play_res: tuple[int, int], align: str, name: str
+) -> pysubs2.SSAFile:
+    """An empty pysubs2 SSAFile with dubkit's script info and its one style, `name`."""
+    import pysubs2
+
     if language not in _STYLES:
         raise ValueError(f"language must be one of {', '.join(_STYLES)}, not {language!r}")
     if align not in ("center", "right"):
@@ -118,17 +154,8 @@ def render_ass(
         "ScaledBorderAndShadow": "yes",
         "Collisions": "Normal",
     }
-    name = _STYLES[language]
     subs.styles = {name: style}
-    for cue in cues:
-        start, end = _centiseconds(cue.start_ms), _centiseconds(cue.end_ms)
-        if end > ASS_MAX_MS:
-            raise ValueError(
-                f"cue {cue.index} ends at {clock(cue.end_ms)}; ASS times stop at 9:59:59.99"
-            )
-        text = r"\N".join(_ass_escape(part) for line in cue.lines for part in line.split("\n"))
-        subs.events.append(pysubs2.SSAEvent(start=start, end=end, style=name, text=text))
-    return subs.to_string("ass", header_notice="Written by dubkit")
+    return subs
 
 
 def _centiseconds(ms: int) -> int:
@@ -183,8 +210,8 @@ def write_subtitles(cues: Sequence[Cue], kind: str, *, language: str = "ur") -> 
 def read_subtitles(
     text: str, name: str, *, strict: bool = False, kind: str | None = None
 ) -> ParsedSubtitles:
-    """Cues from SubRip, WebVTT or ASS text (`kind`, or sniffed: a WEBVTT header, a
-    [Script Info] section, else SubRip).
+    """Cues from SubRip, WebVTT or ASS text (`kind`, else `subtitle_kind` of the text and
+    the name's suffix, else SubRip).
 
     Lenient (the default) repairs and reports, one "NAME:LINE: what; what was done" a line:
     a BOM, CRLF line ends, timings written loosely (one-digit hours, ',' for '.' or the
@@ -193,7 +220,7 @@ def read_subtitles(
     where the next starts). Strict raises SubtitleParseError at the first of those (a BOM and
     CRLF are legal and pass). What cannot be read at all fails in both modes.
     """
-    kind = kind or sniff_kind(text)
+    kind = kind or subtitle_kind(name, text) or "srt"
     if kind == "srt":
         return parse_srt(text, name, strict=strict, drop_inverted=True)
     if kind == "vtt":
@@ -203,14 +230,16 @@ def read_subtitles(
     raise ValueError(f"subtitle kind must be one of {', '.join(KINDS)}, not {kind!r}")
 
 
-def sniff_kind(text: str) -> str:
-    """'vtt' for a WEBVTT header, 'ass' for a [Script Info] section first, else 'srt'."""
-    head = text.lstrip("\ufeff").lstrip()
+def subtitle_kind(name: str | PurePath, text: str | None = None) -> str | None:
+    """A subtitle file's kind ("srt", "vtt" or "ass"): its own header says it when it has one
+    (WEBVTT, a [Script Info] section first), else its suffix (.srt, .vtt, .ass, .ssa); None
+    when neither does."""
+    head = (text or "").lstrip("\ufeff").lstrip()
     if re.match(r"WEBVTT(?:[ \t\r\n]|$)", head):
         return "vtt"
     if head[:13].lower() == "[script info]":
         return "ass"
-    return "srt"
+    return _SUFFIX_KINDS.get(PurePath(name).suffix.lower())
 
 
 # WebVTT times: hours optional (two digits or more when present), MM:SS.mmm. Read loosely
@@ -349,7 +378,9 @@ def parse_ass(text: str, name: str = "<ass>", *, strict: bool = False) -> Parsed
     drawings removed; layer, style, actor, margins and effect left out. Comment lines are
     skipped. ASS allows events to overlap; a cue list does not, so overlaps are repaired
     (lenient) or refused (strict) as in the other formats. See `read_subtitles`."""
-    found = CueCollector(name, strict=strict, clock=_ass_clock)
+    found = CueCollector(
+        name, strict=strict, clock=partial(clock, separator=".", fraction=2, hours=1)
+    )
     section = ""
     fields: tuple[str, ...] | None = None
     for number, raw in enumerate(found.line_ends(text), start=1):
@@ -383,13 +414,6 @@ def parse_ass(text: str, name: str = "<ass>", *, strict: bool = False) -> Parsed
                 "[Events] holds Format, Dialogue and Comment lines",
             )
     return found.result()
-
-
-def _ass_clock(ms: int) -> str:
-    seconds, millis = divmod(ms, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{seconds:02d}.{millis // 10:02d}"
 
 
 def _ass_format(value: str, number: int, found: CueCollector) -> tuple[str, ...]:

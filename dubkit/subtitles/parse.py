@@ -13,6 +13,7 @@ from itertools import pairwise
 
 from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
+from dubkit.timecode import clock
 
 _TIME = r"(\d{1,3}):(\d{1,2}):(\d{1,2})(?:[,.:](\d{1,3}))?"
 _TIMING = re.compile(rf"^\s*{_TIME}\s*-{{1,2}}>\s*{_TIME}(?:\s+.*)?$")  # SRT, with X1: Y1: tails
@@ -49,14 +50,6 @@ def decode_subtitle_bytes(data: bytes, name: str, encoding: str | None = None) -
             f"{name}:{line}: not UTF-8 (byte 0x{data[exc.start]:02x}); if it is GBK/GB18030 "
             f"from a Chinese editor, pass --encoding gb18030"
         ) from exc
-
-
-def clock(ms: int, separator: str = ",") -> str:
-    """HH:MM:SS,mmm (SubRip) or, with separator '.', HH:MM:SS.mmm (WebVTT)."""
-    seconds, millis = divmod(ms, 1000)
-    minutes, seconds = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:02d}:{minutes:02d}:{seconds:02d}{separator}{millis:03d}"
 
 
 @dataclass(slots=True)

@@ -6,16 +6,15 @@ set of cues that obeys every hard limit), then times are laid on frame boundarie
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from dubkit.profiles import Profile
 from dubkit.records import Cue, Segment, Word
+from dubkit.text.lines import CLAUSE_END, SENTENCE_END, Piece, balanced_lines
 from dubkit.timecode import frame_to_ms, ms_to_frame_ceil, ms_to_frame_floor, ms_to_frames
-
-SENTENCE_END = frozenset("。！？!?…；;")
-CLAUSE_END = frozenset("，、,：:—")
 
 # Costs of the dynamic programme; only their order matters much.
 _CUE_COST = 1.0  # every cue costs something, so natural long cues beat fragments
@@ -166,54 +165,14 @@ def _choose_groups(tokens: Sequence[_Token], profile: Profile) -> list[tuple[int
 
 
 def break_lines(tokens: Sequence[_Token], profile: Profile) -> tuple[str, ...]:
-    """Lay a cue's tokens out in lines, balanced, breaking at punctuation when it can."""
-    width = profile.max_chars_per_line
-    if _line_count(tokens, width) == 1:
-        return (_join(tokens),)
-    if profile.max_lines >= 2 and _line_count(tokens, width) == 2:
-        best: tuple[float, int] | None = None
-        for k in range(1, len(tokens)):
-            top, bottom = _join(tokens[:k]), _join(tokens[k:])
-            if len(top) > width or len(bottom) > width:
-                continue
-            punct = 0 if top[-1] in SENTENCE_END | CLAUSE_END else 1
-            # A break where the speaker paused keeps words together (Whisper's Chinese words
-            # are often single characters, so token boundaries alone fall inside words).
-            pause = min(tokens[k].start_ms - tokens[k - 1].end_ms, 400) / 50
-            space = 1.0 if tokens[k].space_before else 0.0
-            # Bottom-heavy pyramids read better; ties go to punctuation and pauses.
-            score = (
-                abs(len(top) - len(bottom))
-                + 2 * punct
-                - pause
-                - space
-                + (0.5 if len(top) > len(bottom) else 0)
-            )
-            if best is None or score < best[0]:
-                best = (score, k)
-        if best is not None:
-            return (_join(tokens[: best[1]]), _join(tokens[best[1] :]))
-    return _greedy_lines(tokens, width)
-
-
-def _greedy_lines(tokens: Sequence[_Token], width: int) -> tuple[str, ...]:
-    lines: list[list[_Token]] = [[]]
-    used = 0
-    for tok in tokens:
-        add = len(tok.text) + (1 if tok.space_before and used else 0)
-        if used and used + add > width:
-            lines.append([tok])
-            used = len(tok.text)
-        else:
-            lines[-1].append(tok)
-            used += add
-    return tuple(_join(line) for line in lines)
-
-
-def _join(tokens: Sequence[_Token]) -> str:
-    parts = [tokens[0].text]
-    parts += [(" " if t.space_before else "") + t.text for t in tokens[1:]]
-    return "".join(parts)
+    """Lay a cue's tokens out in balanced lines (dubkit.text.lines). A break where the speaker
+    paused keeps words together: Whisper's Chinese words are often single characters, so
+    token boundaries alone fall inside words."""
+    pieces = [Piece(tokens[0].text)]
+    for prev, tok in itertools.pairwise(tokens):
+        pause = min(tok.start_ms - prev.end_ms, 400) / 50
+        pieces.append(Piece(tok.text, tok.space_before, pause))
+    return balanced_lines(pieces, profile.max_chars_per_line, profile.max_lines)
 
 
 def frame_times(

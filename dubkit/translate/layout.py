@@ -16,14 +16,14 @@ from dataclasses import dataclass
 
 from dubkit.profiles import Profile
 from dubkit.records import Cue
-from dubkit.subtitles.segmentation import SENTENCE_END
+from dubkit.text.lines import SENTENCE_END, Piece, balanced_lines, join_lines
+from dubkit.text.reading import count_chars, reading_speed, too_fast
 from dubkit.text.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters, strip_bidi
 from dubkit.timecode import frame_to_ms, ms_to_frame_ceil, ms_to_frame_floor
-from dubkit.translate.steps import wrap_words
 
 MAX_SENTENCE_CUES = 6  # a longer run without a full stop is translated in parts
 MAX_SENTENCE_MS = 20_000
-_NBSP = "\u00a0"  # joins the words of a protected phrase while lines are laid out
+_NBSP = "\u00a0"  # joins the words of a protected phrase while the text is cut into units
 MAX_LEAD_MS = 400  # a cue may appear this much before its speech to gain reading time
 
 
@@ -53,19 +53,10 @@ def group_sentences(cues: Sequence[Cue], texts: Sequence[str], pause_ms: int) ->
             or cue.end_ms - cues[first].start_ms >= MAX_SENTENCE_MS
         )
         if last or ends or pause or full:
-            joined = _join([texts[k] for k in range(first, i + 1)])
+            joined = join_lines(texts[first : i + 1])
             groups.append(Sentence(first, i + 1, joined, cues[first].start_ms, cue.end_ms))
             first = i + 1
     return groups
-
-
-def _join(parts: Sequence[str]) -> str:
-    text = ""
-    for part in (p.strip() for p in parts):
-        if text and re.search(r"[A-Za-z0-9]$", text) and re.match(r"[A-Za-z0-9]", part):
-            text += " "
-        text += part
-    return text
 
 
 def units_of(text: str, protected: Sequence[str]) -> list[str]:
@@ -197,8 +188,7 @@ def layout_sentences(
             rtl = has_urdu(d.text)
             lines = tuple(mark_bidi(line, rtl=rtl) for line in lines)
         start, end = frame_to_ms(d.start_f, fps), frame_to_ms(d.end_f, fps)
-        cps = _cps(d.text, end - start)
-        if profile.max_cps is not None and cps > profile.max_cps + 1e-9:
+        if too_fast(reading_speed(count_chars(lines), end - start), profile.max_cps):
             flags.append("reading-speed")
         if end - start < profile.min_duration_ms:
             flags.append("short")
@@ -257,14 +247,8 @@ def _len(slot: tuple[tuple[int, int], float]) -> int:
 
 def _unbreakable_lines(units: Sequence[str], profile: Profile) -> tuple[str, ...]:
     """Balanced lines at unit boundaries (a protected phrase is one unit)."""
-    joined = [u.replace(" ", _NBSP) for u in units]
-    lines = wrap_words(" ".join(joined), profile.max_chars_per_line, profile.max_lines)
-    return tuple(line.replace(_NBSP, " ") for line in lines)
-
-
-def _cps(text: str, duration_ms: int) -> float:
-    chars = len(strip_bidi(text))
-    return chars / max(duration_ms, 1) * 1000
+    pieces = [Piece(u, space_before=True) for u in units]
+    return balanced_lines(pieces, profile.max_chars_per_line, profile.max_lines)
 
 
 def _need_frames(text: str, profile: Profile) -> int:
@@ -272,7 +256,7 @@ def _need_frames(text: str, profile: Profile) -> int:
     fps = profile.fps
     need = math.ceil(profile.min_duration_ms * fps / 1000)
     if profile.max_cps:
-        need = max(need, math.ceil(len(strip_bidi(text)) / profile.max_cps * fps))
+        need = max(need, math.ceil(count_chars([text]) / profile.max_cps * fps))
     return need
 
 

@@ -3,7 +3,6 @@ the Translator and Memory ports: no model, file or database is touched here."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -12,6 +11,7 @@ from dubkit import constants as C
 from dubkit.glossary.terms import Protected, TermSet, protect, restore
 from dubkit.ports import Memory, Translator
 from dubkit.records import Cue
+from dubkit.text.lines import wrap_words
 from dubkit.text.urdu import UrduStyle, has_urdu, mark_bidi, normalise_letters
 
 
@@ -112,41 +112,6 @@ def translate_texts(
         tuple(stats),
         tuple(tuple(notes.get(t, ())) for t in texts),
     )
-
-
-def cue_text(cue: Cue, language: str) -> str:
-    """A cue's lines as one text: Chinese lines join without a space (unless Latin letters or
-    digits meet at the join), other languages with one."""
-    if language not in ("zh", "ja", "yue"):
-        return " ".join(cue.lines)
-    text = ""
-    for line in cue.lines:
-        if text and re.match(r"[A-Za-z0-9]", line) and re.search(r"[A-Za-z0-9]$", text):
-            text += " "
-        text += line
-    return text
-
-
-def wrap_words(text: str, max_chars: int, max_lines: int) -> tuple[str, ...]:
-    """Lines of at most `max_chars` at spaces, as balanced as possible, at most `max_lines`
-    (text that cannot fit stays on the last line: it is flagged, never cut)."""
-    words = [w for w in re.split(r"[ \t\r\n]+", text.strip()) if w]  # not NBSP: it binds
-    if not words:
-        return ()
-    if len(text) <= max_chars or max_lines == 1:
-        return (" ".join(words),)
-    best: tuple[str, ...] | None = None
-    best_score = (0, 0.0)
-    for cut in range(1, len(words)):
-        head, tail = " ".join(words[:cut]), " ".join(words[cut:])
-        rest = wrap_words(tail, max_chars, max_lines - 1)
-        lines = (head, *rest)
-        overflow = sum(max(0, len(line) - max_chars) for line in lines)
-        spread = max(len(line) for line in lines) - min(len(line) for line in lines)
-        score = (overflow, spread)
-        if best is None or score < best_score:
-            best, best_score = lines, score
-    return best or (text,)
 
 
 def translated_cues(
