@@ -93,6 +93,7 @@ class DecodedAudio:
     samples: Any
     declared_ms: int | None
     warnings: tuple[str, ...] = ()
+    frame_rate: float | None = None  # the picture's frames per second; None: sound only
 
     @property
     def duration_ms(self) -> int:

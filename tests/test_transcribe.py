@@ -327,3 +327,30 @@ def test_streamed_wav_is_not_called_truncated(
     audio = decode_audio(piped)
     assert audio.warnings == ()
     assert audio.duration_ms == pytest.approx(5550, abs=60)
+
+
+def test_cues_snap_to_the_programmes_own_frame_rate_unless_fps_is_given(
+    ffmpeg: str, speech_wav: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    from fractions import Fraction
+
+    video = tmp_path / "ntsc.mp4"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", "testsrc=size=160x120:rate=30000/1001", "-i",
+        speech_wav.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        video.as_posix(),
+    )  # fmt: skip
+    frame = Fraction(1001, 30)  # ms per frame at 29.97 fps
+    for args, fps in (([], 29.97), (["--fps", "25"], 25.0)):
+        out = tmp_path / f"out{len(args)}"
+        result, stderr = _transcribe(out, str(video), *args)
+        assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+        asr = json.loads((out / "ntsc.asr.json").read_text(encoding="utf-8"))
+        assert asr["profile"]["fps"] == fps
+        subs = pysrt.open(str(out / "ntsc.zh.srt"), encoding="utf-8")
+        assert len(subs) >= 1
+        step = frame if fps != 25.0 else Fraction(40)
+        for sub in subs:
+            for t in (sub.start.ordinal, sub.end.ordinal):
+                # on a frame boundary, to the millisecond the SRT keeps
+                assert abs(t - round(round(t / step) * step)) <= 1, (fps, t)

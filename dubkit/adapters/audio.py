@@ -78,6 +78,7 @@ def decode_audio(path: Path) -> DecodedAudio:
     with _open(path) as container:
         stream = container.streams.audio[0]
         declared_ms = _declared_ms(path, container, stream)
+        frame_rate = _frame_rate(container)
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
         chunks: list[np.ndarray[Any, Any]] = []
         bad_packets = 0
@@ -119,8 +120,25 @@ def decode_audio(path: Path) -> DecodedAudio:
     elif bad_packets:
         warnings.append(f"{path}: skipped {bad_packets} undecodable audio packet(s)")
     return DecodedAudio(
-        path=path, samples=samples, declared_ms=declared_ms, warnings=tuple(warnings)
+        path=path,
+        samples=samples,
+        declared_ms=declared_ms,
+        warnings=tuple(warnings),
+        frame_rate=frame_rate,
     )
+
+
+def _frame_rate(container: Any) -> float | None:
+    """The first moving picture's frames per second (a cover image is not a picture)."""
+    from av.stream import Disposition
+
+    for video in container.streams.video:
+        if video.disposition & Disposition.attached_pic or not video.average_rate:
+            continue
+        rate = float(video.average_rate)
+        if 1 <= rate <= 300:
+            return round(rate, 3)
+    return None
 
 
 def _declared_ms(path: Path, container: Any, stream: Any) -> int | None:

@@ -114,3 +114,9 @@ GuideTrackOpt = Annotated[
 ScratchVoiceOpt = Annotated[
     bool, typer.Option("--scratch-voice", help="espeak-ng Urdu voice in the guide track.")
 ]
+FpsOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=1, max=300, help="Frame rate cues snap to (default: the media's own; 25 for sound)."
+    ),
+]

@@ -29,6 +29,7 @@ from dubkit.cli.options import (
     ComputeOpt,
     ConfigOpt,
     DeviceOpt,
+    FpsOpt,
     GlossaryOpt,
     GuardOpt,
     HotwordOpt,
@@ -62,7 +63,7 @@ def transcribe(
     config: ConfigOpt = None,
     max_chars: Annotated[int | None, typer.Option(help="Characters per line.")] = None,
     max_lines: Annotated[int | None, typer.Option(help="Lines per cue.")] = None,
-    fps: Annotated[float | None, typer.Option(help="Frame rate times snap to.")] = None,
+    fps: FpsOpt = None,
     min_duration: Annotated[int | None, typer.Option(help="Shortest cue, ms.")] = None,
     max_duration: Annotated[int | None, typer.Option(help="Longest cue, ms.")] = None,
     min_gap: Annotated[int | None, typer.Option(help="Frames between cues.")] = None,
@@ -90,7 +91,7 @@ def transcribe(
             hotword,
             profile,
             {
-                "max_chars_per_line": max_chars, "max_lines": max_lines, "fps": fps,
+                "max_chars_per_line": max_chars, "max_lines": max_lines,
                 "min_duration_ms": min_duration, "max_duration_ms": max_duration,
                 "min_gap_frames": min_gap,
             },
@@ -106,7 +107,7 @@ def transcribe(
     except DubkitError as exc:
         fail(console, exc)
     results, more_failures = _transcribe_all(
-        console, media, outdir, transcriber, asr.options, asr.profile, terms
+        console, media, outdir, transcriber, asr.options, asr.profile, terms, fps
     )
     failures += more_failures
     if as_json:
@@ -131,6 +132,7 @@ def _transcribe_all(
     options: Any,
     profile: Any,
     terms: Any = None,
+    fps: float | None = None,
 ) -> tuple[list[Any], list[tuple[Path, str]]]:
     from dubkit.episode.pipeline import transcribe_file
 
@@ -142,7 +144,7 @@ def _transcribe_all(
             try:
                 result = transcribe_file(
                     path, outdir, transcriber, options, profile, run_meta, advance(bar, task),
-                    terms,
+                    terms, fps,
                 )  # fmt: skip
             except DubkitError as exc:
                 console.print(f"error: {exc}", markup=False)

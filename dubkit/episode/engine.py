@@ -52,6 +52,7 @@ class RecognitionSpec:
     threads: int
     options: TranscribeOptions
     profile: Profile  # the Chinese cues' subtitle profile
+    fps: float | None = None  # cues snap to this rate; None: the media's own (else profile's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,22 +148,30 @@ class Engine:
         """STEM.zh.srt and STEM.asr.json, recognition biased by the glossary's terms."""
         rec = self.spec.recognition
         return transcribe_file(
-            media, outdir, self.transcriber, rec.options, rec.profile, self.meta, progress, terms
-        )
+            media, outdir, self.transcriber, rec.options, rec.profile, self.meta, progress, terms,
+            rec.fps,
+        )  # fmt: skip
 
     def can_translate(self, heard_language: str) -> bool:
         mt = self.spec.translation
         return self.steps is not None and mt is not None and heard_language == mt.settings.source
 
     def translate(
-        self, cues: Sequence[Cue], stem: str, outdir: Path, terms: TermSet | None
+        self,
+        cues: Sequence[Cue],
+        stem: str,
+        outdir: Path,
+        terms: TermSet | None,
+        fps: float | None = None,
     ) -> Translated:
-        """STEM.ur.srt (.vtt, .ass, bilingual), the pivots' SRTs and STEM.qa.json."""
+        """STEM.ur.srt (.vtt, .ass, bilingual), the pivots' SRTs and STEM.qa.json; the Urdu
+        cues snap to `fps` (the Chinese cues' rate) when given."""
         if self.steps is None or self.spec.translation is None:
             raise DubkitError("no translation route is loaded")
-        return translate_cues(
-            cues, stem, outdir, self.steps, self.memory, self.spec.translation.settings, terms
-        )
+        settings = self.spec.translation.settings
+        if fps is not None and fps != settings.profile.fps:
+            settings = replace(settings, profile=replace(settings.profile, fps=fps))
+        return translate_cues(cues, stem, outdir, self.steps, self.memory, settings, terms)
 
     def dub(
         self,
@@ -171,11 +180,12 @@ class Engine:
         zh_cues: Sequence[Cue],
         done: Translated,
         terms: TermSet | None,
+        fps: float | None = None,
     ) -> dict[str, Any] | None:
-        """The dubbing script, reference clips and guide track, as the settings ask."""
-        return dub_outputs(
-            media, outdir, zh_cues, done, terms, self.spec.dub, self.spec.recognition.profile.fps
-        )
+        """The dubbing script (timecode at `fps`, the cues' rate), reference clips and guide
+        track, as the settings ask."""
+        rate = fps or self.spec.recognition.profile.fps
+        return dub_outputs(media, outdir, zh_cues, done, terms, self.spec.dub, rate)
 
     def run(
         self,
@@ -201,7 +211,7 @@ class Engine:
             )
         elif self.steps is not None:
             t0 = time.perf_counter()
-            done = self.translate(heard.cue_records, media.stem, outdir, terms)
+            done = self.translate(heard.cue_records, media.stem, outdir, terms, heard.fps)
             translation = TranslateResult(
                 source=heard.srt,
                 outputs=done.paths,
@@ -213,7 +223,7 @@ class Engine:
                 seconds=time.perf_counter() - t0,
                 adherence=done.qa["adherence"],
             )
-            dubbing = self.dub(media, outdir, heard.cue_records, done, terms)
+            dubbing = self.dub(media, outdir, heard.cue_records, done, terms, heard.fps)
         if translation is None:
             heard = replace(heard, warnings=(*heard.warnings, *set_aside_stale(media.stem, outdir)))
         run_json = outdir / f"{media.stem}.run.json"
@@ -254,6 +264,7 @@ class Engine:
                 model_identity(rec.model_name, rec.model_path),
                 asdict(rec.options),
                 asdict(rec.profile),
+                rec.fps,
             ],
             "translate": [
                 [p.fingerprint() for p in mt.route.stages] if mt else None,

@@ -24,15 +24,10 @@ from dubkit.records import Cue
 from dubkit.subtitles.files import read_srt, subtitle_stem
 from dubkit.subtitles.segmentation import segment_cues
 from dubkit.subtitles.writers import render_asr_json, render_srt
+from dubkit.text.lines import join_lines
 from dubkit.text.urdu import UrduStyle
 from dubkit.translate.layout import group_sentences, layout, layout_sentences
-from dubkit.translate.steps import (
-    StepStats,
-    TranslationResult,
-    cue_text,
-    translate_texts,
-    translated_cues,
-)
+from dubkit.translate.steps import StepStats, TranslationResult, translate_texts, translated_cues
 
 CHINESE = ("zh", "yue")  # languages cut into words with a Chinese segmenter
 LANGUAGE_NAMES = {
@@ -54,6 +49,7 @@ class TranscribeResult:
     detected_probability: float | None
     warnings: tuple[str, ...]
     seconds: float
+    fps: float = 25.0  # the frame rate the cues were snapped to
     cue_records: tuple[Cue, ...] = field(default=(), repr=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,9 +71,11 @@ def transcribe_file(
     run_meta: dict[str, Any],
     progress: ProgressFn | None = None,
     terms: TermSet | None = None,
+    fps: float | None = None,
 ) -> TranscribeResult:
     """Decode, recognise, convert to Simplified, put glossary variants in their canonical
-    form, build cues; write STEM.zh.srt and asr.json."""
+    form, build cues; write STEM.zh.srt and asr.json. Cues snap to `fps` when given, else to
+    the media's own frame rate, else to the profile's (a sound file has no frames)."""
     from dubkit.adapters.audio import decode_audio
     from dubkit.asr.biasing import BiasTerms
 
@@ -103,6 +101,9 @@ def transcribe_file(
 
         protected = [t.zh for t in terms.terms] if terms is not None else []
         transcript = resegment_transcript(transcript, split_words, protected)
+    rate = fps or audio.frame_rate
+    if rate is not None and rate != profile.fps:
+        profile = replace(profile, fps=rate)
     cues = segment_cues(transcript.segments, profile)
     warnings = [*audio.warnings, *transcript.warnings]
     if not transcript.segments:
@@ -144,6 +145,7 @@ def transcribe_file(
         detected_probability=transcript.detected_probability,
         warnings=tuple(warnings),
         seconds=time.perf_counter() - started,
+        fps=profile.fps,
         cue_records=tuple(cues),
     )
 
@@ -244,7 +246,7 @@ def translate_cues(
 ) -> Translated:
     """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
     route has none) and STEM.qa.json (glossary adherence, flags)."""
-    texts = [cue_text(cue, settings.source) for cue in cues]
+    texts = [join_lines(cue.lines, settings.source) for cue in cues]
     if settings.layout == "sentence":
         return _translate_sentences(cues, texts, stem, outdir, steps, memory, settings, terms)
     result = translate_texts(texts, steps, memory, terms)
@@ -624,3 +626,14 @@ def _overlap(a: Cue, b: Cue) -> int:
 
 def _centre(cue: Cue) -> float:
     return (cue.start_ms + cue.end_ms) / 2
+
+
+def cue_rate(asr_json: Path) -> float | None:
+    """The frame rate STEM.asr.json says the Chinese cues were snapped to (None: unreadable),
+    so that later stages, run again from the files, keep to it."""
+    try:
+        doc = json.loads(asr_json.read_text(encoding="utf-8"))
+        rate = float(doc["profile"]["fps"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return rate if 0 < rate <= 300 else None

@@ -179,6 +179,7 @@ class RunFlags:
     clips: bool = True
     handles: int = 250
     clip_format: str = "wav"
+    fps: float | None = None
     guide_track: bool = False
     scratch_voice: bool = False
 
@@ -227,7 +228,7 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
     spec = EngineSpec(
         RecognitionSpec(
             rec.model_name, rec.model_path, rec.device, rec.compute_type, flags.threads,
-            rec.options, rec.profile,
+            rec.options, rec.profile, flags.fps,
         ),
         mt.spec(found) if found is not None else None,
         dub,

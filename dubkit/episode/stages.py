@@ -79,20 +79,22 @@ class BatchStages:
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
     ) -> tuple[list[Path], Any]:
-        from dubkit.episode.pipeline import with_recognition_flags
+        from dubkit.episode.pipeline import cue_rate, with_recognition_flags
         from dubkit.subtitles.files import read_srt
 
         # the recogniser's flags, as `run` keeps them in memory: QA must know a loop
-        cues = with_recognition_flags(read_srt(zh_srt).cues, zh_srt.with_name(f"{stem}.asr.json"))
+        asr_json = zh_srt.with_name(f"{stem}.asr.json")
+        cues = with_recognition_flags(read_srt(zh_srt).cues, asr_json)
         terms = self.terms(glossary)
-        done = self.engine.translate(cues, stem, outdir, terms)
-        return list(done.paths.values()), (done, cues, terms)
+        fps = cue_rate(asr_json)  # the rate transcription snapped to, as `run` passes it on
+        done = self.engine.translate(cues, stem, outdir, terms, fps)
+        return list(done.paths.values()), (done, cues, terms, fps)
 
     def dub(
         self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
     ) -> list[Path]:
-        translated, cues, terms = done
-        report = self.engine.dub(media, outdir, cues, translated, terms)
+        translated, cues, terms, fps = done
+        report = self.engine.dub(media, outdir, cues, translated, terms, fps)
         written: list[Path] = []
         if report:
             written += [outdir / Path(p).name for p in report.get("script", {}).values()]
