@@ -258,7 +258,7 @@ def test_cue_times_without_dubkit_formats(
 ) -> None:
     """Without dubkit.subtitles.formats' reader, SRT is read by parse_srt and WebVTT and ASS
     times come from the ASS events libass draws: the same frames either way."""
-    from dubkit.cli import preview
+    from dubkit.episode import preview
 
     with_reader = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "a"))
     monkeypatch.setattr(preview, "_reader", lambda: None)

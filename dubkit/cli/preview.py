@@ -6,24 +6,17 @@ picture (a recording) gets a dark background so the subtitles can still be seen.
 
 from __future__ import annotations
 
-import importlib
-import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from dubkit.constants import URDU_FONT
-from dubkit.errors import ConfigError, DubkitError, SubtitleParseError
+from dubkit.episode.preview import DEFAULT_STILLS
+from dubkit.errors import DubkitError
 
 if TYPE_CHECKING:
-    from dubkit.adapters.render import Clip, MediaInfo, PreparedSubtitles, Still
-
-DEFAULT_STILLS = 6  # enough to judge font, size and line breaks without rendering a programme
-_SIZE = re.compile(r"(\d{2,5})[xX](\d{2,5})")
-_NUMBER = r"\d+(?:\.\d*)?|\.\d+"
-_CLIP = re.compile(rf"({_NUMBER}):({_NUMBER})")
+    pass
 
 
 def preview(
@@ -56,10 +49,11 @@ def preview(
     """Burn SUBTITLES into frames of MEDIA (STEM.preview.NNNN.png) or a clip (STEM.preview.mp4)."""
     from dubkit.adapters.render import render
     from dubkit.cli.console import fail, make_console
+    from dubkit.episode.preview import plan_preview
 
     console = make_console()
     try:
-        plan = _plan(media, subtitles, outdir, at, count, clip, font, size)
+        plan = plan_preview(media, subtitles, outdir, at, count, clip, font, size)
         written = render(plan.media, plan.subtitles, plan.stills, plan.clip, plan.size)
     except DubkitError as exc:
         fail(console, exc)
@@ -71,133 +65,3 @@ def preview(
         f"{subtitles.name} {shown}",
         markup=False,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    media: MediaInfo
-    subtitles: PreparedSubtitles
-    stills: tuple[Still, ...]
-    clip: Clip | None
-    size: tuple[int, int] | None
-
-
-def _plan(
-    media: Path,
-    subtitles: Path,
-    outdir: Path,
-    at: list[float] | None,
-    count: int,
-    clip: str | None,
-    font: str | None,
-    size: str | None,
-) -> _Plan:
-    """Every input checked, and every output named, before anything is rendered."""
-    from dubkit.adapters import render
-    from dubkit.fsutil import ensure_writable_dir
-    from dubkit.subtitles.files import read_subtitle_text
-    from dubkit.subtitles.formats import subtitle_kind
-
-    frame_size = _parse_size(size) if size is not None else None
-    clip_span = _parse_clip(clip) if clip is not None else None
-    if subtitle_kind(subtitles) is None:
-        raise SubtitleParseError(
-            f"{subtitles}: not a subtitle file dubkit can preview; use .srt, .vtt or .ass",
-            path=subtitles,
-        )
-    info = render.probe(media)
-    text = read_subtitle_text(subtitles)
-    read = _cue_spans(subtitles, text)
-    if read == ():
-        raise SubtitleParseError(f"{subtitles}: no cues; nothing to preview", path=subtitles)
-    prepared = render.prepare_subtitles(subtitles, text, font or URDU_FONT, font is not None)
-    spans = read if read is not None else prepared.spans
-    if not spans:
-        raise SubtitleParseError(f"{subtitles}: no cues; nothing to preview", path=subtitles)
-    stem = media.stem
-    if at:
-        times = [(n, round(s * 1000), f"--at {s:g} s") for n, s in enumerate(at, start=1)]
-    elif clip_span is None:
-        times = [
-            (n, (start + end) // 2, f"cue {n} ({(start + end) / 2000:g} s)")
-            for n, (start, end) in enumerate(spans[:count], start=1)
-        ]
-    else:
-        times = []
-    for _, ms, label in times:
-        _check_time(info, ms, label, "" if at else "; are these the subtitles of this programme?")
-    if clip_span is not None:
-        _check_time(info, clip_span[0], f"--clip start {clip_span[0] / 1000:g} s", "")
-    ensure_writable_dir(outdir)
-    stills = tuple(render.Still(ms, outdir / f"{stem}.preview.{n:04d}.png") for n, ms, _ in times)
-    movie = (
-        render.Clip(clip_span[0], clip_span[1], outdir / f"{stem}.preview.mp4")
-        if clip_span is not None
-        else None
-    )
-    return _Plan(info, prepared, stills, movie, frame_size)
-
-
-def _parse_size(text: str) -> tuple[int, int]:
-    m = _SIZE.fullmatch(text.strip())
-    if m is None:
-        raise ConfigError(f"--size {text!r}: write WIDTHxHEIGHT, e.g. 1280x720")
-    width, height = int(m.group(1)), int(m.group(2))
-    if not (16 <= width <= 7680 and 16 <= height <= 4320) or width % 2 or height % 2:
-        raise ConfigError(
-            f"--size {text}: sides must be even numbers from 16x16 to 7680x4320 (H.264 needs "
-            f"even sides)"
-        )
-    return width, height
-
-
-def _parse_clip(text: str) -> tuple[int, int]:
-    from dubkit.adapters.render import MAX_CLIP_MS
-
-    m = _CLIP.fullmatch(text.strip())
-    if m is None:
-        raise ConfigError(f"--clip {text!r}: write START:DURATION in seconds, e.g. 62.5:8")
-    start, duration = round(float(m.group(1)) * 1000), round(float(m.group(2)) * 1000)
-    if not 0 < duration <= MAX_CLIP_MS:
-        raise ConfigError(
-            f"--clip {text}: the duration must be more than 0 and at most "
-            f"{MAX_CLIP_MS // 1000} s (a preview, not an encode)"
-        )
-    return start, duration
-
-
-def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...] | None:
-    """Cue times as dubkit reads the file (its errors name the line).
-
-    None for WebVTT and ASS when dubkit.subtitles.formats, their reader, is not there: the
-    times then come from the events of the ASS script that libass draws.
-    """
-    from dubkit.fsutil import display_path
-    from dubkit.subtitles.formats import subtitle_kind
-    from dubkit.subtitles.parse import parse_srt
-
-    kind, name, reader = subtitle_kind(path, text), display_path(path), _reader()
-    if reader is not None:
-        cues = reader(text, name, kind=kind).cues
-    elif kind == "srt":
-        cues = parse_srt(text, name).cues
-    else:
-        return None
-    return tuple(sorted((c.start_ms, c.end_ms) for c in cues))
-
-
-def _reader() -> Any:
-    """dubkit.subtitles.formats.read_subtitles (SRT, WebVTT and ASS), or None where it is
-    not there."""
-    try:
-        formats = importlib.import_module("dubkit.subtitles.formats")
-    except ImportError:
-        return None
-    return getattr(formats, "read_subtitles", None)
-
-
-def _check_time(media: MediaInfo, ms: int, label: str, hint: str) -> None:
-    if media.duration_ms is not None and ms >= media.duration_ms:
-        raise ConfigError(
-            f"{label} is past the end of {media.path} ({media.duration_ms / 1000:g} s){hint}"
-        )
