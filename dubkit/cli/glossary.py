@@ -134,23 +134,15 @@ def glossary_coverage(
     as_json: JsonOpt = False,
 ) -> None:
     """Which glossary terms occur in an episode's Chinese, and in which cues or segments."""
-    from dubkit.glossary.terms import find_terms
+    from dubkit.glossary.coverage import episode_units, term_coverage
 
     console = make_console()
     terms = _glossary_terms(console, glossary or [])
     try:
-        units = _episode_units(episode)
+        units = episode_units(episode)
     except DubkitError as exc:
         fail(console, exc)
-    where: dict[str, list[int]] = {}
-    for n, text in units:
-        for m in find_terms(text, terms):
-            where.setdefault(m.term.zh, []).append(n)
-    rows = [
-        {"zh": t.zh, "ur": t.rendering("ur"), "count": len(where.get(t.zh, [])),
-         "units": where.get(t.zh, [])}
-        for t in terms.terms
-    ]  # fmt: skip
+    rows = term_coverage(units, terms)
     used = [r for r in rows if r["count"]]
     if as_json:
         typer.echo(json.dumps({"episode": str(episode), "terms": rows}, ensure_ascii=False))
@@ -162,21 +154,6 @@ def glossary_coverage(
         f"times in {len(units)} {'cues' if episode.suffix == '.srt' else 'segments'})",
         markup=False,
     )
-
-
-def _episode_units(path: Path) -> list[tuple[int, str]]:
-    """(number, Chinese text) of each cue of an SRT or segment of an asr.json."""
-    from dubkit.errors import SubtitleParseError
-    from dubkit.subtitles.files import read_srt
-    from dubkit.text.lines import join_lines
-
-    if path.suffix == ".json":
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-            return [(n, str(s["text"])) for n, s in enumerate(doc["segments"], start=1)]
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SubtitleParseError(f"{path}: not a dubkit asr.json ({exc})") from exc
-    return [(c.index, join_lines(c.lines)) for c in read_srt(path).cues]
 
 
 def _glossary_terms(console: Console, files: list[Path]) -> Any:

@@ -30,6 +30,7 @@ def models_list(
     packages_dir: PackagesOpt = None,
 ) -> None:
     """Speech models, translation packages and the zh→ur route: what is installed where."""
+    from dubkit.models.inventory import translation_rows
     from dubkit.models.store import catalogue, installed_models, models_dir
 
     console = make_console()
@@ -52,7 +53,7 @@ def models_list(
                 "offline": bool(entry and entry.pypi),
             }
         )
-    packages, broken, routes = _translation_rows(packages_dir)
+    packages, broken, routes = translation_rows(packages_dir)
     if as_json:
         typer.echo(
             json.dumps(
@@ -96,28 +97,6 @@ def models_list(
     for r in routes:
         state = r["via"] if r["via"] else f"not installed: `dubkit models pull argos:{r['pair']}`"
         out.print(f"route {r['pair']}: {state}", markup=False)
-
-
-def _translation_rows(
-    extra: list[Path] | None,
-) -> tuple[list[dict[str, str]], list[tuple[str, str]], list[dict[str, Any]]]:
-    from dubkit.models.packages import broken_packages, find_route, installed_packages
-
-    found = installed_packages(extra or ())
-    packages = [
-        {"pair": p.pair, "version": p.version, "origin": p.origin, "path": str(p.path)}
-        for p in found
-    ]
-    broken = [(str(path), why) for path, why in broken_packages(extra or ())]
-    route = find_route("zh", "ur", found)
-    routes = [
-        {
-            "pair": "zh-ur",
-            "via": route.description if route else None,
-            "kind": route.kind if route else None,
-        }
-    ]
-    return packages, broken, routes
 
 
 @models_app.command("pull")
