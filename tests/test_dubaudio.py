@@ -289,7 +289,11 @@ def test_guide_track_on_the_shared_recording(assets: Path, tmp_path: Path) -> No
     print(f"shared recording: {report}")
     assert report.loudness_after is not None and abs(report.loudness_after - -23.0) < 1.0
     assert report.peak_dbfs <= -1.0 + 0.02
-    assert report.limited or abs(report.loudness_after - -23.0) < 0.1
+    # this recording needs about +5 dB to reach -23 LUFS, which takes its peaks past the -1 dBTP
+    # ceiling: the limiter works, and loudness still lands within 0.1 LU of the target
+    assert report.gain_db > 3.0
+    assert report.limited
+    assert abs(report.loudness_after - -23.0) < 0.1
 
 
 # ------------------------------------------------------------------ errors

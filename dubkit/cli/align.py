@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dubkit.cli.options import ComputeOpt, ConfigOpt, DeviceOpt, ModelOpt, OutDir, ThreadsOpt
-from dubkit.errors import ConfigError, DubkitError
+from dubkit.errors import ConfigError
 
 if TYPE_CHECKING:
     from dubkit.cli.console import Console
@@ -76,24 +76,21 @@ def align(
     cues. --offset/--factor apply a known correction without audio. Output is in Simplified
     characters. Exit 1 only when the input cannot be used.
     """
-    from dubkit.cli.console import fail, make_console
+    from dubkit.cli.console import make_console
     from dubkit.episode import alignment as A
 
     console = make_console()
-    try:
-        job = A.plan_alignment(script, media, outdir, mode, offset, factor, encoding)
-        if job.mode == "offset":
-            cues = A.known_correction(job, offset, factor)
-            correction = {"factor": factor or 1.0, "offset_ms": offset or 0.0}
-            doc = A.align_document(job, cues, None, None, correction)
-        else:
-            transcript, meta, chosen = _recognise(
-                console, job, model, device, compute_type, threads, profile, config
-            )
-            doc, cues = A.retime(job, transcript, meta, chosen)
-        A.write_alignment(job, cues, doc)
-    except DubkitError as exc:
-        fail(console, exc)
+    job = A.plan_alignment(script, media, outdir, mode, offset, factor, encoding)
+    if job.mode == "offset":
+        cues = A.known_correction(job, offset, factor)
+        correction = {"factor": factor or 1.0, "offset_ms": offset or 0.0}
+        doc = A.align_document(job, cues, None, None, correction)
+    else:
+        transcript, meta, chosen = _recognise(
+            console, job, model, device, compute_type, threads, profile, config
+        )
+        doc, cues = A.retime(job, transcript, meta, chosen)
+    A.write_alignment(job, cues, doc)
     _report(console, job, doc)
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))

@@ -52,7 +52,7 @@ from dubkit.cli.options import (
     UrProfileOpt,
     VadOpt,
 )  # fmt: skip
-from dubkit.errors import DubkitError, ModelUnavailable
+from dubkit.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from dubkit.cli.console import Console
@@ -133,16 +133,13 @@ def batch(
     cores = os.cpu_count() or 1
     jobs = min(jobs, cores)
     threads = threads or max(1, cores // jobs)
-    try:
-        cfg = load_config(config)
-        load_glossaries(cfg, glossary)  # a broken shared glossary fails before anything runs
-        spec, mt = engine_spec(cfg, RunFlags.take(locals()))
-        if spec.translation is None:
-            raise ModelUnavailable(mt.no_route())
-        ensure_writable(outdir)
-        episodes, problems = batchlib.discover(folders)
-    except DubkitError as exc:
-        fail(console, exc)
+    cfg = load_config(config)
+    load_glossaries(cfg, glossary)  # a broken shared glossary fails before anything runs
+    spec, mt = engine_spec(cfg, RunFlags.take(locals()))
+    if spec.translation is None:
+        raise ModelUnavailable(mt.no_route())
+    ensure_writable(outdir)
+    episodes, problems = batchlib.discover(folders)
     for _, why in problems:
         console.print(f"error: {why}", markup=False)
     if not episodes:
@@ -150,13 +147,10 @@ def batch(
     shared = tuple(p.resolve() for p in glossary_files(cfg, glossary))
     loader = _keyed(EngineLoader(spec, shared))
     with EpisodeBars(console, len(episodes)) as bars:
-        try:
-            report = batchlib.run_batch(
-                episodes, outdir, loader, jobs=jobs, force=not resume, fail_fast=fail_fast,
-                executor=executor, scheduler=scheduler, notify=bars,
-            )  # fmt: skip
-        except DubkitError as exc:
-            fail(console, exc)
+        report = batchlib.run_batch(
+            episodes, outdir, loader, jobs=jobs, force=not resume, fail_fast=fail_fast,
+            executor=executor, scheduler=scheduler, notify=bars,
+        )  # fmt: skip
     _summary(console, report)
     if report.interrupted:
         raise typer.Exit(143 if report.interrupted == "SIGTERM" else 130)

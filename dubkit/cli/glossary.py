@@ -41,11 +41,8 @@ def glossary_check(
     loaded, issues = check_files(files, to_simplified)
     fixed = 0
     if fix:
-        try:
-            for file in loaded:
-                fixed += apply_fixes(file, issues)
-        except DubkitError as exc:
-            fail(console, exc)
+        for file in loaded:
+            fixed += apply_fixes(file, issues)
         if fixed:
             loaded, issues = check_files(files, to_simplified)
     for issue in issues:
@@ -89,12 +86,9 @@ def glossary_add(
         "short": short, "type": type_, "do_not_translate": do_not_translate,
         "forbidden": forbidden or [], "note": note, "source": source, "approved": approved,
     }  # fmt: skip
-    try:
-        from dubkit.adapters.chinese import to_simplified
+    from dubkit.adapters.chinese import to_simplified
 
-        add_entry(file, {k: v for k, v in entry.items() if v not in (None, "", [])}, to_simplified)
-    except DubkitError as exc:
-        fail(console, exc)
+    add_entry(file, {k: v for k, v in entry.items() if v not in (None, "", [])}, to_simplified)
     console.print(f"{file}: added {zh}", markup=False)
 
 
@@ -138,10 +132,7 @@ def glossary_coverage(
 
     console = make_console()
     terms = _glossary_terms(console, glossary or [])
-    try:
-        units = episode_units(episode)
-    except DubkitError as exc:
-        fail(console, exc)
+    units = episode_units(episode)
     rows = term_coverage(units, terms)
     used = [r for r in rows if r["count"]]
     if as_json:
@@ -159,13 +150,10 @@ def glossary_coverage(
 def _glossary_terms(console: Console, files: list[Path]) -> Any:
     if not files:
         fail(console, "name at least one glossary file (--glossary FILE)")
-    try:
-        from dubkit.config import Config
-        from dubkit.episode.setup import load_glossaries
+    from dubkit.config import Config
+    from dubkit.episode.setup import load_glossaries
 
-        terms = load_glossaries(Config(), files)
-    except DubkitError as exc:
-        fail(console, exc)
+    terms = load_glossaries(Config(), files)
     return terms
 
 
@@ -187,10 +175,7 @@ def glossary_export(
         data = (("\ufeff" if bom else "") + render_csv(list(terms.terms))).encode("utf-8")
     else:
         fail(console, f"{output}: choose a .csv or .tbx file name")
-    try:
-        atomic_write_all({output: data})
-    except DubkitError as exc:
-        fail(console, exc)
+    atomic_write_all({output: data})
     console.print(f"{output}: {len(terms.terms)} terms", markup=False)
 
 

@@ -8,10 +8,8 @@ from typing import Annotated
 import typer
 
 from dubkit.cli.console import (
-    fail,
     make_console,
 )
-from dubkit.errors import DubkitError
 
 memory_app = typer.Typer(
     help="The translation memory: export and import TMX, statistics.", no_args_is_help=True
@@ -38,11 +36,8 @@ def memory_export(
     from dubkit.translate.memory import SqliteMemory, export_tmx
 
     console = make_console()
-    try:
-        with SqliteMemory(memory) as tm:
-            count = export_tmx(tm, tmx, source, target, approved_only)
-    except DubkitError as exc:
-        fail(console, exc)
+    with SqliteMemory(memory) as tm:
+        count = export_tmx(tm, tmx, source, target, approved_only)
     console.print(f"{tmx}: {count} translation units ({source}→{target})", markup=False)
 
 
@@ -57,11 +52,8 @@ def memory_import(
     from dubkit.translate.memory import SqliteMemory, import_tmx
 
     console = make_console()
-    try:
-        with SqliteMemory(memory) as tm:
-            count = import_tmx(tm, tmx, source, target)
-    except DubkitError as exc:
-        fail(console, exc)
+    with SqliteMemory(memory) as tm:
+        count = import_tmx(tm, tmx, source, target)
     console.print(f"{tmx}: {count} approved {source}→{target} lines imported", markup=False)
 
 
@@ -70,12 +62,8 @@ def memory_stats(memory: MemoryFileOpt = None) -> None:
     """How many lines the memory holds."""
     from dubkit.translate.memory import SqliteMemory
 
-    console = make_console()
-    try:
-        with SqliteMemory(memory) as tm:
-            stats = tm.stats()
-    except DubkitError as exc:
-        fail(console, exc)
+    with SqliteMemory(memory) as tm:
+        stats = tm.stats()
     typer.echo(
         f"{stats.path}: {stats.mt_entries} machine translations under {stats.engines} "
         f"engine keys; {stats.approved} approved and {stats.route_mt} machine route pairs"

@@ -11,7 +11,6 @@ import typer
 from dubkit.cli.console import (
     ByteProgress,
     ByteProgressFactory,
-    fail,
     make_console,
 )
 from dubkit.cli.options import (
@@ -33,12 +32,8 @@ def models_list(
     from dubkit.models.inventory import translation_rows
     from dubkit.models.store import catalogue, installed_models, models_dir
 
-    console = make_console()
-    try:
-        known = catalogue()
-        installed = {m.name: m for m in installed_models()}
-    except DubkitError as exc:
-        fail(console, exc)
+    known = catalogue()
+    installed = {m.name: m for m in installed_models()}
     rows: list[dict[str, Any]] = []
     for name in sorted(known.keys() | installed.keys(), key=_model_order):
         entry, local = known.get(name), installed.get(name)
@@ -118,17 +113,14 @@ def models_pull(
         from dubkit.models.packages import parse_route_name, pull_route
 
         notices: list[str] = []
-        try:
-            configured = load_config(config).translate
-            source, target = parse_route_name(name)
-            progress = ByteProgressFactory(console)
-            with progress:
-                installed = pull_route(
-                    source, target, index or configured.index, progress, refresh, notices,
-                    (pivot or configured.pivot,),
-                )  # fmt: skip
-        except DubkitError as exc:
-            fail(console, exc)
+        configured = load_config(config).translate
+        source, target = parse_route_name(name)
+        progress = ByteProgressFactory(console)
+        with progress:
+            installed = pull_route(
+                source, target, index or configured.index, progress, refresh, notices,
+                (pivot or configured.pivot,),
+            )  # fmt: skip
         for notice in notices:
             console.print(f"notice: {notice}", markup=False)
         for package in installed:
@@ -136,11 +128,8 @@ def models_pull(
         return
     from dubkit.models.store import pull
 
-    try:
-        with ByteProgress(console, f"pull {name}") as report:
-            model = pull(name, report)
-    except DubkitError as exc:
-        fail(console, exc)
+    with ByteProgress(console, f"pull {name}") as report:
+        model = pull(name, report)
     console.print(f"{model.name}: {model.status}, {_human_size(model.size)} in {model.path}")
 
 

@@ -13,7 +13,6 @@ import typer
 
 from dubkit.constants import URDU_FONT
 from dubkit.episode.preview import DEFAULT_STILLS
-from dubkit.errors import DubkitError
 
 if TYPE_CHECKING:
     pass
@@ -48,15 +47,12 @@ def preview(
 ) -> None:
     """Burn SUBTITLES into frames of MEDIA (STEM.preview.NNNN.png) or a clip (STEM.preview.mp4)."""
     from dubkit.adapters.render import render
-    from dubkit.cli.console import fail, make_console
+    from dubkit.cli.console import make_console
     from dubkit.episode.preview import plan_preview
 
     console = make_console()
-    try:
-        plan = plan_preview(media, subtitles, outdir, at, count, clip, font, size)
-        written = render(plan.media, plan.subtitles, plan.stills, plan.clip, plan.size)
-    except DubkitError as exc:
-        fail(console, exc)
+    plan = plan_preview(media, subtitles, outdir, at, count, clip, font, size)
+    written = render(plan.media, plan.subtitles, plan.stills, plan.clip, plan.size)
     for path in written:
         typer.echo(str(path))
     shown = f"in {plan.subtitles.font}" if plan.subtitles.font else "in the script's own fonts"

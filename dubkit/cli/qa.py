@@ -73,20 +73,16 @@ def qa(
     from dubkit.cli.console import fail, make_console
     from dubkit.config import load_config
     from dubkit.episode.check import check_subtitles
-    from dubkit.errors import DubkitError
 
     console = make_console()
     if html is not None and no_html:
         fail(console, "--html and --no-html contradict each other; choose one")
     if glossary and source is None:
         fail(console, "--glossary needs --source ZH.srt, the Chinese cues the subtitles render")
-    try:
-        cfg = load_config(config)
-        report, html_path = check_subtitles(
-            subs, profile, cfg, glossary, source, html, no_html, outdir, encoding
-        )
-    except DubkitError as exc:
-        fail(console, exc)
+    cfg = load_config(config)
+    report, html_path = check_subtitles(
+        subs, profile, cfg, glossary, source, html, no_html, outdir, encoding
+    )
     if as_json:
         typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     else:

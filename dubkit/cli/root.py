@@ -7,9 +7,10 @@ commands that need them, so `dubkit --help` starts fast.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
 
 from dubkit import __version__
 from dubkit.cli import (
@@ -25,9 +26,23 @@ from dubkit.cli import (
     transcribe,
     translate,
 )
+from dubkit.cli.console import fail, make_console
+from dubkit.errors import DubkitError
+
+
+class _Commands(TyperGroup):
+    """The commands, with the one place a DubkitError becomes its `error:` line and exit 1."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DubkitError as exc:
+            fail(make_console(), exc)
+
 
 app = typer.Typer(
     name="dubkit",
+    cls=_Commands,
     help="Localise Chinese television programmes into Urdu.",
     no_args_is_help=True,
     add_completion=False,

@@ -116,24 +116,16 @@ def run(
     from dubkit.episode.setup import RunFlags, engine_spec, load_glossaries
 
     console = make_console()
-    try:
-        cfg = load_config(config)
-        terms = load_glossaries(cfg, glossary)  # a broken glossary fails before any model
-        spec, mt = engine_spec(cfg, RunFlags.take(locals()))
-        ensure_writable(outdir)
-        if spec.translation is None:
-            console.print(
-                f"warning: {mt.no_route()}; writing the Chinese outputs only", markup=False
-            )
-    except DubkitError as exc:
-        fail(console, exc)
+    cfg = load_config(config)
+    terms = load_glossaries(cfg, glossary)  # a broken glossary fails before any model
+    spec, mt = engine_spec(cfg, RunFlags.take(locals()))
+    ensure_writable(outdir)
+    if spec.translation is None:
+        console.print(f"warning: {mt.no_route()}; writing the Chinese outputs only", markup=False)
     media, failures = check_media_files(console, media)
     if not media:
         raise typer.Exit(1)
-    try:
-        engine = Engine.load(spec, status_spinner(console), lambda text: notice(console, text))
-    except DubkitError as exc:
-        fail(console, exc)
+    engine = Engine.load(spec, status_spinner(console), lambda text: notice(console, text))
     route = spec.translation.route if spec.translation else None
     if pivot_srt and route is not None and route.kind == "direct":
         notice(console, f"--pivot-srt: the route {route.description} has no pivot language")

@@ -18,7 +18,6 @@ from dubkit.cli.common import (
 from dubkit.cli.console import (
     Console,
     advance,
-    fail,
     make_console,
     progress_bar,
 )
@@ -75,37 +74,31 @@ def transcribe(
     from dubkit.episode.setup import load_glossaries, recognition
 
     console = make_console()
-    try:
-        from dubkit.config import load_config
+    from dubkit.config import load_config
 
-        cfg = load_config(config)
-        terms = load_glossaries(cfg, glossary)
-        asr = recognition(
-            cfg,
-            {
-                "model": model, "device": device, "compute_type": compute_type,
-                "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
-                "language": language, "guard": guard, "recover": recover,
-                "glossary_bias": glossary_bias,
-            },
-            hotword,
-            profile,
-            {
-                "max_chars_per_line": max_chars, "max_lines": max_lines,
-                "min_duration_ms": min_duration, "max_duration_ms": max_duration,
-                "min_gap_frames": min_gap,
-            },
-        )  # fmt: skip
-        ensure_writable(outdir)
-    except DubkitError as exc:
-        fail(console, exc)
+    cfg = load_config(config)
+    terms = load_glossaries(cfg, glossary)
+    asr = recognition(
+        cfg,
+        {
+            "model": model, "device": device, "compute_type": compute_type,
+            "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
+            "language": language, "guard": guard, "recover": recover,
+            "glossary_bias": glossary_bias,
+        },
+        hotword,
+        profile,
+        {
+            "max_chars_per_line": max_chars, "max_lines": max_lines,
+            "min_duration_ms": min_duration, "max_duration_ms": max_duration,
+            "min_gap_frames": min_gap,
+        },
+    )  # fmt: skip
+    ensure_writable(outdir)
     media, failures = check_media_files(console, media)
     if not media:
         raise typer.Exit(1)
-    try:
-        transcriber = load_transcriber(console, asr, threads)
-    except DubkitError as exc:
-        fail(console, exc)
+    transcriber = load_transcriber(console, asr, threads)
     results, more_failures = _transcribe_all(
         console, media, outdir, transcriber, asr.options, asr.profile, terms, fps
     )

@@ -79,38 +79,32 @@ def translate(
     from dubkit.episode.setup import Translation, load_glossaries
 
     console = make_console()
-    try:
-        from dubkit.config import load_config
+    from dubkit.config import load_config
 
-        cfg = load_config(config)
-        mt = Translation(
-            cfg,
-            {
-                "route": route, "pivot": pivot, "device": device, "compute_type": compute_type,
-                "beam_size": beam_size, "max_batch_tokens": batch_tokens, "cache": cache,
-                "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
-                "digits": digits, "layout": layout, "profile": ur_profile,
-            },
-            packages,
-            threads=threads,
-            pivot_srt=pivot_srt,
-            encoding=encoding,
-        )  # fmt: skip
-        ensure_writable(outdir)
-        terms = load_glossaries(cfg, glossary)
-        found = mt.route()
-        if found is None:
-            fail(console, mt.no_route())
-    except DubkitError as exc:
-        fail(console, exc)
+    cfg = load_config(config)
+    mt = Translation(
+        cfg,
+        {
+            "route": route, "pivot": pivot, "device": device, "compute_type": compute_type,
+            "beam_size": beam_size, "max_batch_tokens": batch_tokens, "cache": cache,
+            "memory": str(memory) if memory else None, "bom": bom, "bidi_marks": bidi,
+            "digits": digits, "layout": layout, "profile": ur_profile,
+        },
+        packages,
+        threads=threads,
+        pivot_srt=pivot_srt,
+        encoding=encoding,
+    )  # fmt: skip
+    ensure_writable(outdir)
+    terms = load_glossaries(cfg, glossary)
+    found = mt.route()
+    if found is None:
+        fail(console, mt.no_route())
     srt, failures = check_subtitle_files(console, srt, encoding)
     if not srt:
         raise typer.Exit(1)
-    try:
-        steps = load_steps(console, found, mt.options)
-        tm = mt.memory()
-    except DubkitError as exc:
-        fail(console, exc)
+    steps = load_steps(console, found, mt.options)
+    tm = mt.memory()
     if pivot_srt and found.kind == "direct":
         notice(console, f"--pivot-srt: the route {found.description} has no pivot language")
     results: list[Any] = []
