@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +26,9 @@ def check_subtitle_files(
     """Read every subtitle file before the models load: bad ones are reported, not fatal."""
     from dubkit.subtitles.files import read_srt, subtitle_stem
 
-    good: list[Path] = []
-    failures: list[tuple[Path, str]] = []
-    stems: dict[str, Path] = {}
-    for path in paths:
-        try:
-            if (first := stems.setdefault(subtitle_stem(path), path)) is not path:
-                raise DubkitError(
-                    f"{path}: has the same name as {first}, so their outputs would overwrite "
-                    f"each other; translate them into different folders with -o"
-                )
-            read_srt(path, encoding)
-        except DubkitError as exc:
-            console.print(f"error: {exc}", markup=False)
-            failures.append((path, str(exc)))
-        else:
-            good.append(path)
-    return good, failures
+    return _checked(
+        console, paths, subtitle_stem, lambda path: read_srt(path, encoding), "translate"
+    )
 
 
 def check_media_files(
@@ -49,19 +36,31 @@ def check_media_files(
 ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Open every file before the model loads, so bad paths fail in a second."""
     from dubkit.adapters.audio import check_media
-    from dubkit.errors import MediaError
 
+    return _checked(console, media, lambda path: path.stem, check_media, "transcribe")
+
+
+def _checked(
+    console: Console,
+    paths: list[Path],
+    stem_of: Callable[[Path], str],
+    check: Callable[[Path], object],
+    verb: str,
+) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """The paths that pass `check` and do not share an output name with an earlier one; each
+    failure printed as its error line and returned with its reason."""
     good: list[Path] = []
     failures: list[tuple[Path, str]] = []
     stems: dict[str, Path] = {}
-    for path in media:
+    for path in paths:
         try:
-            if (first := stems.setdefault(path.stem, path)) is not path:
-                raise MediaError(
+            if (first := stems.setdefault(stem_of(path), path)) is not path:
+                raise DubkitError(
                     f"{path}: has the same name as {first}, so their outputs would overwrite "
-                    f"each other; transcribe them into different folders with -o"
+                    f"each other; {verb} them into different folders with -o",
+                    path=path,
                 )
-            check_media(path)
+            check(path)
         except DubkitError as exc:
             console.print(f"error: {exc}", markup=False)
             failures.append((path, str(exc)))
