@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from dubkit import constants as C
 from dubkit.errors import ConfigError
 from dubkit.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, Profile
+from dubkit.timecode import check_rate
 
 CONFIG_NAME = "dubkit.toml"
 
@@ -188,9 +189,11 @@ def resolve_profile(
     profile = _named_profile(name, configured, seen=())
     changes = {k: v for k, v in (overrides or {}).items() if v is not None}
     try:
-        return replace(profile, **changes) if changes else profile
+        chosen = replace(profile, **changes) if changes else profile
     except ValueError as exc:
         raise ConfigError(f"{exc}; adjust the options") from exc
+    check_rate(chosen.fps, f"profile {chosen.name}: fps")
+    return chosen
 
 
 def _named_profile(

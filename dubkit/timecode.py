@@ -7,6 +7,8 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from dubkit.errors import ConfigError
+
 # Broadcast rates written as decimals map to their exact NTSC fractions.
 _NTSC = {
     23.976: Fraction(24000, 1001),
@@ -184,3 +186,28 @@ def ms_to_smpte(ms: int, fps: float, drop_frame: bool | None = None) -> str:
 def smpte_to_ms(text: str, fps: float, drop_frame: bool | None = None) -> int:
     """SMPTE timecode as the start of its frame in whole milliseconds (see smpte_to_frames)."""
     return frame_to_ms(smpte_to_frames(text, fps, drop_frame), fps)
+
+
+# The frame rates television and film use; a rate read from a file is one of these or not
+# trusted (variable-rate video averages to 22.06, a slideshow to 1).
+BROADCAST_RATES = (23.976, 24.0, 25.0, 29.97, 30.0, 48.0, 50.0, 59.94, 60.0)
+
+
+def broadcast_rate(fps: float) -> float | None:
+    """The broadcast rate `fps` is (within 0.1%), or None."""
+    for rate in BROADCAST_RATES:
+        if abs(fps - rate) <= rate * 0.001:
+            return rate
+    return None
+
+
+def check_rate(fps: float, where: str) -> float:
+    """`fps` when SMPTE timecode can count it (whole or NTSC); ConfigError naming `where`."""
+    try:
+        nominal_fps(fps)
+    except ValueError as exc:
+        raise ConfigError(
+            f"{where} {fps}: dubbing timecode needs a whole or NTSC frame rate "
+            f"(23.976, 25, 29.97, 59.94...)"
+        ) from exc
+    return fps

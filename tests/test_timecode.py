@@ -175,3 +175,24 @@ def test_clock_in_every_format() -> None:
     assert clock(62_999, fraction=0, hours=0) == "1:02"
     assert clock(0) == "00:00:00,000"
     assert clock(360_000_000) == "100:00:00,000"
+
+
+@pytest.mark.parametrize(
+    ("fps", "expected"),
+    [(23.976, 23.976), (23.97602, 23.976), (30000 / 1001, 29.97), (25.0, 25.0), (59.94, 59.94),
+     (22.059, None), (12.5, None), (1.0, None), (29.5, None)],
+)  # fmt: skip
+def test_only_broadcast_rates_are_read_from_a_file(fps: float, expected: float | None) -> None:
+    from dubkit.timecode import broadcast_rate
+
+    assert broadcast_rate(fps) == expected
+
+
+def test_a_rate_timecode_cannot_count_is_a_config_error() -> None:
+    from dubkit.errors import ConfigError
+    from dubkit.timecode import check_rate
+
+    assert check_rate(29.97, "--fps") == 29.97
+    assert check_rate(12.0, "--fps") == 12.0
+    with pytest.raises(ConfigError, match=r"--fps 27\.3: dubbing timecode needs"):
+        check_rate(27.3, "--fps")

@@ -354,3 +354,25 @@ def test_cues_snap_to_the_programmes_own_frame_rate_unless_fps_is_given(
             for t in (sub.start.ordinal, sub.end.ordinal):
                 # on a frame boundary, to the millisecond the SRT keeps
                 assert abs(t - round(round(t / step) * step)) <= 1, (fps, t)
+
+
+def test_a_rate_that_is_no_broadcast_rate_keeps_the_profiles_and_a_bad_fps_is_one_line(
+    ffmpeg: str, speech_wav: Path, tmp_path: Path, base_model_dir: Path
+) -> None:
+    # a slideshow or a still under a radio programme: 1 fps is no frame grid for subtitles
+    video = tmp_path / "slides.mp4"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", "testsrc=size=160x120:rate=1", "-i",
+        speech_wav.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        video.as_posix(),
+    )  # fmt: skip
+    result, stderr = _transcribe(tmp_path / "out", str(video))
+    assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
+    asr = json.loads((tmp_path / "out" / "slides.asr.json").read_text(encoding="utf-8"))
+    assert asr["profile"]["fps"] == 25.0
+    bad, stderr = _transcribe(tmp_path / "bad", str(video), "--fps", "27.3")
+    assert bad.exit_code == 1  # type: ignore[attr-defined]
+    assert stderr.strip().splitlines() == [
+        "error: --fps 27.3: dubbing timecode needs a whole or NTSC frame rate "
+        "(23.976, 25, 29.97, 59.94...)"
+    ]

@@ -350,3 +350,19 @@ def test_no_cache_still_applies_approved_lines(tmp_path: Path) -> None:
     assert summary["files"][0]["memory_hits"] == 0
     assert [s["device"] for s in summary["steps"]] == ["cpu", "cpu"]  # what ran
     assert SqliteMemory(tmp_path / "m.sqlite").stats().mt_entries == 0  # nothing cached
+
+
+def test_no_cache_memory_lists_only_approved_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dubkit.episode.engine import open_memory
+
+    path = tmp_path / "tm.sqlite"
+    with SqliteMemory(path) as memory:
+        memory.approve("zh", "ur", {"谢谢": "شکریہ"}, note="test")
+        memory.record("zh", "ur", {"你好": "machine"})
+    monkeypatch.setenv("HOME", str(tmp_path))
+    approved_only = open_memory(Path("~/tm.sqlite"), cache=False)  # ~ is the user's home
+    assert approved_only is not None
+    assert [(s, t) for s, t, _, _ in approved_only.pairs("zh", "ur")] == [("谢谢", "شکریہ")]
+    approved_only.close()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import MediaError
 from dubkit.records import DecodedAudio
+from dubkit.timecode import broadcast_rate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -135,9 +136,9 @@ def _frame_rate(container: Any) -> float | None:
     for video in container.streams.video:
         if video.disposition & Disposition.attached_pic or not video.average_rate:
             continue
-        rate = float(video.average_rate)
-        if 1 <= rate <= 300:
-            return round(rate, 3)
+        # only a broadcast rate is trusted: variable-rate video, a slideshow or a still
+        # picture under a radio programme keep the profile's rate
+        return broadcast_rate(float(video.average_rate))
     return None
 
 

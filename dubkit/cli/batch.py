@@ -124,6 +124,7 @@ def batch(
     from dubkit.cli.console import EpisodeBars, fail, make_console
     from dubkit.config import load_config
     from dubkit.episode import batch as batchlib
+    from dubkit.episode.engine import open_memory
     from dubkit.episode.setup import RunFlags, engine_spec, glossary_files, load_glossaries
     from dubkit.episode.stages import EngineLoader
 
@@ -138,6 +139,9 @@ def batch(
     spec, mt = engine_spec(cfg, RunFlags.take(locals()))
     if spec.translation is None:
         raise ModelUnavailable(mt.no_route())
+    tm = open_memory(spec.translation.memory_path, spec.translation.cache)  # fails here, not
+    if tm is not None:  # in a worker's initialiser, where it would break the pool
+        tm.close()
     ensure_writable(outdir)
     episodes, problems = batchlib.discover(folders)
     for _, why in problems:

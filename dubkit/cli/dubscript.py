@@ -123,6 +123,7 @@ def export(
     from dubkit.constants import DEFAULT_FPS
     from dubkit.dubbing.files import write_script_files
     from dubkit.dubbing.script import build_script
+    from dubkit.episode.pipeline import cue_rate
     from dubkit.episode.setup import load_glossaries
     from dubkit.errors import DubkitError
     from dubkit.fsutil import display_path, ensure_writable_dir
@@ -139,7 +140,8 @@ def export(
         terms = load_glossaries(Config(), glossary) if glossary else None
         lines = build_script(ur_cues, zh_cues, en_cues, terms)
         folder = ensure_writable_dir(outdir or ur_srt.parent)
-        paths = write_script_files(lines, folder, stem, fps or DEFAULT_FPS, title=title)
+        rate = fps or cue_rate(ur_srt.with_name(f"{stem}.asr.json")) or DEFAULT_FPS
+        paths = write_script_files(lines, folder, stem, rate, title=title)
     except DubkitError as exc:
         fail(console, exc)
     except ValueError as exc:  # a rate SMPTE cannot count, a cue past 24 hours

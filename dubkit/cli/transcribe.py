@@ -72,6 +72,7 @@ def transcribe(
 ) -> None:
     """Transcribe Chinese speech into STEM.zh.srt and STEM.asr.json."""
     from dubkit.episode.setup import load_glossaries, recognition
+    from dubkit.timecode import check_rate
 
     console = make_console()
     from dubkit.config import load_config
@@ -94,6 +95,8 @@ def transcribe(
             "min_gap_frames": min_gap,
         },
     )  # fmt: skip
+    if fps is not None:
+        check_rate(fps, "--fps")
     ensure_writable(outdir)
     media, failures = check_media_files(console, media)
     if not media:

@@ -465,6 +465,9 @@ def _stages(
         if episode.srt is not None:
             data = episode.srt.read_bytes()
             atomic_write_all({zh_srt: data})
+            # an asr.json from an earlier recognition describes other cues (rate, flags)
+            with contextlib.suppress(FileNotFoundError):
+                (outdir / f"{stem}.asr.json").unlink()
             written = [zh_srt]
         else:
             written = engine.transcribe(

@@ -37,6 +37,8 @@ def check_subtitles(
     if not parsed.cues:
         raise SubtitleParseError(f"{display_path(subs)}: no cues; nothing to check", path=subs)
     from dubkit.episode.pipeline import (
+        at_rate,
+        cue_rate,
         programme_stem,
         with_recognition_flags,
         with_translation_flags,
@@ -49,6 +51,8 @@ def check_subtitles(
     parsed = replace(parsed, cues=with_translation_flags(cues, subs.with_name(f"{stem}.qa.json")))
     default = URDU_PROFILE if detect_language(parsed.cues) == "ur" else None
     chosen = resolve_profile(profile or default, cfg)
+    # frames are the programme's: the rate its Chinese cues were snapped to, when known
+    chosen = at_rate(chosen, cue_rate(subs.with_name(f"{stem}.asr.json")))
     terms = load_glossaries(cfg, glossary) if source is not None else None
     if source is not None and terms is None:
         raise ConfigError("--source needs a glossary: --glossary FILE or [glossary] files")

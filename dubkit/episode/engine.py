@@ -27,6 +27,7 @@ from dubkit.episode.pipeline import (
     Translated,
     TranslateResult,
     TranslateSettings,
+    at_rate,
     dub_outputs,
     library_versions,
     set_aside_stale,
@@ -38,6 +39,7 @@ from dubkit.fsutil import atomic_write_all, display_path
 from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, ProgressFn, TranscribeOptions
 from dubkit.profiles import Profile
+from dubkit.qa.adherence import recognition_flags
 from dubkit.records import Cue
 
 
@@ -170,7 +172,7 @@ class Engine:
             raise DubkitError("no translation route is loaded")
         settings = self.spec.translation.settings
         if fps is not None and fps != settings.profile.fps:
-            settings = replace(settings, profile=replace(settings.profile, fps=fps))
+            settings = replace(settings, profile=at_rate(settings.profile, fps))
         return translate_cues(cues, stem, outdir, self.steps, self.memory, settings, terms)
 
     def dub(
@@ -211,7 +213,9 @@ class Engine:
             )
         elif self.steps is not None:
             t0 = time.perf_counter()
-            done = self.translate(heard.cue_records, media.stem, outdir, terms, heard.fps)
+            # what batch reads back from the files: the cues with the recogniser's flags only
+            cues = tuple(replace(c, flags=recognition_flags(c.flags)) for c in heard.cue_records)
+            done = self.translate(cues, media.stem, outdir, terms, heard.fps)
             translation = TranslateResult(
                 source=heard.srt,
                 outputs=done.paths,
@@ -223,7 +227,7 @@ class Engine:
                 seconds=time.perf_counter() - t0,
                 adherence=done.qa["adherence"],
             )
-            dubbing = self.dub(media, outdir, heard.cue_records, done, terms, heard.fps)
+            dubbing = self.dub(media, outdir, cues, done, terms, heard.fps)
         if translation is None:
             heard = replace(heard, warnings=(*heard.warnings, *set_aside_stale(media.stem, outdir)))
         run_json = outdir / f"{media.stem}.run.json"
@@ -295,7 +299,7 @@ def open_memory(path: Path | None, cache: bool) -> Any:
 
     if cache:
         return SqliteMemory(path)
-    found = path or default_path()
+    found = (path or default_path()).expanduser()
     return ApprovedOnly(SqliteMemory(found)) if found.is_file() else None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from dubkit import __version__
 from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
-from dubkit.errors import OutputError
+from dubkit.errors import ConfigError, OutputError
 from dubkit.fsutil import atomic_write_all, display_path
 from dubkit.glossary.terms import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
@@ -26,6 +26,7 @@ from dubkit.subtitles.segmentation import segment_cues
 from dubkit.subtitles.writers import render_asr_json, render_srt
 from dubkit.text.lines import join_lines
 from dubkit.text.urdu import UrduStyle
+from dubkit.timecode import nominal_fps
 from dubkit.translate.layout import group_sentences, layout, layout_sentences
 from dubkit.translate.steps import StepStats, TranslationResult, translate_texts, translated_cues
 
@@ -101,9 +102,7 @@ def transcribe_file(
 
         protected = [t.zh for t in terms.terms] if terms is not None else []
         transcript = resegment_transcript(transcript, split_words, protected)
-    rate = fps or audio.frame_rate
-    if rate is not None and rate != profile.fps:
-        profile = replace(profile, fps=rate)
+    profile = at_rate(profile, fps or audio.frame_rate)
     cues = segment_cues(transcript.segments, profile)
     warnings = [*audio.warnings, *transcript.warnings]
     if not transcript.segments:
@@ -469,7 +468,12 @@ def translate_file(
                 f"{path}: translating it would overwrite it; rename the input or use -o",
                 path=path,
             )
-    source_cues = with_recognition_flags(parsed.cues, path.with_name(f"{stem}.asr.json"))
+    asr_json = path.with_name(f"{stem}.asr.json")
+    source_cues = with_recognition_flags(parsed.cues, asr_json)
+    # the Urdu keeps to the frames the Chinese was snapped to (the programme's own rate)
+    rate = cue_rate(asr_json)
+    if rate is not None and rate != settings.profile.fps:
+        settings = replace(settings, profile=at_rate(settings.profile, rate))
     done = translate_cues(source_cues, stem, outdir, steps, memory, settings, terms)
     paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
     return TranslateResult(
@@ -632,8 +636,27 @@ def cue_rate(asr_json: Path) -> float | None:
     """The frame rate STEM.asr.json says the Chinese cues were snapped to (None: unreadable),
     so that later stages, run again from the files, keep to it."""
     try:
+        if asr_json.stat().st_size > C.MAX_ARTEFACT_BYTES:
+            return None
         doc = json.loads(asr_json.read_text(encoding="utf-8"))
         rate = float(doc["profile"]["fps"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return None
-    return rate if 0 < rate <= 300 else None
+    if not 1 <= rate <= 300:
+        return None
+    try:
+        nominal_fps(rate)  # a rate the dubbing timecode can count, as --fps must be
+    except ValueError:
+        return None
+    return rate
+
+
+def at_rate(profile: Profile, fps: float | None) -> Profile:
+    """`profile` at frame rate `fps` (unchanged for None); ConfigError when its limits do not
+    hold at that rate (a minimum gap of frames longer than the longest cue, say)."""
+    if fps is None or fps == profile.fps:
+        return profile
+    try:
+        return replace(profile, fps=fps)
+    except ValueError as exc:
+        raise ConfigError(f"{exc} at {fps} fps; adjust the profile or give --fps") from exc

@@ -14,6 +14,7 @@ from dubkit.errors import ConfigError
 from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, TranscribeOptions
 from dubkit.profiles import URDU_PROFILE, Profile
+from dubkit.timecode import check_rate
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,8 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
     installed (the Translation setup says why)."""
     if flags.clip_format not in ("wav", "mp3"):
         raise ConfigError(f"--clip-format {flags.clip_format}: choose wav or mp3")
+    if flags.fps is not None:
+        check_rate(flags.fps, "--fps")
     rec = recognition(
         cfg,
         {

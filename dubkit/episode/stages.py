@@ -86,7 +86,8 @@ class BatchStages:
         asr_json = zh_srt.with_name(f"{stem}.asr.json")
         cues = with_recognition_flags(read_srt(zh_srt).cues, asr_json)
         terms = self.terms(glossary)
-        fps = cue_rate(asr_json)  # the rate transcription snapped to, as `run` passes it on
+        # the rate transcription snapped to, as `run` passes it on (an episode's own SRT: --fps)
+        fps = cue_rate(asr_json) or self.engine.spec.recognition.fps
         done = self.engine.translate(cues, stem, outdir, terms, fps)
         return list(done.paths.values()), (done, cues, terms, fps)
 

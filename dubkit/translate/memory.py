@@ -328,5 +328,11 @@ class ApprovedOnly:
     def record(self, source: str, target: str, pairs: Mapping[str, str]) -> None:
         return None
 
+    def pairs(
+        self, source: str, target: str, approved_only: bool = True
+    ) -> list[tuple[str, str, str, str]]:
+        """The approved lines only: machine lines are what --no-cache leaves out."""
+        return self.memory.pairs(source, target, approved_only=True)
+
     def close(self) -> None:
         self.memory.close()
