@@ -82,8 +82,10 @@ class Translation:
             raise ConfigError(f"--layout {s.layout}: choose sentence or cue")
         self.route_mode = s.route
         self.pivot = s.pivot
-        self.extra = [Path(p) for p in s.packages] + list(packages or [])
-        self.memory_path = Path(s.memory) if s.memory else None
+        # absolute, so that a batch worker in another folder (a Dask worker) finds the same
+        given_packages: list[str | Path] = [*s.packages, *(packages or [])]
+        self.extra = [_absolute(Path(p)) for p in given_packages]
+        self.memory_path = _absolute(Path(s.memory)) if s.memory else None
         self.cache = s.cache
         self.options = MTOptions(
             device=s.device,
@@ -237,3 +239,7 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
         dub,
     )  # fmt: skip
     return spec, mt
+
+
+def _absolute(path: Path) -> Path:
+    return path.expanduser().absolute()
