@@ -136,6 +136,21 @@ def with_flags(settings: _Settings, **given: Any) -> _Settings:
     return replace(settings, **{k: v for k, v in given.items() if v is not None})
 
 
+def _beside(settings: TranslationConfig, base: Path) -> TranslationConfig:
+    """The memory file and package folders named in dubkit.toml, relative to its folder (as
+    glossary files are), not to wherever the command runs."""
+
+    def place(name: str) -> str:
+        path = Path(name).expanduser()
+        return str(path if path.is_absolute() else base / path)
+
+    return replace(
+        settings,
+        memory=place(settings.memory) if settings.memory else None,
+        packages=tuple(place(p) for p in settings.packages),
+    )
+
+
 def _section(cls: type[_Settings], data: Mapping[str, Any]) -> _Settings:
     values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
     return cls(**values)
@@ -174,7 +189,7 @@ def load_config(path: Path | None) -> Config:
     return Config(
         path=path,
         transcribe=_section(RecognitionConfig, data.get("transcribe", {})),
-        translate=_section(TranslationConfig, data.get("translate", {})),
+        translate=_beside(_section(TranslationConfig, data.get("translate", {})), base),
         glossary_files=tuple(base / f for f in data.get("glossary", {}).get("files", [])),
         profiles=data.get("profiles", {}),
     )

@@ -94,9 +94,17 @@ def test_missing_config_file(tmp_path: Path) -> None:
         load_config(tmp_path / "absent.toml")
 
 
-def test_glossary_files_are_relative_to_the_config(tmp_path: Path) -> None:
+def test_files_named_in_the_config_are_relative_to_it(tmp_path: Path) -> None:
     folder = tmp_path / "series"
     folder.mkdir()
     path = folder / "dubkit.toml"
-    path.write_text('[glossary]\nfiles = ["terms.yaml"]\n', encoding="utf-8")
-    assert load_config(path).glossary_files == (folder / "terms.yaml",)
+    path.write_text(
+        '[glossary]\nfiles = ["terms.yaml"]\n'
+        '[translate]\nmemory = "tm.sqlite"\npackages = ["argos", "/opt/argos"]\n',
+        encoding="utf-8",
+    )
+    cfg = load_config(path)
+    assert cfg.glossary_files == (folder / "terms.yaml",)
+    # the memory and package folders too, wherever the command runs from
+    assert cfg.translate.memory == str(folder / "tm.sqlite")
+    assert cfg.translate.packages == (str(folder / "argos"), "/opt/argos")
