@@ -201,13 +201,20 @@ def broadcast_rate(fps: float) -> float | None:
     return None
 
 
-def check_rate(fps: float, where: str) -> float:
-    """`fps` when SMPTE timecode can count it (whole or NTSC); ConfigError naming `where`."""
+def counts_frames(fps: float) -> bool:
+    """Whether SMPTE timecode can count frames at `fps` (a whole or NTSC rate)."""
     try:
         nominal_fps(fps)
-    except ValueError as exc:
+    except ValueError:
+        return False
+    return True
+
+
+def check_rate(fps: float, where: str) -> float:
+    """`fps` when SMPTE timecode can count it (whole or NTSC); ConfigError naming `where`."""
+    if not counts_frames(fps):
         raise ConfigError(
             f"{where} {fps}: dubbing timecode needs a whole or NTSC frame rate "
             f"(23.976, 25, 29.97, 59.94...)"
-        ) from exc
+        )
     return fps

@@ -329,17 +329,22 @@ def test_streamed_wav_is_not_called_truncated(
     assert audio.duration_ms == pytest.approx(5550, abs=60)
 
 
+def _picture_over(ffmpeg: str, speech: Path, video: Path, rate: str) -> Path:
+    """A test picture at `rate` frames a second over the speech, as long as the speech."""
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc=size=160x120:rate={rate}", "-i",
+        speech.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        video.as_posix(),
+    )  # fmt: skip
+    return video
+
+
 def test_cues_snap_to_the_programmes_own_frame_rate_unless_fps_is_given(
     ffmpeg: str, speech_wav: Path, tmp_path: Path, base_model_dir: Path
 ) -> None:
     from fractions import Fraction
 
-    video = tmp_path / "ntsc.mp4"
-    run_ffmpeg(
-        ffmpeg, "-f", "lavfi", "-i", "testsrc=size=160x120:rate=30000/1001", "-i",
-        speech_wav.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-        video.as_posix(),
-    )  # fmt: skip
+    video = _picture_over(ffmpeg, speech_wav, tmp_path / "ntsc.mp4", "30000/1001")
     frame = Fraction(1001, 30)  # ms per frame at 29.97 fps
     for args, fps in (([], 29.97), (["--fps", "25"], 25.0)):
         out = tmp_path / f"out{len(args)}"
@@ -360,12 +365,7 @@ def test_a_rate_that_is_no_broadcast_rate_keeps_the_profiles_and_a_bad_fps_is_on
     ffmpeg: str, speech_wav: Path, tmp_path: Path, base_model_dir: Path
 ) -> None:
     # a slideshow or a still under a radio programme: 1 fps is no frame grid for subtitles
-    video = tmp_path / "slides.mp4"
-    run_ffmpeg(
-        ffmpeg, "-f", "lavfi", "-i", "testsrc=size=160x120:rate=1", "-i",
-        speech_wav.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
-        video.as_posix(),
-    )  # fmt: skip
+    video = _picture_over(ffmpeg, speech_wav, tmp_path / "slides.mp4", "1")
     result, stderr = _transcribe(tmp_path / "out", str(video))
     assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
     asr = json.loads((tmp_path / "out" / "slides.asr.json").read_text(encoding="utf-8"))

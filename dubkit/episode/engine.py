@@ -171,8 +171,7 @@ class Engine:
         if self.steps is None or self.spec.translation is None:
             raise DubkitError("no translation route is loaded")
         settings = self.spec.translation.settings
-        if fps is not None and fps != settings.profile.fps:
-            settings = replace(settings, profile=at_rate(settings.profile, fps))
+        settings = replace(settings, profile=at_rate(settings.profile, fps))
         return translate_cues(cues, stem, outdir, self.steps, self.memory, settings, terms)
 
     def dub(

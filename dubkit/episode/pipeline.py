@@ -26,7 +26,7 @@ from dubkit.subtitles.segmentation import segment_cues
 from dubkit.subtitles.writers import render_asr_json, render_srt
 from dubkit.text.lines import join_lines
 from dubkit.text.urdu import UrduStyle
-from dubkit.timecode import nominal_fps
+from dubkit.timecode import counts_frames
 from dubkit.translate.layout import group_sentences, layout, layout_sentences
 from dubkit.translate.steps import StepStats, TranslationResult, translate_texts, translated_cues
 
@@ -394,13 +394,8 @@ def _flagged_entries(path: Path, key: str) -> list[tuple[int, int, str | None, t
         text: str | None = None
         flags: list[str]
 
-    try:
-        if path.stat().st_size > C.MAX_ARTEFACT_BYTES:
-            return []
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
-        return []
-    entries = doc.get(key) if isinstance(doc, dict) else None
+    doc = _artefact(path)
+    entries = doc.get(key) if doc is not None else None
     found = []
     for raw in entries if isinstance(entries, list) else ():
         try:
@@ -471,9 +466,7 @@ def translate_file(
     asr_json = path.with_name(f"{stem}.asr.json")
     source_cues = with_recognition_flags(parsed.cues, asr_json)
     # the Urdu keeps to the frames the Chinese was snapped to (the programme's own rate)
-    rate = cue_rate(asr_json)
-    if rate is not None and rate != settings.profile.fps:
-        settings = replace(settings, profile=at_rate(settings.profile, rate))
+    settings = replace(settings, profile=at_rate(settings.profile, cue_rate(asr_json)))
     done = translate_cues(source_cues, stem, outdir, steps, memory, settings, terms)
     paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
     return TranslateResult(
@@ -635,20 +628,25 @@ def _centre(cue: Cue) -> float:
 def cue_rate(asr_json: Path) -> float | None:
     """The frame rate STEM.asr.json says the Chinese cues were snapped to (None: unreadable),
     so that later stages, run again from the files, keep to it."""
+    doc = _artefact(asr_json)
     try:
-        if asr_json.stat().st_size > C.MAX_ARTEFACT_BYTES:
+        rate = float(doc["profile"]["fps"]) if doc is not None else None
+    except (KeyError, TypeError, ValueError):
+        return None
+    # a rate the dubbing timecode can count, as --fps must be
+    return rate if rate is not None and 1 <= rate <= 300 and counts_frames(rate) else None
+
+
+def _artefact(path: Path) -> dict[str, Any] | None:
+    """A dubkit JSON artefact read back (asr.json, qa.json): None when it is missing, too
+    large, not JSON or not an object. These files only add to a command; never stop it."""
+    try:
+        if path.stat().st_size > C.MAX_ARTEFACT_BYTES:
             return None
-        doc = json.loads(asr_json.read_text(encoding="utf-8"))
-        rate = float(doc["profile"]["fps"])
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
         return None
-    if not 1 <= rate <= 300:
-        return None
-    try:
-        nominal_fps(rate)  # a rate the dubbing timecode can count, as --fps must be
-    except ValueError:
-        return None
-    return rate
+    return doc if isinstance(doc, dict) else None
 
 
 def at_rate(profile: Profile, fps: float | None) -> Profile:
