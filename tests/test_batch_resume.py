@@ -29,6 +29,9 @@ class FakeStages:
     def stage_keys(self) -> dict[str, Any]:
         return self.keys
 
+    def close(self) -> None:
+        self.calls.append("close")
+
     def _glossary(self, glossary: Path | None) -> str:
         return glossary.read_text(encoding="utf-8") if glossary else ""
 
@@ -206,3 +209,17 @@ def test_a_failed_translation_keeps_the_transcription_for_the_next_run(
     assert failed.stages == {"transcribe": "ran"}
     stages.fail_translate = False
     assert run(stages, episode, out) == TRANSLATE_AGAIN
+
+
+def test_each_inline_batch_counts_its_own_model_load_and_closes_its_engine(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    """Batches run one after another in one process (a library caller, the test suite): each
+    reports the one load it made, and no engine outlives its batch."""
+    for n in range(2):
+        stages, out = FakeStages(), tmp_path / f"out{n}"
+        out.mkdir()
+        report = B.run_batch([episode], out, Loader(stages))
+        assert report.model_loads() == 1
+        assert stages.calls[-1] == "close"
+        assert B._ENGINES == {}

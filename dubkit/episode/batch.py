@@ -18,7 +18,7 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -332,6 +332,21 @@ def engine_for(loader: Any) -> Engine:
     return _ENGINES[key]
 
 
+@contextlib.contextmanager
+def engines_for_one_batch() -> Iterator[None]:
+    """An inline batch loads its own engine and counts its own loads; the engine is closed and
+    dropped at the end (a library caller running batches one after another keeps no models)."""
+    _LOADS[0] = 0
+    try:
+        yield
+    finally:
+        for engine in _ENGINES.values():
+            close = getattr(engine, "close", None)
+            if close is not None:
+                close()
+        _ENGINES.clear()
+
+
 def init_worker(loader: Any, queue: Any = None) -> None:
     """Pool initializer: ignore Ctrl-C (the parent decides), load the models once."""
     import signal
@@ -616,7 +631,8 @@ def run_batch(
             if executor == "dask":
                 _run_dask(episodes, outdir, loader, scheduler, force, fail_fast, report, tell)
             elif jobs <= 1:
-                _run_inline(episodes, outdir, loader, force, fail_fast, report, tell)
+                with engines_for_one_batch():
+                    _run_inline(episodes, outdir, loader, force, fail_fast, report, tell)
             else:
                 _run_pool(episodes, outdir, loader, jobs, force, fail_fast, report, tell)
         except KeyboardInterrupt:

@@ -36,6 +36,9 @@ class BatchStages:
     def stage_keys(self) -> dict[str, Any]:
         return self.engine.stage_keys()
 
+    def close(self) -> None:
+        self.engine.close()
+
     def terms(self, glossary: Path | None) -> TermSet | None:
         if glossary not in self._terms:
             files = [*self.glossaries, *([glossary] if glossary else [])]
