@@ -466,7 +466,12 @@ def test_ctrl_c_with_worker_processes_stops_cleanly_and_resumes(
     out = tmp_path / "out"
     cmd = [sys.executable, "-m", "dubkit", *_args(folder, out, package_dir, "--jobs", "2")]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        # as from a terminal: a suite started in the background (`&`) inherits Ctrl-C ignored,
+        # and a batch rightly leaves an ignored SIGINT ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
     deadline = time.monotonic() + 90
     while not list(out.glob("*/.dubkit/manifest.json")) and time.monotonic() < deadline:
         time.sleep(0.02)
