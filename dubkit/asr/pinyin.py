@@ -160,7 +160,11 @@ def find_by_sound(text: str, forms: Iterable[str], read: Reader) -> list[SoundMa
             continue
         n = len(sounds)
         need = min_score(n)
-        # A good enough match agrees on initial and final in at least half its syllables.
+        # A good enough match agrees on initial and final in at least half its syllables:
+        # a form with fewer of its syllables anywhere in the text cannot match (most forms).
+        present = sum(s.sound[:2] in by_sound or s.char in by_char for s in sounds)
+        if 2 * present < n:
+            continue
         votes: dict[int, int] = defaultdict(int)
         for k, syl in enumerate(sounds):
             for q in {*by_sound.get(syl.sound[:2], ()), *by_char.get(syl.char, ())}:
