@@ -7,4 +7,5 @@ bash scripts/bootstrap.sh
 .venv/bin/ruff format --check dubkit tests bench
 .venv/bin/mypy
 .venv/bin/lint-imports --no-cache
-.venv/bin/python -m pytest "$@"
+# one worker per core; each test module stays on one worker (its fixtures are built once)
+.venv/bin/python -m pytest -n auto --dist loadscope "$@"
