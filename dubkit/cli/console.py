@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dubkit.errors import DubkitError
+from dubkit.escape import one_line
 
 __all__ = ["Console", "Table", "Text"]
 
@@ -39,12 +40,12 @@ def notice(console: Console, text: str) -> None:
     said: set[str] = console.__dict__.setdefault("_dubkit_notices", set())
     if text not in said:
         said.add(text)
-        console.print(f"notice: {text}", markup=False)
+        console.print(f"notice: {one_line(text)}", markup=False)
 
 
 def fail(console: Console, error: DubkitError | str) -> NoReturn:
     """The one line a failed command prints, then exit 1."""
-    console.print(f"error: {error}", markup=False)
+    console.print(f"error: {one_line(str(error))}", markup=False)
     raise typer.Exit(1)
 
 
