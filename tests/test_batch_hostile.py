@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from dubkit.episode import batch as B
-from dubkit.errors import OutputError
+from dubkit.errors import DubkitError, OutputError
 from tests.test_batch_resume import ALL_RAN, FakeStages, Loader
 
 
@@ -201,3 +201,85 @@ def test_another_recording_with_the_same_size_and_time_is_transcribed_again(
     os.utime(media, ns=(st.st_atime_ns, st.st_mtime_ns))
     assert media.stat().st_size == st.st_size and media.stat().st_mtime_ns == st.st_mtime_ns
     assert _run(stages, B.Episode("ep", media), out).stages == ALL_RAN
+
+
+# ------------------------------------------------------------------ workers and clusters
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+from dubkit.episode import batch as B
+from tests.test_batch_resume import FakeStages, Loader
+
+class Slow(FakeStages):
+    def transcribe(self, media, outdir, progress, glossary):
+        with open(sys.argv[2], "a") as pids:
+            pids.write(f"{os.getpid()}\\n")
+        time.sleep(60)
+        return super().transcribe(media, outdir, progress, glossary)
+
+class SlowLoader(Loader):
+    def __call__(self):
+        return Slow()
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1])
+    episodes = [B.Episode(f"ep{n}", folder / f"ep{n}.wav") for n in range(2)]
+    B.run_batch(episodes, folder / "out", SlowLoader(Slow()), jobs=2)
+"""
+
+
+@pytest.mark.slow
+def test_workers_stop_when_their_batch_is_killed(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    for n in range(2):
+        (tmp_path / f"ep{n}.wav").write_bytes(b"speech")
+    (tmp_path / "out").mkdir()
+    script, pids = tmp_path / "orphans.py", tmp_path / "pids.txt"
+    script.write_text(_ORPHAN_SCRIPT, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    parent = subprocess.Popen([sys.executable, str(script), str(tmp_path), str(pids)], env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(_lines(pids)) < 2:
+        time.sleep(0.05)
+    workers = [int(p) for p in _lines(pids)]
+    assert len(workers) == 2
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.05)
+    alive = [p for p in workers if _alive(p)]
+    for p in alive:
+        os.kill(p, signal.SIGKILL)
+    assert alive == [], "workers ran on after their batch was killed"
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:  # a zombie (exited, not yet reaped by init) counts as stopped
+        return Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+@pytest.mark.parametrize("address", ["tcp://[::1", "not an address at all"])
+def test_a_malformed_scheduler_address_is_one_line(
+    media: Path, tmp_path: Path, address: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    with pytest.raises(DubkitError) as caught:
+        B.run_batch([B.Episode("ep", media)], out, Loader(FakeStages()), executor="dask",
+                    scheduler=address)  # fmt: skip
+    assert "--scheduler" in str(caught.value) and "\n" not in str(caught.value)

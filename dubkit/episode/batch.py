@@ -365,9 +365,23 @@ def init_worker(loader: Any, queue: Any = None) -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent(os.getppid())
     if queue is not None:
         _PROGRESS.append(queue)
     engine_for(loader)
+
+
+def _exit_with_parent(parent: int, every: float = 0.5) -> None:
+    """A worker whose batch died (kill -9, a lost session) stops too, within `every` seconds,
+    instead of running on unsupervised: its unfinished stage reruns on the next batch."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(every)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="dubkit-exit-with-parent", daemon=True).start()
 
 
 # ------------------------------------------------------------------------------ episodes
@@ -799,8 +813,11 @@ def _run_dask(
         raise DubkitError("--executor dask: give the cluster with --scheduler ADDRESS")
     try:
         client = distributed.Client(scheduler, timeout="10s")
-    except OSError as exc:
-        raise DubkitError(f"--scheduler {scheduler}: cannot connect ({exc})") from exc
+    except (OSError, ValueError, TypeError) as exc:  # refused, timed out, or no address
+        raise DubkitError(
+            f"--scheduler {one_line(scheduler)}: cannot connect ({one_line(str(exc))[:200]}); "
+            f"give the scheduler's address, e.g. tcp://10.0.0.5:8786"
+        ) from exc
     try:
         futures = {
             client.submit(
