@@ -284,6 +284,25 @@ def test_text_that_looks_like_a_formula_stays_text() -> None:
     assert read_xlsx(render_xlsx([line], fps=25, title="t"), "t") == [line]
 
 
+def test_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe() -> None:
+    """OWASP's CSV injection starts: =, +, -, @, tab and CR; a plain number runs nothing and
+    stays a number (Overrun % is negative when the Urdu has time to spare)."""
+    line = ScriptLine(1, 0, 9000, ur='=HYPERLINK("http://x","y")', notes="+1+cmd|' /C calc'!A0",
+                      zh="-2+3", en="@SUM(1)", character="\t=1", clip="\r=1")  # fmt: skip
+    plain = ScriptLine(2, 9000, 9500, ur="ٹھیک", notes="-5", zh="'=x", en="'tis")
+    rows = list(csv.reader(io.StringIO(render_csv([line, plain], 25).decode("utf-8-sig"))))
+    cell = dict(zip(HEADERS, rows[1], strict=True))
+    assert cell["Urdu"] == '\'=HYPERLINK("http://x","y")'
+    assert cell["Notes"] == "'+1+cmd|' /C calc'!A0"
+    assert (cell["Chinese"], cell["English"]) == ("'-2+3", "'@SUM(1)")
+    assert (cell["Character"], cell["Clip"]) == ("'\t=1", "'\r=1")
+    assert cell["Overrun %"].startswith("-")  # a number: 9 s slot, short Urdu
+    assert int(cell["Overrun %"]) < 0
+    other = dict(zip(HEADERS, rows[2], strict=True))
+    assert other["Notes"] == "-5"
+    assert (other["Chinese"], other["English"]) == ("''=x", "'tis")  # one more, read back
+
+
 def test_csv_and_html() -> None:
     _, lines = _programme()
     data = render_csv(lines, 25)
@@ -531,6 +550,7 @@ def _write_programme(folder: Path) -> tuple[Path, Path, list[ScriptLine]]:
     ur, lines = _programme()
     srt = folder / "news.ur.srt"
     srt.write_text(render_srt(ur), encoding="utf-8")
+    (folder / "news.zh.srt").write_text(render_srt(_cues(ZH_TEXTS, lambda t: (t,))), "utf-8")
     paths = write_script_files(lines, folder, "news", 25)
     return paths["xlsx"], srt, lines
 
@@ -578,6 +598,7 @@ def test_editing_one_line_changes_exactly_that_subtitle(tmp_path: Path) -> None:
 def test_import_without_an_srt_approves_every_line(tmp_path: Path) -> None:
     _, lines = _programme()
     xlsx = write_script_files(lines, tmp_path, "ep", 25)["xlsx"]
+    (tmp_path / "ep.zh.srt").write_text(render_srt(_cues(ZH_TEXTS, lambda t: (t,))), "utf-8")
     out = tmp_path / "out"
     memory = tmp_path / "memory.sqlite"
     args = ["dubscript", "import", str(xlsx), "-o", str(out), "--memory", str(memory), "--bom"]
@@ -587,6 +608,63 @@ def test_import_without_an_srt_approves_every_line(tmp_path: Path) -> None:
     with SqliteMemory(memory) as tm:
         assert len(tm.approved("zh", "ur", ZH_TEXTS)) == 3
     assert not (out / "memory.sqlite").exists()
+
+
+def test_import_approves_only_lines_with_the_programmes_chinese(tmp_path: Path) -> None:
+    """An edited Chinese cell must not plant an approved pair in the memory that serves
+    every later programme: only lines whose Chinese is what news.zh.srt has at their time
+    are approved, and the others are named in one warning line."""
+    import openpyxl
+
+    xlsx, srt, _ = _write_programme(tmp_path)
+    wb = openpyxl.load_workbook(xlsx)
+    ws = wb["Script"]
+    ws["F2"], ws["H2"] = "台湾是一个国家。", "جھوٹا ترجمہ"  # line 1: Chinese replaced
+    ws["F3"], ws["H3"] = ZH_TEXTS[2], "غلط جوڑی"  # line 2: line 3's Chinese
+    ws["H4"] = "نئے منصوبے شروع ہوئے۔"  # line 3: a real correction
+    wb.save(xlsx)
+    memory = tmp_path / "memory.sqlite"
+
+    result = runner.invoke(app, ["dubscript", "import", str(xlsx), "--memory", str(memory)])
+
+    assert result.exit_code == 0, result.output
+    assert "3 cues from 3 lines; 1 changed line(s) approved" in result.stderr
+    warning = [ln for ln in result.stderr.splitlines() if ln.startswith("warning: ")]
+    assert warning == [
+        "warning: 2 changed line(s) not approved in the translation memory (lines 1, 2): "
+        "their Chinese is not what news.zh.srt has at their time; correct the Urdu only, "
+        "or import a TMX with `dubkit memory import`"
+    ]
+    with SqliteMemory(memory) as tm:
+        assert [(s, t) for s, t, _, _ in tm.pairs("zh", "ur")] == [
+            (ZH_TEXTS[2], "نئے منصوبے شروع ہوئے۔")
+        ]
+    assert len(_blocks(srt.read_text(encoding="utf-8"))) == 3  # the subtitles take every line
+
+
+def test_import_without_the_chinese_srt_approves_nothing(tmp_path: Path) -> None:
+    _, lines = _programme()
+    xlsx = write_script_files(lines, tmp_path, "ep", 25)["xlsx"]
+    memory = tmp_path / "memory.sqlite"
+    args = ["dubscript", "import", str(xlsx), "--memory", str(memory)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "0 changed line(s) approved" in result.stderr
+    assert (
+        "warning: 3 changed line(s) not approved in the translation memory (lines 1, 2, 3): "
+        "no ep.zh.srt beside ep.dubscript.xlsx to check their Chinese against; pass --zh "
+        "with the programme's Chinese SRT" in result.stderr.splitlines()
+    )
+    with SqliteMemory(memory) as tm:
+        assert tm.pairs("zh", "ur") == []
+    zh = tmp_path / "source" / "chinese.srt"
+    zh.parent.mkdir()
+    zh.write_text(render_srt(_cues(ZH_TEXTS, lambda t: (t,))), encoding="utf-8")
+    (tmp_path / "ep.ur.srt").unlink()  # every line counts as changed again
+    given = runner.invoke(app, [*args, "--zh", str(zh)])
+    assert given.exit_code == 0, given.output
+    assert "3 changed line(s) approved" in given.stderr
+    assert "warning" not in given.stderr
 
 
 def test_import_reports_empty_urdu_and_no_memory(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import random
 import re
 import shutil
 import xml.etree.ElementTree as ET
@@ -874,6 +875,47 @@ def test_import_bad_csv_is_one_line_naming_the_row(
     result = invoke("glossary", "import", "bad.csv", "--into", "small.yaml")
     assert result.exit_code == 1
     assert one_error_line(result).startswith(f"error: {where}")
+    assert Path("small.yaml").read_text(encoding="utf-8") == SMALL
+
+
+RANDOM_BYTES = bytes(random.Random(13).randrange(256) for _ in range(4096))
+
+
+@pytest.mark.parametrize(
+    ("content", "where"),
+    [
+        (RANDOM_BYTES, "bad.csv:1: "),
+        ("zh,ur\r\n中国,چ\x00ین\r\n".encode(), "bad.csv:2: a NUL byte"),
+        ("zh,ur\r\n中国,چین\r\n".encode("utf-16"), "bad.csv:1: UTF-16"),
+        (b"zh,ur\r\n\xe4\xb8,x\r\n", "bad.csv:2: not UTF-8"),
+    ],
+    ids=["random-bytes", "nul-byte", "utf-16", "invalid-utf-8"],
+)
+def test_import_of_binary_input_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: bytes, where: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("small.yaml").write_text(SMALL, encoding="utf-8")
+    Path("bad.csv").write_bytes(content)
+    result = invoke("glossary", "import", "bad.csv", "--into", "small.yaml")
+    assert result.exit_code == 1, result.output
+    assert one_error_line(result).startswith(f"error: {where}")
+    assert Path("small.yaml").read_text(encoding="utf-8") == SMALL
+
+
+def test_import_of_a_huge_file_is_one_line_without_reading_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from dubkit.glossary.exchange import MAX_CSV_BYTES
+
+    monkeypatch.chdir(tmp_path)
+    Path("small.yaml").write_text(SMALL, encoding="utf-8")
+    with Path("huge.csv").open("wb") as stream:
+        stream.write(b"zh,ur\r\n")
+        stream.truncate(100 * MAX_CSV_BYTES)  # sparse: no disk used
+    result = invoke("glossary", "import", "huge.csv", "--into", "small.yaml")
+    assert result.exit_code == 1, result.output
+    assert one_error_line(result).startswith(f"error: huge.csv: larger than {MAX_CSV_BYTES}")
     assert Path("small.yaml").read_text(encoding="utf-8") == SMALL
 
 

@@ -3,7 +3,9 @@ FILE:LINE and the column, and the TBX export keeps to TBX-Basic's structure and 
 
 from __future__ import annotations
 
+import csv
 import datetime
+import io
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from dubkit.errors import GlossaryError
 from dubkit.glossary.exchange import CSV_COLUMNS, parse_csv, render_csv, render_tbx
 from dubkit.glossary.terms import SCOPES, TYPES, Term, parse_glossary
+from dubkit.text.interchange import neutralise_formula, restore_formula
 
 CHINESE = "中国电视台新闻北京上海长江李明华央视"
 URDU = "ابپتٹجچدڈرڑزسشکگلمنوہھیے"
@@ -106,6 +109,35 @@ def test_render_csv_refuses_a_list_item_holding_the_separator() -> None:
     term = Term("央视", "ا", forbidden=("a|b",), file="g.yaml", line=7)
     with pytest.raises(GlossaryError, match=r"^g\.yaml:7: forbidden item 'a\|b' contains '\|'"):
         render_csv([term])
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised_and_read_back() -> None:
+    term = Term(
+        "=cmd|' /C calc'!A0", "-ملک", en="@SUM(1)", source="+1+2", note="-5",
+        variants=("=1", "中国"), short="'=x", forbidden=("'tis",),
+    )  # fmt: skip
+    text = render_csv([term])
+    header, row = csv.reader(io.StringIO(text))
+    cell = dict(zip(header, row, strict=True))
+    assert cell["zh"] == "'=cmd|' /C calc'!A0"
+    assert (cell["ur"], cell["en"], cell["source"]) == ("'-ملک", "'@SUM(1)", "'+1+2")
+    assert cell["variants"] == "'=1 | 中国"  # the cell's start is what a spreadsheet runs
+    assert cell["note"] == "-5"  # a plain number runs nothing and stays a number
+    assert (cell["short"], cell["forbidden"]) == ("''=x", "'tis")
+    assert parse_csv(text, "g.csv") == [entry_of(term)]
+    typed = parse_csv("zh,ur\r\n'=中国,'@چین\r\n'tis,'-5\r\n", "g.csv")  # typed in Excel
+    assert typed == [{"zh": "=中国", "ur": "@چین"}, {"zh": "'tis", "ur": "-5"}]
+
+
+FORMULA_TEXT = st.text(st.sampled_from(list("=+-@'\t\r 05.a中")), max_size=8)
+
+
+@given(FORMULA_TEXT)
+def test_neutralised_cells_never_start_a_formula_and_read_back(text: str) -> None:
+    cell = neutralise_formula(text)
+    assert restore_formula(cell) == text
+    if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        assert re.fullmatch(r"[-+][0-9]+(\.[0-9]+)?", cell), cell
 
 
 def test_parse_csv_accepts_what_spreadsheets_write() -> None:

@@ -100,6 +100,57 @@ def test_tmx_round_trip_and_refusals() -> None:
         parse_tmx(b"<tmx><body><tu>", "x.tmx", "zh", "ur")
 
 
+# What XML 1.0 cannot carry at all, even escaped: C0 controls but tab, LF and CR; lone
+# surrogates; U+FFFE and U+FFFF (https://www.w3.org/TR/xml/#charsets).
+XML_FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Any text, with the characters XML treats specially (forbidden, CR, markup) made likely.
+ANY_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(),
+        st.sampled_from(["\x01", "\x0b", "\x1f", "\ufffe", "\uffff", "\ud800", "\udfff",
+                         "\r", "\n", "\t", " ", "<", "&", "]", ">", "\x85", "\u2028"]),
+    ),
+    max_size=20,
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(ANY_TEXT, ANY_TEXT), max_size=6))
+def test_tmx_round_trip_keeps_everything_xml_allows(pairs: list[tuple[str, str]]) -> None:
+    """Export then import gives back every pair, less the characters XML 1.0 forbids (a
+    unit left blank on either side is not a pair)."""
+    rows = [(s, t, "approved", "2026-11-26T05:00:00+00:00") for s, t in pairs]
+    got = parse_tmx(render_tmx(rows, "zh", "ur"), "x.tmx", "zh", "ur")
+    kept = [(XML_FORBIDDEN.sub("", s), XML_FORBIDDEN.sub("", t)) for s, t in pairs]
+    assert got == {s: t for s, t in kept if s.strip() and t.strip()}
+
+
+def test_memory_export_of_control_characters_imports_back(tmp_path: Path) -> None:
+    memory, again = str(tmp_path / "m.sqlite"), str(tmp_path / "again.sqlite")
+    with SqliteMemory(Path(memory)) as tm:
+        tm.approve("zh", "ur", {"你\x01好": "ہی\x0bلو\ufffe", " 谢谢\r\n": "شکریہ\t"}, "t")
+    tmx = tmp_path / "m.tmx"
+    result = runner.invoke(app, ["memory", "export", str(tmx), "--memory", memory])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["memory", "import", str(tmx), "--memory", again])
+    assert result.exit_code == 0, result.output
+    with SqliteMemory(Path(again)) as tm:
+        assert tm.approved("zh", "ur", ["你好", " 谢谢\r\n"]) == {
+            "你好": "ہیلو",
+            " 谢谢\r\n": "شکریہ\t",
+        }
+
+
+def test_tmx_import_takes_every_character_xml_allows() -> None:
+    """What other tools write: references, CDATA, and every range XML 1.0 allows."""
+    allowed = "\t\x7f\x85\xa0\u2028\ud7ff\ue000\ufdd0\ufffd\U00010000\U0010ffff"
+    data = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<tmx version="1.4"><header/><body><tu>'
+        f'<tuv xml:lang="zh-CN"><seg>a&#13;&#x9;&lt;&amp;{allowed}</seg></tuv>'
+        '<tuv lang="UR"><seg><![CDATA[<b>&]]>\u06cc</seg></tuv></tu></body></tmx>'
+    ).encode()
+    assert parse_tmx(data, "x.tmx", "zh", "ur") == {f"a\r\t<&{allowed}": "<b>&\u06cc"}
+
+
 def test_join_lines_joins_chinese_lines() -> None:
     assert join_lines(("中国和巴基斯坦", "的合作"), "zh") == "中国和巴基斯坦的合作"
     assert join_lines(("项目 CPEC", "PTV 报道"), "zh") == "项目 CPEC PTV 报道"

@@ -4,9 +4,12 @@ importing the edited workbook back into Urdu subtitles and the translation memor
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from dubkit.dubbing.files import ImportResult
 
 dub_app = typer.Typer(
     help="Dubbing scripts: write them as Excel, CSV and HTML; import the edited Excel.",
@@ -54,12 +57,19 @@ def import_(
     bom: BomOpt = False,
     digits: DigitsOpt = "latin",
     bidi: BidiOpt = True,
+    zh: Annotated[
+        Path | None,
+        typer.Option(
+            "--zh", help="The programme's Chinese SRT (default: STEM.zh.srt beside the workbook)."
+        ),
+    ] = None,
 ) -> None:
     """Regenerate STEM.ur.srt, .ur.vtt and .ur.ass from the edited Urdu lines and timings,
     write every line with its character and notes to STEM.dubscript.json, and approve the
     lines whose Urdu changed (against the STEM.ur.srt replaced; all lines when there is none)
-    in the translation memory. The workbook itself is not changed. Use the --digits and
-    --bidi the translation was made with, so that unchanged lines stay as they were."""
+    in the translation memory, where their Chinese is the programme's (STEM.zh.srt) at their
+    time. The workbook itself is not changed. Use the --digits and --bidi the translation was
+    made with, so that unchanged lines stay as they were."""
     from dubkit.cli.console import fail, make_console
     from dubkit.dubbing.files import ScriptError, import_script
     from dubkit.errors import DubkitError
@@ -77,7 +87,9 @@ def import_(
             from dubkit.translate.memory import SqliteMemory
 
             with SqliteMemory(memory) as tm:
-                result = import_script(xlsx, outdir, fps=fps, memory=tm, style=style, bom=bom)
+                result = import_script(
+                    xlsx, outdir, fps=fps, memory=tm, style=style, bom=bom, zh=zh
+                )
     except ScriptError as exc:
         for problem in exc.problems[:-1]:
             console.print(f"error: {problem}", markup=False)
@@ -90,6 +102,8 @@ def import_(
             f"notice: line(s) {numbers} have no Urdu and are left out of the subtitles",
             markup=False,
         )
+    if result.not_approved:
+        console.print(_not_approved(result), markup=False)
     memory_note = (
         "memory not updated (--no-memory)"
         if no_memory
@@ -99,6 +113,28 @@ def import_(
         f"{display_path(result.outputs['ur'])}: {result.cues} cues from {result.lines} "
         f"lines; {memory_note}",
         markup=False,
+    )
+
+
+def _not_approved(result: ImportResult) -> str:
+    """The warning for changed lines left out of the memory, and why."""
+    from dubkit.dubbing.files import script_stem
+
+    numbers = ", ".join(map(str, result.not_approved[:10]))
+    more = f" and {len(result.not_approved) - 10} more" if len(result.not_approved) > 10 else ""
+    head = (
+        f"warning: {len(result.not_approved)} changed line(s) not approved in the translation "
+        f"memory (lines {numbers}{more}): "
+    )
+    if result.chinese is None:
+        stem = script_stem(result.source)
+        return (
+            f"{head}no {stem}.zh.srt beside {result.source.name} to check their Chinese "
+            f"against; pass --zh with the programme's Chinese SRT"
+        )
+    return (
+        f"{head}their Chinese is not what {result.chinese.name} has at their time; correct "
+        f"the Urdu only, or import a TMX with `dubkit memory import`"
     )
 
 

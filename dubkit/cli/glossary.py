@@ -186,12 +186,14 @@ def glossary_import(
 ) -> None:
     """Add the CSV's terms to a glossary (those already in it are reported, not changed)."""
     from dubkit.adapters.chinese import to_simplified
-    from dubkit.glossary.exchange import parse_csv
+    from dubkit.glossary.exchange import MAX_CSV_BYTES, decode_csv, parse_csv
     from dubkit.glossary.files import add_entry
 
     console = make_console()
     try:
-        entries = parse_csv(csv_file.read_text(encoding="utf-8-sig"), str(csv_file))
+        with csv_file.open("rb") as stream:
+            data = stream.read(MAX_CSV_BYTES + 1)  # enough to know it is too big
+        entries = parse_csv(decode_csv(data, str(csv_file)), str(csv_file))
     except OSError as exc:
         fail(console, f"{csv_file}: cannot read ({exc.strerror or exc})")
     except DubkitError as exc:

@@ -43,6 +43,7 @@ from dubkit import constants as C
 from dubkit.dubbing.script import (
     UR_SYLLABLES_PER_SECOND,
     ScriptLine,
+    build_script,
     changed_lines,
     keep_existing_times,
     line_cues,
@@ -52,6 +53,7 @@ from dubkit.dubbing.script import (
 )
 from dubkit.errors import DubkitError
 from dubkit.records import Cue
+from dubkit.text.interchange import neutralise_formula
 from dubkit.text.urdu import UrduStyle, normalise
 from dubkit.timecode import (
     is_drop_frame_rate,
@@ -284,17 +286,24 @@ def render_csv(
     syllables_per_second: float = UR_SYLLABLES_PER_SECOND,
 ) -> bytes:
     """The script's columns as CSV: UTF-8 with a BOM (so Excel reads the Urdu and Chinese),
-    CRLF rows, cells with line breaks quoted."""
+    CRLF rows, cells with line breaks quoted, text a spreadsheet would run as a formula after
+    an apostrophe (the workbook keeps such text as it is, in cells typed as text)."""
     drop = _drop(fps, drop_frame)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADERS)
     for line in lines:
         row = _row(line, fps, drop, syllables_per_second)
-        writer.writerow(
-            ["" if v is None else f"{v:.2f}" if isinstance(v, float) else v for v in row.values()]
-        )
+        writer.writerow([_csv_cell(v) for v in row.values()])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return neutralise_formula(str(value))
 
 
 # -------------------------------------------------------------------------------- HTML
@@ -698,6 +707,10 @@ class ImportResult:
     without_urdu: tuple[int, ...]  # line numbers with an empty Urdu cell
     changed: tuple[int, ...]  # line numbers whose Urdu differs from the SRT it replaced
     approved: int  # pairs approved in the translation memory
+    # Changed lines with Chinese and Urdu left out of the memory: their Chinese is not the
+    # programme's at their time, or there was no Chinese SRT (chinese None) to check it.
+    not_approved: tuple[int, ...] = ()
+    chinese: Path | None = None  # the programme's Chinese SRT the lines were checked against
 
 
 class Approver(Protocol):
@@ -715,6 +728,7 @@ def import_script(
     memory: Approver | None = None,
     style: UrduStyle | None = None,
     bom: bool = False,
+    zh: Path | None = None,
 ) -> ImportResult:
     """An edited STEM.dubscript.xlsx → STEM.ur.srt, .ur.vtt, .ur.ass (Urdu normalised with
     `style`, the sheet's timings) and STEM.dubscript.json (every line with its character
@@ -722,7 +736,10 @@ def import_script(
 
     Lines whose Urdu changed against the STEM.ur.srt being replaced (matched by time), or
     every line when there is none, are approved in `memory` (a SqliteMemory, or None) as
-    Chinese → Urdu pairs. Unchanged lines whose In/Out still name the frames of the old
+    Chinese → Urdu pairs, but only where the Chinese cell is what the programme's Chinese
+    SRT (`zh`, default STEM.zh.srt beside the workbook or in `outdir`) has at the line's
+    time, as export placed it: an edited Chinese cell never plants a pair in the memory that
+    serves later programmes. Unchanged lines whose In/Out still name the frames of the old
     subtitle keep its exact milliseconds, so their SRT entries stay byte for byte."""
     from dubkit.fsutil import atomic_write_all, display_path, ensure_writable_dir
     from dubkit.subtitles.formats import render_ass, render_vtt
@@ -745,14 +762,16 @@ def import_script(
         "json": folder / f"{stem}.dubscript.json",
     }
     existing = _existing_cues(paths["ur"])
+    chinese = _chinese_srt(zh, [xlsx.parent / f"{stem}.zh.srt", folder / f"{stem}.zh.srt"])
+    zh_cues = _chinese_cues(chinese) if memory is not None and chinese is not None else None
+    # Read before anything is written: a Chinese SRT that cannot be read stops the import.
     timed = list(sheet.lines)
     if existing is not None:
         timed = keep_existing_times(timed, existing, sheet.fps, sheet.drop_frame)
     chosen = style or UrduStyle()
     cues = line_cues(timed, lambda text: normalise(text, chosen))
     changed = changed_lines(sheet.lines, existing)
-    pairs = {line.zh.strip(): ur_plain(line.ur) for line in changed
-             if line.zh.strip() and ur_plain(line.ur)}  # fmt: skip
+    pairs, not_approved = ({}, ()) if memory is None else _approvable(changed, timed, zh_cues)
     without = tuple(line.number for line in sheet.lines if not ur_plain(line.ur))
     doc = _sidecar(name, sheet, timed, without, [line.number for line in changed])
     atomic_write_all(
@@ -774,7 +793,50 @@ def import_script(
         without_urdu=without,
         changed=tuple(line.number for line in changed),
         approved=approved,
+        not_approved=not_approved,
+        chinese=chinese,
     )
+
+
+def _chinese_srt(given: Path | None, beside: Sequence[Path]) -> Path | None:
+    """The programme's Chinese SRT: the one given, else the first of `beside` there is."""
+    if given is not None:
+        return given
+    return next((path for path in beside if path.is_file()), None)
+
+
+def _chinese_cues(path: Path) -> list[Cue]:
+    from dubkit.subtitles.files import read_srt
+
+    return list(read_srt(path).cues)
+
+
+def _approvable(
+    changed: Sequence[ScriptLine], timed: Sequence[ScriptLine], zh_cues: Sequence[Cue] | None
+) -> tuple[dict[str, str], tuple[int, ...]]:
+    """Chinese → Urdu pairs of the changed lines whose Chinese is the programme's at their
+    time, and the numbers of the other changed lines (all of them without `zh_cues`)."""
+    source = _source_chinese(timed, zh_cues) if zh_cues is not None else {}
+    pairs: dict[str, str] = {}
+    skipped: list[int] = []
+    for line in changed:
+        zh, ur = line.zh.strip(), ur_plain(line.ur)
+        if not zh or not ur:
+            continue  # nothing to pair
+        if source.get(line.number) == zh:
+            pairs[zh] = ur
+        else:
+            skipped.append(line.number)
+    return pairs, tuple(skipped)
+
+
+def _source_chinese(lines: Sequence[ScriptLine], zh_cues: Sequence[Cue]) -> dict[int, str]:
+    """Line number → the Chinese export puts on a line at that time (build_script's rule),
+    as a cell holds it."""
+    ordered = sorted(lines, key=lambda s: (s.start_ms, s.end_ms, s.number))
+    targets = [Cue(s.number, s.start_ms, s.end_ms, ()) for s in ordered]
+    placed = build_script(targets, zh_cues, None, None)
+    return {s.number: _cell_text(p.zh).strip() for s, p in zip(ordered, placed, strict=True)}
 
 
 def _existing_cues(path: Path) -> list[Cue] | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from dubkit.errors import GlossaryError
 from dubkit.glossary.terms import TYPES, Term
+from dubkit.text.interchange import neutralise_formula, restore_formula, xml_text
 
 CSV_COLUMNS = (
     "zh", "variants", "misheard", "en", "ur", "short", "type", "do_not_translate", "forbidden",
@@ -29,6 +30,9 @@ _ENTRY_KEYS = (
     "zh", "ur", "en", "variants", "misheard", "short", "type", "do_not_translate", "forbidden",
     "note", "source", "approved",
 )  # fmt: skip
+# A glossary CSV of 100,000 terms is about 10 MiB; a bigger file is not a glossary, and is
+# refused before it is read into memory.
+MAX_CSV_BYTES = 16 * 1024 * 1024
 _BOOLEANS = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
 
 TBX_NAMESPACE = "urn:iso:std:iso:30042:ed-2"
@@ -44,8 +48,6 @@ _XML_MODEL = (
 # TBX-Basic requires a part of speech on every term, and its picklist is adjective, adverb,
 # noun, verb and other (no properNoun): names of people, places and programmes are nouns too.
 _PART_OF_SPEECH = "noun"
-# Characters XML 1.0 cannot carry at all, even escaped (and lone surrogates UTF-8 cannot).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 # -------------------------------------------------------------------------------------- CSV
@@ -53,7 +55,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 def render_csv(terms: Sequence[Term]) -> str:
     """Terms as CSV text with a header row (RFC 4180, CRLF): lists joined by " | ",
-    booleans as yes/no."""
+    booleans as yes/no, a cell a spreadsheet would run as a formula after an apostrophe."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -73,9 +75,39 @@ def render_csv(terms: Sequence[Term]) -> str:
                 value = LIST_SEPARATOR.join(value)
             elif isinstance(value, bool):
                 value = "yes" if value else "no"
-            row.append(value)
+            row.append(neutralise_formula(value))
         writer.writerow(row)
     return out.getvalue()
+
+
+def decode_csv(data: bytes, name: str) -> str:
+    """The text of a CSV file's bytes (UTF-8, BOM optional); one line for what is not one:
+    over MAX_CSV_BYTES, UTF-16, a NUL byte (a binary file), bytes that are not UTF-8."""
+    if len(data) > MAX_CSV_BYTES:
+        raise GlossaryError(
+            f"{name}: larger than {MAX_CSV_BYTES} bytes, too big for a glossary CSV; "
+            f"split it, or check that it is the right file",
+            path=name,
+        )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise GlossaryError(
+            f"{name}:1: UTF-16 text; save it as CSV UTF-8 (Excel: CSV UTF-8 (Comma delimited))",
+            path=name,
+        )
+    if b"\0" in data:
+        line = data[: data.index(b"\0")].count(b"\n") + 1
+        raise GlossaryError(
+            f"{name}:{line}: a NUL byte: not a text file; export the glossary as CSV UTF-8",
+            path=name,
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise GlossaryError(
+            f"{name}:{line}: not UTF-8 (byte {exc.start + 1}); save it as CSV UTF-8",
+            path=name,
+        ) from None
 
 
 def _column_key(header: str) -> str:
@@ -101,7 +133,8 @@ def _records(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
 
 def parse_csv(text: str, name: str) -> list[dict[str, Any]]:
     """CSV rows (as render_csv writes them, or edited in a spreadsheet) as term entries in the
-    glossary YAML schema, empty optional fields left out; `name` is used in error messages."""
+    glossary YAML schema, empty optional fields left out; `name` is used in error messages. A
+    cell's apostrophe before a formula start (=, +, -, @) is taken off, as render_csv adds it."""
     records = _records(text, name)
     _, header = next(records, (1, []))
     if not any(cell.strip() for cell in header):
@@ -135,7 +168,7 @@ def parse_csv(text: str, name: str) -> list[dict[str, Any]]:
         values: dict[str, str] = {}
         for i, cell in enumerate(cells):
             if i in columns:
-                values[columns[i]] = cell.strip()
+                values[columns[i]] = restore_formula(cell.strip()).strip()
             elif cell.strip():
                 raise GlossaryError(
                     f"{name}:{row}: cell {i + 1} has a value but no column name; name the "
@@ -211,7 +244,7 @@ def _is_date(text: str) -> bool:
 def _sub(parent: ET.Element, tag: str, text: str = "", **attrib: str) -> ET.Element:
     element = ET.SubElement(parent, tag, attrib)
     if text:
-        element.text = _NOT_XML.sub("", text)
+        element.text = xml_text(text)
     return element
 
 

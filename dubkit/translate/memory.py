@@ -24,6 +24,7 @@ from xml.etree import ElementTree as ET
 from dubkit import __version__
 from dubkit.errors import ConfigError, TranslationMemoryError
 from dubkit.models.store import dubkit_home
+from dubkit.text.interchange import xml_text
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS mt (
@@ -225,7 +226,10 @@ class SqliteMemory:
 
 
 def render_tmx(rows: Sequence[tuple[str, str, str, str]], source: str, target: str) -> bytes:
-    """TMX 1.4b: one <tu> per pair, origin (mt or approved) as a property."""
+    """TMX 1.4b: one <tu> per pair, origin (mt or approved) as a property. Characters XML 1.0
+    forbids (C0 controls but tab, LF and CR; U+FFFE, U+FFFF; lone surrogates) are dropped, as
+    no escape can carry them; CR is written as &#13; so that parsers do not turn it into LF.
+    Everything else comes back from parse_tmx exactly."""
     root = ET.Element("tmx", version="1.4")
     ET.SubElement(
         root,
@@ -246,9 +250,12 @@ def render_tmx(rows: Sequence[tuple[str, str, str, str]], source: str, target: s
         ET.SubElement(tu, "prop", type="x-dubkit-origin").text = origin
         for lang, text in ((source, src), (target, tgt)):
             tuv = ET.SubElement(tu, "tuv", {_XML_LANG: lang})
-            ET.SubElement(tuv, "seg").text = text
+            ET.SubElement(tuv, "seg").text = xml_text(text)
     ET.indent(root)
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"
+    data = bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True)) + b"\n"
+    # ElementTree leaves CR raw in text; a raw byte 13 can only come from there (UTF-8
+    # never uses it inside another character, and attributes are escaped already).
+    return data.replace(b"\r", b"&#13;")
 
 
 def _tmx_date(iso: str) -> str:
@@ -257,7 +264,8 @@ def _tmx_date(iso: str) -> str:
 
 def parse_tmx(data: bytes, name: str, source: str, target: str) -> dict[str, str]:
     """source → target pairs from every <tu> holding both languages (region tags such as
-    ur-PK or zh-CN match ur and zh). Refuses DTDs and entities (no XML bombs)."""
+    ur-PK or zh-CN match ur and zh), segments exactly as written; a unit blank on either side
+    is skipped. Refuses DTDs and entities (no XML bombs)."""
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
         raise ConfigError(f"{name}: TMX with a DOCTYPE or entities is refused; remove them")
     try:
@@ -279,8 +287,8 @@ def parse_tmx(data: bytes, name: str, source: str, target: str) -> dict[str, str
             lang = (tuv.get(_XML_LANG) or tuv.get("lang") or "").lower().split("-")[0]
             seg = tuv.find("seg")
             if lang and seg is not None:
-                texts[lang] = "".join(seg.itertext()).strip()
-        if texts.get(source) and texts.get(target):
+                texts[lang] = "".join(seg.itertext())
+        if texts.get(source, "").strip() and texts.get(target, "").strip():
             pairs[texts[source]] = texts[target]
     return pairs
 
