@@ -20,14 +20,16 @@ from dubkit.escape import one_line
 __all__ = ["Console", "Table", "Text"]
 
 
-def make_console() -> Console:
-    """Messages and progress, on stderr."""
-    return Console(stderr=True, soft_wrap=True, highlight=False)
+def make_console(stderr: bool = True) -> Console:
+    """Messages and progress on stderr (results on stdout with `stderr=False`). Markup is off:
+    names, versions and glossary lines from outside print as written ('1.9[/bold]' too),
+    whether in a message, a table cell or a progress bar."""
+    return Console(stderr=stderr, soft_wrap=True, highlight=False, markup=False)
 
 
 def print_table(table: Table) -> None:
     """A result table, on stdout."""
-    Console(soft_wrap=True, highlight=False).print(table)
+    make_console(stderr=False).print(table)
 
 
 def plain(text: str) -> Text:
@@ -70,9 +72,9 @@ def progress_bar(console: Console) -> Any:
     )
 
     return Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),
         BarColumn(),
-        TextColumn("{task.fields[seconds]}"),
+        TextColumn("{task.fields[seconds]}", markup=False),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
@@ -91,11 +93,18 @@ def advance(bar: Any, task: Any) -> Callable[[int, int], None]:
 
 
 def _download_bar(console: Console) -> Any:
-    from rich.progress import DownloadColumn, Progress, TransferSpeedColumn
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
 
     return Progress(
-        *Progress.get_default_columns(), DownloadColumn(), TransferSpeedColumn(),
-        console=console,
+        TextColumn("{task.description}", markup=False), BarColumn(), DownloadColumn(),
+        TransferSpeedColumn(), TimeRemainingColumn(), console=console,
     )  # fmt: skip
 
 
@@ -172,7 +181,7 @@ class EpisodeBars:
             )
 
             self.progress = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                 TimeElapsedColumn(), TimeRemainingColumn(), console=self.console,
             )  # fmt: skip
             self.progress.start()

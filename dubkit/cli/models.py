@@ -64,7 +64,7 @@ def models_list(
             )
         )
         return
-    from dubkit.cli.console import Console, Table
+    from dubkit.cli.console import Table, make_console
 
     table = Table(title=f"speech models (store: {models_dir()})")
     for column in ("name", "size", "status", "location", "source", "licence"):
@@ -78,7 +78,7 @@ def models_list(
             row["source"],
             row["licence"] or "-",
         )
-    out = Console(soft_wrap=True)
+    out = make_console(stderr=False)
     out.print(table)
     out.print("* installs offline: `dubkit models pull whisper:base`", markup=False)
     pkg_table = Table(title="translation packages (Argos Translate)")
@@ -87,7 +87,7 @@ def models_list(
     for p in packages:
         pkg_table.add_row(p["pair"], p["version"], p["origin"], p["path"])
     for path, why in broken:
-        pkg_table.add_row("?", "-", "broken", f"{path}: {why}")
+        pkg_table.add_row("?", "-", "broken", why if str(path) in why else f"{path}: {why}")
     out.print(pkg_table)
     for r in routes:
         state = r["via"] if r["via"] else f"not installed: `dubkit models pull argos:{r['pair']}`"
