@@ -124,3 +124,15 @@ WINDOW_TRIM_MS = 300
 # dubkit's own JSON artefacts read back (asr.json, qa.json) are ignored beyond this size:
 # reading never stops a command, nor takes its memory (an hour of asr.json is about 5 MB).
 MAX_ARTEFACT_BYTES = 256 * 2**20
+
+# Glossaries (dubkit.glossary.files) come from outside translators too. A file is refused
+# before it is read when it is not a regular file (a FIFO would hang the read, /dev/zero fill
+# memory) or larger than 8 MiB: about 30,000 entries, more than any real glossary holds (ruamel
+# parses about 0.2 MiB a second, so the largest takes under a minute and about 0.6 GB).
+MAX_GLOSSARY_BYTES = 8 * 2**20
+# A glossary nests 5 levels (file, terms, entry, field, list item); YAML nested deeper than
+# this is refused before it can exhaust Python's recursion limit.
+GLOSSARY_MAX_DEPTH = 50
+# Messages quote at most this many characters of a glossary's content: enough to find the
+# spot, never a whole line of a file included by mistake (a key, a password file).
+GLOSSARY_EXCERPT_CHARS = 40

@@ -1,20 +1,42 @@
 """Glossary files on disk: loading with includes, checking, safe fixes and additions that
-leave every other byte of the file as it was (comments, order, quoting, layout)."""
+leave every other byte of the file as it was (comments, order, quoting, layout).
+
+Glossaries also come from outside translators. Only regular files of at most
+MAX_GLOSSARY_BYTES are read (a FIFO would hang, /dev/zero fill memory); an include must
+stay inside the including glossary's folder, links resolved, or under a folder listed in
+DUBKIT_GLOSSARY_ROOTS (separated by os.pathsep, e.g. /srv/glossaries:/home/me/shared).
+"""
 
 from __future__ import annotations
 
+import codecs
+import dataclasses
 import json
+import os
 import re
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dubkit import constants as C
 from dubkit.errors import GlossaryError
 from dubkit.fsutil import atomic_write_all
-from dubkit.glossary.terms import Glossary, Issue, TermSet, combine, lint, parse_glossary
+from dubkit.glossary.terms import (
+    Glossary,
+    Issue,
+    TermSet,
+    YamlLimit,
+    combine,
+    lint,
+    parse_glossary,
+    quoted,
+    yaml_reader,
+)
 
 Simplify = Callable[[str], str]
+ROOTS_VARIABLE = "DUBKIT_GLOSSARY_ROOTS"  # folders includes may reach besides their own
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,38 +58,127 @@ class LoadedFile:
         atomic_write_all({self.path: (("\ufeff" if self.bom else "") + text).encode("utf-8")})
 
 
+class _Refused(Exception):
+    """A path that is not a glossary file: (code, words for "the file is ...")."""
+
+    def __init__(self, code: str, words: str) -> None:
+        super().__init__(words)
+        self.code, self.words = code, words
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)  # fmt: skip
+
+
+def _check(info: os.stat_result) -> None:
+    """_Refused unless `info` is a regular file of at most MAX_GLOSSARY_BYTES."""
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "a special file")
+        raise _Refused("not-a-file", f"{kind}, not a glossary file; name a .yaml file")
+    if info.st_size > C.MAX_GLOSSARY_BYTES:
+        raise _too_large(info.st_size)
+
+
+def _too_large(size: int) -> _Refused:
+    return _Refused(
+        "too-large",
+        f"{size:,} bytes, too large for a glossary (at most {C.MAX_GLOSSARY_BYTES:,}); "
+        f"split it into smaller files",
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, checked before opening (opening a FIFO blocks) and again once open
+    and non-blocking (the path may have been swapped in between)."""
+    _check(os.stat(path))
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        _check(os.fstat(handle.fileno()))
+        data = handle.read(C.MAX_GLOSSARY_BYTES + 1)
+    if len(data) > C.MAX_GLOSSARY_BYTES:  # it grew after fstat
+        raise _too_large(len(data))
+    return data
+
+
 def read_file(path: Path) -> LoadedFile:
     name = str(path)
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:  # CRLF kept as it is
-            text = handle.read()
-        bom = path.read_bytes()[:3] == b"\xef\xbb\xbf"
+        data = _read_bytes(path)
+        text = data.decode("utf-8-sig")  # CRLF kept as it is
     except FileNotFoundError:
         issue = Issue(name, 1, 1, "error", "missing", "no such glossary file")
         return LoadedFile(path, "", None, None, (issue,))
-    except (OSError, UnicodeDecodeError) as exc:
+    except _Refused as exc:
+        issue = Issue(name, 1, 1, "error", exc.code, f"the file is {exc.words}")
+        return LoadedFile(path, "", None, None, (issue,))
+    except OSError as exc:
+        issue = Issue(name, 1, 1, "error", "unreadable", f"cannot read ({exc.strerror or exc})")
+        return LoadedFile(path, "", None, None, (issue,))
+    except UnicodeDecodeError as exc:
         issue = Issue(name, 1, 1, "error", "unreadable", f"cannot read ({exc}); save as UTF-8")
         return LoadedFile(path, "", None, None, (issue,))
     glossary, tree, issues = parse_glossary(text, name)
-    return LoadedFile(path, text, glossary, tree, tuple(issues), bom)
+    return LoadedFile(path, text, glossary, tree, tuple(issues), data.startswith(codecs.BOM_UTF8))
+
+
+def allowed_roots() -> tuple[Path, ...]:
+    """The folders named in DUBKIT_GLOSSARY_ROOTS, links resolved: includes may reach
+    files under them as well as under the including glossary's own folder."""
+    named = os.environ.get(ROOTS_VARIABLE, "").split(os.pathsep)
+    roots = [_resolved(Path(p.strip()).expanduser()) for p in named if p.strip()]
+    return tuple(root for root in roots if root is not None)
+
+
+def _include_problem(target: Path, written: str, roots: Sequence[Path]) -> tuple[str, str] | None:
+    """Why an include cannot be read, as (code, message); None when it can. Where it leads
+    is checked first, so nothing outside the allowed folders is opened or even probed."""
+    shown = quoted(written)
+    real = _resolved(target)
+    if real is None:
+        return "include-missing", f"includes {shown}, which does not exist (a loop of links)"
+    if not any(real.is_relative_to(root) for root in roots):
+        return "include-outside", (
+            f"includes {shown}, which is outside this glossary's folder; copy it into the "
+            f"folder or add its folder to {ROOTS_VARIABLE}"
+        )
+    try:
+        _check(os.stat(real))
+    except FileNotFoundError:
+        return "include-missing", f"includes {shown}, which does not exist"
+    except _Refused as exc:
+        return f"include-{exc.code}", f"includes {shown}, which is {exc.words}"
+    except OSError as exc:
+        return "include-unreadable", f"includes {shown}, which cannot be read ({exc.strerror})"
+    return None
+
+
+def _resolved(path: Path) -> Path | None:
+    """`path` with every link resolved; None for a loop of links."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
 
 
 def read_with_includes(paths: Sequence[Path]) -> list[LoadedFile]:
-    """The files and, depth first, the files they include (each once; cycles reported)."""
-    loaded: dict[Path, LoadedFile] = {}
+    """The files and, depth first, the files they include (each once; cycles reported).
+    An include that leads outside the including file's folder and DUBKIT_GLOSSARY_ROOTS, or
+    to anything but a regular file of at most MAX_GLOSSARY_BYTES, is an error at its line
+    in the including file, and is not read."""
+    roots = allowed_roots()
+    loaded: set[Path] = set()
     out: list[LoadedFile] = []
 
-    def visit(path: Path, chain: tuple[Path, ...], origin: LoadedFile | None = None) -> None:
-        key = path.resolve()
-        if origin is not None and not path.exists():
-            rel = path.name
-            names = list(origin.glossary.includes) if origin.glossary else []
-            n = next((i for i, inc in enumerate(names) if Path(inc).name == rel), 0)
-            line, col = _item_position(origin.tree, "includes", n)
-            issue = Issue(str(origin.path), line, col, "error", "include-missing",
-                          f"includes {str(path)!r}, which does not exist")  # fmt: skip
-            out.append(LoadedFile(origin.path, "", None, None, (issue,)))
-            return
+    def refuse(at: int, n: int, code: str, message: str) -> None:
+        origin = out[at]
+        line, col = _item_position(origin.tree, "includes", n)
+        issue = Issue(str(origin.path), line, col, "error", code, message)
+        out[at] = dataclasses.replace(origin, issues=(*origin.issues, issue))
+
+    def visit(path: Path, chain: tuple[Path, ...]) -> None:
+        key = _resolved(path) or path.absolute()  # a loop of links: read_file says so
         if key in chain:
             loop = " → ".join(p.name for p in chain)
             issue = Issue(str(path), 1, 1, "error", "include-cycle", f"includes itself: {loop}")
@@ -76,11 +187,16 @@ def read_with_includes(paths: Sequence[Path]) -> list[LoadedFile]:
         if key in loaded:
             return
         file = read_file(path)
-        loaded[key] = file
+        loaded.add(key)
         out.append(file)
-        if file.glossary is not None:
-            for rel in file.glossary.includes:
-                visit((path.parent / rel), (*chain, key), file)
+        at = len(out) - 1
+        for n, written in enumerate(file.glossary.includes if file.glossary else ()):
+            target = path.parent / written
+            problem = _include_problem(target, written, (path.parent.resolve(), *roots))
+            if problem is None:
+                visit(target, (*chain, key))
+            else:
+                refuse(at, n, *problem)
 
     for path in paths:
         visit(path, ())
@@ -179,12 +295,11 @@ def _scalar(value: Any, flow: bool = False) -> str:
         return "true" if value else "false"
     text = str(value)
     if text and "\n" not in text and not (flow and re.search(r"[,\[\]{}]", text)):
-        from ruamel.yaml import YAML
         from ruamel.yaml.error import YAMLError
 
         try:
-            back = YAML(typ="safe", pure=True).load(f"k: {text}\n")
-        except YAMLError:
+            back = yaml_reader("safe").load(f"k: {text}\n")
+        except (YAMLError, YamlLimit):  # an alias or deep nesting: quote it
             back = None
         if back == {"k": text} and text == text.strip() and not text.startswith(("'", '"')):
             return text
@@ -230,7 +345,9 @@ def add_entry(path: Path, entry: Mapping[str, Any], to_simplified: Simplify | No
     forms = [entry["zh"], *entry.get("variants", []), *entry.get("misheard", [])]
     clash = [f for f in forms if f in taken]
     if clash:
-        raise GlossaryError(f"{path}: {clash[0]!r} is already in this glossary; edit that entry")
+        raise GlossaryError(
+            f"{path}: {quoted(clash[0])} is already in this glossary; edit that entry"
+        )
     nl = file.newline
     text = file.text if file.text.endswith(("\n", "\r")) or not file.text else file.text + nl
     tree = file.tree

@@ -2,11 +2,14 @@
 Chinese text, protected through machine translation and verified in the output.
 
 Pure: functions take text and return records; reading and writing files is glossary_files.py.
+Glossaries also come from outside translators: YAML anchors and aliases are refused (they
+expand exponentially), nesting is bounded, and messages quote content only as short excerpts.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import re
@@ -14,6 +17,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from dubkit import constants as C
+from dubkit.escape import one_line
 from dubkit.records import Transcript, Word
 from dubkit.text.urdu import LOOKALIKES, has_urdu, normalise_letters, strip_bidi
 
@@ -36,9 +41,9 @@ class Issue:
     fix: tuple[str, str] | None = None  # (old scalar text, new scalar text)
 
     def __str__(self) -> str:
-        return (
-            f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
-        )
+        """One line, control characters escaped (file names and values come from outside)."""
+        where = f"{one_line(self.file)}:{self.line}:{self.column}"
+        return f"{where}: {self.severity}: {one_line(self.message)} [{self.code}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +95,29 @@ class Glossary:
     digest: str = ""  # content hash: part of the translation-memory key
 
 
+# ------------------------------------------------------------------------------- messages
+
+
+def quoted(value: str) -> str:
+    """`value` quoted for a message: escaped as a Python literal and cut after
+    GLOSSARY_EXCERPT_CHARS, so a long line (a secret in a file included by mistake) is never
+    echoed whole."""
+    cut = value[: C.GLOSSARY_EXCERPT_CHARS]
+    return repr(cut) + ("…" if len(value) > len(cut) else "")
+
+
+def excerpt(text: str, limit: int = C.GLOSSARY_EXCERPT_CHARS) -> str:
+    """`text` unquoted for a message: control characters escaped, cut after `limit`."""
+    return one_line(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def _parser_says(text: str) -> str:
+    """The YAML parser's words: the content it quotes cut to excerpts, the whole bounded."""
+    text = " ".join(str(text).split())
+    text = re.sub(r"'([^']*)'|\"([^\"]*)\"", lambda m: quoted(m[1] or m[2] or ""), text)
+    return excerpt(text, 3 * C.GLOSSARY_EXCERPT_CHARS)
+
+
 # ---------------------------------------------------------------------------------- parsing
 
 
@@ -131,7 +159,9 @@ def _schema() -> Any:
             except ValueError:
                 real = False
             if value and not real:
-                raise ValueError(f"approved must be a real date written YYYY-MM-DD, not {value!r}")
+                raise ValueError(
+                    f"approved must be a real date written YYYY-MM-DD, not {quoted(value)}"
+                )
             return value
 
     class GlossaryModel(_Strict):
@@ -160,19 +190,70 @@ def _schema() -> Any:
     return GlossaryModel
 
 
-def _yaml() -> Any:
-    """Round-trip YAML where dates stay text: an impossible date is then a schema message
-    with its position, not a crash in the parser."""
+class YamlLimit(Exception):
+    """YAML a glossary may not use: an anchor or alias, or nesting too deep."""
+
+    def __init__(self, code: str, message: str, line: int, column: int) -> None:
+        super().__init__(message)
+        self.code, self.message, self.line, self.column = code, message, line, column
+
+
+@functools.cache
+def _limited_composer() -> Any:
+    """ruamel's composer, refusing anchors and aliases (nothing shipped uses them; nine
+    levels of nine aliases expand to 387 million values) and nesting deeper than
+    GLOSSARY_MAX_DEPTH (composing recurses: 10,000 '[' exhaust Python's stack)."""
+    from ruamel.yaml.composer import Composer
+
+    class Limited(Composer):
+        def __init__(self, loader: Any = None) -> None:
+            super().__init__(loader)
+            self.level = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            event = self.parser.peek_event()
+            mark = event.start_mark
+            if getattr(event, "anchor", None) is not None:
+                kind = "alias *" if type(event).__name__ == "AliasEvent" else "anchor &"
+                raise YamlLimit(
+                    "yaml-alias",
+                    f"{kind}{excerpt(str(event.anchor))}: glossaries do not use YAML anchors "
+                    f"or aliases (&name, *name, <<: *name); write each value out in full",
+                    mark.line + 1, mark.column + 1,
+                )  # fmt: skip
+            if self.level >= C.GLOSSARY_MAX_DEPTH:
+                raise YamlLimit(
+                    "yaml-depth",
+                    f"nested more than {C.GLOSSARY_MAX_DEPTH} levels deep, where a glossary "
+                    f"needs 5 (file, terms, entry, field, list item); look for an unclosed [ or {{",
+                    mark.line + 1, mark.column + 1,
+                )  # fmt: skip
+            self.level += 1
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.level -= 1
+
+    return Limited
+
+
+def yaml_reader(typ: str = "rt") -> Any:
+    """A ruamel YAML with the glossary limits (no anchors or aliases, bounded nesting; a
+    breach raises YamlLimit). Round trip ("rt") keeps dates as text: an impossible date is
+    then a schema message with its position, not a crash in the parser."""
     from ruamel.yaml import YAML
     from ruamel.yaml.constructor import RoundTripConstructor
 
-    class TextDates(RoundTripConstructor):
-        pass
+    yaml = YAML(typ=typ, pure=True)
+    yaml.Composer = _limited_composer()
+    if typ == "rt":
 
-    TextDates.add_constructor("tag:yaml.org,2002:timestamp", TextDates.construct_yaml_str)
-    yaml = YAML(typ="rt")
-    yaml.Constructor = TextDates
-    yaml.allow_duplicate_keys = False
+        class TextDates(RoundTripConstructor):
+            pass
+
+        TextDates.add_constructor("tag:yaml.org,2002:timestamp", TextDates.construct_yaml_str)
+        yaml.Constructor = TextDates
+        yaml.allow_duplicate_keys = False
     return yaml
 
 
@@ -233,17 +314,14 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        tree = _yaml().load(text)
+        tree = yaml_reader().load(text)
+    except YamlLimit as exc:
+        return None, None, [Issue(file, exc.line, exc.column, "error", exc.code, exc.message)]
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = " ".join(str(exc.problem or exc.context or "invalid YAML").split())
-        if exc.problem and exc.context and exc.context_mark:
-            start = exc.context_mark
-            what += f" ({exc.context} that starts at {start.line + 1}:{start.column + 1})"
-        return None, None, [Issue(file, line, col, "error", "yaml", f"invalid YAML: {what}")]
+        return None, None, [_yaml_issue(exc, file)]
     except YAMLError as exc:
-        return None, None, [Issue(file, 1, 1, "error", "yaml", f"invalid YAML: {exc}")]
+        issue = Issue(file, 1, 1, "error", "yaml", f"invalid YAML: {_parser_says(str(exc))}")
+        return None, None, [issue]
     if not isinstance(tree, Mapping):
         return None, tree, [
             Issue(file, 1, 1, "error", "schema", "a glossary is a mapping with name, version "
@@ -256,7 +334,7 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
         for err in exc.errors():
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function"))]
             line, col = _position(tree, loc)
-            where = ".".join(str(p) for p in loc)
+            where = ".".join(excerpt(str(p)) for p in loc)
             issues.append(Issue(file, line, col, "error", "schema", f"{where}: {_say(err)}"))
         return None, tree, issues
     terms = []
@@ -283,6 +361,23 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
     return glossary, tree, _entry_errors(glossary, tree)
 
 
+def _yaml_issue(exc: Any, file: str) -> Issue:
+    """The parser's complaint at its position, quoting the file only in excerpts."""
+    from ruamel.yaml.constructor import DuplicateKeyError
+
+    mark = exc.problem_mark or exc.context_mark
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    twice = re.match(r'found duplicate key "(.*?)" with value', str(exc.problem), re.S)
+    if isinstance(exc, DuplicateKeyError) and twice:
+        what = f"the key {quoted(twice[1])} appears twice in one mapping; keep one"
+        return Issue(file, line, col, "error", "yaml", what)
+    what = _parser_says(exc.problem or exc.context or "invalid YAML")
+    if exc.problem and exc.context and exc.context_mark:
+        start = exc.context_mark
+        what += f" ({_parser_says(exc.context)} that starts at {start.line + 1}:{start.column + 1})"
+    return Issue(file, line, col, "error", "yaml", f"invalid YAML: {what}")
+
+
 def _entry_errors(glossary: Glossary, tree: Any) -> list[Issue]:
     issues = []
     for i, term in enumerate(glossary.terms):
@@ -290,7 +385,7 @@ def _entry_errors(glossary: Glossary, tree: Any) -> list[Issue]:
             line, col = _position(tree, ["terms", i])
             issues.append(
                 Issue(glossary.file, line, col, "error", "missing-ur",
-                      f"term {term.zh!r} has no ur rendering (or set do_not_translate: true)")
+                      f"term {quoted(term.zh)} has no ur rendering (or set do_not_translate: true)")
             )  # fmt: skip
     return issues
 
@@ -326,7 +421,8 @@ def lint(glossary: Glossary, tree: Any, to_simplified: Any = None) -> list[Issue
                         line, col = _position(tree, loc)
                         issues.append(
                             Issue(glossary.file, line, col, "error", "traditional",
-                                  f"{value!r} has Traditional characters; Simplified: {simple!r}",
+                                  f"{quoted(value)} has Traditional characters; "
+                                  f"Simplified: {quoted(simple)}",
                                   (spaced, simple))
                         )  # fmt: skip
     return issues
@@ -339,7 +435,7 @@ def _lint_spaces(file: str, tree: Any, loc: list[Any], value: str) -> list[Issue
     line, col = _position(tree, loc)
     return [
         Issue(file, line, col, "warning", "spaces",
-              f"{value!r} has doubled or edge spaces", (value, fixed))
+              f"{quoted(value)} has doubled or edge spaces", (value, fixed))
     ]  # fmt: skip
 
 
@@ -353,26 +449,28 @@ def _lint_urdu(file: str, tree: Any, loc: list[Any], value: str, term: Term) -> 
         fixed = fixed.translate(str.maketrans(LOOKALIKES))
         issues.append(
             Issue(file, line, col, "error", "lookalike",
-                  f"{value!r}: Arabic letters where Urdu ones belong ({names})", (value, fixed))
+                  f"{quoted(value)}: Arabic letters where Urdu ones belong ({names})",
+                  (value, fixed))
         )  # fmt: skip
     if any(c in _ARABIC_INDIC for c in value):
         digits = fixed.translate(str.maketrans(_ARABIC_INDIC, "۰۱۲۳۴۵۶۷۸۹"))
         issues.append(
             Issue(file, line, col, "warning", "digits",
-                  f"{value!r}: Arabic-Indic digits (٠-٩); Urdu writes ۰-۹ or 0-9", (fixed, digits))
+                  f"{quoted(value)}: Arabic-Indic digits (٠-٩); Urdu writes ۰-۹ or 0-9",
+                  (fixed, digits))
         )  # fmt: skip
         fixed = digits
     if re.search(r"[A-Za-z]", value) and not term.do_not_translate:
         issues.append(
             Issue(file, line, col, "warning", "latin",
-                  f"{value!r}: Latin letters in an Urdu rendering (set do_not_translate: true "
-                  f"if the term is kept as it is)")
+                  f"{quoted(value)}: Latin letters in an Urdu rendering (set do_not_translate: "
+                  f"true if the term is kept as it is)")
         )  # fmt: skip
     if " ".join(value.split()) != value:
         spaced = " ".join(fixed.split())
         issues.append(
-            Issue(file, line, col, "warning", "spaces", f"{value!r} has doubled or edge spaces",
-                  (fixed, spaced))
+            Issue(file, line, col, "warning", "spaces",
+                  f"{quoted(value)} has doubled or edge spaces", (fixed, spaced))
         )  # fmt: skip
         fixed = spaced
     if any(c in _ZW for c in value):
@@ -386,7 +484,8 @@ def _lint_urdu(file: str, tree: Any, loc: list[Any], value: str, term: Term) -> 
             kept = "".join(c for i, c in enumerate(fixed) if i not in bad)
             issues.append(
                 Issue(file, line, col, "warning", "zero-width",
-                      f"{value!r}: zero-width joiner or non-joiner not between two Urdu letters",
+                      f"{quoted(value)}: zero-width joiner or non-joiner not between two "
+                      f"Urdu letters",
                       (fixed, kept))
             )  # fmt: skip
     return issues
@@ -435,6 +534,10 @@ def _difference(term: Term, prior: Term) -> tuple[str, object, object]:
     return "ur", term.ur, prior.ur
 
 
+def _shown(value: object) -> str:
+    return quoted(value) if isinstance(value, str) else repr(value)
+
+
 def combine(glossaries: Sequence[Glossary]) -> tuple[TermSet, list[Issue]]:
     """One TermSet; duplicates within a scope are errors when they disagree, warnings when
     they repeat; a narrower scope overriding a wider one is reported as a warning."""
@@ -457,22 +560,23 @@ def combine(glossaries: Sequence[Glossary]) -> tuple[TermSet, list[Issue]]:
                 if same:
                     issues.append(
                         Issue(term.file, line, col, "warning", "duplicate",
-                              f"{form!r} is already defined at {where}")
+                              f"{quoted(form)} is already defined at {where}")
                     )  # fmt: skip
                 else:
                     key, mine, theirs = _difference(term, prior)
                     issues.append(
                         Issue(term.file, line, col, "error", "conflict",
-                              f"{form!r} has {key} {mine!r} here but {theirs!r} at {where} "
-                              f"(same scope: {term.scope}); make them agree")
+                              f"{quoted(form)} has {key} {_shown(mine)} here but "
+                              f"{_shown(theirs)} at {where} (same scope: {term.scope}); "
+                              f"make them agree")
                     )  # fmt: skip
                 continue
             if not same:
                 key, mine, theirs = _difference(term, prior)
                 issues.append(
                     Issue(term.file, line, col, "warning", "override",
-                          f"{form!r}: this {term.scope} glossary's {key} {mine!r} overrides "
-                          f"{theirs!r} from the {prior.scope} glossary at {where}")
+                          f"{quoted(form)}: this {term.scope} glossary's {key} {_shown(mine)} "
+                          f"overrides {_shown(theirs)} from the {prior.scope} glossary at {where}")
                 )  # fmt: skip
             chosen[form] = term
     terms = tuple(dict.fromkeys(chosen.values()))
