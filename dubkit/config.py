@@ -10,6 +10,8 @@ from typing import Any, TypeVar
 
 from dubkit import constants as C
 from dubkit.errors import ConfigError
+from dubkit.escape import one_line
+from dubkit.fsutil import NotReadable, display_path, read_limited
 from dubkit.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE, Profile
 from dubkit.timecode import check_rate
 
@@ -156,6 +158,36 @@ def _section(cls: type[_Settings], data: Mapping[str, Any]) -> _Settings:
     return cls(**values)
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    """The file's TOML: a regular UTF-8 file of at most MAX_CONFIG_BYTES, parsed; every
+    failure a ConfigError naming the file."""
+    shown = display_path(path)
+    try:
+        text = read_limited(path, C.MAX_CONFIG_BYTES).decode("utf-8")
+        return tomllib.loads(text)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{shown}: config file not found; check --config", path=path) from exc
+    except NotReadable as exc:
+        what = exc.kind if exc.code == "not-a-file" else f"{exc.size:,} bytes"
+        raise ConfigError(
+            f"{shown}: is {what}, not a regular file of at most {C.MAX_CONFIG_BYTES:,} bytes; "
+            f"check --config",
+            path=path,
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(
+            f"{shown}: cannot read config ({exc.strerror or exc})", path=path
+        ) from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{shown}: not UTF-8 text (byte {exc.start}); save it as UTF-8",
+                          path=path) from exc  # fmt: skip
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{shown}: invalid TOML: {one_line(str(exc))[:200]}", path=path) from exc
+    except RecursionError as exc:
+        raise ConfigError(f"{shown}: nested too deeply to be a dubkit.toml; "
+                          f"see examples/dubkit.toml", path=path) from exc  # fmt: skip
+
+
 def load_config(path: Path | None) -> Config:
     """dubkit.toml (./dubkit.toml when `path` is None, every default when there is none),
     validated; ConfigError names the spot."""
@@ -164,18 +196,14 @@ def load_config(path: Path | None) -> Config:
         if not local.is_file():
             return Config()
         path = local
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ConfigError(f"{path}: config file not found; check --config", path=path) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config ({exc})", path=path) from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}", path=path) from exc
+    raw = _read_toml(path)
     from pydantic import ValidationError
 
     try:
         parsed = _schema().model_validate(raw)
+    except RecursionError as exc:
+        raise ConfigError(f"{display_path(path)}: nested too deeply to be a dubkit.toml; "
+                          f"see examples/dubkit.toml", path=path) from exc  # fmt: skip
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])

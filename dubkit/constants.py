@@ -136,3 +136,6 @@ GLOSSARY_MAX_DEPTH = 50
 # Messages quote at most this many characters of a glossary's content: enough to find the
 # spot, never a whole line of a file included by mistake (a key, a password file).
 GLOSSARY_EXCERPT_CHARS = 40
+
+# dubkit.toml is a few dozen lines; anything past 1 MiB is not one (and is never read whole).
+MAX_CONFIG_BYTES = 2**20

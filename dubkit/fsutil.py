@@ -7,6 +7,7 @@ import errno
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -147,3 +148,41 @@ def display_path(path: Path) -> str:
     """A path as one line of text that always encodes (undecodable bytes in names become
     \\xNN, control characters their escapes)."""
     return one_line(os.fsencode(path).decode("utf-8", "backslashreplace"))
+
+
+class NotReadable(ValueError):
+    """A path dubkit refuses to read: `code` "not-a-file" (with the `kind` it is: a FIFO
+    would block the read, a device never end) or "too-large" (with its `size`)."""
+
+    def __init__(self, code: str, kind: str = "", size: int = 0) -> None:
+        super().__init__(kind or f"{size} bytes")
+        self.code, self.kind, self.size = code, kind, size
+
+
+_KINDS = (
+    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+)  # fmt: skip
+
+
+def check_readable(info: os.stat_result, limit: int) -> None:
+    """NotReadable unless `info` is a regular file of at most `limit` bytes."""
+    if not stat.S_ISREG(info.st_mode):
+        kind = next((name for test, name in _KINDS if test(info.st_mode)), "a special file")
+        raise NotReadable("not-a-file", kind=kind)
+    if info.st_size > limit:
+        raise NotReadable("too-large", size=info.st_size)
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file of at most `limit` bytes, or NotReadable (OSError when it
+    cannot be opened). Checked before opening (opening a FIFO blocks) and again once open and
+    non-blocking (the path may have been swapped in between); never reads past the limit."""
+    check_readable(os.stat(path), limit)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    with os.fdopen(os.open(path, flags), "rb") as handle:
+        check_readable(os.fstat(handle.fileno()), limit)
+        data = handle.read(limit + 1)
+    if len(data) > limit:  # it grew after fstat
+        raise NotReadable("too-large", size=len(data))
+    return data

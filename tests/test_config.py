@@ -108,3 +108,50 @@ def test_files_named_in_the_config_are_relative_to_it(tmp_path: Path) -> None:
     # the memory and package folders too, wherever the command runs from
     assert cfg.translate.memory == str(folder / "tm.sqlite")
     assert cfg.translate.packages == (str(folder / "argos"), "/opt/argos")
+
+
+_HOSTILE_CONFIGS = {
+    "deep arrays": "x = " + "[" * 100_000 + "]" * 100_000 + "\n",
+    "deep tables": "x = " + "{a = " * 5_000 + "1" + "}" * 5_000 + "\n",
+    "binary": "\x00\xff\xfe garbage".encode("latin-1"),
+    "huge": "# " + "x" * (2 * 2**20) + "\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(_HOSTILE_CONFIGS))
+def test_a_hostile_config_is_one_line_config_error(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "dubkit.toml"
+    body = _HOSTILE_CONFIGS[kind]
+    path.write_bytes(body if isinstance(body, bytes) else body.encode())
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(str(path)) and "\n" not in message and len(message) < 400
+
+
+@pytest.mark.parametrize("special", ["fifo", "/dev/zero", "folder"])
+def test_a_config_that_is_no_regular_file_is_refused_without_reading(
+    tmp_path: Path, special: str
+) -> None:
+    import os
+    import signal
+
+    path = tmp_path / "dubkit.toml"
+    if special == "fifo":
+        os.mkfifo(path)
+    elif special == "folder":
+        path.mkdir()
+    else:
+        path = Path(special)
+
+    def hung(signum: int, frame: object) -> None:
+        raise TimeoutError("load_config blocked or read for ever")
+
+    old = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(10)  # a read that blocks (FIFO) or never ends (/dev/zero) fails the test
+    try:
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_config(path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)

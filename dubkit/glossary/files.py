@@ -14,7 +14,6 @@ import dataclasses
 import json
 import os
 import re
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from typing import Any
 
 from dubkit import constants as C
 from dubkit.errors import GlossaryError
-from dubkit.fsutil import atomic_write_all
+from dubkit.fsutil import NotReadable, atomic_write_all, check_readable, read_limited
 from dubkit.glossary.terms import (
     Glossary,
     Issue,
@@ -58,48 +57,18 @@ class LoadedFile:
         atomic_write_all({self.path: (("\ufeff" if self.bom else "") + text).encode("utf-8")})
 
 
-class _Refused(Exception):
-    """A path that is not a glossary file: (code, words for "the file is ...")."""
-
-    def __init__(self, code: str, words: str) -> None:
-        super().__init__(words)
-        self.code, self.words = code, words
-
-
-_KINDS = (
-    (stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
-)  # fmt: skip
-
-
-def _check(info: os.stat_result) -> None:
-    """_Refused unless `info` is a regular file of at most MAX_GLOSSARY_BYTES."""
-    if not stat.S_ISREG(info.st_mode):
-        kind = next((name for test, name in _KINDS if test(info.st_mode)), "a special file")
-        raise _Refused("not-a-file", f"{kind}, not a glossary file; name a .yaml file")
-    if info.st_size > C.MAX_GLOSSARY_BYTES:
-        raise _too_large(info.st_size)
-
-
-def _too_large(size: int) -> _Refused:
-    return _Refused(
-        "too-large",
-        f"{size:,} bytes, too large for a glossary (at most {C.MAX_GLOSSARY_BYTES:,}); "
-        f"split it into smaller files",
-    )
-
-
 def _read_bytes(path: Path) -> bytes:
-    """The file's bytes, checked before opening (opening a FIFO blocks) and again once open
-    and non-blocking (the path may have been swapped in between)."""
-    _check(os.stat(path))
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
-    with os.fdopen(os.open(path, flags), "rb") as handle:
-        _check(os.fstat(handle.fileno()))
-        data = handle.read(C.MAX_GLOSSARY_BYTES + 1)
-    if len(data) > C.MAX_GLOSSARY_BYTES:  # it grew after fstat
-        raise _too_large(len(data))
-    return data
+    """The glossary file's bytes: a regular file of at most MAX_GLOSSARY_BYTES."""
+    return read_limited(path, C.MAX_GLOSSARY_BYTES)
+
+
+def _refusal(exc: NotReadable) -> str:
+    if exc.code == "not-a-file":
+        return f"{exc.kind}, not a glossary file; name a .yaml file"
+    return (
+        f"{exc.size:,} bytes, too large for a glossary (at most {C.MAX_GLOSSARY_BYTES:,}); "
+        f"split it into smaller files"
+    )
 
 
 def read_file(path: Path) -> LoadedFile:
@@ -110,8 +79,8 @@ def read_file(path: Path) -> LoadedFile:
     except FileNotFoundError:
         issue = Issue(name, 1, 1, "error", "missing", "no such glossary file")
         return LoadedFile(path, "", None, None, (issue,))
-    except _Refused as exc:
-        issue = Issue(name, 1, 1, "error", exc.code, f"the file is {exc.words}")
+    except NotReadable as exc:
+        issue = Issue(name, 1, 1, "error", exc.code, f"the file is {_refusal(exc)}")
         return LoadedFile(path, "", None, None, (issue,))
     except OSError as exc:
         issue = Issue(name, 1, 1, "error", "unreadable", f"cannot read ({exc.strerror or exc})")
@@ -144,11 +113,11 @@ def _include_problem(target: Path, written: str, roots: Sequence[Path]) -> tuple
             f"folder or add its folder to {ROOTS_VARIABLE}"
         )
     try:
-        _check(os.stat(real))
+        check_readable(os.stat(real), C.MAX_GLOSSARY_BYTES)
     except FileNotFoundError:
         return "include-missing", f"includes {shown}, which does not exist"
-    except _Refused as exc:
-        return f"include-{exc.code}", f"includes {shown}, which is {exc.words}"
+    except NotReadable as exc:
+        return f"include-{exc.code}", f"includes {shown}, which is {_refusal(exc)}"
     except OSError as exc:
         return "include-unreadable", f"includes {shown}, which cannot be read ({exc.strerror})"
     return None
