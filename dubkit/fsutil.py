@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
+import json
 import os
 import shutil
 import stat
@@ -186,3 +187,14 @@ def read_limited(path: Path, limit: int) -> bytes:
     if len(data) > limit:  # it grew after fstat
         raise NotReadable("too-large", size=len(data))
     return data
+
+
+def json_bytes(doc: object) -> bytes:
+    """`doc` as indented JSON in UTF-8, Chinese and Urdu as written; a file name that is not
+    UTF-8 (its undecodable bytes are lone surrogates in Python) makes the whole document
+    ASCII with \\u escapes instead, still valid JSON that reads back to the same name."""
+    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return (json.dumps(doc, ensure_ascii=True, indent=2) + "\n").encode("ascii")

@@ -283,3 +283,21 @@ def test_a_malformed_scheduler_address_is_one_line(
         B.run_batch([B.Episode("ep", media)], out, Loader(FakeStages()), executor="dask",
                     scheduler=address)  # fmt: skip
     assert "--scheduler" in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_name_that_is_not_utf8_runs_resumes_and_is_reported(tmp_path: Path) -> None:
+    """A file name in another encoding (bytes that are no UTF-8, as from an old share)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    media = folder / os.fsdecode(b"\xb5\xda\xd2\xbb\xbc\xaf.wav")  # 第一集 in GBK
+    media.write_bytes(b"speech")
+    out = tmp_path / "out"
+    out.mkdir()
+    episodes, problems = B.discover([folder])
+    assert problems == [] and [e.media for e in episodes] == [media]
+    stages = FakeStages()
+    for expected in (ALL_RAN, {s: "skipped" for s in ALL_RAN}):
+        report = B.run_batch(episodes, out, Loader(stages))
+        assert [o.stages for o in report.outcomes] == [expected], report.outcomes[0].error
+        doc = json.loads((out / B.REPORT_NAME).read_bytes())
+        assert doc["episodes"][0]["name"] == episodes[0].name

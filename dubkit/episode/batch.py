@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 from dubkit.errors import DubkitError, MediaError, OutputError
 from dubkit.escape import one_line
-from dubkit.fsutil import atomic_write_all, display_path, sha256_file
+from dubkit.fsutil import atomic_write_all, display_path, json_bytes, sha256_file
 
 MEDIA_SUFFIXES = frozenset(
     [
@@ -161,7 +161,10 @@ def _folder_episode(
 
 def key_of(*parts: Any) -> str:
     return hashlib.sha256(
-        json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode()
+        json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False).encode(
+            "utf-8",
+            "surrogatepass",  # a path that is not UTF-8 still has a key
+        )
     ).hexdigest()
 
 
@@ -211,8 +214,7 @@ class Manifest:
 
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.data, ensure_ascii=False, indent=2) + "\n"
-        atomic_write_all({self.path: text.encode("utf-8")})
+        atomic_write_all({self.path: json_bytes(self.data)})
 
 
 # ----------------------------------------------------------------------------------- lock
@@ -654,8 +656,7 @@ class BatchReport:
 
     def write(self) -> Path:
         path = self.outdir / REPORT_NAME
-        text = json.dumps(self.to_dict(), ensure_ascii=False, indent=2) + "\n"
-        atomic_write_all({path: text.encode("utf-8")})
+        atomic_write_all({path: json_bytes(self.to_dict())})
         return path
 
 
