@@ -7,10 +7,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import shutil
 import socket
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -208,6 +210,7 @@ def test_another_recording_with_the_same_size_and_time_is_transcribed_again(
 _ORPHAN_SCRIPT = """
 import os, sys, time
 from pathlib import Path
+from typing import Any
 from dubkit.episode import batch as B
 from tests.test_batch_resume import FakeStages, Loader
 
@@ -301,3 +304,100 @@ def test_a_name_that_is_not_utf8_runs_resumes_and_is_reported(tmp_path: Path) ->
         assert [o.stages for o in report.outcomes] == [expected], report.outcomes[0].error
         doc = json.loads((out / B.REPORT_NAME).read_bytes())
         assert doc["episodes"][0]["name"] == episodes[0].name
+
+
+# ------------------------------------------------------------- found by a hostile review
+
+
+@pytest.mark.parametrize("where", ["lock", "log"])
+def test_a_hard_link_to_another_file_is_never_written(
+    media: Path, tmp_path: Path, where: str
+) -> None:
+    victim = tmp_path / "important.txt"
+    victim.write_text("mine\n")
+    out = tmp_path / "out"
+    (out / "ep" / ".dubkit").mkdir(parents=True)
+    if where == "lock":
+        os.link(victim, out / B.LOCK_NAME)
+        with pytest.raises(OutputError, match="hard link"):
+            B.BatchLock(out).acquire()
+    else:
+        os.link(victim, out / "ep" / ".dubkit" / "batch.log")
+        outcome = _run(FakeStages(), B.Episode("ep", media), out)
+        assert outcome.status == "failed" and "hard link" in (outcome.error or "")
+    assert victim.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("planted", ["fifo", "zero"])
+def test_a_manifest_that_is_no_regular_file_is_not_read(
+    media: Path, tmp_path: Path, planted: str
+) -> None:
+    state = tmp_path / "out" / "ep" / ".dubkit"
+    state.mkdir(parents=True)
+    manifest = state / "manifest.json"
+    if planted == "fifo":
+        os.mkfifo(manifest)
+    else:
+        manifest.symlink_to("/dev/zero")
+    outcome = _run(FakeStages(), B.Episode("ep", media), tmp_path / "out")
+    assert outcome.stages == ALL_RAN  # read as no manifest; written anew in its place
+    assert not manifest.is_symlink() and manifest.is_file()
+
+
+def test_a_sidecar_linked_from_outside_the_episode_folder_is_refused(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("password\n")
+    folder = tmp_path / "in" / "ep"
+    folder.mkdir(parents=True)
+    (folder / "ep.wav").write_bytes(b"speech")
+    (folder / "ep.srt").symlink_to(secret)
+    episodes, problems = B.discover([tmp_path / "in"])
+    assert episodes == []
+    assert len(problems) == 1 and "outside" in problems[0][1]
+
+
+@pytest.mark.parametrize("stem", [B.REPORT_NAME, B.LOCK_NAME])
+def test_an_episode_named_like_the_report_or_the_lock_is_refused(tmp_path: Path, stem: str) -> None:
+    media = tmp_path / f"{stem}.wav"
+    media.write_bytes(b"x")
+    episodes, problems = B.discover([media])
+    assert episodes == [] and "episode name" in problems[0][1]
+
+
+def test_discovery_problems_escape_control_characters(tmp_path: Path) -> None:
+    missing = tmp_path / "x\nerror: forged"
+    _, problems = B.discover([missing])
+    assert "\n" not in problems[0][1] and "x\\nerror: forged" in problems[0][1]
+
+
+def test_a_lock_removed_and_retaken_by_another_batch_is_not_removed_on_release(
+    tmp_path: Path,
+) -> None:
+    first = B.BatchLock(tmp_path)
+    first.acquire()
+    os.unlink(tmp_path / B.LOCK_NAME)  # an operator "clears" it while the batch runs
+    with B.BatchLock(tmp_path) as second:
+        first.release()
+        assert (tmp_path / B.LOCK_NAME).exists() and second.held
+        with pytest.raises(OutputError, match="another batch"):
+            B.BatchLock(tmp_path).acquire()
+
+
+def test_an_episode_folder_swapped_for_a_link_during_a_stage_fails_the_episode(
+    media: Path, tmp_path: Path
+) -> None:
+    """Someone with write access to -o replaces OUT/EP by a link while transcription runs:
+    the episode fails at the next check and no manifest lands in the link's target."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    out = tmp_path / "out"
+
+    class Swapping(FakeStages):
+        def transcribe(self, media: Path, outdir: Path, progress: Any, glossary: Any) -> Any:
+            shutil.move(outdir, tmp_path / "moved")
+            outdir.symlink_to(victim)
+            return []
+
+    outcome = _run(Swapping(), B.Episode("ep", media), out)
+    assert outcome.status == "failed" and "symbolic link" in (outcome.error or "")
+    assert not (victim / ".dubkit").exists()

@@ -25,9 +25,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from dubkit import constants as C
 from dubkit.errors import DubkitError, MediaError, OutputError
 from dubkit.escape import one_line
-from dubkit.fsutil import atomic_write_all, display_path, json_bytes, sha256_file
+from dubkit.fsutil import atomic_write_all, display_path, json_bytes, read_limited, sha256_file
 
 MEDIA_SUFFIXES = frozenset(
     [
@@ -85,12 +86,12 @@ def discover(paths: Iterable[Path]) -> tuple[list[Episode], list[tuple[Path, str
         if path.name in ("", ".", ".."):  # `dubkit batch ..`: named after the folder itself
             path = Path(os.path.abspath(path))
         if not path.is_dir():
-            problems.append((path, f"{path}: no such file or folder"))
+            problems.append((path, f"{display_path(path)}: no such file or folder"))
             continue
         try:
             entries = sorted(path.iterdir())
         except OSError as exc:
-            problems.append((path, f"{path}: cannot list ({exc.strerror or exc})"))
+            problems.append((path, f"{display_path(path)}: cannot list ({exc.strerror or exc})"))
             continue
         if _folder_episode(path, entries, episodes, problems, strict=True):
             continue
@@ -103,7 +104,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Episode], list[tuple[Path, str
                 try:
                     inner = sorted(entry.iterdir())
                 except OSError as exc:
-                    problems.append((entry, f"{entry}: cannot list ({exc.strerror or exc})"))
+                    problems.append(
+                        (entry, f"{display_path(entry)}: cannot list ({exc.strerror or exc})")
+                    )
                     continue
                 _folder_episode(entry, inner, episodes, problems)
     seen: dict[str, Episode] = {}
@@ -115,7 +118,11 @@ def discover(paths: Iterable[Path]) -> tuple[list[Episode], list[tuple[Path, str
             continue
         if ep.name in seen:
             problems.append(
-                (ep.media, f"{ep.media}: same episode name as {seen[ep.name].media}; rename one")
+                (
+                    ep.media,
+                    f"{display_path(ep.media)}: same episode name as "
+                    f"{display_path(seen[ep.name].media)}; rename one",
+                )
             )
             continue
         seen[ep.name] = ep
@@ -125,7 +132,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Episode], list[tuple[Path, str
 
 def name_problem(name: str) -> str | None:
     """Why `name` cannot name an episode's output folder (one entry inside -o), or None."""
-    if name in ("", ".", "..") or "/" in name or "\0" in name:
+    if name in ("", ".", "..", REPORT_NAME, LOCK_NAME) or "/" in name or "\0" in name:
         return (
             f"episode name {one_line(repr(name))} would not be a folder inside -o; "
             f"rename the file or folder"
@@ -148,12 +155,30 @@ def _folder_episode(
     if len(media) != 1 or (strict and not (srts or glossaries)):
         return False
     if len(srts) > 1 or len(glossaries) > 1:
-        problems.append((folder, f"{folder}: more than one .srt or glossary; keep one of each"))
+        problems.append(
+            (folder, f"{display_path(folder)}: more than one .srt or glossary; keep one of each")
+        )
         return True
     srt = srts[0] if srts else None
     glossary = glossaries[0] if glossaries else None
+    for sidecar in (srt, glossary):
+        if sidecar is not None and _leaves(sidecar, folder):
+            problems.append(
+                (sidecar, f"{display_path(sidecar)}: a link to a file outside its episode "
+                          f"folder; copy the file in instead")
+            )  # fmt: skip
+            return True
     episodes.append(Episode(folder.name, media[0], srt, glossary))
     return True
+
+
+def _leaves(path: Path, folder: Path) -> bool:
+    """Whether `path` (an SRT or glossary copied into the outputs) resolves outside `folder`:
+    an unpacked archive can hold a link to a private file."""
+    try:
+        return not path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):
+        return True
 
 
 # -------------------------------------------------------------------------------- hashing
@@ -177,8 +202,10 @@ class Manifest:
     def __init__(self, folder: Path) -> None:
         self.path = folder / STATE_DIR / "manifest.json"
         self.data: dict[str, Any] = {"stages": {}}
-        with contextlib.suppress(OSError, ValueError):
-            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+        if os.path.islink(self.path):
+            return  # planted: read as no manifest, replaced (not followed) when saved
+        with contextlib.suppress(OSError, ValueError, RecursionError):
+            loaded = json.loads(read_limited(self.path, C.MAX_ARTEFACT_BYTES))
             if isinstance(loaded, dict) and isinstance(loaded.get("stages"), dict):
                 self.data = loaded
 
@@ -213,7 +240,9 @@ class Manifest:
             self.save()
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # the episode folder and its .dubkit are checked again: one swapped for a link while
+        # a stage ran is refused here (a narrow window remains: see docs/reliability.md)
+        _own_folder(_own_folder(self.path.parent.parent) / STATE_DIR)
         atomic_write_all({self.path: json_bytes(self.data)})
 
 
@@ -276,8 +305,9 @@ class BatchLock:
     def release(self) -> None:
         if self._fd is None:
             return
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.path)  # still holding it: a batch waiting on this file retries
+        if self._same_file(self._fd):  # not if someone removed it and another batch took it
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.path)  # still holding it: a batch waiting on this file retries
         os.close(self._fd)
         self._fd, self.held = None, False
 
@@ -447,9 +477,11 @@ def _open_no_link(path: Path, flags: int) -> int:
             f"another -o",
             path=path,
         ) from exc
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode) or info.st_nlink > 1:
         os.close(fd)
-        raise OutputError(f"{display_path(path)}: is not a regular file; remove it", path=path)
+        what = "a hard link to another file" if info.st_nlink > 1 else "not a regular file"
+        raise OutputError(f"{display_path(path)}: is {what}; remove it", path=path)
     return fd
 
 
@@ -562,6 +594,7 @@ def _stages(
         rerun = True
         manifest.forget("transcribe")
         log("transcribe: running")
+        _own_folder(outdir)  # not swapped for a link since the last stage
         if episode.srt is not None:
             data = episode.srt.read_bytes()
             atomic_write_all({zh_srt: data})
@@ -592,6 +625,7 @@ def _stages(
     manifest.forget("translate")
     manifest.forget("dub")
     log("translate: running")
+    _own_folder(outdir)  # not swapped for a link since the last stage
     written, done = engine.translate(stem, zh_srt, outdir, episode.glossary)
     manifest.record("translate", tkey, outdir, written)
     outcome.stages["translate"] = "ran"
@@ -601,6 +635,7 @@ def _stages(
         manifest.record("dub", dkey, outdir, [])
         return
     log("dub: running")
+    _own_folder(outdir)  # not swapped for a link since the last stage
     written = engine.dub(episode.media, outdir, zh_srt, done, episode.glossary)
     manifest.record("dub", dkey, outdir, written)
     outcome.stages["dub"] = "ran"
