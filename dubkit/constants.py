@@ -139,3 +139,63 @@ GLOSSARY_EXCERPT_CHARS = 40
 
 # dubkit.toml is a few dozen lines; anything past 1 MiB is not one (and is never read whole).
 MAX_CONFIG_BYTES = 2**20
+
+# Translation packages and their index come from the internet (dubkit.models.packages) and are
+# treated as hostile. A package's metadata.json, dubkit's own manifests and Argos's
+# settings.json hold a few hundred bytes: anything over 1 MiB is refused unread (a FIFO or a
+# device too). JSON nested too deep for Python's parser is refused like any invalid JSON.
+MAX_PACKAGE_JSON_BYTES = 2**20
+# The package index: argospm's lists about 100 packages in about 100 KB; 8 MiB leaves room for
+# a mirror's index 80 times larger, and is read within 5 minutes whatever the server does.
+MAX_INDEX_BYTES = 8 * 2**20
+INDEX_DEADLINE_S = 300.0
+# Real Argos packages are 100-300 MB, unpacked or not (an int8 model.bin barely deflates).
+# 2 GiB, several times the largest, is the most a package may download or unpack to; and a
+# member over 1 MiB unpacked, or the whole archive, may unpack to at most 100 times its
+# compressed size (model files deflate by 1.1-3 times; a zip bomb of zeros by 1,000).
+MAX_PACKAGE_BYTES = 2 * 2**30
+PACKAGE_MAX_RATIO = 100
+PACKAGE_RATIO_FLOOR = 2**20  # smaller members may deflate better (text, JSON, padding)
+PACKAGE_MAX_MEMBERS = 10_000  # a package holds about 10 files; more is an inode bomb
+# One package download must end within an hour, whatever the server does (a server trickling
+# a byte every 20 s resets every read's timeout): 300 MB at 1 Mbit/s takes 40 minutes. Each
+# read waits at most DOWNLOAD_READ_TIMEOUT_S for a byte.
+PACKAGE_DEADLINE_S = 3600.0
+DOWNLOAD_READ_TIMEOUT_S = 30.0
+
+# --threads: CPU workers or threads. More than any machine's cores (two 192-core EPYCs have
+# 768 threads) only costs memory; CTranslate2 dies (std::bad_alloc) on absurd values.
+MAX_THREADS = 1024
+
+# The longest programme dubkit handles: every stage that writes subtitles writes ASS too, and
+# ASS times are H:MM:SS.cc, one hour digit, so 9:59:59.99 is the last time it can hold (a
+# 10-hour programme is no broadcast material). SubRip and WebVTT hold up to 99:59:59.999 and
+# their parsers read that; `read_srt` (through which every stage reads a programme), `run`
+# (before recognition, by the audio's length), translation (before any work) and `dubscript
+# import` (by cell) refuse what ends later, in one line naming the cue.
+MAX_PROGRAMME_MS = 35_999_990
+
+# Frame rates a timecode is counted at, as --fps takes them: below 1 fps nothing is a
+# programme, above 300 fps no camera or format writes one (an About sheet saying 1e308 or inf
+# is refused with these, before any arithmetic).
+MIN_FPS = 1.0
+MAX_FPS = 300.0
+
+# Edited dubbing scripts (`dubkit dubscript import`) come back from studios and may be damaged
+# or hostile. An .xlsx over 32 MiB, or whose zip directory says it unpacks to more than 256 MiB
+# (a zip bomb: 600 MiB of zeros packs into 600 KB), is refused before it is opened. dubkit
+# writes a full line in about 1 KB of sheet XML, 60 bytes zipped: a 10-hour programme with a
+# line every 0.72 s (50,000 rows) is about 55 MB unpacked and 3 MB zipped, well inside both.
+# Sheets are read row by row (openpyxl read-only, never the whole grid in memory) and refused
+# when their <dimension> or their rows reach past 50,000 rows or 256 columns (a stray cell at
+# XFD1048576 made openpyxl build 17 billion cells and take over 12 GB).
+MAX_SCRIPT_XLSX_BYTES = 32 * 2**20
+MAX_SCRIPT_UNPACKED_BYTES = 256 * 2**20
+MAX_SCRIPT_ROWS = 50_000
+MAX_SCRIPT_COLUMNS = 256
+# Line numbers (the No column) are whole numbers from 1 to this: six digits, as the column is
+# wide; a larger one is a typing slip (or 1e308), never a line.
+MAX_SCRIPT_LINE_NUMBER = 999_999
+# Messages quote at most this many characters of a spreadsheet cell or of text given as a
+# timecode: enough to find it, never a page (a cell holds up to 32,767 characters).
+CELL_EXCERPT_CHARS = 40

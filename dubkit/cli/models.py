@@ -19,6 +19,7 @@ from dubkit.cli.options import (
     PivotOpt,
 )
 from dubkit.errors import DubkitError
+from dubkit.escape import one_line
 
 models_app = typer.Typer(help="List, download and install models.", no_args_is_help=True)
 
@@ -86,8 +87,10 @@ def models_list(
         pkg_table.add_column(column)
     for p in packages:
         pkg_table.add_row(p["pair"], p["version"], p["origin"], p["path"])
-    for path, why in broken:
-        pkg_table.add_row("?", "-", "broken", why if str(path) in why else f"{path}: {why}")
+    for path, why in broken:  # names and reasons from outside: one line each, escaped
+        pkg_table.add_row(
+            "?", "-", "broken", one_line(why if str(path) in why else f"{path}: {why}")
+        )
     out.print(pkg_table)
     for r in routes:
         state = r["via"] if r["via"] else f"not installed: `dubkit models pull argos:{r['pair']}`"
@@ -122,7 +125,7 @@ def models_pull(
                 (pivot or configured.pivot,),
             )  # fmt: skip
         for notice in notices:
-            console.print(f"notice: {notice}", markup=False)
+            console.print(f"notice: {one_line(notice)}", markup=False)
         for package in installed:
             console.print(f"{package.pair} {package.version}: ready in {package.path}")
         return

@@ -7,6 +7,9 @@ from typing import Annotated
 
 import typer
 
+from dubkit import constants as C
+from dubkit.errors import ConfigError
+
 OutDir = Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")]
 ConfigOpt = Annotated[
     Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
@@ -53,7 +56,21 @@ BiasOpt = Annotated[
     ),
 ]
 ProfileOpt = Annotated[str | None, typer.Option(help="Subtitle profile name.")]
-ThreadsOpt = Annotated[int, typer.Option(help="CPU threads (0: CTranslate2's default).")]
+
+
+def _threads(value: int) -> int:
+    """--threads within 0..MAX_THREADS, else a one-line error (exit 1): CTranslate2 dies on
+    values it cannot take (std::bad_alloc), and a negative count means nothing."""
+    if not 0 <= value <= C.MAX_THREADS:
+        raise ConfigError(
+            f"--threads {value}: give 0 (CTranslate2's default) up to {C.MAX_THREADS} CPU threads"
+        )
+    return value
+
+
+ThreadsOpt = Annotated[
+    int, typer.Option(help="CPU threads (0: CTranslate2's default).", callback=_threads)
+]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
 ]

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from dubkit.errors import ModelUnavailable
 from dubkit.fsutil import replace_folder, sha256_file, staging_folder
+from dubkit.models.jsonfiles import read_json
 
 ByteProgress = Callable[[int, int], None]
 """Called with (bytes done, bytes total)."""
@@ -401,8 +402,8 @@ def _write_manifest(folder: Path, name: str, source: str, digest: str, verified:
 
 def _read_manifest(folder: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = read_json(folder / MANIFEST)
+    except (OSError, ValueError):  # missing, unreadable, too large or too deep: no manifest
         return None
     return data if isinstance(data, dict) else None
 
