@@ -127,9 +127,10 @@ MAX_ARTEFACT_BYTES = 256 * 2**20
 
 # Glossaries (dubkit.glossary.files) come from outside translators too. A file is refused
 # before it is read when it is not a regular file (a FIFO would hang the read, /dev/zero fill
-# memory) or larger than 8 MiB: about 30,000 entries, more than any real glossary holds (ruamel
-# parses about 0.2 MiB a second, so the largest takes under a minute and about 0.6 GB).
-MAX_GLOSSARY_BYTES = 8 * 2**20
+# memory) or larger than 2 MiB: about 7,000 entries, more than any real glossary holds (the
+# shipped cpec-media has 48); checking costs about 0.5 ms and 5 KB a term, so the largest
+# takes seconds, not minutes (8 MiB of flow-style YAML ran past 120 s and 780 MB).
+MAX_GLOSSARY_BYTES = 2 * 2**20
 # A glossary nests 5 levels (file, terms, entry, field, list item); YAML nested deeper than
 # this is refused before it can exhaust Python's recursion limit.
 GLOSSARY_MAX_DEPTH = 50
@@ -199,3 +200,7 @@ MAX_SCRIPT_LINE_NUMBER = 999_999
 # Messages quote at most this many characters of a spreadsheet cell or of text given as a
 # timecode: enough to find it, never a page (a cell holds up to 32,767 characters).
 CELL_EXCERPT_CHARS = 40
+
+# A TMX imported into the translation memory: 64 MiB holds about 200,000 subtitle lines with
+# their markup; a larger file (or a FIFO, a device) is refused unread.
+MAX_TMX_BYTES = 64 * 2**20

@@ -75,3 +75,36 @@ def test_an_error_about_a_file_named_with_markup_is_shown_as_named(
     assert result.exit_code == 1
     lines = result.output.strip().splitlines()
     assert len(lines) == count and STYLED in lines[0], result.output
+
+
+def test_a_spinner_message_with_markup_shows_as_written() -> None:
+    """On a terminal, loading a model whose folder is named '[/bold]' broke with MarkupError:
+    a rich spinner parses markup whatever its console says."""
+    from dubkit.cli.console import make_console, status_spinner
+
+    console = make_console()
+    console.file = io.StringIO()
+    console._force_terminal = True  # as on an operator's terminal
+    with status_spinner(console)(f"loading ./m/{MARKUP}…"):
+        pass
+
+
+def test_table_cells_and_titles_escape_control_characters() -> None:
+    from dubkit.cli.console import Table, make_console
+
+    table = Table(title="ep\x1b[2J")
+    table.add_column("name")
+    table.add_row("a\nerror: forged\x1b]52;c;ZXZpbA==\x07")
+    console = make_console()
+    console.file, console.width = io.StringIO(), 300
+    console.print(table)
+    shown = console.file.getvalue()
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "a\\nerror: forged\\x1b]52;c;ZXZpbA==\\x07" in shown
+
+
+def test_one_line_shows_a_right_to_left_override_instead_of_obeying_it() -> None:
+    from dubkit.escape import one_line
+
+    assert one_line("report\u202etxt.exe") == "report\\u202etxt.exe"
+    assert one_line("سی پیک \u2066CPEC\u2069 \u200e") == "سی پیک \u2066CPEC\u2069 \u200e"

@@ -59,7 +59,8 @@ def srt(draw: st.DrawFn) -> str:
     blocks = []
     for n in range(draw(st.integers(min_value=0, max_value=6))):
         index = draw(st.one_of(st.just(str(n + 1)), TEXT))
-        timing = f"{draw(clock(','))} {draw(st.sampled_from(['-->', '->', '']))} {draw(clock(','))}"
+        arrow = draw(st.sampled_from(["-->", "->", ""]))
+        timing = f"{draw(clock(','))} {arrow} {draw(clock(','))}"
         lines = draw(st.lists(TEXT, max_size=3))
         blocks.append(nl.join([index, timing, *lines]))
     return draw(st.sampled_from(["", "\ufeff"])) + (nl + nl).join(blocks) + nl
@@ -72,7 +73,8 @@ def vtt(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(min_value=0, max_value=6))):
         kind = draw(st.sampled_from(["cue", "cue", "NOTE", "STYLE", "REGION"]))
         if kind == "cue":
-            timing = f"{draw(clock('.'))} --> {draw(clock('.'))}{draw(st.sampled_from(['', ' align:start', ' line:-1']))}"
+            settings_ = draw(st.sampled_from(["", " align:start", " line:-1"]))
+            timing = f"{draw(clock('.'))} --> {draw(clock('.'))}{settings_}"
             parts.append(nl.join([timing, *draw(st.lists(TEXT, max_size=3))]))
         else:
             parts.append(f"{kind} {draw(TEXT)}")
@@ -87,7 +89,8 @@ def ass(draw: st.DrawFn) -> str:
         draw(
             st.sampled_from(
                 [
-                    "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text",
+                    "Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, "
+                    "Text",
                     "Format: Start, Text",
                     "Format:",
                 ]
@@ -107,14 +110,19 @@ def glossary(draw: st.DrawFn) -> str:
     head.append(f"scope: {draw(st.sampled_from(['global', 'series', 'x', '[]']))}")
     entries = []
     for _ in range(draw(st.integers(min_value=0, max_value=5))):
+        keys = st.sampled_from(["zh", "ur", "en", "type", "note", "variants", "x"])
         fields = {
             key: draw(st.one_of(TEXT, st.just("中巴"), st.just("چین"))).replace("\n", " ")
-            for key in draw(st.lists(st.sampled_from(["zh", "ur", "en", "type", "note", "variants", "x"]), max_size=5, unique=True))
-        }  # fmt: skip
+            for key in draw(st.lists(keys, max_size=5, unique=True))
+        }
         body = "\n".join(f"    {k}: {v!r}" for k, v in fields.items())
         entries.append("  -" + body[3:] if body else "  - {}")
-    includes = draw(st.sampled_from(["", "includes: [other.yaml]", "includes: [../x.yaml]", "includes: 5"]))
-    tail = draw(st.sampled_from(["", "&a [1]", "*a", "<<: *a", "[" * 60, "!!python/object:os.system x"]))
+    includes = draw(
+        st.sampled_from(["", "includes: [other.yaml]", "includes: [../x.yaml]", "includes: 5"])
+    )
+    tail = draw(
+        st.sampled_from(["", "&a [1]", "*a", "<<: *a", "[" * 60, "!!python/object:os.system x"])
+    )
     return "\n".join([*head, includes, "terms:", *entries, tail]) + "\n"
 
 
@@ -125,7 +133,8 @@ def tmx(draw: st.DrawFn) -> str:
         zh, ur = draw(TEXT), draw(TEXT)
         lang = draw(st.sampled_from(["zh-CN", "zh", "ZH", "ur", "", "x"]))
         units.append(
-            f'<tu><tuv xml:lang="{lang}"><seg>{zh}</seg></tuv><tuv xml:lang="ur"><seg>{ur}</seg></tuv></tu>'
+            f'<tu><tuv xml:lang="{lang}"><seg>{zh}</seg></tuv>'
+            f'<tuv xml:lang="ur"><seg>{ur}</seg></tuv></tu>'
         )
     prolog = draw(
         st.sampled_from(

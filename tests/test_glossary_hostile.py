@@ -346,3 +346,28 @@ def test_add_quotes_a_value_of_ten_thousand_brackets(
     assert result.exception is None, result.exception
     assert result.exit_code == 0, result.output
     assert f'    note: "{note}"\n' in (tmp_path / "g.yaml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("include", ['"a\\0b.yaml"', '"\\ud800.yaml"'])
+def test_an_include_name_no_path_can_hold_is_a_message(tmp_path: Path, include: str) -> None:
+    path = tmp_path / "g.yaml"
+    path.write_text(f"{HEAD}includes: [{include}]\nterms: []\n", encoding="utf-8")
+    result = runner.invoke(app, ["glossary", "check", str(path)])
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "include" in result.output
+
+
+@pytest.mark.parametrize("command", [["check"], ["show"], ["export", "-o", "x.csv"]])
+def test_a_lone_surrogate_in_a_field_is_an_error_at_its_line(
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "g.yaml"
+    path.write_text(
+        f'{HEAD}terms:\n  - zh: 中巴\n    ur: چین\n    en: "\\ud800"\n', encoding="utf-8"
+    )
+    result = runner.invoke(app, ["glossary", command[0], str(path), *command[1:]])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 1
+    assert "lone surrogate" in result.output and ":6:" in result.output

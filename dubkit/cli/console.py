@@ -11,13 +11,24 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
-from rich.table import Table
+from rich.table import Table as _RichTable
 from rich.text import Text
 
 from dubkit.errors import DubkitError
 from dubkit.escape import one_line
 
 __all__ = ["Console", "Table", "Text"]
+
+
+class Table(_RichTable):
+    """A rich table whose text cells and title are shown as written, on one line each:
+    control characters (a name's newline, an escape sequence) escaped."""
+
+    def __init__(self, *args: Any, title: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, title=None if title is None else one_line(title), **kwargs)
+
+    def add_row(self, *cells: Any, **kwargs: Any) -> None:
+        super().add_row(*(one_line(c) if isinstance(c, str) else c for c in cells), **kwargs)
 
 
 def make_console(stderr: bool = True) -> Console:
@@ -54,7 +65,8 @@ def fail(console: Console, error: DubkitError | str) -> NoReturn:
 def status_spinner(console: Console) -> Callable[[str], AbstractContextManager[Any]]:
     """A spinner with a message while something loads, on a terminal; else nothing."""
     if console.is_terminal:
-        return console.status
+        # a spinner parses markup whatever the console says: its message goes as Text
+        return lambda text: console.status(Text(one_line(text)))
     return lambda _text: contextlib.nullcontext()
 
 
@@ -195,14 +207,14 @@ class EpisodeBars:
     def __call__(self, event: str, data: Any) -> None:
         if event == "finished":
             line = f"{data.name}: {data.status}" + (f" — {data.error}" if data.error else "")
-            self.console.print(line, markup=False)
+            self.console.print(one_line(line), markup=False)
         if self.progress is None:
             return
         if event == "started" and data.name not in self.tasks:
-            self.tasks[data.name] = self.progress.add_task(f"  {data.name}", total=None)
+            self.tasks[data.name] = self.progress.add_task(f"  {one_line(data.name)}", total=None)
         elif event == "progress":
             name, done_ms, total_ms = data
-            task = self.tasks.get(name) or self.progress.add_task(f"  {name}", total=None)
+            task = self.tasks.get(name) or self.progress.add_task(f"  {one_line(name)}", total=None)
             self.tasks[name] = task
             self.progress.update(task, completed=done_ms / 1000, total=total_ms / 1000)
         elif event == "finished":

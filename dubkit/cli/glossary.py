@@ -186,16 +186,20 @@ def glossary_import(
 ) -> None:
     """Add the CSV's terms to a glossary (those already in it are reported, not changed)."""
     from dubkit.adapters.chinese import to_simplified
+    from dubkit.fsutil import NotReadable, display_path, read_limited
     from dubkit.glossary.exchange import MAX_CSV_BYTES, decode_csv, parse_csv
     from dubkit.glossary.files import add_entry
 
     console = make_console()
+    shown = display_path(csv_file)
     try:
-        with csv_file.open("rb") as stream:
-            data = stream.read(MAX_CSV_BYTES + 1)  # enough to know it is too big
-        entries = parse_csv(decode_csv(data, str(csv_file)), str(csv_file))
+        data = read_limited(csv_file, MAX_CSV_BYTES)
+        entries = parse_csv(decode_csv(data, shown), shown)
+    except NotReadable as exc:
+        what = exc.kind or f"{exc.size:,} bytes, more than {MAX_CSV_BYTES:,}"
+        fail(console, f"{shown}: is {what}; give a CSV file as `glossary export` writes")
     except OSError as exc:
-        fail(console, f"{csv_file}: cannot read ({exc.strerror or exc})")
+        fail(console, f"{shown}: cannot read ({exc.strerror or exc})")
     except DubkitError as exc:
         fail(console, exc)
     added, skipped = 0, 0

@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from dubkit import constants as C
+from dubkit.escape import one_line
+from dubkit.fsutil import NotReadable, display_path, read_limited
 from dubkit.glossary.terms import TermSet, find_terms
 
 
@@ -17,11 +20,17 @@ def episode_units(path: Path) -> list[tuple[int, str]]:
     from dubkit.text.lines import join_lines
 
     if path.suffix == ".json":
+        shown = display_path(path)
         try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
+            doc = json.loads(read_limited(path, C.MAX_ARTEFACT_BYTES))
             return [(n, str(s["text"])) for n, s in enumerate(doc["segments"], start=1)]
+        except NotReadable as exc:
+            raise SubtitleParseError(f"{shown}: not a dubkit asr.json (it is {exc})") from exc
+        except RecursionError as exc:
+            raise SubtitleParseError(f"{shown}: not a dubkit asr.json (nested too deeply)") from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SubtitleParseError(f"{path}: not a dubkit asr.json ({exc})") from exc
+            why = one_line(str(exc))[:120]
+            raise SubtitleParseError(f"{shown}: not a dubkit asr.json ({why})") from exc
     return [(c.index, join_lines(c.lines)) for c in read_srt(path).cues]
 
 

@@ -127,7 +127,7 @@ def _resolved(path: Path) -> Path | None:
     """`path` with every link resolved; None for a loop of links."""
     try:
         return path.resolve()
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # a loop; a NUL or lone surrogate in the name
         return None
 
 

@@ -272,6 +272,29 @@ def _plain(node: Any) -> Any:
     return str(node)
 
 
+_UNWRITABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unwritable(node: Any, loc: list[Any]) -> list[Any] | None:
+    """Where the first key or value holding a NUL or a lone surrogate (YAML's "\\ud800"
+    escape makes one) is: such text cannot be written to a CSV, a TMX or a terminal."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            if _UNWRITABLE.search(key):
+                return [*loc, key]
+            found = _unwritable(value, [*loc, key])
+            if found is not None:
+                return found
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            found = _unwritable(value, [*loc, n])
+            if found is not None:
+                return found
+    elif isinstance(node, str) and _UNWRITABLE.search(node):
+        return loc
+    return None
+
+
 def _position(tree: Any, loc: Sequence[Any]) -> tuple[int, int]:
     """1-based line and column of the node at `loc` in a ruamel tree: a scalar's value, a
     collection's key or item; the nearest parent's when the node is missing."""
@@ -327,8 +350,17 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
             Issue(file, 1, 1, "error", "schema", "a glossary is a mapping with name, version "
                   "and terms (see glossaries/README.md)")
         ]  # fmt: skip
+    plain = _plain(tree)
+    bad = _unwritable(plain, [])
+    if bad is not None:
+        line, col = _position(tree, bad)
+        where = ".".join(excerpt(str(p)) for p in bad)
+        return None, tree, [
+            Issue(file, line, col, "error", "text", f"{where}: holds a NUL or a lone surrogate "
+                  f"(\\u0000, \\ud800-\\udfff), which no text file can carry; remove it")
+        ]  # fmt: skip
     try:
-        model = _schema().model_validate(_plain(tree))
+        model = _schema().model_validate(plain)
     except ValidationError as exc:
         issues = []
         for err in exc.errors():

@@ -22,6 +22,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from dubkit import __version__
+from dubkit import constants as C
 from dubkit.errors import ConfigError, TranslationMemoryError
 from dubkit.models.store import dubkit_home
 from dubkit.text.interchange import xml_text
@@ -266,7 +267,11 @@ def parse_tmx(data: bytes, name: str, source: str, target: str) -> dict[str, str
     """source → target pairs from every <tu> holding both languages (region tags such as
     ur-PK or zh-CN match ur and zh), segments exactly as written; a unit blank on either side
     is skipped. Refuses DTDs and entities (no XML bombs)."""
-    if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:
+    if any(
+        mark.encode(codec) in data
+        for mark in ("<!DOCTYPE", "<!ENTITY")
+        for codec in ("utf-8", "utf-16-le", "utf-16-be")
+    ):
         raise ConfigError(f"{name}: TMX with a DOCTYPE or entities is refused; remove them")
     try:
         root = ET.fromstring(data)
@@ -304,11 +309,20 @@ def export_tmx(
 
 
 def import_tmx(memory: SqliteMemory, path: Path, source: str, target: str) -> int:
+    from dubkit.fsutil import NotReadable, display_path, read_limited
+
     try:
-        data = path.read_bytes()
+        data = read_limited(path, C.MAX_TMX_BYTES)
+    except NotReadable as exc:
+        raise ConfigError(
+            f"{display_path(path)}: is {exc.kind or f'{exc.size:,} bytes'}; give a TMX file of "
+            f"at most {C.MAX_TMX_BYTES:,} bytes (split a larger memory)",
+            path=path,
+        ) from exc
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})", path=path) from exc
-    pairs = parse_tmx(data, str(path), source, target)
+        raise ConfigError(f"{display_path(path)}: cannot read ({exc.strerror or exc})",
+                          path=path) from exc  # fmt: skip
+    pairs = parse_tmx(data, display_path(path), source, target)
     if not pairs:
         raise ConfigError(
             f"{path}: no translation unit has both {source} and {target}; check the TMX's "

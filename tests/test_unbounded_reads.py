@@ -1,0 +1,93 @@
+"""Every command that reads a file from outside reads a bounded regular file: a FIFO (an
+endless wait), /dev/zero (endless bytes) or deep nesting gives one line, at once. Each runs
+in a child process that may use 1 GB and 20 s: a hang or runaway read fails the test."""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
+
+
+def dubkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dubkit", *args],
+        cwd=cwd, capture_output=True, text=True, timeout=20, preexec_fn=_cap_memory,
+        check=False, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+
+
+def _plant(path: Path, kind: str) -> Path:
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.symlink_to("/dev/zero")
+    return path
+
+
+def _glossary(folder: Path) -> Path:
+    path = folder / "g.yaml"
+    path.write_text('name: g\nversion: "1"\nterms:\n  - zh: 中巴\n    ur: چین\n', encoding="utf-8")
+    return path
+
+
+COMMANDS = {
+    "glossary import": lambda f, bad: [
+        "glossary", "import", str(bad), "--into", str(_glossary(f))
+    ],
+    "glossary coverage (asr.json)": lambda f, bad: [
+        "glossary", "coverage", str(bad), "-g", str(_glossary(f))
+    ],
+    "memory import": lambda f, bad: [
+        "memory", "import", str(bad), "--memory", str(f / "m.sqlite")
+    ],
+}  # fmt: skip
+NAMES = {
+    "glossary import": "terms.csv",
+    "glossary coverage (asr.json)": "ep.asr.json",
+    "memory import": "lines.tmx",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_fifo_or_dev_zero_is_one_line(tmp_path: Path, command: str, kind: str) -> None:
+    bad = _plant(tmp_path / NAMES[command], kind)
+    done = dubkit(*COMMANDS[command](tmp_path, bad), cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and str(bad.name) in errors[0], done.stderr
+
+
+def test_coverage_of_a_deeply_nested_asr_json_is_one_line(tmp_path: Path) -> None:
+    deep = tmp_path / "ep.asr.json"
+    deep.write_text("[" * 200_000, encoding="utf-8")
+    done = dubkit("glossary", "coverage", str(deep), "-g", str(_glossary(tmp_path)), cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert "nested too deeply" in done.stderr
+
+
+def test_a_utf16_tmx_with_an_entity_is_refused(tmp_path: Path) -> None:
+    tmx = tmp_path / "lines.tmx"
+    body = (
+        '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE tmx [<!ENTITY a "中巴">]>'
+        '<tmx version="1.4"><header/><body><tu><tuv xml:lang="zh"><seg>&a;</seg></tuv>'
+        '<tuv xml:lang="ur"><seg>چین</seg></tuv></tu></body></tmx>'
+    )
+    tmx.write_bytes(body.encode("utf-16"))
+    done = dubkit(
+        "memory", "import", str(tmx), "--memory", str(tmp_path / "m.sqlite"), cwd=tmp_path
+    )
+    assert done.returncode == 1 and "DOCTYPE or entities" in done.stderr, done.stderr
