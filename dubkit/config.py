@@ -188,6 +188,21 @@ def _read_toml(path: Path) -> dict[str, Any]:
                           f"see examples/dubkit.toml", path=path) from exc  # fmt: skip
 
 
+def _key_with_nul(node: Any, where: str = "") -> str | None:
+    """The dotted key of the first value holding a NUL (TOML's "\\u0000"), or None."""
+    if isinstance(node, dict):
+        items: Any = node.items()
+    elif isinstance(node, list):
+        items = enumerate(node)
+    else:
+        return where if isinstance(node, str) and "\0" in node else None
+    for key, value in items:
+        found = _key_with_nul(value, f"{where}.{key}" if where else str(key))
+        if found:
+            return found
+    return None
+
+
 def load_config(path: Path | None) -> Config:
     """dubkit.toml (./dubkit.toml when `path` is None, every default when there is none),
     validated; ConfigError names the spot."""
@@ -197,6 +212,13 @@ def load_config(path: Path | None) -> Config:
             return Config()
         path = local
     raw = _read_toml(path)
+    with_nul = _key_with_nul(raw)
+    if with_nul:
+        raise ConfigError(
+            f"{display_path(path)}: {one_line(with_nul)[:80]}: holds a NUL character (\\u0000), "
+            f"which no file name or setting can carry; remove it",
+            path=path,
+        )
     from pydantic import ValidationError
 
     try:

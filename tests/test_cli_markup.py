@@ -108,3 +108,13 @@ def test_one_line_shows_a_right_to_left_override_instead_of_obeying_it() -> None
 
     assert one_line("report\u202etxt.exe") == "report\\u202etxt.exe"
     assert one_line("سی پیک \u2066CPEC\u2069 \u200e") == "سی پیک \u2066CPEC\u2069 \u200e"
+
+
+@pytest.mark.parametrize("value", ["-1", "99999999999"])
+def test_batch_threads_out_of_range_is_one_line(tmp_path: Path, value: str) -> None:
+    result = runner.invoke(
+        app, ["batch", str(tmp_path), "-o", str(tmp_path / "o"), "--threads", value]
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --threads"), result.output

@@ -155,3 +155,13 @@ def test_a_config_that_is_no_regular_file_is_refused_without_reading(
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize(
+    "body", ['[glossary]\nfiles = ["a\\u0000b.yaml"]\n', '[translate]\nmemory = "\\u0000"\n']
+)
+def test_a_nul_in_a_path_setting_is_one_config_error(tmp_path: Path, body: str) -> None:
+    path = tmp_path / "dubkit.toml"
+    path.write_text(body, encoding="utf-8")
+    with pytest.raises(ConfigError, match="NUL"):
+        load_config(path)

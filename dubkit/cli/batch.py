@@ -34,6 +34,7 @@ from dubkit.cli.options import (
     GuideTrackOpt,
     HandlesOpt,
     HotwordOpt,
+    JobThreadsOpt,
     LanguageOpt,
     LayoutOpt,
     MemoryOpt,
@@ -104,9 +105,7 @@ def batch(
     bom: BomOpt = None,
     bidi: BidiOpt = None,
     digits: DigitsOpt = None,
-    threads: Annotated[
-        int, typer.Option(help="CPU threads per job (0: the cores shared among the jobs).")
-    ] = 0,
+    threads: JobThreadsOpt = 0,
     layout: LayoutOpt = None,
     ur_profile: UrProfileOpt = None,
     dubscript: DubscriptOpt = True,

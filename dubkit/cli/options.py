@@ -71,6 +71,14 @@ def _threads(value: int) -> int:
 ThreadsOpt = Annotated[
     int, typer.Option(help="CPU threads (0: CTranslate2's default).", callback=_threads)
 ]
+JobThreadsOpt = Annotated[
+    int,
+    typer.Option(
+        "--threads",
+        help="CPU threads per job (0: the cores shared among the jobs).",
+        callback=_threads,
+    ),
+]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
 ]
