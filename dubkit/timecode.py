@@ -7,6 +7,7 @@ import re
 from fractions import Fraction
 from typing import Any
 
+from dubkit import constants as C
 from dubkit.errors import ConfigError
 
 # Broadcast rates written as decimals map to their exact NTSC fractions.
@@ -156,7 +157,10 @@ def smpte_to_frames(text: str, fps: float, drop_frame: bool | None = None) -> in
     nominal = nominal_fps(fps)
     m = _SMPTE.match(text)
     if m is None:
-        raise ValueError(f"{text!r} is not SMPTE timecode HH:MM:SS:FF")
+        shown = text.strip()
+        if len(shown) > C.CELL_EXCERPT_CHARS:
+            shown = shown[: C.CELL_EXCERPT_CHARS] + "…"
+        raise ValueError(f"{shown!r} is not SMPTE timecode HH:MM:SS:FF")
     hh, mm, ss, ff = (int(g) for g in m.groups())
     if hh > 23 or mm > 59 or ss > 59 or ff >= nominal:
         raise ValueError(

@@ -119,6 +119,7 @@ def import_(
 def _not_approved(result: ImportResult) -> str:
     """The warning for changed lines left out of the memory, and why."""
     from dubkit.dubbing.files import script_stem
+    from dubkit.subtitles.writers import display_text
 
     numbers = ", ".join(map(str, result.not_approved[:10]))
     more = f" and {len(result.not_approved) - 10} more" if len(result.not_approved) > 10 else ""
@@ -129,12 +130,12 @@ def _not_approved(result: ImportResult) -> str:
     if result.chinese is None:
         stem = script_stem(result.source)
         return (
-            f"{head}no {stem}.zh.srt beside {result.source.name} to check their Chinese "
-            f"against; pass --zh with the programme's Chinese SRT"
+            f"{head}no {display_text(stem)}.zh.srt beside {display_text(result.source.name)} "
+            f"to check their Chinese against; pass --zh with the programme's Chinese SRT"
         )
     return (
-        f"{head}their Chinese is not what {result.chinese.name} has at their time; correct "
-        f"the Urdu only, or import a TMX with `dubkit memory import`"
+        f"{head}their Chinese is not what {display_text(result.chinese.name)} has at their "
+        f"time; correct the Urdu only, or import a TMX with `dubkit memory import`"
     )
 
 

@@ -65,6 +65,8 @@ from dubkit.cli.options import (
     VadOpt,
 )
 from dubkit.errors import DubkitError
+from dubkit.fsutil import display_path
+from dubkit.subtitles.writers import display_text, render_json
 
 
 def run(
@@ -132,7 +134,11 @@ def run(
     results = []
     with progress_bar(console) as bar:
         for path in media:
-            task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
+            task = (
+                bar.add_task(display_text(path.name), total=None, seconds="reading")
+                if bar
+                else None
+            )
             try:
                 result = engine.run(path, outdir, advance(bar, task), terms)
             except DubkitError as exc:
@@ -147,18 +153,13 @@ def run(
                 console.print(f"warning: {warning}", markup=False)
     engine.close()
     if as_json:
-        typer.echo(
-            json.dumps(
-                {
-                    "dubkit_version": __version__,
-                    **engine.meta,
-                    "files": [json.loads(r.run_json.read_text("utf-8")) for r in results]
-                    + [{"media": str(m), "error": e} for m, e in failures],
-                },
-                ensure_ascii=False,
-                indent=2,
-            )
-        )
+        summary = {
+            "dubkit_version": __version__,
+            **engine.meta,
+            "files": [json.loads(r.run_json.read_text("utf-8")) for r in results]
+            + [{"media": display_path(m), "error": e} for m, e in failures],
+        }
+        typer.echo(render_json(summary), nl=False)
     _run_table(console, results)
     for r in results:
         if r.translation is not None:
@@ -180,7 +181,7 @@ def _run_table(console: Console, results: list[Any]) -> None:
     for r in results:
         t, m = r.transcription, r.translation
         table.add_row(
-            r.media.name,
+            display_text(r.media.name),
             f"{t.duration_ms / 1000:.1f} s",
             str(t.cues),
             str(m.cues) if m else "-",
@@ -192,7 +193,8 @@ def _run_table(console: Console, results: list[Any]) -> None:
     console.print(table)
     for r in results:
         outs = [r.transcription.srt, *(r.translation.outputs.values() if r.translation else ())]
-        console.print(f"{r.media}: {', '.join(map(str, [*outs, r.run_json]))}", markup=False)
+        shown = ", ".join(map(display_path, [*outs, r.run_json]))
+        console.print(f"{display_path(r.media)}: {shown}", markup=False)
         dub = r.dubbing or {}
         if "script" in dub:
             console.print(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -42,6 +41,8 @@ from dubkit.cli.options import (
     VadOpt,
 )
 from dubkit.errors import DubkitError
+from dubkit.fsutil import display_path
+from dubkit.subtitles.writers import display_text, render_json
 
 
 def transcribe(
@@ -113,9 +114,9 @@ def transcribe(
             "device": transcriber.device.device,
             "compute_type": transcriber.device.compute_type,
             "files": [r.to_dict() for r in results]
-            + [{"media": str(m), "error": e} for m, e in failures],
+            + [{"media": display_path(m), "error": e} for m, e in failures],
         }
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(render_json(summary), nl=False)
     if failures:
         raise typer.Exit(1)
 
@@ -136,7 +137,11 @@ def _transcribe_all(
     results, failures = [], []
     with progress_bar(console) as bar:
         for path in media:
-            task = bar.add_task(path.name, total=None, seconds="reading") if bar else None
+            task = (
+                bar.add_task(display_text(path.name), total=None, seconds="reading")
+                if bar
+                else None
+            )
             try:
                 result = transcribe_file(
                     path, outdir, transcriber, options, profile, run_meta, advance(bar, task),
@@ -153,8 +158,8 @@ def _transcribe_all(
             for warning in result.warnings:
                 console.print(f"warning: {warning}", markup=False)
             console.print(
-                f"{path}: {result.cues} cues, {result.duration_ms / 1000:.1f} s in "
-                f"{result.seconds:.1f} s → {result.srt}",
+                f"{display_path(path)}: {result.cues} cues, {result.duration_ms / 1000:.1f} s "
+                f"in {result.seconds:.1f} s → {display_path(result.srt)}",
                 markup=False,
             )
     return results, failures

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -45,6 +44,8 @@ from dubkit.cli.options import (
     UrProfileOpt,
 )
 from dubkit.errors import DubkitError
+from dubkit.fsutil import display_path
+from dubkit.subtitles.writers import display_text, render_json
 
 
 def translate(
@@ -110,7 +111,7 @@ def translate(
     results: list[Any] = []
     for path in srt:
         try:
-            with status_spinner(console)(f"translating {path.name}…"):
+            with status_spinner(console)(f"translating {display_text(path.name)}…"):
                 result = translate_file(path, outdir, steps, tm, mt.settings, terms)
         except DubkitError as exc:
             console.print(f"error: {exc}", markup=False)
@@ -119,10 +120,10 @@ def translate(
         results.append(result)
         for repair in result.repairs:
             console.print(f"repaired: {repair}", markup=False)
-        outs = ", ".join(str(p) for p in result.outputs.values())
+        outs = ", ".join(display_path(p) for p in result.outputs.values())
         console.print(
-            f"{path}: {result.cues} cues ({step_summary(result)}) via {found.description} in "
-            f"{result.seconds:.1f} s → {outs}",
+            f"{display_path(path)}: {result.cues} cues ({step_summary(result)}) via "
+            f"{found.description} in {result.seconds:.1f} s → {outs}",
             markup=False,
         )
         report_adherence(console, path, result.adherence, terms)
@@ -134,8 +135,8 @@ def translate(
             "route": found.description,
             "steps": [s.description for s in steps],
             "files": [r.to_dict() for r in results]
-            + [{"source": str(p), "error": e} for p, e in failures],
+            + [{"source": display_path(p), "error": e} for p, e in failures],
         }
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        typer.echo(render_json(summary), nl=False)
     if failures:
         raise typer.Exit(1)

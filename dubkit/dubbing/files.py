@@ -27,11 +27,13 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
+import itertools
 import re
+import stat
 import warnings
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
@@ -53,9 +55,12 @@ from dubkit.dubbing.script import (
 )
 from dubkit.errors import DubkitError
 from dubkit.records import Cue
+from dubkit.subtitles.writers import display_text, render_json
 from dubkit.text.interchange import neutralise_formula
 from dubkit.text.urdu import UrduStyle, normalise
 from dubkit.timecode import (
+    counts_frames,
+    frames_to_smpte,
     is_drop_frame_rate,
     ms_to_frame_floor,
     ms_to_smpte,
@@ -139,7 +144,9 @@ def _drop(fps: float, drop_frame: bool | None) -> bool:
 
 
 def _cell_text(text: str) -> str:
-    return _ILLEGAL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
+    # display_text: a title or clip path made from a file name that is not UTF-8 (XML, CSV
+    # and HTML are UTF-8) keeps its undecodable bytes as \xNN, as names are shown.
+    return _ILLEGAL.sub("", display_text(text).replace("\r\n", "\n").replace("\r", "\n"))
 
 
 # ------------------------------------------------------------------------------- Excel
@@ -214,7 +221,7 @@ def render_xlsx(
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     _about(wb.create_sheet(ABOUT_SHEET), title, fps, drop, syllables_per_second)
     wb.properties.creator = f"dubkit {__version__}"
-    wb.properties.title = title
+    wb.properties.title = _cell_text(title)
     wb.properties.created = FIXED_CREATED
     buffer = io.BytesIO()
     wb.save(buffer)
@@ -303,7 +310,7 @@ def _csv_cell(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:.2f}"
-    return neutralise_formula(str(value))
+    return neutralise_formula(display_text(str(value)))
 
 
 # -------------------------------------------------------------------------------- HTML
@@ -353,7 +360,10 @@ def render_html(
     """A printable dialogue list: one table, A4 landscape, the header repeated on each page,
     Urdu right to left in a Nastaliq (or Naskh) font, lines that overrun their slot shaded."""
     drop = _drop(fps, drop_frame)
-    e = html.escape
+
+    def e(text: str) -> str:
+        return html.escape(display_text(text))
+
     over_count = 0
     body = []
     for line in lines:
@@ -475,83 +485,203 @@ def read_script(
     lines are identified by No and returned in number order; they must not overlap in time.
     An empty Urdu cell is kept (the line has nothing to record; import leaves it out of the
     subtitles and reports it). `fps` and `drop_frame` default to what the About sheet says,
-    else 25 fps."""
-    wb = _load(data, name)
+    else 25 fps.
+
+    Workbooks come back from outside, so what would take the machine's memory or time is
+    refused in one line before it can: a zip whose directory says it unpacks to more than
+    C.MAX_SCRIPT_UNPACKED_BYTES (before openpyxl opens it), a sheet whose size or rows reach
+    past C.MAX_SCRIPT_ROWS rows or C.MAX_SCRIPT_COLUMNS columns (sheets are read row by
+    row, never as a grid), XML that does not parse, a frame rate outside C.MIN_FPS to
+    C.MAX_FPS, times after C.MAX_PROGRAMME_MS. Cells are quoted at most
+    C.CELL_EXCERPT_CHARS long."""
+    _check_archive(data, name)
+    with warnings.catch_warnings():
+        # Workbooks saved by Excel carry extensions openpyxl does not read (data validation
+        # lists, slicers) and says so, at load or (read-only) as it reads a sheet; the cells
+        # are what dubkit reads.
+        warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+        wb = _load(data, name)
+        try:
+            return _read_sheets(wb, name, fps, drop_frame)
+        finally:
+            wb.close()
+
+
+def _read_sheets(wb: Any, name: str, fps: float | None, drop_frame: bool | None) -> ScriptSheet:
     problems = _Problems(name)
     if SHEET not in wb.sheetnames:
+        sheets = ", ".join(_excerpt(display_text(n)) for n in wb.sheetnames[:10])
         raise ScriptError(
             [
-                f"{name}: no sheet {SHEET!r} (sheets: {', '.join(wb.sheetnames)}); rename "
-                f"the dialogue sheet back to {SHEET!r}"
+                f"{name}: no sheet {SHEET!r} (sheets: {sheets}); rename the dialogue sheet "
+                f"back to {SHEET!r}"
             ]
         )
-    about = _read_about(wb, problems)
+    about = _read_about(wb, name, problems, fps is None)
     problems.check()
     rate = fps if fps is not None else about.get("fps", C.DEFAULT_FPS)
-    if drop_frame is None and is_drop_frame_rate(rate):
-        drop_frame = about.get("drop")  # the sheet's own choice, where the rate allows one
     try:
+        if not C.MIN_FPS <= rate <= C.MAX_FPS:  # also nan
+            raise ValueError(f"frame rate {rate:g} is outside {C.MIN_FPS:g}-{C.MAX_FPS:g} fps")
         nominal_fps(rate)
+        if drop_frame is None and is_drop_frame_rate(rate):
+            drop_frame = about.get("drop")  # the sheet's own choice, where the rate allows one
         drop = _drop(rate, drop_frame)
         if drop and not is_drop_frame_rate(rate):
             raise ValueError(f"drop-frame timecode exists only at 29.97 and 59.94 fps, not {rate}")
     except ValueError as exc:
         raise ScriptError([f"{name}: {exc}; pass --fps 25 or the programme's rate"]) from exc
-    ws = wb[SHEET]
-    columns = _header(ws, problems)
+    rows = _sheet_rows(wb, SHEET, name)
+    columns = _header(next(rows, (1, ()))[1], problems)
     problems.check()
-    rows = _rows(ws, columns, rate, drop, problems)
-    _check_numbers_and_overlaps(rows, columns, rate, drop, problems)
+    found = _rows(rows, columns, rate, drop, problems)
+    _check_numbers_and_overlaps(found, columns, rate, drop, problems)
     problems.check()
-    lines = tuple(sorted((line for _, line in rows), key=lambda s: s.number))
+    lines = tuple(sorted((line for _, line in found), key=lambda s: s.number))
     return ScriptSheet(lines, rate, drop, str(about.get("title", "")))
 
 
+# What openpyxl raises, at load or as it reads a sheet, for a damaged workbook: XML that does
+# not parse (a SyntaxError), a missing part, a bad reference or number, a zip member cut short.
+_DAMAGED = (
+    SyntaxError, LookupError, ValueError, TypeError, AttributeError, ArithmeticError,
+    EOFError, OSError, zipfile.BadZipFile, zlib.error,
+)  # fmt: skip
+
+
+def _damaged(name: str, where: str, exc: BaseException) -> ScriptError:
+    reason = _excerpt(display_text(" ".join(str(exc).split())) or type(exc).__name__, 120)
+    return ScriptError(
+        [
+            f"{name}: {where}damaged workbook ({reason}); open it in Excel and save it again "
+            f"as .xlsx, or export the script again with `dubkit dubscript export`"
+        ]
+    )
+
+
+def _check_archive(data: bytes, name: str) -> None:
+    """ScriptError for what is no zip, or whose zip directory says it unpacks to more than
+    C.MAX_SCRIPT_UNPACKED_BYTES: zipfile never unpacks a member past the size the directory
+    gives it, so those sizes bound what openpyxl can read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise ScriptError(
+            [f"{name}: not an Excel workbook ({exc}); save it as .xlsx (Excel Workbook)"]
+        ) from exc
+    if unpacked > C.MAX_SCRIPT_UNPACKED_BYTES:
+        raise ScriptError(
+            [
+                f"{name}: unpacks to {unpacked / 2**20:,.0f} MiB, more than the "
+                f"{C.MAX_SCRIPT_UNPACKED_BYTES // 2**20} MiB a dubbing script may (a damaged "
+                f"or hostile file); export the script again with `dubkit dubscript export`"
+            ]
+        )
+
+
 def _load(data: bytes, name: str) -> Any:
+    """The workbook, read-only: its sheets are parsed row by row as they are read."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
-        with warnings.catch_warnings():
-            # Workbooks saved by Excel carry extensions openpyxl does not read (data
-            # validation lists, slicers) and says so; the cells are what dubkit reads.
-            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
-            return load_workbook(io.BytesIO(data), data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        return load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except InvalidFileException as exc:
         raise ScriptError(
             [f"{name}: not an Excel workbook ({exc}); save it as .xlsx (Excel Workbook)"]
         ) from exc
+    except _DAMAGED as exc:
+        raise _damaged(name, "", exc) from exc
 
 
-def _read_about(wb: Any, problems: _Problems) -> dict[str, Any]:
-    """fps, drop and title as the About sheet records them (nothing when it is gone)."""
+def _sheet_rows(
+    wb: Any, sheet: str, name: str, columns: int = C.MAX_SCRIPT_COLUMNS
+) -> Iterator[tuple[int, tuple[Any, ...]]]:
+    """(row number, values of its first `columns` cells) for each row of a sheet from row 1,
+    read as the XML streams by. A sheet whose <dimension> reaches past C.MAX_SCRIPT_ROWS
+    rows or C.MAX_SCRIPT_COLUMNS columns is refused before a row is read; one that says it
+    is smaller than it is is read to its real end (nothing below a wrong dimension is
+    dropped), and refused at its first row past the cap."""
+    ws = wb[sheet]
+    rows, width = ws.max_row or 0, ws.max_column or 0
+    where = f"sheet {sheet}"
+    if rows > C.MAX_SCRIPT_ROWS or width > C.MAX_SCRIPT_COLUMNS:
+        raise ScriptError(
+            [
+                f"{name}: {where} spans {_span(ws)} ({rows:,} rows, {width:,} "
+                f"columns); a dubbing script has at most {C.MAX_SCRIPT_ROWS:,} rows and "
+                f"{C.MAX_SCRIPT_COLUMNS:,} columns: delete the cells beyond its lines (Ctrl+End "
+                f"finds the last one) and save it again"
+            ]
+        )
+    ws.reset_dimensions()  # read to the sheet's real end, not to what it says it holds
+    values = ws.iter_rows(min_row=1, max_col=columns, values_only=True)
+    for r in itertools.count(1):
+        try:
+            row = next(values)
+        except StopIteration:
+            return
+        except _DAMAGED as exc:
+            raise _damaged(name, f"{where}: ", exc) from exc
+        if r > C.MAX_SCRIPT_ROWS:
+            raise ScriptError(
+                [
+                    f"{name}: {where}, row {r}: a dubbing script has at most "
+                    f"{C.MAX_SCRIPT_ROWS:,} rows; delete the rows below its lines and save it "
+                    f"again"
+                ]
+            )
+        yield r, row
+
+
+def _span(ws: Any) -> str:
+    """The cells a sheet says it spans (its <dimension>), as Excel writes them: A1:XFD1048576."""
+    from openpyxl.utils import get_column_letter
+
+    first = f"{get_column_letter(ws.min_column or 1)}{ws.min_row or 1}"
+    last = f"{get_column_letter(ws.max_column)}" if ws.max_column else ""
+    return f"{first}:{last}{ws.max_row or ''}"
+
+
+def _about_rate(value: Any) -> float | None:
+    """The frame rate an About cell gives, when timecode can count it (None otherwise)."""
+    try:
+        rate = float(_text(value).strip())
+    except ValueError:
+        return None
+    return rate if C.MIN_FPS <= rate <= C.MAX_FPS and counts_frames(rate) else None
+
+
+def _read_about(wb: Any, name: str, problems: _Problems, want_fps: bool) -> dict[str, Any]:
+    """fps, drop and title as the About sheet records them (nothing when it is gone); its
+    frame rate is checked only when it is the one used (`want_fps`: no --fps)."""
     found: dict[str, Any] = {}
     if ABOUT_SHEET not in wb.sheetnames:
         return found
-    for r, (key, value, *_) in enumerate(
-        wb[ABOUT_SHEET].iter_rows(min_col=1, max_col=2, values_only=True), start=1
-    ):
+    for r, (key, value, *_) in _sheet_rows(wb, ABOUT_SHEET, name, columns=2):
         if key == _ABOUT_PROGRAMME and value is not None:
             found["title"] = _text(value)
-        elif key == _ABOUT_FPS and value not in (None, ""):
-            try:
-                found["fps"] = float(str(value).strip())
-                nominal_fps(found["fps"])
-            except ValueError:
-                problems.at(ABOUT_SHEET, r, "B", key, f"{value!r} is not a frame rate",
-                            "write 25, 29.97 or another rate, or pass --fps")  # fmt: skip
+        elif key == _ABOUT_FPS and value not in (None, "") and want_fps:
+            rate = _about_rate(value)
+            if rate is None:
+                problems.at(ABOUT_SHEET, r, "B", key,
+                            f"{_excerpt(_text(value))!r} is not a frame rate",
+                            f"write 25, 29.97 or another whole or NTSC rate from {C.MIN_FPS:g} "
+                            f"to {C.MAX_FPS:g}, or pass --fps")  # fmt: skip
+            else:
+                found["fps"] = rate
         elif key == _ABOUT_TIMECODE and value in ("drop-frame", "non-drop-frame"):
             found["drop"] = value == "drop-frame"
     return found
 
 
-def _header(ws: Any, problems: _Problems) -> dict[str, int]:
-    """Column number (1-based) of each known header."""
+def _header(first_row: tuple[Any, ...], problems: _Problems) -> dict[str, int]:
+    """Column number (1-based) of each known header in the first row."""
     from openpyxl.utils import get_column_letter
 
     seen: dict[str, int] = {}
     wanted = {h.casefold(): h for h in HEADERS}
-    first_row = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
     for n, value in enumerate(first_row, start=1):
         key = " ".join(_text(value).split()).casefold()
         header = wanted.get(key)
@@ -567,7 +697,7 @@ def _header(ws: Any, problems: _Problems) -> dict[str, int]:
     for header in READ_COLUMNS:
         if header not in seen:
             n = HEADERS.index(header) + 1
-            there = first_row[n - 1] if n <= len(first_row) else None
+            there = _excerpt(_text(first_row[n - 1])) if n <= len(first_row) else ""
             what = f"no {header!r} column" + (f" (found {there!r} here)" if there else "")
             problems.at(SHEET, 1, get_column_letter(n), header, what,
                         f"name the column's header {header!r} again; dubkit reads columns by "
@@ -576,13 +706,17 @@ def _header(ws: Any, problems: _Problems) -> dict[str, int]:
 
 
 def _rows(
-    ws: Any, columns: Mapping[str, int], fps: float, drop: bool, problems: _Problems
+    rows: Iterable[tuple[int, tuple[Any, ...]]],
+    columns: Mapping[str, int],
+    fps: float,
+    drop: bool,
+    problems: _Problems,
 ) -> list[tuple[int, ScriptLine]]:
     from openpyxl.utils import get_column_letter
 
     letters = {h: get_column_letter(n) for h, n in columns.items()}
     found = []
-    for r, values in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+    for r, values in rows:
 
         def get(header: str, values: tuple[Any, ...] = values) -> Any:
             n = columns[header]
@@ -665,18 +799,31 @@ def _text(value: Any) -> str:
     return str(value).replace("\r\n", "\n").replace("\r", "\n")
 
 
+def _excerpt(text: str, limit: int = C.CELL_EXCERPT_CHARS) -> str:
+    """`text` as a message quotes it: at most `limit` characters."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+_NUMBER_DIGITS = len(str(C.MAX_SCRIPT_LINE_NUMBER))
+
+
 def _number(value: Any, bad: Callable[[str, str], None]) -> int | None:
+    shown = _excerpt(_text(value).strip())
+    fix = "number the line (a new line takes a number not used yet)"
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if isinstance(value, str) and re.fullmatch(r"\s*\d+\s*", value):
-        value = int(value)
+        digits = value.strip().lstrip("0") or "0"
+        # int() refuses thousands of digits itself; more digits than the cap is too large
+        value = int(digits) if len(digits) <= _NUMBER_DIGITS else C.MAX_SCRIPT_LINE_NUMBER + 1
     if isinstance(value, bool) or not isinstance(value, int):
-        shown = "empty" if _text(value).strip() == "" else f"{_text(value)!r}"
-        bad(f"line number is {shown}, not a whole number",
-            "number the line (a new line takes a number not used yet)")  # fmt: skip
+        bad(f"line number is {'empty' if shown == '' else repr(shown)}, not a whole number", fix)
         return None
     if value < 1:
-        bad(f"line number {value} is below 1", "number lines from 1")
+        bad(f"line number {shown} is below 1", "number lines from 1")
+        return None
+    if value > C.MAX_SCRIPT_LINE_NUMBER:
+        bad(f"line number {shown} is above {C.MAX_SCRIPT_LINE_NUMBER:,}", fix)
         return None
     return value
 
@@ -685,14 +832,24 @@ def _time(value: Any, fps: float, drop: bool, bad: Callable[[str, str], None]) -
     text = _text(value).strip()
     example = "00:01:05;00" if drop else "00:01:05:00"
     if not isinstance(value, str) or not text:
-        what = "empty timecode" if not text else f"{text!r} is a number or date, not timecode"
+        what = (
+            "empty timecode"
+            if not text
+            else f"{_excerpt(text)!r} is a number or date, not timecode"
+        )
         bad(what, f"write HH:MM:SS:FF as text at {_fps_label(fps)} fps, e.g. {example}")
         return None
     try:
-        return smpte_to_ms(text, fps, drop)
+        ms = smpte_to_ms(text, fps, drop)
     except ValueError as exc:
         bad(f"bad timecode: {exc}", f"write HH:MM:SS:FF at {_fps_label(fps)} fps, e.g. {example}")
         return None
+    if ms > C.MAX_PROGRAMME_MS:
+        last = frames_to_smpte(ms_to_frame_floor(C.MAX_PROGRAMME_MS, fps), fps, drop)
+        bad(f"{text} is after {last}, the last time ASS subtitles can hold",
+            "dubkit takes programmes under 10 hours: split this one into parts")  # fmt: skip
+        return None
+    return ms
 
 
 # ------------------------------------------------------------------------------ import
@@ -746,12 +903,7 @@ def import_script(
     from dubkit.subtitles.writers import render_srt
 
     name = display_path(xlsx)
-    try:
-        data = xlsx.read_bytes()
-    except FileNotFoundError as exc:
-        raise ScriptError([f"{name}: no such file"], path=xlsx) from exc
-    except OSError as exc:
-        raise ScriptError([f"{name}: cannot read ({exc.strerror or exc})"], path=xlsx) from exc
+    data = _workbook_bytes(xlsx, name)
     sheet = read_script(data, name, fps, drop_frame)
     stem = script_stem(xlsx)
     folder = ensure_writable_dir(outdir if outdir is not None else xlsx.parent)
@@ -779,12 +931,12 @@ def import_script(
             paths["ur"]: (("\ufeff" if bom else "") + render_srt(cues)).encode("utf-8"),
             paths["ur.vtt"]: render_vtt(cues).encode("utf-8"),
             paths["ur.ass"]: render_ass(cues, language="ur", align="right").encode("utf-8"),
-            paths["json"]: (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode(),
+            paths["json"]: render_json(doc).encode("utf-8"),
         }
     )
     approved = 0
     if memory is not None and pairs:
-        approved = memory.approve("zh", "ur", pairs, note=f"dubscript:{xlsx.name}")
+        approved = memory.approve("zh", "ur", pairs, note=f"dubscript:{display_text(xlsx.name)}")
     return ImportResult(
         source=xlsx,
         outputs=paths,
@@ -796,6 +948,35 @@ def import_script(
         not_approved=not_approved,
         chinese=chinese,
     )
+
+
+def _workbook_bytes(xlsx: Path, name: str) -> bytes:
+    """The workbook file's bytes. What is no regular file (a FIFO would hang the read, a
+    device fill memory) or larger than C.MAX_SCRIPT_XLSX_BYTES is refused unread."""
+    cap = C.MAX_SCRIPT_XLSX_BYTES
+    try:
+        info = xlsx.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ScriptError([f"{name}: not a file; give the edited .xlsx"], path=xlsx)
+        size = info.st_size
+        if size <= cap:
+            with xlsx.open("rb") as handle:
+                data = handle.read(cap + 1)  # never more, whatever the file did since
+            size = len(data)
+    except FileNotFoundError as exc:
+        raise ScriptError([f"{name}: no such file"], path=xlsx) from exc
+    except OSError as exc:
+        raise ScriptError([f"{name}: cannot read ({exc.strerror or exc})"], path=xlsx) from exc
+    if size > cap:
+        raise ScriptError(
+            [
+                f"{name}: {size / 2**20:,.0f} MiB, more than the {cap // 2**20} MiB a dubbing "
+                f"script may; give the STEM.dubscript.xlsx that `dubkit dubscript export` "
+                f"wrote, edited"
+            ],
+            path=xlsx,
+        )
+    return data
 
 
 def _chinese_srt(given: Path | None, beside: Sequence[Path]) -> Path | None:

@@ -41,6 +41,7 @@ from dubkit.ports import MTOptions, ProgressFn, TranscribeOptions
 from dubkit.profiles import Profile
 from dubkit.qa.adherence import recognition_flags
 from dubkit.records import Cue
+from dubkit.subtitles.writers import render_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class Engine:
         self.meta: dict[str, Any] = {
             "model": {
                 "name": transcriber.name,
-                "path": str(transcriber.path),
+                "path": display_path(transcriber.path),
                 "device": transcriber.device.device,
                 "compute_type": transcriber.device.compute_type,
             },
@@ -206,8 +207,8 @@ class Engine:
                 heard,
                 warnings=(
                     *heard.warnings,
-                    f"{media}: transcribed as {heard.language}, but the translation route "
-                    f"starts from {mt.settings.source}; not translated",
+                    f"{display_path(media)}: transcribed as {heard.language}, but the "
+                    f"translation route starts from {mt.settings.source}; not translated",
                 ),
             )
         elif self.steps is not None:
@@ -252,8 +253,7 @@ class Engine:
             "translate_settings": asdict(mt.settings) if mt else None,
             "seconds": round(time.perf_counter() - started, 3),
         }
-        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-        atomic_write_all({run_json: text.encode("utf-8")})
+        atomic_write_all({run_json: render_json(doc).encode("utf-8")})
         seconds = time.perf_counter() - started
         return RunResult(media, heard, translation, run_json, seconds, dubbing)
 

@@ -14,7 +14,7 @@ from typing import Any
 from dubkit import __version__
 from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
-from dubkit.errors import ConfigError, OutputError
+from dubkit.errors import ConfigError, MediaError, OutputError
 from dubkit.fsutil import atomic_write_all, display_path
 from dubkit.glossary.terms import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
@@ -22,11 +22,12 @@ from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
 from dubkit.qa.adherence import glossary_report, recognition_flags
 from dubkit.records import Cue
 from dubkit.subtitles.files import read_srt, subtitle_stem
+from dubkit.subtitles.parse import PROGRAMME_END, ends_too_late
 from dubkit.subtitles.segmentation import segment_cues
-from dubkit.subtitles.writers import render_asr_json, render_srt
+from dubkit.subtitles.writers import display_text, render_asr_json, render_json, render_srt
 from dubkit.text.lines import join_lines
 from dubkit.text.urdu import UrduStyle
-from dubkit.timecode import counts_frames
+from dubkit.timecode import clock, counts_frames
 from dubkit.translate.layout import group_sentences, layout, layout_sentences
 from dubkit.translate.steps import StepStats, TranslationResult, translate_texts, translated_cues
 
@@ -82,6 +83,13 @@ def transcribe_file(
 
     started = time.perf_counter()
     audio = decode_audio(media)
+    if audio.duration_ms > C.MAX_PROGRAMME_MS:
+        raise MediaError(
+            f"{display_path(media)}: {clock(audio.duration_ms)} long, longer than "
+            f"{PROGRAMME_END}, the last time ASS subtitles can hold; dubkit takes programmes "
+            f"under 10 hours: split this one into parts (ffmpeg -ss and -t)",
+            path=media,
+        )
     bias = None
     if terms is not None:
         from dubkit.adapters.chinese import (
@@ -106,7 +114,7 @@ def transcribe_file(
     cues = segment_cues(transcript.segments, profile)
     warnings = [*audio.warnings, *transcript.warnings]
     if not transcript.segments:
-        warnings.append(f"{media}: no speech found; wrote an empty subtitle file")
+        warnings.append(f"{display_path(media)}: no speech found; wrote an empty subtitle file")
     elif (note := foreign_language_note(media, options.language, transcript)) is not None:
         warnings.append(note)
     srt_path, json_path = output_paths(media, outdir, transcript.language)
@@ -159,7 +167,7 @@ def foreign_language_note(media: Path, requested: str, transcript: Any) -> str |
     name = LANGUAGE_NAMES.get(detected, detected)
     wanted = LANGUAGE_NAMES.get(requested, requested)
     return (
-        f"{media}: speech sounds like {name} ({detected}, p={p:.2f}), not {wanted}; "
+        f"{display_path(media)}: speech sounds like {name} ({detected}, p={p:.2f}), not {wanted}; "
         f"transcribed as {requested} anyway — check the file, or pass --language auto"
     )
 
@@ -244,7 +252,9 @@ def translate_cues(
     terms: TermSet | None = None,
 ) -> Translated:
     """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
-    route has none) and STEM.qa.json (glossary adherence, flags)."""
+    route has none) and STEM.qa.json (glossary adherence, flags). Cues ending after
+    C.MAX_PROGRAMME_MS are refused before any translation work: ASS could not hold them."""
+    check_programme_end(cues, outdir / f"{stem}.{settings.source}.srt")
     texts = [join_lines(cue.lines, settings.source) for cue in cues]
     if settings.layout == "sentence":
         return _translate_sentences(cues, texts, stem, outdir, steps, memory, settings, terms)
@@ -269,6 +279,24 @@ def translate_cues(
         stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa
     )
     return Translated(paths, written, tuple(tuple(p) for p in pivot_cues), result, qa)
+
+
+def check_programme_end(cues: Sequence[Cue], source: Path) -> None:
+    """OutputError naming the cue of `source` (the Chinese SRT: run writes it before it
+    translates) that ends after C.MAX_PROGRAMME_MS (9:59:59.99): its ASS subtitles could not
+    be written, and finding that out after translating would lose the work."""
+    late = next((c for c in cues if c.end_ms > C.MAX_PROGRAMME_MS), None)
+    if late is not None:
+        shown = ends_too_late(clock(late.end_ms))
+        raise OutputError(f"{display_path(source)}: cue {late.index} {shown}", path=source)
+
+
+def within_programme(cue: Cue) -> Cue:
+    """`cue` ending by C.MAX_PROGRAMME_MS: layout may lengthen the last cues for reading time
+    past the end of a programme that itself ends in time; there they end, in every format."""
+    if cue.end_ms <= C.MAX_PROGRAMME_MS:
+        return cue
+    return replace(cue, start_ms=min(cue.start_ms, C.MAX_PROGRAMME_MS), end_ms=C.MAX_PROGRAMME_MS)
 
 
 def _line_limits(settings: TranslateSettings) -> tuple[int, int]:
@@ -350,14 +378,16 @@ def _write_translation(
     ]
     if groups is not None:
         groups = (groups[0], [groups[1][i] for i in keep])
-    target_cues = tuple(replace(target_cues[i], index=n) for n, i in enumerate(keep, 1))
+    target_cues = tuple(
+        replace(within_programme(target_cues[i]), index=n) for n, i in enumerate(keep, 1)
+    )
     qa["target_cues"] = [  # what generation flagged, for `dubkit qa` to be read against
         {"index": c.index, "start_ms": c.start_ms, "end_ms": c.end_ms, "flags": list(c.flags)}
         for c in target_cues
     ]
     files = {
         paths[target]: (bom + render_srt(target_cues)).encode("utf-8"),
-        paths["qa"]: (json.dumps(qa, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+        paths["qa"]: render_json(qa).encode("utf-8"),
     }
     if "vtt" in settings.formats:
         paths[f"{target}.vtt"] = outdir / f"{stem}.{target}.vtt"
@@ -460,7 +490,8 @@ def translate_file(
     for out in translation_paths(stem, outdir, settings, pivots).values():
         if out.exists() and out.resolve() == path.resolve():
             raise OutputError(
-                f"{path}: translating it would overwrite it; rename the input or use -o",
+                f"{display_path(path)}: translating it would overwrite it; rename the input or "
+                f"use -o",
                 path=path,
             )
     asr_json = path.with_name(f"{stem}.asr.json")
@@ -587,9 +618,15 @@ def set_aside_stale(stem: str, outdir: Path) -> list[str]:
             try:
                 os.replace(old, aside)
             except OSError as exc:
-                notes.append(f"{old}: from an earlier run and no longer matches ({exc})")
+                notes.append(
+                    f"{display_path(old)}: from an earlier run and no longer matches "
+                    f"({display_text(str(exc))})"
+                )
                 continue
-            notes.append(f"{old}: from an earlier run, no longer matches; renamed {aside.name}")
+            notes.append(
+                f"{display_path(old)}: from an earlier run, no longer matches; renamed "
+                f"{display_text(aside.name)}"
+            )
     return notes
 
 

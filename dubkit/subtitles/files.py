@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from dubkit import constants as C
 from dubkit.errors import SubtitleParseError
 from dubkit.fsutil import display_path
 from dubkit.subtitles.parse import ParsedSubtitles, decode_subtitle_bytes, parse_srt
@@ -30,5 +31,12 @@ def read_subtitle_text(path: Path, encoding: str | None = None) -> str:
 
 
 def read_srt(path: Path, encoding: str | None = None) -> ParsedSubtitles:
-    """Parse an SRT file; SubtitleParseError names the file and line."""
-    return parse_srt(read_subtitle_text(path, encoding), display_path(path))
+    """Parse an SRT file; SubtitleParseError names the file and line.
+
+    Every stage reads a programme's SRT through here, and every stage's outputs include ASS,
+    whose times stop at 9:59:59.99: a cue ending later is refused here, before any model
+    loads or any work is done, rather than after the translation (C.MAX_PROGRAMME_MS). The
+    format-level `parse_srt` still reads all that SubRip holds, for tools that only look."""
+    return parse_srt(
+        read_subtitle_text(path, encoding), display_path(path), max_ms=C.MAX_PROGRAMME_MS
+    )

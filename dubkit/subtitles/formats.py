@@ -83,7 +83,9 @@ def render_ass(
     White text with a black outline and shadow, bottom-centred (align="right": bottom-right)
     inside the title-safe margins, in `font` (URDU_FONT or CHINESE_FONT by default); sizes
     scale with `play_res`. Cue lines are joined with \\N; '{' and '}' are escaped as libass
-    reads them. Times are rounded to centiseconds, the precision of ASS.
+    reads them. Times are rounded to centiseconds, the precision of ASS. A cue ending after
+    9:59:59.99, the last time ASS can write, is a ValueError: dubkit refuses programmes that
+    run later when it reads them (C.MAX_PROGRAMME_MS) and holds its own cues to it.
     """
     import pysubs2  # only the ASS writer needs it
 

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
+from dubkit import constants as C
 from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
 from dubkit.timecode import clock
@@ -20,6 +21,18 @@ _TIMING = re.compile(rf"^\s*{_TIME}\s*-{{1,2}}>\s*{_TIME}(?:\s+.*)?$")  # SRT, w
 # A line that starts like a timing line: if it does not parse, the file is damaged there.
 _TIMING_LIKE = re.compile(r"^\s*\d{1,3}:\d{1,2}[:.,]\d.*-+>")
 _SRT_TIME = re.compile(r"\d{2,3}:\d{2}:\d{2},\d{3}")  # pysrt writes 3-digit hours past 99
+
+
+# The last time a programme may reach (C.MAX_PROGRAMME_MS), as ASS writes it.
+PROGRAMME_END = clock(C.MAX_PROGRAMME_MS, ".", fraction=2, hours=1)
+
+
+def ends_too_late(shown_end: str) -> str:
+    """Why a cue ending at `shown_end`, after C.MAX_PROGRAMME_MS, is refused, and the fix."""
+    return (
+        f"ends at {shown_end}, after {PROGRAMME_END}, the last time ASS subtitles can hold; "
+        f"dubkit takes programmes under 10 hours: split this one into parts"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +79,8 @@ class CueCollector:
     Strict: the first problem raises `SubtitleParseError` "NAME:LINE: what; how to fix".
     Lenient: the problem is repaired and reported "NAME:LINE: what; what was done". A cue
     that ends before it starts is dropped (reported) only when `drop_inverted` is set: it
-    loses a line of dialogue, which `parse_srt` by default refuses to do silently.
+    loses a line of dialogue, which `parse_srt` by default refuses to do silently. With
+    `max_ms`, a cue ending after it is refused in both modes (nothing can repair it).
     """
 
     def __init__(
@@ -76,11 +90,13 @@ class CueCollector:
         strict: bool = False,
         drop_inverted: bool = True,
         clock: Callable[[int], str] = clock,
+        max_ms: int | None = None,
     ) -> None:
         self.name = name
         self.strict = strict
         self.drop_inverted = drop_inverted
         self.clock = clock
+        self.max_ms = max_ms
         self.repairs: list[str] = []
         self._drafts: list[_Draft] = []
 
@@ -108,6 +124,9 @@ class CueCollector:
     def add(self, line: int, start_ms: int, end_ms: int, lines: tuple[str, ...]) -> None:
         """One cue as the file has it; `line` is its timing line."""
         shown = f"{self.clock(start_ms)} --> {self.clock(end_ms)}"
+        if self.max_ms is not None and max(start_ms, end_ms) > self.max_ms:
+            late = self.clock(max(start_ms, end_ms))
+            raise SubtitleParseError(f"{self.name}:{line}: cue {ends_too_late(late)}")
         if end_ms < start_ms:
             if self.strict or not self.drop_inverted:
                 raise SubtitleParseError(
@@ -162,7 +181,12 @@ def _ms(h: str, m: str, s: str, frac: str | None) -> int:
 
 
 def parse_srt(
-    text: str, name: str = "<srt>", *, strict: bool = False, drop_inverted: bool = False
+    text: str,
+    name: str = "<srt>",
+    *,
+    strict: bool = False,
+    drop_inverted: bool = False,
+    max_ms: int | None = None,
 ) -> ParsedSubtitles:
     """Cues from SubRip text, forgiving what players forgive, naming the line of what is not.
 
@@ -174,8 +198,12 @@ def parse_srt(
     `SubtitleParseError` at its line. Always refused with `NAME:LINE:` in the message: text
     before the first cue, a timing line that cannot be read, and an end before its start,
     unless `drop_inverted` (lenient only) drops that cue and reports it.
+
+    Times run to 999:59:59,999 (SubRip itself goes to 99:59:59,999 and a parser reads what
+    the format holds); with `max_ms` a cue ending later is refused at its line, as
+    `dubkit.subtitles.files.read_srt` does for C.MAX_PROGRAMME_MS.
     """
-    found = CueCollector(name, strict=strict, drop_inverted=drop_inverted)
+    found = CueCollector(name, strict=strict, drop_inverted=drop_inverted, max_ms=max_ms)
     lines = found.line_ends(text)
     body: list[str] = []
     span: tuple[int, int, int] | None = None  # timing line number, start, end
