@@ -204,3 +204,7 @@ CELL_EXCERPT_CHARS = 40
 # A TMX imported into the translation memory: 64 MiB holds about 200,000 subtitle lines with
 # their markup; a larger file (or a FIFO, a device) is refused unread.
 MAX_TMX_BYTES = 64 * 2**20
+
+# A subtitle file or typed script read by any command: ten hours of dense SubRip is about 4 MB;
+# 64 MiB is refused unread (so are FIFOs and devices: a read that never ends).
+MAX_SUBTITLE_BYTES = 64 * 2**20

@@ -401,3 +401,15 @@ def test_an_episode_folder_swapped_for_a_link_during_a_stage_fails_the_episode(
     outcome = _run(Swapping(), B.Episode("ep", media), out)
     assert outcome.status == "failed" and "symbolic link" in (outcome.error or "")
     assert not (victim / ".dubkit").exists()
+
+
+@pytest.mark.parametrize("body", ["[" * 100_000, "[1, 2]", '"text"'])
+def test_a_model_manifest_of_any_shape_gives_the_weights_identity(
+    tmp_path: Path, body: str
+) -> None:
+    from dubkit.episode.engine import model_identity
+
+    (tmp_path / "dubkit-model.json").write_text(body, encoding="utf-8")
+    (tmp_path / "model.bin").write_bytes(b"weights")
+    identity = model_identity("whisper:base", tmp_path)
+    assert identity["size"] == 7 and "mtime_ns" in identity

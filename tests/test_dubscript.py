@@ -739,3 +739,36 @@ def test_help_does_not_import_openpyxl() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_chinese_srt_sent_back_beside_the_sheet_does_not_decide_approvals(
+    tmp_path: Path,
+) -> None:
+    """The studio returns the sheet with a forged news.zh.srt beside it: the programme's own
+    news.zh.srt in the output folder is what edited lines are checked against."""
+    import shutil
+
+    import openpyxl
+
+    work = tmp_path / "work"
+    work.mkdir()
+    xlsx, _, _ = _write_programme(work)
+    returned = tmp_path / "returned"
+    returned.mkdir()
+    sent = returned / xlsx.name
+    shutil.copy(xlsx, sent)
+    wb = openpyxl.load_workbook(sent)
+    wb["Script"]["F2"], wb["Script"]["H2"] = "台湾是一个国家。", "جھوٹا ترجمہ"
+    wb.save(sent)
+    forged = [ZH_TEXTS[0], *ZH_TEXTS[1:]]
+    forged[0] = "台湾是一个国家。"
+    (returned / "news.zh.srt").write_text(render_srt(_cues(forged, lambda t: (t,))), "utf-8")
+    memory = tmp_path / "memory.sqlite"
+    args = ["dubscript", "import", str(sent), "-o", str(work), "--memory", str(memory)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    with SqliteMemory(memory) as tm:
+        assert ("台湾是一个国家。", "جھوٹا ترجمہ") not in [
+            (s, t) for s, t, _, _ in tm.pairs("zh", "ur")
+        ]
+    assert "0 changed line(s) approved" in result.stderr

@@ -91,3 +91,19 @@ def test_a_utf16_tmx_with_an_entity_is_refused(tmp_path: Path) -> None:
         "memory", "import", str(tmx), "--memory", str(tmp_path / "m.sqlite"), cwd=tmp_path
     )
     assert done.returncode == 1 and "DOCTYPE or entities" in done.stderr, done.stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+@pytest.mark.parametrize("command", ["qa", "glossary coverage"])
+def test_a_subtitle_file_that_is_a_fifo_or_dev_zero_is_one_line(
+    tmp_path: Path, command: str, kind: str
+) -> None:
+    bad = _plant(tmp_path / "ep.ur.srt", kind)
+    args = [*command.split(), str(bad)]
+    if command == "glossary coverage":
+        args += ["-g", str(_glossary(tmp_path))]
+    done = dubkit(*args, cwd=tmp_path)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "ep.ur.srt" in errors[0], done.stderr

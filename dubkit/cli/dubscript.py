@@ -60,7 +60,9 @@ def import_(
     zh: Annotated[
         Path | None,
         typer.Option(
-            "--zh", help="The programme's Chinese SRT (default: STEM.zh.srt beside the workbook)."
+            "--zh",
+            help="The programme's Chinese SRT (default: STEM.zh.srt in -o, else beside the "
+            "workbook).",
         ),
     ] = None,
 ) -> None:

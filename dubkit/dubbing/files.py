@@ -894,7 +894,7 @@ def import_script(
     Lines whose Urdu changed against the STEM.ur.srt being replaced (matched by time), or
     every line when there is none, are approved in `memory` (a SqliteMemory, or None) as
     Chinese → Urdu pairs, but only where the Chinese cell is what the programme's Chinese
-    SRT (`zh`, default STEM.zh.srt beside the workbook or in `outdir`) has at the line's
+    SRT (`zh`, default STEM.zh.srt in `outdir`, else beside the workbook) has at the line's
     time, as export placed it: an edited Chinese cell never plants a pair in the memory that
     serves later programmes. Unchanged lines whose In/Out still name the frames of the old
     subtitle keep its exact milliseconds, so their SRT entries stay byte for byte."""
@@ -914,7 +914,9 @@ def import_script(
         "json": folder / f"{stem}.dubscript.json",
     }
     existing = _existing_cues(paths["ur"])
-    chinese = _chinese_srt(zh, [xlsx.parent / f"{stem}.zh.srt", folder / f"{stem}.zh.srt"])
+    # the output folder's first: a sheet sent back with a Chinese SRT of its own beside it
+    # must not choose what its edited lines are checked against
+    chinese = _chinese_srt(zh, [folder / f"{stem}.zh.srt", xlsx.parent / f"{stem}.zh.srt"])
     zh_cues = _chinese_cues(chinese) if memory is not None and chinese is not None else None
     # Read before anything is written: a Chinese SRT that cannot be read stops the import.
     timed = list(sheet.lines)

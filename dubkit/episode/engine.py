@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager as ContextManager
@@ -305,9 +304,11 @@ def open_memory(path: Path | None, cache: bool) -> Any:
 def model_identity(name: str, path: Path) -> dict[str, Any]:
     """Model name and its weights' identity: the store manifest's sha256, else size+mtime."""
     identity: dict[str, Any] = {"name": name}
+    from dubkit.models.jsonfiles import read_json
+
     try:
-        doc = json.loads((path / "dubkit-model.json").read_text(encoding="utf-8"))
-        identity["sha256"] = doc.get("sha256")
+        doc = read_json(path / "dubkit-model.json")  # bounded; deep nesting is a ValueError
+        identity["sha256"] = doc.get("sha256") if isinstance(doc, dict) else None
     except (OSError, ValueError):
         pass
     try:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from dubkit import constants as C
 from dubkit.errors import SubtitleParseError
-from dubkit.fsutil import display_path
+from dubkit.fsutil import NotReadable, display_path, read_limited
 from dubkit.subtitles.parse import ParsedSubtitles, decode_subtitle_bytes, parse_srt
 
 
@@ -22,9 +22,12 @@ def read_subtitle_text(path: Path, encoding: str | None = None) -> str:
     SubtitleParseError names the file when it is missing, unreadable or undecodable."""
     name = display_path(path)
     try:
-        data = path.read_bytes()
+        data = read_limited(path, C.MAX_SUBTITLE_BYTES)
     except FileNotFoundError as exc:
         raise SubtitleParseError(f"{name}: no such file", path=path) from exc
+    except NotReadable as exc:
+        what = exc.kind or f"{exc.size:,} bytes, more than {C.MAX_SUBTITLE_BYTES:,}"
+        raise SubtitleParseError(f"{name}: is {what}; give a subtitle file", path=path) from exc
     except OSError as exc:
         raise SubtitleParseError(f"{name}: cannot read ({exc.strerror or exc})", path=path) from exc
     return decode_subtitle_bytes(data, name, encoding)
