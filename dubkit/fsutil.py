@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from dubkit.errors import OutputError
-from dubkit.escape import one_line
+from dubkit.escape import display_text, one_line
 
 
 def ensure_writable_dir(folder: Path) -> Path:
@@ -148,7 +148,7 @@ def sha256_file(path: Path) -> str:
 def display_path(path: Path) -> str:
     """A path as one line of text that always encodes (undecodable bytes in names become
     \\xNN, control characters their escapes)."""
-    return one_line(os.fsencode(path).decode("utf-8", "backslashreplace"))
+    return one_line(display_text(os.fspath(path)))
 
 
 class NotReadable(ValueError):

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from dubkit import constants as C
 from dubkit.cli import app
 from dubkit.dubbing.files import (
     HEADERS,
@@ -351,7 +352,10 @@ def _scripts(draw: st.DrawFn) -> tuple[float, list[ScriptLine]]:
     fps = draw(st.sampled_from([25.0, 29.97]))
     count = draw(st.integers(0, 8))
     numbers = sorted(draw(st.sets(st.integers(1, 10_000), min_size=count, max_size=count)))
-    frame = draw(st.integers(0, smpte_frames_per_day(fps) // 2))
+    # anywhere in a programme of under 10 hours (ASS time ends at 9:59:59.99), 8 lines of at
+    # most 500 frames each
+    last = min(smpte_frames_per_day(fps) // 2, int(C.MAX_PROGRAMME_MS / 1000 * fps) - 8 * 500)
+    frame = draw(st.integers(0, last))
     lines = []
     for number in numbers:
         start = frame + draw(st.integers(0, 200))

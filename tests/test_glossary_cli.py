@@ -915,7 +915,9 @@ def test_import_of_a_huge_file_is_one_line_without_reading_it(
         stream.truncate(100 * MAX_CSV_BYTES)  # sparse: no disk used
     result = invoke("glossary", "import", "huge.csv", "--into", "small.yaml")
     assert result.exit_code == 1, result.output
-    assert one_error_line(result).startswith(f"error: huge.csv: larger than {MAX_CSV_BYTES}")
+    assert one_error_line(result).startswith(
+        f"error: huge.csv: is {MAX_CSV_BYTES * 100:,} bytes, more than {MAX_CSV_BYTES:,}"
+    )
     assert Path("small.yaml").read_text(encoding="utf-8") == SMALL
 
 

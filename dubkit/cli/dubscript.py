@@ -121,7 +121,7 @@ def import_(
 def _not_approved(result: ImportResult) -> str:
     """The warning for changed lines left out of the memory, and why."""
     from dubkit.dubbing.files import script_stem
-    from dubkit.subtitles.writers import display_text
+    from dubkit.escape import display_text
 
     numbers = ", ".join(map(str, result.not_approved[:10]))
     more = f" and {len(result.not_approved) - 10} more" if len(result.not_approved) > 10 else ""

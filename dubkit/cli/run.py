@@ -65,8 +65,8 @@ from dubkit.cli.options import (
     VadOpt,
 )
 from dubkit.errors import DubkitError
+from dubkit.escape import display_text, render_json
 from dubkit.fsutil import display_path
-from dubkit.subtitles.writers import display_text, render_json
 
 
 def run(

@@ -44,8 +44,8 @@ from dubkit.cli.options import (
     UrProfileOpt,
 )
 from dubkit.errors import DubkitError
+from dubkit.escape import display_text, render_json
 from dubkit.fsutil import display_path
-from dubkit.subtitles.writers import display_text, render_json
 
 
 def translate(

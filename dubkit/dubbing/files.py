@@ -54,8 +54,8 @@ from dubkit.dubbing.script import (
     ur_plain,
 )
 from dubkit.errors import DubkitError
+from dubkit.escape import display_text, render_json
 from dubkit.records import Cue
-from dubkit.subtitles.writers import display_text, render_json
 from dubkit.text.interchange import neutralise_formula
 from dubkit.text.urdu import UrduStyle, normalise
 from dubkit.timecode import (

@@ -34,13 +34,13 @@ from dubkit.episode.pipeline import (
     translate_cues,
 )
 from dubkit.errors import DubkitError
+from dubkit.escape import render_json
 from dubkit.fsutil import atomic_write_all, display_path
 from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, ProgressFn, TranscribeOptions
 from dubkit.profiles import Profile
 from dubkit.qa.adherence import recognition_flags
 from dubkit.records import Cue
-from dubkit.subtitles.writers import render_json
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from dubkit import __version__
 from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
 from dubkit.errors import ConfigError, MediaError, OutputError
+from dubkit.escape import display_text, render_json
 from dubkit.fsutil import atomic_write_all, display_path
 from dubkit.glossary.terms import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
@@ -24,7 +25,7 @@ from dubkit.records import Cue
 from dubkit.subtitles.files import read_srt, subtitle_stem
 from dubkit.subtitles.parse import PROGRAMME_END, ends_too_late
 from dubkit.subtitles.segmentation import segment_cues
-from dubkit.subtitles.writers import display_text, render_asr_json, render_json, render_srt
+from dubkit.subtitles.writers import render_asr_json, render_srt
 from dubkit.text.lines import join_lines
 from dubkit.text.urdu import UrduStyle
 from dubkit.timecode import clock, counts_frames

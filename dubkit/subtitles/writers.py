@@ -3,37 +3,11 @@
 from __future__ import annotations
 
 import io
-import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dubkit.escape import render_json
 from dubkit.records import Cue, Transcript
-
-# A lone surrogate: what Python's surrogateescape makes of a byte of a file name that is not
-# UTF-8 (b"ep\xff.wav" is "ep\udcff.wav"). No UTF-8 file or stream can hold one.
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _escaped(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
-
-
-def display_text(text: str) -> str:
-    """`text` with each undecodable byte of a file name in it written \\xNN, as
-    dubkit.fsutil.display_path writes names: text made from a name (a message, a title, a
-    stem) that must go into a UTF-8 file, JSON or a terminal."""
-    return _SURROGATE.sub(_escaped, text)
-
-
-def render_json(doc: Any) -> str:
-    """A dubkit JSON document (artefacts, --json summaries): UTF-8-safe, indented, one final
-    newline. A name that reached it unescaped is written as display_text writes it, so the
-    document is always whole and valid rather than failing to encode half-way."""
-    text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    # Inside a JSON string: the escape's backslash must itself be escaped.
-    return _SURROGATE.sub(lambda m: _escaped(m).replace("\\", "\\\\"), text)
 
 
 def render_srt(cues: Sequence[Cue]) -> str:
