@@ -1,6 +1,39 @@
-"""Defaults with a reason, in one place."""
+"""Defaults with a reason, in one place.
+
+The limits on what dubkit reads from outside (sizes, depths, rows, deadlines) are defaults:
+each can be set for a run with an environment variable, DUBKIT_ and its name here (for
+example DUBKIT_MAX_GLOSSARY_BYTES=4194304), as docs/reliability.md lists. A value that is not
+a positive number stops every command with one line (LIMIT_PROBLEMS).
+"""
 
 from __future__ import annotations
+
+import math
+import os
+from typing import TypeVar
+
+LIMIT_PROBLEMS: list[str] = []
+_N = TypeVar("_N", int, float)
+
+
+def _limit(name: str, default: _N) -> _N:
+    """`default`, or the positive number in DUBKIT_<name> (an int limit takes whole numbers)."""
+    raw = os.environ.get(f"DUBKIT_{name}")
+    if raw is None:
+        return default
+    try:
+        value = type(default)(raw.strip().replace("_", ""))
+        if not math.isfinite(value) or value <= 0:
+            raise ValueError(raw)
+    except ValueError:
+        LIMIT_PROBLEMS.append(
+            f"DUBKIT_{name}={raw[:40]!r} is not a positive "
+            f"{'whole number' if isinstance(default, int) else 'number'}; unset it or give "
+            f"one (the default is {default})"
+        )
+        return default
+    return value
+
 
 DEFAULT_MODEL = "whisper:base"  # offline-installable here; larger sizes via `models pull`
 DEFAULT_LANGUAGE = "zh"
@@ -123,46 +156,48 @@ WINDOW_TRIM_MS = 300
 
 # dubkit's own JSON artefacts read back (asr.json, qa.json) are ignored beyond this size:
 # reading never stops a command, nor takes its memory (an hour of asr.json is about 5 MB).
-MAX_ARTEFACT_BYTES = 256 * 2**20
+MAX_ARTEFACT_BYTES = _limit("MAX_ARTEFACT_BYTES", 256 * 2**20)
 
 # Glossaries (dubkit.glossary.files) come from outside translators too. A file is refused
 # before it is read when it is not a regular file (a FIFO would hang the read, /dev/zero fill
 # memory) or larger than 2 MiB: about 7,000 entries, more than any real glossary holds (the
 # shipped cpec-media has 48); checking costs about 0.5 ms and 5 KB a term, so the largest
 # takes seconds, not minutes (8 MiB of flow-style YAML ran past 120 s and 780 MB).
-MAX_GLOSSARY_BYTES = 2 * 2**20
+MAX_GLOSSARY_BYTES = _limit("MAX_GLOSSARY_BYTES", 2 * 2**20)
 # A glossary nests 5 levels (file, terms, entry, field, list item); YAML nested deeper than
 # this is refused before it can exhaust Python's recursion limit.
-GLOSSARY_MAX_DEPTH = 50
+GLOSSARY_MAX_DEPTH = _limit("GLOSSARY_MAX_DEPTH", 50)
 # Messages quote at most this many characters of a glossary's content: enough to find the
 # spot, never a whole line of a file included by mistake (a key, a password file).
 GLOSSARY_EXCERPT_CHARS = 40
 
 # dubkit.toml is a few dozen lines; anything past 1 MiB is not one (and is never read whole).
-MAX_CONFIG_BYTES = 2**20
+MAX_CONFIG_BYTES = _limit("MAX_CONFIG_BYTES", 2**20)
 
 # Translation packages and their index come from the internet (dubkit.models.packages) and are
 # treated as hostile. A package's metadata.json, dubkit's own manifests and Argos's
 # settings.json hold a few hundred bytes: anything over 1 MiB is refused unread (a FIFO or a
 # device too). JSON nested too deep for Python's parser is refused like any invalid JSON.
-MAX_PACKAGE_JSON_BYTES = 2**20
+MAX_PACKAGE_JSON_BYTES = _limit("MAX_PACKAGE_JSON_BYTES", 2**20)
 # The package index: argospm's lists about 100 packages in about 100 KB; 8 MiB leaves room for
 # a mirror's index 80 times larger, and is read within 5 minutes whatever the server does.
-MAX_INDEX_BYTES = 8 * 2**20
-INDEX_DEADLINE_S = 300.0
+MAX_INDEX_BYTES = _limit("MAX_INDEX_BYTES", 8 * 2**20)
+INDEX_DEADLINE_S = _limit("INDEX_DEADLINE_S", 300.0)
 # Real Argos packages are 100-300 MB, unpacked or not (an int8 model.bin barely deflates).
 # 2 GiB, several times the largest, is the most a package may download or unpack to; and a
 # member over 1 MiB unpacked, or the whole archive, may unpack to at most 100 times its
 # compressed size (model files deflate by 1.1-3 times; a zip bomb of zeros by 1,000).
-MAX_PACKAGE_BYTES = 2 * 2**30
-PACKAGE_MAX_RATIO = 100
+MAX_PACKAGE_BYTES = _limit("MAX_PACKAGE_BYTES", 2 * 2**30)
+PACKAGE_MAX_RATIO = _limit("PACKAGE_MAX_RATIO", 100)
 PACKAGE_RATIO_FLOOR = 2**20  # smaller members may deflate better (text, JSON, padding)
-PACKAGE_MAX_MEMBERS = 10_000  # a package holds about 10 files; more is an inode bomb
+PACKAGE_MAX_MEMBERS = _limit(
+    "PACKAGE_MAX_MEMBERS", 10_000
+)  # a package holds about 10 files; more is an inode bomb
 # One package download must end within an hour, whatever the server does (a server trickling
 # a byte every 20 s resets every read's timeout): 300 MB at 1 Mbit/s takes 40 minutes. Each
 # read waits at most DOWNLOAD_READ_TIMEOUT_S for a byte.
-PACKAGE_DEADLINE_S = 3600.0
-DOWNLOAD_READ_TIMEOUT_S = 30.0
+PACKAGE_DEADLINE_S = _limit("PACKAGE_DEADLINE_S", 3600.0)
+DOWNLOAD_READ_TIMEOUT_S = _limit("DOWNLOAD_READ_TIMEOUT_S", 30.0)
 
 # --threads: CPU workers or threads. More than any machine's cores (two 192-core EPYCs have
 # 768 threads) only costs memory; CTranslate2 dies (std::bad_alloc) on absurd values.
@@ -190,10 +225,10 @@ MAX_FPS = 300.0
 # Sheets are read row by row (openpyxl read-only, never the whole grid in memory) and refused
 # when their <dimension> or their rows reach past 50,000 rows or 256 columns (a stray cell at
 # XFD1048576 made openpyxl build 17 billion cells and take over 12 GB).
-MAX_SCRIPT_XLSX_BYTES = 32 * 2**20
-MAX_SCRIPT_UNPACKED_BYTES = 256 * 2**20
-MAX_SCRIPT_ROWS = 50_000
-MAX_SCRIPT_COLUMNS = 256
+MAX_SCRIPT_XLSX_BYTES = _limit("MAX_SCRIPT_XLSX_BYTES", 32 * 2**20)
+MAX_SCRIPT_UNPACKED_BYTES = _limit("MAX_SCRIPT_UNPACKED_BYTES", 256 * 2**20)
+MAX_SCRIPT_ROWS = _limit("MAX_SCRIPT_ROWS", 50_000)
+MAX_SCRIPT_COLUMNS = _limit("MAX_SCRIPT_COLUMNS", 256)
 # Line numbers (the No column) are whole numbers from 1 to this: six digits, as the column is
 # wide; a larger one is a typing slip (or 1e308), never a line.
 MAX_SCRIPT_LINE_NUMBER = 999_999
@@ -203,8 +238,11 @@ CELL_EXCERPT_CHARS = 40
 
 # A TMX imported into the translation memory: 64 MiB holds about 200,000 subtitle lines with
 # their markup; a larger file (or a FIFO, a device) is refused unread.
-MAX_TMX_BYTES = 64 * 2**20
+MAX_TMX_BYTES = _limit("MAX_TMX_BYTES", 64 * 2**20)
 
 # A subtitle file or typed script read by any command: ten hours of dense SubRip is about 4 MB;
 # 64 MiB is refused unread (so are FIFOs and devices: a read that never ends).
-MAX_SUBTITLE_BYTES = 64 * 2**20
+MAX_SUBTITLE_BYTES = _limit("MAX_SUBTITLE_BYTES", 64 * 2**20)
+
+# `glossary import`: a glossary CSV of 100,000 terms is about 10 MiB; read no further than 16.
+MAX_CSV_BYTES = _limit("MAX_CSV_BYTES", 16 * 2**20)

@@ -107,3 +107,30 @@ def test_a_subtitle_file_that_is_a_fifo_or_dev_zero_is_one_line(
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     errors = [line for line in done.stderr.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and "ep.ur.srt" in errors[0], done.stderr
+
+
+def test_a_reader_limit_is_set_by_its_environment_variable(tmp_path: Path) -> None:
+    srt = tmp_path / "ep.ur.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nسلام\n", encoding="utf-8")
+    env = {**os.environ, "DUBKIT_MAX_SUBTITLE_BYTES": "10"}
+    done = subprocess.run(
+        [sys.executable, "-m", "dubkit", "qa", str(srt)],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1 and "more than 10" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("value", ["ten", "-5", "0", "1e3", "inf"])
+def test_a_limit_variable_that_is_no_positive_number_is_one_line(
+    tmp_path: Path, value: str
+) -> None:
+    env = {**os.environ, "DUBKIT_MAX_GLOSSARY_BYTES": value}
+    done = subprocess.run(
+        [sys.executable, "-m", "dubkit", "glossary", "check", str(tmp_path / "g.yaml")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        f"error: DUBKIT_MAX_GLOSSARY_BYTES={value!r} is not a positive whole number; unset it "
+        f"or give one (the default is {2 * 2**20})"
+    ]

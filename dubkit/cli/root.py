@@ -18,6 +18,7 @@ import typer
 from typer.core import TyperGroup
 
 from dubkit import __version__
+from dubkit import constants as C
 from dubkit.cli import (
     align,
     batch,
@@ -40,6 +41,8 @@ class _Commands(TyperGroup):
     """The commands, with the one place a DubkitError becomes its `error:` line and exit 1."""
 
     def invoke(self, ctx: Any) -> Any:
+        if C.LIMIT_PROBLEMS:  # a DUBKIT_MAX_... variable that is no number
+            fail(make_console(), C.LIMIT_PROBLEMS[0])
         try:
             return super().invoke(ctx)
         except DubkitError as exc:

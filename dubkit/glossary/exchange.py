@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from dubkit import constants as C
 from dubkit.errors import GlossaryError
 from dubkit.glossary.terms import TYPES, Term
 from dubkit.text.interchange import neutralise_formula, restore_formula, xml_text
@@ -30,9 +31,7 @@ _ENTRY_KEYS = (
     "zh", "ur", "en", "variants", "misheard", "short", "type", "do_not_translate", "forbidden",
     "note", "source", "approved",
 )  # fmt: skip
-# A glossary CSV of 100,000 terms is about 10 MiB; a bigger file is not a glossary, and is
-# refused before it is read into memory.
-MAX_CSV_BYTES = 16 * 1024 * 1024
+MAX_CSV_BYTES = C.MAX_CSV_BYTES  # a bigger file is not a glossary, refused before it is read
 _BOOLEANS = {"yes": True, "no": False, "true": True, "false": False, "1": True, "0": False}
 
 TBX_NAMESPACE = "urn:iso:std:iso:30042:ed-2"
