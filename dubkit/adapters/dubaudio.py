@@ -8,6 +8,7 @@ exactly the programme's number of samples and no resampling touches the referenc
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import re
@@ -16,7 +17,7 @@ import subprocess
 import tempfile
 import warnings
 import wave
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,20 +117,56 @@ def write_clips(
     renamed into place, so a failure leaves the previous set (or none), never half a set.
     """
     _check_clip_options(cues, outdir, handles_ms, fmt)
-    programme = _decode(media)
-    _check_cues_inside(programme, cues)
-    segment = _segment(programme.samples, programme.rate)
-    names = [f"{cue.index:04d}.{fmt}" for cue in cues]
+    names = {cue.index: f"{cue.index:04d}.{fmt}" for cue in cues}
     tmp = _temp_dir(outdir)
     try:
-        for cue, name in zip(cues, names, strict=True):
-            start = programme.frame(cue.start_ms - handles_ms)
-            end = programme.frame(cue.end_ms + handles_ms)
-            _export(segment.get_sample_slice(start, end), tmp / name, fmt, shown=outdir / name)
+        with _audio_stream(media) as (rate, chunks):
+            spans = [
+                (max(0, (c.start_ms - handles_ms) * rate // 1000),
+                 max(0, (c.end_ms + handles_ms) * rate // 1000), c.index)
+                for c in cues
+            ]  # fmt: skip
+            frames = 0
+            for index, samples, decoded in _clip_samples(chunks, spans):
+                name, frames = names[index], decoded
+                _export(_segment(samples, rate), tmp / name, fmt, shown=outdir / name)
+        _check_cues_inside(media, frames * 1000 // rate, cues)
         _publish_dir(tmp, outdir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # gone already when published
-    return [outdir / name for name in names]
+    return [outdir / names[cue.index] for cue in cues]
+
+
+def _clip_samples(
+    chunks: Iterator[np.ndarray[Any, Any]], spans: Sequence[tuple[int, int, int]]
+) -> Iterator[tuple[int, np.ndarray[Any, Any], int]]:
+    """(key, samples[start:end], frames decoded so far) for each span (start, end, key), as
+    soon as the decoded audio reaches its end: only the audio from the earliest span still
+    waiting is held, never the programme (an hour of stereo is 1.3 GB as float32). At the
+    end, spans past it get what there is, clamped as a slice is."""
+    import numpy as np
+
+    pending = sorted(spans)
+    held: list[np.ndarray[Any, Any]] = []
+    held_from = decoded = 0
+    for chunk in chunks:
+        held.append(chunk)
+        decoded += len(chunk)
+        ready = [s for s in pending if s[1] <= decoded]
+        if not ready and pending and pending[0][0] < decoded:
+            continue  # the earliest waiting span is being filled
+        whole = np.concatenate(held) if len(held) > 1 else held[0]
+        for start, end, key in ready:
+            yield key, whole[max(0, start - held_from) : end - held_from], decoded
+        pending = [s for s in pending if s[1] > decoded]
+        keep = min([s[0] for s in pending if s[0] < decoded], default=decoded)
+        held = [whole[max(0, keep - held_from) :]]
+        held_from = max(held_from, keep)  # the frame held[0] starts at
+    if decoded == 0:
+        return
+    whole = np.concatenate(held) if len(held) > 1 else held[0]
+    for start, end, key in pending:
+        yield key, whole[max(0, start - held_from) : max(0, end - held_from)], decoded
 
 
 def _check_clip_options(cues: Sequence[Cue], outdir: Path, handles_ms: int, fmt: str) -> None:
@@ -201,7 +238,7 @@ def write_guide_track(
 
     fmt = _check_guide_options(cues, dest, duck_db, fade_ms, voice, texts, max_tempo)
     programme = _decode(media)
-    _check_cues_inside(programme, cues)
+    _check_cues_inside(programme.path, programme.duration_ms, cues)
     original_lufs = _integrated_lufs(programme.samples, programme.rate)
     mix = programme.samples * _duck_gain(programme, cues, duck_db, fade_ms)[:, np.newaxis]
     not_fitting: tuple[tuple[int, float], ...] = ()
@@ -512,45 +549,75 @@ def _db(linear: float) -> float:
 
 
 def _decode(path: Path) -> _Programme:
-    """The first audio stream at its own rate, as mono or stereo float32; MediaError if not."""
-    import av
+    """The first audio stream at its own rate, as mono or stereo float32, whole in memory
+    (the guide track measures and mixes the whole programme); MediaError if not."""
     import numpy as np
 
+    with _audio_stream(path) as (rate, chunks):
+        parts = list(chunks)
+    if not parts or sum(len(c) for c in parts) == 0:
+        raise _no_samples(path)
+    return _Programme(path=path, samples=np.concatenate(parts), rate=rate)
+
+
+@contextlib.contextmanager
+def _audio_stream(path: Path) -> Iterator[tuple[int, Iterator[np.ndarray[Any, Any]]]]:
+    """(rate, chunks): the first audio stream decoded piece by piece, as float32 shaped
+    (frames, channels), mono or stereo, at its own rate. MediaError if it cannot be decoded
+    (a skipped packet would shift every later line, so a damaged stream is refused) or holds
+    no samples."""
+    import av
+
     check_media(path)  # missing, empty, corrupt or silent-film files fail here, with the fix
-    chunks: list[np.ndarray[Any, Any]] = []
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-            stream = container.streams.audio[0]
-            rate = int(stream.rate or stream.codec_context.sample_rate)
-            channels = 1 if stream.channels == 1 else 2
-            layout = "mono" if channels == 1 else "stereo"
-            resampler = av.AudioResampler(format="flt", layout=layout, rate=rate)
-            for frame in container.decode(stream):
-                chunks.extend(
-                    o.to_ndarray().reshape(-1, channels) for o in resampler.resample(frame)
-                )
-            chunks.extend(o.to_ndarray().reshape(-1, channels) for o in resampler.resample(None))
+        container = av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, ValueError) as exc:
-        # A skipped packet would shift every later line, so a damaged stream is refused.
-        raise MediaError(
-            f"{path}: audio cannot be decoded ({exc}); export the file again", path=path
-        ) from exc
-    if not chunks or sum(len(c) for c in chunks) == 0:
-        raise MediaError(
-            f"{path}: the audio stream holds no samples (0 s of sound); use a file with audio",
-            path=path,
+        raise _undecodable(path, exc) from exc
+    with container:
+        stream = container.streams.audio[0]
+        rate = int(stream.rate or stream.codec_context.sample_rate)
+        channels = 1 if stream.channels == 1 else 2
+        resampler = av.AudioResampler(
+            format="flt", layout="mono" if channels == 1 else "stereo", rate=rate
         )
-    return _Programme(path=path, samples=np.concatenate(chunks), rate=rate)
+
+        def chunks() -> Iterator[np.ndarray[Any, Any]]:
+            decoded = 0
+            try:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        decoded += out.samples
+                        yield out.to_ndarray().reshape(-1, channels)
+                for out in resampler.resample(None):
+                    decoded += out.samples
+                    yield out.to_ndarray().reshape(-1, channels)
+            except (av.error.FFmpegError, ValueError) as exc:
+                raise _undecodable(path, exc) from exc
+            if decoded == 0:
+                raise _no_samples(path)
+
+        yield rate, chunks()
 
 
-def _check_cues_inside(programme: _Programme, cues: Sequence[Cue]) -> None:
+def _undecodable(path: Path, exc: Exception) -> MediaError:
+    return MediaError(f"{path}: audio cannot be decoded ({exc}); export the file again", path=path)
+
+
+def _no_samples(path: Path) -> MediaError:
+    return MediaError(
+        f"{path}: the audio stream holds no samples (0 s of sound); use a file with audio",
+        path=path,
+    )
+
+
+def _check_cues_inside(path: Path, duration_ms: int, cues: Sequence[Cue]) -> None:
     for cue in cues:
-        if cue.start_ms >= programme.duration_ms:
+        if cue.start_ms >= duration_ms:
             raise MediaError(
-                f"{programme.path}: cue {cue.index} starts at {cue.start_ms / 1000:.3f} s, after "
-                f"the programme's end ({programme.duration_ms / 1000:.3f} s); check that the "
+                f"{path}: cue {cue.index} starts at {cue.start_ms / 1000:.3f} s, after "
+                f"the programme's end ({duration_ms / 1000:.3f} s); check that the "
                 f"script belongs to this media",
-                path=programme.path,
+                path=path,
             )
 
 
