@@ -12,6 +12,7 @@ import stat
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from dubkit.errors import OutputError
 from dubkit.escape import display_text, one_line
@@ -198,3 +199,19 @@ def json_bytes(doc: object) -> bytes:
         return text.encode("utf-8")
     except UnicodeEncodeError:
         return (json.dumps(doc, ensure_ascii=True, indent=2) + "\n").encode("ascii")
+
+
+def parse_json(data: bytes) -> Any:
+    """The value `data` holds; ValueError when it is not UTF-8 JSON, nesting too deep for
+    Python's parser included ('[' * 100000 exhausts the recursion limit)."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except RecursionError as exc:
+        raise ValueError("nested too deeply") from exc
+
+
+def read_json(path: Path, limit: int) -> Any:
+    """A JSON file of at most `limit` bytes, read as read_limited reads: OSError, or
+    ValueError (NotReadable for a FIFO, a device or a file over the limit, never read; bad or
+    too deeply nested JSON) when it cannot be used."""
+    return parse_json(read_limited(path, limit))

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from dubkit import constants as C
 from dubkit.errors import DubkitError, MediaError, OutputError
 from dubkit.escape import one_line
-from dubkit.fsutil import atomic_write_all, display_path, json_bytes, read_limited, sha256_file
+from dubkit.fsutil import atomic_write_all, display_path, json_bytes, read_json, sha256_file
 
 MEDIA_SUFFIXES = frozenset(
     [
@@ -204,8 +204,8 @@ class Manifest:
         self.data: dict[str, Any] = {"stages": {}}
         if os.path.islink(self.path):
             return  # planted: read as no manifest, replaced (not followed) when saved
-        with contextlib.suppress(OSError, ValueError, RecursionError):
-            loaded = json.loads(read_limited(self.path, C.MAX_ARTEFACT_BYTES))
+        with contextlib.suppress(OSError, ValueError):
+            loaded = read_json(self.path, C.MAX_ARTEFACT_BYTES)
             if isinstance(loaded, dict) and isinstance(loaded.get("stages"), dict):
                 self.data = loaded
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Sequence
@@ -16,7 +15,7 @@ from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
 from dubkit.errors import ConfigError, MediaError, OutputError
 from dubkit.escape import display_text, render_json
-from dubkit.fsutil import atomic_write_all, display_path
+from dubkit.fsutil import atomic_write_all, display_path, read_json
 from dubkit.glossary.terms import TermSet, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
@@ -679,10 +678,8 @@ def _artefact(path: Path) -> dict[str, Any] | None:
     """A dubkit JSON artefact read back (asr.json, qa.json): None when it is missing, too
     large, not JSON or not an object. These files only add to a command; never stop it."""
     try:
-        if path.stat().st_size > C.MAX_ARTEFACT_BYTES:
-            return None
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):
+        doc = read_json(path, C.MAX_ARTEFACT_BYTES)
+    except (OSError, ValueError):
         return None
     return doc if isinstance(doc, dict) else None
 

@@ -3,13 +3,12 @@ deciding what a series needs."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from dubkit import constants as C
 from dubkit.escape import one_line
-from dubkit.fsutil import NotReadable, display_path, read_limited
+from dubkit.fsutil import NotReadable, display_path, read_json
 from dubkit.glossary.terms import TermSet, find_terms
 
 
@@ -22,12 +21,10 @@ def episode_units(path: Path) -> list[tuple[int, str]]:
     if path.suffix == ".json":
         shown = display_path(path)
         try:
-            doc = json.loads(read_limited(path, C.MAX_ARTEFACT_BYTES))
+            doc = read_json(path, C.MAX_ARTEFACT_BYTES)
             return [(n, str(s["text"])) for n, s in enumerate(doc["segments"], start=1)]
         except NotReadable as exc:
             raise SubtitleParseError(f"{shown}: not a dubkit asr.json (it is {exc})") from exc
-        except RecursionError as exc:
-            raise SubtitleParseError(f"{shown}: not a dubkit asr.json (nested too deeply)") from exc
         except (OSError, ValueError, KeyError, TypeError) as exc:
             why = one_line(str(exc))[:120]
             raise SubtitleParseError(f"{shown}: not a dubkit asr.json ({why})") from exc

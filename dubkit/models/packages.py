@@ -34,8 +34,15 @@ from urllib.parse import urlparse
 from dubkit import constants as C
 from dubkit.errors import ModelUnavailable, OutputError
 from dubkit.escape import one_line
-from dubkit.fsutil import NotReadable, atomic_write_all, read_limited, replace_folder, sha256_file
-from dubkit.models.jsonfiles import parse_json, read_json
+from dubkit.fsutil import (
+    NotReadable,
+    atomic_write_all,
+    parse_json,
+    read_limited,
+    replace_folder,
+    sha256_file,
+)
+from dubkit.models.jsonfiles import read_json
 from dubkit.models.jsonfiles import reason as json_reason
 from dubkit.models.store import ByteProgress, dubkit_home, models_dir, new_staging
 
