@@ -29,7 +29,6 @@ import html
 import io
 import itertools
 import re
-import stat
 import warnings
 import zipfile
 import zlib
@@ -955,30 +954,26 @@ def import_script(
 def _workbook_bytes(xlsx: Path, name: str) -> bytes:
     """The workbook file's bytes. What is no regular file (a FIFO would hang the read, a
     device fill memory) or larger than C.MAX_SCRIPT_XLSX_BYTES is refused unread."""
+    from dubkit.fsutil import NotReadable, read_limited
+
     cap = C.MAX_SCRIPT_XLSX_BYTES
     try:
-        info = xlsx.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise ScriptError([f"{name}: not a file; give the edited .xlsx"], path=xlsx)
-        size = info.st_size
-        if size <= cap:
-            with xlsx.open("rb") as handle:
-                data = handle.read(cap + 1)  # never more, whatever the file did since
-            size = len(data)
+        return read_limited(xlsx, cap)
     except FileNotFoundError as exc:
         raise ScriptError([f"{name}: no such file"], path=xlsx) from exc
-    except OSError as exc:
-        raise ScriptError([f"{name}: cannot read ({exc.strerror or exc})"], path=xlsx) from exc
-    if size > cap:
+    except NotReadable as exc:
+        if exc.code == "not-a-file":
+            raise ScriptError([f"{name}: not a file; give the edited .xlsx"], path=xlsx) from exc
         raise ScriptError(
             [
-                f"{name}: {size / 2**20:,.0f} MiB, more than the {cap // 2**20} MiB a dubbing "
-                f"script may; give the STEM.dubscript.xlsx that `dubkit dubscript export` "
-                f"wrote, edited"
+                f"{name}: {exc.size / 2**20:,.0f} MiB, more than the {cap // 2**20} MiB a "
+                f"dubbing script may; give the STEM.dubscript.xlsx that `dubkit dubscript "
+                f"export` wrote, edited"
             ],
             path=xlsx,
-        )
-    return data
+        ) from exc
+    except OSError as exc:
+        raise ScriptError([f"{name}: cannot read ({exc.strerror or exc})"], path=xlsx) from exc
 
 
 def _chinese_srt(given: Path | None, beside: Sequence[Path]) -> Path | None:
