@@ -214,6 +214,12 @@ def counts_frames(fps: float) -> bool:
     return True
 
 
+def usable_rate(fps: float) -> bool:
+    """Whether `fps`, read back from a file, is a rate dubkit times at: within C.MIN_FPS to
+    C.MAX_FPS (NaN is not) and countable by SMPTE timecode."""
+    return C.MIN_FPS <= fps <= C.MAX_FPS and counts_frames(fps)
+
+
 def check_rate(fps: float, where: str) -> float:
     """`fps` when SMPTE timecode can count it (whole or NTSC); ConfigError naming `where`."""
     if not counts_frames(fps):

@@ -58,7 +58,6 @@ from dubkit.records import Cue
 from dubkit.text.interchange import neutralise_formula
 from dubkit.text.urdu import UrduStyle, normalise
 from dubkit.timecode import (
-    counts_frames,
     frames_to_smpte,
     is_drop_frame_rate,
     ms_to_frame_floor,
@@ -66,6 +65,7 @@ from dubkit.timecode import (
     nominal_fps,
     smpte_to_ms,
     snap_ms,
+    usable_rate,
 )
 
 SHEET = "Script"
@@ -649,7 +649,7 @@ def _about_rate(value: Any) -> float | None:
         rate = float(_text(value).strip())
     except ValueError:
         return None
-    return rate if C.MIN_FPS <= rate <= C.MAX_FPS and counts_frames(rate) else None
+    return rate if usable_rate(rate) else None
 
 
 def _read_about(wb: Any, name: str, problems: _Problems, want_fps: bool) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from dubkit.subtitles.segmentation import segment_cues
 from dubkit.subtitles.writers import render_asr_json, render_srt
 from dubkit.text.lines import join_lines
 from dubkit.text.urdu import UrduStyle
-from dubkit.timecode import clock, counts_frames
+from dubkit.timecode import clock, usable_rate
 from dubkit.translate.layout import group_sentences, layout, layout_sentences
 from dubkit.translate.steps import StepStats, TranslationResult, translate_texts, translated_cues
 
@@ -671,7 +671,7 @@ def cue_rate(asr_json: Path) -> float | None:
     except (KeyError, TypeError, ValueError):
         return None
     # a rate the dubbing timecode can count, as --fps must be
-    return rate if rate is not None and 1 <= rate <= 300 and counts_frames(rate) else None
+    return rate if rate is not None and usable_rate(rate) else None
 
 
 def _artefact(path: Path) -> dict[str, Any] | None:
