@@ -6,7 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -222,3 +222,31 @@ def no_network() -> Iterator[None]:
         yield
     finally:
         _NETWORK_BLOCKED.clear()
+
+
+def capped_dubkit(
+    *args: str,
+    cwd: Path,
+    memory: int = 2**30,
+    timeout: float = 20,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """`python -m dubkit ARGS` in a child process whose address space is capped at `memory`
+    bytes and which must end within `timeout` s (TimeoutExpired fails the test): a hostile
+    input that makes a command hang or grow without bound fails the test instead of taking
+    the machine. `env` (default: this process's) gets this checkout on PYTHONPATH."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+
+    return subprocess.run(
+        [sys.executable, "-m", "dubkit", *args],
+        cwd=cwd,
+        env={**(os.environ if env is None else env), "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        preexec_fn=cap,
+        check=False,
+    )

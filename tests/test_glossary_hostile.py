@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import itertools
 import os
-import resource
 import secrets
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from typer.testing import CliRunner
 
 from dubkit import constants as C
 from dubkit.cli import app
+from tests.conftest import capped_dubkit
 
 runner = CliRunner()
 ROOTS = "DUBKIT_GLOSSARY_ROOTS"
@@ -40,25 +39,12 @@ def invoke(*args: str) -> Any:
     return runner.invoke(app, list(args))
 
 
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))
-
-
 def dubkit(*args: str, cwd: Path, roots: str | None = None) -> subprocess.CompletedProcess[str]:
     """dubkit in a child process that may use 2 GB and 20 s (TimeoutExpired fails the test)."""
     env = {k: v for k, v in os.environ.items() if k != ROOTS}
     if roots is not None:
         env[ROOTS] = roots
-    return subprocess.run(
-        [sys.executable, "-m", "dubkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=20,
-        preexec_fn=_cap_memory,
-        check=False,
-    )
+    return capped_dubkit(*args, cwd=cwd, memory=2 * 2**30, env=env)
 
 
 def glossary(path: Path, includes: list[str], terms: str = "terms: []\n") -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from dubkit.errors import SubtitleParseError
 from dubkit.records import Segment, Transcript, Word
 from dubkit.subtitles.files import read_srt
 from dubkit.subtitles.parse import parse_srt
+from tests.conftest import capped_dubkit
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,21 +54,8 @@ def _one_error_line(result: Result, notices: bool = False) -> str:
 def _bounded(args: list[str], cwd: Path, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     """`python -m dubkit ARGS` with its address space capped at 1 GiB and a time limit: a
     command that grows without bound fails here instead of taking the machine."""
-
-    def cap() -> None:
-        resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
-
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DUBKIT_HOME": str(cwd / "home")}
-    return subprocess.run(
-        [sys.executable, "-m", "dubkit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=cap,
-        check=False,
-    )
+    env = {**os.environ, "DUBKIT_HOME": str(cwd / "home")}
+    return capped_dubkit(*args, cwd=cwd, timeout=timeout, env=env)
 
 
 def _one_line_of(done: subprocess.CompletedProcess[str]) -> str:

@@ -5,26 +5,19 @@ in a child process that may use 1 GB and 20 s: a hang or runaway read fails the 
 from __future__ import annotations
 
 import os
-import resource
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import capped_dubkit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _cap_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30))
-
-
 def dubkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "dubkit", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=20, preexec_fn=_cap_memory,
-        check=False, env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )  # fmt: skip
+    return capped_dubkit(*args, cwd=cwd)
 
 
 def _plant(path: Path, kind: str) -> Path:
