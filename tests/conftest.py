@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -31,6 +32,21 @@ _MARK_BY_FIXTURE = {
     "assets": "assets",
     "speech_wav": "assets",
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    _build_each_cli_once()
+
+
+def _build_each_cli_once() -> None:
+    """typer's CliRunner rebuilds the click command from every command's signature on each
+    invoke: 55 ms for dubkit's app, about a quarter of the `-m "not model"` tier. Click
+    commands are reusable (each invoke makes its own context), so each app is built once."""
+    import typer.main
+    import typer.testing
+
+    assert hasattr(typer.testing, "_get_command"), "typer changed: update _build_each_cli_once"
+    typer.testing._get_command = functools.cache(typer.main.get_command)  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
