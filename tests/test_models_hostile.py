@@ -482,21 +482,21 @@ def _claims_a_terabyte(h: BaseHTTPRequestHandler) -> None:
 
 
 def _trickle(h: BaseHTTPRequestHandler) -> None:
-    """A byte every 0.1 s, for 10 s at most (a broken build then fails on a cut download)."""
+    """A byte every 0.05 s, for 10 s at most (a broken build then fails on a cut download)."""
     h.send_response(200)
     h.send_header("Content-Length", "1000")
     h.end_headers()
-    for _ in range(100):
+    for _ in range(200):
         h.wfile.write(b"P")
         h.wfile.flush()
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def _trickled_headers(h: BaseHTTPRequestHandler) -> None:
     for byte in b"HTTP/1.0 200 OK\r\nX-Slow: " + b"a" * 100:
         h.wfile.write(bytes([byte]))
         h.wfile.flush()
-        time.sleep(0.1)
+        time.sleep(0.05)
 
 
 def _pull_with(server: _Server, handler: Callable[[BaseHTTPRequestHandler], None]) -> Any:
@@ -530,45 +530,45 @@ def test_trickling_download_ends_at_the_deadline(
     isolated_packages: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(C, "PACKAGE_DEADLINE_S", 1.0)
+    monkeypatch.setattr(C, "PACKAGE_DEADLINE_S", 0.3)
     start = time.monotonic()
     line = _one_line(_pull_with(server, handler))
     assert time.monotonic() - start < 5
-    assert "did not finish within 1 s" in line and "nothing was installed" in line
+    assert "did not finish within 0.3 s" in line and "nothing was installed" in line
     assert _downloads_are_clean(isolated_packages)
 
 
 def test_trickling_index_ends_at_the_deadline(
     server: _Server, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(C, "INDEX_DEADLINE_S", 1.0)
+    monkeypatch.setattr(C, "INDEX_DEADLINE_S", 0.3)
     server.routes["/index.json"] = _trickle
     start = time.monotonic()
     line = _one_line(runner.invoke(app, ["models", "pull", "argos:zh-en", "--index",
                                          server.url + "/index.json"]))  # fmt: skip
     assert time.monotonic() - start < 5
-    assert "did not finish within 1 s" in line
+    assert "did not finish within 0.3 s" in line
 
 
 def test_trickled_tls_handshake_ends_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
-    """A TLS server that starts a handshake record and sends a byte of it every 0.1 s (10 s
+    """A TLS server that starts a handshake record and sends a byte of it every 0.05 s (10 s
     at most): the watchdog must hold the socket from before the handshake."""
-    monkeypatch.setattr(C, "INDEX_DEADLINE_S", 1.0)
+    monkeypatch.setattr(C, "INDEX_DEADLINE_S", 0.3)
     listener = socket.create_server(("127.0.0.1", 0))
 
     def trickle() -> None:
         conn, _ = listener.accept()
         with conn, contextlib.suppress(OSError):
             conn.sendall(b"\x16\x03\x03\x40\x00")  # a handshake record of 16 KiB follows
-            for _ in range(100):
+            for _ in range(200):
                 conn.sendall(b"\x00")
-                time.sleep(0.1)
+                time.sleep(0.05)
 
     threading.Thread(target=trickle, daemon=True).start()
     url = f"https://127.0.0.1:{listener.getsockname()[1]}/index.json"
     start = time.monotonic()
     try:
-        with pytest.raises(ModelUnavailable, match="did not finish within 1 s"):
+        with pytest.raises(ModelUnavailable, match=r"did not finish within 0\.3 s"):
             packages.load_index(url, refresh=True)
     finally:
         listener.close()
