@@ -183,9 +183,13 @@ def read_limited(path: Path, limit: int) -> bytes:
     check_readable(os.stat(path), limit)
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     with os.fdopen(os.open(path, flags), "rb") as handle:
-        check_readable(os.fstat(handle.fileno()), limit)
-        data = handle.read(limit + 1)
-    if len(data) > limit:  # it grew after fstat
+        info = os.fstat(handle.fileno())
+        check_readable(info, limit)
+        # read(n) sets n bytes aside first: ask for the file's size, not the limit's
+        data = handle.read(info.st_size + 1)
+        if len(data) > info.st_size:  # it grew after fstat: read on, never past the limit
+            data += handle.read(limit + 1 - len(data))
+    if len(data) > limit:
         raise NotReadable("too-large", size=len(data))
     return data
 

@@ -8,9 +8,11 @@ import pytest
 
 from dubkit.errors import OutputError
 from dubkit.fsutil import (
+    NotReadable,
     atomic_paths,
     atomic_write_all,
     ensure_writable_dir,
+    read_limited,
     replace_folder,
     staging_folder,
 )
@@ -92,3 +94,30 @@ def test_replace_folder_swaps_and_removes_the_old_copy(tmp_path: Path) -> None:
     assert [p.name for p in target.iterdir()] == ["0002.wav"]
     assert [p.name for p in tmp_path.iterdir()] == ["clips"]
     assert staging_folder(tmp_path / "models" / "x", mode=0o755).stat().st_mode & 0o777 == 0o755
+
+
+def test_reading_a_small_file_under_a_large_limit_sets_aside_only_its_size(tmp_path: Path) -> None:
+    """read(n) allocates n bytes before it reads: asking for the limit (256 MiB for an
+    artefact) set that much aside for every file, and failed under a memory cap."""
+    import tracemalloc
+
+    path = tmp_path / "small.srt"
+    path.write_bytes(b"x" * 100)
+    tracemalloc.start()
+    try:
+        assert read_limited(path, 2**30) == b"x" * 100
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2**20
+
+
+def test_a_file_with_no_size_is_read_up_to_the_limit(tmp_path: Path) -> None:
+    """Files that report no size (/proc) are read on, never past the limit."""
+    version = Path("/proc/version")
+    if not version.is_file():
+        pytest.skip("no /proc/version on this system")
+    assert version.stat().st_size == 0
+    assert read_limited(version, 2**20) == version.read_bytes()
+    with pytest.raises(NotReadable):
+        read_limited(version, 5)
