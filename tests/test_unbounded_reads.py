@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -106,10 +105,7 @@ def test_a_reader_limit_is_set_by_its_environment_variable(tmp_path: Path) -> No
     srt = tmp_path / "ep.ur.srt"
     srt.write_text("1\n00:00:01,000 --> 00:00:02,000\nسلام\n", encoding="utf-8")
     env = {**os.environ, "DUBKIT_MAX_SUBTITLE_BYTES": "10"}
-    done = subprocess.run(
-        [sys.executable, "-m", "dubkit", "qa", str(srt)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False,
-    )  # fmt: skip
+    done = capped_dubkit("qa", str(srt), cwd=tmp_path, env=env)
     assert done.returncode == 1 and "more than 10" in done.stderr, done.stderr
 
 
@@ -118,10 +114,7 @@ def test_a_limit_variable_that_is_no_positive_number_is_one_line(
     tmp_path: Path, value: str
 ) -> None:
     env = {**os.environ, "DUBKIT_MAX_GLOSSARY_BYTES": value}
-    done = subprocess.run(
-        [sys.executable, "-m", "dubkit", "glossary", "check", str(tmp_path / "g.yaml")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60, env=env, check=False,
-    )  # fmt: skip
+    done = capped_dubkit("glossary", "check", str(tmp_path / "g.yaml"), cwd=tmp_path, env=env)
     assert done.returncode == 1, done.stderr
     assert done.stderr.strip().splitlines() == [
         f"error: DUBKIT_MAX_GLOSSARY_BYTES={value!r} is not a positive whole number; unset it "
