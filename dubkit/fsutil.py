@@ -121,6 +121,19 @@ def replace_folder(staging: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def check_creatable(path: Path) -> None:
+    """OutputError (write_error's) unless `path` could be written: its nearest existing folder
+    is a folder this process may write in. Creates nothing, so long work can check its
+    destination before it starts."""
+    folder = path.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise write_error(path, NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise write_error(path, PermissionError(errno.EACCES, os.strerror(errno.EACCES)))
+
+
 def write_error(path: Path, exc: OSError) -> OutputError:
     """The one-line error for a file or folder that cannot be written, with the fix."""
     hint = (

@@ -187,15 +187,24 @@ def test_a_failure_mid_way_leaves_the_previous_clip_set(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clips"]
 
 
-def test_unwritable_destination_is_one_line_output_error(programme: Path, tmp_path: Path) -> None:
+def test_unwritable_destination_is_one_line_output_error(
+    programme: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dubkit.adapters import dubaudio
+
+    def never(media: Path) -> None:
+        raise AssertionError("the programme was decoded before its destination was checked")
+
+    monkeypatch.setattr(dubaudio, "_decode", never)
+    monkeypatch.setattr(dubaudio, "_audio_stream", never)
     blocker = tmp_path / "a file"
     blocker.write_text("")  # a folder cannot be made inside a file, even by root
     with pytest.raises(OutputError) as exc:
         write_clips(programme, CUES, blocker / "clips")
     assert str(blocker / "clips") in one_line(exc)
     with pytest.raises(OutputError) as exc:
-        write_guide_track(programme, CUES, blocker / "guide.wav")
-    assert str(blocker / "guide.wav") in one_line(exc)
+        write_guide_track(programme, CUES, blocker / "deeper" / "guide.wav")
+    assert str(blocker / "deeper" / "guide.wav") in one_line(exc)
     assert [p.name for p in tmp_path.iterdir()] == ["a file"]
 
 

@@ -25,7 +25,13 @@ from typing import TYPE_CHECKING, Any
 from dubkit.adapters.audio import check_media
 from dubkit.adapters.render import ToolMissing, ffmpeg_path
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError
-from dubkit.fsutil import atomic_paths, replace_folder, staging_folder, write_error
+from dubkit.fsutil import (
+    atomic_paths,
+    check_creatable,
+    replace_folder,
+    staging_folder,
+    write_error,
+)
 from dubkit.records import Cue
 
 if TYPE_CHECKING:
@@ -288,6 +294,7 @@ def _check_guide_options(
         )
     if dest.is_dir():
         raise OutputError(f"{dest}: is a folder; name the guide track's file", path=dest)
+    check_creatable(dest)  # before the programme is decoded and mixed, not after
     if duck_db > 0:
         raise ConfigError(f"duck_db lowers the original, so it must be <= 0, got {duck_db}")
     if fade_ms < 0:
