@@ -100,16 +100,20 @@ def test_broken_install_is_listed(home: Path) -> None:
     assert listed.status == "broken: model.bin missing"
 
 
-@pytest.mark.parametrize("name", [".", "..", "whisper:", "../../escape", "foo:bar", ".hid"])
 def test_install_refuses_names_outside_the_store(
-    home: Path, base_model_dir: Path, tmp_path: Path, name: str
+    home: Path, base_model_dir: Path, subtests: pytest.Subtests, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     keep = store.install_folder(base_model_dir, name="keep")
-    with pytest.raises(ModelUnavailable, match="invalid model name"):
-        store.install_folder(base_model_dir, name=name)
-    assert [m.name for m in store.installed_models()] == ["whisper:keep"]
-    assert (keep.path / "model.bin").is_file()
-    assert sorted(p.name for p in home.iterdir()) == ["models"]
+    loaded: list[Path] = []
+    monkeypatch.setattr(store, "check_whisper_folder", loaded.append)
+    for name in [".", "..", "whisper:", "../../escape", "foo:bar", ".hid"]:
+        with subtests.test(name=name):
+            with pytest.raises(ModelUnavailable, match="invalid model name"):
+                store.install_folder(base_model_dir, name=name)
+            assert loaded == []  # refused before the model is loaded (a second or more)
+            assert [m.name for m in store.installed_models()] == ["whisper:keep"]
+            assert (keep.path / "model.bin").is_file()
+            assert sorted(p.name for p in home.iterdir()) == ["models"]
 
 
 def test_install_dot_uses_the_folder_name(

@@ -193,9 +193,9 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
     source = source.expanduser()
     if not source.is_dir():
         raise ModelUnavailable(f"{source}: not a folder; give a CTranslate2 Whisper folder")
-    check_whisper_folder(source)
     name = normalise_name(name or source.resolve().name)
-    target = store_path(name)
+    target = store_path(name)  # a name outside the store fails before the model is loaded
+    check_whisper_folder(source)
     with staged_folder(target, f"{source}: install into {target} failed") as staging:
         for item in source.iterdir():
             if item.is_file() and (
