@@ -83,11 +83,17 @@ def plain_sequential(assets: Path, scored: list[Clip], transcriber: object) -> d
 
 
 @pytest.fixture(scope="module")
+def plain_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where `without_glossary` writes: every clip and the seminar with default options."""
+    return tmp_path_factory.mktemp("plain")
+
+
+@pytest.fixture(scope="module")
 def without_glossary(
-    assets: Path, scored: list[Clip], transcriber: object, tmp_path_factory: pytest.TempPathFactory
+    assets: Path, scored: list[Clip], transcriber: object, plain_out: Path
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     files = [c.path(assets) for c in scored] + [assets / LONG[0] / LONG[1]]
-    return _dubkit(transcriber, files, tmp_path_factory.mktemp("plain"))
+    return _dubkit(transcriber, files, plain_out)
 
 
 @pytest.fixture(scope="module")
@@ -193,27 +199,24 @@ def test_no_replacement_character_and_every_break_between_words(
 
 
 def test_cues_and_lines_break_between_words(
-    assets: Path, transcriber: object, tmp_path: Path
+    without_glossary: dict[str, tuple[str, dict[str, Any]]], plain_out: Path
 ) -> None:
-    from dubkit.episode.pipeline import transcribe_file
-
-    media = assets / LONG[0] / LONG[1]
-    result = transcribe_file(media, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})  # type: ignore[arg-type]
-    doc = json.loads(result.asr_json.read_text(encoding="utf-8"))
+    _, doc = without_glossary[LONG[1]]  # the seminar, default options
+    [srt] = plain_out.glob(f"{Path(LONG[1]).stem}.*srt")
     ends, at = set(), 0
     for seg in doc["segments"]:  # word boundaries of the transcript, as re-cut by jieba
         for word in seg["words"]:
             at += len(word["text"].strip())
             ends.add(at)
     breaks, at = [], 0
-    for item in pysrt.open(str(result.srt), encoding="utf-8"):
+    for item in pysrt.open(str(srt), encoding="utf-8"):
         for line in item.text.split("\n"):
             at += len(line.replace(" ", ""))
             breaks.append(at)
     assert breaks and set(breaks) <= ends
     # Judged independently, by jieba over the whole text: breaks inside a word are rare
     # (there the two segmentations disagree at a recogniser segment's edge).
-    text = _srt_text(result.srt).replace(" ", "").replace("\n", "")
+    text = _srt_text(srt).replace(" ", "").replace("\n", "")
     whole, at = set(), 0
     for word in split_words(text):
         at += len(word)
