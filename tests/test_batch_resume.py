@@ -23,6 +23,7 @@ class FakeStages:
         self.keys = keys or {"transcribe": ["model-a"], "translate": ["route-a"], "dub": ["d"]}
         self.calls: list[str] = []
         self.glossary_text: dict[Path | None, str] = {}
+        self.approved: dict[str, str] = {}  # the memory's approved lines: source -> target
         self.fail_translate = False
         self.warnings: tuple[str, ...] = ()
 
@@ -37,6 +38,11 @@ class FakeStages:
 
     def glossary_fingerprint(self, glossary: Path | None) -> str | None:
         return self._glossary(glossary) or None
+
+    def approved_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+        # the approved lines whose source the episode's Chinese holds, as the engine does
+        said = zh_srt.read_text(encoding="utf-8")
+        return "|".join(f"{s}={t}" for s, t in sorted(self.approved.items()) if s in said) or None
 
     def recognition_fingerprint(self, glossary: Path | None) -> str | None:
         # the Chinese forms: the glossary's lines before " = " (its Urdu after)
@@ -144,6 +150,58 @@ def test_a_new_chinese_form_transcribes_again(episode: B.Episode, tmp_path: Path
     assert episode.glossary is not None
     episode.glossary.write_text("中巴 = چین پاکستان\n瓜达尔 = گوادر\n", encoding="utf-8")
     assert run(stages, episode, tmp_path / "out") == ALL_RAN
+
+
+def test_a_line_approved_translates_again_only_the_episodes_that_say_it(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    other = tmp_path / "in" / "other.wav"
+    other.write_bytes(b"speech two")
+    second = B.Episode("other", other, None, episode.glossary)
+    stages, out = FakeStages(), tmp_path / "out"
+    run(stages, episode, out)
+    run(stages, second, out)
+    stages.approved = {"one": "ایک"}
+    assert run(stages, episode, out) == TRANSLATE_AGAIN
+    assert run(stages, second, out) == ALL_SKIPPED
+    assert run(stages, episode, out) == ALL_SKIPPED
+
+
+def test_the_engine_keys_an_episode_by_the_approved_lines_of_what_it_translates(
+    tmp_path: Path,
+) -> None:
+    """Approving a line changes the key of the episodes whose Chinese (as the route gets it:
+    sentences under the sentence layout) is that line, and no other episode's."""
+    from types import SimpleNamespace
+
+    from dubkit.episode.engine import Engine, EngineSpec, RecognitionSpec, TranslationSpec
+    from dubkit.episode.pipeline import TranslateSettings
+    from dubkit.ports import MTOptions, TranscribeOptions
+    from dubkit.profiles import Profile
+    from dubkit.records import Cue
+    from dubkit.translate.memory import SqliteMemory
+
+    memory = SqliteMemory(tmp_path / "memory.sqlite")
+    recognition = RecognitionSpec(
+        "whisper:base", tmp_path, "cpu", None, 1, TranscribeOptions(), Profile(name="zh")
+    )
+    keys = {}
+    for layout in ("cue", "sentence"):
+        settings = TranslateSettings(layout=layout)
+        spec = EngineSpec(recognition, TranslationSpec(None, MTOptions(), settings))
+        device = SimpleNamespace(device="cpu", compute_type="int8")
+        unloaded = SimpleNamespace(name="whisper:base", path=tmp_path, device=device)
+        engine = Engine(spec, unloaded, None, memory)
+        said = [Cue(1, 0, 1000, ("我们今天",)), Cue(2, 1100, 2000, ("去北京。",))]
+        other = [Cue(1, 0, 1000, ("谢谢。",))]
+        before = engine.approved_fingerprint(said), engine.approved_fingerprint(other)
+        source = "我们今天" if layout == "cue" else "我们今天去北京。"
+        memory.approve("zh", "ur", {source: f"آج ہم ({layout})"}, note="test")
+        after = engine.approved_fingerprint(said), engine.approved_fingerprint(other)
+        assert after[0] != before[0] and after[1] == before[1], layout
+        keys[layout] = after[0]
+    # the cue layout's approval is not a sentence the sentence layout sends, and vice versa
+    assert keys["cue"] != keys["sentence"]
 
 
 @pytest.mark.parametrize(

@@ -352,6 +352,9 @@ class Engine(Protocol):
 
     def glossary_fingerprint(self, glossary: Path | None) -> str | None: ...
 
+    def approved_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+        """The memory's approved lines for what the episode's Chinese would translate."""
+
     def recognition_fingerprint(self, glossary: Path | None) -> str | None:
         """What recognition takes from the glossaries (their Chinese forms)."""
 
@@ -613,7 +616,9 @@ def _stages(
         outcome.stages["transcribe"] = "ran"
         log("transcribe: done")
     zh_hash = manifest.data["stages"]["transcribe"]["outputs"].get(zh_srt.name)
-    tkey = key_of("translate", zh_hash, keys["translate"], glossary_fp)
+    # a line approved in the memory translates again the episodes that say it, not all
+    approved = engine.approved_fingerprint(stem, zh_srt)
+    tkey = key_of("translate", zh_hash, keys["translate"], glossary_fp, approved)
     dkey = key_of("dub", tkey, source, keys["dub"])
     dub_fresh = not rerun and manifest.fresh("dub", dkey, outdir)
     if not rerun and dub_fresh and manifest.fresh("translate", tkey, outdir):

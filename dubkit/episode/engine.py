@@ -32,6 +32,7 @@ from dubkit.episode.pipeline import (
     set_aside_stale,
     transcribe_file,
     translate_cues,
+    translation_texts,
 )
 from dubkit.errors import DubkitError
 from dubkit.escape import render_json
@@ -170,9 +171,13 @@ class Engine:
         cues snap to `fps` (the Chinese cues' rate) when given."""
         if self.steps is None or self.spec.translation is None:
             raise DubkitError("no translation route is loaded")
-        settings = self.spec.translation.settings
-        settings = replace(settings, profile=at_rate(settings.profile, fps))
+        settings = self._translate_settings(fps)
         return translate_cues(cues, stem, outdir, self.steps, self.memory, settings, terms)
+
+    def _translate_settings(self, fps: float | None) -> TranslateSettings:
+        assert self.spec.translation is not None
+        settings = self.spec.translation.settings
+        return replace(settings, profile=at_rate(settings.profile, fps))
 
     def dub(
         self,
@@ -272,21 +277,21 @@ class Engine:
                 [p.fingerprint() for p in mt.route.stages] if mt else None,
                 repr(mt.settings) if mt else None,
                 [mt.options.beam_size, mt.options.max_batch_tokens] if mt else None,
-                self.approved_fingerprint(),
             ],
             "dub": [asdict(self.spec.dub), rec.profile.fps],
         }
 
-    def approved_fingerprint(self) -> str | None:
-        """The memory's approved lines for the route: a line approved since (or imported from
-        TMX) makes every episode translate again, as `run` would."""
+    def approved_fingerprint(self, cues: Sequence[Cue], fps: float | None = None) -> str | None:
+        """The memory's approved lines for the texts `cues` would send through the route (see
+        translate): a line approved since (or imported from TMX) makes the episodes that say
+        it translate again, and only those."""
         mt = self.spec.translation
         if self.memory is None or mt is None:
             return None
+        texts = translation_texts(cues, self._translate_settings(fps))
+        found = self.memory.approved(mt.settings.source, mt.settings.target, texts)
         digest = hashlib.sha256()
-        for source, target, _, _ in self.memory.pairs(
-            mt.settings.source, mt.settings.target, approved_only=True
-        ):
+        for source, target in sorted(found.items()):
             digest.update(f"{source}\0{target}\0".encode())
         return digest.hexdigest()
 

@@ -258,7 +258,7 @@ def translate_cues(
     texts = [join_lines(cue.lines, settings.source) for cue in cues]
     if settings.layout == "sentence":
         return _translate_sentences(cues, texts, stem, outdir, steps, memory, settings, terms)
-    result = translate_texts(texts, steps, memory, terms)
+    result = translate_texts(translation_texts(cues, settings), steps, memory, terms)
     target_cues = translated_cues(
         cues, result.final, settings.target, settings.style, *_line_limits(settings)
     )
@@ -279,6 +279,19 @@ def translate_cues(
         stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa
     )
     return Translated(paths, written, tuple(tuple(p) for p in pivot_cues), result, qa)
+
+
+def translation_texts(cues: Sequence[Cue], settings: TranslateSettings) -> list[str]:
+    """What goes through the route for `cues`, in order: each cue's text, or each sentence's
+    under the sentence layout. The memory's approved lines are looked up by these texts."""
+    texts = [join_lines(cue.lines, settings.source) for cue in cues]
+    if settings.layout == "sentence":
+        return [s.text for s in _sentences(cues, texts, settings)]
+    return texts
+
+
+def _sentences(cues: Sequence[Cue], texts: Sequence[str], settings: TranslateSettings) -> Any:
+    return group_sentences(cues, texts, settings.profile.pause_split_ms)
 
 
 def check_programme_end(cues: Sequence[Cue], source: Path) -> None:
@@ -316,8 +329,8 @@ def _translate_sentences(
     """Sentence by sentence: the Chinese cues of a sentence go through MT together and the
     translation is laid back over their time span under the Urdu profile."""
     profile = settings.profile
-    sentences = group_sentences(cues, texts, profile.pause_split_ms)
-    result = translate_texts([s.text for s in sentences], steps, memory, terms)
+    sentences = _sentences(cues, texts, settings)
+    result = translate_texts(translation_texts(cues, settings), steps, memory, terms)
     protected = sorted({t.rendering(settings.target) for t in terms.terms}) if terms else []
     heard = [  # what the recogniser flagged in each sentence's Chinese
         tuple(dict.fromkeys(f for c in cues[s.first : s.last] for f in recognition_flags(c.flags)))

@@ -60,6 +60,24 @@ class BatchStages:
         terms = self.terms(glossary)
         return None if terms is None else str(terms.recognition_fingerprint)
 
+    def approved_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+        """The memory's approved lines for what this episode would translate."""
+        if self.engine.memory is None or self.engine.spec.translation is None:
+            return None
+        cues, fps = self._chinese(stem, zh_srt)
+        return self.engine.approved_fingerprint(cues, fps)
+
+    def _chinese(self, stem: str, zh_srt: Path) -> tuple[Any, float | None]:
+        """The episode's Chinese cues with the recogniser's flags, as `run` keeps them in
+        memory (QA must know a loop), and the rate transcription snapped them to (an
+        episode's own SRT: --fps)."""
+        from dubkit.episode.pipeline import cue_rate, with_recognition_flags
+        from dubkit.subtitles.files import read_srt
+
+        asr_json = zh_srt.with_name(f"{stem}.asr.json")
+        cues = with_recognition_flags(read_srt(zh_srt).cues, asr_json)
+        return cues, cue_rate(asr_json) or self.engine.spec.recognition.fps
+
     def transcribe(
         self, media: Path, outdir: Path, progress: Any, glossary: Path | None
     ) -> list[Path]:
@@ -82,15 +100,8 @@ class BatchStages:
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
     ) -> tuple[list[Path], Any]:
-        from dubkit.episode.pipeline import cue_rate, with_recognition_flags
-        from dubkit.subtitles.files import read_srt
-
-        # the recogniser's flags, as `run` keeps them in memory: QA must know a loop
-        asr_json = zh_srt.with_name(f"{stem}.asr.json")
-        cues = with_recognition_flags(read_srt(zh_srt).cues, asr_json)
+        cues, fps = self._chinese(stem, zh_srt)
         terms = self.terms(glossary)
-        # the rate transcription snapped to, as `run` passes it on (an episode's own SRT: --fps)
-        fps = cue_rate(asr_json) or self.engine.spec.recognition.fps
         done = self.engine.translate(cues, stem, outdir, terms, fps)
         return list(done.paths.values()), (done, cues, terms, fps)
 
