@@ -149,3 +149,25 @@ def test_install_rejects_non_model_folder(tmp_path: Path, monkeypatch: pytest.Mo
     result = runner.invoke(app, ["models", "install", str(tmp_path / "absent")])
     assert result.exit_code == 1
     assert "no such file or folder" in _one_error_line(result)
+
+
+def test_run_batch_and_transcribe_take_the_shared_options_declared_once() -> None:
+    """The option groups of dubkit.cli.options reach each command, and RunFlags holds what
+    run and batch get (a group option missing there would fail every run)."""
+    from dataclasses import fields
+
+    import typer.main
+
+    from dubkit.cli.options import DUBBING, RECOGNITION, TRANSLATION
+    from dubkit.episode.setup import RunFlags
+
+    commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
+
+    def names(command: str) -> set[str]:
+        return {p.name for p in commands[command].params}
+
+    recognition = {name for name, _, _ in RECOGNITION}
+    shared = recognition | {name for group in (TRANSLATION, DUBBING) for name, _, _ in group}
+    assert shared <= names("run") and shared <= names("batch")
+    assert recognition <= names("transcribe")
+    assert {f.name for f in fields(RunFlags)} == shared | {"threads"}

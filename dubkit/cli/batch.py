@@ -14,45 +14,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dubkit.cli.options import (
-    BatchOpt,
-    BatchTokensOpt,
-    BeamOpt,
-    BiasOpt,
-    BidiOpt,
-    BomOpt,
-    CacheOpt,
-    ClipFormatOpt,
-    ClipsOpt,
-    ComputeOpt,
+    DUBBING,
+    RECOGNITION,
+    TRANSLATION,
     ConfigOpt,
-    DeviceOpt,
-    DigitsOpt,
-    DubscriptOpt,
-    FpsOpt,
     GlossaryOpt,
-    GuardOpt,
-    GuideTrackOpt,
-    HandlesOpt,
-    HotwordOpt,
     JobThreadsOpt,
-    LanguageOpt,
-    LayoutOpt,
-    MemoryOpt,
-    ModelOpt,
-    MtBeamOpt,
-    MtComputeOpt,
-    MtDeviceOpt,
     OutDir,
-    PackagesOpt,
-    PivotOpt,
-    PivotSrtOpt,
-    ProfileOpt,
-    RecoverOpt,
-    RouteOpt,
-    ScratchVoiceOpt,
-    UrProfileOpt,
-    VadOpt,
-)  # fmt: skip
+    with_options,
+)
 from dubkit.errors import ModelUnavailable
 
 if TYPE_CHECKING:
@@ -60,6 +30,7 @@ if TYPE_CHECKING:
     from dubkit.episode.stages import EngineLoader
 
 
+@with_options(RECOGNITION, TRANSLATION, DUBBING)
 def batch(
     folders: Annotated[
         list[Path],
@@ -80,42 +51,9 @@ def batch(
     scheduler: Annotated[
         str | None, typer.Option(help="Dask scheduler address (tcp://HOST:PORT).")
     ] = None,
-    model: ModelOpt = None,
-    device: DeviceOpt = None,
-    compute_type: ComputeOpt = None,
-    beam_size: BeamOpt = None,
-    batch_size: BatchOpt = None,
-    vad: VadOpt = None,
-    language: LanguageOpt = None,
-    hotword: HotwordOpt = None,
-    guard: GuardOpt = None,
-    recover: RecoverOpt = None,
-    glossary_bias: BiasOpt = None,
-    profile: ProfileOpt = None,
-    mt_device: MtDeviceOpt = None,
-    mt_compute_type: MtComputeOpt = None,
-    mt_beam_size: MtBeamOpt = None,
-    batch_tokens: BatchTokensOpt = None,
-    route: RouteOpt = None,
-    pivot: PivotOpt = None,
-    packages: PackagesOpt = None,
-    pivot_srt: PivotSrtOpt = False,
-    cache: CacheOpt = None,
-    memory: MemoryOpt = None,
-    bom: BomOpt = None,
-    bidi: BidiOpt = None,
-    digits: DigitsOpt = None,
     threads: JobThreadsOpt = 0,
-    layout: LayoutOpt = None,
-    ur_profile: UrProfileOpt = None,
-    dubscript: DubscriptOpt = True,
-    clips: ClipsOpt = True,
-    handles: HandlesOpt = 250,
-    clip_format: ClipFormatOpt = "wav",
-    fps: FpsOpt = None,
-    guide_track: GuideTrackOpt = False,
-    scratch_voice: ScratchVoiceOpt = False,
     config: ConfigOpt = None,
+    **options: Any,
 ) -> None:
     """Run every episode through the same stages as `run` into OUT/EPISODE/, resumable stage
     by stage; batch-report.json and a summary at the end; exit 1 when any episode failed."""
@@ -135,7 +73,7 @@ def batch(
     threads = threads or max(1, cores // jobs)
     cfg = load_config(config)
     load_glossaries(cfg, glossary)  # a broken shared glossary fails before anything runs
-    spec, mt = engine_spec(cfg, RunFlags.take(locals()))
+    spec, mt = engine_spec(cfg, RunFlags(**options, threads=threads))
     if spec.translation is None:
         raise ModelUnavailable(mt.no_route())
     tm = open_memory(spec.translation.memory_path, spec.translation.cache)  # fails here, not

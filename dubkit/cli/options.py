@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -145,3 +148,80 @@ FpsOpt = Annotated[
         min=1, max=300, help="Frame rate cues snap to (default: the media's own; 25 for sound)."
     ),
 ]
+
+
+# --------------------------------------------------------------------------- option groups
+# Each group is the options several commands share, each named once here: (parameter,
+# type with its typer.Option, default). `with_options` puts a command's groups in place of
+# its `**options` parameter, so `transcribe`, `run` and `batch` cannot drift apart.
+
+Group = tuple[tuple[str, Any, Any], ...]
+
+RECOGNITION: Group = (
+    ("model", ModelOpt, None),
+    ("device", DeviceOpt, None),
+    ("compute_type", ComputeOpt, None),
+    ("beam_size", BeamOpt, None),
+    ("batch_size", BatchOpt, None),
+    ("vad", VadOpt, None),
+    ("language", LanguageOpt, None),
+    ("hotword", HotwordOpt, None),
+    ("guard", GuardOpt, None),
+    ("recover", RecoverOpt, None),
+    ("glossary_bias", BiasOpt, None),
+    ("profile", ProfileOpt, None),
+    ("fps", FpsOpt, None),
+)
+TRANSLATION: Group = (
+    ("mt_device", MtDeviceOpt, None),
+    ("mt_compute_type", MtComputeOpt, None),
+    ("mt_beam_size", MtBeamOpt, None),
+    ("batch_tokens", BatchTokensOpt, None),
+    ("route", RouteOpt, None),
+    ("pivot", PivotOpt, None),
+    ("packages", PackagesOpt, None),
+    ("pivot_srt", PivotSrtOpt, False),
+    ("cache", CacheOpt, None),
+    ("memory", MemoryOpt, None),
+    ("bom", BomOpt, None),
+    ("bidi", BidiOpt, None),
+    ("digits", DigitsOpt, None),
+    ("layout", LayoutOpt, None),
+    ("ur_profile", UrProfileOpt, None),
+)
+DUBBING: Group = (
+    ("dubscript", DubscriptOpt, True),
+    ("clips", ClipsOpt, True),
+    ("handles", HandlesOpt, 250),
+    ("clip_format", ClipFormatOpt, "wav"),
+    ("guide_track", GuideTrackOpt, False),
+    ("scratch_voice", ScratchVoiceOpt, False),
+)
+
+
+def with_options(*groups: Group) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The command with `groups`' options in place of its `**options` parameter (its last):
+    typer reads the signature and annotations this sets; the command gets them as keywords."""
+
+    def wrap(command: Callable[..., None]) -> Callable[..., None]:
+        own = list(inspect.signature(command, eval_str=True).parameters.values())
+        if not own or own[-1].kind is not inspect.Parameter.VAR_KEYWORD:
+            raise TypeError(f"{command.__name__} needs a last **options parameter")
+        shared = [
+            inspect.Parameter(
+                name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind
+            )
+            for group in groups
+            for name, kind, default in group
+        ]
+        params = [*own[:-1], *shared]
+
+        @functools.wraps(command)
+        def call(**values: Any) -> None:
+            command(**values)
+
+        call.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        call.__annotations__ = {p.name: p.annotation for p in params}
+        return call
+
+    return wrap

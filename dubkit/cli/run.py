@@ -24,92 +24,30 @@ from dubkit.cli.console import (
     status_spinner,
 )
 from dubkit.cli.options import (
-    BatchOpt,
-    BatchTokensOpt,
-    BeamOpt,
-    BiasOpt,
-    BidiOpt,
-    BomOpt,
-    CacheOpt,
-    ClipFormatOpt,
-    ClipsOpt,
-    ComputeOpt,
+    DUBBING,
+    RECOGNITION,
+    TRANSLATION,
     ConfigOpt,
-    DeviceOpt,
-    DigitsOpt,
-    DubscriptOpt,
-    FpsOpt,
     GlossaryOpt,
-    GuardOpt,
-    GuideTrackOpt,
-    HandlesOpt,
-    HotwordOpt,
     JsonOpt,
-    LanguageOpt,
-    LayoutOpt,
-    MemoryOpt,
-    ModelOpt,
-    MtBeamOpt,
-    MtComputeOpt,
-    MtDeviceOpt,
     OutDir,
-    PackagesOpt,
-    PivotOpt,
-    PivotSrtOpt,
-    ProfileOpt,
-    RecoverOpt,
-    RouteOpt,
-    ScratchVoiceOpt,
     ThreadsOpt,
-    UrProfileOpt,
-    VadOpt,
+    with_options,
 )
 from dubkit.errors import DubkitError
 from dubkit.escape import display_text, render_json
 from dubkit.fsutil import display_path
 
 
+@with_options(RECOGNITION, TRANSLATION, DUBBING)
 def run(
     media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
     outdir: OutDir = Path("."),
-    model: ModelOpt = None,
-    device: DeviceOpt = None,
-    compute_type: ComputeOpt = None,
-    beam_size: BeamOpt = None,
-    batch_size: BatchOpt = None,
-    vad: VadOpt = None,
-    language: LanguageOpt = None,
-    hotword: HotwordOpt = None,
-    guard: GuardOpt = None,
-    recover: RecoverOpt = None,
-    glossary_bias: BiasOpt = None,
-    profile: ProfileOpt = None,
-    mt_device: MtDeviceOpt = None,
-    mt_compute_type: MtComputeOpt = None,
-    mt_beam_size: MtBeamOpt = None,
-    batch_tokens: BatchTokensOpt = None,
-    route: RouteOpt = None,
-    pivot: PivotOpt = None,
-    packages: PackagesOpt = None,
-    pivot_srt: PivotSrtOpt = False,
-    cache: CacheOpt = None,
-    memory: MemoryOpt = None,
-    bom: BomOpt = None,
-    bidi: BidiOpt = None,
-    digits: DigitsOpt = None,
-    threads: ThreadsOpt = 0,
     glossary: GlossaryOpt = None,
-    layout: LayoutOpt = None,
-    ur_profile: UrProfileOpt = None,
-    dubscript: DubscriptOpt = True,
-    clips: ClipsOpt = True,
-    handles: HandlesOpt = 250,
-    clip_format: ClipFormatOpt = "wav",
-    fps: FpsOpt = None,
-    guide_track: GuideTrackOpt = False,
-    scratch_voice: ScratchVoiceOpt = False,
+    threads: ThreadsOpt = 0,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
+    **options: Any,
 ) -> None:
     """Transcribe and translate in one go: STEM.zh.srt, STEM.ur.srt (.vtt, .ass), the dubbing
     script and reference clips, STEM.run.json; `--guide-track` adds a guide track."""
@@ -120,7 +58,8 @@ def run(
     console = make_console()
     cfg = load_config(config)
     terms = load_glossaries(cfg, glossary)  # a broken glossary fails before any model
-    spec, mt = engine_spec(cfg, RunFlags.take(locals()))
+    flags = RunFlags(**options, threads=threads)
+    spec, mt = engine_spec(cfg, flags)
     ensure_writable(outdir)
     if spec.translation is None:
         console.print(f"warning: {mt.no_route()}; writing the Chinese outputs only", markup=False)
@@ -129,7 +68,7 @@ def run(
         raise typer.Exit(1)
     engine = Engine.load(spec, status_spinner(console), lambda text: notice(console, text))
     route = spec.translation.route if spec.translation else None
-    if pivot_srt and route is not None and route.kind == "direct":
+    if flags.pivot_srt and route is not None and route.kind == "direct":
         notice(console, f"--pivot-srt: the route {route.description} has no pivot language")
     results = []
     with progress_bar(console) as bar:

@@ -21,55 +21,33 @@ from dubkit.cli.console import (
     progress_bar,
 )
 from dubkit.cli.options import (
-    BatchOpt,
-    BeamOpt,
-    BiasOpt,
-    ComputeOpt,
+    RECOGNITION,
     ConfigOpt,
-    DeviceOpt,
-    FpsOpt,
     GlossaryOpt,
-    GuardOpt,
-    HotwordOpt,
     JsonOpt,
-    LanguageOpt,
-    ModelOpt,
     OutDir,
-    ProfileOpt,
-    RecoverOpt,
     ThreadsOpt,
-    VadOpt,
+    with_options,
 )
 from dubkit.errors import DubkitError
 from dubkit.escape import display_text, render_json
 from dubkit.fsutil import display_path
 
 
+@with_options(RECOGNITION)
 def transcribe(
     media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
     outdir: OutDir = Path("."),
-    model: ModelOpt = None,
-    device: DeviceOpt = None,
-    compute_type: ComputeOpt = None,
-    beam_size: BeamOpt = None,
-    batch_size: BatchOpt = None,
-    vad: VadOpt = None,
-    language: LanguageOpt = None,
-    hotword: HotwordOpt = None,
-    guard: GuardOpt = None,
-    recover: RecoverOpt = None,
-    glossary_bias: BiasOpt = None,
-    profile: ProfileOpt = None,
     config: ConfigOpt = None,
     max_chars: Annotated[int | None, typer.Option(help="Characters per line.")] = None,
     max_lines: Annotated[int | None, typer.Option(help="Lines per cue.")] = None,
-    fps: FpsOpt = None,
     min_duration: Annotated[int | None, typer.Option(help="Shortest cue, ms.")] = None,
     max_duration: Annotated[int | None, typer.Option(help="Longest cue, ms.")] = None,
     min_gap: Annotated[int | None, typer.Option(help="Frames between cues.")] = None,
     threads: ThreadsOpt = 0,
     glossary: GlossaryOpt = None,
     as_json: JsonOpt = False,
+    **options: Any,
 ) -> None:
     """Transcribe Chinese speech into STEM.zh.srt and STEM.asr.json."""
     from dubkit.episode.setup import load_glossaries, recognition
@@ -80,14 +58,10 @@ def transcribe(
 
     cfg = load_config(config)
     terms = load_glossaries(cfg, glossary)
+    fps, hotword, profile = options.pop("fps"), options.pop("hotword"), options.pop("profile")
     asr = recognition(
         cfg,
-        {
-            "model": model, "device": device, "compute_type": compute_type,
-            "beam_size": beam_size, "batch_size": batch_size, "vad": vad,
-            "language": language, "guard": guard, "recover": recover,
-            "glossary_bias": glossary_bias,
-        },
+        options,  # the rest of RECOGNITION: model, device, compute_type, beam_size, ...
         hotword,
         profile,
         {

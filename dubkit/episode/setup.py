@@ -3,7 +3,7 @@ and checked before any model loads (a typo fails in a second, not after a model 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -185,11 +185,6 @@ class RunFlags:
     fps: float | None = None
     guide_track: bool = False
     scratch_voice: bool = False
-
-    @classmethod
-    def take(cls, values: dict[str, Any]) -> RunFlags:
-        """The flags among a command's parameters (its other parameters are left out)."""
-        return cls(**{f.name: values[f.name] for f in fields(cls) if f.name in values})
 
 
 def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
