@@ -155,3 +155,14 @@ def _declared_ms(path: Path, container: Any, stream: Any) -> int | None:
     if container.duration is not None:
         return int(container.duration // 1000)  # microseconds
     return None
+
+
+def sound_levels(audio: DecodedAudio, frame_ms: int) -> tuple[float, ...]:
+    """The level (dB of the mean square, -100 for silence) of each whole `frame_ms` frame."""
+    import numpy as np
+
+    size = SAMPLE_RATE * frame_ms // 1000
+    frames = np.asarray(audio.samples, dtype=np.float64)[: len(audio.samples) // size * size]
+    power = np.mean(frames.reshape(-1, size) ** 2, axis=1)
+    db = 10 * np.log10(np.maximum(power, 1e-10))
+    return tuple(np.where(power > 1e-10, db, -100.0).tolist())

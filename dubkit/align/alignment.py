@@ -30,11 +30,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from dubkit.align.onsets import speech_end, speech_start
+from dubkit.asr.pinyin import Reader, is_han, split_reading
 from dubkit.profiles import Profile
 from dubkit.records import Cue, Transcript
 from dubkit.subtitles.segmentation import frame_times
 from dubkit.text.lines import CLAUSE_END, SENTENCE_END, Piece, balanced_lines, join_lines
-from dubkit.timecode import frame_to_ms
+from dubkit.timecode import frame_to_ms, ms_to_frame_floor
 
 # A unit is placed when at least this share of its characters is found in the speech. Below
 # it, the matches are more likely chance hits on common characters (的, 是, 我们) than the line.
@@ -56,6 +58,14 @@ _SUB, _GAP = 3, 2
 # Re-align without the unplaced units until nothing changes, at most this often (their chance
 # matches can take characters from a neighbour's start or end).
 _PASSES = 3
+# The command refuses a retiming when fewer than this share of the units were found in the
+# speech: the rest would be guesses between too few anchors (a script of another programme,
+# a file in another language).
+MIN_PLACED_RATIO = 0.5
+# Linear mode keeps the file's own timing unless the fitted line's median start error is at
+# least this much smaller than the unchanged file's: below it the fit is the recogniser's
+# timing noise (about 100 ms), not a real shift, and two and a half frames are invisible.
+LINEAR_GAIN_MS = 100
 # fit_linear: cues whose start is further than this from the fitted line are ignored (beyond a
 # robust spread estimate); a frame or two of subtitle lead-in is normal.
 FIT_TOLERANCE_MS = 250.0
@@ -110,6 +120,9 @@ class LinearAlignment:
     offset_ms: float
     used: int  # cues the fit rests on (placed, not outliers)
     residuals_ms: tuple[int | None, ...]  # corrected start minus found start; None: unplaced
+    kept: bool = False  # the fit was no better than no change: the cues keep their times
+    fit_error_ms: float = 0.0  # median |fitted start - found start| over the placed cues
+    unchanged_error_ms: float = 0.0  # the same for the file's own starts
 
 
 # ------------------------------------------------------------------------------- characters
@@ -131,15 +144,62 @@ def match_text(text: str) -> str:
     return "".join(match_key(c) for c in text)
 
 
-def timed_characters(transcript: Transcript) -> list[TimedChar]:
+_SOUND_CODES: dict[str, str] = {}  # folded syllable -> a private-use character standing for it
+
+
+def _sound_code(reading: str) -> str | None:
+    """One character for a reading's folded, toneless syllable (None: no reading)."""
+    if not reading or reading == "?":
+        return None
+    initial, final, _ = split_reading(reading)
+    syllable = f"{initial}-{final}"
+    if syllable not in _SOUND_CODES:
+        _SOUND_CODES[syllable] = chr(0xF0000 + len(_SOUND_CODES))
+    return _SOUND_CODES[syllable]
+
+
+def sound_text(text: str, read: Reader | None = None) -> str:
+    """match_text(text), with each Han character replaced by its sound when `read` is given.
+
+    Whisper base mis-hears about one Chinese character in five, mostly as a homophone or a
+    near-homophone (酯 → 纸, 钦点 → 清典, 统治 → 统子): compared by their toneless syllables,
+    folded as dubkit.asr.pinyin folds them (zh/z, ch/c, sh/s, n/l, in/ing, en/eng), these
+    still match. Read in context (one call per text), so 重要 and 重庆 read as they are said.
+    """
+    keys = [match_key(c) for c in text]
+    if read is None:
+        return "".join(keys)
+    han = [k for k in keys if k and is_han(k)]
+    readings = iter(read("".join(han)) if han else ())
+    out = []
+    for key in keys:
+        if key and is_han(key):
+            out.append(_sound_code(next(readings, "?")) or key)
+        else:
+            out.append(key)
+    return "".join(out)
+
+
+def spoken_text(lines: Sequence[str]) -> str:
+    """The lines of a cue that are said in the programme: those with Chinese characters.
+
+    A bilingual subtitle (a Chinese line, then its English translation) is aligned on its
+    Chinese only; a cue without any Chinese keeps all its lines (it may be a name, a number).
+    """
+    chinese = [line for line in lines if any(is_han(c) for c in line)]
+    return "\n".join(chinese or lines)
+
+
+def timed_characters(transcript: Transcript, read: Reader | None = None) -> list[TimedChar]:
     """The recognised characters in order, each with a share of its word's time.
 
     Whisper's Chinese words are one to four characters; a word's time is spread evenly over
-    its characters (spaces and punctuation take none).
+    its characters (spaces and punctuation take none). With `read`, the characters are their
+    sounds (sound_text).
     """
     out: list[TimedChar] = []
     for w, word in enumerate(transcript.words):
-        keys = [k for k in map(match_key, word.text) if k]
+        keys = [k for k in sound_text(word.text, read) if k]
         span = word.end_ms - word.start_ms
         for n, key in enumerate(keys):
             start = word.start_ms + span * n // len(keys)
@@ -288,6 +348,10 @@ def align_script(
     units: Sequence[str],
     chars: Sequence[TimedChar],
     hints: Sequence[tuple[int, int]] | None = None,
+    *,
+    read: Reader | None = None,
+    level: Sequence[float] = (),
+    end_ms: int | None = None,
 ) -> list[Placement]:
     """Place every unit (a script line, an SRT cue's text) in the recognised characters.
 
@@ -296,8 +360,12 @@ def align_script(
     and re-aligned without, so their chance matches do not take a neighbour's characters;
     they get times between their placed neighbours, or from `hints` (their old start and end,
     mapped by a line fitted to the placed units) when that lands between them.
+
+    `read` compares Han characters by sound (sound_text; `chars` must be read the same way),
+    `level` (onsets.levels of the programme) moves each placed unit's start and end to where
+    its sound starts and stops, and nothing is timed past `end_ms` (the programme's end).
     """
-    keys = [match_text(u) for u in units]
+    keys = [sound_text(u, read) for u in units]
     owner = [n for n, key in enumerate(keys) for _ in key]
     starts = _unit_starts(keys)
     heard = "".join(c.char for c in chars)
@@ -325,7 +393,20 @@ def align_script(
         None if n in excluded else _place(unit, keys[n], found[n], heard, chars, matched[n])
         for n, unit in enumerate(units)
     ]
-    return _fill_unplaced(units, keys, placements, matched, heard, chars, hints)
+    if level:
+        placements = [None if f is None else (_to_sound(f[0], level), *f[1:]) for f in placements]
+    return _fill_unplaced(units, keys, placements, matched, heard, chars, hints, end_ms)
+
+
+def _to_sound(p: Placement, level: Sequence[float]) -> Placement:
+    """The placement's start and end moved to where its sound starts and stops (onsets)."""
+    middle = (p.start_ms + p.end_ms) // 2
+    start = speech_start(level, p.start_ms, middle)
+    end = max(start, speech_end(level, p.end_ms, max(start, middle)))
+    if (start, end) == (p.start_ms, p.end_ms):
+        return p
+    spans = tuple((min(max(a, start), end), min(max(b, start), end)) for a, b in p.char_spans)
+    return replace(p, start_ms=start, end_ms=end, char_spans=spans)
 
 
 def _unit_starts(keys: Sequence[str]) -> list[int]:
@@ -398,6 +479,7 @@ def _fill_unplaced(
     heard: str,
     chars: Sequence[TimedChar],
     hints: Sequence[tuple[int, int]] | None,
+    end_ms: int | None = None,
 ) -> list[Placement]:
     """Placed units keep their times, made monotonic; runs of unplaced units fill the gaps.
 
@@ -448,6 +530,7 @@ def _fill_unplaced(
                 chars,
                 hints if mapping else None,
                 mapping or (1.0, 0.0),
+                end_ms,
             )
         )
         previous_end = max(previous_end, out[-1].end_ms)
@@ -466,8 +549,10 @@ def _place_run(
     chars: Sequence[TimedChar],
     hints: Sequence[tuple[int, int]] | None,
     mapping: tuple[float, float],
+    end_ms: int | None = None,
 ) -> list[Placement]:
-    """Times for consecutive unplaced units between two placed ones (None: no next one)."""
+    """Times for consecutive unplaced units between two placed ones (None: no next one),
+    never past end_ms."""
     lo, hi_bound = bounds
     j0, j1 = heard_range
     sizes = [len(keys[k]) for k in run]
@@ -477,6 +562,9 @@ def _place_run(
     said = max(total, 1) * FALLBACK_CHAR_MS  # as long as the units would take to say
     if hi_bound is None:
         hi = max(lo + said, max((e for _, e in known.values()), default=lo))
+        if end_ms is not None:
+            lo, hi = min(lo, end_ms), min(hi, end_ms)
+            known = {i: (min(s, hi), min(e, hi)) for i, (s, e) in known.items()}
     else:
         hi = max(hi_bound, lo)
         if run.start == 0:  # nothing before: start no earlier than needed
@@ -548,15 +636,25 @@ def retime_text(
     chars: Sequence[TimedChar],
     profile: Profile,
     hints: Sequence[tuple[int, int]] | None = None,
+    *,
+    lines: Sequence[tuple[str, ...]] | None = None,
+    read: Reader | None = None,
+    level: Sequence[float] = (),
+    end_ms: int | None = None,
 ) -> TextAlignment:
-    """Place each unit, then lay the units out as cues within the profile."""
-    placements = tuple(align_script(units, chars, hints))
-    cues, cue_units = layout_cues(placements, profile)
+    """Place each unit, then lay the units out as cues within the profile (one cue per unit
+    showing `lines`, when given: an SRT's cues as they were written). See align_script for
+    `read`, `level` and `end_ms`."""
+    placements = tuple(align_script(units, chars, hints, read=read, level=level, end_ms=end_ms))
+    cues, cue_units = layout_cues(placements, profile, lines, end_ms)
     return TextAlignment(placements, cues, cue_units)
 
 
 def layout_cues(
-    placements: Sequence[Placement], profile: Profile
+    placements: Sequence[Placement],
+    profile: Profile,
+    lines: Sequence[tuple[str, ...]] | None = None,
+    end_ms: int | None = None,
 ) -> tuple[tuple[Cue, ...], tuple[int, ...]]:
     """Cues from placed units, and the unit each cue shows.
 
@@ -569,6 +667,10 @@ def layout_cues(
     "low-confidence". As there, a cue too short to read may delay the next one by up to
     segmentation.MAX_LATE_MS (an unplaced line squeezed between two spoken ones does), never
     more, so timing cannot drift.
+
+    With `lines` (one tuple per placement), each placement is one cue showing exactly those
+    lines: a subtitle file's cues keep their text, its English lines included, untouched.
+    No cue ends after end_ms.
     """
     frame_ms = math.ceil(1000 / profile.fps)
     max_span = profile.max_duration_ms - 2 * frame_ms
@@ -586,19 +688,36 @@ def layout_cues(
             if p.confidence < LOW_CONFIDENCE
             else ()
         )
-        for text, span, bonus in _pieces(p, max_chars, max_span):
+        pieces = (
+            [("\n".join(lines[n]), (p.start_ms, p.end_ms), [])]
+            if lines is not None
+            else _pieces(p, max_chars, max_span)
+        )
+        for text, span, bonus in pieces:
             texts.append(text)
             bonuses.append(bonus)
             spans.append(span)
             owners.append(n)
             flags.append(mark)
     frames = frame_times(spans, profile)
+    if end_ms is not None:  # gaps and minimum durations may not push cues past the end
+        limit, fitted = ms_to_frame_floor(end_ms, profile.fps), []
+        for s, e, more in reversed(frames):
+            e = max(min(e, limit), 1)
+            s = max(min(s, e - 1), 0)
+            fitted.append((s, e, more))
+            limit = s - profile.min_gap_frames
+        frames = fitted[::-1]
     cues = tuple(
         Cue(
             index=k,
             start_ms=frame_to_ms(s, profile.fps),
             end_ms=frame_to_ms(e, profile.fps),
-            lines=_lines(text, profile.max_chars_per_line, profile.max_lines, bonus),
+            lines=(
+                tuple(text.split("\n"))
+                if lines is not None
+                else _lines(text, profile.max_chars_per_line, profile.max_lines, bonus)
+            ),
             flags=(*mark, *more),
         )
         for k, (text, (s, e, more), mark, bonus) in enumerate(
@@ -821,13 +940,20 @@ def retime_linear(
     cues: Sequence[Cue],
     chars: Sequence[TimedChar],
     tolerance_ms: float = FIT_TOLERANCE_MS,
+    *,
+    read: Reader | None = None,
+    level: Sequence[float] = (),
 ) -> LinearAlignment:
     """Fit one offset and factor from the cues found in the speech; apply it to all cues.
 
-    The fit uses each placed cue's old start against the start of its text in the speech.
+    The fit uses each placed cue's old start against the start of its spoken text (its
+    Chinese lines) in the speech. When the fitted line does not bring the starts clearly
+    closer (LINEAR_GAIN_MS, median error) than leaving them, the cues keep their times
+    (`kept`): a file that is already right is never moved by the recogniser's noise.
     ValueError when no cue could be placed.
     """
-    placements = tuple(align_script([c.text for c in cues], chars))
+    units = [spoken_text(c.lines) for c in cues]
+    placements = tuple(align_script(units, chars, read=read, level=level))
     pairs = [
         (float(c.start_ms), float(p.start_ms))
         for c, p in zip(cues, placements, strict=True)
@@ -836,7 +962,12 @@ def retime_linear(
     if not pairs:
         raise ValueError("no cue's text was found in the speech")
     factor, offset, inliers = _robust_fit(pairs, tolerance_ms)
-    corrected = apply_linear(cues, factor, offset)
+    fit_error = statistics.median(abs(factor * x + offset - y) for x, y in pairs)
+    unchanged_error = statistics.median(abs(x - y) for x, y in pairs)
+    kept = fit_error + LINEAR_GAIN_MS > unchanged_error
+    if kept:
+        factor, offset = 1.0, 0.0
+    corrected = tuple(cues) if kept else apply_linear(cues, factor, offset)
     residuals: list[int | None] = []
     for cue, p in zip(corrected, placements, strict=True):
         residuals.append(cue.start_ms - p.start_ms if p.placed else None)
@@ -847,4 +978,7 @@ def retime_linear(
         offset_ms=offset,
         used=sum(inliers),
         residuals_ms=tuple(residuals),
+        kept=kept,
+        fit_error_ms=fit_error,
+        unchanged_error_ms=unchanged_error,
     )

@@ -86,10 +86,10 @@ def align(
         correction = {"factor": factor or 1.0, "offset_ms": offset or 0.0}
         doc = A.align_document(job, cues, None, None, correction)
     else:
-        transcript, meta, chosen = _recognise(
+        transcript, meta, chosen, level = _recognise(
             console, job, model, device, compute_type, threads, profile, config
         )
-        doc, cues = A.retime(job, transcript, meta, chosen)
+        doc, cues = A.retime(job, transcript, meta, chosen, level)
     A.write_alignment(job, cues, doc)
     _report(console, job, doc)
     if as_json:
@@ -105,7 +105,7 @@ def _recognise(
     threads: int,
     profile: str | None,
     config: Path | None,
-) -> tuple[Transcript, dict[str, Any], Any]:
+) -> tuple[Transcript, dict[str, Any], Any, tuple[float, ...]]:
     """Load Whisper as `transcribe` does (a spinner), recognise MEDIA (a progress bar)."""
     from dubkit.cli.common import load_transcriber, model_meta
     from dubkit.cli.console import advance, progress_bar
@@ -121,10 +121,12 @@ def _recognise(
     transcriber = load_transcriber(console, rec, threads)
     with progress_bar(console) as bar:
         task = bar.add_task(job.media.name, total=None, seconds="reading") if bar else None
-        words, warnings = recognise_words(transcriber, job.media, rec.options, advance(bar, task))
+        words, warnings, level = recognise_words(
+            transcriber, job.media, rec.options, advance(bar, task)
+        )
     for warning in warnings:
         console.print(f"warning: {warning}", markup=False)
-    return words, model_meta(transcriber), rec.profile
+    return words, model_meta(transcriber), rec.profile, level
 
 
 def _report(console: Console, job: AlignJob, doc: dict[str, Any]) -> None:
@@ -146,7 +148,16 @@ def _report(console: Console, job: AlignJob, doc: dict[str, Any]) -> None:
         f"{summary['placed']} of {summary['units']} {_kind(job)} found in the speech "
         f"({summary['placed_ratio']:.0%}), mean confidence {summary['mean_confidence']:.2f}"
     )
-    if job.mode == "linear":
+    if "mean_correction_ms" in summary:
+        placed += f", mean correction {summary['mean_correction_ms']:+.0f} ms"
+    if job.mode == "linear" and summary["kept"]:
+        console.print(
+            f"{script.path}: timing kept: the fitted correction is no better than none (median "
+            f"start error {summary['fit_error_ms']:.0f} ms fitted, "
+            f"{summary['unchanged_error_ms']:.0f} ms as it is); {placed} {outs}",
+            markup=False,
+        )
+    elif job.mode == "linear":
         console.print(
             f"{script.path}: factor {summary['factor']:.5f}, offset {summary['offset_ms']:+.0f} "
             f"ms from {summary['cues_used']} cues; {placed} {outs}",
@@ -154,12 +165,6 @@ def _report(console: Console, job: AlignJob, doc: dict[str, Any]) -> None:
         )
     else:
         console.print(f"{script.path}: {placed}; {summary['cues']} cues {outs}", markup=False)
-    if summary["placed_ratio"] < 0.5:
-        console.print(
-            f"warning: most of {script.path} was not found in {job.media}; check that the "
-            f"script belongs to this programme",
-            markup=False,
-        )
     for miss in doc["unplaced"]:
         console.print(
             f"unplaced: {miss['unit']}: {miss['text'].replace(chr(10), ' ')} "

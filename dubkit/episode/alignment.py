@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,8 +106,13 @@ def plan_alignment(
 
 
 def read_script(path: Path, encoding: str | None) -> AlignScript:
-    """An SRT (by its extension or its timing lines) or a text file, one unit a line."""
+    """An SRT (by its extension or its timing lines) or a text file, one unit a line.
+
+    A cue's unit is its Chinese lines (a bilingual cue's English line is not said); its
+    Chinese lines are converted to Simplified, its other lines are kept as they are."""
     from dubkit.adapters.chinese import to_simplified
+    from dubkit.align.alignment import spoken_text
+    from dubkit.asr.pinyin import is_han
     from dubkit.fsutil import display_path
     from dubkit.subtitles.files import read_subtitle_text
     from dubkit.subtitles.parse import parse_srt
@@ -122,11 +128,17 @@ def read_script(path: Path, encoding: str | None) -> AlignScript:
     if is_srt:
         parsed = parse_srt(text, name)
         repairs = parsed.repairs
-        originals = [c.text for c in parsed.cues]
         cues = tuple(
-            replace(c, lines=tuple(to_simplified(line) for line in c.lines)) for c in parsed.cues
+            replace(
+                c,
+                lines=tuple(
+                    to_simplified(line) if any(map(is_han, line)) else line for line in c.lines
+                ),
+            )
+            for c in parsed.cues
         )
-        units = [c.text for c in cues]
+        originals = [spoken_text(c.lines) for c in parsed.cues]
+        units = [spoken_text(c.lines) for c in cues]
         labels = [f"cue {c.index}" for c in cues]
     else:
         numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
@@ -149,37 +161,80 @@ def read_script(path: Path, encoding: str | None) -> AlignScript:
 
 
 def retime(
-    job: AlignJob, transcript: Transcript, meta: dict[str, Any], profile: Any
+    job: AlignJob,
+    transcript: Transcript,
+    meta: dict[str, Any],
+    profile: Any,
+    level: Sequence[float] = (),
 ) -> tuple[dict[str, Any], tuple[Cue, ...]]:
+    """Retime the script to the recognised words (characters compared by sound, starts and
+    ends moved to the sound's onsets by `level`, see dubkit.align.onsets). DubkitError, and
+    nothing to write, when fewer than MIN_PLACED_RATIO of the units were found."""
+    from dubkit.adapters.chinese import pinyin_readings
     from dubkit.align.alignment import retime_linear, retime_text, timed_characters
 
-    chars = timed_characters(transcript)
+    chars = timed_characters(transcript, pinyin_readings)
     script = job.script
     if job.mode == "linear":
         try:
-            linear = retime_linear(script.cues, chars)
-        except ValueError as exc:
-            raise DubkitError(
-                f"{script.path}: no cue's text was found in the speech of {job.media}; check "
-                f"that they belong together, or give a known --offset"
-            ) from exc
+            linear = retime_linear(script.cues, chars, read=pinyin_readings, level=level)
+        except ValueError as exc:  # not one cue found
+            raise _refusal(job, 0, len(script.cues)) from exc
+        _check_placed(job, linear.placements)
         fit = {
             "factor": round(linear.factor, 6),
             "offset_ms": round(linear.offset_ms, 1),
             "cues_used": linear.used,
+            "kept": linear.kept,
+            "fit_error_ms": round(linear.fit_error_ms, 1),
+            "unchanged_error_ms": round(linear.unchanged_error_ms, 1),
         }
         units = tuple(range(len(linear.cues)))
         doc = align_document(job, linear.cues, linear.placements, units, fit, linear.residuals_ms)
         cues = linear.cues
     else:
         hints = [(c.start_ms, c.end_ms) for c in script.cues] if script.is_srt else None
-        result = retime_text(script.units, chars, profile, hints)
+        result = retime_text(
+            script.units,
+            chars,
+            profile,
+            hints,
+            lines=[c.lines for c in script.cues] if script.is_srt else None,
+            read=pinyin_readings,
+            level=level,
+            end_ms=transcript.duration_ms or None,
+        )
+        _check_placed(job, result.placements)
         doc = align_document(job, result.cues, result.placements, result.cue_units, None)
         doc["profile"] = profile.name
         cues = result.cues
+    if script.is_srt and len(cues) == len(script.cues):
+        moved = [new.start_ms - old.start_ms for new, old in zip(cues, script.cues, strict=True)]
+        doc["summary"]["mean_correction_ms"] = round(sum(moved) / len(moved), 1)
     doc["model"] = meta
     doc["heard_characters"] = len(chars)
     return doc, cues
+
+
+def _check_placed(job: AlignJob, placements: Sequence[Any]) -> None:
+    """Refuse a retiming resting on too few units found in the speech (MIN_PLACED_RATIO)."""
+    from dubkit.align.alignment import MIN_PLACED_RATIO
+
+    placed, total = sum(p.placed for p in placements), len(placements)
+    if placed < MIN_PLACED_RATIO * total:
+        raise _refusal(job, placed, total)
+
+
+def _refusal(job: AlignJob, placed: int, total: int) -> DubkitError:
+    from dubkit.align.alignment import MIN_PLACED_RATIO
+
+    kind = "cues" if job.script.is_srt else "lines"
+    return DubkitError(
+        f"{job.script.path}: only {placed} of {total} {kind} were found in the speech of "
+        f"{job.media} (at least {MIN_PLACED_RATIO:.0%} must be), so nothing was written; "
+        f"check that the script is this programme's and in Chinese, or give a known "
+        f"--offset"
+    )
 
 
 def known_correction(job: AlignJob, offset: float | None, factor: float | None) -> tuple[Cue, ...]:
@@ -265,14 +320,17 @@ def write_alignment(job: AlignJob, cues: tuple[Cue, ...], doc: dict[str, Any]) -
 
 def recognise_words(
     transcriber: Transcriber, media: Path, options: TranscribeOptions, progress: ProgressFn | None
-) -> tuple[Transcript, tuple[str, ...]]:
+) -> tuple[Transcript, tuple[str, ...], tuple[float, ...]]:
     """MEDIA recognised as `transcribe` does, in Simplified characters and Chinese words (not
-    Whisper's token pieces, so that no line breaks inside a word: 之|后); and the warnings."""
-    from dubkit.adapters.audio import decode_audio
+    Whisper's token pieces, so that no line breaks inside a word: 之|后); the warnings; and
+    the sound's level (dubkit.adapters.audio.sound_levels) to find where lines start."""
+    from dubkit.adapters.audio import decode_audio, sound_levels
     from dubkit.adapters.chinese import simplify_transcript, split_words
+    from dubkit.align.onsets import FRAME_MS
     from dubkit.asr.words import resegment_transcript
 
     audio = decode_audio(media)
     transcript = transcriber.transcribe(audio, options, progress)
     words = resegment_transcript(simplify_transcript(transcript), split_words)
-    return words, (*audio.warnings, *transcript.warnings)
+    level = sound_levels(audio, FRAME_MS)
+    return words, (*audio.warnings, *transcript.warnings), level
