@@ -931,7 +931,7 @@ def import_script(
         {
             paths["ur"]: (("\ufeff" if bom else "") + render_srt(cues)).encode("utf-8"),
             paths["ur.vtt"]: render_vtt(cues).encode("utf-8"),
-            paths["ur.ass"]: render_ass(cues, language="ur", align="right").encode("utf-8"),
+            paths["ur.ass"]: render_ass(cues, language="ur").encode("utf-8"),
             paths["json"]: render_json(doc).encode("utf-8"),
         }
     )

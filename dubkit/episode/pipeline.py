@@ -408,7 +408,7 @@ def _write_translation(
     if "ass" in settings.formats:
         paths[f"{target}.ass"] = outdir / f"{stem}.{target}.ass"
         if target == "ur":  # right-aligned, as the VTT's cue settings
-            ass = render_ass(target_cues, language=target, align="right")
+            ass = render_ass(target_cues, language=target)
         else:
             ass = render_ass(target_cues, language=target)
         files[paths[f"{target}.ass"]] = ass.encode("utf-8")
