@@ -12,6 +12,8 @@ command -v espeak-ng >/dev/null 2>&1 || packages+=(espeak-ng)
 # headless Chromium for the QA report's screenshot test.
 fc-list 2>/dev/null | grep -q "Noto Nastaliq Urdu" || packages+=(fonts-noto-core)
 command -v chromium-headless-shell >/dev/null 2>&1 || packages+=(chromium-headless-shell)
+# A Chinese font (Noto Sans CJK SC): the `dubkit ocr` tests burn Chinese subtitles with it.
+fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || packages+=(fonts-noto-cjk)
 if ((${#packages[@]})); then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"

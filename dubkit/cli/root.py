@@ -26,6 +26,7 @@ from dubkit.cli import (
     glossary,
     memory,
     models,
+    ocr,
     preview,
     qa,
     run,
@@ -84,6 +85,7 @@ app.command("align")(align.align)
 app.command("batch")(batch.batch)
 app.add_typer(dubscript.dub_app, name="dubscript")
 app.command("preview")(preview.preview)
+app.command("ocr")(ocr.ocr)
 app.command("qa")(qa.qa)
 
 

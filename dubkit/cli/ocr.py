@@ -1,0 +1,70 @@
+"""`dubkit ocr`: subtitles burned into the picture to STEM.zh.srt, STEM.en.srt and
+STEM.ocr.json."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dubkit.burned.cues import SAMPLE_FPS
+from dubkit.cli.options import OutDir
+
+SampleFpsOpt = Annotated[
+    float,
+    typer.Option(
+        "--fps", min=0.5, max=30, help="Frames sampled per second to spot changes (cue times "
+        "are then found to the frame).",
+    ),
+]  # fmt: skip
+BandOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Y0:Y1, the subtitle band in pixel rows of the full frame (default: found from "
+        "where text keeps appearing).",
+    ),
+]
+
+
+def ocr(
+    media: Annotated[list[Path], typer.Argument(help="Videos with subtitles in the picture.")],
+    outdir: OutDir = Path("."),
+    band: BandOpt = None,
+    fps: SampleFpsOpt = SAMPLE_FPS,
+) -> None:
+    """Read subtitles burned into the picture: STEM.zh.srt, STEM.en.srt (English lines, when
+    present) and STEM.ocr.json (times, text, boxes)."""
+    from dubkit.adapters.ocr import ocr_file, probe_video
+    from dubkit.burned.band import parse_band
+    from dubkit.cli.common import _checked, ensure_writable
+    from dubkit.cli.console import advance, make_console, progress_bar
+    from dubkit.errors import DubkitError
+    from dubkit.escape import display_text
+    from dubkit.fsutil import display_path
+
+    console = make_console()
+    forced = parse_band(band) if band is not None else None
+    ensure_writable(outdir)
+    media, failures = _checked(console, media, lambda path: path.stem, probe_video, "read")
+    with progress_bar(console) as bar:
+        for path in media:
+            task = bar.add_task(display_text(path.name), total=None, seconds="") if bar else None
+            try:
+                result = ocr_file(path, outdir, forced, fps, advance(bar, task))
+            except DubkitError as exc:
+                console.print(f"error: {exc}", markup=False)
+                failures.append((path, str(exc)))
+                continue
+            finally:
+                if bar is not None:
+                    bar.remove_task(task)
+            english = sum(1 for cue in result.cues if cue.en)
+            console.print(
+                f"{display_path(path)}: {len(result.cues)} cues ({english} with English) in rows "
+                f"{result.band.y0}:{result.band.y1}, {result.info.duration_ms / 1000:.1f} s in "
+                f"{result.seconds:.1f} s → {', '.join(display_path(f) for f in result.files)}",
+                markup=False,
+            )
+    if failures:
+        raise typer.Exit(1)

@@ -1,0 +1,341 @@
+"""`dubkit ocr`: subtitles burned by libass into generated video (moving background, outline
+and box styles, with and without an English line, gaps) read back and timed by frame; the
+pure logic of `dubkit.burned` on plain data."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dubkit.burned.band import find_band, parse_band
+from dubkit.burned.cues import (
+    LOW_CONFIDENCE_FLAG,
+    build_cues,
+    change_index,
+    mask_distance,
+    spread,
+    vote,
+)
+from dubkit.burned.lines import read_frame, script_of
+from dubkit.burned.records import Band, Box, Reading, Shot
+from dubkit.cli.root import app
+from dubkit.errors import ConfigError
+from tests.conftest import run_ffmpeg
+from tests.scoring import char_errors
+
+runner = CliRunner()
+FPS = 25
+MAX_CER = 0.02
+MAX_FRAMES_OFF = 2
+
+_HEADER = """[Script Info]
+ScriptType: v4.00+
+PlayResX: {w}
+PlayResY: {h}
+WrapStyle: 2
+ScaledBorderAndShadow: yes
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, \
+Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, \
+Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Outline,Noto Sans CJK SC,{fs},&H00FFFFFF,&H00FFFFFF,&H00000000,&H00000000,0,0,0,0,100,\
+100,0,0,1,{bord},0,2,10,10,{mv},1
+Style: Box,Noto Sans CJK SC,{fs},&H00FFFFFF,&H00FFFFFF,&H80000000,&H80000000,0,0,0,0,100,100,0,\
+0,3,{bord},0,2,10,10,{mv},1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+"""
+
+
+class Burned:
+    """One burned subtitle: seconds, style, Chinese, English ('' for none), ASS tags."""
+
+    def __init__(
+        self, start: float, end: float, style: str, zh: str, en: str = "", tags: str = ""
+    ) -> None:
+        self.start, self.end, self.style, self.zh, self.en, self.tags = (
+            start, end, style, zh, en, tags,
+        )  # fmt: skip
+
+    def line(self) -> str:
+        text = self.zh + (rf"\N{self.en}" if self.en else "")
+        tags = "{" + self.tags + "}" if self.tags else ""
+        return (
+            f"Dialogue: 0,{_ass_time(self.start)},{_ass_time(self.end)},{self.style},,0,0,0,,"
+            f"{tags}{text}\n"
+        )
+
+    @property
+    def first_ms(self) -> int:
+        """The time of the first frame libass shows it on (start <= t)."""
+        return math.ceil(round(self.start * FPS, 6)) * 1000 // FPS
+
+    @property
+    def after_ms(self) -> int:
+        return math.ceil(round(self.end * FPS, 6)) * 1000 // FPS
+
+
+def _ass_time(seconds: float) -> str:
+    cs = round(seconds * 100)
+    return f"0:{cs // 6000:02d}:{cs % 6000 // 100:02d}.{cs % 100:02d}"
+
+
+def _burn(
+    ffmpeg: str, folder: Path, name: str, size: tuple[int, int], seconds: float,
+    events: Sequence[Burned],
+) -> Path:  # fmt: skip
+    w, h = size
+    scale = h / 360
+    ass = folder / f"{name}.ass"
+    ass.write_text(
+        _HEADER.format(w=w, h=h, fs=round(26 * scale), bord=round(2 * scale), mv=round(16 * scale))
+        + "".join(e.line() for e in events),
+        encoding="utf-8",
+    )
+    out = folder / f"{name}.mp4"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=size={w}x{h}:rate={FPS}", "-t", str(seconds),
+        "-vf", f"ass={ass.name}", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20",
+        "-pix_fmt", "yuv420p", out.name,
+    )  # fmt: skip
+    return out
+
+
+def _in(folder: Path, fn: Any) -> Any:
+    import os
+
+    old = os.getcwd()
+    os.chdir(folder)  # the ass filter's path stays free of ffmpeg filter escaping
+    try:
+        return fn()
+    finally:
+        os.chdir(old)
+
+
+CLIPPED = r"\clip(0,0,640,332)"  # the lower part of the glyphs cut off: a hard read
+EVENTS_640 = (
+    Burned(0.40, 2.00, "Outline", "中巴经济走廊", "China-Pakistan Economic Corridor"),
+    Burned(2.00, 3.20, "Outline", "瓜达尔港建设顺利推进"),
+    # 3.20-4.00: the band is empty
+    Burned(4.00, 5.60, "Box", "两国人民友谊源远流长", "Friendship between the two peoples"),
+    # 5.60-6.20: empty
+    Burned(6.20, 7.40, "Outline", "瓜达尔港建设顺利推进", tags=CLIPPED),
+)
+EVENTS_1080 = (
+    Burned(0.52, 2.04, "Box", "新时代中国特色社会主义", "Socialism with Chinese characteristics"),
+    Burned(2.04, 3.48, "Outline", "共建一带一路合作倡议"),
+)
+
+
+def _ocr(media: Path, outdir: Path, *extra: str) -> tuple[Any, dict[str, Any]]:
+    result = runner.invoke(app, ["ocr", str(media), "-o", str(outdir), *extra])
+    assert result.exit_code == 0, result.output
+    doc = json.loads((outdir / f"{media.stem}.ocr.json").read_text(encoding="utf-8"))
+    return result, doc
+
+
+@pytest.fixture(scope="module")
+def read_640(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("ocr640")
+    media = _in(folder, lambda: _burn(ffmpeg, folder, "news", (640, 360), 8.0, EVENTS_640))
+    _result, doc = _ocr(media, folder / "out")
+    return folder / "out", doc
+
+
+@pytest.fixture(scope="module")
+def read_1080(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    folder = tmp_path_factory.mktemp("ocr1080")
+    media = _in(folder, lambda: _burn(ffmpeg, folder, "hd", (1920, 1080), 4.0, EVENTS_1080))
+    _result, doc = _ocr(media, folder / "out")
+    return folder / "out", doc
+
+
+def _check_read(doc: dict[str, Any], events: Sequence[Burned]) -> list[tuple[str, float, int]]:
+    """Each burned subtitle read back as one cue: CER and frames off; returns them."""
+    cues = doc["cues"]
+    assert len(cues) == len(events), [c["zh"] for c in cues]
+    measured = []
+    for event, cue in zip(events, cues, strict=True):
+        off = max(abs(cue["start_ms"] - event.first_ms), abs(cue["end_ms"] - event.after_ms))
+        frames = round(off * FPS / 1000)
+        assert frames <= MAX_FRAMES_OFF, (event.zh, cue["start_ms"], cue["end_ms"])
+        if event.tags == CLIPPED:
+            assert LOW_CONFIDENCE_FLAG in cue["flags"], cue
+            continue
+        assert cue["flags"] == [], cue
+        cer = char_errors(event.zh, cue["zh"]).cer
+        assert cer <= MAX_CER, (event.zh, cue["zh"])
+        en_cer = char_errors(event.en, cue["en"]).cer if event.en else float(bool(cue["en"]))
+        assert en_cer <= MAX_CER, (event.en, cue["en"])
+        measured.append((event.zh, cer, frames))
+    return measured
+
+
+@pytest.mark.slow
+def test_reads_640_outline_and_box_with_gaps(read_640: tuple[Path, dict[str, Any]]) -> None:
+    _out, doc = read_640
+    measured = _check_read(doc, EVENTS_640)
+    assert len(measured) == 3
+    assert doc["fps"] == FPS and doc["frame_size"] == [640, 360]
+    assert 360 * 0.6 <= doc["band"]["y0"] < doc["band"]["y1"] <= 360
+
+
+@pytest.mark.slow
+def test_reads_1080(read_1080: tuple[Path, dict[str, Any]]) -> None:
+    _out, doc = read_1080
+    _check_read(doc, EVENTS_1080)
+    assert doc["frame_size"] == [1920, 1080]
+    assert 1080 * 0.6 <= doc["band"]["y0"] < doc["band"]["y1"] <= 1080
+
+
+@pytest.mark.slow
+def test_empty_band_gives_no_cue(read_640: tuple[Path, dict[str, Any]]) -> None:
+    _out, doc = read_640
+    for gap in ((3200, 4000), (5600, 6200), (0, 400), (7400, 8000)):
+        for cue in doc["cues"]:
+            overlap = min(gap[1], cue["end_ms"]) - max(gap[0], cue["start_ms"])
+            assert overlap <= MAX_FRAMES_OFF * 1000 // FPS, (gap, cue["zh"])
+
+
+@pytest.mark.slow
+def test_english_goes_to_its_own_srt(read_640: tuple[Path, dict[str, Any]]) -> None:
+    out, doc = read_640
+    zh = (out / "news.zh.srt").read_text(encoding="utf-8")
+    en = (out / "news.en.srt").read_text(encoding="utf-8")
+    assert "China-Pakistan Economic Corridor" in en and "Friendship" in en
+    assert "中巴经济走廊" in zh and "China" not in zh
+    assert not any("\u4e00" <= ch <= "\u9fff" for ch in en)
+    with_en = [c for c in doc["cues"] if c["en"]]
+    assert len(with_en) == 2
+    stamps = [ln for ln in en.splitlines() if "-->" in ln]
+    assert len(stamps) == 2 and all(s in zh for s in stamps)  # the same cue timing
+
+
+@pytest.mark.slow
+def test_json_schema(read_640: tuple[Path, dict[str, Any]]) -> None:
+    _out, doc = read_640
+    assert set(doc) == {"media", "fps", "frame_size", "band", "cues"}
+    assert doc["media"].endswith("news.mp4")
+    assert set(doc["band"]) == {"y0", "y1"}
+    for n, cue in enumerate(doc["cues"], start=1):
+        assert set(cue) == {
+            "index", "start_ms", "end_ms", "zh", "en", "confidence", "cover", "flags", "readings",
+        }  # fmt: skip
+        assert cue["index"] == n
+        x0, y0, x1, y1 = cue["cover"]
+        assert 0 <= x0 < x1 <= 640 and doc["band"]["y0"] - 8 <= y0 < y1 <= 360
+        assert cue["readings"] and all(
+            set(r) == {"at_ms", "zh", "en", "score"}
+            and cue["start_ms"] <= r["at_ms"] < cue["end_ms"]
+            for r in cue["readings"]
+        )
+
+
+def _one_error_line(result: Any) -> str:
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    return lines[0]
+
+
+def test_bad_inputs_are_one_line(tmp_path: Path, ffmpeg: str, silence_wav: Path) -> None:
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video\n", encoding="utf-8")
+    cases = {
+        tmp_path / "nope.mp4": "no such file",
+        tmp_path: "is a folder",
+        text: "cannot read as media",
+        silence_wav: "no video picture",
+    }
+    for path, reason in cases.items():
+        result = runner.invoke(app, ["ocr", str(path), "-o", str(tmp_path / "out")])
+        assert result.exit_code == 1, result.output
+        line = _one_error_line(result)
+        assert reason in line and str(path) in line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_bad_band_option(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["ocr", "x.mp4", "--band", "300:200", "-o", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "--band" in _one_error_line(result)
+
+
+def test_help() -> None:
+    result = runner.invoke(app, ["ocr", "--help"])
+    assert result.exit_code == 0 and "--band" in result.output
+
+
+# ----------------------------------------------------------------------- pure logic
+
+
+def test_find_band_prefers_recurring_centred_text_low_in_the_frame() -> None:
+    sub = [Box(260, 300, 380, 325, "字"), Box(170, 327, 470, 345, "E")]
+    clock = Box(0, 0, 100, 20, "00:00")  # top left, in every frame
+    logo = Box(560, 300, 630, 330, "CCTV")  # low but in the corner
+    frames = [[clock, logo, *sub], [clock, logo, sub[0]], [clock, logo], [clock]]
+    band = find_band(frames, 640, 360)
+    assert band is not None and band.y0 <= 300 and band.y1 >= 345 and band.y0 > 270
+    assert find_band([[clock, logo]], 640, 360) is None
+
+
+def test_parse_band() -> None:
+    assert parse_band("270:350") == Band(270, 350)
+    for bad in ("350:270", "x", "1:2:3", "-1:20"):
+        with pytest.raises(ConfigError):
+            parse_band(bad)
+
+
+def test_change_index_finds_the_first_new_frame() -> None:
+    assert change_index([0.0, 0.1, 0.9, 1.0], [1.0, 0.9, 0.1, 0.0]) == 2
+    assert change_index([0.9, 1.0], [0.0, 0.0]) == 0
+    assert change_index([0.0, 0.0, 1.0], [1.0, 1.0, 0.0]) == 2
+
+
+def test_mask_distance() -> None:
+    assert mask_distance(0, 3, 0) == 0.0  # both below the text minimum: both empty
+    assert mask_distance(0, 500, 0) == 1.0
+    assert mask_distance(500, 500, 500) == 0.0
+    assert 0.6 < mask_distance(500, 500, 100) < 0.9
+
+
+def test_spread_leaves_out_the_edges() -> None:
+    assert spread(2) == [0, 1]
+    assert spread(10) == [2, 5, 8]
+
+
+def test_read_frame_separates_scripts_and_orders_lines() -> None:
+    boxes = [
+        Box(170, 330, 470, 348, "China-Pakistan", 0.9),
+        Box(360, 300, 380, 325, "走廊", 0.98),
+        Box(260, 301, 350, 326, "中巴經濟", 0.96),
+    ]
+    reading = read_frame(1000, boxes, lambda t: t.replace("經濟", "经济"))
+    assert reading.zh == "中巴经济走廊" and reading.en == "China-Pakistan"
+    assert reading.score == pytest.approx((0.9 + 0.98 + 0.96) / 3, abs=1e-3)
+    assert script_of("2024") == "zh" and script_of("CCTV 4") == "en"
+
+
+def test_vote_and_low_confidence() -> None:
+    box = Box(10, 10, 50, 30, "x")
+    good = [Reading(t, "走廊", "", 0.99, (box,)) for t in (100, 200)]
+    odd = Reading(300, "走郎", "", 0.6, (Box(8, 9, 60, 31, "y"),))
+    assert vote([*good, odd])[:3] == ("走廊", "", 0.99)
+    shots = [
+        Shot(0, 400, ()),
+        Shot(400, 1000, (good[0], odd)),
+        Shot(1000, 1040, (good[1],)),  # the same text after a background change: merged
+        Shot(1040, 2000, (Reading(1500, "坏", "", 0.5, (box,)),)),
+    ]
+    cues = build_cues(shots, 640, 360)
+    assert [(c.start_ms, c.end_ms, c.zh) for c in cues] == [(400, 1040, "走廊"), (1040, 2000, "坏")]
+    assert cues[0].flags == () and cues[1].flags == (LOW_CONFIDENCE_FLAG,)
+    assert cues[0].cover == (4, 5, 64, 35)
