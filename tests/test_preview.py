@@ -6,6 +6,7 @@ third changes and nothing else does; outside a cue the frame is untouched.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -156,6 +157,9 @@ def test_a_recording_gets_a_dark_background_with_the_text(
     assert (outside == 0x20).all(), "the background outside cues is plain 0x202020"
     assert (inside[:480] == 0x20).all(), "nothing drawn above the bottom third"
     assert _text_pixels(inside[480:]) > 500  # one line in the shipped style: about 900
+    # bottom-centre (ASS alignment 2): the line's ink is centred on the frame
+    columns = (inside != 0x20).any(axis=2).any(axis=0).nonzero()[0]
+    assert abs((columns.min() + columns.max()) / 2 - 640) < 4, (columns.min(), columns.max())
     small = _written(
         _preview(
             programme["wav"],
@@ -296,6 +300,9 @@ def _one_error(result: Any) -> str:
         ("video", "srt", ["--clip", "1:0"], "the duration must be more than 0"),
         ("video", "srt", ["--size", "big"], "--size 'big': write WIDTHxHEIGHT"),
         ("video", "srt", ["--size", "641x360"], "sides must be even numbers"),
+        ("video", "srt", ["--cover-burned"], "first, or name the file with --ocr"),
+        ("wav", "srt", ["--cover-burned"], "has no picture with subtitles to cover"),
+        ("video", "srt", ["--ocr", "no.ocr.json"], "no.ocr.json: no such file"),
     ],
 )
 def test_bad_input_is_one_line_and_writes_nothing(
@@ -320,6 +327,60 @@ def test_bad_input_is_one_line_and_writes_nothing(
     line = _one_error(_preview(media_path, subs_path, "-o", out, *extra))
     assert message in line
     assert not out.exists()
+
+
+def _geometry(folder: Path, box: list[int], band: tuple[int, int] = (280, 350)) -> Path:
+    """An ocr.json as the OCR stage writes it: one burned cue, at 1-2 s, in `box`."""
+    cue = {"index": 1, "start_ms": 1000, "end_ms": 2000, "zh": "中巴经济走廊", "en": "",
+           "confidence": 0.98, "cover": box, "flags": [], "readings": []}  # fmt: skip
+    doc = {"media": "x.mp4", "fps": 25.0, "frame_size": [640, 360],
+           "band": {"y0": band[0], "y1": band[1]}, "cues": [cue]}  # fmt: skip
+    path = folder / "burned.ocr.json"
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("size", [None, "1280x720"])
+def test_cover_burned_draws_an_opaque_box_with_the_urdu_in_it(
+    programme: dict[str, Path], ffmpeg: str, tmp_path: Path, size: str | None
+) -> None:
+    """The burned cue's box (scaled to the frame) is covered at 1-2 s with the Urdu centred
+    in it; at 3-4 s no burned cue is on screen: no box, and the Urdu sits above the band."""
+    import numpy as np
+
+    scale = 2 if size else 1
+    ocr = _geometry(tmp_path, [200, 290, 440, 340])
+    args = ["--at", "1.5", "--at", "3.5", "--cover-burned", "--ocr", str(ocr)]
+    args += ["--size", size] if size else []
+    files = _written(_preview(programme["video"], programme["srt"], "-o", tmp_path / "o", *args))
+    frame = _rgb(files[0])
+    x0, y0, x1, y1 = (v * scale for v in (200, 290, 440, 340))
+    box = np.zeros(frame.shape[:2], bool)
+    box[y0:y1, x0:x1] = True
+    inside = frame[box]
+    assert (inside.max(axis=1) < 40).mean() > 0.7, "the box is opaque and dark"
+    assert (inside.min(axis=1) > 180).sum() > 40 * scale, "the Urdu is drawn in the box"
+    ys, xs = np.nonzero(box & (frame.min(axis=2) > 180))
+    assert abs(xs.mean() - (x0 + x1) / 2) < 15 * scale
+    assert abs(ys.mean() - (y0 + y1) / 2) < 8 * scale
+    if size is None:  # the frame's own size: compare with the plain frames
+        plain = _plain_frame(ffmpeg, programme["video"], 1.5, tmp_path / "plain.png")
+        assert _changed(frame, plain)[~box].sum() == 0, "nothing changed outside the box"
+        later = _rgb(files[1])
+        changed = _changed(later, _plain_frame(ffmpeg, programme["video"], 3.5, tmp_path / "p.png"))
+        assert changed.sum() > 300 and changed[280:].sum() == 0, "above the band, no box"
+
+
+def test_known_geometry_keeps_the_urdu_above_the_band(
+    programme: dict[str, Path], ffmpeg: str, tmp_path: Path
+) -> None:
+    ocr = _geometry(tmp_path, [200, 290, 440, 340], band=(250, 350))
+    args = ["--at", "3.5", "--ocr", str(ocr)]
+    files = _written(_preview(programme["video"], programme["srt"], "-o", tmp_path / "o", *args))
+    plain = _plain_frame(ffmpeg, programme["video"], 3.5, tmp_path / "p.png")
+    changed = _changed(_rgb(files[0]), plain)
+    assert changed.sum() > 500, "two lines of Urdu"
+    assert changed[250:].sum() == 0, "nothing on the burned band"
 
 
 def test_nothing_is_left_when_rendering_fails_part_way(

@@ -15,9 +15,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from dubkit.adapters.audio import open_container
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError, SubtitleParseError
@@ -29,6 +31,8 @@ BACKGROUND_SIZE = (1280, 720)
 BACKGROUND_RATE = 25  # PAL, as DEFAULT_FPS
 MAX_CLIP_MS = 5 * 60 * 1000  # a preview, not an encode: longer clips take minutes on a laptop
 _DEMUXERS = {"srt": "srt", "vtt": "webvtt"}  # ffmpeg reads these and writes them as ASS
+# Square pixels (anamorphic PAL is 720x576 shown at 16:9) and even sides (H.264).
+_SQUARE_EVEN = "scale=trunc(iw*sar/2)*2:trunc(ih/2)*2,setsar=1"
 _FFMPEG_MISSING = "ffmpeg not found; run scripts/bootstrap.sh or apt-get install ffmpeg"
 # Lines ffmpeg prints after the real reason; the reason is the last line that is not one.
 _GENERIC = re.compile(
@@ -60,6 +64,9 @@ class MediaInfo:
     path: Path
     duration_ms: int | None
     video_stream: int | None  # index of the picture stream; None: audio only (background)
+    # (width, height) as rendered: square pixels, even sides (what _picture's `fit` makes)
+    picture_size: tuple[int, int] | None = None
+    frames: int | None = None  # pictures in the stream (its count, else duration x rate)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +113,16 @@ def probe(path: Path) -> MediaInfo:
         if not pictures and not container.streams.audio:
             raise MediaError(f"{path}: has neither picture nor sound; use the programme file")
         duration = container.duration // 1000 if container.duration else None
-        return MediaInfo(path, duration, pictures[0].index if pictures else None)
+        if not pictures:
+            return MediaInfo(path, duration, None)
+        stream = pictures[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        sar = stream.sample_aspect_ratio or stream.codec_context.sample_aspect_ratio or 1
+        size = (int(width * Fraction(sar) / 2) * 2, height // 2 * 2) if width and height else None
+        frames = stream.frames or None
+        if frames is None and duration and stream.average_rate:
+            frames = round(duration / 1000 * float(stream.average_rate))
+        return MediaInfo(path, duration, stream.index, size, frames)
 
 
 def prepare_subtitles(path: Path, text: str, font: str, force_font: bool) -> PreparedSubtitles:
@@ -209,6 +225,137 @@ def ass_spans(script: str) -> list[tuple[int, int]]:
     return spans
 
 
+@dataclass(frozen=True, slots=True)
+class Cover:
+    """An opaque box drawn under the subtitles while a burned-in line is on screen, in the
+    script's pixels (PlayResX x PlayResY)."""
+
+    start_ms: int
+    end_ms: int
+    x0: float
+    y0: float
+    x1: float
+    y1: float
+
+
+COVER_COLOUR = "&H000000&"  # ASS BGR: black, as the letterbox of a picture
+
+
+def play_res(script: str) -> tuple[int, int]:
+    """The script's PlayResX and PlayResY, as libass reads them (384x288 when neither is
+    given; the missing one in 4:3, or 1280x1024, when only one is)."""
+    values: dict[str, int] = {}
+    for name, lines in _sections(script):
+        if name == "script info":
+            for line in lines:
+                key, sep, value = line.partition(":")
+                if sep and key.strip().casefold() in ("playresx", "playresy"):
+                    with contextlib.suppress(ValueError):
+                        values[key.strip().casefold()] = int(value.strip())
+    x, y = values.get("playresx", 0), values.get("playresy", 0)
+    if x <= 0 and y <= 0:
+        return 384, 288
+    if y <= 0:
+        return x, 1024 if x == 1280 else x * 3 // 4
+    if x <= 0:
+        return 1280 if y == 1024 else y * 4 // 3, y
+    return x, y
+
+
+def dialogue_spans(script: str) -> list[tuple[int, int] | None]:
+    """(start_ms, end_ms) of each Dialogue line of the script, in file order; None for one
+    whose times cannot be read (libass skips it)."""
+    spans: list[tuple[int, int] | None] = []
+    for _, fields, values in _dialogues(script):
+        if values is None or not {"start", "end"} <= set(fields):
+            spans.append(None)
+            continue
+        start = _ass_ms(values[fields.index("start")])
+        end = _ass_ms(values[fields.index("end")])
+        spans.append((start, end) if start is not None and end is not None else None)
+    return spans
+
+
+def place_dialogues(script: str, tags: Sequence[str], covers: Sequence[Cover] = ()) -> str:
+    """`script` with override `tags` (e.g. "\\an5\\pos(960,980)") put before the text of
+    each Dialogue line, in file order ("" leaves one as it is: libass honours the first
+    \\an and \\pos of a line, so these win over the line's own), and an opaque box for each
+    of `covers`, in a layer below every line's so that it never pushes a line aside and is
+    drawn under all of them."""
+    lines = script.replace("\r\n", "\n").split("\n")
+    layers, index, first_style = [], 0, "Default"
+    where: list[tuple[int, list[str]]] = []  # (line number, the events' Format fields)
+    for number, fields, values in _dialogues(script):
+        if values is None:
+            continue
+        if "layer" in fields:
+            with contextlib.suppress(ValueError):
+                layers.append(int(values[fields.index("layer")]))
+        if "style" in fields and not where:
+            first_style = values[fields.index("style")].strip() or first_style
+        where.append((number, fields))
+        if index < len(tags) and tags[index] and "text" in fields:
+            position = fields.index("text")
+            values[position] = "{" + tags[index] + "}" + values[position]
+            lines[number] = f"{lines[number].split(':', 1)[0]}:{','.join(values)}"
+        index += 1
+    if covers:
+        layer = min([0, *layers]) - 1
+        fields = where[0][1] if where else ["layer", "start", "end", "style", "name", "marginl",
+                                            "marginr", "marginv", "effect", "text"]  # fmt: skip
+        boxes = [_cover_line(c, fields, layer, first_style) for c in covers]
+        at = where[0][0] if where else len(lines)
+        if not where:
+            lines += ["[Events]", "Format: " + ", ".join(fields)]
+            at = len(lines)
+        lines[at:at] = boxes
+    return "\n".join(lines)
+
+
+def _cover_line(cover: Cover, fields: list[str], layer: int, style: str) -> str:
+    # Drawn with \\p3 (coordinates in quarter pixels) from its top-left corner at \\pos with
+    # \\an7: libass aligns a drawing by its bounding box, which is then exactly the box.
+    w, h = round((cover.x1 - cover.x0) * 4), round((cover.y1 - cover.y0) * 4)
+    text = (
+        f"{{\\an7\\pos({cover.x0:.2f},{cover.y0:.2f})\\bord0\\shad0\\be0\\blur0\\fscx100"
+        f"\\fscy100\\frz0\\1c{COVER_COLOUR}\\1a&H00&\\p3}}m 0 0 l {w} 0 {w} {h} 0 {h}{{\\p0}}"
+    )
+    values = {
+        "layer": str(layer),
+        "start": _ass_clock(cover.start_ms // 10),
+        "end": _ass_clock(-(-cover.end_ms // 10)),  # rounded out: the whole cue is covered
+        "style": style,
+        "text": text,
+    }
+    return "Dialogue: " + ",".join(
+        values.get(f, "0" if f.startswith("margin") else "") for f in fields
+    )
+
+
+def _ass_clock(centiseconds: int) -> str:
+    seconds, cs = divmod(centiseconds, 100)
+    minutes, s = divmod(seconds, 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{s:02d}.{cs:02d}"
+
+
+def _dialogues(script: str) -> Iterator[tuple[int, list[str], list[str] | None]]:
+    """(line number in the script, the Format fields, the values or None) of each Dialogue
+    line of the [Events] section."""
+    number = -1
+    for name, lines in _sections(script):
+        fields = ["layer", "start", "end", "style", "name", "marginl", "marginr", "marginv",
+                  "effect", "text"]  # fmt: skip
+        for line in lines:
+            number += 1
+            if name != "events":
+                continue
+            if line.lower().startswith("format:"):
+                fields = _fields(line)
+            elif line.lower().startswith("dialogue:"):
+                values = line.split(":", 1)[1].split(",", len(fields) - 1)
+                yield number, fields, values if len(values) == len(fields) else None
+
+
 def _ass_ms(value: str) -> int | None:
     m = re.fullmatch(r"\s*(\d+):(\d{1,2}):(\d{1,2})(?:\.(\d{1,3}))?\s*", value)
     if m is None:
@@ -278,8 +425,24 @@ def render(
     if not targets:
         return []
     folder = targets[0].parent
+    with _libass(subtitles, folder, "preview") as burn, atomic_paths(targets) as temp:
+        for still in stills:
+            out = temp[still.path]
+            what = f"frame at {_seconds(still.at_ms)} s of {media.path}"
+            _run(ffmpeg, _still_args(media, still.at_ms, burn, size, out), what, out)
+        if clip is not None:
+            out = temp[clip.path]
+            what = f"clip at {_seconds(clip.start_ms)} s of {media.path}"
+            _run(ffmpeg, _clip_args(media, clip, burn, size, out), what, out)
+    return targets
+
+
+@contextlib.contextmanager
+def _libass(subtitles: PreparedSubtitles, folder: Path, what: str) -> Iterator[str]:
+    """The `ass` filter drawing `subtitles`: the script and its font in a hidden folder
+    inside `folder` (removed afterwards), shaped by HarfBuzz."""
     try:
-        work = Path(tempfile.mkdtemp(prefix=".dubkit-preview-", dir=folder))
+        work = Path(tempfile.mkdtemp(prefix=f".dubkit-{what}-", dir=folder))
     except OSError as exc:
         raise OutputError(
             f"{folder}: cannot write here ({exc.strerror or exc}); choose another folder with -o",
@@ -292,17 +455,10 @@ def render(
         fonts.mkdir()
         if subtitles.font_file is not None:
             os.symlink(subtitles.font_file, fonts / subtitles.font_file.name)
-        burn = f"ass=filename={filter_value(str(script))}:fontsdir={filter_value(str(fonts))}"
-        burn += ":shaping=complex"
-        with atomic_paths(targets) as temp:
-            for still in stills:
-                out = temp[still.path]
-                what = f"frame at {_seconds(still.at_ms)} s of {media.path}"
-                _run(ffmpeg, _still_args(media, still.at_ms, burn, size, out), what, out)
-            if clip is not None:
-                out = temp[clip.path]
-                what = f"clip at {_seconds(clip.start_ms)} s of {media.path}"
-                _run(ffmpeg, _clip_args(media, clip, burn, size, out), what, out)
+        yield (
+            f"ass=filename={filter_value(str(script))}:fontsdir={filter_value(str(fonts))}"
+            ":shaping=complex"
+        )
     except OSError as exc:
         raise OutputError(
             f"{folder}: cannot write ({exc.strerror or exc}); check the path and permissions, "
@@ -312,7 +468,62 @@ def render(
     finally:
         with contextlib.suppress(OSError):
             shutil.rmtree(work)
-    return targets
+
+
+def burn(
+    media: MediaInfo,
+    subtitles: PreparedSubtitles,
+    output: Path,
+    crf: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """The whole programme with `subtitles` burnt in (H.264 at `crf`, every sound stream
+    copied untouched) as MP4 at `output`: written to a temporary file beside it and renamed
+    over it (a symlink planted there is replaced, never followed). `progress(frames done,
+    frames in all)` as ffmpeg reports them."""
+    ffmpeg = ffmpeg_path()
+    if media.video_stream is None:
+        raise MediaError(f"{media.path}: has no picture to burn subtitles into", path=media.path)
+    with _libass(subtitles, output.parent, "burn") as filters, atomic_paths([output]) as temp:
+        out = temp[output]
+        args = [
+            ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error", "-nostats", "-y",
+            "-i", str(media.path), "-map", f"0:{media.video_stream}", "-map", "0:a?",
+            "-vf", f"{_SQUARE_EVEN},{filters}", "-fps_mode", "passthrough",
+            "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p",
+            "-c:a", "copy", "-movflags", "+faststart", "-progress", "pipe:1",
+            "-f", "mp4", str(out),
+        ]  # fmt: skip
+        log = out.with_name(out.name + ".log")
+        try:
+            with log.open("w+b") as errors:
+                code = _follow(args, errors, media.frames or 0, progress)
+                errors.seek(0)
+                stderr = errors.read(1 << 20)
+        finally:
+            with contextlib.suppress(OSError):
+                log.unlink()
+        what = f"{media.path} with {output.name}"
+        if code != 0:
+            raise RenderError(f"ffmpeg could not burn the subtitles into {what}: {_reason(stderr)}")
+        if out.stat().st_size == 0:
+            raise RenderError(f"ffmpeg wrote nothing for {what}: {_reason(stderr)}")
+    return output
+
+
+def _follow(
+    args: list[str], errors: Any, total: int, progress: Callable[[int, int], None] | None
+) -> int:
+    """Run ffmpeg, passing each `frame=N` of its -progress report to `progress`."""
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors) as proc:
+        for raw in proc.stdout or ():
+            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            if key == "frame" and value.isdigit() and progress is not None:
+                done = int(value)
+                progress(done, max(total, done))
+            elif key == "progress" and value == "end" and progress is not None and total:
+                progress(total, total)
+        return proc.wait()
 
 
 def _seconds(ms: int) -> str:
@@ -335,8 +546,7 @@ def _picture(
         source = f"color=c={BACKGROUND}:s={width}x{height}:r={BACKGROUND_RATE},format=rgb24"
         return ["-f", "lavfi", "-i", source], "0:v:0", shift
     if size is None:
-        # Square pixels (anamorphic PAL is 720x576 shown at 16:9) and even sides (H.264).
-        fit = "scale=trunc(iw*sar/2)*2:trunc(ih/2)*2,setsar=1"
+        fit = _SQUARE_EVEN
     else:
         w, h = size
         fit = (

@@ -7,15 +7,13 @@ picture (a recording) gets a dark background so the subtitles can still be seen.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
+from dubkit.cli.burn import CoverBurnedOpt, OcrOpt
 from dubkit.constants import URDU_FONT
 from dubkit.episode.preview import DEFAULT_STILLS
-
-if TYPE_CHECKING:
-    pass
 
 
 def preview(
@@ -44,6 +42,8 @@ def preview(
         str | None,
         typer.Option(help="WIDTHxHEIGHT of the frames (default: the video's; 1280x720 for audio)."),
     ] = None,
+    cover_burned: CoverBurnedOpt = False,
+    ocr: OcrOpt = None,
 ) -> None:
     """Burn SUBTITLES into frames of MEDIA (STEM.preview.NNNN.png) or a clip (STEM.preview.mp4)."""
     from dubkit.adapters.render import render
@@ -51,7 +51,7 @@ def preview(
     from dubkit.episode.preview import plan_preview
 
     console = make_console()
-    plan = plan_preview(media, subtitles, outdir, at, count, clip, font, size)
+    plan = plan_preview(media, subtitles, outdir, at, count, clip, font, size, cover_burned, ocr)
     written = render(plan.media, plan.subtitles, plan.stills, plan.clip, plan.size)
     for path in written:
         typer.echo(str(path))

@@ -22,6 +22,7 @@ from dubkit import constants as C
 from dubkit.cli import (
     align,
     batch,
+    burn,
     dubscript,
     glossary,
     memory,
@@ -85,6 +86,7 @@ app.command("align")(align.align)
 app.command("batch")(batch.batch)
 app.add_typer(dubscript.dub_app, name="dubscript")
 app.command("preview")(preview.preview)
+app.command("burn")(burn.burn)
 app.command("ocr")(ocr.ocr)
 app.command("qa")(qa.qa)
 

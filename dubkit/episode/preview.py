@@ -41,9 +41,12 @@ def plan_preview(
     clip: str | None,
     font: str | None,
     size: str | None,
+    cover_burned: bool = False,
+    ocr: Path | None = None,
 ) -> PreviewPlan:
     """Every input checked, and every output named, before anything is rendered."""
     from dubkit.adapters import render
+    from dubkit.episode.burn import find_geometry, fitted_picture, place, whole_picture
     from dubkit.fsutil import ensure_writable_dir
     from dubkit.subtitles.files import read_subtitle_text
     from dubkit.subtitles.formats import subtitle_kind
@@ -64,6 +67,17 @@ def plan_preview(
     spans = read if read is not None else prepared.spans
     if not spans:
         raise SubtitleParseError(f"{subtitles}: no cues; nothing to preview", path=subtitles)
+    if info.picture_size is None:
+        if cover_burned:
+            raise ConfigError(f"--cover-burned: {media} has no picture with subtitles to cover")
+    else:
+        geometry = find_geometry(media, subtitles, ocr, cover_burned)
+        picture = (
+            fitted_picture(info.picture_size, frame_size)
+            if frame_size is not None
+            else whole_picture(info.picture_size)
+        )
+        prepared, _ = place(prepared, geometry, picture, cover_burned)
     stem = media.stem
     if at:
         times = [(n, round(s * 1000), f"--at {s:g} s") for n, s in enumerate(at, start=1)]

@@ -1,0 +1,84 @@
+"""`dubkit burn`: the open-caption deliverable, Urdu subtitles burnt into the whole programme.
+
+ffmpeg with libass draws them in the shipped Urdu style (dubkit.adapters.render); the picture
+is encoded again in H.264, every sound track is copied untouched. `--cover-burned` and `--ocr`
+are declared here once and shared with `dubkit preview`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from dubkit.constants import URDU_FONT
+from dubkit.episode.burn import CRF_RANGE, DEFAULT_CRF
+
+CoverBurnedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cover-burned",
+        help="Hide the burned-in subtitles under an opaque box while each is on screen, with "
+        "the Urdu centred in it (needs STEM.ocr.json from `dubkit ocr`).",
+    ),
+]
+OcrOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ocr",
+        help="The burned subtitles' places (default: STEM.ocr.json beside the subtitles; "
+        "when found, the Urdu sits above the burned band).",
+    ),
+]
+
+
+def burn(
+    media: Annotated[Path, typer.Argument(help="Programme (video).")],
+    subtitles: Annotated[Path, typer.Argument(help="Subtitles: .srt, .vtt or .ass.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="The MP4 to write.")],
+    crf: Annotated[
+        int,
+        typer.Option(
+            help=f"H.264 quality, {CRF_RANGE[0]} (lossless) to {CRF_RANGE[1]} (worst); "
+            "lower is better and bigger."
+        ),
+    ] = DEFAULT_CRF,
+    font: Annotated[
+        str | None,
+        typer.Option(help=f"Font family ({URDU_FONT}; an .ass keeps its own unless given)."),
+    ] = None,
+    cover_burned: CoverBurnedOpt = False,
+    ocr: OcrOpt = None,
+) -> None:
+    """Burn SUBTITLES into the whole of MEDIA, written as an MP4 (-o)."""
+    from dubkit.adapters.render import burn as encode
+    from dubkit.cli.console import make_console, progress_bar
+    from dubkit.episode.burn import plan_burn
+    from dubkit.escape import display_text
+    from dubkit.fsutil import display_path
+
+    console = make_console()
+    plan = plan_burn(media, subtitles, output, crf, font, cover_burned, ocr)
+    with progress_bar(console) as bar:
+        report = _frames(bar, bar.add_task("burning", total=None, seconds="") if bar else None)
+        encode(plan.media, plan.subtitles, plan.output, plan.crf, report)
+    typer.echo(display_path(plan.output))
+    shown = f"in {plan.subtitles.font}" if plan.subtitles.font else "in the script's own fonts"
+    hidden = f"; {plan.covered} burned cue(s) covered" if cover_burned else ""
+    console.print(
+        f"{display_path(media)}: {display_text(subtitles.name)} burnt {shown} "
+        f"(crf {plan.crf}){hidden}",
+        markup=False,
+    )
+
+
+def _frames(bar: Any, task: Any) -> Any:
+    """A progress callback (frames done, frames in all) for the console's progress bar."""
+    if bar is None:
+        return None
+
+    def report(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total or None, seconds=f"{done}/{total} frames")
+
+    return report

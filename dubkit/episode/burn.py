@@ -1,0 +1,283 @@
+"""`dubkit burn`'s plan, and where the Urdu goes on a programme that has subtitles burned in.
+
+The burned subtitles' geometry comes from the OCR stage's STEM.ocr.json: the band of rows
+they occupy and, for each burned cue, the box its text covers (full-frame pixels of the
+frames OCR read). With it, the Urdu sits above the band, never on the burned text; with
+`--cover-burned`, an opaque box hides each burned cue while it is on screen and the Urdu is
+centred in that box instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from dubkit import constants as C
+from dubkit.constants import URDU_FONT
+from dubkit.errors import ConfigError, MediaError, SubtitleParseError
+
+if TYPE_CHECKING:
+    from dubkit.adapters.render import MediaInfo, PreparedSubtitles
+
+DEFAULT_CRF = 20  # x264: no visible loss on broadcast pictures at about half the size of 18
+CRF_RANGE = (0, 51)  # libx264's scale: 0 lossless, 51 the worst it can do
+ABOVE_BAND_GAP = 0.01  # of the picture's height, between the Urdu's last line and the band
+
+
+@dataclass(frozen=True, slots=True)
+class BurnedCue:
+    """One burned-in cue: when it is on screen and the box its text covers (frame pixels)."""
+
+    start_ms: int
+    end_ms: int
+    cover: tuple[float, float, float, float]  # x0, y0, x1, y1
+
+
+@dataclass(frozen=True, slots=True)
+class BurnedGeometry:
+    """The burned subtitles of a programme, as the OCR stage found them."""
+
+    path: Path
+    frame_size: tuple[int, int]
+    band: tuple[float, float]  # y0, y1: the rows the burned subtitles use
+    cues: tuple[BurnedCue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """Where the programme's picture lies in the rendered frame (letterboxed or not)."""
+
+    frame: tuple[int, int]  # the rendered frame's width and height
+    left: float
+    top: float
+    width: float
+    height: float
+
+
+@dataclass(frozen=True, slots=True)
+class BurnPlan:
+    """What `dubkit burn` encodes: the media, the placed subtitles, the output, the quality."""
+
+    media: MediaInfo
+    subtitles: PreparedSubtitles
+    output: Path
+    crf: int
+    covered: int  # burned cues hidden under a box
+
+
+def plan_burn(
+    media: Path,
+    subtitles: Path,
+    output: Path,
+    crf: int,
+    font: str | None,
+    cover_burned: bool,
+    ocr: Path | None,
+) -> BurnPlan:
+    """Every input checked before the encode starts: the quality, the subtitles (they must
+    belong to the media: no cue may start past its end), the burned geometry, the output."""
+    from dubkit.adapters import render
+    from dubkit.fsutil import check_creatable, display_path, write_error
+    from dubkit.subtitles.files import read_subtitle_text
+    from dubkit.subtitles.formats import read_subtitles, subtitle_kind
+
+    low, high = CRF_RANGE
+    if not low <= crf <= high:
+        raise ConfigError(
+            f"--crf {crf}: choose {low} (lossless) to {high} (worst); 18-23 is broadcast "
+            f"quality, {DEFAULT_CRF} the default"
+        )
+    kind = subtitle_kind(subtitles)
+    if kind is None:
+        raise SubtitleParseError(
+            f"{subtitles}: not a subtitle file dubkit can burn; use .srt, .vtt or .ass",
+            path=subtitles,
+        )
+    info = render.probe(media)
+    if info.video_stream is None or info.picture_size is None:
+        raise MediaError(
+            f"{media}: has no picture to burn subtitles into; use the programme's video file",
+            path=media,
+        )
+    text = read_subtitle_text(subtitles)
+    cues = read_subtitles(text, display_path(subtitles), kind=subtitle_kind(subtitles, text)).cues
+    if not cues:
+        raise SubtitleParseError(f"{subtitles}: no cues; nothing to burn", path=subtitles)
+    end = info.duration_ms
+    late = next((c for c in cues if end is not None and c.start_ms >= end), None)
+    if late is not None and end is not None:
+        raise ConfigError(
+            f"{subtitles}: cue {late.index} starts at {late.start_ms / 1000:g} s, past the end "
+            f"of {media} ({end / 1000:g} s); these are not its subtitles — choose "
+            f"the subtitles of this programme"
+        )
+    if output.exists() and media.exists() and output.resolve() == media.resolve():
+        raise ConfigError(f"-o {output}: is the programme itself; choose another output file")
+    if output.is_dir():
+        raise ConfigError(f"-o {output}: is a folder; name the output file, e.g. -o out.mp4")
+    check_creatable(output)
+    prepared = render.prepare_subtitles(subtitles, text, font or URDU_FONT, font is not None)
+    geometry = find_geometry(media, subtitles, ocr, cover_burned)
+    picture = whole_picture(info.picture_size)
+    placed, covered = place(prepared, geometry, picture, cover_burned)
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(output, exc) from exc
+    return BurnPlan(info, placed, output, crf, covered)
+
+
+def whole_picture(size: tuple[int, int]) -> Picture:
+    """The picture filling the frame (burn, and preview without --size)."""
+    return Picture(size, 0, 0, size[0], size[1])
+
+
+def fitted_picture(picture: tuple[int, int], frame: tuple[int, int]) -> Picture:
+    """A picture scaled to fit inside `frame` and centred, as preview's --size pads it."""
+    scale = min(frame[0] / picture[0], frame[1] / picture[1])
+    width, height = picture[0] * scale, picture[1] * scale
+    return Picture(frame, (frame[0] - width) / 2, (frame[1] - height) / 2, width, height)
+
+
+def find_geometry(
+    media: Path, subtitles: Path, ocr: Path | None, required: bool
+) -> BurnedGeometry | None:
+    """The burned geometry from `ocr`, else STEM.ocr.json beside the subtitles; None when
+    that default file is absent and `required` (--cover-burned) is not."""
+    path = ocr if ocr is not None else subtitles.parent / f"{media.stem}.ocr.json"
+    if ocr is None and not path.exists():
+        if required:
+            raise ConfigError(
+                f"--cover-burned needs the burned subtitles' places; {path} not found — run "
+                f"`dubkit ocr {media}` first, or name the file with --ocr"
+            )
+        return None
+    return read_geometry(path)
+
+
+def read_geometry(path: Path) -> BurnedGeometry:
+    """STEM.ocr.json, checked; ConfigError naming the file and the field otherwise."""
+    from dubkit.fsutil import NotReadable, read_json
+
+    try:
+        doc = read_json(path, C.MAX_ARTEFACT_BYTES)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            f"{path}: no such file; run `dubkit ocr MEDIA` first, or fix --ocr", path=path
+        ) from exc
+    except NotReadable as exc:
+        raise ConfigError(
+            f"{path}: is {exc.kind or f'{exc.size:,} bytes, too large'}; name the OCR JSON file",
+            path=path,
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})", path=path) from exc
+    except ValueError as exc:
+        raise ConfigError(
+            f"{path}: not JSON ({exc}); run `dubkit ocr MEDIA` again", path=path
+        ) from exc
+    return _geometry(path, doc)
+
+
+def _geometry(path: Path, doc: Any) -> BurnedGeometry:
+    def bad(field: str, expected: str) -> ConfigError:
+        return ConfigError(
+            f"{path}: {field}: expected {expected}; run `dubkit ocr MEDIA` again", path=path
+        )
+
+    if not isinstance(doc, dict):
+        raise bad("the document", "an object with frame_size, band and cues")
+    size = doc.get("frame_size")
+    if not (isinstance(size, list) and len(size) == 2 and all(_whole(v, 1) for v in size)):
+        raise bad("frame_size", "[width, height] in pixels")
+    width, height = int(size[0]), int(size[1])
+    band = doc.get("band")
+    y0, y1 = (band.get("y0"), band.get("y1")) if isinstance(band, dict) else (None, None)
+    if not (_number(y0) and _number(y1) and 0 <= y0 < y1 <= height):  # type: ignore[operator]
+        raise bad("band", f"{{'y0': top, 'y1': bottom}} with 0 <= y0 < y1 <= {height}")
+    raw = doc.get("cues")
+    if not isinstance(raw, list):
+        raise bad("cues", "a list")
+    cues = []
+    for n, cue in enumerate(raw):
+        if not isinstance(cue, dict):
+            raise bad(f"cues[{n}]", "an object")
+        start, end = cue.get("start_ms"), cue.get("end_ms")
+        if not (_whole(start, 0) and _whole(end, 0) and start < end):  # type: ignore[operator]
+            raise bad(f"cues[{n}].start_ms/end_ms", "whole milliseconds, start before end")
+        box = cue.get("cover")
+        if not (isinstance(box, list) and len(box) == 4 and all(map(_number, box))):
+            raise bad(f"cues[{n}].cover", "[x0, y0, x1, y1] in pixels")
+        # padding may reach past the frame: keep the part inside it
+        x_0, y_0 = max(0.0, float(box[0])), max(0.0, float(box[1]))
+        x_1, y_1 = min(float(width), float(box[2])), min(float(height), float(box[3]))
+        if not (x_0 < x_1 and y_0 < y_1):
+            raise bad(f"cues[{n}].cover", f"a box with x0 < x1 and y0 < y1 inside {width}x{height}")
+        cues.append(BurnedCue(int(start), int(end), (x_0, y_0, x_1, y_1)))  # type: ignore[arg-type]
+    return BurnedGeometry(path, (width, height), (float(y0), float(y1)), tuple(cues))  # type: ignore[arg-type]
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == value
+
+
+def _whole(value: object, least: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def place(
+    subtitles: PreparedSubtitles,
+    geometry: BurnedGeometry | None,
+    picture: Picture,
+    cover: bool,
+) -> tuple[PreparedSubtitles, int]:
+    """The subtitles placed clear of the burned ones, and how many burned cues are covered.
+
+    Without geometry they are as styled. With it, each line sits centred above the band; with
+    `cover`, each burned cue gets an opaque box for its time, and a line on screen with a
+    burned cue (the one it overlaps most) is centred in that cue's box.
+    """
+    from dubkit.adapters.render import Cover, dialogue_spans, place_dialogues, play_res
+
+    if geometry is None:
+        return subtitles, 0
+    res_x, res_y = play_res(subtitles.ass)
+    frame_w, frame_h = geometry.frame_size
+    sx = picture.width / frame_w * res_x / picture.frame[0]
+    sy = picture.height / frame_h * res_y / picture.frame[1]
+    ox, oy = picture.left * res_x / picture.frame[0], picture.top * res_y / picture.frame[1]
+
+    def x(value: float) -> float:
+        return ox + value * sx
+
+    def y(value: float) -> float:
+        return oy + value * sy
+
+    above = (
+        f"\\an2\\pos({x(frame_w / 2):.2f},"
+        f"{y(geometry.band[0]) - ABOVE_BAND_GAP * picture.height * res_y / picture.frame[1]:.2f})"
+    )
+    covers = (
+        [Cover(c.start_ms, c.end_ms, x(c.cover[0]), y(c.cover[1]), x(c.cover[2]), y(c.cover[3]))
+         for c in geometry.cues]
+        if cover
+        else []
+    )  # fmt: skip
+    tags = []
+    for span in dialogue_spans(subtitles.ass):
+        box = _most_overlapping(span, covers) if span is not None else None
+        if box is None:
+            tags.append(above)
+        else:
+            tags.append(f"\\an5\\pos({(box.x0 + box.x1) / 2:.2f},{(box.y0 + box.y1) / 2:.2f})")
+    return replace(subtitles, ass=place_dialogues(subtitles.ass, tags, covers)), len(covers)
+
+
+def _most_overlapping(span: tuple[int, int], covers: list[Any]) -> Any:
+    best, most = None, 0
+    for box in covers:
+        overlap = min(span[1], box.end_ms) - max(span[0], box.start_ms)
+        if overlap > most:
+            best, most = box, overlap
+    return best

@@ -1,0 +1,346 @@
+"""`dubkit burn`: real ffmpeg and libass burn Urdu subtitles into a whole programme.
+
+The programme is a generated test card with sound and two Chinese lines burned in by libass
+(Noto Sans CJK SC) at a place measured here; its ocr.json is written by hand with that
+geometry, in the schema of the OCR stage. Covering is checked by reading the frames with
+RapidOCR: the Chinese reads in the input and not in the output at the same time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from dubkit.cli import app
+from dubkit.text.urdu import normalise
+from tests.conftest import _missing, run_ffmpeg
+
+runner = CliRunner()
+
+SECONDS = 4
+SIZE = (640, 360)
+ZH = ("中巴经济走廊建设", "瓜达尔港已经完工")
+ZH_SPANS = ((500, 1900), (2300, 3800))  # ms; the Urdu cues have the same times
+INSIDE = (1.2, 3.0)  # seconds: one frame inside each cue
+LINE_1 = normalise("چین پاکستان اقتصادی راہداری")
+LINE_2 = normalise("گوادر بندرگاہ 2025 میں مکمل ہوئی۔")
+PAD = 6  # pixels around the measured text, as the OCR stage pads its boxes
+BAND = (290, 350)
+ZH_ASS = """[Script Info]
+ScriptType: v4.00+
+PlayResX: 640
+PlayResY: 360
+
+[V4+ Styles]
+Format: Name, Fontname, Fontsize, PrimaryColour, SecondaryColour, OutlineColour, BackColour, \
+Bold, Italic, Underline, StrikeOut, ScaleX, ScaleY, Spacing, Angle, BorderStyle, Outline, \
+Shadow, Alignment, MarginL, MarginR, MarginV, Encoding
+Style: Zh,Noto Sans CJK SC,28,&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,0,0,0,0,100,100,\
+0,0,1,2,0,2,10,10,20,1
+
+[Events]
+Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+Dialogue: 0,0:00:00.50,0:00:01.90,Zh,,0,0,0,,{zh1}
+Dialogue: 0,0:00:02.30,0:00:03.80,Zh,,0,0,0,,{zh2}
+"""
+
+
+def _srt(*cues: tuple[int, int, str]) -> str:
+    from dubkit.timecode import clock
+
+    return "\n".join(
+        f"{n}\n{clock(start)} --> {clock(end)}\n{text}\n"
+        for n, (start, end, text) in enumerate(cues, start=1)
+    )
+
+
+@pytest.fixture(scope="module")
+def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A 4 s 640x360 test card with a sine tone and two burned Chinese lines; Urdu subtitles
+    for it; the measured boxes of the Chinese; a folder where STEM.ocr.json sits beside a
+    copy of the subtitles."""
+    import numpy as np
+
+    from dubkit.adapters.render import FontMissing, filter_value, font_file
+
+    for font in ("Noto Nastaliq Urdu", "Noto Sans CJK SC"):
+        try:
+            font_file(font)
+        except FontMissing:
+            _missing(f"{font} not installed (Debian fonts-noto-core and fonts-noto-cjk)")
+    folder = tmp_path_factory.mktemp("burn")
+    script = folder / "zh.ass"
+    script.write_text(ZH_ASS.replace("{zh1}", ZH[0]).replace("{zh2}", ZH[1]), encoding="utf-8")
+    burned = f"ass=filename={filter_value(str(script))}"
+    video = folder / "news.mp4"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=size={SIZE[0]}x{SIZE[1]}:rate=25",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", str(SECONDS),
+        "-vf", burned, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
+        "-pix_fmt", "yuv420p", "-c:a", "aac", video.as_posix(),
+    )  # fmt: skip
+    boxes = []
+    for at in INSIDE:  # the Chinese alone, on black: its bright pixels are its box
+        still = folder / f"zh-{at}.png"
+        run_ffmpeg(
+            ffmpeg, "-f", "lavfi", "-i", f"color=black:s={SIZE[0]}x{SIZE[1]}:r=25",
+            "-vf", f"trim=start={at},setpts=PTS-STARTPTS+{at}/TB,{burned}",
+            "-frames:v", "1", still.as_posix(),
+        )  # fmt: skip
+        ys, xs = np.nonzero(_rgb(still).max(axis=2) > 60)
+        assert len(xs) > 500, "the Chinese line was not drawn"
+        boxes.append(
+            [int(xs.min()) - PAD, int(ys.min()) - PAD, int(xs.max()) + PAD, int(ys.max()) + PAD]
+        )
+    srt = folder / "news.ur.srt"
+    srt.write_text(
+        _srt((*ZH_SPANS[0], LINE_1), (*ZH_SPANS[1], LINE_2)), encoding="utf-8"
+    )  # fmt: skip
+    with_ocr = folder / "with-ocr"
+    with_ocr.mkdir()
+    (with_ocr / srt.name).write_bytes(srt.read_bytes())
+    geometry = {
+        "media": str(video), "fps": 25.0, "frame_size": list(SIZE),
+        "band": {"y0": BAND[0], "y1": BAND[1]},
+        "cues": [
+            {"index": n, "start_ms": start, "end_ms": end, "zh": zh, "en": "",
+             "confidence": 0.98, "cover": box, "flags": [], "readings": []}
+            for n, ((start, end), zh, box)
+            in enumerate(zip(ZH_SPANS, ZH, boxes, strict=True), start=1)
+        ],
+    }  # fmt: skip
+    (with_ocr / "news.ocr.json").write_text(json.dumps(geometry, ensure_ascii=False))
+    return {"video": video, "srt": srt, "boxes": boxes, "with_ocr": with_ocr, "folder": folder}
+
+
+def _burn(*args: str | Path) -> Any:
+    return runner.invoke(app, ["burn", *map(str, args)])
+
+
+def _rgb(path: Path, at: float | None = None) -> Any:
+    """The frame of a PNG, or of a video at `at` seconds, as an int array (H, W, 3)."""
+    import av
+
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if at is None or frame.time >= at:
+                return frame.to_ndarray(format="rgb24").astype(int)
+    raise AssertionError(f"{path}: no frame at {at}")
+
+
+def _changed(a: Any, b: Any) -> Any:
+    """Mask of pixels that differ clearly (more than coding noise) between two frames."""
+    import numpy as np
+
+    return np.abs(a - b).max(axis=2) > 40
+
+
+# Encoding the test card again at the default quality moves its sharp edges by more than the
+# threshold here and there: the tests that compare pixels encode losslessly (--crf 0), where
+# nothing but the subtitles changes.
+
+
+def _probe(ffmpeg: str, path: Path) -> tuple[int, float, str]:
+    """(frames counted by decoding, duration in seconds, MD5 of the sound's packets)."""
+    ffprobe = str(Path(ffmpeg).with_name("ffprobe"))
+    frames, duration = subprocess.run(
+        [ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
+         "-show_entries", "stream=nb_read_frames:format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    sound = subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a",
+         "-c", "copy", "-f", "md5", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    return int(frames), float(duration), sound
+
+
+def _one_error(result: Any) -> str:
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert result.stdout == ""
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_burn_keeps_the_frames_and_the_sound_and_centres_the_urdu(
+    programme: dict[str, Any], ffmpeg: str, tmp_path: Path
+) -> None:
+    import numpy as np
+
+    out = tmp_path / "deliver" / "news.ur.mp4"
+    result = _burn(programme["video"], programme["srt"], "-o", out, "--crf", "0")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{out}\n"
+    assert "━" not in result.stderr and "\x1b[" not in result.stderr  # no bar off a terminal
+    assert os.listdir(out.parent) == [out.name], "no temporary file left"
+    frames, duration, sound = _probe(ffmpeg, out)
+    source_frames, source_duration, source_sound = _probe(ffmpeg, programme["video"])
+    assert frames == source_frames == SECONDS * 25
+    assert abs(duration - source_duration) < 0.05
+    assert sound == source_sound and sound.startswith("MD5="), "the sound is copied untouched"
+    for at in INSIDE:
+        changed = _changed(_rgb(out, at), _rgb(programme["video"], at))
+        third = SIZE[1] * 2 // 3
+        assert changed[third:].sum() > 300, f"no Urdu at {at} s"
+        assert changed[:third].sum() == 0, "nothing drawn above the bottom third"
+        # bottom-centre (ASS alignment 2): the Urdu's columns are centred on the frame
+        xs = np.nonzero(changed.any(axis=0))[0]
+        assert abs((xs.min() + xs.max()) / 2 - SIZE[0] / 2) < 4, (xs.min(), xs.max())
+    assert _changed(_rgb(out, 2.1), _rgb(programme["video"], 2.1)).sum() == 0, "between cues"
+
+
+@pytest.mark.slow
+def test_cover_burned_hides_the_chinese_and_puts_the_urdu_in_its_place(
+    programme: dict[str, Any], ffmpeg: str, tmp_path: Path
+) -> None:
+    import numpy as np
+    from rapidocr import RapidOCR
+
+    # a small, fixed detection size: the band crop reads in well under a second
+    ocr = RapidOCR(
+        params={"Det.limit_type": "max", "Det.limit_side_len": 640, "Global.use_cls": False}
+    )
+    out = tmp_path / "covered.mp4"
+    subs = programme["with_ocr"] / "news.ur.srt"  # news.ocr.json beside it, found by default
+    result = _burn(programme["video"], subs, "-o", out, "--cover-burned", "--crf", "0")
+    assert result.exit_code == 0, result.output
+    assert "2 burned cue(s) covered" in result.stderr
+    for at, zh, (x0, y0, x1, y1) in zip(INSIDE, ZH, programme["boxes"], strict=True):
+        before, after = tmp_path / f"before-{at}.png", tmp_path / f"after-{at}.png"
+        for source, png in ((programme["video"], before), (out, after)):
+            run_ffmpeg(ffmpeg, "-ss", str(at), "-i", str(source), "-frames:v", "1",
+                       "-vf", f"crop={SIZE[0]}:120:0:{SIZE[1] - 120}", str(png))  # fmt: skip
+        read_before = "".join(ocr(str(before)).txts or ())
+        read_after = "".join(ocr(str(after)).txts or ())
+        assert sum(c in read_before for c in zh) >= len(zh) - 1, read_before
+        assert not any("\u4e00" <= c <= "\u9fff" for c in read_after), read_after
+        frame, source = _rgb(out, at), _rgb(programme["video"], at)
+        box = np.zeros(frame.shape[:2], bool)
+        box[y0 : y1 + 1, x0 : x1 + 1] = True
+        # Nastaliq is taller than Chinese: the Urdu's outline may reach a little past a tight box
+        near = np.zeros_like(box)
+        near[y0 - 8 : y1 + 9, x0 - 8 : x1 + 9] = True
+        assert _changed(frame, source)[~near].sum() == 0, "away from the cover nothing changed"
+        inside = frame[box].reshape(-1, 3)
+        text = inside.min(axis=1) > 120  # the white Urdu on the black box
+        dark = inside.max(axis=1) < 40
+        assert text.sum() > 60, f"no Urdu inside the cover at {at} s"
+        assert dark.sum() > 0.5 * len(inside), "the cover is opaque"
+        ys, xs = np.nonzero(box & (frame.min(axis=2) > 120))
+        assert abs(xs.mean() - (x0 + x1) / 2) < 12 and abs(ys.mean() - (y0 + y1) / 2) < 8
+
+
+@pytest.mark.slow
+def test_known_geometry_puts_the_urdu_above_the_burned_band(
+    programme: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "above.mp4"
+    subs = programme["with_ocr"] / "news.ur.srt"
+    result = _burn(programme["video"], subs, "-o", out, "--crf", "0")
+    assert result.exit_code == 0, result.output
+    for at in INSIDE:
+        changed = _changed(_rgb(out, at), _rgb(programme["video"], at))
+        assert changed.sum() > 300, f"no Urdu at {at} s"
+        assert changed[BAND[0] :].sum() == 0, "nothing drawn on the burned band"
+
+
+@pytest.mark.slow
+def test_a_symlink_planted_at_the_output_is_replaced_not_followed(
+    programme: dict[str, Any], tmp_path: Path
+) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me\n")
+    out = tmp_path / "out.mp4"
+    out.symlink_to(victim)
+    result = _burn(programme["video"], programme["srt"], "-o", out, "--crf", "35")
+    assert result.exit_code == 0, result.output
+    assert victim.read_text() == "keep me\n"
+    assert not out.is_symlink() and out.stat().st_size > 1000
+    assert sorted(os.listdir(tmp_path)) == ["out.mp4", "victim.txt"]
+
+
+@pytest.mark.slow
+def test_progress_bar_of_frames_only_on_a_terminal(
+    programme: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    import dubkit.cli.console
+
+    def terminal(stderr: bool = True) -> Console:
+        return Console(stderr=stderr, force_terminal=True, width=120, soft_wrap=True)
+
+    monkeypatch.setattr(dubkit.cli.console, "make_console", terminal)
+    result = _burn(programme["video"], programme["srt"], "-o", tmp_path / "bar.mp4")
+    assert result.exit_code == 0, result.output
+    assert "━" in result.stderr
+    assert f"{SECONDS * 25}/{SECONDS * 25} frames" in result.stderr, result.stderr
+
+
+def test_subtitles_past_the_end_are_refused_and_nothing_is_written(
+    programme: dict[str, Any], tmp_path: Path
+) -> None:
+    other = tmp_path / "other.ur.srt"
+    other.write_text(_srt((1000, 2000, LINE_1), (9000, 10000, LINE_2)), encoding="utf-8")
+    out = tmp_path / "out" / "x.mp4"
+    line = _one_error(_burn(programme["video"], other, "-o", out))
+    assert "cue 2 starts at 9 s, past the end of" in line
+    assert "choose the subtitles of this programme" in line
+    assert not out.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--crf", "52"], "--crf 52: choose 0 (lossless) to 51 (worst)"),
+        (["--crf", "-1"], "--crf -1: choose 0 (lossless) to 51 (worst)"),
+        (["--cover-burned"], "not found — run `dubkit ocr "),
+        (["--ocr", "missing.ocr.json"], "missing.ocr.json: no such file"),
+        (["--ocr", "bad.ocr.json"], "bad.ocr.json: cues[0].cover: expected [x0, y0, x1, y1]"),
+        (["--ocr", "band.ocr.json"], "band.ocr.json: band: expected"),
+        (["--ocr", "text.ocr.json"], "text.ocr.json: not JSON"),
+        (["--font", "No Such Font"], "font 'No Such Font' is not installed"),
+    ],
+)
+def test_bad_options_are_one_line_and_write_nothing(
+    programme: dict[str, Any],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    extra: list[str],
+    message: str,
+) -> None:
+    good = json.loads((programme["with_ocr"] / "news.ocr.json").read_text())
+    bad = {**good, "cues": [{**good["cues"][0], "cover": [10, 20, 5]}]}
+    (tmp_path / "bad.ocr.json").write_text(json.dumps(bad))
+    (tmp_path / "band.ocr.json").write_text(json.dumps({**good, "band": {"y0": 300, "y1": 900}}))
+    (tmp_path / "text.ocr.json").write_text("not json")
+    monkeypatch.chdir(tmp_path)
+    line = _one_error(_burn(programme["video"], programme["srt"], "-o", tmp_path / "o.mp4", *extra))
+    assert message in line
+    assert not (tmp_path / "o.mp4").exists()
+
+
+def test_a_recording_has_no_picture_to_burn_into(
+    programme: dict[str, Any], ffmpeg: str, tmp_path: Path
+) -> None:
+    wav = tmp_path / "news.wav"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "sine=sample_rate=16000", "-t", "2", str(wav))
+    line = _one_error(_burn(wav, programme["srt"], "-o", tmp_path / "o.mp4"))
+    assert "news.wav: has no picture to burn subtitles into" in line
+
+
+def test_help() -> None:
+    result = runner.invoke(app, ["burn", "--help"])
+    assert result.exit_code == 0
+    for option in ("--crf", "--cover-burned", "--ocr", "--output"):
+        assert option in result.output
