@@ -241,6 +241,38 @@ def test_cover_burned_hides_the_chinese_and_puts_the_urdu_in_its_place(
 
 
 @pytest.mark.slow
+def test_an_urdu_line_wider_than_the_cover_sits_on_its_own_box(
+    programme: dict[str, Any], tmp_path: Path
+) -> None:
+    """A line placed on a cover keeps an opaque box behind its own text: where it runs past
+    the burned text's box, the picture is hidden there too, never drawn over."""
+    import shutil
+
+    folder = tmp_path / "wide"
+    folder.mkdir()
+    shutil.copy(programme["with_ocr"] / "news.ocr.json", folder / "news.ocr.json")
+    long_line = normalise(
+        "چین پاکستان اقتصادی راہداری کے تحت گوادر بندرگاہ اور شاہراہوں کے نئے منصوبے"
+    )
+    (folder / "news.ur.srt").write_text(_srt((*ZH_SPANS[0], long_line)), encoding="utf-8")
+    out = tmp_path / "wide.mp4"
+    result = _burn(programme["video"], folder / "news.ur.srt", "-o", out, "--cover-burned")
+    assert result.exit_code == 0, result.output
+    x0, y0, x1, y1 = programme["boxes"][0]
+    frame, source = _rgb(out, INSIDE[0]), _rgb(programme["video"], INSIDE[0])
+    middle = (y0 + y1) // 2
+    for columns in (slice(x0 - 24, x0 - 6), slice(x1 + 6, x1 + 24)):  # beside the cover
+        shown, was = (
+            frame[middle - 2 : middle + 3, columns],
+            source[middle - 2 : middle + 3, columns],
+        )
+        assert (was.max(axis=2) - was.min(axis=2) > 100).mean() > 0.9  # colour bars there
+        # the black box or the white text (grey at its edges): no colour of the card left
+        covered = shown.max(axis=2) - shown.min(axis=2) < 60
+        assert covered.mean() > 0.95, "the Urdu ran over the picture"
+
+
+@pytest.mark.slow
 def test_known_geometry_puts_the_urdu_above_the_burned_band(
     programme: dict[str, Any], tmp_path: Path
 ) -> None:

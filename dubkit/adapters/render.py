@@ -239,6 +239,7 @@ class Cover:
 
 
 COVER_COLOUR = "&H000000&"  # ASS BGR: black, as the letterbox of a picture
+COVER_BOX = "&H00000000"  # the same black, opaque, as a style colour (alpha first)
 
 
 def play_res(script: str) -> tuple[int, int]:
@@ -260,6 +261,40 @@ def play_res(script: str) -> tuple[int, int]:
     if x <= 0:
         return 1280 if y == 1024 else y * 4 // 3, y
     return x, y
+
+
+BOXED_STYLE = "dubkit-boxed"  # the style of a line placed on a cover (see boxed_style)
+
+
+def boxed_style(script: str) -> str:
+    """`script` with one more style, BOXED_STYLE: its first style with an opaque black box
+    behind the text (BorderStyle 3), so that a line placed on a cover box never spills onto
+    the picture however much wider than the burned text it is. A line takes it with
+    `\\r` + BOXED_STYLE (libass). Unchanged when the script has no style to copy."""
+    lines = script.replace("\r\n", "\n").split("\n")
+    section, fields = "", None
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1].strip().casefold()
+        elif section in ("v4+ styles", "v4 styles") and line.lower().startswith("format:"):
+            fields = _fields(line)
+        elif section in ("v4+ styles", "v4 styles") and line.lower().startswith("style:"):
+            values = [v.strip() for v in line.split(":", 1)[1].split(",")]
+            if fields is None or len(values) != len(fields):
+                return script
+            wanted = {"name": BOXED_STYLE, "borderstyle": "3", "outlinecolour": COVER_BOX,
+                      "backcolour": COVER_BOX, "shadow": "0"}  # fmt: skip
+            for key, value in wanted.items():
+                if key in fields:
+                    values[fields.index(key)] = value
+            outline = fields.index("outline") if "outline" in fields else None
+            if outline is not None:  # the box's margin around the text
+                with contextlib.suppress(ValueError):
+                    values[outline] = str(max(4.0, float(values[outline]) * 2))
+            lines.insert(number + 1, "Style: " + ",".join(values))
+            return "\n".join(lines)
+    return script
 
 
 def dialogue_spans(script: str) -> list[tuple[int, int] | None]:

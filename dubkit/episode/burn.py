@@ -238,7 +238,14 @@ def place(
     `cover`, each burned cue gets an opaque box for its time, and a line on screen with a
     burned cue (the one it overlaps most) is centred in that cue's box.
     """
-    from dubkit.adapters.render import Cover, dialogue_spans, place_dialogues, play_res
+    from dubkit.adapters.render import (
+        BOXED_STYLE,
+        Cover,
+        boxed_style,
+        dialogue_spans,
+        place_dialogues,
+        play_res,
+    )
 
     if geometry is None:
         return subtitles, 0
@@ -270,8 +277,11 @@ def place(
         if box is None:
             tags.append(above)
         else:
-            tags.append(f"\\an5\\pos({(box.x0 + box.x1) / 2:.2f},{(box.y0 + box.y1) / 2:.2f})")
-    return replace(subtitles, ass=place_dialogues(subtitles.ass, tags, covers)), len(covers)
+            # on its own opaque box too: an Urdu line wider than the Chinese stays legible
+            centre = f"\\an5\\pos({(box.x0 + box.x1) / 2:.2f},{(box.y0 + box.y1) / 2:.2f})"
+            tags.append(f"\\r{BOXED_STYLE}{centre}")
+    script = boxed_style(subtitles.ass) if covers else subtitles.ass
+    return replace(subtitles, ass=place_dialogues(script, tags, covers)), len(covers)
 
 
 def _most_overlapping(span: tuple[int, int], covers: list[Any]) -> Any:
