@@ -247,11 +247,17 @@ def read_band(image: Any, band: Band, at_ms: int, scale: float = 1.0) -> Reading
 def locate_band(path: Path, info: VideoInfo, samples: int = BAND_SAMPLES) -> Band:
     """Where centred text keeps appearing in frames spread over the programme; the lower
     quarter when none had any."""
+    found = find_subtitle_band(path, info, samples)
+    return found if found is not None else default_band(info.height)
+
+
+def find_subtitle_band(path: Path, info: VideoInfo, samples: int = BAND_SAMPLES) -> Band | None:
+    """Where centred text keeps appearing in frames spread over the programme; None when
+    none had any (no burned subtitles to read)."""
     top = int(info.height * LOWEST_TOP)  # find_band looks no higher
     frames = _spread_frames(path, info, samples, top)
     scale = _ocr_scale(info.height)
-    found = find_band([detect_boxes(f, top, scale) for f in frames], info.width, info.height)
-    return found if found is not None else default_band(info.height)
+    return find_band([detect_boxes(f, top, scale) for f in frames], info.width, info.height)
 
 
 class _Masks:
@@ -378,6 +384,19 @@ def scan(
     return shots, calls
 
 
+def read_burned(
+    path: Path,
+    info: VideoInfo,
+    band: Band,
+    sample_fps: float = SAMPLE_FPS,
+    progress: Progress | None = None,
+) -> tuple[tuple[BurnedCue, ...], int]:
+    """The subtitles burned into `band` of `path`, as cues timed to the frame, and how many
+    images the OCR read; nothing written."""
+    shots, calls = scan(path, info, band, sample_fps, progress)
+    return build_cues(shots, info.width, info.height), calls
+
+
 def ocr_file(
     path: Path,
     outdir: Path,
@@ -392,8 +411,7 @@ def ocr_file(
     started = time.perf_counter()
     info = probe_video(path)
     chosen = check_band(band, info.height) if band else locate_band(path, info)
-    shots, calls = scan(path, info, chosen, sample_fps, progress)
-    cues = build_cues(shots, info.width, info.height)
+    cues, calls = read_burned(path, info, chosen, sample_fps, progress)
     stem = path.stem
     files: dict[Path, bytes] = {
         outdir / f"{stem}.zh.srt": render_srt(srt_cues(cues, "zh")).encode("utf-8"),

@@ -148,6 +148,22 @@ FpsOpt = Annotated[
         min=1, max=300, help="Frame rate cues snap to (default: the media's own; 25 for sound)."
     ),
 ]
+SourceOpt = Annotated[
+    str,
+    typer.Option(
+        help="Where the Chinese comes from: asr (the speech), ocr (subtitles burned into the "
+        "picture, no speech recognition) or auto (burned subtitles where confident, the speech "
+        "elsewhere).",
+    ),
+]
+PivotFromOpt = Annotated[
+    str,
+    typer.Option(
+        "--pivot-from",
+        help="The English of a zh→en→ur route: mt (machine translation) or burned (the English "
+        "line burned into the picture, read by --source ocr|auto, where there is one).",
+    ),
+]
 
 
 # --------------------------------------------------------------------------- option groups
@@ -171,6 +187,7 @@ RECOGNITION: Group = (
     ("glossary_bias", BiasOpt, None),
     ("profile", ProfileOpt, None),
     ("fps", FpsOpt, None),
+    ("source", SourceOpt, "asr"),
 )
 TRANSLATION: Group = (
     ("mt_device", MtDeviceOpt, None),
@@ -188,6 +205,7 @@ TRANSLATION: Group = (
     ("digits", DigitsOpt, None),
     ("layout", LayoutOpt, None),
     ("ur_profile", UrProfileOpt, None),
+    ("pivot_from", PivotFromOpt, "mt"),
 )
 DUBBING: Group = (
     ("dubscript", DubscriptOpt, True),

@@ -70,6 +70,8 @@ def run(
     route = spec.translation.route if spec.translation else None
     if flags.pivot_srt and route is not None and route.kind == "direct":
         notice(console, f"--pivot-srt: the route {route.description} has no pivot language")
+    if flags.pivot_from == "burned" and flags.source == "asr":
+        notice(console, "--pivot-from burned: the English is read with --source ocr or auto")
     results = []
     with progress_bar(console) as bar:
         for path in media:

@@ -49,8 +49,9 @@ def transcribe(
     as_json: JsonOpt = False,
     **options: Any,
 ) -> None:
-    """Transcribe Chinese speech into STEM.zh.srt and STEM.asr.json."""
-    from dubkit.episode.setup import load_glossaries, recognition
+    """Transcribe Chinese speech (or the subtitles burned into the picture: --source) into
+    STEM.zh.srt and STEM.asr.json."""
+    from dubkit.episode.setup import check_source, load_glossaries, recognition
     from dubkit.timecode import check_rate
 
     console = make_console()
@@ -59,6 +60,7 @@ def transcribe(
     cfg = load_config(config)
     terms = load_glossaries(cfg, glossary)
     fps, hotword, profile = options.pop("fps"), options.pop("hotword"), options.pop("profile")
+    source = check_source(options.pop("source"))
     asr = recognition(
         cfg,
         options,  # the rest of RECOGNITION: model, device, compute_type, beam_size, ...
@@ -76,17 +78,18 @@ def transcribe(
     media, failures = check_media_files(console, media)
     if not media:
         raise typer.Exit(1)
-    transcriber = load_transcriber(console, asr, threads)
+    # --source ocr reads the picture only: no recogniser to load
+    transcriber = load_transcriber(console, asr, threads) if source != "ocr" else None
     results, more_failures = _transcribe_all(
-        console, media, outdir, transcriber, asr.options, asr.profile, terms, fps
+        console, media, outdir, transcriber, asr.options, asr.profile, terms, fps, source
     )
     failures += more_failures
     if as_json:
         summary = {
             "dubkit_version": __version__,
-            "model": transcriber.name,
-            "device": transcriber.device.device,
-            "compute_type": transcriber.device.compute_type,
+            "model": transcriber.name if transcriber else None,
+            "device": transcriber.device.device if transcriber else None,
+            "compute_type": transcriber.device.compute_type if transcriber else None,
             "files": [r.to_dict() for r in results]
             + [{"media": display_path(m), "error": e} for m, e in failures],
         }
@@ -104,10 +107,11 @@ def _transcribe_all(
     profile: Any,
     terms: Any = None,
     fps: float | None = None,
+    source: str = "asr",
 ) -> tuple[list[Any], list[tuple[Path, str]]]:
     from dubkit.episode.pipeline import transcribe_file
 
-    run_meta = {"model": model_meta(transcriber)}
+    run_meta = {"model": model_meta(transcriber) if transcriber is not None else None}
     results, failures = [], []
     with progress_bar(console) as bar:
         for path in media:
@@ -119,7 +123,7 @@ def _transcribe_all(
             try:
                 result = transcribe_file(
                     path, outdir, transcriber, options, profile, run_meta, advance(bar, task),
-                    terms, fps,
+                    terms, fps, source,
                 )  # fmt: skip
             except DubkitError as exc:
                 console.print(f"error: {exc}", markup=False)

@@ -27,6 +27,7 @@ from dubkit.episode.pipeline import (
     TranslateResult,
     TranslateSettings,
     at_rate,
+    burned_english,
     dub_outputs,
     library_versions,
     set_aside_stale,
@@ -56,6 +57,7 @@ class RecognitionSpec:
     options: TranscribeOptions
     profile: Profile  # the Chinese cues' subtitle profile
     fps: float | None = None  # cues snap to this rate; None: the media's own (else profile's)
+    source: str = "asr"  # asr (speech), ocr (burned subtitles) or auto (both, fused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +154,7 @@ class Engine:
         rec = self.spec.recognition
         return transcribe_file(
             media, outdir, self.transcriber, rec.options, rec.profile, self.meta, progress, terms,
-            rec.fps,
+            rec.fps, rec.source,
         )  # fmt: skip
 
     def can_translate(self, heard_language: str) -> bool:
@@ -168,11 +170,15 @@ class Engine:
         fps: float | None = None,
     ) -> Translated:
         """STEM.ur.srt (.vtt, .ass, bilingual), the pivots' SRTs and STEM.qa.json; the Urdu
-        cues snap to `fps` (the Chinese cues' rate) when given."""
+        cues snap to `fps` (the Chinese cues' rate) when given. Under `--pivot-from burned`
+        the English read from the picture comes from STEM.asr.json beside the outputs."""
         if self.steps is None or self.spec.translation is None:
             raise DubkitError("no translation route is loaded")
         settings = self._translate_settings(fps)
-        return translate_cues(cues, stem, outdir, self.steps, self.memory, settings, terms)
+        english = None
+        if settings.pivot_from == "burned":
+            english = burned_english(cues, outdir / f"{stem}.asr.json")
+        return translate_cues(cues, stem, outdir, self.steps, self.memory, settings, terms, english)
 
     def _translate_settings(self, fps: float | None) -> TranslateSettings:
         assert self.spec.translation is not None
@@ -232,6 +238,8 @@ class Engine:
                 adherence=done.qa["adherence"],
             )
             dubbing = self.dub(media, outdir, cues, done, terms, heard.fps)
+            if (note := done.qa.get("pivot", {}).get("note")) is not None:
+                heard = replace(heard, warnings=(*heard.warnings, f"{display_path(media)}: {note}"))
         if translation is None:
             heard = replace(heard, warnings=(*heard.warnings, *set_aside_stale(media.stem, outdir)))
         run_json = outdir / f"{media.stem}.run.json"
@@ -272,6 +280,7 @@ class Engine:
                 asdict(rec.options),
                 asdict(rec.profile),
                 rec.fps,
+                *([rec.source] if rec.source != "asr" else []),
             ],
             "translate": [
                 [p.fingerprint() for p in mt.route.stages] if mt else None,

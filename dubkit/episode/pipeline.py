@@ -13,14 +13,17 @@ from typing import Any
 from dubkit import __version__
 from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
+from dubkit.burned.cues import ocr_document
+from dubkit.burned.fuse import ASR, OCR, Fused, fuse, picture_cues
+from dubkit.burned.records import BurnedCue
 from dubkit.errors import ConfigError, MediaError, OutputError
 from dubkit.escape import display_text, render_json
 from dubkit.fsutil import atomic_write_all, display_path, read_json
-from dubkit.glossary.terms import TermSet, canonical_transcript
+from dubkit.glossary.terms import TermSet, canonical_text, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
 from dubkit.qa.adherence import glossary_report, recognition_flags
-from dubkit.records import Cue
+from dubkit.records import Cue, Transcript
 from dubkit.subtitles.files import read_srt, subtitle_stem
 from dubkit.subtitles.parse import PROGRAMME_END, ends_too_late
 from dubkit.subtitles.segmentation import segment_cues
@@ -53,9 +56,13 @@ class TranscribeResult:
     seconds: float
     fps: float = 25.0  # the frame rate the cues were snapped to
     cue_records: tuple[Cue, ...] = field(default=(), repr=False)
+    source: str = "asr"  # where the cues came from: asr, ocr or auto (both, fused)
+    cue_sources: tuple[str, ...] = field(default=(), repr=False)  # per cue: ocr or asr
+    cue_en: tuple[str, ...] = field(default=(), repr=False)  # per cue: English read with it
 
     def to_dict(self) -> dict[str, Any]:
-        d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "cue_records"}
+        hidden = ("cue_records", "cue_sources", "cue_en")
+        d = {f: getattr(self, f) for f in self.__dataclass_fields__ if f not in hidden}
         return {k: display_path(v) if isinstance(v, Path) else v for k, v in d.items()}
 
 
@@ -74,14 +81,26 @@ def transcribe_file(
     progress: ProgressFn | None = None,
     terms: TermSet | None = None,
     fps: float | None = None,
+    source: str = "asr",
 ) -> TranscribeResult:
     """Decode, recognise, convert to Simplified, put glossary variants in their canonical
     form, build cues; write STEM.zh.srt and asr.json. Cues snap to `fps` when given, else to
-    the media's own frame rate, else to the profile's (a sound file has no frames)."""
-    from dubkit.adapters.audio import decode_audio
+    the media's own frame rate, else to the profile's (a sound file has no frames).
+
+    `source`: "asr" the speech; "ocr" the subtitles burned into the picture (no speech
+    recognition; STEM.ocr.json written too); "auto" both, fused by `dubkit.burned.fuse`
+    (a file with no picture or no subtitle band falls back to the speech, with a warning).
+    Each cue's source is recorded in asr.json's `cues`."""
     from dubkit.asr.biasing import BiasTerms
 
+    if source not in SOURCES:
+        raise ConfigError(f"--source {source}: choose {', '.join(SOURCES)}")
     started = time.perf_counter()
+    picture, note = read_picture(media, source) if source != "asr" else (None, None)
+    if source == "ocr" and picture is not None:
+        return _transcribe_picture(media, outdir, picture, profile, run_meta, terms, fps, started)
+    from dubkit.adapters.audio import decode_audio
+
     audio = decode_audio(media)
     if audio.duration_ms > C.MAX_PROGRAMME_MS:
         raise MediaError(
@@ -110,13 +129,19 @@ def transcribe_file(
 
         protected = [t.zh for t in terms.terms] if terms is not None else []
         transcript = resegment_transcript(transcript, split_words, protected)
-    profile = at_rate(profile, fps or audio.frame_rate)
+    rate = fps or (picture.info.fps if picture is not None else audio.frame_rate)
+    profile = at_rate(profile, rate)
     cues = segment_cues(transcript.segments, profile)
-    warnings = [*audio.warnings, *transcript.warnings]
-    if not transcript.segments:
+    fused = tuple(Fused(c, ASR) for c in cues)
+    if picture is not None:
+        burned, more = canonical_burned(picture.cues, terms)
+        fused, normalised = fuse(burned, cues), normalised + more
+        cues = tuple(f.cue for f in fused)
+    warnings = [*audio.warnings, *transcript.warnings, *([note] if note else [])]
+    if not transcript.segments and not cues:
         warnings.append(f"{display_path(media)}: no speech found; wrote an empty subtitle file")
-    elif (note := foreign_language_note(media, options.language, transcript)) is not None:
-        warnings.append(note)
+    elif (foreign := foreign_language_note(media, options.language, transcript)) is not None:
+        warnings.append(foreign)
     srt_path, json_path = output_paths(media, outdir, transcript.language)
     meta = {
         "dubkit_version": __version__,
@@ -134,13 +159,16 @@ def transcribe_file(
             for c in cues
             if recognition_flags(c.flags)
         ],
+        "source": source if picture is not None else "asr",
+        "cues": cue_entries(fused),
     }
-    atomic_write_all(
-        {
-            json_path: render_asr_json(transcript, meta).encode("utf-8"),
-            srt_path: render_srt(cues).encode("utf-8"),
-        }
-    )
+    files = {
+        json_path: render_asr_json(transcript, meta).encode("utf-8"),
+        srt_path: render_srt(cues).encode("utf-8"),
+    }
+    if picture is not None:
+        files[outdir / f"{media.stem}.ocr.json"] = picture.document(media)
+    atomic_write_all(files)
     return TranscribeResult(
         media=media,
         srt=srt_path,
@@ -154,6 +182,166 @@ def transcribe_file(
         seconds=time.perf_counter() - started,
         fps=profile.fps,
         cue_records=tuple(cues),
+        source=source if picture is not None else "asr",
+        cue_sources=tuple(f.source for f in fused),
+        cue_en=tuple(f.en for f in fused),
+    )
+
+
+SOURCES = ("asr", "ocr", "auto")  # --source: the speech, the burned subtitles, both
+
+
+@dataclass(frozen=True, slots=True)
+class Picture:
+    """What `dubkit ocr`'s reading found in a programme's picture."""
+
+    info: Any  # adapters.ocr.VideoInfo
+    band: Any  # burned.records.Band
+    cues: tuple[BurnedCue, ...]
+
+    def document(self, media: Path) -> bytes:
+        """STEM.ocr.json, as `dubkit ocr` writes it."""
+        from dubkit.fsutil import json_bytes
+
+        size = (self.info.width, self.info.height)
+        doc = ocr_document(str(media), round(self.info.fps, 3), size, self.band, self.cues)
+        return json_bytes(doc)
+
+
+def read_picture(media: Path, source: str) -> tuple[Picture | None, str | None]:
+    """The subtitles burned into `media`'s picture, or why there are none. Under
+    `--source ocr` no picture, or no subtitle band in it, is a MediaError; under `auto` it
+    is a note (the speech alone is transcribed)."""
+    from dubkit.adapters.ocr import find_subtitle_band, probe_video, read_burned
+
+    shown = display_path(media)
+    try:
+        info = probe_video(media)
+    except MediaError:
+        if source == "ocr":
+            raise
+        return (
+            None,
+            f"{shown}: --source auto: no picture to read subtitles from; transcribed the "
+            f"speech only",
+        )
+    band = find_subtitle_band(media, info)
+    if band is None:
+        if source == "ocr":
+            raise MediaError(
+                f"{shown}: no burned subtitles found (no line of text keeps appearing low in "
+                f"the picture); transcribe the speech with --source asr (or auto)",
+                path=media,
+            )
+        return (
+            None,
+            f"{shown}: --source auto: no burned subtitles found in the picture; transcribed "
+            f"the speech only",
+        )
+    cues, _calls = read_burned(media, info, band)
+    return Picture(info, band, cues), None
+
+
+def canonical_burned(
+    cues: Sequence[BurnedCue], terms: TermSet | None
+) -> tuple[tuple[BurnedCue, ...], int]:
+    """The picture's Chinese with glossary variants in their canonical form, as the speech's
+    is; and how many were replaced."""
+    if terms is None:
+        return tuple(cues), 0
+    out, replaced = [], 0
+    for cue in cues:
+        lines = []
+        for line in cue.zh.split("\n"):
+            text, matches = canonical_text(line, terms)
+            lines.append(text)
+            replaced += len(matches)
+        out.append(replace(cue, zh="\n".join(lines)))
+    return tuple(out), replaced
+
+
+def cue_entries(fused: Sequence[Fused]) -> list[dict[str, Any]]:
+    """asr.json's `cues`: each cue of STEM.zh.srt with its source (ocr or asr), its flags and
+    the English read with it (when the picture had some)."""
+    return [
+        {
+            "index": f.cue.index,
+            "start_ms": f.cue.start_ms,
+            "end_ms": f.cue.end_ms,
+            "text": f.cue.text,
+            "source": f.source,
+            "flags": list(f.cue.flags),
+            **({"en": f.en} if f.en else {}),
+        }
+        for f in fused
+    ]
+
+
+def _transcribe_picture(
+    media: Path,
+    outdir: Path,
+    picture: Picture,
+    profile: Profile,
+    run_meta: dict[str, Any],
+    terms: TermSet | None,
+    fps: float | None,
+    started: float,
+) -> TranscribeResult:
+    """`--source ocr`: the cues read from the picture, no speech recognition."""
+    duration = picture.info.duration_ms
+    if duration > C.MAX_PROGRAMME_MS:
+        raise MediaError(
+            f"{display_path(media)}: {clock(duration)} long, longer than {PROGRAMME_END}; "
+            f"split it into parts (ffmpeg -ss and -t)",
+            path=media,
+        )
+    profile = at_rate(profile, fps or picture.info.fps)
+    burned, normalised = canonical_burned(picture.cues, terms)
+    fused = picture_cues(burned)
+    cues = [f.cue for f in fused]
+    warnings = []
+    if not cues:
+        warnings.append(
+            f"{display_path(media)}: no burned subtitles read; wrote an empty subtitle file"
+        )
+    transcript = Transcript((), "zh", 1.0, duration)
+    srt_path, json_path = output_paths(media, outdir, "zh")
+    meta = {
+        "dubkit_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "media": display_path(media),
+        **run_meta,
+        "options": None,
+        "glossary": {"terms": terms.label, "variants_normalised": normalised} if terms else None,
+        "profile": asdict(profile),
+        "warnings": warnings,
+        "flagged_cues": [],
+        "source": OCR,
+        "cues": cue_entries(fused),
+    }
+    atomic_write_all(
+        {
+            json_path: render_asr_json(transcript, meta).encode("utf-8"),
+            srt_path: render_srt(cues).encode("utf-8"),
+            outdir / f"{media.stem}.ocr.json": picture.document(media),
+        }
+    )
+    return TranscribeResult(
+        media=media,
+        srt=srt_path,
+        asr_json=json_path,
+        cues=len(cues),
+        duration_ms=duration,
+        language="zh",
+        detected_language=None,
+        detected_probability=None,
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - started,
+        fps=profile.fps,
+        cue_records=tuple(cues),
+        source=OCR,
+        cue_sources=tuple(f.source for f in fused),
+        cue_en=tuple(f.en for f in fused),
     )
 
 
@@ -191,6 +379,9 @@ class TranslateSettings:
     profile: Profile = field(default_factory=lambda: BUILTIN_PROFILES[URDU_PROFILE])
     # Besides STEM.ur.srt: WebVTT, ASS styled for an Urdu font, and a zh+ur bilingual SRT.
     formats: tuple[str, ...] = ("vtt", "ass", "bilingual")
+    # "mt": a pivot route's first step (zh→en) is machine translation; "burned": the English
+    # burned into the picture with a cue (asr.json's `cues`) stands in for it where there is.
+    pivot_from: str = "mt"
 
 
 @dataclass(frozen=True, slots=True)
@@ -250,15 +441,21 @@ def translate_cues(
     memory: Memory | None,
     settings: TranslateSettings,
     terms: TermSet | None = None,
+    english: Sequence[str] | None = None,
 ) -> Translated:
     """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
     route has none) and STEM.qa.json (glossary adherence, flags). Cues ending after
-    C.MAX_PROGRAMME_MS are refused before any translation work: ASS could not hold them."""
+    C.MAX_PROGRAMME_MS are refused before any translation work: ASS could not hold them.
+    With `settings.pivot_from` "burned", `english` (per cue, "" for none) replaces the zh→en
+    step where a unit (cue, or sentence whose cues all have it) has it."""
     check_programme_end(cues, outdir / f"{stem}.{settings.source}.srt")
     texts = [join_lines(cue.lines, settings.source) for cue in cues]
+    pivots, pivot_qa = burned_pivots(cues, english, steps, settings)
     if settings.layout == "sentence":
-        return _translate_sentences(cues, texts, stem, outdir, steps, memory, settings, terms)
-    result = translate_texts(translation_texts(cues, settings), steps, memory, terms)
+        return _translate_sentences(
+            cues, texts, stem, outdir, steps, memory, settings, terms, pivots, pivot_qa
+        )
+    result = translate_texts(translation_texts(cues, settings), steps, memory, terms, pivots)
     target_cues = translated_cues(
         cues, result.final, settings.target, settings.style, *_line_limits(settings)
     )
@@ -271,6 +468,7 @@ def translate_cues(
         for c, n in zip(target_cues, notes, strict=True)
     )
     qa = glossary_report(cues, target_cues, texts, terms, settings.target)
+    mark_pivots(qa, pivots, pivot_qa)
     pivot_cues = [
         translated_cues(cues, out, lang, None, *_line_limits(settings))
         for lang, out in zip([s.target for s in steps[:-1]], result.outputs, strict=False)
@@ -292,6 +490,72 @@ def translation_texts(cues: Sequence[Cue], settings: TranslateSettings) -> list[
 
 def _sentences(cues: Sequence[Cue], texts: Sequence[str], settings: TranslateSettings) -> Any:
     return group_sentences(cues, texts, settings.profile.pause_split_ms)
+
+
+def burned_pivots(
+    cues: Sequence[Cue],
+    english: Sequence[str] | None,
+    steps: Sequence[Translator],
+    settings: TranslateSettings,
+) -> tuple[list[str | None] | None, dict[str, Any]]:
+    """Per unit translated (cue, or sentence under the sentence layout), the English burned
+    into the picture that replaces the route's zh→en step (None: machine translation), and
+    what qa.json says about it. A sentence uses it only when each of its cues has English
+    (joined with spaces); the route must be zh→en→target."""
+    if settings.pivot_from != "burned":
+        return None, {"from": "mt"}
+    if len(steps) != 2 or steps[0].source != settings.source or steps[0].target != "en":
+        route = "→".join([steps[0].source, *(s.target for s in steps)]) if steps else "none"
+        note = f"--pivot-from burned: the route {route} has no English step; translated as usual"
+        return None, {"from": "mt", "note": note}
+    found = [e.strip() for e in english] if english is not None else []
+    if len(found) != len(cues) or not any(found):
+        note = "--pivot-from burned: no English burned into the picture; translated as usual"
+        return None, {"from": "mt", "note": note}
+    if settings.layout == "sentence":
+        texts = [join_lines(cue.lines, settings.source) for cue in cues]
+        sentences = _sentences(cues, texts, settings)
+        units = [found[s.first : s.last] for s in sentences]
+        pivots = [" ".join(u) if all(u) else None for u in units]
+    else:
+        pivots = [e or None for e in found]
+    used = sum(1 for p in pivots if p)
+    return pivots, {"from": "burned", "units": used, "of": len(pivots)}
+
+
+def mark_pivots(
+    qa: dict[str, Any], pivots: Sequence[str | None] | None, pivot_qa: dict[str, Any]
+) -> None:
+    """qa.json: `pivot` (where the English came from) and, per unit translated from the
+    burned English, `"pivot": "burned"`."""
+    qa["pivot"] = pivot_qa
+    if pivots is not None:
+        for entry, pivot in zip(qa["cues"], pivots, strict=True):
+            if pivot:
+                entry["pivot"] = "burned"
+
+
+def burned_english(cues: Sequence[Cue], asr_json: Path) -> tuple[str, ...] | None:
+    """Per cue, the English burned into the picture with it, from the asr.json `transcribe
+    --source ocr|auto` wrote (matched by times and text, so an edited cue has none); None
+    when that file records none."""
+    doc = _artefact(asr_json)
+    entries = doc.get("cues") if doc is not None else None
+    found: dict[tuple[int, int, str], str] = {}
+    for e in entries if isinstance(entries, list) else ():
+        if not isinstance(e, dict):
+            continue
+        a, b, text, en = e.get("start_ms"), e.get("end_ms"), e.get("text"), e.get("en")
+        if (
+            isinstance(a, int)
+            and isinstance(b, int)
+            and isinstance(text, str)
+            and isinstance(en, str)
+        ):
+            found[(a, b, text)] = en
+    if not found:
+        return None
+    return tuple(found.get((c.start_ms, c.end_ms, c.text), "") for c in cues)
 
 
 def check_programme_end(cues: Sequence[Cue], source: Path) -> None:
@@ -325,12 +589,14 @@ def _translate_sentences(
     memory: Memory | None,
     settings: TranslateSettings,
     terms: TermSet | None,
+    pivots: Sequence[str | None] | None = None,
+    pivot_qa: dict[str, Any] | None = None,
 ) -> Translated:
     """Sentence by sentence: the Chinese cues of a sentence go through MT together and the
     translation is laid back over their time span under the Urdu profile."""
     profile = settings.profile
     sentences = _sentences(cues, texts, settings)
-    result = translate_texts(translation_texts(cues, settings), steps, memory, terms)
+    result = translate_texts(translation_texts(cues, settings), steps, memory, terms, pivots)
     protected = sorted({t.rendering(settings.target) for t in terms.terms}) if terms else []
     heard = [  # what the recogniser flagged in each sentence's Chinese
         tuple(dict.fromkeys(f for c in cues[s.first : s.last] for f in recognition_flags(c.flags)))
@@ -352,6 +618,7 @@ def _translate_sentences(
     ]
     qa = glossary_report(units, said, [s.text for s in sentences], terms, settings.target)
     qa["units"] = "sentences"
+    mark_pivots(qa, pivots, pivot_qa or {"from": "mt"})
     pivot_profile = replace(profile, max_cps=None, language="en")
     pivot_cues = [
         layout(cues, sentences, out, pivot_profile, [], None)

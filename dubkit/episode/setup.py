@@ -9,7 +9,7 @@ from typing import Any
 
 from dubkit.config import Config, resolve_profile, with_flags
 from dubkit.episode.engine import EngineSpec, RecognitionSpec, TranslationSpec
-from dubkit.episode.pipeline import DubSettings, TranslateSettings
+from dubkit.episode.pipeline import SOURCES, DubSettings, TranslateSettings
 from dubkit.errors import ConfigError
 from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, TranscribeOptions
@@ -70,6 +70,7 @@ class Translation:
         threads: int = 0,
         pivot_srt: bool = False,
         encoding: str | None = None,
+        pivot_from: str = "mt",
     ) -> None:
         from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
 
@@ -80,6 +81,8 @@ class Translation:
             raise ConfigError(f"--route {s.route}: choose auto, direct or pivot")
         if s.layout not in ("sentence", "cue"):
             raise ConfigError(f"--layout {s.layout}: choose sentence or cue")
+        if pivot_from not in ("mt", "burned"):
+            raise ConfigError(f"--pivot-from {pivot_from}: choose mt or burned")
         self.route_mode = s.route
         self.pivot = s.pivot
         # absolute, so that a batch worker in another folder (a Dask worker) finds the same
@@ -101,6 +104,7 @@ class Translation:
             encoding=encoding,
             layout=s.layout,
             profile=resolve_profile(s.profile or URDU_PROFILE, cfg),
+            pivot_from=pivot_from,
         )
 
     def route(self) -> Any:
@@ -183,6 +187,8 @@ class RunFlags:
     handles: int = 250
     clip_format: str = "wav"
     fps: float | None = None
+    source: str = "asr"
+    pivot_from: str = "mt"
     guide_track: bool = False
     scratch_voice: bool = False
 
@@ -194,6 +200,7 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
         raise ConfigError(f"--clip-format {flags.clip_format}: choose wav or mp3")
     if flags.fps is not None:
         check_rate(flags.fps, "--fps")
+    check_source(flags.source)
     rec = recognition(
         cfg,
         {
@@ -218,6 +225,7 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
         flags.packages,
         threads=flags.threads,
         pivot_srt=flags.pivot_srt,
+        pivot_from=flags.pivot_from,
     )  # fmt: skip
     found = mt.route()
     dub = DubSettings(
@@ -228,12 +236,19 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
     spec = EngineSpec(
         RecognitionSpec(
             rec.model_name, rec.model_path, rec.device, rec.compute_type, flags.threads,
-            rec.options, rec.profile, flags.fps,
+            rec.options, rec.profile, flags.fps, flags.source,
         ),
         mt.spec(found) if found is not None else None,
         dub,
     )  # fmt: skip
     return spec, mt
+
+
+def check_source(source: str) -> str:
+    """--source: asr, ocr or auto, else a ConfigError before any model loads."""
+    if source not in SOURCES:
+        raise ConfigError(f"--source {source}: choose {', '.join(SOURCES)}")
+    return source
 
 
 def _absolute(path: Path) -> Path:

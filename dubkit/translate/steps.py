@@ -3,12 +3,13 @@ the Translator and Memory ports: no model, file or database is touched here."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from dubkit import constants as C
-from dubkit.glossary.terms import Protected, TermSet, protect, restore
+from dubkit.glossary.terms import PLACEHOLDER, Protected, Slot, TermSet, protect, restore
 from dubkit.ports import Memory, Translator
 from dubkit.records import Cue
 from dubkit.text.lines import wrap_words
@@ -46,6 +47,7 @@ def translate_texts(
     steps: Sequence[Translator],
     memory: Memory | None = None,
     terms: TermSet | None = None,
+    pivots: Sequence[str | None] | None = None,
 ) -> TranslationResult:
     """Run `texts` through `steps` in order; each step is one batched call for the texts the
     memory does not already hold. Approved translations of the whole route win over the model.
@@ -55,6 +57,11 @@ def translate_texts(
     step's output gets the approved rendering in that step's language; a placeholder the
     model lost is re-inserted and noted. The glossary's fingerprint joins each step's memory
     key, so an edited glossary never serves a stale line.
+
+    `pivots[i]`, when given (the English burned into the picture with text i), is the first
+    step's output for text i: that step is not asked for it, and its glossary terms are
+    protected in it by their renderings in the first step's language (a term the pivot
+    words otherwise is re-inserted, and noted, as a lost placeholder is).
     """
     if not steps:
         raise ValueError("a route needs at least one step")
@@ -67,9 +74,14 @@ def translate_texts(
     per_step: list[dict[str, str]] = []
     notes: dict[str, list[str]] = {t: [] for t in unique}
     stats = []
+    given: dict[str, str] = {}
+    if pivots is not None and len(steps) > 1:
+        for t, pivot in zip(texts, pivots, strict=True):
+            if pivot and pivot.strip() and t in guarded:
+                given.setdefault(t, pivot)
     for n, step in enumerate(steps):
         last = n == len(steps) - 1
-        wanted = [t for t in unique if not (last and t in approved)]
+        wanted = [t for t in unique if not (last and t in approved) and not (n == 0 and t in given)]
         inputs = list(dict.fromkeys(values[t] for t in wanted if values[t].strip()))
         started = time.perf_counter()
         key = step.key + suffix
@@ -84,7 +96,10 @@ def translate_texts(
             if last and t in approved:
                 values[t] = shown[t] = approved[t]
                 continue
-            values[t] = done.get(values[t], "")
+            if n == 0 and t in given:
+                values[t] = protect_rendered(given[t], guarded[t].slots, step.target)
+            else:
+                values[t] = done.get(values[t], "")
             fixed = restore(values[t], guarded[t].slots, step.target)
             shown[t] = fixed.text
             if last:
@@ -112,6 +127,20 @@ def translate_texts(
         tuple(stats),
         tuple(tuple(notes.get(t, ())) for t in texts),
     )
+
+
+def protect_rendered(text: str, slots: Sequence[Slot], language: str) -> str:
+    """`text` (a translation given, not made) with each slot's term, written as its rendering
+    in `language`, replaced by the slot's placeholder, as `protect` does in the source."""
+    for slot in slots:
+        rendering = slot.term.rendering(language)
+        if not rendering:
+            continue
+        found = re.search(re.escape(rendering), text, flags=re.IGNORECASE)
+        if found is not None:
+            mark = f" {PLACEHOLDER.format(n=slot.n)} "
+            text = text[: found.start()] + mark + text[found.end() :]
+    return " ".join(text.split())
 
 
 def translated_cues(
