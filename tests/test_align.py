@@ -493,6 +493,25 @@ def test_known_offset_and_factor_need_no_audio(tmp_path: Path) -> None:
     assert "converted to Simplified" in result.stderr
 
 
+def _never(*args: object) -> None:
+    raise AssertionError("the model was loaded for a script that cannot be aligned")
+
+
+def _tone(path: Path) -> None:
+    """One second of a quiet tone: a media file check_media accepts."""
+    import math
+    import struct
+    import wave
+
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(
+            b"".join(struct.pack("<h", int(3000 * math.sin(n / 10))) for n in range(16000))
+        )
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -506,6 +525,9 @@ def test_known_offset_and_factor_need_no_audio(tmp_path: Path) -> None:
         (["missing.txt", "media.wav"], "no such file"),
         (["empty.txt", "media.wav"], "no text to align"),
         (["script.txt", "missing.wav"], "missing.wav: no such file"),
+        (["english.srt", "tone.wav"], "only 0 of 2 cues hold Chinese"),
+        (["english.srt", "tone.wav", "--mode", "linear"], "only 0 of 2 cues hold Chinese"),
+        (["punctuation.txt", "tone.wav"], "only 0 of 1 lines hold Chinese"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_1(
@@ -516,6 +538,11 @@ def test_bad_input_is_one_line_and_exit_1(
     Path("empty.txt").write_text("\n  \n", encoding="utf-8")
     _srt(Path("subs.srt"), [Cue(1, 0, 1000, ("晚上好",))])
     Path("media.wav").write_bytes(b"RIFF")  # never opened: the options fail first
+    _srt(Path("english.srt"), [Cue(1, 0, 1000, ("Good evening",)), Cue(2, 1500, 2500, ("Hello",))])
+    Path("punctuation.txt").write_text("……！\n", encoding="utf-8")
+    _tone(Path("tone.wav"))
+    # refused before any model loads: the model is never asked for
+    monkeypatch.setattr("dubkit.cli.common.load_transcriber", _never)
     result = runner.invoke(app, ["align", *args, "-o", "out"])
     assert result.exit_code == 1
     lines = result.stderr.strip().splitlines()

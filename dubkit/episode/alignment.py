@@ -91,6 +91,8 @@ def plan_alignment(
         from dubkit.adapters.audio import check_media
 
         check_media(media)
+    if not known:  # found in the speech: only Chinese can be
+        _check_chinese(script, parsed.units, "cues" if parsed.is_srt else "lines")
     ensure_writable_dir(outdir)
     stem = subtitle_stem(script)
     srt, report = outdir / f"{stem}.zh.srt", outdir / f"{stem}.align.json"
@@ -158,6 +160,22 @@ def read_script(path: Path, encoding: str | None) -> AlignScript:
         simplified=sum(a != b for a, b in zip(originals, units, strict=True)),
         repairs=repairs,
     )
+
+
+def _check_chinese(path: Path, units: Sequence[str], kind: str) -> None:
+    """Refuse, before any model loads, a script whose units are mostly without Chinese: only
+    Chinese is found in the speech, so it would be refused after a whole recognition."""
+    from dubkit.align.alignment import MIN_PLACED_RATIO
+    from dubkit.asr.pinyin import is_han
+
+    chinese = sum(any(map(is_han, unit)) for unit in units)
+    if chinese < MIN_PLACED_RATIO * len(units):
+        raise SubtitleParseError(
+            f"{path}: only {chinese} of {len(units)} {kind} hold Chinese (at least "
+            f"{MIN_PLACED_RATIO:.0%} must, as that much must be found in the speech); give "
+            f"the Chinese script (or a bilingual one with a Chinese line per cue)",
+            path=path,
+        )
 
 
 def retime(
