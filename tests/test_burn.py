@@ -376,3 +376,165 @@ def test_help() -> None:
     assert result.exit_code == 0
     for option in ("--crf", "--cover-burned", "--ocr", "--output"):
         assert option in result.output
+
+
+@pytest.mark.parametrize("target", ["copy", "hard link", "--ocr", "default ocr"])
+def test_an_output_naming_the_subtitles_or_the_ocr_file_is_refused(
+    programme: dict[str, Any], tmp_path: Path, target: str
+) -> None:
+    import shutil
+
+    subs, ocr = tmp_path / "news.ur.srt", tmp_path / "news.ocr.json"
+    shutil.copy(programme["srt"], subs)
+    shutil.copy(programme["with_ocr"] / "news.ocr.json", ocr)
+    out, extra = {
+        "copy": (subs, []),
+        "hard link": (tmp_path / "linked.srt", []),
+        "--ocr": (ocr, ["--ocr", str(ocr)]),
+        "default ocr": (ocr, []),
+    }[target]
+    if target == "hard link":
+        os.link(subs, out)
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
+    line = _one_error(_burn(programme["video"], subs, "-o", out, *extra))
+    assert f"-o {out}: is the" in line and "choose another output file" in line
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before, "nothing written"
+
+
+@pytest.fixture(scope="module")
+def long_programme(ffmpeg: str, programme: dict[str, Any]) -> Path:
+    """20 s of 1280x720: long enough that a lossless burn is still encoding when stopped."""
+    video = programme["folder"] / "long.mp4"
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "20",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-pix_fmt", "yuv420p",
+        video.as_posix(),
+    )  # fmt: skip
+    return video
+
+
+def _processes_naming(text: str) -> list[int]:
+    """Ids of the processes whose command line holds `text`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != os.getpid():
+            try:
+                if text.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("signum", "code"), [("SIGTERM", 143), ("SIGINT", 130)])
+def test_a_stopped_burn_stops_ffmpeg_and_leaves_no_temporary_file(
+    programme: dict[str, Any], long_programme: Path, tmp_path: Path, signum: str, code: int
+) -> None:
+    import signal
+    import sys
+    import time
+
+    folder = tmp_path / "deliver"
+    folder.mkdir()
+    args = [sys.executable, "-m", "dubkit", "burn", str(long_programme), str(programme["srt"]),
+            "-o", str(folder / "long.ur.mp4"), "--crf", "0"]  # fmt: skip
+    proc = subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # the signal goes to dubkit alone, never to its ffmpeg
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _processes_naming(f"{folder}/.long.ur.mp4."):  # ffmpeg writing the temp file
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "ffmpeg never started"
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(getattr(signal, signum))
+        _, stderr = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    left = _processes_naming(str(folder))
+    for pid in left:  # not to leave them encoding after a failure
+        os.kill(pid, signal.SIGKILL)
+    assert proc.returncode == code, stderr
+    assert left == [], "ffmpeg left running"
+    assert os.listdir(folder) == [], "temporary files left"
+
+
+@pytest.mark.slow
+def test_pcm_sound_is_encoded_to_aac_and_said_so(
+    programme: dict[str, Any], ffmpeg: str, tmp_path: Path
+) -> None:
+    pcm = tmp_path / "pcm.mov"
+    run_ffmpeg(ffmpeg, "-i", str(programme["video"]), "-c:v", "copy", "-c:a", "pcm_s16le",
+               str(pcm))  # fmt: skip
+    out = tmp_path / "b2" / "x.mp4"
+    result = _burn(pcm, programme["srt"], "-o", out, "--crf", "35")
+    assert result.exit_code == 0, result.output
+    assert "pcm_s16le audio is not stored in MP4: encoded to AAC 256k" in result.stderr
+    ffprobe = str(Path(ffmpeg).with_name("ffprobe"))
+
+    def sound(path: Path) -> tuple[str, float]:
+        codec, duration = subprocess.run(
+            [ffprobe, "-v", "error", "-select_streams", "a:0",
+             "-show_entries", "stream=codec_name,duration", "-of", "csv=p=0", str(path)],
+            capture_output=True, text=True, check=True,
+        ).stdout.strip().split(",")  # fmt: skip
+        return codec, float(duration)
+
+    (codec, duration), (_, source) = sound(out), sound(pcm)
+    assert codec == "aac"
+    assert abs(duration - source) < 0.05, (duration, source)
+
+
+def test_ffmpeg_s_reason_is_the_line_that_gives_the_cause() -> None:
+    from dubkit.adapters.render import _reason
+
+    stderr = (
+        b"[mp4 @ 0x55f2b5df0f40] Could not find tag for codec pcm_s16le in stream #1, codec "
+        b"not currently supported in container\n"
+        b"Could not write header for output file #0 (incorrect codec parameters ?): Invalid "
+        b"argument\nError initializing output stream 0:1 -- \n"
+    )
+    assert _reason(stderr).startswith("Could not find tag for codec pcm_s16le in stream #1")
+
+
+@pytest.mark.slow
+def test_overlapping_cues_above_the_band_are_stacked_not_drawn_on_each_other(
+    programme: dict[str, Any], tmp_path: Path
+) -> None:
+    import re
+    import shutil
+
+    import numpy as np
+
+    from dubkit.episode.burn import plan_burn
+
+    folder = tmp_path / "overlap"
+    folder.mkdir()
+    shutil.copy(programme["with_ocr"] / "news.ocr.json", folder / "news.ocr.json")
+    subs = folder / "news.ur.srt"
+    subs.write_text(_srt((500, 2000, LINE_1), (1000, 2500, LINE_2)), encoding="utf-8")
+    plan = plan_burn(programme["video"], subs, tmp_path / "p.mp4", 0, None, False, None)
+    positions = re.findall(r"\\pos\(([\d.]+),([\d.]+)\)", plan.subtitles.ass)
+    assert len(positions) == 2 and positions[0] != positions[1], positions
+    assert float(positions[1][1]) < float(positions[0][1]), "the later line goes above"
+    # both on the first burned cue's cover: stacked there too
+    covered = plan_burn(programme["video"], subs, tmp_path / "p.mp4", 0, None, True, None)
+    centred = re.findall(r"\\an5\\pos\(([\d.]+),([\d.]+)\)", covered.subtitles.ass)
+    assert len(centred) == 2 and float(centred[1][1]) < float(centred[0][1]), centred
+    out = tmp_path / "overlap.mp4"
+    result = _burn(programme["video"], subs, "-o", out, "--crf", "0")
+    assert result.exit_code == 0, result.output
+    rows = np.nonzero(_changed(_rgb(out, 1.5), _rgb(programme["video"], 1.5)).any(axis=1))[0]
+    assert rows.max() < BAND[0], "nothing drawn on the burned band"
+    # two rows of text: a run of untouched rows between the lines
+    gaps = np.diff(rows)
+    assert gaps.max() > 1, f"the lines overlap: rows {rows.min()}-{rows.max()} all drawn"
+    split = rows[int(np.argmax(gaps))]
+    assert (rows <= split).sum() > 5 and (rows > split).sum() > 5, rows

@@ -29,6 +29,7 @@ from dubkit.subtitles.formats import ass_header, subtitle_kind
 BACKGROUND = "0x202020"  # dark grey, not black: outlines and shadows stay visible
 BACKGROUND_SIZE = (1280, 720)
 BACKGROUND_RATE = 25  # PAL, as DEFAULT_FPS
+STOP_WAIT_S = 3  # for ffmpeg to end on SIGTERM before it is killed
 MAX_CLIP_MS = 5 * 60 * 1000  # a preview, not an encode: longer clips take minutes on a laptop
 _DEMUXERS = {"srt": "srt", "vtt": "webvtt"}  # ffmpeg reads these and writes them as ASS
 # Square pixels (anamorphic PAL is 720x576 shown at 16:9) and even sides (H.264).
@@ -40,8 +41,13 @@ _GENERIC = re.compile(
     r"Error (initializing|reinitializing) (complex )?filters?.*|Failed to (inject|set value).*|"
     r"Error (opening|closing) (filters|output files?).*|av_interleaved_write_frame\(\).*|"
     r"Error writing trailer.*|Exiting normally.*|Nothing was written into output file.*|"
-    r"Output file is empty, nothing was encoded.*)$"
+    r"Output file is empty, nothing was encoded.*|Error initializing output stream.*|"
+    r"Could not write header for output file.*)$"
 )
+# Sound codecs ffmpeg's mp4 muxer stores as they are (FLAC only with -strict experimental in
+# ffmpeg 5.1, PCM not at all): any other sound track is encoded to AAC at MP4_AUDIO_BITRATE.
+MP4_AUDIO = frozenset({"aac", "mp3", "mp2", "ac3", "eac3", "alac", "opus", "dts"})
+MP4_AUDIO_BITRATE = "256k"
 _LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")
 
 
@@ -67,6 +73,13 @@ class MediaInfo:
     # (width, height) as rendered: square pixels, even sides (what _picture's `fit` makes)
     picture_size: tuple[int, int] | None = None
     frames: int | None = None  # pictures in the stream (its count, else duration x rate)
+    audio_codecs: tuple[str, ...] = ()  # each sound stream's codec, in stream order
+
+
+def audio_to_encode(media: MediaInfo) -> list[str]:
+    """The codecs of `media`'s sound streams that MP4 cannot hold (encoded to AAC by burn),
+    each once, in stream order."""
+    return list(dict.fromkeys(c for c in media.audio_codecs if c not in MP4_AUDIO))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +135,8 @@ def probe(path: Path) -> MediaInfo:
         frames = stream.frames or None
         if frames is None and duration and stream.average_rate:
             frames = round(duration / 1000 * float(stream.average_rate))
-        return MediaInfo(path, duration, stream.index, size, frames)
+        sounds = tuple(s.codec_context.codec.canonical_name for s in container.streams.audio)
+        return MediaInfo(path, duration, stream.index, size, frames, sounds)
 
 
 def prepare_subtitles(path: Path, text: str, font: str, force_font: bool) -> PreparedSubtitles:
@@ -263,6 +277,9 @@ def play_res(script: str) -> tuple[int, int]:
     return x, y
 
 
+# A line's height is this times its font size: Nastaliq's ink reaches past the em libass
+# sizes it by (measured: 24 rows for a 23.3-row em at 360p), so stacked lines need the air.
+LINE_SPACING = 1.25
 BOXED_STYLE = "dubkit-boxed"  # the style of a line placed on a cover (see boxed_style)
 
 
@@ -309,6 +326,50 @@ def dialogue_spans(script: str) -> list[tuple[int, int] | None]:
         end = _ass_ms(values[fields.index("end")])
         spans.append((start, end) if start is not None and end is not None else None)
     return spans
+
+
+def dialogue_heights(script: str, style: str | None = None) -> list[float]:
+    """The height of each Dialogue line of the script (as dialogue_spans: 0 for one that
+    cannot be read), in file order, in the script's pixels (PlayResY): its lines (\\N
+    breaks) times its style's Fontsize (libass sizes a font so that its ascent and descent
+    fill it) scaled by ScaleY and LINE_SPACING, plus the outline above and below and the
+    shadow.
+    `style` names a style to measure every line in instead of its own (a `\\r` override)."""
+    sizes: dict[str, tuple[float, float]] = {}  # style name: (line height, outline + shadow)
+    for name, lines in _sections(script):
+        if name not in ("v4+ styles", "v4 styles"):
+            continue
+        keys: list[str] = []
+        for line in lines:
+            if line.lower().startswith("format:"):
+                keys = _fields(line)
+            elif line.lower().startswith("style:") and {"name", "fontsize"} <= set(keys):
+                values = [v.strip() for v in line.split(":", 1)[1].split(",")]
+                if len(values) != len(keys):
+                    continue
+                row = dict(zip(keys, values, strict=True))
+                size = _number(row, "fontsize", 18) * _number(row, "scaley", 100) / 100
+                edge = 2 * _number(row, "outline", 2) + _number(row, "shadow", 0)
+                sizes.setdefault(row["name"], (size * LINE_SPACING, edge))
+    fallback = next(iter(sizes.values()), (18 * LINE_SPACING, 4.0))
+    heights = []
+    for _, fields, cells in _dialogues(script):
+        if cells is None:  # as dialogue_spans: one entry per Dialogue line
+            heights.append(0.0)
+            continue
+        own = cells[fields.index("style")].strip() if "style" in fields else ""
+        size, edge = sizes.get(style or own, sizes.get(own.lstrip("*"), fallback))
+        text = cells[fields.index("text")] if "text" in fields else ""
+        rows = text.count("\\N") + 1
+        heights.append(rows * size + edge)
+    return heights
+
+
+def _number(row: dict[str, str], key: str, default: float) -> float:
+    try:
+        return float(row[key]) if key in row else default
+    except ValueError:
+        return default
 
 
 def place_dialogues(script: str, tags: Sequence[str], covers: Sequence[Cover] = ()) -> str:
@@ -513,12 +574,18 @@ def burn(
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """The whole programme with `subtitles` burnt in (H.264 at `crf`, every sound stream
-    copied untouched) as MP4 at `output`: written to a temporary file beside it and renamed
-    over it (a symlink planted there is replaced, never followed). `progress(frames done,
-    frames in all)` as ffmpeg reports them."""
+    copied untouched, or encoded to AAC when MP4 cannot hold its codec) as MP4 at `output`:
+    written to a temporary file beside it and renamed over it (a symlink planted there is
+    replaced, never followed). `progress(frames done, frames in all)` as ffmpeg reports them."""
     ffmpeg = ffmpeg_path()
     if media.video_stream is None:
         raise MediaError(f"{media.path}: has no picture to burn subtitles into", path=media.path)
+    sound = [
+        option
+        for n, codec in enumerate(media.audio_codecs)
+        if codec not in MP4_AUDIO
+        for option in (f"-c:a:{n}", "aac", f"-b:a:{n}", MP4_AUDIO_BITRATE)
+    ]
     with _libass(subtitles, output.parent, "burn") as filters, atomic_paths([output]) as temp:
         out = temp[output]
         args = [
@@ -526,7 +593,7 @@ def burn(
             "-i", str(media.path), "-map", f"0:{media.video_stream}", "-map", "0:a?",
             "-vf", f"{_SQUARE_EVEN},{filters}", "-fps_mode", "passthrough",
             "-c:v", "libx264", "-preset", "veryfast", "-crf", str(crf), "-pix_fmt", "yuv420p",
-            "-c:a", "copy", "-movflags", "+faststart", "-progress", "pipe:1",
+            "-c:a", "copy", *sound, "-movflags", "+faststart", "-progress", "pipe:1",
             "-f", "mp4", str(out),
         ]  # fmt: skip
         log = out.with_name(out.name + ".log")
@@ -549,16 +616,32 @@ def burn(
 def _follow(
     args: list[str], errors: Any, total: int, progress: Callable[[int, int], None] | None
 ) -> int:
-    """Run ffmpeg, passing each `frame=N` of its -progress report to `progress`."""
+    """Run ffmpeg, passing each `frame=N` of its -progress report to `progress`. Whatever
+    stops the reading (Ctrl-C, a signal turned into an exception, an error in `progress`)
+    stops ffmpeg too, and waits for it, before it goes on: no ffmpeg is left encoding."""
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=errors) as proc:
-        for raw in proc.stdout or ():
-            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-            if key == "frame" and value.isdigit() and progress is not None:
-                done = int(value)
-                progress(done, max(total, done))
-            elif key == "progress" and value == "end" and progress is not None and total:
-                progress(total, total)
-        return proc.wait()
+        try:
+            for raw in proc.stdout or ():
+                key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+                if key == "frame" and value.isdigit() and progress is not None:
+                    done = int(value)
+                    progress(done, max(total, done))
+                elif key == "progress" and value == "end" and progress is not None and total:
+                    progress(total, total)
+            return proc.wait()
+        except BaseException:
+            _stop(proc)
+            raise
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Ask `proc` to end (SIGTERM), kill it when it has not within STOP_WAIT_S, reap it."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=STOP_WAIT_S)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def _seconds(ms: int) -> str:

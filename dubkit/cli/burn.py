@@ -1,12 +1,17 @@
 """`dubkit burn`: the open-caption deliverable, Urdu subtitles burnt into the whole programme.
 
 ffmpeg with libass draws them in the shipped Urdu style (dubkit.adapters.render); the picture
-is encoded again in H.264, every sound track is copied untouched. `--cover-burned` and `--ocr`
+is encoded again in H.264, every sound track MP4 can hold is copied untouched (others are
+encoded to AAC). `--cover-burned` and `--ocr`
 are declared here once and shared with `dubkit preview`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,6 +57,7 @@ def burn(
     ocr: OcrOpt = None,
 ) -> None:
     """Burn SUBTITLES into the whole of MEDIA, written as an MP4 (-o)."""
+    from dubkit.adapters.render import MP4_AUDIO_BITRATE, audio_to_encode
     from dubkit.adapters.render import burn as encode
     from dubkit.cli.console import make_console, progress_bar
     from dubkit.episode.burn import plan_burn
@@ -60,7 +66,11 @@ def burn(
 
     console = make_console()
     plan = plan_burn(media, subtitles, output, crf, font, cover_burned, ocr)
-    with progress_bar(console) as bar:
+    for codec in audio_to_encode(plan.media):
+        console.print(
+            f"{codec} audio is not stored in MP4: encoded to AAC {MP4_AUDIO_BITRATE}", markup=False
+        )
+    with _sigterm_interrupts(), progress_bar(console) as bar:
         report = _frames(bar, bar.add_task("burning", total=None, seconds="") if bar else None)
         encode(plan.media, plan.subtitles, plan.output, plan.crf, report)
     typer.echo(display_path(plan.output))
@@ -82,3 +92,22 @@ def _frames(bar: Any, task: Any) -> Any:
         bar.update(task, completed=done, total=total or None, seconds=f"{done}/{total} frames")
 
     return report
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM ends the block as Ctrl-C does, but with exit 143: the exception unwinds
+    through the encode, which stops ffmpeg and removes its temporary files. The previous
+    handler comes back afterwards. (Signals can only be caught on the main thread.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

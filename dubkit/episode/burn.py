@@ -112,8 +112,13 @@ def plan_burn(
             f"of {media} ({end / 1000:g} s); these are not its subtitles — choose "
             f"the subtitles of this programme"
         )
-    if output.exists() and media.exists() and output.resolve() == media.resolve():
-        raise ConfigError(f"-o {output}: is the programme itself; choose another output file")
+    for source, what in (
+        (media, "the programme itself"),
+        (subtitles, "the subtitles file"),
+        (ocr if ocr is not None else subtitles.parent / f"{media.stem}.ocr.json", "the OCR file"),
+    ):
+        if _same_file(output, source):
+            raise ConfigError(f"-o {output}: is {what}; choose another output file")
     if output.is_dir():
         raise ConfigError(f"-o {output}: is a folder; name the output file, e.g. -o out.mp4")
     check_creatable(output)
@@ -126,6 +131,18 @@ def plan_burn(
     except OSError as exc:
         raise write_error(output, exc) from exc
     return BurnPlan(info, placed, output, crf, covered)
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether `a` and `b` name one file (the same path, a symlink or a hard link to it)."""
+    import os
+
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def whole_picture(size: tuple[int, int]) -> Picture:
@@ -242,6 +259,7 @@ def place(
         BOXED_STYLE,
         Cover,
         boxed_style,
+        dialogue_heights,
         dialogue_spans,
         place_dialogues,
         play_res,
@@ -262,8 +280,8 @@ def place(
         return oy + value * sy
 
     above = (
-        f"\\an2\\pos({x(frame_w / 2):.2f},"
-        f"{y(geometry.band[0]) - ABOVE_BAND_GAP * picture.height * res_y / picture.frame[1]:.2f})"
+        x(frame_w / 2),
+        y(geometry.band[0]) - ABOVE_BAND_GAP * picture.height * res_y / picture.frame[1],
     )
     covers = (
         [Cover(c.start_ms, c.end_ms, x(c.cover[0]), y(c.cover[1]), x(c.cover[2]), y(c.cover[3]))
@@ -271,17 +289,56 @@ def place(
         if cover
         else []
     )  # fmt: skip
-    tags = []
-    for span in dialogue_spans(subtitles.ass):
+    script = boxed_style(subtitles.ass) if covers else subtitles.ass
+    spans = dialogue_spans(script)
+    own, boxed = dialogue_heights(script), dialogue_heights(script, BOXED_STYLE)
+    anchors: list[tuple[int, float, float]] = []  # (\\an, x, y) of each line
+    for span in spans:
         box = _most_overlapping(span, covers) if span is not None else None
         if box is None:
-            tags.append(above)
-        else:
-            # on its own opaque box too: an Urdu line wider than the Chinese stays legible
-            centre = f"\\an5\\pos({(box.x0 + box.x1) / 2:.2f},{(box.y0 + box.y1) / 2:.2f})"
-            tags.append(f"\\r{BOXED_STYLE}{centre}")
-    script = boxed_style(subtitles.ass) if covers else subtitles.ass
+            anchors.append((2, *above))
+        else:  # centred on the burned cue's box
+            anchors.append((5, (box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2))
+    heights = [b if a[0] == 5 else h for a, h, b in zip(anchors, own, boxed, strict=True)]
+    tags = []
+    for (align, px, py), lift in zip(anchors, _stack(spans, anchors, heights), strict=True):
+        at = f"\\an{align}\\pos({px:.2f},{py - lift:.2f})"
+        # on a cover, on its own opaque box too: an Urdu line wider than the Chinese stays legible
+        tags.append(f"\\r{BOXED_STYLE}{at}" if align == 5 else at)
     return replace(subtitles, ass=place_dialogues(script, tags, covers)), len(covers)
+
+
+def _stack(
+    spans: list[tuple[int, int] | None],
+    anchors: list[tuple[int, float, float]],
+    heights: list[float],
+) -> list[float]:
+    """How far up (script pixels) to lift each line from its anchor so that no two lines on
+    screen at the same time at the same anchor overlap (libass does not move lines placed
+    with \\pos out of each other's way): in order of start, each line takes the lowest place
+    clear of those already on screen, so a later one goes above.
+
+    A line with \\an2 covers [lift, lift + height) above its anchor, one with \\an5
+    [lift - height / 2, lift + height / 2)."""
+    lifts = [0.0] * len(spans)
+    placed: list[tuple[tuple[int, int], tuple[int, float, float], float, float]] = []
+    timed = sorted((span, i) for i, span in enumerate(spans) if span is not None)
+    for (start, end), i in timed:
+        anchor, height = anchors[i], heights[i]
+        under = height / 2 if anchor[0] == 5 else 0.0
+        shown = [
+            (bottom, top)
+            for (s, e), where, bottom, top in placed
+            if where == anchor and s < end and start < e
+        ]
+        lift = min(
+            lift
+            for lift in {0.0, *(top + under for _, top in shown)}
+            if all(lift - under + height <= low or high <= lift - under for low, high in shown)
+        )
+        lifts[i] = lift
+        placed.append(((start, end), anchor, lift - under, lift - under + height))
+    return lifts
 
 
 def _most_overlapping(span: tuple[int, int], covers: list[Any]) -> Any:
