@@ -18,6 +18,7 @@ from dubkit.burned.cues import (
     LOW_CONFIDENCE_FLAG,
     build_cues,
     change_index,
+    looks_truncated,
     mask_distance,
     spread,
     vote,
@@ -222,7 +223,8 @@ def test_english_goes_to_its_own_srt(read_640: tuple[Path, dict[str, Any]]) -> N
 @pytest.mark.slow
 def test_json_schema(read_640: tuple[Path, dict[str, Any]]) -> None:
     _out, doc = read_640
-    assert set(doc) == {"media", "fps", "frame_size", "band", "cues"}
+    assert set(doc) == {"media", "fps", "frame_size", "band", "warnings", "cues"}
+    assert doc["warnings"] == []
     assert doc["media"].endswith("news.mp4")
     assert set(doc["band"]) == {"y0", "y1"}
     for n, cue in enumerate(doc["cues"], start=1):
@@ -339,3 +341,127 @@ def test_vote_and_low_confidence() -> None:
     assert [(c.start_ms, c.end_ms, c.zh) for c in cues] == [(400, 1040, "走廊"), (1040, 2000, "坏")]
     assert cues[0].flags == () and cues[1].flags == (LOW_CONFIDENCE_FLAG,)
     assert cues[0].cover == (4, 5, 64, 35)
+
+
+# ----------------------------------------------------------------------- hostile inputs
+
+
+def _ffmpeg_in(ffmpeg: str, folder: Path, *args: str) -> None:
+    _in(folder, lambda: run_ffmpeg(ffmpeg, *args))
+
+
+def _subtitles(folder: Path, name: str, events: Sequence[Burned]) -> str:
+    (folder / f"{name}.ass").write_text(
+        _HEADER.format(w=640, h=360, fs=26, bord=2, mv=16) + "".join(e.line() for e in events),
+        encoding="utf-8",
+    )
+    return f"{name}.ass"
+
+
+EVENTS_VFR = (
+    Burned(0.50, 1.50, "Outline", "中巴经济走廊"),
+    Burned(2.50, 3.50, "Outline", "两国人民友谊"),
+    Burned(5.00, 6.00, "Outline", "瓜达尔港建设"),
+    Burned(7.50, 8.50, "Outline", "共同发展繁荣"),
+    Burned(10.00, 11.00, "Outline", "顺利推进合作"),
+)
+
+
+@pytest.mark.slow
+def test_variable_frame_rate_is_sampled_by_time(ffmpeg: str, tmp_path: Path) -> None:
+    """60 fps for 4 s, then a frame every 0.25 s: every subtitle is found, timed to its
+    frame (sampling by frame count skipped or merged those after 4 s)."""
+    ass = _subtitles(tmp_path, "vfr", EVENTS_VFR)
+    _ffmpeg_in(
+        ffmpeg, tmp_path, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=60", "-t", "12",
+        "-vf", rf"ass={ass},select='lt(t\,4)+not(mod(n\,15))'", "-fps_mode", "vfr",
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "vfr.mp4",
+    )  # fmt: skip
+    _result, doc = _ocr(tmp_path / "vfr.mp4", tmp_path / "out")
+    cues = doc["cues"]
+    assert [c["zh"] for c in cues] == [e.zh for e in EVENTS_VFR]
+    for event, cue in zip(EVENTS_VFR, cues, strict=True):
+        grid = 1000 / 60 if event.start < 4 else 250  # the frames there
+        assert abs(cue["start_ms"] - event.start * 1000) <= grid + 1, (event.zh, cue)
+        assert abs(cue["end_ms"] - event.end * 1000) <= grid + 1, (event.zh, cue)
+
+
+def test_resolution_change_is_one_line(ffmpeg: str, tmp_path: Path) -> None:
+    for name, size in (("a", "640x360"), ("b", "320x180")):
+        _ffmpeg_in(
+            ffmpeg, tmp_path, "-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25", "-t", "1",
+            "-c:v", "libx264", "-preset", "ultrafast", "-f", "mpegts", f"{name}.ts",
+        )  # fmt: skip
+    media = tmp_path / "reschange.ts"
+    media.write_bytes((tmp_path / "a.ts").read_bytes() + (tmp_path / "b.ts").read_bytes())
+    result = runner.invoke(app, ["ocr", str(media), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    line = _one_error_line(result)
+    assert "changes size at 1.0 s (640x360 → 320x180)" in line and str(media) in line, line
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_truncated_video_is_warned_and_recorded(ffmpeg: str, tmp_path: Path) -> None:
+    _ffmpeg_in(
+        ffmpeg, tmp_path, "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-t", "6",
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-movflags", "+faststart",
+        "whole.mp4",
+    )  # fmt: skip
+    whole = (tmp_path / "whole.mp4").read_bytes()
+    media = tmp_path / "trunc.mp4"
+    media.write_bytes(whole[: len(whole) // 2])
+    result, doc = _ocr(media, tmp_path / "out", "--band", "130:180")
+    warnings = [ln for ln in result.stderr.splitlines() if ln.startswith("warning: ")]
+    assert len(warnings) == 1 and "looks truncated" in warnings[0], result.stderr
+    assert "of 6.0 s" in warnings[0]
+    assert len(doc["warnings"]) == 1 and "looks truncated" in doc["warnings"][0]
+
+
+@pytest.mark.slow
+def test_last_subtitle_ends_on_its_frame(ffmpeg: str, tmp_path: Path) -> None:
+    """A subtitle that goes within the last sampling step ends where it goes, not at the
+    end of the file."""
+    event = Burned(1.00, 2.92, "Outline", "中巴经济走廊")
+    ass = _subtitles(tmp_path, "tail", (event,))
+    _ffmpeg_in(
+        ffmpeg, tmp_path, "-f", "lavfi", "-i", f"testsrc2=size=640x360:rate={FPS}", "-t", "3",
+        "-vf", f"ass={ass}", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20",
+        "-pix_fmt", "yuv420p", "tail.mp4",
+    )  # fmt: skip
+    _result, doc = _ocr(tmp_path / "tail.mp4", tmp_path / "out")
+    assert [c["zh"] for c in doc["cues"]] == [event.zh]
+    cue = doc["cues"][0]
+    assert abs(cue["end_ms"] - event.after_ms) <= 1000 // FPS, cue
+    assert abs(cue["start_ms"] - event.first_ms) <= 1000 // FPS, cue
+
+
+def test_no_subtitles_is_a_notice_and_no_srt(ffmpeg: str, tmp_path: Path) -> None:
+    _ffmpeg_in(
+        ffmpeg, tmp_path, "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=25", "-t", "2",
+        "-c:v", "libx264", "-preset", "ultrafast", "plain.mp4",
+    )  # fmt: skip
+    result, doc = _ocr(tmp_path / "plain.mp4", tmp_path / "out", "--band", "135:180")
+    assert "no burned subtitles found" in result.stderr, result.stderr
+    assert doc["cues"] == [] and doc["warnings"] == []
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["plain.ocr.json"]
+
+
+def test_mixed_lines_split_by_script() -> None:
+    two_boxes = [Box(100, 300, 200, 325, "瓜达尔港"), Box(210, 302, 400, 324, "Gwadar Port")]
+    one_box = [Box(100, 300, 400, 325, "瓜达尔港Gwadar Port")]
+    for boxes in (two_boxes, one_box):
+        reading = read_frame(0, boxes)
+        assert (reading.zh, reading.en) == ("瓜达尔港", "Gwadar Port"), reading
+    acronym = [Box(100, 300, 160, 325, "CPEC"), Box(170, 300, 400, 325, "项目顺利推进")]
+    for boxes in (acronym, [Box(100, 300, 400, 325, "CPEC 项目顺利推进")]):
+        reading = read_frame(0, boxes)
+        assert (reading.zh, reading.en) == ("CPEC 项目顺利推进", ""), reading
+    assert script_of("CPEC 项目顺利推进") == "zh" and script_of("瓜达尔港 Gwadar Port") == "en"
+    assert script_of("2024年") == "zh" and script_of("CCTV 4") == "en"
+
+
+def test_looks_truncated() -> None:
+    assert looks_truncated(3200, 6000, 40)
+    assert not looks_truncated(5960, 6000, 40)  # the probe rounds a frame
+    assert looks_truncated(3_000_000, 3_600_000, 40)  # more than a second short
+    assert not looks_truncated(1900, 2000, 40)  # under two frames... and 5 %

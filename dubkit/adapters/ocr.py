@@ -4,8 +4,8 @@ onnxruntime, offline). The decisions (band, change, vote, timing) are `dubkit.bu
 
 from __future__ import annotations
 
+import math
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -19,6 +19,7 @@ from dubkit.burned.cues import (
     build_cues,
     change_index,
     has_text,
+    looks_truncated,
     mask_distance,
     ocr_document,
     spread,
@@ -79,6 +80,7 @@ class OcrResult:
     files: tuple[Path, ...]
     seconds: float
     ocr_calls: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 def _video_stream(container: Any, path: Path) -> Any:
@@ -128,24 +130,55 @@ def probe_video(path: Path) -> VideoInfo:
     return VideoInfo(path, float(rate), int(width), int(height), max(0, duration_ms))
 
 
+def _check_size(path: Path, frame: Any, size: tuple[int, int], at_ms: int) -> None:
+    """MediaError (with the fix) when `frame` is not of the picture's `size`: the band and the
+    masks are rows of one frame size."""
+    if (frame.width, frame.height) != size:
+        raise MediaError(
+            f"{path}: the picture changes size at {at_ms / 1000:.1f} s ({size[0]}x{size[1]} → "
+            f"{frame.width}x{frame.height}); convert it to one size first "
+            f"(`ffmpeg -i IN -vf scale={size[0]}:{size[1]} OUT.mp4`)",
+            path=path,
+        )
+
+
 def _frames(path: Path) -> Iterator[tuple[int, Any]]:
-    """Every frame of the picture with its time in ms from the stream's start."""
+    """Every frame of the picture with its time in ms from the stream's start (its
+    presentation time: variable frame rates keep their timing). MediaError when the picture
+    changes size, which the band and the masks cannot follow."""
     import av
 
     container, stream = _open(path)
     with container:
         start = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         rate = float(stream.average_rate or stream.guessed_rate or 25)
+        size: tuple[int, int] | None = None
+        last_ms = 0
         try:
             for n, frame in enumerate(container.decode(stream)):
                 at = frame.time if frame.time is not None else n / rate
-                yield max(0, round((at - start) * 1000)), frame
+                at_ms = max(0, round((at - start) * 1000))
+                size = size or (frame.width, frame.height)
+                _check_size(path, frame, size, max(at_ms, last_ms))  # times may restart there
+                last_ms = at_ms
+                yield at_ms, frame
         except av.error.FFmpegError as exc:
             raise MediaError(
                 f"{path}: the picture cannot be decoded ({exc}); check it with `ffprobe` or "
                 f"export it again",
                 path=path,
             ) from exc
+
+
+def _with_last(items: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any, bool]]:
+    """The items, each with whether it is the last."""
+    previous: tuple[int, Any] | None = None
+    for item in items:
+        if previous is not None:
+            yield previous[0], previous[1], False
+        previous = item
+    if previous is not None:
+        yield previous[0], previous[1], True
 
 
 def _spread_frames(path: Path, info: VideoInfo, count: int, top: int) -> list[Any]:
@@ -164,6 +197,8 @@ def _spread_frames(path: Path, info: VideoInfo, count: int, top: int) -> list[An
                 container.seek(int(target / tb), stream=stream, backward=True)
                 for frame in container.decode(stream):
                     if frame.time is None or frame.time >= target - 0.5 / info.fps:
+                        if (frame.width, frame.height) != (info.width, info.height):
+                            break  # another size: scan() says where, with the fix
                         image = frame.to_ndarray(format="bgr24")[top:]
                         out.append(_scaled(image, _ocr_scale(info.height)))
                         break
@@ -324,24 +359,36 @@ class _Open:
             self.images = self.images[::2]
 
 
+@dataclass(frozen=True)
+class Scan:
+    """The shots of the band, how many images the OCR read, and what went wrong on the way
+    (one line each)."""
+
+    shots: tuple[Shot, ...]
+    calls: int
+    warnings: tuple[str, ...] = ()
+
+
 def scan(
     path: Path,
     info: VideoInfo,
     band: Band,
     sample_fps: float = SAMPLE_FPS,
     progress: Progress | None = None,
-) -> tuple[list[Shot], int]:
+) -> Scan:
     """The shots of the band (runs of samples whose text did not change), each change timed to
     its frame, with readings of up to READINGS_PER_CUE band images of each shot that holds
-    text; and how many images the OCR read."""
+    text. A sample every 1/`sample_fps` s of frame time (variable frame rates included), and
+    the last frame, so a change after the last sample is timed too."""
     masks = _Masks(info, band)
-    step = max(1, round(info.fps / sample_fps))
-    recent: deque[tuple[int, Any]] = deque(maxlen=step)
+    period_ms = 1000 / sample_fps
+    recent: list[tuple[int, Any]] = []  # the frames since the last sample, this one last
     shots: list[Shot] = []
     calls = 0
     current: _Open | None = None
     last_mask: Any = None
     last_ms = 0
+    next_ms = 0.0
 
     def close(shot: _Open, end_ms: int) -> None:
         nonlocal calls
@@ -355,11 +402,12 @@ def scan(
 
     frame_ms = round(1000 / info.fps)
     scale = _ocr_scale(info.height)
-    for n, (at_ms, frame) in enumerate(_frames(path)):
+    for at_ms, frame, final in _with_last(_frames(path)):
         last_ms = at_ms
         recent.append((at_ms, masks.grey(frame)))
-        if n % step:
+        if at_ms < next_ms and not final:
             continue
+        next_ms = (math.floor(at_ms / period_ms) + 1) * period_ms
         mask = masks.mask(recent[-1][1])
         text = has_text(int(mask.sum()))
         if current is None or last_mask is None:
@@ -377,11 +425,18 @@ def scan(
             image = frame.to_ndarray(format="bgr24")[band.y0 : band.y1]
             current.add(at_ms, _scaled(image, scale))
         last_mask = mask
+        recent = []
         if progress is not None:
             progress(min(at_ms, info.duration_ms), info.duration_ms)
     if current is not None:
         close(current, last_ms + frame_ms)
-    return shots, calls
+    warnings: list[str] = []
+    if current is not None and looks_truncated(last_ms + frame_ms, info.duration_ms, frame_ms):
+        warnings.append(
+            f"{path}: decoded only to {(last_ms + frame_ms) / 1000:.1f} s of "
+            f"{info.duration_ms / 1000:.1f} s; the file looks truncated (reading what is there)"
+        )
+    return Scan(tuple(shots), calls, tuple(warnings))
 
 
 def read_burned(
@@ -390,11 +445,15 @@ def read_burned(
     band: Band,
     sample_fps: float = SAMPLE_FPS,
     progress: Progress | None = None,
+    warnings: list[str] | None = None,
 ) -> tuple[tuple[BurnedCue, ...], int]:
     """The subtitles burned into `band` of `path`, as cues timed to the frame, and how many
-    images the OCR read; nothing written."""
-    shots, calls = scan(path, info, band, sample_fps, progress)
-    return build_cues(shots, info.width, info.height), calls
+    images the OCR read; nothing written. What went wrong on the way (a truncated file) is
+    added to `warnings` when given."""
+    found = scan(path, info, band, sample_fps, progress)
+    if warnings is not None:
+        warnings.extend(found.warnings)
+    return build_cues(found.shots, info.width, info.height), found.calls
 
 
 def ocr_file(
@@ -404,22 +463,34 @@ def ocr_file(
     sample_fps: float = SAMPLE_FPS,
     progress: Progress | None = None,
 ) -> OcrResult:
-    """Read the subtitles burned into `path`: STEM.zh.srt, STEM.en.srt (when any cue has an
-    English line) and STEM.ocr.json in `outdir`, all written or none."""
+    """Read the subtitles burned into `path`: STEM.zh.srt (when any cue has a Chinese line),
+    STEM.en.srt (when any has an English line) and STEM.ocr.json (always, so the run is
+    recorded) in `outdir`, all written or none."""
     from dubkit.subtitles.writers import render_srt
 
     started = time.perf_counter()
     info = probe_video(path)
     chosen = check_band(band, info.height) if band else locate_band(path, info)
-    cues, calls = read_burned(path, info, chosen, sample_fps, progress)
+    warnings: list[str] = []
+    cues, calls = read_burned(path, info, chosen, sample_fps, progress, warnings)
     stem = path.stem
-    files: dict[Path, bytes] = {
-        outdir / f"{stem}.zh.srt": render_srt(srt_cues(cues, "zh")).encode("utf-8"),
-    }
-    english = srt_cues(cues, "en")
-    if english:
-        files[outdir / f"{stem}.en.srt"] = render_srt(english).encode("utf-8")
-    doc = ocr_document(str(path), round(info.fps, 3), (info.width, info.height), chosen, cues)
+    files: dict[Path, bytes] = {}
+    for language in ("zh", "en"):
+        found = srt_cues(cues, language)
+        if found:
+            files[outdir / f"{stem}.{language}.srt"] = render_srt(found).encode("utf-8")
+    doc = ocr_document(
+        str(path), round(info.fps, 3), (info.width, info.height), chosen, cues, warnings
+    )
     files[outdir / f"{stem}.ocr.json"] = json_bytes(doc)
     atomic_write_all(files)
-    return OcrResult(path, info, chosen, cues, tuple(files), time.perf_counter() - started, calls)
+    return OcrResult(
+        path,
+        info,
+        chosen,
+        cues,
+        tuple(files),
+        time.perf_counter() - started,
+        calls,
+        tuple(warnings),
+    )

@@ -30,6 +30,10 @@ COVER_PAD_PX = 4
 # Two cues with the same text this close together are one subtitle split by a change of
 # the background under it.
 MERGE_GAP_MS = 80
+# Decoding that stops this far short of the declared length (or this share of it, when that
+# is less) is a truncated file: warned about, and recorded in `STEM.ocr.json`.
+TRUNCATED_MS = 1000
+TRUNCATED_SHARE = 0.05
 
 
 def band_changed(distance: float) -> bool:
@@ -49,6 +53,14 @@ def mask_distance(a_cells: int, b_cells: int, shared: int) -> float:
         return 1.0
     union = a_cells + b_cells - shared
     return (union - shared) / union if union else 0.0
+
+
+def looks_truncated(decoded_ms: int, declared_ms: int, frame_ms: int) -> bool:
+    """Whether decoding that stopped at `decoded_ms` (the end of the last frame) fell well
+    short of the `declared_ms` the container gives: by more than TRUNCATED_MS, or than
+    TRUNCATED_SHARE of it, and always by more than two frames."""
+    short = declared_ms - decoded_ms
+    return short > max(2 * frame_ms, min(TRUNCATED_MS, TRUNCATED_SHARE * declared_ms))
 
 
 def has_text(cells: int) -> bool:
@@ -163,14 +175,16 @@ def ocr_document(
     frame_size: tuple[int, int],
     band: Band,
     cues: Sequence[BurnedCue],
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """`STEM.ocr.json`: the media as given, its frame rate and size, the band, the cues with
-    their cover boxes and readings."""
+    """`STEM.ocr.json`: the media as given, its frame rate and size, the band, what went wrong
+    reading it (one line each), the cues with their cover boxes and readings."""
     return {
         "media": media,
         "fps": fps,
         "frame_size": [frame_size[0], frame_size[1]],
         "band": {"y0": band.y0, "y1": band.y1},
+        "warnings": list(warnings),
         "cues": [
             {
                 "index": c.index,

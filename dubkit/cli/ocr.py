@@ -59,6 +59,16 @@ def ocr(
             finally:
                 if bar is not None:
                     bar.remove_task(task)
+            for warning in result.warnings:
+                console.print(f"warning: {warning}", markup=False)
+            if not result.cues:
+                console.print(
+                    f"{display_path(path)}: no burned subtitles found (rows "
+                    f"{result.band.y0}:{result.band.y1} searched); no SRT written → "
+                    f"{', '.join(display_path(f) for f in result.files)}",
+                    markup=False,
+                )
+                continue
             english = sum(1 for cue in result.cues if cue.en)
             console.print(
                 f"{display_path(path)}: {len(result.cues)} cues ({english} with English) in rows "
