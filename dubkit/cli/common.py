@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,37 @@ def _checked(
         else:
             good.append(path)
     return good, failures
+
+
+def each_file(
+    console: Console,
+    paths: list[Path],
+    work: Callable[[Path, Any], Any],
+    failures: list[tuple[Path, str]],
+) -> Iterator[tuple[Path, Any]]:
+    """(path, result) of `work(path, progress)` for each file, under one progress bar with a
+    task per file; a file whose work raises a DubkitError gets its `error:` line and joins
+    `failures`, and the others go on."""
+    from dubkit.cli.console import advance, progress_bar
+    from dubkit.escape import display_text
+
+    with progress_bar(console) as bar:
+        for path in paths:
+            task = (
+                bar.add_task(display_text(path.name), total=None, seconds="reading")
+                if bar
+                else None
+            )
+            try:
+                result = work(path, advance(bar, task))
+            except DubkitError as exc:
+                console.print(f"error: {exc}", markup=False)
+                failures.append((path, str(exc)))
+                continue
+            finally:
+                if bar is not None:
+                    bar.remove_task(task)
+            yield path, result
 
 
 def load_transcriber(console: Console, rec: Any, threads: int) -> Any:

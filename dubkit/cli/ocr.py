@@ -37,44 +37,32 @@ def ocr(
     present) and STEM.ocr.json (times, text, boxes)."""
     from dubkit.adapters.ocr import ocr_file, probe_video
     from dubkit.burned.band import parse_band
-    from dubkit.cli.common import _checked, ensure_writable
-    from dubkit.cli.console import advance, make_console, progress_bar
-    from dubkit.errors import DubkitError
-    from dubkit.escape import display_text
+    from dubkit.cli.common import _checked, each_file, ensure_writable
+    from dubkit.cli.console import make_console
     from dubkit.fsutil import display_path
 
     console = make_console()
     forced = parse_band(band) if band is not None else None
     ensure_writable(outdir)
     media, failures = _checked(console, media, lambda path: path.stem, probe_video, "read")
-    with progress_bar(console) as bar:
-        for path in media:
-            task = bar.add_task(display_text(path.name), total=None, seconds="") if bar else None
-            try:
-                result = ocr_file(path, outdir, forced, fps, advance(bar, task))
-            except DubkitError as exc:
-                console.print(f"error: {exc}", markup=False)
-                failures.append((path, str(exc)))
-                continue
-            finally:
-                if bar is not None:
-                    bar.remove_task(task)
-            for warning in result.warnings:
-                console.print(f"warning: {warning}", markup=False)
-            if not result.cues:
-                console.print(
-                    f"{display_path(path)}: no burned subtitles found (rows "
-                    f"{result.band.y0}:{result.band.y1} searched); no SRT written → "
-                    f"{', '.join(display_path(f) for f in result.files)}",
-                    markup=False,
-                )
-                continue
-            english = sum(1 for cue in result.cues if cue.en)
+    work = lambda path, progress: ocr_file(path, outdir, forced, fps, progress)  # noqa: E731
+    for path, result in each_file(console, media, work, failures):
+        for warning in result.warnings:
+            console.print(f"warning: {warning}", markup=False)
+        if not result.cues:
             console.print(
-                f"{display_path(path)}: {len(result.cues)} cues ({english} with English) in rows "
-                f"{result.band.y0}:{result.band.y1}, {result.info.duration_ms / 1000:.1f} s in "
-                f"{result.seconds:.1f} s → {', '.join(display_path(f) for f in result.files)}",
+                f"{display_path(path)}: no burned subtitles found (rows "
+                f"{result.band.y0}:{result.band.y1} searched); no SRT written → "
+                f"{', '.join(display_path(f) for f in result.files)}",
                 markup=False,
             )
+            continue
+        english = sum(1 for cue in result.cues if cue.en)
+        console.print(
+            f"{display_path(path)}: {len(result.cues)} cues ({english} with English) in rows "
+            f"{result.band.y0}:{result.band.y1}, {result.info.duration_ms / 1000:.1f} s in "
+            f"{result.seconds:.1f} s → {', '.join(display_path(f) for f in result.files)}",
+            markup=False,
+        )
     if failures:
         raise typer.Exit(1)

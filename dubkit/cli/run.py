@@ -11,16 +11,15 @@ import typer
 from dubkit import __version__
 from dubkit.cli.common import (
     check_media_files,
+    each_file,
     ensure_writable,
     report_adherence,
 )
 from dubkit.cli.console import (
     Console,
-    advance,
     fail,
     make_console,
     notice,
-    progress_bar,
     status_spinner,
 )
 from dubkit.cli.options import (
@@ -34,7 +33,6 @@ from dubkit.cli.options import (
     ThreadsOpt,
     with_options,
 )
-from dubkit.errors import DubkitError
 from dubkit.escape import display_text, render_json
 from dubkit.fsutil import display_path
 
@@ -73,25 +71,11 @@ def run(
     if flags.pivot_from == "burned" and flags.source == "asr":
         notice(console, "--pivot-from burned: the English is read with --source ocr or auto")
     results = []
-    with progress_bar(console) as bar:
-        for path in media:
-            task = (
-                bar.add_task(display_text(path.name), total=None, seconds="reading")
-                if bar
-                else None
-            )
-            try:
-                result = engine.run(path, outdir, advance(bar, task), terms)
-            except DubkitError as exc:
-                console.print(f"error: {exc}", markup=False)
-                failures.append((path, str(exc)))
-                continue
-            finally:
-                if bar is not None:
-                    bar.remove_task(task)
-            results.append(result)
-            for warning in result.transcription.warnings:
-                console.print(f"warning: {warning}", markup=False)
+    work = lambda path, progress: engine.run(path, outdir, progress, terms)  # noqa: E731
+    for _, result in each_file(console, media, work, failures):
+        results.append(result)
+        for warning in result.transcription.warnings:
+            console.print(f"warning: {warning}", markup=False)
     engine.close()
     if as_json:
         summary = {

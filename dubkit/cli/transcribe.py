@@ -10,15 +10,14 @@ import typer
 from dubkit import __version__
 from dubkit.cli.common import (
     check_media_files,
+    each_file,
     ensure_writable,
     load_transcriber,
     model_meta,
 )
 from dubkit.cli.console import (
     Console,
-    advance,
     make_console,
-    progress_bar,
 )
 from dubkit.cli.options import (
     RECOGNITION,
@@ -29,8 +28,7 @@ from dubkit.cli.options import (
     ThreadsOpt,
     with_options,
 )
-from dubkit.errors import DubkitError
-from dubkit.escape import display_text, render_json
+from dubkit.escape import render_json
 from dubkit.fsutil import display_path
 
 
@@ -112,32 +110,21 @@ def _transcribe_all(
     from dubkit.episode.pipeline import transcribe_file
 
     run_meta = {"model": model_meta(transcriber) if transcriber is not None else None}
-    results, failures = [], []
-    with progress_bar(console) as bar:
-        for path in media:
-            task = (
-                bar.add_task(display_text(path.name), total=None, seconds="reading")
-                if bar
-                else None
-            )
-            try:
-                result = transcribe_file(
-                    path, outdir, transcriber, options, profile, run_meta, advance(bar, task),
-                    terms, fps, source,
-                )  # fmt: skip
-            except DubkitError as exc:
-                console.print(f"error: {exc}", markup=False)
-                failures.append((path, str(exc)))
-                continue
-            finally:
-                if bar is not None:
-                    bar.remove_task(task)
-            results.append(result)
-            for warning in result.warnings:
-                console.print(f"warning: {warning}", markup=False)
-            console.print(
-                f"{display_path(path)}: {result.cues} cues, {result.duration_ms / 1000:.1f} s "
-                f"in {result.seconds:.1f} s → {display_path(result.srt)}",
-                markup=False,
-            )
+    results: list[Any] = []
+    failures: list[tuple[Path, str]] = []
+
+    def work(path: Path, progress: Any) -> Any:
+        return transcribe_file(
+            path, outdir, transcriber, options, profile, run_meta, progress, terms, fps, source
+        )
+
+    for path, result in each_file(console, media, work, failures):
+        results.append(result)
+        for warning in result.warnings:
+            console.print(f"warning: {warning}", markup=False)
+        console.print(
+            f"{display_path(path)}: {result.cues} cues, {result.duration_ms / 1000:.1f} s "
+            f"in {result.seconds:.1f} s → {display_path(result.srt)}",
+            markup=False,
+        )
     return results, failures
