@@ -10,6 +10,7 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,6 +114,17 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
         check=True,
         capture_output=True,
     )
+
+
+def frame_rgb(path: Path, at: float | None = None) -> Any:
+    """The frame of a PNG, or of a video at `at` seconds, as an int array (H, W, 3)."""
+    import av
+
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            if at is None or frame.time >= at:
+                return frame.to_ndarray(format="rgb24").astype(int)
+    raise AssertionError(f"{path}: no frame at {at}")
 
 
 @pytest.fixture(scope="session")

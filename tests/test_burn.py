@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.text.urdu import normalise
-from tests.conftest import _missing, run_ffmpeg
+from tests.conftest import _missing, frame_rgb, run_ffmpeg
 
 runner = CliRunner()
 
@@ -93,7 +93,7 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
             "-vf", f"trim=start={at},setpts=PTS-STARTPTS+{at}/TB,{burned}",
             "-frames:v", "1", still.as_posix(),
         )  # fmt: skip
-        ys, xs = np.nonzero(_rgb(still).max(axis=2) > 60)
+        ys, xs = np.nonzero(frame_rgb(still).max(axis=2) > 60)
         assert len(xs) > 500, "the Chinese line was not drawn"
         boxes.append(
             [int(xs.min()) - PAD, int(ys.min()) - PAD, int(xs.max()) + PAD, int(ys.max()) + PAD]
@@ -121,17 +121,6 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 def _burn(*args: str | Path) -> Any:
     return runner.invoke(app, ["burn", *map(str, args)])
-
-
-def _rgb(path: Path, at: float | None = None) -> Any:
-    """The frame of a PNG, or of a video at `at` seconds, as an int array (H, W, 3)."""
-    import av
-
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            if at is None or frame.time >= at:
-                return frame.to_ndarray(format="rgb24").astype(int)
-    raise AssertionError(f"{path}: no frame at {at}")
 
 
 def _changed(a: Any, b: Any) -> Any:
@@ -189,14 +178,16 @@ def test_burn_keeps_the_frames_and_the_sound_and_centres_the_urdu(
     assert abs(duration - source_duration) < 0.05
     assert sound == source_sound and sound.startswith("MD5="), "the sound is copied untouched"
     for at in INSIDE:
-        changed = _changed(_rgb(out, at), _rgb(programme["video"], at))
+        changed = _changed(frame_rgb(out, at), frame_rgb(programme["video"], at))
         third = SIZE[1] * 2 // 3
         assert changed[third:].sum() > 300, f"no Urdu at {at} s"
         assert changed[:third].sum() == 0, "nothing drawn above the bottom third"
         # bottom-centre (ASS alignment 2): the Urdu's columns are centred on the frame
         xs = np.nonzero(changed.any(axis=0))[0]
         assert abs((xs.min() + xs.max()) / 2 - SIZE[0] / 2) < 4, (xs.min(), xs.max())
-    assert _changed(_rgb(out, 2.1), _rgb(programme["video"], 2.1)).sum() == 0, "between cues"
+    assert _changed(frame_rgb(out, 2.1), frame_rgb(programme["video"], 2.1)).sum() == 0, (
+        "between cues"
+    )
 
 
 @pytest.mark.slow
@@ -224,7 +215,7 @@ def test_cover_burned_hides_the_chinese_and_puts_the_urdu_in_its_place(
         read_after = "".join(ocr(str(after)).txts or ())
         assert sum(c in read_before for c in zh) >= len(zh) - 1, read_before
         assert not any("\u4e00" <= c <= "\u9fff" for c in read_after), read_after
-        frame, source = _rgb(out, at), _rgb(programme["video"], at)
+        frame, source = frame_rgb(out, at), frame_rgb(programme["video"], at)
         box = np.zeros(frame.shape[:2], bool)
         box[y0 : y1 + 1, x0 : x1 + 1] = True
         # Nastaliq is taller than Chinese: the Urdu's outline may reach a little past a tight box
@@ -259,7 +250,7 @@ def test_an_urdu_line_wider_than_the_cover_sits_on_its_own_box(
     result = _burn(programme["video"], folder / "news.ur.srt", "-o", out, "--cover-burned")
     assert result.exit_code == 0, result.output
     x0, y0, x1, y1 = programme["boxes"][0]
-    frame, source = _rgb(out, INSIDE[0]), _rgb(programme["video"], INSIDE[0])
+    frame, source = frame_rgb(out, INSIDE[0]), frame_rgb(programme["video"], INSIDE[0])
     middle = (y0 + y1) // 2
     for columns in (slice(x0 - 24, x0 - 6), slice(x1 + 6, x1 + 24)):  # beside the cover
         shown, was = (
@@ -281,7 +272,7 @@ def test_known_geometry_puts_the_urdu_above_the_burned_band(
     result = _burn(programme["video"], subs, "-o", out, "--crf", "0")
     assert result.exit_code == 0, result.output
     for at in INSIDE:
-        changed = _changed(_rgb(out, at), _rgb(programme["video"], at))
+        changed = _changed(frame_rgb(out, at), frame_rgb(programme["video"], at))
         assert changed.sum() > 300, f"no Urdu at {at} s"
         assert changed[BAND[0] :].sum() == 0, "nothing drawn on the burned band"
 
@@ -531,7 +522,9 @@ def test_overlapping_cues_above_the_band_are_stacked_not_drawn_on_each_other(
     out = tmp_path / "overlap.mp4"
     result = _burn(programme["video"], subs, "-o", out, "--crf", "0")
     assert result.exit_code == 0, result.output
-    rows = np.nonzero(_changed(_rgb(out, 1.5), _rgb(programme["video"], 1.5)).any(axis=1))[0]
+    rows = np.nonzero(
+        _changed(frame_rgb(out, 1.5), frame_rgb(programme["video"], 1.5)).any(axis=1)
+    )[0]
     assert rows.max() < BAND[0], "nothing drawn on the burned band"
     # two rows of text: a run of untouched rows between the lines
     gaps = np.diff(rows)

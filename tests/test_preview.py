@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.text.urdu import normalise
-from tests.conftest import _missing, run_ffmpeg
+from tests.conftest import _missing, frame_rgb, run_ffmpeg
 
 runner = CliRunner()
 
@@ -76,21 +76,10 @@ def _written(result: Any) -> list[Path]:
     return [Path(line) for line in result.stdout.splitlines()]
 
 
-def _rgb(path: Path, at: float | None = None) -> Any:
-    """The frame of a PNG, or of a video at `at` seconds, as an int array (H, W, 3)."""
-    import av
-
-    with av.open(str(path)) as container:
-        for frame in container.decode(video=0):
-            if at is None or frame.time >= at:
-                return frame.to_ndarray(format="rgb24").astype(int)
-    raise AssertionError(f"{path}: no frame at {at}")
-
-
 def _plain_frame(ffmpeg: str, video: Path, at: float, out: Path) -> Any:
     """The same frame, straight from ffmpeg without any subtitles."""
     run_ffmpeg(ffmpeg, "-ss", f"{at:.3f}", "-i", video.as_posix(), "-frames:v", "1", out.as_posix())
-    return _rgb(out)
+    return frame_rgb(out)
 
 
 def _changed(a: Any, b: Any) -> Any:
@@ -116,7 +105,7 @@ def test_frames_change_in_the_subtitle_area_only_inside_cues(
     files = _written(result)
     assert [f.name for f in files] == [f"news, take 1.preview.{n:04d}.png" for n in range(1, 6)]
     for at, file in zip(times, files, strict=True):
-        frame = _rgb(file)
+        frame = frame_rgb(file)
         plain = _plain_frame(ffmpeg, programme["video"], at, tmp_path / f"plain-{at}.png")
         assert frame.shape == plain.shape == (360, 640, 3)
         changed = _changed(frame, plain)
@@ -139,7 +128,7 @@ def test_default_frames_are_at_the_middle_of_each_cue(
     ]
     for at, file in zip(INSIDE, files, strict=True):
         plain = _plain_frame(ffmpeg, programme["video"], at, tmp_path / f"plain-{at}.png")
-        assert _changed(_rgb(file), plain)[240:].sum() > 500
+        assert _changed(frame_rgb(file), plain)[240:].sum() > 500
     one = _written(
         _preview(programme["video"], programme["srt"], "-o", tmp_path / "one", "--count", "1")
     )
@@ -152,7 +141,7 @@ def test_a_recording_gets_a_dark_background_with_the_text(
     files = _written(
         _preview(programme["wav"], programme["srt"], "-o", tmp_path, "--at", "1.5", "--at", "2.5")
     )
-    inside, outside = _rgb(files[0]), _rgb(files[1])
+    inside, outside = frame_rgb(files[0]), frame_rgb(files[1])
     assert inside.shape == (720, 1280, 3)
     assert (outside == 0x20).all(), "the background outside cues is plain 0x202020"
     assert (inside[:480] == 0x20).all(), "nothing drawn above the bottom third"
@@ -172,7 +161,7 @@ def test_a_recording_gets_a_dark_background_with_the_text(
             "640x360",
         )
     )
-    frame = _rgb(small[0])
+    frame = frame_rgb(small[0])
     assert frame.shape == (360, 640, 3)
     assert _text_pixels(frame[240:]) > 100  # two lines of 21 px Nastaliq: about 170
 
@@ -193,13 +182,13 @@ def test_the_font_asked_for_is_the_one_drawn(programme: dict[str, Path], tmp_pat
                 font,
             )
         )
-        frames[font] = _rgb(files[0])
+        frames[font] = frame_rgb(files[0])
         assert _text_pixels(frames[font][480:]) > 1000
     assert _changed(frames[NASTALIQ], frames[NASKH]).sum() > 2000
     default = _written(
         _preview(programme["wav"], programme["srt"], "-o", tmp_path / "default", "--at", "3.5")
     )
-    assert (_rgb(default[0]) == frames[NASTALIQ]).all(), "Nastaliq is the default"
+    assert (frame_rgb(default[0]) == frames[NASTALIQ]).all(), "Nastaliq is the default"
 
 
 def test_clip_keeps_the_programme_time(programme: dict[str, Path], tmp_path: Path) -> None:
@@ -214,9 +203,9 @@ def test_clip_keeps_the_programme_time(programme: dict[str, Path], tmp_path: Pat
         assert container.streams.audio, "the recording's sound is in the clip"
         assert container.duration is not None
         assert abs(container.duration / 1_000_000 - 2.0) < 0.15
-    assert _text_pixels(_rgb(files[0], at=1.0)[480:]) > 500  # one line
-    assert _text_pixels(_rgb(files[0], at=0.2)) == 0
-    assert _text_pixels(_rgb(files[0], at=1.8)) == 0
+    assert _text_pixels(frame_rgb(files[0], at=1.0)[480:]) > 500  # one line
+    assert _text_pixels(frame_rgb(files[0], at=0.2)) == 0
+    assert _text_pixels(frame_rgb(files[0], at=1.8)) == 0
 
     both = _written(
         _preview(
@@ -241,9 +230,9 @@ def test_webvtt_and_ass_subtitles(programme: dict[str, Path], tmp_path: Path, ki
     files = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path))
     assert len(files) == 2, "a frame at the middle of each of the two cues"
     for file in files:
-        assert _text_pixels(_rgb(file)[480:]) > 300
+        assert _text_pixels(frame_rgb(file)[480:]) > 300
     srt_frames = _written(_preview(programme["wav"], programme["srt"], "-o", tmp_path / "srt"))
-    same_style = (_rgb(files[0]) == _rgb(srt_frames[0])).all()
+    same_style = (frame_rgb(files[0]) == frame_rgb(srt_frames[0])).all()
     # WebVTT gets dubkit's style like SRT; an ASS script keeps its own (Arial, small).
     assert same_style if kind == "vtt" else not same_style
 
@@ -253,7 +242,7 @@ def test_ass_font_is_replaced_when_asked(programme: dict[str, Path], tmp_path: P
     forced = _written(
         _preview(programme["wav"], programme["ass"], "-o", tmp_path / "forced", "--font", NASKH)
     )
-    assert _changed(_rgb(own[0]), _rgb(forced[0])).sum() > 500
+    assert _changed(frame_rgb(own[0]), frame_rgb(forced[0])).sum() > 500
 
 
 @pytest.mark.parametrize("kind", ["srt", "vtt", "ass"])
@@ -269,7 +258,7 @@ def test_cue_times_without_dubkit_formats(
     without = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "b"))
     assert len(with_reader) == len(without) == 2
     for a, b in zip(with_reader, without, strict=True):
-        assert (_rgb(a) == _rgb(b)).all()
+        assert (frame_rgb(a) == frame_rgb(b)).all()
 
 
 def _one_error(result: Any) -> str:
@@ -353,7 +342,7 @@ def test_cover_burned_draws_an_opaque_box_with_the_urdu_in_it(
     args = ["--at", "1.5", "--at", "3.5", "--cover-burned", "--ocr", str(ocr)]
     args += ["--size", size] if size else []
     files = _written(_preview(programme["video"], programme["srt"], "-o", tmp_path / "o", *args))
-    frame = _rgb(files[0])
+    frame = frame_rgb(files[0])
     x0, y0, x1, y1 = (v * scale for v in (200, 290, 440, 340))
     box = np.zeros(frame.shape[:2], bool)
     box[y0:y1, x0:x1] = True
@@ -366,7 +355,7 @@ def test_cover_burned_draws_an_opaque_box_with_the_urdu_in_it(
     if size is None:  # the frame's own size: compare with the plain frames
         plain = _plain_frame(ffmpeg, programme["video"], 1.5, tmp_path / "plain.png")
         assert _changed(frame, plain)[~box].sum() == 0, "nothing changed outside the box"
-        later = _rgb(files[1])
+        later = frame_rgb(files[1])
         changed = _changed(later, _plain_frame(ffmpeg, programme["video"], 3.5, tmp_path / "p.png"))
         assert changed.sum() > 300 and changed[280:].sum() == 0, "above the band, no box"
 
@@ -378,7 +367,7 @@ def test_known_geometry_keeps_the_urdu_above_the_band(
     args = ["--at", "3.5", "--ocr", str(ocr)]
     files = _written(_preview(programme["video"], programme["srt"], "-o", tmp_path / "o", *args))
     plain = _plain_frame(ffmpeg, programme["video"], 3.5, tmp_path / "p.png")
-    changed = _changed(_rgb(files[0]), plain)
+    changed = _changed(frame_rgb(files[0]), plain)
     assert changed.sum() > 500, "two lines of Urdu"
     assert changed[250:].sum() == 0, "nothing on the burned band"
 
