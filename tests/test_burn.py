@@ -531,3 +531,34 @@ def test_overlapping_cues_above_the_band_are_stacked_not_drawn_on_each_other(
     assert gaps.max() > 1, f"the lines overlap: rows {rows.min()}-{rows.max()} all drawn"
     split = rows[int(np.argmax(gaps))]
     assert (rows <= split).sum() > 5 and (rows > split).sum() > 5, rows
+
+
+@pytest.mark.parametrize("size", [[640, 480], [480, 480]], ids=["4:3", "square"])
+def test_geometry_of_a_picture_of_another_shape_is_refused(
+    programme: dict[str, Any], tmp_path: Path, size: list[int]
+) -> None:
+    """An ocr.json read from another programme (another shape of picture than this 16:9
+    one) would put the covers in the wrong places: refused in one line, nothing written."""
+    doc = json.loads((programme["with_ocr"] / "news.ocr.json").read_text(encoding="utf-8"))
+    other = tmp_path / "other.ocr.json"
+    other.write_text(json.dumps({**doc, "frame_size": size}), encoding="utf-8")
+    out = tmp_path / "out.mp4"
+    args = ["--ocr", other, "--cover-burned", "-o", out]
+    result = _burn(programme["video"], programme["with_ocr"] / "news.ur.srt", *args)
+    assert f"was read from a {size[0]}x{size[1]} picture" in _one_error(result)
+    assert not out.exists()
+
+
+def test_geometry_of_the_same_shape_at_another_size_is_scaled(
+    programme: dict[str, Any], tmp_path: Path
+) -> None:
+    doc = json.loads((programme["with_ocr"] / "news.ocr.json").read_text(encoding="utf-8"))
+    cues = [{**c, "cover": [2 * v for v in c["cover"]]} for c in doc["cues"]]
+    double = {**doc, "frame_size": [1280, 720], "band": {"y0": 580, "y1": 700}, "cues": cues}
+    other = tmp_path / "double.ocr.json"
+    other.write_text(json.dumps(double), encoding="utf-8")
+    out = tmp_path / "out.mp4"
+    args = ["--ocr", other, "--cover-burned", "-o", out]
+    result = _burn(programme["video"], programme["with_ocr"] / "news.ur.srt", *args)
+    assert result.exit_code == 0, result.output
+    assert "2 burned cue(s) covered" in result.stderr

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 DEFAULT_CRF = 20  # x264: no visible loss on broadcast pictures at about half the size of 18
 CRF_RANGE = (0, 51)  # libx264's scale: 0 lossless, 51 the worst it can do
 ABOVE_BAND_GAP = 0.01  # of the picture's height, between the Urdu's last line and the band
+SHAPE_TOLERANCE = 0.02  # an ocr.json's frame may differ this much in shape (rounding, crops)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +124,7 @@ def plan_burn(
         raise ConfigError(f"-o {output}: is a folder; name the output file, e.g. -o out.mp4")
     check_creatable(output)
     prepared = render.prepare_subtitles(subtitles, text, font or URDU_FONT, font is not None)
-    geometry = find_geometry(media, subtitles, ocr, cover_burned)
+    geometry = find_geometry(media, subtitles, ocr, cover_burned, info.picture_size)
     picture = whole_picture(info.picture_size)
     placed, covered = place(prepared, geometry, picture, cover_burned)
     try:
@@ -158,10 +159,16 @@ def fitted_picture(picture: tuple[int, int], frame: tuple[int, int]) -> Picture:
 
 
 def find_geometry(
-    media: Path, subtitles: Path, ocr: Path | None, required: bool
+    media: Path,
+    subtitles: Path,
+    ocr: Path | None,
+    required: bool,
+    picture_size: tuple[int, int] | None = None,
 ) -> BurnedGeometry | None:
     """The burned geometry from `ocr`, else STEM.ocr.json beside the subtitles; None when
-    that default file is absent and `required` (--cover-burned) is not."""
+    that default file is absent and `required` (--cover-burned) is not. With the media's
+    `picture_size`, geometry read from a picture of another shape is refused: it belongs
+    to another programme (the same shape at another size is scaled)."""
     path = ocr if ocr is not None else subtitles.parent / f"{media.stem}.ocr.json"
     if ocr is None and not path.exists():
         if required:
@@ -170,7 +177,15 @@ def find_geometry(
                 f"`dubkit ocr {media}` first, or name the file with --ocr"
             )
         return None
-    return read_geometry(path)
+    geometry = read_geometry(path)
+    if picture_size is not None:
+        (read_w, read_h), (w, h) = geometry.frame_size, picture_size
+        if abs(read_w / read_h - w / h) > SHAPE_TOLERANCE * (w / h):
+            raise ConfigError(
+                f"{path}: was read from a {read_w}x{read_h} picture, but {media} is {w}x{h}; "
+                f"it belongs to another programme — run `dubkit ocr {media}` for this one"
+            )
+    return geometry
 
 
 def read_geometry(path: Path) -> BurnedGeometry:

@@ -71,7 +71,7 @@ def plan_preview(
         if cover_burned:
             raise ConfigError(f"--cover-burned: {media} has no picture with subtitles to cover")
     else:
-        geometry = find_geometry(media, subtitles, ocr, cover_burned)
+        geometry = find_geometry(media, subtitles, ocr, cover_burned, info.picture_size)
         picture = (
             fitted_picture(info.picture_size, frame_size)
             if frame_size is not None
