@@ -116,6 +116,17 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
     )
 
 
+def one_error_line(result: Any) -> str:
+    """The one `error: ` line of a CliRunner result that failed with exit 1 and printed
+    nothing on stdout."""
+    assert result.exit_code == 1, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert result.stdout == ""
+    return lines[0]
+
+
 def frame_rgb(path: Path, at: float | None = None) -> Any:
     """The frame of a PNG, or of a video at `at` seconds, as an int array (H, W, 3)."""
     import av

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.text.urdu import normalise
-from tests.conftest import _missing, frame_rgb, run_ffmpeg
+from tests.conftest import _missing, frame_rgb, one_error_line, run_ffmpeg
 
 runner = CliRunner()
 
@@ -149,15 +149,6 @@ def _probe(ffmpeg: str, path: Path) -> tuple[int, float, str]:
         capture_output=True, text=True, check=True,
     ).stdout.strip()  # fmt: skip
     return int(frames), float(duration), sound
-
-
-def _one_error(result: Any) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert result.stdout == ""
-    return lines[0]
 
 
 @pytest.mark.slow
@@ -316,7 +307,7 @@ def test_subtitles_past_the_end_are_refused_and_nothing_is_written(
     other = tmp_path / "other.ur.srt"
     other.write_text(_srt((1000, 2000, LINE_1), (9000, 10000, LINE_2)), encoding="utf-8")
     out = tmp_path / "out" / "x.mp4"
-    line = _one_error(_burn(programme["video"], other, "-o", out))
+    line = one_error_line(_burn(programme["video"], other, "-o", out))
     assert "cue 2 starts at 9 s, past the end of" in line
     assert "choose the subtitles of this programme" in line
     assert not out.parent.exists()
@@ -348,7 +339,8 @@ def test_bad_options_are_one_line_and_write_nothing(
     (tmp_path / "band.ocr.json").write_text(json.dumps({**good, "band": {"y0": 300, "y1": 900}}))
     (tmp_path / "text.ocr.json").write_text("not json")
     monkeypatch.chdir(tmp_path)
-    line = _one_error(_burn(programme["video"], programme["srt"], "-o", tmp_path / "o.mp4", *extra))
+    result = _burn(programme["video"], programme["srt"], "-o", tmp_path / "o.mp4", *extra)
+    line = one_error_line(result)
     assert message in line
     assert not (tmp_path / "o.mp4").exists()
 
@@ -358,7 +350,7 @@ def test_a_recording_has_no_picture_to_burn_into(
 ) -> None:
     wav = tmp_path / "news.wav"
     run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "sine=sample_rate=16000", "-t", "2", str(wav))
-    line = _one_error(_burn(wav, programme["srt"], "-o", tmp_path / "o.mp4"))
+    line = one_error_line(_burn(wav, programme["srt"], "-o", tmp_path / "o.mp4"))
     assert "news.wav: has no picture to burn subtitles into" in line
 
 
@@ -387,7 +379,7 @@ def test_an_output_naming_the_subtitles_or_the_ocr_file_is_refused(
     if target == "hard link":
         os.link(subs, out)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    line = _one_error(_burn(programme["video"], subs, "-o", out, *extra))
+    line = one_error_line(_burn(programme["video"], subs, "-o", out, *extra))
     assert f"-o {out}: is the" in line and "choose another output file" in line
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before, "nothing written"
 
@@ -545,7 +537,7 @@ def test_geometry_of_a_picture_of_another_shape_is_refused(
     out = tmp_path / "out.mp4"
     args = ["--ocr", other, "--cover-burned", "-o", out]
     result = _burn(programme["video"], programme["with_ocr"] / "news.ur.srt", *args)
-    assert f"was read from a {size[0]}x{size[1]} picture" in _one_error(result)
+    assert f"was read from a {size[0]}x{size[1]} picture" in one_error_line(result)
     assert not out.exists()
 
 

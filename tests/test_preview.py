@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.text.urdu import normalise
-from tests.conftest import _missing, frame_rgb, run_ffmpeg
+from tests.conftest import _missing, frame_rgb, one_error_line, run_ffmpeg
 
 runner = CliRunner()
 
@@ -261,15 +261,6 @@ def test_cue_times_without_dubkit_formats(
         assert (frame_rgb(a) == frame_rgb(b)).all()
 
 
-def _one_error(result: Any) -> str:
-    assert result.exit_code == 1, result.output
-    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert result.stdout == ""
-    return lines[0]
-
-
 @pytest.mark.parametrize(
     ("media", "subtitles", "extra", "message"),
     [
@@ -313,7 +304,7 @@ def test_bad_input_is_one_line_and_writes_nothing(
     media_path = programme.get(media, inputs / media)
     subs_path = programme.get(subtitles, inputs / subtitles)
     out = tmp_path / "out"
-    line = _one_error(_preview(media_path, subs_path, "-o", out, *extra))
+    line = one_error_line(_preview(media_path, subs_path, "-o", out, *extra))
     assert message in line
     assert not out.exists()
 
@@ -386,7 +377,7 @@ def test_nothing_is_left_when_rendering_fails_part_way(
         real_run(*args)
 
     monkeypatch.setattr(render, "_run", second_fails)
-    line = _one_error(
+    line = one_error_line(
         _preview(programme["wav"], programme["srt"], "-o", tmp_path, "--at", "1.5", "--at", "3.5")
     )
     assert "simulated" in line
@@ -399,7 +390,7 @@ def test_missing_ffmpeg_names_the_fix(
     from dubkit.adapters import render
 
     monkeypatch.setattr(render.shutil, "which", lambda name: None)
-    line = _one_error(_preview(programme["wav"], programme["srt"], "-o", tmp_path / "out"))
+    line = one_error_line(_preview(programme["wav"], programme["srt"], "-o", tmp_path / "out"))
     assert line == "error: ffmpeg not found; run scripts/bootstrap.sh or apt-get install ffmpeg"
 
 
