@@ -424,7 +424,13 @@ def test_second_live_batch_refused_then_sigterm_stops_cleanly_and_resumes(
     deadline = time.monotonic() + 60
     while not lock.is_file() and time.monotonic() < deadline:
         time.sleep(0.02)
-    second = runner.invoke(app, _args(folder, out, package_dir))
+    # frozen while the second batch asks: on a loaded machine the in-process invoke took long
+    # enough for the first batch to finish all three episodes before the SIGTERM (CI, stop 20)
+    proc.send_signal(signal.SIGSTOP)
+    try:
+        second = runner.invoke(app, _args(folder, out, package_dir))
+    finally:
+        proc.send_signal(signal.SIGCONT)
     assert second.exit_code == 1
     lines = second.output.strip().splitlines()
     assert len(lines) == 1 and f"pid {proc.pid}" in lines[0], second.output
