@@ -187,6 +187,8 @@ def test_reads_640_outline_and_box_with_gaps(read_640: tuple[Path, dict[str, Any
     assert len(measured) == 3
     assert doc["fps"] == FPS and doc["frame_size"] == [640, 360]
     assert 360 * 0.6 <= doc["band"]["y0"] < doc["band"]["y1"] <= 360
+    y0, y1 = (int(v) for v in BAND_640.split(":"))  # the band the other 640 tests give
+    assert y0 <= doc["band"]["y0"] and doc["band"]["y1"] <= y1
 
 
 @pytest.mark.slow
@@ -360,28 +362,28 @@ def _subtitles(folder: Path, name: str, events: Sequence[Burned]) -> str:
 
 EVENTS_VFR = (
     Burned(0.50, 1.50, "Outline", "中巴经济走廊"),
-    Burned(2.50, 3.50, "Outline", "两国人民友谊"),
-    Burned(5.00, 6.00, "Outline", "瓜达尔港建设"),
-    Burned(7.50, 8.50, "Outline", "共同发展繁荣"),
-    Burned(10.00, 11.00, "Outline", "顺利推进合作"),
+    Burned(2.00, 2.80, "Outline", "两国人民友谊"),
+    Burned(3.50, 4.50, "Outline", "瓜达尔港建设"),
+    Burned(5.25, 6.25, "Outline", "共同发展繁荣"),
 )
+BAND_640 = "270:360"  # where _subtitles' lines sit in a 640x360 picture (test_reads_640 finds it)
 
 
 @pytest.mark.slow
 def test_variable_frame_rate_is_sampled_by_time(ffmpeg: str, tmp_path: Path) -> None:
-    """60 fps for 4 s, then a frame every 0.25 s: every subtitle is found, timed to its
-    frame (sampling by frame count skipped or merged those after 4 s)."""
+    """60 fps for 3 s, then a frame every 0.25 s: every subtitle is found, timed to its
+    frame (sampling by frame count skipped or merged those after 3 s)."""
     ass = _subtitles(tmp_path, "vfr", EVENTS_VFR)
     _ffmpeg_in(
-        ffmpeg, tmp_path, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=60", "-t", "12",
-        "-vf", rf"ass={ass},select='lt(t\,4)+not(mod(n\,15))'", "-fps_mode", "vfr",
+        ffmpeg, tmp_path, "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=60", "-t", "7",
+        "-vf", rf"ass={ass},select='lt(t\,3)+not(mod(n\,15))'", "-fps_mode", "vfr",
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20", "-pix_fmt", "yuv420p", "vfr.mp4",
     )  # fmt: skip
-    _result, doc = _ocr(tmp_path / "vfr.mp4", tmp_path / "out")
+    _result, doc = _ocr(tmp_path / "vfr.mp4", tmp_path / "out", "--band", BAND_640)
     cues = doc["cues"]
     assert [c["zh"] for c in cues] == [e.zh for e in EVENTS_VFR]
     for event, cue in zip(EVENTS_VFR, cues, strict=True):
-        grid = 1000 / 60 if event.start < 4 else 250  # the frames there
+        grid = 1000 / 60 if event.start < 3 else 250  # the frames there
         assert abs(cue["start_ms"] - event.start * 1000) <= grid + 1, (event.zh, cue)
         assert abs(cue["end_ms"] - event.end * 1000) <= grid + 1, (event.zh, cue)
 
@@ -428,7 +430,7 @@ def test_last_subtitle_ends_on_its_frame(ffmpeg: str, tmp_path: Path) -> None:
         "-vf", f"ass={ass}", "-c:v", "libx264", "-preset", "ultrafast", "-crf", "20",
         "-pix_fmt", "yuv420p", "tail.mp4",
     )  # fmt: skip
-    _result, doc = _ocr(tmp_path / "tail.mp4", tmp_path / "out")
+    _result, doc = _ocr(tmp_path / "tail.mp4", tmp_path / "out", "--band", BAND_640)
     assert [c["zh"] for c in doc["cues"]] == [event.zh]
     cue = doc["cues"][0]
     assert abs(cue["end_ms"] - event.after_ms) <= 1000 // FPS, cue
@@ -465,3 +467,27 @@ def test_looks_truncated() -> None:
     assert not looks_truncated(5960, 6000, 40)  # the probe rounds a frame
     assert looks_truncated(3_000_000, 3_600_000, 40)  # more than a second short
     assert not looks_truncated(1900, 2000, 40)  # under two frames... and 5 %
+
+
+@pytest.mark.parametrize("count", [8, 2])  # 5 s apart: decoded on; 20 s apart: sought
+def test_band_samples_are_the_frames_at_their_times(
+    ffmpeg: str, tmp_path: Path, count: int
+) -> None:
+    """Each frame's luma is 20 + 5 x its time in seconds: the samples spread over the
+    programme are the frames at their times, whether decoded to or sought (keyframes 4.6 s
+    apart)."""
+    from dubkit.adapters.ocr import _spread_frames, probe_video
+
+    media = tmp_path / "ramp.mp4"
+    _ffmpeg_in(
+        ffmpeg, tmp_path, "-f", "lavfi", "-i", "color=c=black:size=64x48:rate=5", "-t", "40",
+        "-vf", "geq=lum='20+5*T':cb=128:cr=128", "-c:v", "libx264", "-preset", "ultrafast",
+        "-g", "23", "-pix_fmt", "yuv420p", media.name,
+    )  # fmt: skip
+    info = probe_video(media)
+    frames = _spread_frames(media, info, count, 0)
+    targets = [40 * (k + 0.5) / count for k in range(count)]
+    seen = [(float(f.mean()) * 219 / 255 + 16 - 20) / 5 for f in frames]  # rgb back to luma
+    assert len(seen) == count
+    for target, at in zip(targets, seen, strict=True):
+        assert abs(at - target) <= 0.5, (targets, seen)

@@ -32,6 +32,9 @@ from dubkit.fsutil import atomic_write_all, json_bytes
 
 # Frames spread over the programme in which text boxes are looked for to find the band.
 BAND_SAMPLES = 12
+# Band samples nearer than this (seconds) after the last frame decoded are decoded to, not
+# sought: broadcast keyframes come every 0.5-10 s, and a seek decodes from the one before.
+SEEK_BEYOND_S = 10.0
 # Text masks are made at the scale of a 360-row picture: small enough to be cheap, large
 # enough that a subtitle's strokes stay apart.
 MASK_ROWS = 360
@@ -182,8 +185,9 @@ def _with_last(items: Iterator[tuple[int, Any]]) -> Iterator[tuple[int, Any, boo
 
 
 def _spread_frames(path: Path, info: VideoInfo, count: int, top: int) -> list[Any]:
-    """About `count` frames spread over the programme, by seeking: their rows from `top` down
-    (bgr arrays)."""
+    """About `count` frames spread over the programme: their rows from `top` down (bgr arrays).
+    A sample further than SEEK_BEYOND_S past the last frame decoded is sought; a nearer one is
+    decoded to (a seek would decode again from the keyframe before it)."""
     import av
 
     container, stream = _open(path)
@@ -191,18 +195,24 @@ def _spread_frames(path: Path, info: VideoInfo, count: int, top: int) -> list[An
     with container:
         tb = float(stream.time_base)
         first = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
+        frames: Iterator[Any] | None = None
+        decoded = -math.inf
         for k in range(count):
             target = first + info.duration_ms / 1000 * (k + 0.5) / count
             try:
-                container.seek(int(target / tb), stream=stream, backward=True)
-                for frame in container.decode(stream):
+                if frames is None or target - decoded > SEEK_BEYOND_S:
+                    container.seek(int(target / tb), stream=stream, backward=True)
+                    frames = iter(container.decode(stream))
+                for frame in frames:
+                    decoded = frame.time if frame.time is not None else decoded
                     if frame.time is None or frame.time >= target - 0.5 / info.fps:
                         if (frame.width, frame.height) != (info.width, info.height):
-                            break  # another size: scan() says where, with the fix
+                            return out  # another size: scan() says where, with the fix
                         image = frame.to_ndarray(format="bgr24")[top:]
                         out.append(_scaled(image, _ocr_scale(info.height)))
                         break
             except av.error.FFmpegError:
+                frames = None
                 continue
     return out
 
