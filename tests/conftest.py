@@ -357,3 +357,93 @@ _ZYGOTE = _Zygote()
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     _ZYGOTE.close()
+
+
+# ------------------------------------------------------------------ a package index server
+
+
+class PackageServer:
+    """An HTTP server on 127.0.0.1 for package indexes and downloads. `routes` maps a path to
+    a handler function; `data` serves bytes at a path; a path in `truncate` sends its headers
+    and half its body, then hangs up; `hits` lists the paths asked for."""
+
+    def __init__(self) -> None:
+        import contextlib
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.routes: dict[str, Any] = {}
+        self.truncate: set[str] = set()
+        self.hits: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.hits.append(self.path)
+                route = server.routes.get(self.path.split("?")[0])
+                if route is None:
+                    self.send_error(404)
+                    return
+                with contextlib.suppress(OSError):  # the client hung up: what limits are for
+                    route(self)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
+        ).start()
+
+    def data(self, path: str, body: bytes) -> str:
+        """Serve `body` at `path`; its URL."""
+
+        def send(h: Any) -> None:
+            h.send_response(200)
+            h.send_header("Content-Length", str(len(body)))
+            h.end_headers()
+            if path in self.truncate:
+                h.wfile.write(body[: len(body) // 2])
+                h.wfile.flush()
+                h.close_connection = True
+                return
+            h.wfile.write(body)
+
+        self.routes[path] = send
+        return self.url + path
+
+    def index(self, entries: list[Any]) -> str:
+        return self.data("/index.json", json.dumps(entries).encode())
+
+    def entry(self, pair: str, archive: Path, **extra: object) -> dict[str, object]:
+        """An Argos index entry for `pair` ("zh-en") whose first link serves `archive`."""
+        source, target = pair.split("-")
+        return {
+            "package_version": "1.9",
+            "argos_version": "1.9.0",
+            "from_code": source,
+            "from_name": source,
+            "to_code": target,
+            "to_name": target,
+            "links": [
+                self.data(f"/v1/{archive.name}", archive.read_bytes()),
+                "ipfs://QmNotFetched",
+            ],
+            "code": f"translate-{source}_{target}",
+            **extra,
+        }
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server() -> Iterator[PackageServer]:
+    s = PackageServer()
+    try:
+        yield s
+    finally:
+        s.close()

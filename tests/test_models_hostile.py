@@ -20,8 +20,8 @@ import sys
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from dubkit.cli import app
 from dubkit.errors import ModelUnavailable
 from dubkit.models import packages
 from dubkit.models.packages import install_archive, installed_packages, read_package
+from tests.conftest import PackageServer
 
 runner = CliRunner()
 DEEP = "[" * 100_000
@@ -171,86 +172,18 @@ def test_deep_whisper_manifest_is_a_broken_model(
     assert rows["whisper:odd"]["status"] == "broken: no manifest"
 
 
-# ---------------------------------------------------------------------------- a test server
-
-
-class _Server:
-    """An HTTP server on 127.0.0.1 whose handlers are plain functions per path."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Callable[[BaseHTTPRequestHandler], None]] = {}
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                route = server.routes.get(self.path.split("?")[0])
-                if route is None:
-                    self.send_error(404)
-                    return
-                with contextlib.suppress(OSError):  # the client hung up: what limits are for
-                    route(self)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        ).start()
-
-    def data(self, path: str, body: bytes) -> str:
-        def send(h: BaseHTTPRequestHandler) -> None:
-            h.send_response(200)
-            h.send_header("Content-Length", str(len(body)))
-            h.end_headers()
-            h.wfile.write(body)
-
-        self.routes[path] = send
-        return self.url + path
-
-    def index(self, entries: list[Any]) -> str:
-        return self.data("/index.json", json.dumps(entries).encode())
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server() -> Iterator[_Server]:
-    s = _Server()
-    try:
-        yield s
-    finally:
-        s.close()
-
-
-def _entry(server: _Server, pair: str, archive: Path, **extra: object) -> dict[str, object]:
-    source, target = pair.split("-")
-    return {
-        "package_version": "1.9",
-        "from_code": source,
-        "to_code": target,
-        "links": [server.data(f"/v1/{archive.name}", archive.read_bytes())],
-        "code": f"translate-{source}_{target}",
-        **extra,
-    }
-
-
 def _downloads_are_clean(store: Path) -> bool:
     downloads = store.parent / "dubkit-cache" / "downloads"
     return not downloads.exists() or not any(downloads.iterdir())
 
 
-def test_deep_index_is_one_line(server: _Server) -> None:
+def test_deep_index_is_one_line(server: PackageServer) -> None:
     url = server.data("/index.json", DEEP.encode())
     line = _one_line(runner.invoke(app, ["models", "pull", "argos:zh-en", "--index", url]))
     assert "package index is not valid JSON" in line and "nested too deeply" in line
 
 
-def test_oversized_index_is_refused(server: _Server, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_oversized_index_is_refused(server: PackageServer, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(C, "MAX_INDEX_BYTES", 1000)
     url = server.data("/index.json", b"[" + b" " * 5000 + b"]")
     line = _one_line(runner.invoke(app, ["models", "pull", "argos:zh-en", "--index", url]))
@@ -279,11 +212,11 @@ def test_malformed_index_entry_is_skipped_with_a_notice(
     case: str,
     change: dict[str, object],
     field: str,
-    server: _Server,
+    server: PackageServer,
     argos_files: dict[str, Path],
 ) -> None:
-    bad = {**_entry(server, "zh-en", argos_files["zh-en"]), "package_version": "2.0", **change}
-    url = server.index([bad, _entry(server, "zh-en", argos_files["zh-en"])])
+    bad = {**server.entry("zh-en", argos_files["zh-en"]), "package_version": "2.0", **change}
+    url = server.index([bad, server.entry("zh-en", argos_files["zh-en"])])
     result = runner.invoke(app, ["models", "pull", "argos:zh-en", "--index", url])
     assert result.exit_code == 0, result.output
     (notice,) = [line for line in result.output.splitlines() if line.startswith("notice:")]
@@ -293,7 +226,7 @@ def test_malformed_index_entry_is_skipped_with_a_notice(
 
 @pytest.mark.parametrize(("case", "change", "field"), MALFORMED, ids=[m[0] for m in MALFORMED])
 def test_index_of_malformed_entries_only_is_one_line(
-    case: str, change: dict[str, object], field: str, server: _Server
+    case: str, change: dict[str, object], field: str, server: PackageServer
 ) -> None:
     entry = {"package_version": "1.9", "from_code": "zh", "to_code": "en", "links": []}
     url = server.index([{**entry, **change}])
@@ -301,7 +234,7 @@ def test_index_of_malformed_entries_only_is_one_line(
     assert "no zh→en route" in line and "entry 1" in line and field in line
 
 
-def test_malformed_entry_names_are_escaped(server: _Server) -> None:
+def test_malformed_entry_names_are_escaped(server: PackageServer) -> None:
     entry = {"from_code": "zh", "to_code": "en", "links": None, "code": "evil\x1b[31m\nname"}
     url = server.index(["not an entry", entry])
     line = _one_line(runner.invoke(app, ["models", "pull", "argos:zh-en", "--index", url]))
@@ -310,8 +243,10 @@ def test_malformed_entry_names_are_escaped(server: _Server) -> None:
     assert "2 malformed" in line
 
 
-def test_link_that_is_not_a_url_is_dropped(server: _Server, argos_files: dict[str, Path]) -> None:
-    entry = _entry(server, "zh-en", argos_files["zh-en"])
+def test_link_that_is_not_a_url_is_dropped(
+    server: PackageServer, argos_files: dict[str, Path]
+) -> None:
+    entry = server.entry("zh-en", argos_files["zh-en"])
     entry["links"] = ["http://[::1", *entry["links"]]  # type: ignore[misc]
     url = server.index([entry])
     result = runner.invoke(app, ["models", "pull", "argos:zh-en", "--index", url])
@@ -499,7 +434,7 @@ def _trickled_headers(h: BaseHTTPRequestHandler) -> None:
         time.sleep(0.05)
 
 
-def _pull_with(server: _Server, handler: Callable[[BaseHTTPRequestHandler], None]) -> Any:
+def _pull_with(server: PackageServer, handler: Callable[[BaseHTTPRequestHandler], None]) -> Any:
     server.routes["/v1/package.argosmodel"] = handler
     entry = {"package_version": "1.9", "from_code": "zh", "to_code": "en"}
     url = server.index([{**entry, "links": [server.url + "/v1/package.argosmodel"]}])
@@ -507,7 +442,7 @@ def _pull_with(server: _Server, handler: Callable[[BaseHTTPRequestHandler], None
 
 
 def test_endless_download_stops_at_the_size_cap(
-    server: _Server, isolated_packages: Path, monkeypatch: pytest.MonkeyPatch
+    server: PackageServer, isolated_packages: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(C, "MAX_PACKAGE_BYTES", 2 * 2**20)
     line = _one_line(_pull_with(server, _endless))
@@ -516,7 +451,7 @@ def test_endless_download_stops_at_the_size_cap(
 
 
 def test_content_length_over_the_cap_is_refused_before_reading(
-    server: _Server, isolated_packages: Path
+    server: PackageServer, isolated_packages: Path
 ) -> None:
     line = _one_line(_pull_with(server, _claims_a_terabyte))
     assert "1,000,000,000,000 bytes, larger than the limit" in line
@@ -526,7 +461,7 @@ def test_content_length_over_the_cap_is_refused_before_reading(
 @pytest.mark.parametrize("handler", [_trickle, _trickled_headers], ids=["body", "headers"])
 def test_trickling_download_ends_at_the_deadline(
     handler: Callable[[BaseHTTPRequestHandler], None],
-    server: _Server,
+    server: PackageServer,
     isolated_packages: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -539,7 +474,7 @@ def test_trickling_download_ends_at_the_deadline(
 
 
 def test_trickling_index_ends_at_the_deadline(
-    server: _Server, monkeypatch: pytest.MonkeyPatch
+    server: PackageServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(C, "INDEX_DEADLINE_S", 0.3)
     server.routes["/index.json"] = _trickle

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,84 +12,16 @@ from typer.testing import CliRunner
 from dubkit.cli import app
 from dubkit.errors import ModelUnavailable
 from dubkit.models.packages import installed_packages, pull_route
+from tests.conftest import PackageServer
 
 runner = CliRunner()
 
 
-class _Server:
-    def __init__(self) -> None:
-        self.files: dict[str, bytes] = {}
-        self.truncate: set[str] = set()
-        self.hits: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.hits.append(self.path)
-                data = server.files.get(self.path)
-                if data is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.path in server.truncate:
-                    self.wfile.write(data[: len(data) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True
-        )
-        self.thread.start()
-
-    def index(self, entries: list[dict[str, object]]) -> str:
-        self.files["/index.json"] = json.dumps(entries).encode()
-        return f"{self.url}/index.json"
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-@pytest.fixture
-def server() -> Iterator[_Server]:
-    s = _Server()
-    try:
-        yield s
-    finally:
-        s.close()
-
-
-def _entry(server: _Server, pair: str, archive: Path, **extra: object) -> dict[str, object]:
-    source, target = pair.split("-")
-    path = f"/v1/{archive.name}"
-    server.files[path] = archive.read_bytes()
-    return {
-        "package_version": "1.9",
-        "argos_version": "1.9.0",
-        "from_code": source,
-        "from_name": source,
-        "to_code": target,
-        "to_name": target,
-        "links": [f"{server.url}{path}", "ipfs://QmNotFetched"],
-        "code": f"translate-{source}_{target}",
-        **extra,
-    }
-
-
-def test_pull_installs_the_pivot_route(server: _Server, argos_files: dict[str, Path]) -> None:
+def test_pull_installs_the_pivot_route(server: PackageServer, argos_files: dict[str, Path]) -> None:
     url = server.index(
         [
-            _entry(server, "zh-en", argos_files["zh-en"]),
-            _entry(server, "en-ur", argos_files["en-ur"]),
+            server.entry("zh-en", argos_files["zh-en"]),
+            server.entry("en-ur", argos_files["en-ur"]),
         ]
     )
     result = runner.invoke(app, ["models", "pull", "argos:zh-ur", "--index", url])
@@ -108,23 +37,23 @@ def test_pull_installs_the_pivot_route(server: _Server, argos_files: dict[str, P
     assert json.loads(listing.stdout)["routes"][0]["via"] == "zh→en→ur"
 
 
-def test_pull_prefers_a_direct_package(server: _Server, argos_files: dict[str, Path]) -> None:
+def test_pull_prefers_a_direct_package(server: PackageServer, argos_files: dict[str, Path]) -> None:
     url = server.index(
         [
-            _entry(server, "zh-en", argos_files["zh-en"]),
-            _entry(server, "en-ur", argos_files["en-ur"]),
-            _entry(server, "zh-ur", argos_files["zh-ur"]),
+            server.entry("zh-en", argos_files["zh-en"]),
+            server.entry("en-ur", argos_files["en-ur"]),
+            server.entry("zh-ur", argos_files["zh-ur"]),
         ]
     )
     assert [p.pair for p in pull_route("zh", "ur", url)] == ["zh-ur"]
 
 
 def test_truncated_download_installs_nothing(
-    server: _Server, argos_files: dict[str, Path], isolated_packages: Path
+    server: PackageServer, argos_files: dict[str, Path], isolated_packages: Path
 ) -> None:
-    entry = _entry(server, "zh-en", argos_files["zh-en"])
+    entry = server.entry("zh-en", argos_files["zh-en"])
     server.truncate.add(f"/v1/{argos_files['zh-en'].name}")
-    url = server.index([entry, _entry(server, "en-ur", argos_files["en-ur"])])
+    url = server.index([entry, server.entry("en-ur", argos_files["en-ur"])])
     result = runner.invoke(app, ["models", "pull", "argos:zh-ur", "--index", url])
     assert result.exit_code == 1
     assert "cut off" in result.output and "nothing was installed" in result.output
@@ -133,12 +62,14 @@ def test_truncated_download_installs_nothing(
     assert list(downloads.iterdir()) == []  # no partial file left
 
 
-def test_checksum_mismatch_installs_nothing(server: _Server, argos_files: dict[str, Path]) -> None:
+def test_checksum_mismatch_installs_nothing(
+    server: PackageServer, argos_files: dict[str, Path]
+) -> None:
     wrong = hashlib.sha256(b"something else").hexdigest()
     url = server.index(
         [
-            _entry(server, "zh-en", argos_files["zh-en"], sha256=wrong),
-            _entry(server, "en-ur", argos_files["en-ur"]),
+            server.entry("zh-en", argos_files["zh-en"], sha256=wrong),
+            server.entry("en-ur", argos_files["en-ur"]),
         ]
     )
     with pytest.raises(ModelUnavailable, match="does not match the index"):
@@ -146,17 +77,17 @@ def test_checksum_mismatch_installs_nothing(server: _Server, argos_files: dict[s
     assert "zh-en" not in [p.pair for p in installed_packages()]
 
 
-def test_right_checksum_is_accepted(server: _Server, argos_files: dict[str, Path]) -> None:
+def test_right_checksum_is_accepted(server: PackageServer, argos_files: dict[str, Path]) -> None:
     digest = hashlib.sha256(argos_files["zh-en"].read_bytes()).hexdigest()
-    url = server.index([_entry(server, "zh-en", argos_files["zh-en"], sha256=digest)])
+    url = server.index([server.entry("zh-en", argos_files["zh-en"], sha256=digest)])
     assert [p.pair for p in pull_route("zh", "en", url)] == ["zh-en"]
 
 
 def test_package_that_is_not_what_the_index_says(
-    server: _Server, argos_files: dict[str, Path]
+    server: PackageServer, argos_files: dict[str, Path]
 ) -> None:
     """An index entry for zh→en whose file is really en→ur."""
-    entry = _entry(server, "en-ur", argos_files["en-ur"])
+    entry = server.entry("en-ur", argos_files["en-ur"])
     entry.update(from_code="zh", to_code="en")
     url = server.index([entry])
     with pytest.raises(ModelUnavailable, match="holds a en-ur package, expected zh-en"):
@@ -164,16 +95,16 @@ def test_package_that_is_not_what_the_index_says(
     assert installed_packages() == []
 
 
-def test_no_route_in_index(server: _Server, argos_files: dict[str, Path]) -> None:
-    url = server.index([_entry(server, "zh-en", argos_files["zh-en"])])
+def test_no_route_in_index(server: PackageServer, argos_files: dict[str, Path]) -> None:
+    url = server.index([server.entry("zh-en", argos_files["zh-en"])])
     with pytest.raises(ModelUnavailable, match=r"no zh→ur route.*lists zh-en"):
         pull_route("zh", "ur", url)
 
 
 def test_unreachable_index_uses_cache_then_fails_clearly(
-    server: _Server, argos_files: dict[str, Path]
+    server: PackageServer, argos_files: dict[str, Path]
 ) -> None:
-    url = server.index([_entry(server, "zh-en", argos_files["zh-en"])])
+    url = server.index([server.entry("zh-en", argos_files["zh-en"])])
     pull_route("zh", "en", url)
     server.close()
     notices: list[str] = []
@@ -186,10 +117,10 @@ def test_unreachable_index_uses_cache_then_fails_clearly(
 
 
 def test_index_from_argos_environment(
-    server: _Server, argos_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+    server: PackageServer, argos_files: dict[str, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """ARGOS_PACKAGE_INDEX is a base URL in Argos; dubkit appends index.json the same way."""
-    server.index([_entry(server, "zh-en", argos_files["zh-en"])])
+    server.index([server.entry("zh-en", argos_files["zh-en"])])
     monkeypatch.setenv("ARGOS_PACKAGE_INDEX", server.url + "/")
     assert [p.pair for p in pull_route("zh", "en")] == ["zh-en"]
 
@@ -201,9 +132,9 @@ def test_bad_pull_names() -> None:
 
 
 def test_index_from_dubkit_toml(
-    server: _Server, argos_files: dict[str, Path], tmp_path: Path
+    server: PackageServer, argos_files: dict[str, Path], tmp_path: Path
 ) -> None:
-    url = server.index([_entry(server, "zh-en", argos_files["zh-en"])])
+    url = server.index([server.entry("zh-en", argos_files["zh-en"])])
     config = tmp_path / "dubkit.toml"
     config.write_text(f'[translate]\nindex = "{url}"\n', encoding="utf-8")
     result = runner.invoke(app, ["models", "pull", "argos:zh-en", "--config", str(config)])
@@ -212,9 +143,9 @@ def test_index_from_dubkit_toml(
 
 
 def test_damaged_index_cache_is_fetched_again(
-    server: _Server, argos_files: dict[str, Path], isolated_packages: Path
+    server: PackageServer, argos_files: dict[str, Path], isolated_packages: Path
 ) -> None:
-    url = server.index([_entry(server, "zh-en", argos_files["zh-en"])])
+    url = server.index([server.entry("zh-en", argos_files["zh-en"])])
     pull_route("zh", "en", url)
     (cached,) = (isolated_packages.parent / "dubkit-cache").glob("argos-index-*.json")
     cached.write_text("{broken", encoding="utf-8")
