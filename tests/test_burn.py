@@ -8,6 +8,7 @@ RapidOCR: the Chinese reads in the input and not in the output at the same time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -448,29 +449,58 @@ def test_a_stopped_burn_stops_ffmpeg_and_leaves_no_temporary_file(
 
 
 @pytest.mark.slow
-def test_pcm_sound_is_encoded_to_aac_and_said_so(
-    programme: dict[str, Any], ffmpeg: str, tmp_path: Path
-) -> None:
-    pcm = tmp_path / "pcm.mov"
-    run_ffmpeg(ffmpeg, "-i", str(programme["video"]), "-c:v", "copy", "-c:a", "pcm_s16le",
-               str(pcm))  # fmt: skip
+@pytest.mark.parametrize(
+    ("codec", "container", "told", "written"),
+    [
+        ("pcm_s16le", "mov", "pcm_s16le audio is not stored in MP4: encoded to ALAC (lossless)",
+         "alac"),
+        ("libvorbis", "mkv", "vorbis audio is not stored in MP4: encoded to AAC 256k", "aac"),
+    ],
+)  # fmt: skip
+def test_sound_mp4_cannot_hold_is_encoded_and_said_so(
+    programme: dict[str, Any], ffmpeg: str, tmp_path: Path, codec: str, container: str,
+    told: str, written: str,
+) -> None:  # fmt: skip
+    """Lossless sound (PCM, FLAC) is encoded losslessly, every sample kept; lossy sound MP4
+    cannot hold is encoded to AAC, the same length."""
+    source = tmp_path / f"in.{container}"
+    run_ffmpeg(ffmpeg, "-i", str(programme["video"]), "-c:v", "copy", "-c:a", codec,
+               str(source))  # fmt: skip
     out = tmp_path / "b2" / "x.mp4"
-    result = _burn(pcm, programme["srt"], "-o", out, "--crf", "35")
+    result = _burn(source, programme["srt"], "-o", out, "--crf", "35")
     assert result.exit_code == 0, result.output
-    assert "pcm_s16le audio is not stored in MP4: encoded to AAC 256k" in result.stderr
+    assert told in result.stderr, result.stderr
     ffprobe = str(Path(ffmpeg).with_name("ffprobe"))
 
-    def sound(path: Path) -> tuple[str, float]:
-        codec, duration = subprocess.run(
+    def sound(path: Path) -> tuple[str, float, str]:
+        codec = subprocess.run(
             [ffprobe, "-v", "error", "-select_streams", "a:0",
-             "-show_entries", "stream=codec_name,duration", "-of", "csv=p=0", str(path)],
+             "-show_entries", "stream=codec_name", "-of", "csv=p=0", str(path)],
             capture_output=True, text=True, check=True,
-        ).stdout.strip().split(",")  # fmt: skip
-        return codec, float(duration)
+        ).stdout.strip()  # fmt: skip
+        samples = subprocess.run(
+            [ffmpeg, "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1", "-ar", "48000",
+             "-f", "s16le", "-"],
+            capture_output=True, check=True,
+        ).stdout  # fmt: skip
+        return codec, len(samples) / 2 / 48000, hashlib.md5(samples).hexdigest()
 
-    (codec, duration), (_, source) = sound(out), sound(pcm)
-    assert codec == "aac"
-    assert abs(duration - source) < 0.05, (duration, source)
+    (got, duration, heard), (_, length, original) = sound(out), sound(source)
+    assert got == written
+    assert abs(duration - length) < 0.05, (duration, length)
+    if written == "alac":
+        assert heard == original, "lossless sound keeps every sample"
+
+
+def test_what_each_sound_codec_is_encoded_to() -> None:
+    from dubkit.adapters.render import audio_encoding
+
+    for codec in ("aac", "mp3", "ac3", "eac3", "opus", "alac"):
+        assert audio_encoding(codec) is None, codec  # copied
+    for codec in ("flac", "pcm_s16le", "pcm_s24le", "pcm_s32be", "pcm_u8", "pcm_s16le_planar"):
+        assert audio_encoding(codec) == "alac", codec  # lossless, every sample kept
+    for codec in ("vorbis", "pcm_f32le", "pcm_alaw", "wmav2", "pcm_s16le_x"):
+        assert audio_encoding(codec) == "aac", codec
 
 
 def test_ffmpeg_s_reason_is_the_line_that_gives_the_cause() -> None:

@@ -45,9 +45,12 @@ _GENERIC = re.compile(
     r"Could not write header for output file.*)$"
 )
 # Sound codecs ffmpeg's mp4 muxer stores as they are (FLAC only with -strict experimental in
-# ffmpeg 5.1, PCM not at all): any other sound track is encoded to AAC at MP4_AUDIO_BITRATE.
+# ffmpeg 5.1, PCM not at all). Lossless sound it cannot store (integer PCM, FLAC) is encoded to
+# ALAC, lossless too: every sample stays as it was; any other is encoded to AAC at
+# MP4_AUDIO_BITRATE.
 MP4_AUDIO = frozenset({"aac", "mp3", "mp2", "ac3", "eac3", "alac", "opus", "dts"})
 MP4_AUDIO_BITRATE = "256k"
+_TO_ALAC = re.compile(r"^(flac|pcm_[su](8|16|24|32)(le|be)?(_planar)?)$")
 _LOG_PREFIX = re.compile(r"^(\[[^\]]* @ 0x[0-9a-f]+\] *)+")
 
 
@@ -76,10 +79,31 @@ class MediaInfo:
     audio_codecs: tuple[str, ...] = ()  # each sound stream's codec, in stream order
 
 
-def audio_to_encode(media: MediaInfo) -> list[str]:
-    """The codecs of `media`'s sound streams that MP4 cannot hold (encoded to AAC by burn),
-    each once, in stream order."""
-    return list(dict.fromkeys(c for c in media.audio_codecs if c not in MP4_AUDIO))
+def audio_encoding(codec: str) -> str | None:
+    """What burn encodes a sound stream of `codec` to: None (copied as it is), "alac" (lossless
+    sound MP4 cannot hold) or "aac"."""
+    if codec in MP4_AUDIO:
+        return None
+    return "alac" if _TO_ALAC.match(codec) else "aac"
+
+
+def audio_to_encode(media: MediaInfo) -> list[tuple[str, str]]:
+    """(codec, what it is encoded to) for `media`'s sound streams that MP4 cannot hold, each
+    codec once, in stream order."""
+    found = {c: audio_encoding(c) for c in media.audio_codecs}
+    return [(c, to) for c, to in found.items() if to is not None]
+
+
+def _sound_options(media: MediaInfo) -> list[str]:
+    """ffmpeg's per-stream options for the sound streams burn cannot copy."""
+    options: list[str] = []
+    for n, codec in enumerate(media.audio_codecs):
+        to = audio_encoding(codec)
+        if to == "alac":
+            options += [f"-c:a:{n}", "alac"]
+        elif to == "aac":
+            options += [f"-c:a:{n}", "aac", f"-b:a:{n}", MP4_AUDIO_BITRATE]
+    return options
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,18 +598,14 @@ def burn(
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """The whole programme with `subtitles` burnt in (H.264 at `crf`, every sound stream
-    copied untouched, or encoded to AAC when MP4 cannot hold its codec) as MP4 at `output`:
+    copied untouched, or encoded as `audio_encoding` says when MP4 cannot hold its codec) as
+    MP4 at `output`:
     written to a temporary file beside it and renamed over it (a symlink planted there is
     replaced, never followed). `progress(frames done, frames in all)` as ffmpeg reports them."""
     ffmpeg = ffmpeg_path()
     if media.video_stream is None:
         raise MediaError(f"{media.path}: has no picture to burn subtitles into", path=media.path)
-    sound = [
-        option
-        for n, codec in enumerate(media.audio_codecs)
-        if codec not in MP4_AUDIO
-        for option in (f"-c:a:{n}", "aac", f"-b:a:{n}", MP4_AUDIO_BITRATE)
-    ]
+    sound = _sound_options(media)
     with _libass(subtitles, output.parent, "burn") as filters, atomic_paths([output]) as temp:
         out = temp[output]
         args = [

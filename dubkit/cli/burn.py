@@ -2,7 +2,7 @@
 
 ffmpeg with libass draws them in the shipped Urdu style (dubkit.adapters.render); the picture
 is encoded again in H.264, every sound track MP4 can hold is copied untouched (others are
-encoded to AAC). `--cover-burned` and `--ocr`
+encoded to ALAC when lossless, else AAC). `--cover-burned` and `--ocr`
 are declared here once and shared with `dubkit preview`.
 """
 
@@ -66,10 +66,9 @@ def burn(
 
     console = make_console()
     plan = plan_burn(media, subtitles, output, crf, font, cover_burned, ocr)
-    for codec in audio_to_encode(plan.media):
-        console.print(
-            f"{codec} audio is not stored in MP4: encoded to AAC {MP4_AUDIO_BITRATE}", markup=False
-        )
+    for codec, to in audio_to_encode(plan.media):
+        how = "ALAC (lossless)" if to == "alac" else f"AAC {MP4_AUDIO_BITRATE}"
+        console.print(f"{codec} audio is not stored in MP4: encoded to {how}", markup=False)
     with _sigterm_interrupts(), progress_bar(console) as bar:
         report = _frames(bar, bar.add_task("burning", total=None, seconds="") if bar else None)
         encode(plan.media, plan.subtitles, plan.output, plan.crf, report)
