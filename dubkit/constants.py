@@ -66,6 +66,11 @@ MT_MAX_BATCH_TOKENS = 1024
 MT_MIN_BATCH_TOKENS = 64
 MT_PIVOT = "en"  # every Argos language has an English package, few have direct pairs
 
+# The flag the fusion of burned subtitles with speech (dubkit.burned.fuse) puts on a subtitle
+# with no speech under it (a caption, a sign, or speech the recogniser missed). Like the
+# recogniser's own flags it travels with the cue to qa.json and `dubkit qa`: a person looks.
+NO_SPEECH_UNDER_SUBTITLE = "no-speech"
+
 # Urdu subtitles (ur-broadcast): 42 characters per line and 2 lines, as Netflix's Arabic-script
 # guides; 17 characters per second is Netflix's adult reading speed (Arabic-script guides allow
 # 20, set max_cps in a profile to use that).

@@ -44,6 +44,11 @@ class FakeStages:
         said = zh_srt.read_text(encoding="utf-8")
         return "|".join(f"{s}={t}" for s, t in sorted(self.approved.items()) if s in said) or None
 
+    def pivot_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+        # the English burned into the picture that --pivot-from burned translates from
+        english = zh_srt.with_name(f"{stem}.en.srt")
+        return english.read_text(encoding="utf-8") if english.is_file() else None
+
     def recognition_fingerprint(self, glossary: Path | None) -> str | None:
         # the Chinese forms: the glossary's lines before " = " (its Urdu after)
         text = self._glossary(glossary)
@@ -57,6 +62,8 @@ class FakeStages:
         srt.write_bytes(media.read_bytes() + b"\n")
         asr = outdir / f"{media.stem}.asr.json"
         asr.write_text("{}", encoding="utf-8")
+        # the picture's English: written, not an output whose edit transcribes again
+        (outdir / f"{media.stem}.en.srt").write_text("China-Pakistan\n", encoding="utf-8")
         return [srt, asr]
 
     def translate(self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None) -> Any:
@@ -202,6 +209,22 @@ def test_the_engine_keys_an_episode_by_the_approved_lines_of_what_it_translates(
         keys[layout] = after[0]
     # the cue layout's approval is not a sentence the sentence layout sends, and vice versa
     assert keys["cue"] != keys["sentence"]
+
+
+def test_corrected_burned_english_translates_again_without_transcribing(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    """`--pivot-from burned` translates from STEM.en.srt, the English read from the picture:
+    a person correcting it there has the episode translated again, the picture not read
+    again (which would undo the correction)."""
+    stages = FakeStages()
+    out = tmp_path / "out"
+    run(stages, episode, out)
+    english = out / "ep" / "ep.en.srt"
+    english.write_text("China-Pakistan Economic Corridor\n", encoding="utf-8")
+    assert run(stages, episode, out) == TRANSLATE_AGAIN
+    assert english.read_text(encoding="utf-8") == "China-Pakistan Economic Corridor\n"
+    assert run(stages, episode, out) == ALL_SKIPPED
 
 
 @pytest.mark.parametrize(

@@ -206,7 +206,9 @@ def test_burned_english_replaces_the_en_step(pivot_steps: list[Any], tmp_path: P
         assert qa["pivot"] == {"from": "burned", "units": 2, "of": 3}
         assert [c.get("pivot") for c in qa["cues"]] == ["burned", None, "burned"]
         assert done.result.steps[0].texts == 1
-        pivot_srt = (tmp_path / "ep.en.srt").read_text(encoding="utf-8")
+        # STEM.en.srt is the picture's English: the pivot goes beside it
+        assert done.paths["en"].name == "ep.en.pivot.srt"
+        pivot_srt = (tmp_path / "ep.en.pivot.srt").read_text(encoding="utf-8")
         assert EN[0] in pivot_srt and EN[2] in pivot_srt
 
 

@@ -450,6 +450,38 @@ def test_a_cue_the_recogniser_flagged_is_never_clean(tmp_path: Path) -> None:
     assert "recognition" in [f["code"] for f in report["cues"][1]["flags"]]
 
 
+def test_a_subtitle_with_no_speech_under_it_is_flagged_through_to_the_urdu(
+    tmp_path: Path,
+) -> None:
+    """`--source auto` flags a burned subtitle with no speech under it `no-speech` in
+    STEM.asr.json; QA carries it as the recogniser's flags: on the Chinese SRT, into the
+    qa.json translation writes, and on the Urdu. Its glossary terms still count (the text is
+    the subtitle's, not a recogniser's invention)."""
+    from dubkit.episode.pipeline import TranslateSettings, translate_file
+    from dubkit.qa.adherence import unverified_reason
+    from tests.test_translation import FakeStep
+
+    zh = _srt(tmp_path / "ep7.zh.srt", [(1000, 3000, "今天天气很好。"), (3080, 5000, "片尾字幕")])
+    flagged = {"start_ms": 3080, "end_ms": 5000, "text": "片尾字幕", "flags": ["no-speech"]}
+    (tmp_path / "ep7.asr.json").write_text(json.dumps({"flagged_cues": [flagged]}), "utf-8")
+    result = runner.invoke(app, ["qa", str(zh), "--no-html", "--json"])
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    assert [f["code"] for f in report["cues"][1]["flags"]] == ["recognition"]
+    assert "no-speech" in report["cues"][1]["flags"][0]["reason"]
+    assert report["summary"]["counts"]["recognition"] == 1
+    steps = [FakeStep("zh", "en", "E"), FakeStep("en", "ur", "U")]
+    settings = TranslateSettings(layout="cue", formats=())
+    translate_file(zh, tmp_path, steps, None, settings)
+    qa = json.loads((tmp_path / "ep7.qa.json").read_text(encoding="utf-8"))
+    assert [c["flags"] for c in qa["target_cues"]] == [[], ["no-speech"]]
+    assert "no-speech" in qa["cues"][1]["flags"]
+    result = runner.invoke(app, ["qa", str(tmp_path / "ep7.ur.srt"), "--no-html", "--json"])
+    report = json.loads(result.stdout)
+    assert "recognition" in [f["code"] for f in report["cues"][1]["flags"]]
+    assert unverified_reason(["no-speech"]) is None
+
+
 def test_urdu_cues_made_from_flagged_chinese_are_never_clean(tmp_path: Path) -> None:
     """translate records the recogniser's flags on the Urdu cues in STEM.qa.json; `dubkit qa
     STEM.ur.srt` reads them, whatever layout made the cues."""

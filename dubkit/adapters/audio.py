@@ -42,6 +42,12 @@ def check_media(path: Path) -> None:
         pass
 
 
+def has_audio(path: Path) -> bool:
+    """Whether `path` holds a sound stream (MediaError when it cannot be read as media)."""
+    with open_container(path) as container:
+        return bool(container.streams.audio)
+
+
 def open_container(path: Path) -> Any:
     """An open PyAV container for `path`, or MediaError saying why it cannot be read."""
     import av

@@ -432,6 +432,53 @@ def place_dialogues(script: str, tags: Sequence[str], covers: Sequence[Cover] = 
     return "\n".join(lines)
 
 
+# A [Script Info] line (libass ignores keys it does not know) saying how dubkit placed the
+# script's lines, so that a script placed once (the Urdu ASS `run` writes) is not placed again.
+PLACEMENT_KEY = "X-Dubkit-Placement"
+
+
+def placement(script: str) -> str | None:
+    """How dubkit placed the script's lines (the PLACEMENT_KEY value), or None."""
+    for name, lines in _sections(script):
+        if name == "script info":
+            for line in lines:
+                key, sep, value = line.partition(":")
+                if sep and key.strip().casefold() == PLACEMENT_KEY.casefold():
+                    return value.strip() or None
+    return None
+
+
+def with_placement(script: str, how: str) -> str:
+    """`script` recording in its [Script Info] that dubkit placed its lines `how` (an
+    earlier record replaced); unchanged when it has no [Script Info]."""
+    lines = script.replace("\r\n", "\n").split("\n")
+    section, header = "", None
+    for number, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            section = stripped[1:-1].strip().casefold()
+            header = number if section == "script info" and header is None else header
+        elif section == "script info":
+            key = line.partition(":")[0].strip().casefold()
+            if key == PLACEMENT_KEY.casefold():
+                lines[number] = f"{PLACEMENT_KEY}: {how}"
+                return "\n".join(lines)
+    if header is None:
+        return script
+    lines.insert(header + 1, f"{PLACEMENT_KEY}: {how}")
+    return "\n".join(lines)
+
+
+def cover_count(script: str) -> int:
+    """The opaque boxes (as _cover_line draws them) among the script's Dialogue lines."""
+    mark = f"\\1c{COVER_COLOUR}\\1a&H00&\\p3}}m 0 0 l "
+    return sum(
+        1
+        for _, fields, values in _dialogues(script)
+        if values is not None and "text" in fields and mark in values[fields.index("text")]
+    )
+
+
 def _cover_line(cover: Cover, fields: list[str], layer: int, style: str) -> str:
     # Drawn with \\p3 (coordinates in quarter pixels) from its top-left corner at \\pos with
     # \\an7: libass aligns a drawing by its bounding box, which is then exactly the box.

@@ -19,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from dubkit import constants as C
 from dubkit.burned.cues import LOW_CONFIDENCE_FLAG
 from dubkit.burned.records import BurnedCue
 from dubkit.records import Cue
 
 OCR = "ocr"
 ASR = "asr"
-NO_SPEECH_FLAG = "no-speech"
+NO_SPEECH_FLAG = C.NO_SPEECH_UNDER_SUBTITLE
 # Less recognised speech than this under a picture cue: flagged NO_SPEECH_FLAG. A short word
 # is about 200 ms; a subtitle with speech under it has far more.
 NO_SPEECH_MS = 200

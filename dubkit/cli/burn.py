@@ -2,8 +2,8 @@
 
 ffmpeg with libass draws them in the shipped Urdu style (dubkit.adapters.render); the picture
 is encoded again in H.264, every sound track MP4 can hold is copied untouched (others are
-encoded to ALAC when lossless, else AAC). `--cover-burned` and `--ocr`
-are declared here once and shared with `dubkit preview`.
+encoded to ALAC when lossless, else AAC). `--ocr` is declared here
+once and shared with `dubkit preview`; `--cover-burned` is a shared option (cli.options).
 """
 
 from __future__ import annotations
@@ -17,17 +17,10 @@ from typing import Annotated, Any
 
 import typer
 
+from dubkit.cli.options import CoverBurnedOpt
 from dubkit.constants import URDU_FONT
 from dubkit.episode.burn import CRF_RANGE, DEFAULT_CRF
 
-CoverBurnedOpt = Annotated[
-    bool,
-    typer.Option(
-        "--cover-burned",
-        help="Hide the burned-in subtitles under an opaque box while each is on screen, with "
-        "the Urdu centred in it (needs STEM.ocr.json from `dubkit ocr`).",
-    ),
-]
 OcrOpt = Annotated[
     Path | None,
     typer.Option(
@@ -74,7 +67,7 @@ def burn(
         encode(plan.media, plan.subtitles, plan.output, plan.crf, report)
     typer.echo(display_path(plan.output))
     shown = f"in {plan.subtitles.font}" if plan.subtitles.font else "in the script's own fonts"
-    hidden = f"; {plan.covered} burned cue(s) covered" if cover_burned else ""
+    hidden = f"; {plan.covered} burned cue(s) covered" if cover_burned or plan.covered else ""
     console.print(
         f"{display_path(media)}: {display_text(subtitles.name)} burnt {shown} "
         f"(crf {plan.crf}){hidden}",

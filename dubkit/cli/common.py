@@ -32,12 +32,15 @@ def check_subtitle_files(
 
 
 def check_media_files(
-    console: Console, media: list[Path]
+    console: Console, media: list[Path], source: str = "asr"
 ) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """Open every file before the model loads, so bad paths fail in a second."""
+    """Open every file before the model loads, so bad paths fail in a second: its sound,
+    or under --source ocr its picture (the sound is not needed then)."""
     from dubkit.adapters.audio import check_media
+    from dubkit.adapters.ocr import probe_video
 
-    return _checked(console, media, lambda path: path.stem, check_media, "transcribe")
+    check = probe_video if source == "ocr" else check_media
+    return _checked(console, media, lambda path: path.stem, check, "transcribe")
 
 
 def _checked(

@@ -164,6 +164,16 @@ PivotFromOpt = Annotated[
         "line burned into the picture, read by --source ocr|auto, where there is one).",
     ),
 ]
+CoverBurnedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--cover-burned",
+        help="Hide the subtitles burned into the picture under an opaque box while each is on "
+        "screen, with the Urdu centred in it. burn, preview: needs STEM.ocr.json (`dubkit ocr`) "
+        "beside the subtitles; run, batch: with --source ocr or auto, STEM.ur.ass carries the "
+        "boxes.",
+    ),
+]
 
 
 # --------------------------------------------------------------------------- option groups
@@ -206,6 +216,7 @@ TRANSLATION: Group = (
     ("layout", LayoutOpt, None),
     ("ur_profile", UrProfileOpt, None),
     ("pivot_from", PivotFromOpt, "mt"),
+    ("cover_burned", CoverBurnedOpt, False),
 )
 DUBBING: Group = (
     ("dubscript", DubscriptOpt, True),

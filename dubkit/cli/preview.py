@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from dubkit.cli.burn import CoverBurnedOpt, OcrOpt
+from dubkit.cli.burn import OcrOpt
+from dubkit.cli.options import CoverBurnedOpt
 from dubkit.constants import URDU_FONT
 from dubkit.episode.preview import DEFAULT_STILLS
 

@@ -48,7 +48,9 @@ def run(
     **options: Any,
 ) -> None:
     """Transcribe and translate in one go: STEM.zh.srt, STEM.ur.srt (.vtt, .ass), the dubbing
-    script and reference clips, STEM.run.json; `--guide-track` adds a guide track."""
+    script and reference clips, STEM.run.json; `--guide-track` adds a guide track. With
+    --source ocr|auto also STEM.en.srt (English in the picture) and STEM.ocr.json, and
+    `--cover-burned` places the Urdu of STEM.ur.ass over the burned Chinese."""
     from dubkit.config import load_config
     from dubkit.episode.engine import Engine
     from dubkit.episode.setup import RunFlags, engine_spec, load_glossaries
@@ -61,10 +63,12 @@ def run(
     ensure_writable(outdir)
     if spec.translation is None:
         console.print(f"warning: {mt.no_route()}; writing the Chinese outputs only", markup=False)
-    media, failures = check_media_files(console, media)
+    media, failures = check_media_files(console, media, flags.source)
     if not media:
         raise typer.Exit(1)
-    engine = Engine.load(spec, status_spinner(console), lambda text: notice(console, text))
+    engine = Engine.load(
+        spec, status_spinner(console), lambda text: notice(console, text), recogniser=True
+    )
     route = spec.translation.route if spec.translation else None
     if flags.pivot_srt and route is not None and route.kind == "direct":
         notice(console, f"--pivot-srt: the route {route.description} has no pivot language")
@@ -117,7 +121,9 @@ def _run_table(console: Console, results: list[Any]) -> None:
         )
     console.print(table)
     for r in results:
-        outs = [r.transcription.srt, *(r.translation.outputs.values() if r.translation else ())]
+        t = r.transcription
+        read = [p for p in (t.en_srt, t.ocr_json) if p is not None]  # from the picture
+        outs = [t.srt, *read, *(r.translation.outputs.values() if r.translation else ())]
         shown = ", ".join(map(display_path, [*outs, r.run_json]))
         console.print(f"{display_path(r.media)}: {shown}", markup=False)
         dub = r.dubbing or {}

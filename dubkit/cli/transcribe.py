@@ -69,11 +69,12 @@ def transcribe(
             "min_duration_ms": min_duration, "max_duration_ms": max_duration,
             "min_gap_frames": min_gap,
         },
+        source,
     )  # fmt: skip
     if fps is not None:
         check_rate(fps, "--fps")
     ensure_writable(outdir)
-    media, failures = check_media_files(console, media)
+    media, failures = check_media_files(console, media, source)
     if not media:
         raise typer.Exit(1)
     # --source ocr reads the picture only: no recogniser to load
@@ -124,7 +125,8 @@ def _transcribe_all(
             console.print(f"warning: {warning}", markup=False)
         console.print(
             f"{display_path(path)}: {result.cues} cues, {result.duration_ms / 1000:.1f} s "
-            f"in {result.seconds:.1f} s → {display_path(result.srt)}",
+            f"in {result.seconds:.1f} s → "
+            + ", ".join(display_path(p) for p in (result.srt, result.en_srt) if p is not None),
             markup=False,
         )
     return results, failures

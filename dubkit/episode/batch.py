@@ -358,6 +358,9 @@ class Engine(Protocol):
     def recognition_fingerprint(self, glossary: Path | None) -> str | None:
         """What recognition takes from the glossaries (their Chinese forms)."""
 
+    def pivot_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+        """The English read from the picture that the episode would translate from."""
+
     def dub(
         self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
     ) -> list[Path]:
@@ -616,9 +619,13 @@ def _stages(
         outcome.stages["transcribe"] = "ran"
         log("transcribe: done")
     zh_hash = manifest.data["stages"]["transcribe"]["outputs"].get(zh_srt.name)
-    # a line approved in the memory translates again the episodes that say it, not all
+    # a line approved in the memory translates again the episodes that say it, not all; the
+    # English of the picture, corrected by a person, translates its episode again
     approved = engine.approved_fingerprint(stem, zh_srt)
-    tkey = key_of("translate", zh_hash, keys["translate"], glossary_fp, approved)
+    pivot = engine.pivot_fingerprint(stem, zh_srt)
+    tkey = key_of(
+        "translate", zh_hash, keys["translate"], glossary_fp, approved, *([pivot] if pivot else [])
+    )
     dkey = key_of("dub", tkey, source, keys["dub"])
     dub_fresh = not rerun and manifest.fresh("dub", dkey, outdir)
     if not rerun and dub_fresh and manifest.fresh("translate", tkey, outdir):

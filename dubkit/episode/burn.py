@@ -24,6 +24,9 @@ DEFAULT_CRF = 20  # x264: no visible loss on broadcast pictures at about half th
 CRF_RANGE = (0, 51)  # libx264's scale: 0 lossless, 51 the worst it can do
 ABOVE_BAND_GAP = 0.01  # of the picture's height, between the Urdu's last line and the band
 SHAPE_TOLERANCE = 0.02  # an ocr.json's frame may differ this much in shape (rounding, crops)
+# How dubkit placed a script's lines (recorded in the script: see render.with_placement).
+PLACED_ABOVE = "above-band"  # above the burned subtitles
+PLACED_OVER = "cover"  # on opaque boxes over them
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,25 +267,64 @@ def place(
     picture: Picture,
     cover: bool,
 ) -> tuple[PreparedSubtitles, int]:
-    """The subtitles placed clear of the burned ones, and how many burned cues are covered.
+    """The subtitles placed clear of the burned ones (place_script), and how many burned
+    cues are covered."""
+    script, covered = place_script(subtitles.ass, geometry, picture, cover)
+    return replace(subtitles, ass=script), covered
 
-    Without geometry they are as styled. With it, each line sits centred above the band; with
+
+def place_deliverable(
+    script: str, geometry: BurnedGeometry | None, cover: bool
+) -> tuple[str, dict[str, Any]]:
+    """The Urdu ASS `run` writes, placed as `burn` places subtitles on the programme whose
+    burned subtitles `geometry` describes (its own frame: the ASS scales with the picture),
+    and what qa.json's `placement` says of it. As styled when no geometry is known; with
+    `cover` (--cover-burned) a note then says the picture had no burned subtitles."""
+    if geometry is None:
+        note = (
+            "--cover-burned: no burned subtitles found in the picture to cover; the Urdu ASS "
+            "sits at the bottom centre as usual"
+        )
+        return script, {"ass": "styled", **({"note": note} if cover else {})}
+    placed, covered = place_script(script, geometry, whole_picture(geometry.frame_size), cover)
+    where = PLACED_OVER if covered else PLACED_ABOVE
+    return placed, {"ass": where, "covered": covered, "geometry": geometry.path.name}
+
+
+def place_script(
+    script: str,
+    geometry: BurnedGeometry | None,
+    picture: Picture,
+    cover: bool,
+) -> tuple[str, int]:
+    """An ASS script placed clear of the burned subtitles, and how many burned cues are
+    covered.
+
+    Without geometry it is as styled. With it, each line sits centred above the band; with
     `cover`, each burned cue gets an opaque box for its time, and a line on screen with a
-    burned cue (the one it overlaps most) is centred in that cue's box.
+    burned cue (the one it overlaps most) is centred in that cue's box. A script dubkit has
+    placed already (the Urdu ASS `run` writes) is kept as it is, its boxes never drawn twice,
+    unless `cover` asks for boxes it lacks: then they are added and its lines moved onto them.
     """
     from dubkit.adapters.render import (
         BOXED_STYLE,
         Cover,
         boxed_style,
+        cover_count,
         dialogue_heights,
         dialogue_spans,
         place_dialogues,
+        placement,
         play_res,
+        with_placement,
     )
 
+    done = placement(script)
+    if done == PLACED_OVER or (done == PLACED_ABOVE and not cover):
+        return script, cover_count(script)
     if geometry is None:
-        return subtitles, 0
-    res_x, res_y = play_res(subtitles.ass)
+        return script, 0
+    res_x, res_y = play_res(script)
     frame_w, frame_h = geometry.frame_size
     sx = picture.width / frame_w * res_x / picture.frame[0]
     sy = picture.height / frame_h * res_y / picture.frame[1]
@@ -304,7 +346,7 @@ def place(
         if cover
         else []
     )  # fmt: skip
-    script = boxed_style(subtitles.ass) if covers else subtitles.ass
+    script = boxed_style(script) if covers else script
     spans = dialogue_spans(script)
     own, boxed = dialogue_heights(script), dialogue_heights(script, BOXED_STYLE)
     anchors: list[tuple[int, float, float]] = []  # (\\an, x, y) of each line
@@ -320,7 +362,8 @@ def place(
         at = f"\\an{align}\\pos({px:.2f},{py - lift:.2f})"
         # on a cover, on its own opaque box too: an Urdu line wider than the Chinese stays legible
         tags.append(f"\\r{BOXED_STYLE}{at}" if align == 5 else at)
-    return replace(subtitles, ass=place_dialogues(script, tags, covers)), len(covers)
+    placed = place_dialogues(script, tags, covers)
+    return with_placement(placed, PLACED_OVER if covers else PLACED_ABOVE), len(covers)
 
 
 def _stack(

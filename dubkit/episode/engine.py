@@ -3,7 +3,8 @@ per stage. `dubkit run` calls the stages in order; `dubkit batch` calls the same
 its manifest, in a worker process or on a Dask worker, so the two cannot drift.
 
 `EngineSpec` is the picklable recipe (paths, names and settings, no models); `Engine.load`
-turns it into loaded models once per process.
+turns it into loaded models once per process. The recogniser is loaded when a stage first
+needs it: never under `--source ocr`, and not by a batch whose transcriptions are all done.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 from dubkit import __version__
 from dubkit.episode.pipeline import (
     DubSettings,
+    OnScreen,
     RunResult,
     TranscribeResult,
     Translated,
@@ -29,7 +31,9 @@ from dubkit.episode.pipeline import (
     at_rate,
     burned_english,
     dub_outputs,
+    english_srt,
     library_versions,
+    read_from_picture,
     set_aside_stale,
     transcribe_file,
     translate_cues,
@@ -50,7 +54,7 @@ class RecognitionSpec:
     """The Whisper model and how it decodes."""
 
     model_name: str
-    model_path: Path
+    model_path: Path | None  # None: not looked up (--source ocr needs no model)
     device: str
     compute_type: str | None
     threads: int
@@ -85,23 +89,27 @@ def _nothing(_: str) -> ContextManager[None]:
 
 
 class Engine:
-    """The loaded models and the stages over them. One per process; reused across episodes."""
+    """The loaded models and the stages over them. One per process; reused across episodes.
+    `transcriber` None: the recogniser is loaded when a stage first needs it (`status`
+    wraps the load, `notice` hears a device fallback)."""
 
     def __init__(
-        self, spec: EngineSpec, transcriber: Any, steps: Sequence[Any] | None, memory: Any
+        self,
+        spec: EngineSpec,
+        transcriber: Any,
+        steps: Sequence[Any] | None,
+        memory: Any,
+        status: Callable[[str], ContextManager[Any]] = _nothing,
+        notice: Callable[[str], None] = lambda _: None,
     ) -> None:
         self.spec = spec
-        self.transcriber = transcriber
+        self._transcriber = transcriber
+        self._status, self._notice = status, notice
         self.steps = steps
         self.memory = memory
         route = spec.translation.route if spec.translation else None
         self.meta: dict[str, Any] = {
-            "model": {
-                "name": transcriber.name,
-                "path": display_path(transcriber.path),
-                "device": transcriber.device.device,
-                "compute_type": transcriber.device.compute_type,
-            },
+            "model": _model_meta(transcriber) if transcriber is not None else None,
             "translation": (
                 {"route": route.description, "steps": [s.description for s in steps]}
                 if route is not None and steps is not None
@@ -115,18 +123,12 @@ class Engine:
         spec: EngineSpec,
         status: Callable[[str], ContextManager[Any]] = _nothing,
         notice: Callable[[str], None] = lambda _: None,
+        *,
+        recogniser: bool = False,
     ) -> Engine:
-        """Load the recogniser, the route's models and open the memory; `status` wraps each
-        load (a spinner), `notice` hears device fallbacks."""
-        from dubkit.adapters.whisper import WhisperTranscriber
-
-        rec = spec.recognition
-        with status(f"loading {rec.model_name}…"):
-            transcriber = WhisperTranscriber.load(
-                rec.model_name, rec.model_path, rec.device, rec.compute_type, rec.threads
-            )
-        if transcriber.device.notice:
-            notice(transcriber.device.notice)
+        """Load the route's models and open the memory, and with `recogniser` the recogniser
+        too (when the source needs one; otherwise it loads when a stage first needs it);
+        `status` wraps each load (a spinner), `notice` hears device fallbacks."""
         steps, memory = None, None
         if spec.translation is not None:
             from dubkit.adapters.argos import load_route
@@ -138,7 +140,30 @@ class Engine:
                 if step.device.notice:
                     notice(step.device.notice)
             memory = open_memory(mt.memory_path, mt.cache)
-        return cls(spec, transcriber, steps, memory)
+        engine = cls(spec, None, steps, memory, status, notice)
+        if recogniser and spec.recognition.source != "ocr":
+            engine.recogniser()
+        return engine
+
+    def recogniser(self) -> Any:
+        """The recogniser, loaded on first use."""
+        if self._transcriber is None:
+            from dubkit.adapters.whisper import WhisperTranscriber
+
+            rec = self.spec.recognition
+            if rec.model_path is None:
+                raise DubkitError(
+                    f"--source {rec.source}: no recogniser was set up; transcribe with "
+                    f"--source asr or auto"
+                )
+            with self._status(f"loading {rec.model_name}…"):
+                self._transcriber = WhisperTranscriber.load(
+                    rec.model_name, rec.model_path, rec.device, rec.compute_type, rec.threads
+                )
+            if self._transcriber.device.notice:
+                self._notice(self._transcriber.device.notice)
+            self.meta["model"] = _model_meta(self._transcriber)
+        return self._transcriber
 
     def close(self) -> None:
         if self.memory is not None:
@@ -150,10 +175,12 @@ class Engine:
     def transcribe(
         self, media: Path, outdir: Path, progress: ProgressFn | None, terms: TermSet | None
     ) -> TranscribeResult:
-        """STEM.zh.srt and STEM.asr.json, recognition biased by the glossary's terms."""
+        """STEM.zh.srt and STEM.asr.json, recognition biased by the glossary's terms (under
+        --source ocr|auto also STEM.ocr.json, and STEM.en.srt for English in the picture)."""
         rec = self.spec.recognition
+        transcriber = self.recogniser() if rec.source != "ocr" else None
         return transcribe_file(
-            media, outdir, self.transcriber, rec.options, rec.profile, self.meta, progress, terms,
+            media, outdir, transcriber, rec.options, rec.profile, self.meta, progress, terms,
             rec.fps, rec.source,
         )  # fmt: skip
 
@@ -170,15 +197,27 @@ class Engine:
         fps: float | None = None,
     ) -> Translated:
         """STEM.ur.srt (.vtt, .ass, bilingual), the pivots' SRTs and STEM.qa.json; the Urdu
-        cues snap to `fps` (the Chinese cues' rate) when given. Under `--pivot-from burned`
-        the English read from the picture comes from STEM.asr.json beside the outputs."""
+        cues snap to `fps` (the Chinese cues' rate) when given. From what transcription left
+        beside the outputs: under `--pivot-from burned` the English read from the picture
+        (STEM.en.srt), and the burned subtitles' places for the ASS (STEM.ocr.json)."""
         if self.steps is None or self.spec.translation is None:
             raise DubkitError("no translation route is loaded")
         settings = self._translate_settings(fps)
-        english = None
-        if settings.pivot_from == "burned":
-            english = burned_english(cues, outdir / f"{stem}.asr.json")
-        return translate_cues(cues, stem, outdir, self.steps, self.memory, settings, terms, english)
+        english = self.burned_english(cues, stem, outdir)
+        screen = on_screen(outdir / f"{stem}.asr.json", outdir / f"{stem}.ocr.json")
+        return translate_cues(
+            cues, stem, outdir, self.steps, self.memory, settings, terms, english, screen
+        )
+
+    def burned_english(
+        self, cues: Sequence[Cue], stem: str, outdir: Path
+    ) -> tuple[str, ...] | None:
+        """Per cue, the English `--pivot-from burned` translates from (None: not asked for,
+        or the picture had none)."""
+        mt = self.spec.translation
+        if mt is None or mt.settings.pivot_from != "burned":
+            return None
+        return burned_english(cues, outdir / f"{stem}.asr.json")
 
     def _translate_settings(self, fps: float | None) -> TranslateSettings:
         assert self.spec.translation is not None
@@ -238,10 +277,13 @@ class Engine:
                 adherence=done.qa["adherence"],
             )
             dubbing = self.dub(media, outdir, cues, done, terms, heard.fps)
-            if (note := done.qa.get("pivot", {}).get("note")) is not None:
-                heard = replace(heard, warnings=(*heard.warnings, f"{display_path(media)}: {note}"))
+            notes = [done.qa.get(k, {}).get("note") for k in ("pivot", "placement")]
+            said = [f"{display_path(media)}: {n}" for n in notes if n is not None]
+            said += [dubbing["note"]] if dubbing and "note" in dubbing else []
+            heard = replace(heard, warnings=(*heard.warnings, *said))
         if translation is None:
-            heard = replace(heard, warnings=(*heard.warnings, *set_aside_stale(media.stem, outdir)))
+            stale = set_aside_stale(media.stem, outdir, [p for p in (heard.en_srt,) if p])
+            heard = replace(heard, warnings=(*heard.warnings, *stale))
         run_json = outdir / f"{media.stem}.run.json"
         status = (
             "complete"
@@ -276,7 +318,7 @@ class Engine:
         rec, mt = self.spec.recognition, self.spec.translation
         return {
             "transcribe": [
-                model_identity(rec.model_name, rec.model_path),
+                model_identity(rec.model_name, rec.model_path) if rec.model_path else None,
                 asdict(rec.options),
                 asdict(rec.profile),
                 rec.fps,
@@ -303,6 +345,26 @@ class Engine:
         for source, target in sorted(found.items()):
             digest.update(f"{source}\0{target}\0".encode())
         return digest.hexdigest()
+
+
+def on_screen(asr_json: Path, ocr_json: Path) -> OnScreen:
+    """What the picture gave a programme's translation, from the files its transcription
+    wrote: whether STEM.en.srt holds its English lines, and its burned subtitles' places
+    (STEM.ocr.json, read only when asr.json says this transcription read the picture: an
+    older file may be another programme's)."""
+    from dubkit.episode.burn import read_geometry
+
+    read = read_from_picture(asr_json) and ocr_json.is_file()
+    return OnScreen(english_srt(asr_json) is not None, read_geometry(ocr_json) if read else None)
+
+
+def _model_meta(transcriber: Any) -> dict[str, Any]:
+    return {
+        "name": transcriber.name,
+        "path": display_path(transcriber.path),
+        "device": transcriber.device.device,
+        "compute_type": transcriber.device.compute_type,
+    }
 
 
 def open_memory(path: Path | None, cache: bool) -> Any:

@@ -13,10 +13,11 @@ from typing import Any
 from dubkit import __version__
 from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
-from dubkit.burned.cues import ocr_document
+from dubkit.burned.cues import ocr_document, srt_cues
 from dubkit.burned.fuse import ASR, OCR, Fused, fuse, picture_cues
 from dubkit.burned.records import BurnedCue
-from dubkit.errors import ConfigError, MediaError, OutputError
+from dubkit.episode.burn import BurnedGeometry
+from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError
 from dubkit.escape import display_text, render_json
 from dubkit.fsutil import atomic_write_all, display_path, read_json
 from dubkit.glossary.terms import TermSet, canonical_text, canonical_transcript
@@ -59,6 +60,8 @@ class TranscribeResult:
     source: str = "asr"  # where the cues came from: asr, ocr or auto (both, fused)
     cue_sources: tuple[str, ...] = field(default=(), repr=False)  # per cue: ocr or asr
     cue_en: tuple[str, ...] = field(default=(), repr=False)  # per cue: English read with it
+    en_srt: Path | None = None  # STEM.en.srt: the English lines read from the picture
+    ocr_json: Path | None = None  # STEM.ocr.json: the picture's reading, boxes included
 
     def to_dict(self) -> dict[str, Any]:
         hidden = ("cue_records", "cue_sources", "cue_en")
@@ -74,7 +77,7 @@ def output_paths(media: Path, outdir: Path, language: str = "zh") -> tuple[Path,
 def transcribe_file(
     media: Path,
     outdir: Path,
-    transcriber: Transcriber,
+    transcriber: Transcriber | None,
     options: TranscribeOptions,
     profile: Profile,
     run_meta: dict[str, Any],
@@ -88,9 +91,10 @@ def transcribe_file(
     the media's own frame rate, else to the profile's (a sound file has no frames).
 
     `source`: "asr" the speech; "ocr" the subtitles burned into the picture (no speech
-    recognition; STEM.ocr.json written too); "auto" both, fused by `dubkit.burned.fuse`
-    (a file with no picture or no subtitle band falls back to the speech, with a warning).
-    Each cue's source is recorded in asr.json's `cues`."""
+    recognition: no `transcriber` and no sound needed; STEM.ocr.json written too, and
+    STEM.en.srt when the picture has English lines); "auto" both, fused by
+    `dubkit.burned.fuse` (a file with no picture or no subtitle band falls back to the
+    speech, with a warning). Each cue's source is recorded in asr.json's `cues`."""
     from dubkit.asr.biasing import BiasTerms
 
     if source not in SOURCES:
@@ -99,6 +103,8 @@ def transcribe_file(
     picture, note = read_picture(media, source) if source != "asr" else (None, None)
     if source == "ocr" and picture is not None:
         return _transcribe_picture(media, outdir, picture, profile, run_meta, terms, fps, started)
+    if transcriber is None:
+        raise DubkitError(f"--source {source}: no recogniser loaded to transcribe {media}")
     from dubkit.adapters.audio import decode_audio
 
     audio = decode_audio(media)
@@ -152,23 +158,19 @@ def transcribe_file(
         "glossary": {"terms": terms.label, "variants_normalised": normalised} if terms else None,
         "profile": asdict(profile),
         "warnings": warnings,
-        # the cues of STEM.zh.srt whose text the recogniser flagged: `translate` reads them
-        # back so that QA still knows, unless someone has since edited the cue
-        "flagged_cues": [
-            {"start_ms": c.start_ms, "end_ms": c.end_ms, "text": c.text, "flags": list(c.flags)}
-            for c in cues
-            if recognition_flags(c.flags)
-        ],
+        "flagged_cues": flagged_entries(cues),
         "source": source if picture is not None else "asr",
         "cues": cue_entries(fused),
     }
-    files = {
-        json_path: render_asr_json(transcript, meta).encode("utf-8"),
-        srt_path: render_srt(cues).encode("utf-8"),
-    }
-    if picture is not None:
-        files[outdir / f"{media.stem}.ocr.json"] = picture.document(media)
-    atomic_write_all(files)
+    # first: it names STEM.en.srt in asr.json's meta
+    read = picture_files(media, outdir, picture, meta) if picture is not None else {}
+    atomic_write_all(
+        {
+            json_path: render_asr_json(transcript, meta).encode("utf-8"),
+            srt_path: render_srt(cues).encode("utf-8"),
+            **read,
+        }
+    )
     return TranscribeResult(
         media=media,
         srt=srt_path,
@@ -185,6 +187,7 @@ def transcribe_file(
         source=source if picture is not None else "asr",
         cue_sources=tuple(f.source for f in fused),
         cue_en=tuple(f.en for f in fused),
+        **written_picture_files(media, outdir, read),
     )
 
 
@@ -242,6 +245,28 @@ def read_picture(media: Path, source: str) -> tuple[Picture | None, str | None]:
     return Picture(info, band, cues), None
 
 
+def picture_files(
+    media: Path, outdir: Path, picture: Picture, meta: dict[str, Any]
+) -> dict[Path, bytes]:
+    """STEM.ocr.json and, when the picture has English lines, STEM.en.srt (as `dubkit ocr`
+    writes them: every cue with English, timed as read, so those with Chinese too have the
+    times of their cue in STEM.zh.srt). asr.json's `meta` names the English file:
+    `--pivot-from burned` translates from it (a person may correct it there)."""
+    files = {outdir / f"{media.stem}.ocr.json": picture.document(media)}
+    english = srt_cues(picture.cues, "en")
+    if english:
+        path = outdir / f"{media.stem}.en.srt"
+        files[path] = render_srt(english).encode("utf-8")
+        meta["english_srt"] = path.name
+    return files
+
+
+def written_picture_files(media: Path, outdir: Path, files: dict[Path, bytes]) -> dict[str, Any]:
+    """TranscribeResult's `en_srt` and `ocr_json`: those of `files` written."""
+    en, ocr = outdir / f"{media.stem}.en.srt", outdir / f"{media.stem}.ocr.json"
+    return {"en_srt": en if en in files else None, "ocr_json": ocr if ocr in files else None}
+
+
 def canonical_burned(
     cues: Sequence[BurnedCue], terms: TermSet | None
 ) -> tuple[tuple[BurnedCue, ...], int]:
@@ -258,6 +283,17 @@ def canonical_burned(
             replaced += len(matches)
         out.append(replace(cue, zh="\n".join(lines)))
     return tuple(out), replaced
+
+
+def flagged_entries(cues: Sequence[Cue]) -> list[dict[str, Any]]:
+    """asr.json's `flagged_cues`: the cues of STEM.zh.srt whose text transcription flagged
+    (the recogniser's loops, a burned subtitle with no speech under it). `translate` reads
+    them back so that QA still knows, unless someone has since edited the cue."""
+    return [
+        {"start_ms": c.start_ms, "end_ms": c.end_ms, "text": c.text, "flags": list(c.flags)}
+        for c in cues
+        if recognition_flags(c.flags)
+    ]
 
 
 def cue_entries(fused: Sequence[Fused]) -> list[dict[str, Any]]:
@@ -315,15 +351,16 @@ def _transcribe_picture(
         "glossary": {"terms": terms.label, "variants_normalised": normalised} if terms else None,
         "profile": asdict(profile),
         "warnings": warnings,
-        "flagged_cues": [],
+        "flagged_cues": flagged_entries(cues),
         "source": OCR,
         "cues": cue_entries(fused),
     }
+    read = picture_files(media, outdir, picture, meta)  # first: it names STEM.en.srt in meta
     atomic_write_all(
         {
             json_path: render_asr_json(transcript, meta).encode("utf-8"),
             srt_path: render_srt(cues).encode("utf-8"),
-            outdir / f"{media.stem}.ocr.json": picture.document(media),
+            **read,
         }
     )
     return TranscribeResult(
@@ -342,6 +379,7 @@ def _transcribe_picture(
         source=OCR,
         cue_sources=tuple(f.source for f in fused),
         cue_en=tuple(f.en for f in fused),
+        **written_picture_files(media, outdir, read),
     )
 
 
@@ -380,8 +418,13 @@ class TranslateSettings:
     # Besides STEM.ur.srt: WebVTT, ASS styled for an Urdu font, and a zh+ur bilingual SRT.
     formats: tuple[str, ...] = ("vtt", "ass", "bilingual")
     # "mt": a pivot route's first step (zh→en) is machine translation; "burned": the English
-    # burned into the picture with a cue (asr.json's `cues`) stands in for it where there is.
+    # burned into the picture with a cue (STEM.en.srt, see burned_english) stands in for it
+    # where there is.
     pivot_from: str = "mt"
+    # The Urdu ASS of a programme with burned subtitles (their geometry known): False, above
+    # them; True (`--cover-burned`), over them, on opaque boxes hiding them while each is on
+    # screen, so that the ASS alone is the deliverable.
+    cover_burned: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,13 +456,31 @@ class TranslateResult:
 
 
 def translation_paths(
-    stem: str, outdir: Path, settings: TranslateSettings, pivots: Sequence[str] = ()
+    stem: str,
+    outdir: Path,
+    settings: TranslateSettings,
+    pivots: Sequence[str] = (),
+    picture_english: bool = False,
 ) -> dict[str, Path]:
-    """STEM.ur.srt, and with pivot_srt STEM.LANG.srt for each pivot language of the route."""
+    """STEM.ur.srt, and with pivot_srt STEM.LANG.srt for each pivot language of the route;
+    STEM.en.pivot.srt for English when the picture had English lines (`picture_english`):
+    STEM.en.srt is theirs."""
     paths = {settings.target: outdir / f"{stem}.{settings.target}.srt"}
     if settings.pivot_srt:
-        paths.update({lang: outdir / f"{stem}.{lang}.srt" for lang in pivots})
+        for lang in pivots:
+            kept = lang == "en" and picture_english
+            paths[lang] = outdir / f"{stem}.{lang}{'.pivot' if kept else ''}.srt"
     return paths
+
+
+@dataclass(frozen=True, slots=True)
+class OnScreen:
+    """What the picture holds besides the speech, for translation's outputs: whether it had
+    English lines (STEM.en.srt is theirs), and where its burned subtitles are (the Urdu ASS
+    is placed clear of them, or over them with `cover_burned`; None: none known)."""
+
+    english: bool = False
+    geometry: BurnedGeometry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -442,18 +503,21 @@ def translate_cues(
     settings: TranslateSettings,
     terms: TermSet | None = None,
     english: Sequence[str] | None = None,
+    screen: OnScreen | None = None,
 ) -> Translated:
     """Translate cues through the route and write STEM.ur.srt (and the pivots' SRTs; a direct
     route has none) and STEM.qa.json (glossary adherence, flags). Cues ending after
     C.MAX_PROGRAMME_MS are refused before any translation work: ASS could not hold them.
-    With `settings.pivot_from` "burned", `english` (per cue, "" for none) replaces the zh→en
-    step where a unit (cue, or sentence whose cues all have it) has it."""
+    `english`: per cue, the English burned into the picture with it ("" for none); with
+    `settings.pivot_from` "burned" it replaces the zh→en step where a unit (cue, or sentence
+    whose cues all have it) has it. `screen`: what else the picture holds (OnScreen)."""
     check_programme_end(cues, outdir / f"{stem}.{settings.source}.srt")
     texts = [join_lines(cue.lines, settings.source) for cue in cues]
     pivots, pivot_qa = burned_pivots(cues, english, steps, settings)
+    screen = screen or OnScreen(bool(english) and any(english or ()))
     if settings.layout == "sentence":
         return _translate_sentences(
-            cues, texts, stem, outdir, steps, memory, settings, terms, pivots, pivot_qa
+            cues, texts, stem, outdir, steps, memory, settings, terms, pivots, pivot_qa, screen
         )
     result = translate_texts(translation_texts(cues, settings), steps, memory, terms, pivots)
     target_cues = translated_cues(
@@ -474,7 +538,7 @@ def translate_cues(
         for lang, out in zip([s.target for s in steps[:-1]], result.outputs, strict=False)
     ]
     paths, written = _write_translation(
-        stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa
+        stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa, None, screen
     )
     return Translated(paths, written, tuple(tuple(p) for p in pivot_cues), result, qa)
 
@@ -536,9 +600,15 @@ def mark_pivots(
 
 
 def burned_english(cues: Sequence[Cue], asr_json: Path) -> tuple[str, ...] | None:
-    """Per cue, the English burned into the picture with it, from the asr.json `transcribe
-    --source ocr|auto` wrote (matched by times and text, so an edited cue has none); None
-    when that file records none."""
+    """Per cue, the English burned into the picture with it; None when the asr.json
+    `transcribe --source ocr|auto` wrote records none. From the STEM.en.srt that asr.json
+    names (where a person may have corrected the reading), matched by times; when that file
+    is gone, from asr.json's `cues`, matched by times and text (an edited cue has none).
+    SubtitleParseError names the line of an English SRT that cannot be read."""
+    english = english_srt(asr_json)
+    if english is not None and english.is_file():
+        said = {(c.start_ms, c.end_ms): " ".join(c.lines) for c in read_srt(english).cues}
+        return tuple(said.get((c.start_ms, c.end_ms), "") for c in cues)
     doc = _artefact(asr_json)
     entries = doc.get("cues") if doc is not None else None
     found: dict[tuple[int, int, str], str] = {}
@@ -556,6 +626,23 @@ def burned_english(cues: Sequence[Cue], asr_json: Path) -> tuple[str, ...] | Non
     if not found:
         return None
     return tuple(found.get((c.start_ms, c.end_ms, c.text), "") for c in cues)
+
+
+def read_from_picture(asr_json: Path) -> bool:
+    """Whether the transcription that wrote `asr_json` read the picture (--source ocr or
+    auto, a subtitle band found): it wrote STEM.ocr.json beside it then."""
+    doc = _artefact(asr_json)
+    return doc is not None and doc.get("source") in (OCR, "auto")
+
+
+def english_srt(asr_json: Path) -> Path | None:
+    """The STEM.en.srt beside `asr_json` that transcription wrote from the English lines of
+    the picture, as asr.json names it (None: it names none)."""
+    doc = _artefact(asr_json)
+    named = doc.get("english_srt") if doc is not None else None
+    if isinstance(named, str) and named and named == Path(named).name:
+        return asr_json.with_name(named)
+    return None
 
 
 def check_programme_end(cues: Sequence[Cue], source: Path) -> None:
@@ -591,6 +678,7 @@ def _translate_sentences(
     terms: TermSet | None,
     pivots: Sequence[str | None] | None = None,
     pivot_qa: dict[str, Any] | None = None,
+    screen: OnScreen | None = None,
 ) -> Translated:
     """Sentence by sentence: the Chinese cues of a sentence go through MT together and the
     translation is laid back over their time span under the Urdu profile."""
@@ -626,7 +714,7 @@ def _translate_sentences(
     ]
     groups = (source_sentence, list(sentence_of))
     paths, written = _write_translation(
-        stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa, groups
+        stem, outdir, steps, settings, cues, target_cues, pivot_cues, qa, groups, screen
     )
     return Translated(paths, written, tuple(tuple(p) for p in pivot_cues), result, qa)
 
@@ -641,13 +729,17 @@ def _write_translation(
     pivot_cues: Sequence[Sequence[Cue]],
     qa: dict[str, Any],
     groups: tuple[Sequence[int], Sequence[int]] | None = None,
+    screen: OnScreen | None = None,
 ) -> tuple[dict[str, Path], tuple[Cue, ...]]:
     """STEM.ur.srt (.vtt, .ass), STEM.zh-ur.srt, STEM.qa.json and the pivots' SRTs, all or
-    nothing."""
+    nothing. The ASS is placed for the burned subtitles `screen` knows (qa.json's
+    `placement` says how)."""
+    from dubkit.episode.burn import place_deliverable
     from dubkit.subtitles.formats import render_ass, render_bilingual_srt, render_vtt
 
+    screen = screen or OnScreen()
     pivots = [step.target for step in steps[:-1]]
-    paths = translation_paths(stem, outdir, settings, pivots)
+    paths = translation_paths(stem, outdir, settings, pivots, screen.english)
     paths["qa"] = outdir / f"{stem}.qa.json"
     bom = "\ufeff" if settings.bom else ""
     target = settings.target
@@ -665,20 +757,16 @@ def _write_translation(
         {"index": c.index, "start_ms": c.start_ms, "end_ms": c.end_ms, "flags": list(c.flags)}
         for c in target_cues
     ]
-    files = {
-        paths[target]: (bom + render_srt(target_cues)).encode("utf-8"),
-        paths["qa"]: render_json(qa).encode("utf-8"),
-    }
+    files = {paths[target]: (bom + render_srt(target_cues)).encode("utf-8")}
     if "vtt" in settings.formats:
         paths[f"{target}.vtt"] = outdir / f"{stem}.{target}.vtt"
         files[paths[f"{target}.vtt"]] = render_vtt(target_cues).encode("utf-8")
     if "ass" in settings.formats:
         paths[f"{target}.ass"] = outdir / f"{stem}.{target}.ass"
-        if target == "ur":  # right-aligned, as the VTT's cue settings
-            ass = render_ass(target_cues, language=target)
-        else:
-            ass = render_ass(target_cues, language=target)
+        ass = render_ass(target_cues, language=target)
+        ass, qa["placement"] = place_deliverable(ass, screen.geometry, settings.cover_burned)
         files[paths[f"{target}.ass"]] = ass.encode("utf-8")
+    files[paths["qa"]] = render_json(qa).encode("utf-8")
     if "bilingual" in settings.formats:
         paths["bilingual"] = outdir / f"{stem}.{settings.source}-{target}.srt"
         both = render_bilingual_srt(source_under(source_cues, target_cues, groups), target_cues)
@@ -766,19 +854,20 @@ def translate_file(
     started = time.perf_counter()
     parsed = read_srt(path, settings.encoding)
     stem = subtitle_stem(path, settings.source)
+    asr_json = path.with_name(f"{stem}.asr.json")
+    source_cues = with_recognition_flags(parsed.cues, asr_json)
+    screen = OnScreen(english_srt(asr_json) is not None)  # STEM.en.srt is the picture's
     pivots = [step.target for step in steps[:-1]]
-    for out in translation_paths(stem, outdir, settings, pivots).values():
+    for out in translation_paths(stem, outdir, settings, pivots, screen.english).values():
         if out.exists() and out.resolve() == path.resolve():
             raise OutputError(
                 f"{display_path(path)}: translating it would overwrite it; rename the input or "
                 f"use -o",
                 path=path,
             )
-    asr_json = path.with_name(f"{stem}.asr.json")
-    source_cues = with_recognition_flags(parsed.cues, asr_json)
     # the Urdu keeps to the frames the Chinese was snapped to (the programme's own rate)
     settings = replace(settings, profile=at_rate(settings.profile, cue_rate(asr_json)))
-    done = translate_cues(source_cues, stem, outdir, steps, memory, settings, terms)
+    done = translate_cues(source_cues, stem, outdir, steps, memory, settings, terms, None, screen)
     paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
     return TranslateResult(
         source=path,
@@ -839,13 +928,21 @@ def dub_outputs(
     dub: DubSettings | None,
     fps: float,
 ) -> dict[str, Any] | None:
-    """The dubbing script, reference clips and guide track for the Urdu cues just written."""
+    """The dubbing script, reference clips and guide track for the Urdu cues just written.
+    Media with no sound (a picture read with --source ocr) gets no clips and no guide track;
+    the report's `note` says so."""
     if dub is None or not (dub.script or dub.clips or dub.guide):
         return None
+    from dubkit.adapters.audio import has_audio
     from dubkit.dubbing.script import build_script
 
     stem = media.stem
     report: dict[str, Any] = {}
+    if (dub.clips or dub.guide) and not has_audio(media):
+        report["note"] = (
+            f"{display_path(media)}: has no sound; no reference clips and no guide track written"
+        )
+        dub = replace(dub, clips=False, guide=False)
     en = done.pivot_cues[0] if done.pivot_cues else None
     clips_dir = outdir / "clips" / stem
     lines = build_script(
@@ -887,13 +984,14 @@ def dub_outputs(
     return report
 
 
-def set_aside_stale(stem: str, outdir: Path) -> list[str]:
+def set_aside_stale(stem: str, outdir: Path, keep: Sequence[Path] = ()) -> list[str]:
     """An Urdu SRT from an earlier run no longer matches the Chinese just written: rename it
-    STEM.ur.stale.srt (nothing is deleted) and say so."""
+    STEM.ur.stale.srt (nothing is deleted) and say so. `keep`: files just written (the
+    English read from the picture), left where they are."""
     notes = []
     for lang in ("ur", C.MT_PIVOT):
         old = outdir / f"{stem}.{lang}.srt"
-        if old.is_file():
+        if old.is_file() and old not in keep:
             aside = old.with_name(f"{stem}.{lang}.stale.srt")
             try:
                 os.replace(old, aside)

@@ -22,7 +22,7 @@ class Recognition:
     """What `recognition` resolved: the model, its decoding options and the cue profile."""
 
     model_name: str
-    model_path: Path
+    model_path: Path | None  # None: not looked up (no recogniser needed)
     device: str
     compute_type: str | None
     options: TranscribeOptions
@@ -35,9 +35,11 @@ def recognition(
     hotwords: list[str] | None = None,
     profile: str | None = None,
     limits: dict[str, Any] | None = None,
+    source: str = "asr",
 ) -> Recognition:
     """Recognition settings: `given` (flags, None = not given) over `[transcribe]` over the
-    defaults; the model resolved in the store."""
+    defaults; the model resolved in the store, unless `source` is "ocr" (the picture alone:
+    no model needed, none looked up)."""
     from dubkit.adapters.whisper import check_language
     from dubkit.models.store import resolve_model
 
@@ -54,7 +56,7 @@ def recognition(
     )
     check_language(options.language)
     chosen = resolve_profile(profile, cfg, limits or {})
-    model_name, model_path = resolve_model(s.model)
+    model_name, model_path = resolve_model(s.model) if source != "ocr" else (s.model, None)
     return Recognition(model_name, model_path, s.device, s.compute_type, options, chosen)
 
 
@@ -71,6 +73,7 @@ class Translation:
         pivot_srt: bool = False,
         encoding: str | None = None,
         pivot_from: str = "mt",
+        cover_burned: bool = False,
     ) -> None:
         from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
 
@@ -105,6 +108,7 @@ class Translation:
             layout=s.layout,
             profile=resolve_profile(s.profile or URDU_PROFILE, cfg),
             pivot_from=pivot_from,
+            cover_burned=cover_burned,
         )
 
     def route(self) -> Any:
@@ -189,6 +193,7 @@ class RunFlags:
     fps: float | None = None
     source: str = "asr"
     pivot_from: str = "mt"
+    cover_burned: bool = False
     guide_track: bool = False
     scratch_voice: bool = False
 
@@ -201,6 +206,11 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
     if flags.fps is not None:
         check_rate(flags.fps, "--fps")
     check_source(flags.source)
+    if flags.cover_burned and flags.source == "asr":
+        raise ConfigError(
+            "--cover-burned: covers the subtitles burned into the picture, which only "
+            "--source ocr or auto reads; add --source auto (or ocr), or leave out --cover-burned"
+        )
     rec = recognition(
         cfg,
         {
@@ -211,6 +221,7 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
         },
         flags.hotword,
         flags.profile,
+        source=flags.source,
     )  # fmt: skip
     mt = Translation(
         cfg,
@@ -226,6 +237,7 @@ def engine_spec(cfg: Config, flags: RunFlags) -> tuple[EngineSpec, Translation]:
         threads=flags.threads,
         pivot_srt=flags.pivot_srt,
         pivot_from=flags.pivot_from,
+        cover_burned=flags.cover_burned,
     )  # fmt: skip
     found = mt.route()
     dub = DubSettings(

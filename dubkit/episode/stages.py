@@ -67,6 +67,21 @@ class BatchStages:
         cues, fps = self._chinese(stem, zh_srt)
         return self.engine.approved_fingerprint(cues, fps)
 
+    def pivot_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+        """The English burned into the picture that `--pivot-from burned` would translate
+        this episode from (STEM.en.srt, which a person may correct); None when not asked
+        for or when there is none."""
+        import hashlib
+
+        mt = self.engine.spec.translation
+        if mt is None or mt.settings.pivot_from != "burned":
+            return None
+        cues, _ = self._chinese(stem, zh_srt)
+        english = self.engine.burned_english(cues, stem, zh_srt.parent)
+        if english is None:
+            return None
+        return hashlib.sha256("\0".join(english).encode("utf-8", "surrogatepass")).hexdigest()
+
     def _chinese(self, stem: str, zh_srt: Path) -> tuple[Any, float | None]:
         """The episode's Chinese cues with the recogniser's flags, as `run` keeps them in
         memory (QA must know a loop), and the rate transcription snapped them to (an
@@ -84,7 +99,8 @@ class BatchStages:
         from dubkit.adapters.audio import check_media
 
         self.warnings = ()
-        check_media(media)
+        if self.engine.spec.recognition.source != "ocr":  # the picture alone needs no sound
+            check_media(media)
         heard = self.engine.transcribe(media, outdir, progress, self.terms(glossary))
         self.warnings = heard.warnings
         mt = self.engine.spec.translation
@@ -95,7 +111,9 @@ class BatchStages:
                 f"{source}; not translated",
                 path=media,
             )
-        return [heard.srt, heard.asr_json]
+        # STEM.en.srt is not an output here: a person may correct the English read from the
+        # picture, and the translate stage (keyed by it) then runs again, not this one
+        return [heard.srt, heard.asr_json, *([heard.ocr_json] if heard.ocr_json else [])]
 
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None

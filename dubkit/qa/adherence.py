@@ -5,19 +5,26 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dubkit.asr.guard import FLAGS as RECOGNITION_FLAGS
+from dubkit import constants as C
+from dubkit.asr.guard import FLAGS as GUARD_FLAGS
 from dubkit.glossary.terms import TermSet, check_output
 from dubkit.records import Cue
 
+# The flags transcription puts on a Chinese cue that QA carries to the Urdu made from it: the
+# recogniser's guard's (asr-repetition, asr-no-speech, ...) and the fusion's (a burned
+# subtitle with no speech under it).
+RECOGNITION_FLAGS = (*GUARD_FLAGS, C.NO_SPEECH_UNDER_SUBTITLE)
+
 
 def recognition_flags(flags: Sequence[str]) -> tuple[str, ...]:
-    """The flags the recogniser's guard put on a cue (asr-repetition, asr-no-speech, ...)."""
+    """The flags transcription put on a cue that QA reports (RECOGNITION_FLAGS)."""
     return tuple(f for f in flags if f in RECOGNITION_FLAGS)
 
 
 def unverified_reason(flags: Sequence[str]) -> str | None:
-    """Why a source cue's terms cannot count as spoken: the recogniser flagged its text."""
-    return ", ".join(recognition_flags(flags)) or None
+    """Why a source cue's terms cannot count as spoken: the recogniser's guard flagged its
+    text (a subtitle with no speech under it was written by people: its terms count)."""
+    return ", ".join(f for f in flags if f in GUARD_FLAGS) or None
 
 
 def glossary_report(

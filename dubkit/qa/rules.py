@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from dubkit.asr.guard import FLAGS as RECOGNITION_FLAGS
 from dubkit.profiles import Profile
+from dubkit.qa.adherence import RECOGNITION_FLAGS
 from dubkit.records import Cue
 from dubkit.text.reading import count_chars, reading_speed, strip_tags, too_fast, visible
 from dubkit.text.urdu import BIDI_CONTROLS, LOOKALIKES, LRM, RLM, has_urdu, mark_bidi, strip_bidi
@@ -40,7 +40,8 @@ CODES: dict[str, str] = {
     "bidi-missing": "Latin words or digits in an Urdu line without LRM marks around them",
     "latin-punctuation": "Latin , ; ? or . right after an Urdu word instead of ، ؛ ؟ ۔",
     "glossary": "a glossary term's approved rendering is missing",
-    "recognition": "the recogniser flagged the Chinese (a loop, text run on, or no speech heard)",
+    "recognition": "the Chinese was flagged: by the recogniser (a loop, text run on, no speech "
+    "heard) or, read from the picture, a subtitle with no speech under it",
 }
 
 # Frame times are rounded to whole milliseconds (41.708 ms is written 42 or 41 by different

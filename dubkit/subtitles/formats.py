@@ -377,7 +377,8 @@ _ASS_DRAWING = re.compile(r"\\p(\d+)")
 def parse_ass(text: str, name: str = "<ass>", *, strict: bool = False) -> ParsedSubtitles:
     """Cues from the Dialogue lines of an ASS/SSA [Events] section, in its Format's field
     order: \\N and \\n are line breaks, \\h a no-break space, override blocks {…} and vector
-    drawings removed; layer, style, actor, margins and effect left out. Comment lines are
+    drawings removed; layer, style, actor, margins and effect left out. Comment lines, and
+    events that only draw (the boxes `--cover-burned` hides burned subtitles under), are
     skipped. ASS allows events to overlap; a cue list does not, so overlaps are repaired
     (lenient) or refused (strict) as in the other formats. See `read_subtitles`."""
     found = CueCollector(
@@ -446,7 +447,10 @@ def _ass_dialogue(value: str, fields: tuple[str, ...], number: int, found: CueCo
             )
         h, m, s, frac = time.groups()
         times.append(((int(h) * 60 + int(m)) * 60 + int(s)) * 1000 + int(frac.ljust(3, "0")))
-    found.add(number, times[0], times[1], _ass_lines(parts[-1]))
+    lines = _ass_lines(parts[-1])
+    if not lines and any(int(scale) > 0 for scale in _ASS_DRAWING.findall(parts[-1])):
+        return  # a vector drawing and no text (a box, a logo): a shape, not a cue
+    found.add(number, times[0], times[1], lines)
 
 
 def _ass_lines(text: str) -> tuple[str, ...]:
