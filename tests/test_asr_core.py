@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from dubkit import constants as C
@@ -234,21 +234,21 @@ def _all_readings(ch: str) -> set[tuple[str, str]]:
 POOL_READINGS = {ch: _all_readings(ch) for ch in HAN}
 
 
+@functools.cache  # a term's character comes up again and again; each look-up reads the pool
+def _unrelated(ch: str) -> st.SearchStrategy[str]:
+    """The pool's characters sharing neither initial nor final with `ch`, in any reading."""
+    wanted = _all_readings(ch)
+    pool = [
+        c for c in HAN if all(i != wi and f != wf for i, f in POOL_READINGS[c] for wi, wf in wanted)
+    ]
+    return st.sampled_from(pool)
+
+
 @settings(deadline=None)
 @given(form=st.sampled_from([f for f in FORMS if len(f) >= 3]), data=st.data())
 def test_unrelated_text_of_the_same_length_does_not_match(form: str, data: st.DataObject) -> None:
     """Characters sharing neither initial nor final with the term's, in any reading."""
-    wanted = [_all_readings(ch) for ch in form]
-
-    def unrelated(k: int) -> st.SearchStrategy[str]:
-        pool = [
-            ch
-            for ch in HAN
-            if all(i != wi and f != wf for i, f in POOL_READINGS[ch] for wi, wf in wanted[k])
-        ]
-        return st.sampled_from(pool)
-
-    heard = "".join(data.draw(unrelated(k)) for k in range(len(form)))
+    heard = "".join(data.draw(_unrelated(ch)) for ch in form)
     assert find_by_sound(heard, [form]) == []
 
 
@@ -268,13 +268,17 @@ def test_news_text_rarely_sounds_like_a_glossary_term(assets: Path) -> None:
 
 
 @st.composite
-def speech_maps(draw: st.DrawFn) -> SpeechMap:
+def speech_maps(draw: st.DrawFn, probabilities: bool = True) -> SpeechMap:
+    """Speech chunks with gaps and, unless `probabilities` is False (for what reads only the
+    chunks), a speech probability for every frame."""
     chunks, at = [], 0
     for _ in range(draw(st.integers(min_value=0, max_value=8))):
         at += draw(st.integers(min_value=0, max_value=5000))
         length = draw(st.integers(min_value=1, max_value=70_000))
         chunks.append((at, at + length))
         at += length
+    if not probabilities:
+        return SpeechMap(tuple(chunks))
     total = sum(b - a for a, b in chunks)
     frames = -(-total // 32)
     probs = draw(
@@ -286,6 +290,9 @@ def speech_maps(draw: st.DrawFn) -> SpeechMap:
 
 
 @given(speech_maps())
+# found by hypothesis: the cut range [29985, 30000] holds no 32 ms frame start, and the
+# balanced point 30142 was taken, a first window over 30 s
+@example(SpeechMap(((0, 1), (1, 60_285)), (0.9,) * 1884, 32.0))
 def test_windows_cover_the_speech_in_the_fewest_whisper_sized_pieces(speech: SpeechMap) -> None:
     windows = plan_windows(speech)
     total = speech.duration_ms
@@ -315,7 +322,7 @@ def test_windows_cut_at_pauses_and_spare_the_padding() -> None:
     assert plan_windows(SpeechMap(((0, 32_000),), tuple(quiet), 32.0))[0][1] == 19_232
 
 
-@given(speech_maps(), st.integers(min_value=0, max_value=400_000))
+@given(speech_maps(probabilities=False), st.integers(min_value=0, max_value=400_000))
 def test_speech_time_maps_back_into_its_chunk(speech: SpeechMap, t: int) -> None:
     assume(speech.chunks)
     t = min(t, speech.duration_ms)

@@ -130,12 +130,13 @@ def plan_windows(
 
 def _quietest(speech: SpeechMap, lo: int, hi: int, target: float) -> int:
     """The time in [lo, hi] where speech is least likely (over about 100 ms), nearest the
-    target among equals; the target itself when nothing is known."""
+    target among equals; the time in [lo, hi] nearest the target when nothing is known (no
+    probabilities, or no frame starts in so narrow a range)."""
     step = speech.frame_ms
     first, last = math.ceil(lo / step), int(hi // step)
     probs = speech.probability
     if not probs or first > last:
-        return int(target)
+        return int(min(max(target, lo), hi))
     best: tuple[float, float, int] | None = None
     for k in range(first, last + 1):
         near = probs[max(0, k - 1) : k + 2]
