@@ -4,6 +4,7 @@ files, reading an edited workbook back (every malformed case), and `dubkit dubsc
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 import subprocess
@@ -390,12 +391,17 @@ def test_export_then_import_is_the_identity(script: tuple[float, list[ScriptLine
 # ------------------------------------------------------------------------ malformed sheets
 
 
+@functools.cache
+def _programme_xlsx() -> bytes:
+    """The programme's workbook (render_xlsx is reproducible: rendered once, then edited)."""
+    return render_xlsx(_programme()[1], fps=25, title="ep")
+
+
 def _edited(edit: Callable[[Any], None], lines: list[ScriptLine] | None = None) -> bytes:
     import openpyxl
 
-    if lines is None:
-        lines = _programme()[1]
-    wb = openpyxl.load_workbook(io.BytesIO(render_xlsx(lines, fps=25, title="ep")))
+    data = _programme_xlsx() if lines is None else render_xlsx(lines, fps=25, title="ep")
+    wb = openpyxl.load_workbook(io.BytesIO(data))
     edit(wb)
     out = io.BytesIO()
     wb.save(out)

@@ -5,6 +5,7 @@ how to fix), never a traceback, in bounded time and memory, and lose nothing."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -135,14 +136,20 @@ def test_a_last_cue_lengthened_for_reading_time_ends_where_ass_time_ends(tmp_pat
     assert [(c.start_ms, c.end_ms) for c in urdu] == [(35_999_600, C.MAX_PROGRAMME_MS)]
 
 
-def _script(folder: Path, edit: Callable[[Any], None] | None = None) -> Path:
-    import openpyxl
-
+@functools.cache
+def _script_xlsx() -> bytes:
+    """A two-line dubbing script (render_xlsx is reproducible: rendered once, then edited)."""
     lines = [
         ScriptLine(1, 1000, 2000, zh="你好", ur="سلام"),
         ScriptLine(2, 3000, 4000, zh="谢谢", ur="شکریہ"),
     ]
-    data = render_xlsx(lines, fps=25, title="ep")
+    return render_xlsx(lines, fps=25, title="ep")
+
+
+def _script(folder: Path, edit: Callable[[Any], None] | None = None) -> Path:
+    import openpyxl
+
+    data = _script_xlsx()
     if edit is not None:
         wb = openpyxl.load_workbook(io.BytesIO(data))
         edit(wb)

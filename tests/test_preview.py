@@ -51,13 +51,15 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     folder = tmp_path_factory.mktemp("preview") / ODD
     folder.mkdir()
     video, wav = folder / "news, take 1.mp4", folder / "news 'radio'.wav"
+    # One ffmpeg for both files. The fastest x264 preset with a keyframe a second: the
+    # frames are only ever compared with frames of the same file, and each seek decodes at
+    # most a second of pictures.
     run_ffmpeg(
         ffmpeg, "-f", "lavfi", "-i", "testsrc=size=640x360:rate=25",
         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "6",
-        "-c:v", "libx264", "-pix_fmt", "yuv420p", "-c:a", "aac", video.as_posix(),
+        "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", video.as_posix(), "-map", "1:a", "-t", "6", wav.as_posix(),
     )  # fmt: skip
-    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000", "-t", "6",
-               wav.as_posix())  # fmt: skip
     srt = folder / "news, take 1.ur.srt"
     srt.write_text(SRT, encoding="utf-8")
     vtt = folder / "news.ur.vtt"
@@ -76,10 +78,51 @@ def _written(result: Any) -> list[Path]:
     return [Path(line) for line in result.stdout.splitlines()]
 
 
-def _plain_frame(ffmpeg: str, video: Path, at: float, out: Path) -> Any:
-    """The same frame, straight from ffmpeg without any subtitles."""
-    run_ffmpeg(ffmpeg, "-ss", f"{at:.3f}", "-i", video.as_posix(), "-frames:v", "1", out.as_posix())
-    return frame_rgb(out)
+@pytest.fixture(scope="module")
+def plain(
+    programme: dict[str, Path], ffmpeg: str, tmp_path_factory: pytest.TempPathFactory
+) -> dict[float, Any]:
+    """The video's frame at each time the tests look at, straight from ffmpeg without any
+    subtitles: `-ss AT -i VIDEO -frames:v 1 OUT.png` for every time, in one ffmpeg."""
+    times = sorted({*INSIDE, *OUTSIDE})
+    folder = tmp_path_factory.mktemp("plain")
+    inputs = [a for at in times for a in ("-ss", f"{at:.3f}", "-i", programme["video"].as_posix())]
+    outputs = [
+        a
+        for n, at in enumerate(times)
+        for a in ("-map", f"{n}:v:0", "-frames:v", "1", (folder / f"plain-{at}.png").as_posix())
+    ]
+    run_ffmpeg(ffmpeg, *inputs, *outputs)
+    return {at: frame_rgb(folder / f"plain-{at}.png") for at in times}
+
+
+@pytest.fixture(scope="module")
+def recording_frames(programme: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """`dubkit preview RECORDING SUBTITLES` with no options (a frame at the middle of each
+    cue) for the SRT, WebVTT or ASS subtitles: rendered once for the module, on first use."""
+    done: dict[str, list[Path]] = {}
+
+    def frames(kind: str) -> list[Path]:
+        if kind not in done:
+            out = tmp_path_factory.mktemp(f"recording-{kind}")
+            done[kind] = _written(_preview(programme["wav"], programme[kind], "-o", out))
+        return done[kind]
+
+    return frames
+
+
+def _frames_at(path: Path, times: list[float]) -> list[Any]:
+    """frame_rgb(path, at) for each of `times` (ascending), decoding the video once."""
+    import av
+
+    found: list[Any] = []
+    with av.open(str(path)) as container:
+        for frame in container.decode(video=0):
+            while len(found) < len(times) and frame.time >= times[len(found)]:
+                found.append(frame.to_ndarray(format="rgb24").astype(int))
+            if len(found) == len(times):
+                return found
+    raise AssertionError(f"{path}: no frame at {times[len(found)]}")
 
 
 def _changed(a: Any, b: Any) -> Any:
@@ -95,7 +138,7 @@ def _text_pixels(frame: Any) -> int:
 
 
 def test_frames_change_in_the_subtitle_area_only_inside_cues(
-    programme: dict[str, Path], ffmpeg: str, tmp_path: Path
+    programme: dict[str, Path], plain: dict[float, Any]
 ) -> None:
     times = [*INSIDE, *OUTSIDE]
     out = programme["folder"] / "out, 1"
@@ -106,20 +149,19 @@ def test_frames_change_in_the_subtitle_area_only_inside_cues(
     assert [f.name for f in files] == [f"news, take 1.preview.{n:04d}.png" for n in range(1, 6)]
     for at, file in zip(times, files, strict=True):
         frame = frame_rgb(file)
-        plain = _plain_frame(ffmpeg, programme["video"], at, tmp_path / f"plain-{at}.png")
-        assert frame.shape == plain.shape == (360, 640, 3)
-        changed = _changed(frame, plain)
+        assert frame.shape == plain[at].shape == (360, 640, 3)
+        changed = _changed(frame, plain[at])
         third = frame.shape[0] * 2 // 3
         if at in INSIDE:
             assert changed[third:].sum() > 500, f"no subtitle at {at} s"
             assert changed[:third].sum() == 0, f"pixels above the bottom third changed at {at} s"
         else:
-            assert abs(frame - plain).max() <= 2, f"frame at {at} s is not the plain frame"
+            assert abs(frame - plain[at]).max() <= 2, f"frame at {at} s is not the plain frame"
     assert sorted(p.name for p in out.iterdir()) == sorted(f.name for f in files)
 
 
 def test_default_frames_are_at_the_middle_of_each_cue(
-    programme: dict[str, Path], ffmpeg: str, tmp_path: Path
+    programme: dict[str, Path], plain: dict[float, Any], tmp_path: Path
 ) -> None:
     files = _written(_preview(programme["video"], programme["srt"], "-o", tmp_path / "out"))
     assert [f.name for f in files] == [
@@ -127,8 +169,7 @@ def test_default_frames_are_at_the_middle_of_each_cue(
         "news, take 1.preview.0002.png",
     ]
     for at, file in zip(INSIDE, files, strict=True):
-        plain = _plain_frame(ffmpeg, programme["video"], at, tmp_path / f"plain-{at}.png")
-        assert _changed(frame_rgb(file), plain)[240:].sum() > 500
+        assert _changed(frame_rgb(file), plain[at])[240:].sum() > 500
     one = _written(
         _preview(programme["video"], programme["srt"], "-o", tmp_path / "one", "--count", "1")
     )
@@ -136,12 +177,11 @@ def test_default_frames_are_at_the_middle_of_each_cue(
 
 
 def test_a_recording_gets_a_dark_background_with_the_text(
-    programme: dict[str, Path], tmp_path: Path
+    programme: dict[str, Path], recording_frames: Any, tmp_path: Path
 ) -> None:
-    files = _written(
-        _preview(programme["wav"], programme["srt"], "-o", tmp_path, "--at", "1.5", "--at", "2.5")
-    )
-    inside, outside = frame_rgb(files[0]), frame_rgb(files[1])
+    files = _written(_preview(programme["wav"], programme["srt"], "-o", tmp_path, "--at", "2.5"))
+    # the frame at 1.5 s, inside cue 1: the first of the frames at the middle of each cue
+    inside, outside = frame_rgb(recording_frames("srt")[0]), frame_rgb(files[0])
     assert inside.shape == (720, 1280, 3)
     assert (outside == 0x20).all(), "the background outside cues is plain 0x202020"
     assert (inside[:480] == 0x20).all(), "nothing drawn above the bottom third"
@@ -166,7 +206,9 @@ def test_a_recording_gets_a_dark_background_with_the_text(
     assert _text_pixels(frame[240:]) > 100  # two lines of 21 px Nastaliq: about 170
 
 
-def test_the_font_asked_for_is_the_one_drawn(programme: dict[str, Path], tmp_path: Path) -> None:
+def test_the_font_asked_for_is_the_one_drawn(
+    programme: dict[str, Path], recording_frames: Any, tmp_path: Path
+) -> None:
     """Nastaliq and Naskh give different pictures: the font is honoured, not a fallback."""
     frames = {}
     for font in (NASTALIQ, NASKH):
@@ -185,10 +227,8 @@ def test_the_font_asked_for_is_the_one_drawn(programme: dict[str, Path], tmp_pat
         frames[font] = frame_rgb(files[0])
         assert _text_pixels(frames[font][480:]) > 1000
     assert _changed(frames[NASTALIQ], frames[NASKH]).sum() > 2000
-    default = _written(
-        _preview(programme["wav"], programme["srt"], "-o", tmp_path / "default", "--at", "3.5")
-    )
-    assert (frame_rgb(default[0]) == frames[NASTALIQ]).all(), "Nastaliq is the default"
+    default = recording_frames("srt")[1]  # no --font; at 3.5 s, the middle of cue 2
+    assert (frame_rgb(default) == frames[NASTALIQ]).all(), "Nastaliq is the default"
 
 
 def test_clip_keeps_the_programme_time(programme: dict[str, Path], tmp_path: Path) -> None:
@@ -203,10 +243,12 @@ def test_clip_keeps_the_programme_time(programme: dict[str, Path], tmp_path: Pat
         assert container.streams.audio, "the recording's sound is in the clip"
         assert container.duration is not None
         assert abs(container.duration / 1_000_000 - 2.0) < 0.15
-    assert _text_pixels(frame_rgb(files[0], at=1.0)[480:]) > 500  # one line
-    assert _text_pixels(frame_rgb(files[0], at=0.2)) == 0
-    assert _text_pixels(frame_rgb(files[0], at=1.8)) == 0
+    before, during, after = _frames_at(files[0], [0.2, 1.0, 1.8])
+    assert _text_pixels(during[480:]) > 500  # one line
+    assert _text_pixels(before) == 0
+    assert _text_pixels(after) == 0
 
+    # a still and a clip from one call; half a second of clip shows its size and sound
     both = _written(
         _preview(
             programme["video"],
@@ -214,7 +256,7 @@ def test_clip_keeps_the_programme_time(programme: dict[str, Path], tmp_path: Pat
             "-o",
             tmp_path / "v",
             "--clip",
-            "3:2",
+            "3:0.5",
             "--at",
             "3.5",
         )
@@ -226,19 +268,21 @@ def test_clip_keeps_the_programme_time(programme: dict[str, Path], tmp_path: Pat
 
 
 @pytest.mark.parametrize("kind", ["vtt", "ass"])
-def test_webvtt_and_ass_subtitles(programme: dict[str, Path], tmp_path: Path, kind: str) -> None:
-    files = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path))
+def test_webvtt_and_ass_subtitles(recording_frames: Any, kind: str) -> None:
+    files = recording_frames(kind)
     assert len(files) == 2, "a frame at the middle of each of the two cues"
     for file in files:
         assert _text_pixels(frame_rgb(file)[480:]) > 300
-    srt_frames = _written(_preview(programme["wav"], programme["srt"], "-o", tmp_path / "srt"))
+    srt_frames = recording_frames("srt")
     same_style = (frame_rgb(files[0]) == frame_rgb(srt_frames[0])).all()
     # WebVTT gets dubkit's style like SRT; an ASS script keeps its own (Arial, small).
     assert same_style if kind == "vtt" else not same_style
 
 
-def test_ass_font_is_replaced_when_asked(programme: dict[str, Path], tmp_path: Path) -> None:
-    own = _written(_preview(programme["wav"], programme["ass"], "-o", tmp_path / "own"))
+def test_ass_font_is_replaced_when_asked(
+    programme: dict[str, Path], recording_frames: Any, tmp_path: Path
+) -> None:
+    own = recording_frames("ass")
     forced = _written(
         _preview(programme["wav"], programme["ass"], "-o", tmp_path / "forced", "--font", NASKH)
     )
@@ -247,13 +291,17 @@ def test_ass_font_is_replaced_when_asked(programme: dict[str, Path], tmp_path: P
 
 @pytest.mark.parametrize("kind", ["srt", "vtt", "ass"])
 def test_cue_times_without_dubkit_formats(
-    programme: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+    programme: dict[str, Path],
+    recording_frames: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    kind: str,
 ) -> None:
     """Without dubkit.subtitles.formats' reader, SRT is read by parse_srt and WebVTT and ASS
     times come from the ASS events libass draws: the same frames either way."""
     from dubkit.episode import preview
 
-    with_reader = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "a"))
+    with_reader = recording_frames(kind)  # before the reader is taken away
     monkeypatch.setattr(preview, "_reader", lambda: None)
     without = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "b"))
     assert len(with_reader) == len(without) == 2
@@ -322,7 +370,7 @@ def _geometry(folder: Path, box: list[int], band: tuple[int, int] = (280, 350)) 
 
 @pytest.mark.parametrize("size", [None, "1280x720"])
 def test_cover_burned_draws_an_opaque_box_with_the_urdu_in_it(
-    programme: dict[str, Path], ffmpeg: str, tmp_path: Path, size: str | None
+    programme: dict[str, Path], plain: dict[float, Any], tmp_path: Path, size: str | None
 ) -> None:
     """The burned cue's box (scaled to the frame) is covered at 1-2 s with the Urdu centred
     in it; at 3-4 s no burned cue is on screen: no box, and the Urdu sits above the band."""
@@ -344,21 +392,19 @@ def test_cover_burned_draws_an_opaque_box_with_the_urdu_in_it(
     assert abs(xs.mean() - (x0 + x1) / 2) < 15 * scale
     assert abs(ys.mean() - (y0 + y1) / 2) < 8 * scale
     if size is None:  # the frame's own size: compare with the plain frames
-        plain = _plain_frame(ffmpeg, programme["video"], 1.5, tmp_path / "plain.png")
-        assert _changed(frame, plain)[~box].sum() == 0, "nothing changed outside the box"
+        assert _changed(frame, plain[1.5])[~box].sum() == 0, "nothing changed outside the box"
         later = frame_rgb(files[1])
-        changed = _changed(later, _plain_frame(ffmpeg, programme["video"], 3.5, tmp_path / "p.png"))
+        changed = _changed(later, plain[3.5])
         assert changed.sum() > 300 and changed[280:].sum() == 0, "above the band, no box"
 
 
 def test_known_geometry_keeps_the_urdu_above_the_band(
-    programme: dict[str, Path], ffmpeg: str, tmp_path: Path
+    programme: dict[str, Path], plain: dict[float, Any], tmp_path: Path
 ) -> None:
     ocr = _geometry(tmp_path, [200, 290, 440, 340], band=(250, 350))
     args = ["--at", "3.5", "--ocr", str(ocr)]
     files = _written(_preview(programme["video"], programme["srt"], "-o", tmp_path / "o", *args))
-    plain = _plain_frame(ffmpeg, programme["video"], 3.5, tmp_path / "p.png")
-    changed = _changed(frame_rgb(files[0]), plain)
+    changed = _changed(frame_rgb(files[0]), plain[3.5])
     assert changed.sum() > 500, "two lines of Urdu"
     assert changed[250:].sum() == 0, "nothing on the burned band"
 
