@@ -201,15 +201,28 @@ def english_wav(media_dir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def argos_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Tiny valid .argosmodel files (random weights: they translate babble), built once."""
+    """Tiny valid .argosmodel files (random weights: they translate babble), built once per
+    run: under xdist the first worker to ask builds them (3 s) and the others wait and read
+    them (tests must not change these files)."""
+    import fcntl
+
     from tests.argos_factory import build_package
 
-    out = tmp_path_factory.mktemp("argos-files")
-    return {
-        "zh-en": build_package(out, "zh", "en", seed=1),
-        "en-ur": build_package(out, "en", "ur", seed=2),
-        "zh-ur": build_package(out, "zh", "ur", seed=3),
-    }
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the run's folder, above each worker's own
+    out, built = base / "argos-files", base / "argos-files.json"
+    with (base / "argos-files.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not built.exists():
+            out.mkdir(exist_ok=True)
+            files = {
+                "zh-en": build_package(out, "zh", "en", seed=1),
+                "en-ur": build_package(out, "en", "ur", seed=2),
+                "zh-ur": build_package(out, "zh", "ur", seed=3),
+            }
+            built.write_text(json.dumps({k: str(v) for k, v in files.items()}))
+    return {k: Path(v) for k, v in json.loads(built.read_text()).items()}
 
 
 @pytest.fixture(autouse=True)
