@@ -45,15 +45,22 @@ def _ass(path: Path, seconds: int, width: int, height: int) -> int:
         "[Events]\nFormat: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, "
         "Text\n"
     )
-    events, t, n = [], 0.5, 0
+    events = []
+    for start, end, zh, en in _burned(seconds):
+        text = zh + (rf"\N{en}" if en else "")
+        events.append(f"Dialogue: 0,{_clock(start)},{_clock(end)},D,,0,0,0,,{text}\n")
+    path.write_text(head + "".join(events), encoding="utf-8")
+    return len(events)
+
+
+def _burned(seconds: int) -> list[tuple[float, float, str, str]]:
+    """The burned cues: (start s, end s, Chinese, English), 2.4 s on and 0.6 s off."""
+    out, t, n = [], 0.5, 0
     while t + 3 < seconds:
         zh, en = LINES[n % len(LINES)]
-        text = zh + (rf"\N{en}" if en else "")
-        start, end = t, t + 2.4
-        events.append(f"Dialogue: 0,{_clock(start)},{_clock(end)},D,,0,0,0,,{text}\n")
+        out.append((t, t + 2.4, zh, en))
         t, n = t + 3.0, n + 1
-    path.write_text(head + "".join(events), encoding="utf-8")
-    return n
+    return out
 
 
 def _clock(s: float) -> str:
@@ -79,6 +86,33 @@ def _naive(media: Path, fps: float, seconds: float) -> tuple[float, int]:
                 engine(frame.to_ndarray(format="bgr24"))
                 frames += 1
     return time.perf_counter() - started, frames
+
+
+def _accuracy(srt: Path, seconds: int) -> str:
+    """What dubkit read against what was burned: each burned cue paired with the read cue
+    overlapping it most; the CER of the paired Chinese, and the burned cues with no pair."""
+    import jiwer
+    import pysrt
+
+    read = [
+        (c.start.ordinal, c.end.ordinal, c.text.replace("\n", ""))
+        for c in pysrt.open(str(srt), encoding="utf-8")
+    ]
+    truth, found, missing = [], [], []
+    for start, end, zh, _en in _burned(seconds):
+        s_ms, e_ms = round(start * 1000), round(end * 1000)
+        best = max(read, key=lambda r: min(e_ms, r[1]) - max(s_ms, r[0]), default=None)
+        if best is None or min(e_ms, best[1]) - max(s_ms, best[0]) < (e_ms - s_ms) / 2:
+            missing.append(f"{start:.1f}s {zh}")
+            continue
+        truth.append(zh)
+        found.append(best[2])
+    cer = jiwer.cer("".join(truth), "".join(found)) if truth else 1.0
+    said = f"; not read: {', '.join(missing)}" if missing else ""
+    return (
+        f"{len(read)} cues read, {len(truth)} of {len(truth) + len(missing)} burned cues "
+        f"paired, Chinese CER {cer:.4f}{said}"
+    )
 
 
 def main() -> None:
@@ -112,6 +146,7 @@ def main() -> None:
             check=True, cwd=ROOT,
         )  # fmt: skip
         ours = time.perf_counter() - started
+        print(_accuracy(work / "out" / "programme.zh.srt", seconds))
         span = seconds if args.naive_seconds <= 0 else min(seconds, args.naive_seconds)
         naive, frames = _naive(media, args.fps, span)
         naive_total = naive * seconds / span

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from dubkit.burned.band import find_band, parse_band
+from dubkit.burned.band import find_band, parse_band, sample_times
 from dubkit.burned.cues import (
     LOW_CONFIDENCE_FLAG,
     build_cues,
@@ -291,6 +291,27 @@ def test_find_band_prefers_recurring_centred_text_low_in_the_frame() -> None:
     assert find_band([[clock, logo]], 640, 360) is None
 
 
+def test_a_band_seen_with_one_line_has_room_for_a_line_above_it() -> None:
+    """Every sample on a one-line subtitle: the band still holds the first line of a
+    two-line subtitle (English under the Chinese), which sits a line higher."""
+    one_line = [[Box(540, 640, 740, 688, "字")] for _ in range(8)]
+    band = find_band(one_line, 1280, 720)
+    assert band is not None and band.y1 >= 688
+    two_line_chinese = Box(540, 582, 740, 632, "字")  # measured at 720p: 582-638 over 640-688
+    assert band.y0 <= two_line_chinese.y0
+
+
+def test_band_samples_do_not_keep_the_phase_of_a_regular_rhythm() -> None:
+    """Subtitles 2.4 s on, 0.6 s off, English on every other one of five: samples spaced
+    exactly 50 s apart over 10 minutes all fell on one-line subtitles or gaps."""
+    times = sample_times(600, 12)
+    assert all(50 * k <= t < 50 * (k + 1) for k, t in enumerate(times))
+    on = [t for t in times if (t - 0.5) % 3 < 2.4]
+    with_english = [t for t in on if math.floor((t - 0.5) / 3) % 5 in (0, 2, 4)]
+    assert len(on) >= 8 and len(with_english) >= 2, [round(t, 1) for t in times]
+    assert len({round(t % 50) for t in times}) >= 6  # not one phase of the spacing
+
+
 def test_parse_band() -> None:
     assert parse_band("270:350") == Band(270, 350)
     for bad in ("350:270", "x", "1:2:3", "-1:20"):
@@ -477,6 +498,7 @@ def test_band_samples_are_the_frames_at_their_times(
     programme are the frames at their times, whether decoded to or sought (keyframes 4.6 s
     apart)."""
     from dubkit.adapters.ocr import _spread_frames, probe_video
+    from dubkit.burned.band import sample_times
 
     media = tmp_path / "ramp.mp4"
     _ffmpeg_in(
@@ -486,7 +508,7 @@ def test_band_samples_are_the_frames_at_their_times(
     )  # fmt: skip
     info = probe_video(media)
     frames = _spread_frames(media, info, count, 0)
-    targets = [40 * (k + 0.5) / count for k in range(count)]
+    targets = sample_times(40, count)
     seen = [(float(f.mean()) * 219 / 255 + 16 - 20) / 5 for f in frames]  # rgb back to luma
     assert len(seen) == count
     for target, at in zip(targets, seen, strict=True):

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from dubkit.burned.band import LOWEST_TOP, check_band, default_band, find_band
+from dubkit.burned.band import LOWEST_TOP, check_band, default_band, find_band, sample_times
 from dubkit.burned.cues import (
     SAMPLE_FPS,
     band_changed,
@@ -197,8 +197,8 @@ def _spread_frames(path: Path, info: VideoInfo, count: int, top: int) -> list[An
         first = float(stream.start_time * stream.time_base) if stream.start_time else 0.0
         frames: Iterator[Any] | None = None
         decoded = -math.inf
-        for k in range(count):
-            target = first + info.duration_ms / 1000 * (k + 0.5) / count
+        for at in sample_times(info.duration_ms / 1000, count):
+            target = first + at
             try:
                 if frames is None or target - decoded > SEEK_BEYOND_S:
                     container.seek(int(target / tb), stream=stream, backward=True)

@@ -26,6 +26,24 @@ MIN_FRAMES = 2
 PAD_LINES = 0.5
 # Without any text in the sampled frames: the lower quarter, where subtitles usually are.
 DEFAULT_TOP = 0.75
+# Subtitles sit on the bottom margin: a subtitle with a second line (English under the
+# Chinese) pushes its first line up. A band found from one line's rows only (every sampled
+# frame held a one-line subtitle) reaches up this many line heights from its bottom, so the
+# first line of a two-line subtitle stays inside it (a 10-minute programme whose samples all
+# fell on one-line subtitles read every two-line one with its Chinese cut: CER 0.33).
+TWO_LINES = 2.4
+# The band samples are spread evenly, each moved by up to this share of the spacing (a fixed
+# low-discrepancy sequence): samples at an exact period can fall on the same phase of a
+# regular subtitle rhythm every time (every one on a one-line subtitle, or in a gap).
+SAMPLE_JITTER = 0.4
+_GOLDEN = 0.6180339887498949
+
+
+def sample_times(duration_s: float, count: int) -> list[float]:
+    """`count` times (seconds from the start) spread over a programme `duration_s` long, for
+    the band samples: one in each of `count` equal spans, not at the same place in each."""
+    step = duration_s / count if count else 0.0
+    return [step * (k + 0.5 + SAMPLE_JITTER * ((k * _GOLDEN) % 1 - 0.5)) for k in range(count)]
 
 
 def find_band(frames: Sequence[Sequence[Box]], width: int, height: int) -> Band | None:
@@ -50,6 +68,7 @@ def find_band(frames: Sequence[Sequence[Box]], width: int, height: int) -> Band 
     need = min(MIN_FRAMES, max(rows))
     line = sorted(heights)[len(heights) // 2]
     y0, y1 = _busiest_stretch(rows, need, line)
+    y0 = min(y0, y1 - round(TWO_LINES * line))  # room for a first line above a second
     pad = max(4, round(line * PAD_LINES))
     return Band(max(0, y0 - pad), min(height, y1 + pad))
 
