@@ -50,11 +50,12 @@ def test_help_does_not_import_heavy_libraries() -> None:
         "from typer.testing import CliRunner\n"
         "from dubkit.cli import app\n"
         "for args in (['--help'], ['transcribe', '--help'], ['models', '--help'],\n"
-        "             ['translate', '--help'], ['run', '--help'], ['memory', '--help']):\n"
+        "             ['translate', '--help'], ['run', '--help'], ['memory', '--help'],\n"
+        "             ['review', '--help']):\n"
         "    r = CliRunner().invoke(app, args)\n"
         "    assert r.exit_code == 0, r.output\n"
         "heavy = {'faster_whisper', 'ctranslate2', 'av', 'numpy', 'opencc', 'onnxruntime',\n"
-        "         'sentencepiece', 'sqlite3', 'rjieba', 'pypinyin'}\n"
+        "         'sentencepiece', 'sqlite3', 'rjieba', 'pypinyin', 'starlette', 'uvicorn'}\n"
         "print(sorted(heavy & set(sys.modules)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -158,7 +159,7 @@ def test_run_batch_and_transcribe_take_the_shared_options_declared_once() -> Non
 
     import typer.main
 
-    from dubkit.cli.options import DUBBING, RECOGNITION, TRANSLATION
+    from dubkit.cli.options import DUBBING, PICTURE, RECOGNITION, TRANSLATION
     from dubkit.episode.setup import RunFlags
 
     commands = typer.main.get_command(app).commands  # type: ignore[attr-defined]
@@ -167,7 +168,11 @@ def test_run_batch_and_transcribe_take_the_shared_options_declared_once() -> Non
         return {p.name for p in commands[command].params}
 
     recognition = {name for name, _, _ in RECOGNITION}
-    shared = recognition | {name for group in (TRANSLATION, DUBBING) for name, _, _ in group}
+    picture = {name for name, _, _ in PICTURE}
+    shared = recognition | {
+        name for group in (TRANSLATION, PICTURE, DUBBING) for name, _, _ in group
+    }
     assert shared <= names("run") and shared <= names("batch")
     assert recognition <= names("transcribe")
+    assert picture <= names("translate")
     assert {f.name for f in fields(RunFlags)} == shared | {"threads"}

@@ -10,6 +10,7 @@ styled as dubkit ships its Urdu ASS (dubkit.subtitles.formats.ass_header), and d
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import shutil
@@ -179,6 +180,14 @@ def prepare_subtitles(path: Path, text: str, font: str, force_font: bool) -> Pre
     forced = font if force_font or kind != "ass" else None
     file = font_file(forced) if forced else None  # before any work: a missing font fails fast
     if kind == "ass":
+        bad = unusable_style_number(text)
+        if bad is not None:
+            style, field, value = bad
+            raise SubtitleParseError(
+                f"{path}: style {style!r}: {field} {value!r} is not a finite number; give it "
+                f"in pixels (Fontsize 48, Outline 2)",
+                path=path,
+            )
         script = set_style_font(text, font) if force_font else text
     else:
         script = ass_header(language="ur", font=font) + _events(_to_ass(path, text, kind))
@@ -390,10 +399,45 @@ def dialogue_heights(script: str, style: str | None = None) -> list[float]:
 
 
 def _number(row: dict[str, str], key: str, default: float) -> float:
+    """A style's number, `default` when it is missing, unreadable or not finite (nan, inf)."""
     try:
-        return float(row[key]) if key in row else default
+        value = float(row[key]) if key in row else default
     except ValueError:
         return default
+    return value if math.isfinite(value) else default
+
+
+# The style fields libass reads as numbers of pixels, scales or angles: one that is nan or
+# inf makes it draw nothing, or somewhere off the picture.
+_STYLE_NUMBERS = frozenset(
+    ["fontsize", "scalex", "scaley", "spacing", "angle", "outline", "shadow",
+     "marginl", "marginr", "marginv"]
+)  # fmt: skip
+
+
+def unusable_style_number(script: str) -> tuple[str, str, str] | None:
+    """The first (style, field, value) of the script's styles whose number is not finite
+    ("nan", "inf"), or None: what libass would draw from it is no subtitle."""
+    for name, lines in _sections(script):
+        if name not in ("v4+ styles", "v4 styles"):
+            continue
+        names: list[str] = []
+        for line in lines:
+            if line.lower().startswith("format:"):
+                names = [f.strip() for f in line.split(":", 1)[1].split(",")]
+            elif line.lower().startswith("style:") and names:
+                values = [v.strip() for v in line.split(":", 1)[1].split(",")]
+                row = dict(zip((f.casefold() for f in names), values, strict=False))
+                for field, value in zip(names, values, strict=False):
+                    if field.casefold() not in _STYLE_NUMBERS:
+                        continue
+                    try:
+                        number = float(value)
+                    except ValueError:
+                        continue
+                    if not math.isfinite(number):
+                        return row.get("name", "?"), field, value
+    return None
 
 
 def place_dialogues(script: str, tags: Sequence[str], covers: Sequence[Cover] = ()) -> str:

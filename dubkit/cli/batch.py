@@ -15,6 +15,7 @@ import typer
 
 from dubkit.cli.options import (
     DUBBING,
+    PICTURE,
     RECOGNITION,
     TRANSLATION,
     ConfigOpt,
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from dubkit.episode.stages import EngineLoader
 
 
-@with_options(RECOGNITION, TRANSLATION, DUBBING)
+@with_options(RECOGNITION, TRANSLATION, PICTURE, DUBBING)
 def batch(
     folders: Annotated[
         list[Path],

@@ -36,10 +36,11 @@ def check_media_files(
 ) -> tuple[list[Path], list[tuple[Path, str]]]:
     """Open every file before the model loads, so bad paths fail in a second: its sound,
     or under --source ocr its picture (the sound is not needed then)."""
-    from dubkit.adapters.audio import check_media
-    from dubkit.adapters.ocr import probe_video
+    from dubkit.episode.pipeline import check_source_media
 
-    check = probe_video if source == "ocr" else check_media
+    def check(path: Path) -> None:
+        check_source_media(path, source)
+
     return _checked(console, media, lambda path: path.stem, check, "transcribe")
 
 

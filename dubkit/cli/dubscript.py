@@ -71,9 +71,12 @@ def import_(
     lines whose Urdu changed (against the STEM.ur.srt replaced; all lines when there is none)
     in the translation memory, where their Chinese is the programme's (STEM.zh.srt) at their
     time. The workbook itself is not changed. Use the --digits and --bidi the translation was
-    made with, so that unchanged lines stay as they were."""
+    made with, so that unchanged lines stay as they were. An STEM.ur.ass that `run` placed
+    over (--cover-burned) or above the burned subtitles is placed the same way again, from
+    STEM.ocr.json beside it."""
     from dubkit.cli.console import fail, make_console
     from dubkit.dubbing.files import ScriptError, import_script
+    from dubkit.episode.burn import place_as_before
     from dubkit.errors import DubkitError
     from dubkit.fsutil import display_path
     from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
@@ -83,15 +86,19 @@ def import_(
         fail(console, f"--digits {digits}: choose {' or '.join(DIGIT_SYSTEMS)}")
     style = UrduStyle(digits=digits, bidi_marks=bidi)
     try:
+        # STEM.ur.ass is placed again as run placed the one it replaces (--cover-burned)
         if no_memory:
-            result = import_script(xlsx, outdir, fps=fps, style=style, bom=bom)
+            result = import_script(
+                xlsx, outdir, fps=fps, style=style, bom=bom, place=place_as_before
+            )
         else:
             from dubkit.translate.memory import SqliteMemory
 
             with SqliteMemory(memory) as tm:
                 result = import_script(
-                    xlsx, outdir, fps=fps, memory=tm, style=style, bom=bom, zh=zh
-                )
+                    xlsx, outdir, fps=fps, memory=tm, style=style, bom=bom, zh=zh,
+                    place=place_as_before,
+                )  # fmt: skip
     except ScriptError as exc:
         for problem in exc.problems[:-1]:
             console.print(f"error: {problem}", markup=False)
@@ -106,6 +113,8 @@ def import_(
         )
     if result.not_approved:
         console.print(_not_approved(result), markup=False)
+    if result.placement is not None:
+        console.print(f"notice: {result.placement}", markup=False)
     memory_note = (
         "memory not updated (--no-memory)"
         if no_memory

@@ -126,7 +126,12 @@ GlossaryOpt = Annotated[
 
 
 PivotSrtOpt = Annotated[
-    bool, typer.Option("--pivot-srt", help="Also write the pivot (STEM.en.srt).")
+    bool,
+    typer.Option(
+        "--pivot-srt",
+        help="Also write the pivot: STEM.en.srt, or STEM.en.pivot.srt where STEM.en.srt is "
+        "the English of the picture (or any file translation did not write).",
+    ),
 ]
 DubscriptOpt = Annotated[
     bool, typer.Option("--dubscript/--no-dubscript", help="Dubbing script (xlsx, csv, html).")
@@ -161,7 +166,8 @@ PivotFromOpt = Annotated[
     typer.Option(
         "--pivot-from",
         help="The English of a zh→en→ur route: mt (machine translation) or burned (the English "
-        "line burned into the picture, read by --source ocr|auto, where there is one).",
+        "line burned into the picture, where there is one: STEM.en.srt as --source ocr|auto "
+        "or `dubkit ocr` read it, or as a person corrected it).",
     ),
 ]
 CoverBurnedOpt = Annotated[
@@ -170,8 +176,9 @@ CoverBurnedOpt = Annotated[
         "--cover-burned",
         help="Hide the subtitles burned into the picture under an opaque box while each is on "
         "screen, with the Urdu centred in it. burn, preview: needs STEM.ocr.json (`dubkit ocr`) "
-        "beside the subtitles; run, batch: with --source ocr or auto, STEM.ur.ass carries the "
-        "boxes.",
+        "beside the subtitles unless the ASS is placed already; run, batch: with --source ocr "
+        "or auto; translate: from STEM.ocr.json beside the Chinese SRT; STEM.ur.ass carries "
+        "the boxes.",
     ),
 ]
 
@@ -215,6 +222,9 @@ TRANSLATION: Group = (
     ("digits", DigitsOpt, None),
     ("layout", LayoutOpt, None),
     ("ur_profile", UrProfileOpt, None),
+)
+# What translation takes from the picture (run, batch, translate).
+PICTURE: Group = (
     ("pivot_from", PivotFromOpt, "mt"),
     ("cover_burned", CoverBurnedOpt, False),
 )

@@ -24,6 +24,7 @@ from dubkit.cli.console import (
 )
 from dubkit.cli.options import (
     DUBBING,
+    PICTURE,
     RECOGNITION,
     TRANSLATION,
     ConfigOpt,
@@ -37,7 +38,7 @@ from dubkit.escape import display_text, render_json
 from dubkit.fsutil import display_path
 
 
-@with_options(RECOGNITION, TRANSLATION, DUBBING)
+@with_options(RECOGNITION, TRANSLATION, PICTURE, DUBBING)
 def run(
     media: Annotated[list[Path], typer.Argument(help="Media files (any format ffmpeg reads).")],
     outdir: OutDir = Path("."),

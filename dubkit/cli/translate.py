@@ -22,6 +22,7 @@ from dubkit.cli.console import (
     status_spinner,
 )
 from dubkit.cli.options import (
+    PICTURE,
     BatchTokensOpt,
     BidiOpt,
     BomOpt,
@@ -42,12 +43,14 @@ from dubkit.cli.options import (
     RouteOpt,
     ThreadsOpt,
     UrProfileOpt,
+    with_options,
 )
 from dubkit.errors import DubkitError
 from dubkit.escape import display_text, render_json
 from dubkit.fsutil import display_path
 
 
+@with_options(PICTURE)
 def translate(
     srt: Annotated[list[Path], typer.Argument(help="Chinese subtitle files (STEM.zh.srt).")],
     outdir: OutDir = Path("."),
@@ -73,9 +76,13 @@ def translate(
     ur_profile: UrProfileOpt = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
+    **options: Any,
 ) -> None:
     """Translate Chinese SRT files into STEM.ur.srt (sentence by sentence, re-timed under the
-    Urdu profile; `--layout cue` keeps the Chinese cues and timing)."""
+    Urdu profile; `--layout cue` keeps the Chinese cues and timing). Beside a programme
+    whose picture was read (--source ocr|auto, `dubkit ocr`), `--pivot-from burned`
+    translates from its English (STEM.en.srt, as corrected) and STEM.ur.ass is placed as
+    `run` places it (`--cover-burned`: over the burned Chinese)."""
     from dubkit.episode.pipeline import translate_file
     from dubkit.episode.setup import Translation, load_glossaries
 
@@ -95,6 +102,8 @@ def translate(
         threads=threads,
         pivot_srt=pivot_srt,
         encoding=encoding,
+        pivot_from=options["pivot_from"],
+        cover_burned=options["cover_burned"],
     )  # fmt: skip
     ensure_writable(outdir)
     terms = load_glossaries(cfg, glossary)
@@ -120,6 +129,8 @@ def translate(
         results.append(result)
         for repair in result.repairs:
             console.print(f"repaired: {repair}", markup=False)
+        for note in result.notes:
+            console.print(f"warning: {note}", markup=False)
         outs = ", ".join(display_path(p) for p in result.outputs.values())
         console.print(
             f"{display_path(path)}: {result.cues} cues ({step_summary(result)}) via "

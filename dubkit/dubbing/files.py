@@ -867,6 +867,14 @@ class ImportResult:
     # programme's at their time, or there was no Chinese SRT (chinese None) to check it.
     not_approved: tuple[int, ...] = ()
     chinese: Path | None = None  # the programme's Chinese SRT the lines were checked against
+    placement: str | None = None  # how STEM.ur.ass was placed again, as the one it replaced
+
+
+# How import places the new Urdu ASS as the one it replaces was placed (over or above the
+# subtitles burned into the picture): (the new script, the ASS files it replaces, first
+# found first) → (the script placed, a line saying how, or None when nothing was placed).
+# Placement is the episode layer's (episode.burn.place_as_before): the CLI passes it in.
+PlaceAss = Callable[[str, Sequence[Path]], tuple[str, str | None]]
 
 
 class Approver(Protocol):
@@ -885,6 +893,7 @@ def import_script(
     style: UrduStyle | None = None,
     bom: bool = False,
     zh: Path | None = None,
+    place: PlaceAss | None = None,
 ) -> ImportResult:
     """An edited STEM.dubscript.xlsx → STEM.ur.srt, .ur.vtt, .ur.ass (Urdu normalised with
     `style`, the sheet's timings) and STEM.dubscript.json (every line with its character
@@ -896,7 +905,11 @@ def import_script(
     SRT (`zh`, default STEM.zh.srt in `outdir`, else beside the workbook) has at the line's
     time, as export placed it: an edited Chinese cell never plants a pair in the memory that
     serves later programmes. Unchanged lines whose In/Out still name the frames of the old
-    subtitle keep its exact milliseconds, so their SRT entries stay byte for byte."""
+    subtitle keep its exact milliseconds, so their SRT entries stay byte for byte.
+
+    `place`: how the new STEM.ur.ass is placed as the one it replaces was (run's
+    `--cover-burned` boxes over the burned Chinese, or its lines above them); None: as
+    styled. It may refuse (a DubkitError) before anything is written."""
     from dubkit.fsutil import atomic_write_all, display_path, ensure_writable_dir
     from dubkit.subtitles.formats import render_ass, render_vtt
     from dubkit.subtitles.writers import render_srt
@@ -927,11 +940,14 @@ def import_script(
     pairs, not_approved = ({}, ()) if memory is None else _approvable(changed, timed, zh_cues)
     without = tuple(line.number for line in sheet.lines if not ur_plain(line.ur))
     doc = _sidecar(name, sheet, timed, without, [line.number for line in changed])
+    ass, placed = render_ass(cues, language="ur"), None
+    if place is not None:
+        ass, placed = place(ass, [paths["ur.ass"], xlsx.parent / f"{stem}.ur.ass"])
     atomic_write_all(
         {
             paths["ur"]: (("\ufeff" if bom else "") + render_srt(cues)).encode("utf-8"),
             paths["ur.vtt"]: render_vtt(cues).encode("utf-8"),
-            paths["ur.ass"]: render_ass(cues, language="ur").encode("utf-8"),
+            paths["ur.ass"]: ass.encode("utf-8"),
             paths["json"]: render_json(doc).encode("utf-8"),
         }
     )
@@ -948,6 +964,7 @@ def import_script(
         approved=approved,
         not_approved=not_approved,
         chinese=chinese,
+        placement=placed,
     )
 
 

@@ -435,7 +435,8 @@ class EpisodeOutcome:
     seconds: float = 0.0
     outdir: str = ""
     worker: str = ""
-    model_loads: int = 0
+    model_loads: int = 0  # engines this worker loaded (translation route, and recogniser)
+    recogniser_loads: int = 0  # of those, the ones that loaded Whisper (none: --source ocr)
     warnings: list[str] = field(default_factory=list)  # e.g. no speech, truncated media
 
     def to_dict(self) -> dict[str, Any]:
@@ -549,6 +550,9 @@ def process_episode(
             opened.close()
     outcome.seconds = time.perf_counter() - started
     outcome.model_loads = _LOADS[0]
+    outcome.recogniser_loads = sum(
+        bool(getattr(e, "recogniser_loaded", False)) for e in _ENGINES.values()
+    )
     return outcome
 
 
@@ -612,9 +616,7 @@ def _stages(
             written = engine.transcribe(
                 episode.media, outdir, _progress_fn(episode.name), episode.glossary
             )
-            outcome.warnings += getattr(engine, "warnings", ())
-            for warning in outcome.warnings:
-                log(f"warning: {warning}")
+            _warned(engine, outcome, log)
         manifest.record("transcribe", key, outdir, written)
         outcome.stages["transcribe"] = "ran"
         log("transcribe: done")
@@ -639,6 +641,7 @@ def _stages(
     log("translate: running")
     _own_folder(outdir)  # not swapped for a link since the last stage
     written, done = engine.translate(stem, zh_srt, outdir, episode.glossary)
+    _warned(engine, outcome, log)
     manifest.record("translate", tkey, outdir, written)
     outcome.stages["translate"] = "ran"
     log("translate: done")
@@ -649,9 +652,19 @@ def _stages(
     log("dub: running")
     _own_folder(outdir)  # not swapped for a link since the last stage
     written = engine.dub(episode.media, outdir, zh_srt, done, episode.glossary)
+    _warned(engine, outcome, log)
     manifest.record("dub", dkey, outdir, written)
     outcome.stages["dub"] = "ran"
     log("dub: done")
+
+
+def _warned(engine: Engine, outcome: EpisodeOutcome, log: Callable[[str], None]) -> None:
+    """The warnings of the stage that just ran (what `run` prints: no speech, a truncated
+    file, a note of the translation or the dubbing) into the report and the log."""
+    said = list(getattr(engine, "warnings", ()))
+    outcome.warnings += said
+    for warning in said:
+        log(f"warning: {warning}")
 
 
 # --------------------------------------------------------------------------------- report
@@ -673,9 +686,18 @@ class BatchReport:
         return [o for o in self.outcomes if o.status != "done"]
 
     def model_loads(self) -> int:
+        """Engines loaded, one per worker process (the translation route, and the
+        recogniser when the source needs it)."""
         loads: dict[str, int] = {}
         for o in self.outcomes:
             loads[o.worker] = max(loads.get(o.worker, 0), o.model_loads)
+        return sum(loads.values())
+
+    def recogniser_loads(self) -> int:
+        """Workers that loaded the Whisper recogniser (none under --source ocr)."""
+        loads: dict[str, int] = {}
+        for o in self.outcomes:
+            loads[o.worker] = max(loads.get(o.worker, 0), o.recogniser_loads)
         return sum(loads.values())
 
     def to_dict(self) -> dict[str, Any]:
@@ -698,6 +720,7 @@ class BatchReport:
             "failed": len(self.failed),
             "workers": sorted({o.worker for o in self.outcomes}),
             "model_loads": self.model_loads(),
+            "recogniser_loads": self.recogniser_loads(),
             "seconds": round(self.seconds, 3),
         }
 

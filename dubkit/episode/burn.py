@@ -9,13 +9,15 @@ centred in that box instead.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from dubkit import constants as C
 from dubkit.constants import URDU_FONT
-from dubkit.errors import ConfigError, MediaError, SubtitleParseError
+from dubkit.errors import ConfigError, DubkitError, MediaError, SubtitleParseError
 
 if TYPE_CHECKING:
     from dubkit.adapters.render import MediaInfo, PreparedSubtitles
@@ -127,7 +129,11 @@ def plan_burn(
         raise ConfigError(f"-o {output}: is a folder; name the output file, e.g. -o out.mp4")
     check_creatable(output)
     prepared = render.prepare_subtitles(subtitles, text, font or URDU_FONT, font is not None)
-    geometry = find_geometry(media, subtitles, ocr, cover_burned, info.picture_size)
+    geometry = (
+        find_geometry(media, subtitles, ocr, cover_burned, info.picture_size)
+        if needs_geometry(prepared.ass, cover_burned)
+        else None
+    )
     picture = whole_picture(info.picture_size)
     placed, covered = place(prepared, geometry, picture, cover_burned)
     try:
@@ -147,6 +153,16 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
     except OSError:
         return False
+
+
+def needs_geometry(script: str, cover: bool) -> bool:
+    """Whether placing `script` reads the burned subtitles' places: not for a script dubkit
+    placed already (over them, or above them when no boxes are asked for), which burn and
+    preview take as it is, with no STEM.ocr.json beside it."""
+    from dubkit.adapters.render import placement
+
+    done = placement(script)
+    return not (done == PLACED_OVER or (done == PLACED_ABOVE and not cover))
 
 
 def whole_picture(size: tuple[int, int]) -> Picture:
@@ -279,8 +295,10 @@ def place_deliverable(
     """The Urdu ASS `run` writes, placed as `burn` places subtitles on the programme whose
     burned subtitles `geometry` describes (its own frame: the ASS scales with the picture),
     and what qa.json's `placement` says of it. As styled when no geometry is known; with
-    `cover` (--cover-burned) a note then says the picture had no burned subtitles."""
-    if geometry is None:
+    `cover` (--cover-burned) a note then says the picture had no burned subtitles: a band
+    in which no subtitle was read is none (placed above it, the Urdu would float mid-picture
+    over nothing)."""
+    if geometry is None or not geometry.cues:
         note = (
             "--cover-burned: no burned subtitles found in the picture to cover; the Urdu ASS "
             "sits at the bottom centre as usual"
@@ -289,6 +307,42 @@ def place_deliverable(
     placed, covered = place_script(script, geometry, whole_picture(geometry.frame_size), cover)
     where = PLACED_OVER if covered else PLACED_ABOVE
     return placed, {"ass": where, "covered": covered, "geometry": geometry.path.name}
+
+
+def place_as_before(script: str, replaced: Sequence[Path]) -> tuple[str, str | None]:
+    """A new Urdu ASS (`dubkit dubscript import`) placed as the dubkit ASS it replaces: the
+    first of `replaced` (STEM.ur.ass) there is says how run placed it (X-Dubkit-Placement:
+    over the burned subtitles, or above them) and the STEM.ocr.json beside it where they
+    are, so the new script gets the same boxes and its lines the same places (for the same
+    times). A script placed by nobody: `script` as it is, None. ConfigError when the places
+    are gone: an ASS that no longer covers the Chinese must not replace one that did."""
+    from dubkit.adapters.render import placement
+    from dubkit.fsutil import display_path
+    from dubkit.subtitles.files import read_subtitle_text
+
+    old = next((path for path in replaced if path.is_file()), None)
+    if old is None or not old.name.endswith(".ur.ass"):
+        return script, None
+    try:
+        how = placement(read_subtitle_text(old))
+    except DubkitError:  # unreadable: nothing to keep
+        return script, None
+    if how not in (PLACED_OVER, PLACED_ABOVE):
+        return script, None
+    where = "over" if how == PLACED_OVER else "above"
+    ocr = old.with_name(f"{old.name.removesuffix('.ur.ass')}.ocr.json")
+    if not ocr.is_file():
+        raise ConfigError(
+            f"{display_path(old)}: was placed {where} the burned subtitles from {ocr.name}, "
+            f"which is no longer beside it; put it back and import again, so that the new "
+            f"script is placed the same way",
+            path=old,
+        )
+    placed, said = place_deliverable(script, read_geometry(ocr), how == PLACED_OVER)
+    if said["ass"] == "styled":
+        return placed, f"{old.name}: {ocr.name} holds no burned subtitle; placed as styled"
+    boxes = f", {said['covered']} burned cue(s) covered" if said["ass"] == PLACED_OVER else ""
+    return placed, f"{old.name}: placed {where} the burned subtitles as before{boxes}"
 
 
 def place_script(
@@ -314,15 +368,13 @@ def place_script(
         dialogue_heights,
         dialogue_spans,
         place_dialogues,
-        placement,
         play_res,
         with_placement,
     )
 
-    done = placement(script)
-    if done == PLACED_OVER or (done == PLACED_ABOVE and not cover):
+    if not needs_geometry(script, cover):
         return script, cover_count(script)
-    if geometry is None:
+    if geometry is None or not geometry.cues:  # no burned subtitle read: nothing to avoid
         return script, 0
     res_x, res_y = play_res(script)
     frame_w, frame_h = geometry.frame_size
@@ -382,17 +434,23 @@ def _stack(
     placed: list[tuple[tuple[int, int], tuple[int, float, float], float, float]] = []
     timed = sorted((span, i) for i, span in enumerate(spans) if span is not None)
     for (start, end), i in timed:
-        anchor, height = anchors[i], heights[i]
+        # a height that is no number (a style libass cannot size either) takes no room
+        anchor, height = anchors[i], heights[i] if math.isfinite(heights[i]) else 0.0
         under = height / 2 if anchor[0] == 5 else 0.0
         shown = [
             (bottom, top)
             for (s, e), where, bottom, top in placed
             if where == anchor and s < end and start < e
         ]
+        # above everything on screen is always clear; the lowest clear place is taken
+        highest = max((top + under for _, top in shown), default=0.0)
         lift = min(
-            lift
-            for lift in {0.0, *(top + under for _, top in shown)}
-            if all(lift - under + height <= low or high <= lift - under for low, high in shown)
+            (
+                lift
+                for lift in {0.0, *(top + under for _, top in shown)}
+                if all(lift - under + height <= low or high <= lift - under for low, high in shown)
+            ),
+            default=highest,
         )
         lifts[i] = lift
         placed.append(((start, end), anchor, lift - under, lift - under + height))

@@ -45,11 +45,16 @@ def check_subtitles(
     )
 
     # The recogniser's flags are part of the check: for Chinese subtitles from the asr.json
-    # beside them, for Urdu ones from the qa.json translation wrote beside them.
+    # beside them, for Urdu ones from the qa.json translation wrote beside them (its flags
+    # are the Urdu cues', matched by time: never put on a Chinese cue that shares one).
     stem = programme_stem(subs)
+    urdu = detect_language(parsed.cues) == "ur"
     cues = with_recognition_flags(parsed.cues, subs.with_name(f"{stem}.asr.json"))
-    parsed = replace(parsed, cues=with_translation_flags(cues, subs.with_name(f"{stem}.qa.json")))
-    default = URDU_PROFILE if detect_language(parsed.cues) == "ur" else None
+    named = subs.stem[len(stem) + 1 :] or None  # ur, zh-ur, zh, en: what the name says
+    if named in ("ur", "zh-ur") or (named is None and urdu):
+        cues = with_translation_flags(cues, subs.with_name(f"{stem}.qa.json"))
+    parsed = replace(parsed, cues=cues)
+    default = URDU_PROFILE if urdu else None
     chosen = resolve_profile(profile or default, cfg)
     # frames are the programme's: the rate its Chinese cues were snapped to, when known
     chosen = at_rate(chosen, cue_rate(subs.with_name(f"{stem}.asr.json")))

@@ -22,7 +22,6 @@ from typing import Any
 from dubkit import __version__
 from dubkit.episode.pipeline import (
     DubSettings,
-    OnScreen,
     RunResult,
     TranscribeResult,
     Translated,
@@ -31,13 +30,15 @@ from dubkit.episode.pipeline import (
     at_rate,
     burned_english,
     dub_outputs,
-    english_srt,
     library_versions,
-    read_from_picture,
     set_aside_stale,
     transcribe_file,
     translate_cues,
+    translation_notes,
     translation_texts,
+)
+from dubkit.episode.pipeline import (
+    on_screen as on_screen,  # dubkit.review reads it from here too
 )
 from dubkit.errors import DubkitError
 from dubkit.escape import render_json
@@ -144,6 +145,11 @@ class Engine:
         if recogniser and spec.recognition.source != "ocr":
             engine.recogniser()
         return engine
+
+    @property
+    def recogniser_loaded(self) -> bool:
+        """Whether the recogniser is loaded (batch reports how many workers loaded one)."""
+        return self._transcriber is not None
 
     def recogniser(self) -> Any:
         """The recogniser, loaded on first use."""
@@ -277,9 +283,7 @@ class Engine:
                 adherence=done.qa["adherence"],
             )
             dubbing = self.dub(media, outdir, cues, done, terms, heard.fps)
-            notes = [done.qa.get(k, {}).get("note") for k in ("pivot", "placement")]
-            said = [f"{display_path(media)}: {n}" for n in notes if n is not None]
-            said += [dubbing["note"]] if dubbing and "note" in dubbing else []
+            said = [*translation_notes(media, done.qa), *dubbing_notes(dubbing)]
             heard = replace(heard, warnings=(*heard.warnings, *said))
         if translation is None:
             stale = set_aside_stale(media.stem, outdir, [p for p in (heard.en_srt,) if p])
@@ -347,15 +351,10 @@ class Engine:
         return digest.hexdigest()
 
 
-def on_screen(asr_json: Path, ocr_json: Path) -> OnScreen:
-    """What the picture gave a programme's translation, from the files its transcription
-    wrote: whether STEM.en.srt holds its English lines, and its burned subtitles' places
-    (STEM.ocr.json, read only when asr.json says this transcription read the picture: an
-    older file may be another programme's)."""
-    from dubkit.episode.burn import read_geometry
-
-    read = read_from_picture(asr_json) and ocr_json.is_file()
-    return OnScreen(english_srt(asr_json) is not None, read_geometry(ocr_json) if read else None)
+def dubbing_notes(report: dict[str, Any] | None) -> list[str]:
+    """The one-line warning a dubbing stage leaves in its report (no sound: no clips)."""
+    note = report.get("note") if report else None
+    return [note] if isinstance(note, str) else []
 
 
 def _model_meta(transcriber: Any) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from collections.abc import Sequence
@@ -127,6 +128,19 @@ def transcribe_file(
             terms, pinyin_readings, split_dictionary_words, pinyin_alternatives
         )
     transcript = transcriber.transcribe(audio, options, progress, bias)
+    if picture is not None and transcript.language not in CHINESE:
+        # the speech cannot fill gaps in Chinese subtitles, and its SRT would take the name
+        # of the picture's English (STEM.en.srt): the picture is read alone
+        name = LANGUAGE_NAMES.get(transcript.language, transcript.language)
+        said = (
+            f"{display_path(media)}: --source auto: the speech sounds like {name} "
+            f"({transcript.language}), not Chinese; the subtitles are the picture's alone, as "
+            f"--source ocr reads them"
+        )
+        return _transcribe_picture(
+            media, outdir, picture, profile, run_meta, terms, fps, started,
+            [*audio.warnings, said],
+        )  # fmt: skip
     normalised = 0
     if transcript.language == "zh" and terms is not None:
         transcript, normalised = canonical_transcript(transcript, terms)
@@ -144,6 +158,7 @@ def transcribe_file(
         fused, normalised = fuse(burned, cues), normalised + more
         cues = tuple(f.cue for f in fused)
     warnings = [*audio.warnings, *transcript.warnings, *([note] if note else [])]
+    warnings += picture.warnings if picture is not None else ()
     if not transcript.segments and not cues:
         warnings.append(f"{display_path(media)}: no speech found; wrote an empty subtitle file")
     elif (foreign := foreign_language_note(media, options.language, transcript)) is not None:
@@ -164,6 +179,7 @@ def transcribe_file(
     }
     # first: it names STEM.en.srt in asr.json's meta
     read = picture_files(media, outdir, picture, meta) if picture is not None else {}
+    warnings += keep_corrected_english(media, outdir, read)  # before asr.json is replaced
     atomic_write_all(
         {
             json_path: render_asr_json(transcript, meta).encode("utf-8"),
@@ -194,6 +210,26 @@ def transcribe_file(
 SOURCES = ("asr", "ocr", "auto")  # --source: the speech, the burned subtitles, both
 
 
+def check_source_media(media: Path, source: str) -> None:
+    """What `--source` needs of `media`, checked before any model loads (a MediaError saying
+    what is missing and the fix): its picture under ocr (no sound needed), its sound
+    otherwise; under auto a file without sound is told to read its picture alone."""
+    if source == "ocr":
+        from dubkit.adapters.ocr import probe_video
+
+        probe_video(media)
+        return
+    from dubkit.adapters.audio import check_media, has_audio
+
+    if source == "auto" and not has_audio(media):
+        raise MediaError(
+            f"{display_path(media)}: has no sound, and --source auto hears the speech as well "
+            f"as reading the picture; read the picture alone with --source ocr",
+            path=media,
+        )
+    check_media(media)
+
+
 @dataclass(frozen=True, slots=True)
 class Picture:
     """What `dubkit ocr`'s reading found in a programme's picture."""
@@ -201,20 +237,23 @@ class Picture:
     info: Any  # adapters.ocr.VideoInfo
     band: Any  # burned.records.Band
     cues: tuple[BurnedCue, ...]
+    warnings: tuple[str, ...] = ()  # what went wrong reading it (a truncated file)
 
     def document(self, media: Path) -> bytes:
         """STEM.ocr.json, as `dubkit ocr` writes it."""
         from dubkit.fsutil import json_bytes
 
         size = (self.info.width, self.info.height)
-        doc = ocr_document(str(media), round(self.info.fps, 3), size, self.band, self.cues)
+        doc = ocr_document(
+            str(media), round(self.info.fps, 3), size, self.band, self.cues, self.warnings
+        )
         return json_bytes(doc)
 
 
 def read_picture(media: Path, source: str) -> tuple[Picture | None, str | None]:
     """The subtitles burned into `media`'s picture, or why there are none. Under
-    `--source ocr` no picture, or no subtitle band in it, is a MediaError; under `auto` it
-    is a note (the speech alone is transcribed)."""
+    `--source ocr` no picture, no subtitle band in it, or a band in which no subtitle could
+    be read is a MediaError; under `auto` it is a note (the speech alone is transcribed)."""
     from dubkit.adapters.ocr import find_subtitle_band, probe_video, read_burned
 
     shown = display_path(media)
@@ -241,8 +280,21 @@ def read_picture(media: Path, source: str) -> tuple[Picture | None, str | None]:
             f"{shown}: --source auto: no burned subtitles found in the picture; transcribed "
             f"the speech only",
         )
-    cues, _calls = read_burned(media, info, band)
-    return Picture(info, band, cues), None
+    warnings: list[str] = []
+    cues, _calls = read_burned(media, info, band, warnings=warnings)
+    if not cues:  # text was seen low in the picture, but no subtitle could be read there
+        if source == "ocr":
+            raise MediaError(
+                f"{shown}: no burned subtitles read (none of the text found low in the picture "
+                f"reads as a subtitle); transcribe the speech with --source asr (or auto)",
+                path=media,
+            )
+        return (
+            None,
+            f"{shown}: --source auto: no burned subtitles read in the picture; transcribed "
+            f"the speech only",
+        )
+    return Picture(info, band, cues, tuple(warnings)), None
 
 
 def picture_files(
@@ -258,7 +310,78 @@ def picture_files(
         path = outdir / f"{media.stem}.en.srt"
         files[path] = render_srt(english).encode("utf-8")
         meta["english_srt"] = path.name
+        # what was written, so that a person's correction is told from it (keep_corrected)
+        meta["english_srt_sha256"] = hashlib.sha256(files[path]).hexdigest()
     return files
+
+
+EDITED = "edited"  # STEM.en.edited.srt: a corrected English set aside, never overwritten
+
+
+def picture_records(outdir: Path, stem: str) -> dict[str, set[str]]:
+    """File name → sha256 of the picture's English dubkit last wrote there, as STEM.asr.json
+    records it (`english_srt`, `english_srt_sha256`)."""
+    doc = _artefact(outdir / f"{stem}.asr.json")
+    name = doc.get("english_srt") if doc is not None else None
+    digest = doc.get("english_srt_sha256") if doc is not None else None
+    if isinstance(name, str) and isinstance(digest, str):
+        return {name: {digest}}
+    return {}
+
+
+def pivot_records(outdir: Path, stem: str) -> dict[str, set[str]] | None:
+    """File name → sha256 of each pivot SRT translation last wrote there, as STEM.qa.json
+    records it (`pivot_srts`); None when there is no such record (no qa.json, or one from
+    before dubkit kept it)."""
+    doc = _artefact(outdir / f"{stem}.qa.json")
+    recorded = doc.get("pivot_srts") if doc is not None else None
+    if not isinstance(recorded, dict):
+        return None
+    return {k: {v} for k, v in recorded.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+def keep_corrected(path: Path, new: bytes, written: set[str], then: str) -> str | None:
+    """Before `path` is replaced with `new`: a file there that is neither `new` nor one that
+    dubkit wrote (its sha256 in `written`) was changed by a person, so it is renamed
+    STEM.en.edited.srt (STEM.en.edited.2.srt when that is taken: a correction is never
+    overwritten) and the one-line warning returned; `then` says what to do with it."""
+    try:
+        old = path.read_bytes() if path.is_file() and not path.is_symlink() else None
+    except OSError:
+        old = None
+    if old is None or old == new or hashlib.sha256(old).hexdigest() in written:
+        return None
+    base = path.name.removesuffix(path.suffix)
+    n, aside = 1, path.with_name(f"{base}.{EDITED}{path.suffix}")
+    while aside.exists() or aside.is_symlink():
+        n += 1
+        aside = path.with_name(f"{base}.{EDITED}.{n}{path.suffix}")
+    try:
+        os.replace(path, aside)
+    except OSError as exc:
+        raise OutputError(
+            f"{display_path(path)}: changed since dubkit wrote it, and cannot be set aside "
+            f"({display_text(exc.strerror or str(exc))}); move it away and run again",
+            path=path,
+        ) from exc
+    return f"{display_path(path)}: changed since dubkit wrote it; kept as {aside.name}{then}"
+
+
+def keep_corrected_english(media: Path, outdir: Path, files: dict[Path, bytes]) -> list[str]:
+    """The picture's English about to be written again (STEM.en.srt in `files`): a copy a
+    person corrected since dubkit wrote it is set aside first (keep_corrected)."""
+    path = outdir / f"{media.stem}.en.srt"
+    if path not in files:
+        return []
+    written = picture_records(outdir, media.stem).get(path.name, set())
+    written |= (pivot_records(outdir, media.stem) or {}).get(path.name, set())
+    then = (
+        f" (the English read from the picture again is written in its place; to translate "
+        f"from the correction, move it back and run `dubkit translate {media.stem}.zh.srt "
+        f"--pivot-from burned`)"
+    )
+    note = keep_corrected(path, files[path], written, then)
+    return [note] if note is not None else []
 
 
 def written_picture_files(media: Path, outdir: Path, files: dict[Path, bytes]) -> dict[str, Any]:
@@ -322,8 +445,10 @@ def _transcribe_picture(
     terms: TermSet | None,
     fps: float | None,
     started: float,
+    notes: Sequence[str] = (),
 ) -> TranscribeResult:
-    """`--source ocr`: the cues read from the picture, no speech recognition."""
+    """`--source ocr`: the cues read from the picture, no speech recognition (`notes`: why,
+    when `auto` fell back to it)."""
     duration = picture.info.duration_ms
     if duration > C.MAX_PROGRAMME_MS:
         raise MediaError(
@@ -335,10 +460,11 @@ def _transcribe_picture(
     burned, normalised = canonical_burned(picture.cues, terms)
     fused = picture_cues(burned)
     cues = [f.cue for f in fused]
-    warnings = []
-    if not cues:
+    warnings = [*notes, *picture.warnings]
+    if not cues:  # the picture's subtitles are all English: STEM.en.srt holds them
         warnings.append(
-            f"{display_path(media)}: no burned subtitles read; wrote an empty subtitle file"
+            f"{display_path(media)}: no Chinese in the burned subtitles read; wrote an empty "
+            f"Chinese subtitle file"
         )
     transcript = Transcript((), "zh", 1.0, duration)
     srt_path, json_path = output_paths(media, outdir, "zh")
@@ -356,6 +482,7 @@ def _transcribe_picture(
         "cues": cue_entries(fused),
     }
     read = picture_files(media, outdir, picture, meta)  # first: it names STEM.en.srt in meta
+    warnings += keep_corrected_english(media, outdir, read)  # before asr.json is replaced
     atomic_write_all(
         {
             json_path: render_asr_json(transcript, meta).encode("utf-8"),
@@ -438,10 +565,12 @@ class TranslateResult:
     repairs: tuple[str, ...]
     seconds: float
     adherence: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...] = ()  # warnings (translation_notes)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "adherence": self.adherence,
+            "notes": list(self.notes),
             "source": display_path(self.source),
             "outputs": {k: display_path(v) for k, v in self.outputs.items()},
             "cues": self.cues,
@@ -462,15 +591,35 @@ def translation_paths(
     pivots: Sequence[str] = (),
     picture_english: bool = False,
 ) -> dict[str, Path]:
-    """STEM.ur.srt, and with pivot_srt STEM.LANG.srt for each pivot language of the route;
-    STEM.en.pivot.srt for English when the picture had English lines (`picture_english`):
-    STEM.en.srt is theirs."""
+    """STEM.ur.srt, and with pivot_srt STEM.LANG.srt for each pivot language of the route,
+    or STEM.LANG.pivot.srt where that name is not the machine pivot's to take
+    (pivot_name_taken): English when the picture had English lines (`picture_english`:
+    STEM.en.srt is theirs), or a STEM.LANG.srt there that translation did not write."""
     paths = {settings.target: outdir / f"{stem}.{settings.target}.srt"}
     if settings.pivot_srt:
         for lang in pivots:
-            kept = lang == "en" and picture_english
+            kept = pivot_name_taken(stem, outdir, lang, picture_english)
             paths[lang] = outdir / f"{stem}.{lang}{'.pivot' if kept else ''}.srt"
     return paths
+
+
+def pivot_name_taken(stem: str, outdir: Path, lang: str, picture_english: bool) -> bool:
+    """Whether the machine pivot must not be written as STEM.LANG.srt: the picture had
+    English lines (STEM.en.srt is theirs), or a STEM.LANG.srt is there that is not the pivot
+    translation last wrote (qa.json's `pivot_srts`): the picture's English of an earlier
+    run (`--source asr` now), `dubkit ocr`'s, a person's, a pivot someone corrected. A file
+    with no record (an older qa.json) is kept too: the pivot goes beside it."""
+    path = outdir / f"{stem}.{lang}.srt"
+    if lang == "en" and picture_english:
+        return True
+    if not (path.exists() or path.is_symlink()):
+        return False
+    recorded = pivot_records(outdir, stem) or {}
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return True
+    return digest not in recorded.get(path.name, set())
 
 
 @dataclass(frozen=True, slots=True)
@@ -599,13 +748,15 @@ def mark_pivots(
                 entry["pivot"] = "burned"
 
 
-def burned_english(cues: Sequence[Cue], asr_json: Path) -> tuple[str, ...] | None:
+def burned_english(
+    cues: Sequence[Cue], asr_json: Path, english: Path | None = None
+) -> tuple[str, ...] | None:
     """Per cue, the English burned into the picture with it; None when the asr.json
     `transcribe --source ocr|auto` wrote records none. From the STEM.en.srt that asr.json
-    names (where a person may have corrected the reading), matched by times; when that file
-    is gone, from asr.json's `cues`, matched by times and text (an edited cue has none).
-    SubtitleParseError names the line of an English SRT that cannot be read."""
-    english = english_srt(asr_json)
+    names, or `english` (where a person may have corrected the reading), matched by times;
+    when that file is gone, from asr.json's `cues`, matched by times and text (an edited cue
+    has none). SubtitleParseError names the line of an English SRT that cannot be read."""
+    english = english or english_srt(asr_json)
     if english is not None and english.is_file():
         said = {(c.start_ms, c.end_ms): " ".join(c.lines) for c in read_srt(english).cues}
         return tuple(said.get((c.start_ms, c.end_ms), "") for c in cues)
@@ -643,6 +794,39 @@ def english_srt(asr_json: Path) -> Path | None:
     if isinstance(named, str) and named and named == Path(named).name:
         return asr_json.with_name(named)
     return None
+
+
+def picture_english(asr_json: Path, beside: Path) -> Path | None:
+    """The SRT of the English read from the picture for the Chinese SRT that `asr_json` is
+    beside: the one asr.json names, else, where no transcription wrote an asr.json (the
+    outputs of `dubkit ocr`), `beside` (STEM.en.srt) when it is there and is not a machine
+    pivot translation wrote."""
+    named = english_srt(asr_json)
+    if named is not None or asr_json.exists() or not beside.is_file():
+        return named
+    recorded = pivot_records(beside.parent, beside.name.removesuffix(".en.srt")) or {}
+    return None if beside.name in recorded else beside
+
+
+def on_screen(asr_json: Path, ocr_json: Path) -> OnScreen:
+    """What the picture gave a programme's translation, from the files its transcription
+    wrote: whether STEM.en.srt holds its English lines, and its burned subtitles' places
+    (STEM.ocr.json, read only when asr.json says this transcription read the picture, or
+    when there is no asr.json: `dubkit ocr` wrote it; an older file beside a newer
+    transcription may be another programme's)."""
+    from dubkit.episode.burn import read_geometry
+
+    read = (read_from_picture(asr_json) or not asr_json.exists()) and ocr_json.is_file()
+    return OnScreen(english_srt(asr_json) is not None, read_geometry(ocr_json) if read else None)
+
+
+def translation_notes(where: Path, qa: dict[str, Any]) -> list[str]:
+    """The one-line warnings a translation leaves in its qa.json, as `run`, `batch` and
+    `translate` print and report them: why the burned English was not used, where the ASS
+    went instead of over the burned subtitles, pivot SRTs a person had changed (set aside)."""
+    notes = [qa.get(k, {}).get("note") for k in ("pivot", "placement")]
+    said = [f"{display_path(where)}: {n}" for n in notes if isinstance(n, str)]
+    return said + [n for n in qa.get("set_aside", []) if isinstance(n, str)]
 
 
 def check_programme_end(cues: Sequence[Cue], source: Path) -> None:
@@ -690,10 +874,13 @@ def _translate_sentences(
         tuple(dict.fromkeys(f for c in cues[s.first : s.last] for f in recognition_flags(c.flags)))
         for s in sentences
     ]
-    notes = [(*(result.notes[n] if result.notes else ()), *heard[n]) for n in range(len(sentences))]
+    notes = [result.notes[n] if result.notes else () for n in range(len(sentences))]
+    # the recogniser's flags stay on the time of the cue they were raised for (no speech
+    # under the second cue of a sentence flags the Urdu shown then, not the sentence's first)
     target_cues, sentence_of = layout_sentences(
-        cues, sentences, result.final, profile, protected, settings.style, notes=notes
-    )
+        cues, sentences, result.final, profile, protected, settings.style, notes=notes,
+        cue_flags=[recognition_flags(c.flags) for c in cues],
+    )  # fmt: skip
     source_sentence = [n for n, s in enumerate(sentences) for _ in range(s.first, s.last)]
     units = [
         Cue(n, s.start_ms, s.end_ms, (s.text,), heard[n - 1]) for n, s in enumerate(sentences, 1)
@@ -766,15 +953,23 @@ def _write_translation(
         ass = render_ass(target_cues, language=target)
         ass, qa["placement"] = place_deliverable(ass, screen.geometry, settings.cover_burned)
         files[paths[f"{target}.ass"]] = ass.encode("utf-8")
-    files[paths["qa"]] = render_json(qa).encode("utf-8")
     if "bilingual" in settings.formats:
         paths["bilingual"] = outdir / f"{stem}.{settings.source}-{target}.srt"
         both = render_bilingual_srt(source_under(source_cues, target_cues, groups), target_cues)
         files[paths["bilingual"]] = (bom + both).encode("utf-8")
+    pivot_files = {}
     if settings.pivot_srt:
         for lang, pcues in zip(pivots, pivot_cues, strict=True):
-            files[paths[lang]] = (bom + render_srt(pcues)).encode("utf-8")
-    atomic_write_all(files)
+            pivot_files[paths[lang]] = (bom + render_srt(pcues)).encode("utf-8")
+    # what was written, so that the next translation knows its own pivot from a person's file
+    written = {p.name: hashlib.sha256(d).hexdigest() for p, d in pivot_files.items()}
+    qa["pivot_srts"] = {**qa.pop("pivot_srts", {}), **written}  # review keeps the run's record
+    recorded = pivot_records(outdir, stem) or {}
+    for path, data in pivot_files.items():  # a pivot someone corrected is set aside first
+        note = keep_corrected(path, data, recorded.get(path.name, set()), "")
+        qa.setdefault("set_aside", []).extend([note] if note else [])
+    files[paths["qa"]] = render_json(qa).encode("utf-8")
+    atomic_write_all({**files, **pivot_files})
     return paths, target_cues
 
 
@@ -833,10 +1028,10 @@ def with_translation_flags(cues: Sequence[Cue], qa_json: Path) -> tuple[Cue, ...
 
 
 def programme_stem(path: Path) -> str:
-    """'ep1.zh.srt', 'ep1.ur.ass', 'ep1.zh-ur.srt' → 'ep1': the name all of a programme's
-    files share."""
+    """'ep1.zh.srt', 'ep1.ur.ass', 'ep1.zh-ur.srt', 'ep1.en.pivot.srt' → 'ep1': the name all
+    of a programme's files share."""
     stem = path.stem
-    for language in ("zh-ur", "zh", "ur", "en"):
+    for language in ("zh-ur", "zh", "ur", "en.pivot", "en"):
         if stem.endswith(f".{language}"):
             return stem[: -len(language) - 1]
     return stem
@@ -856,7 +1051,14 @@ def translate_file(
     stem = subtitle_stem(path, settings.source)
     asr_json = path.with_name(f"{stem}.asr.json")
     source_cues = with_recognition_flags(parsed.cues, asr_json)
-    screen = OnScreen(english_srt(asr_json) is not None)  # STEM.en.srt is the picture's
+    # what the picture gave, as run has it: its English (STEM.en.srt, which a person may
+    # have corrected) and its burned subtitles' places (STEM.ocr.json) for the Urdu ASS
+    screen = on_screen(asr_json, path.with_name(f"{stem}.ocr.json"))
+    english_file = picture_english(asr_json, path.with_name(f"{stem}.en.srt"))
+    screen = replace(screen, english=english_file is not None)
+    english = None
+    if settings.pivot_from == "burned":
+        english = burned_english(source_cues, asr_json, english_file)
     pivots = [step.target for step in steps[:-1]]
     for out in translation_paths(stem, outdir, settings, pivots, screen.english).values():
         if out.exists() and out.resolve() == path.resolve():
@@ -867,7 +1069,9 @@ def translate_file(
             )
     # the Urdu keeps to the frames the Chinese was snapped to (the programme's own rate)
     settings = replace(settings, profile=at_rate(settings.profile, cue_rate(asr_json)))
-    done = translate_cues(source_cues, stem, outdir, steps, memory, settings, terms, None, screen)
+    done = translate_cues(
+        source_cues, stem, outdir, steps, memory, settings, terms, english, screen
+    )
     paths, cues, result, qa = done.paths, done.cues, done.result, done.qa
     return TranslateResult(
         source=path,
@@ -879,6 +1083,7 @@ def translate_file(
         repairs=parsed.repairs,
         seconds=time.perf_counter() - started,
         adherence=qa["adherence"],
+        notes=tuple(translation_notes(path, qa)),
     )
 
 
@@ -985,26 +1190,42 @@ def dub_outputs(
 
 
 def set_aside_stale(stem: str, outdir: Path, keep: Sequence[Path] = ()) -> list[str]:
-    """An Urdu SRT from an earlier run no longer matches the Chinese just written: rename it
-    STEM.ur.stale.srt (nothing is deleted) and say so. `keep`: files just written (the
-    English read from the picture), left where they are."""
+    """The translation outputs an earlier run left for `stem` no longer match the Chinese
+    just written: each is renamed with `.stale` before its suffix (STEM.ur.stale.srt,
+    STEM.ur.stale.ass, STEM.qa.stale.json; nothing is deleted) and a line says so. They are
+    the Urdu in every format, the bilingual SRT, the pivots qa.json records (STEM.en.srt
+    only when it was the machine pivot: never the picture's English), STEM.en.pivot.srt and
+    qa.json itself. `keep`: files just written, left where they are."""
+    recorded = pivot_records(outdir, stem)
+    # an older qa.json records no pivot: its STEM.en.srt was the machine pivot, as before
+    # (with no qa.json at all, no translation wrote one)
+    older = recorded is None and (outdir / f"{stem}.qa.json").is_file()
+    pivots = list(recorded or ()) + ([f"{stem}.{C.MT_PIVOT}.srt"] if older else [])
+    names = [
+        *(f"{stem}.ur.{ext}" for ext in ("srt", "vtt", "ass")),
+        f"{stem}.zh-ur.srt",
+        *pivots,
+        f"{stem}.{C.MT_PIVOT}.pivot.srt",
+        f"{stem}.qa.json",  # last: the pivots were read from it
+    ]
     notes = []
-    for lang in ("ur", C.MT_PIVOT):
-        old = outdir / f"{stem}.{lang}.srt"
-        if old.is_file() and old not in keep:
-            aside = old.with_name(f"{stem}.{lang}.stale.srt")
-            try:
-                os.replace(old, aside)
-            except OSError as exc:
-                notes.append(
-                    f"{display_path(old)}: from an earlier run and no longer matches "
-                    f"({display_text(str(exc))})"
-                )
-                continue
+    for name in dict.fromkeys(names):
+        old = outdir / name
+        if old in keep or name != Path(name).name or not old.is_file():
+            continue
+        aside = old.with_name(f"{old.stem}.stale{old.suffix}")
+        try:
+            os.replace(old, aside)
+        except OSError as exc:
             notes.append(
-                f"{display_path(old)}: from an earlier run, no longer matches; renamed "
-                f"{display_text(aside.name)}"
+                f"{display_path(old)}: from an earlier run and no longer matches "
+                f"({display_text(str(exc))})"
             )
+            continue
+        notes.append(
+            f"{display_path(old)}: from an earlier run, no longer matches; renamed "
+            f"{display_text(aside.name)}"
+        )
     return notes
 
 

@@ -46,7 +46,13 @@ def plan_preview(
 ) -> PreviewPlan:
     """Every input checked, and every output named, before anything is rendered."""
     from dubkit.adapters import render
-    from dubkit.episode.burn import find_geometry, fitted_picture, place, whole_picture
+    from dubkit.episode.burn import (
+        find_geometry,
+        fitted_picture,
+        needs_geometry,
+        place,
+        whole_picture,
+    )
     from dubkit.fsutil import ensure_writable_dir
     from dubkit.subtitles.files import read_subtitle_text
     from dubkit.subtitles.formats import subtitle_kind
@@ -71,7 +77,11 @@ def plan_preview(
         if cover_burned:
             raise ConfigError(f"--cover-burned: {media} has no picture with subtitles to cover")
     else:
-        geometry = find_geometry(media, subtitles, ocr, cover_burned, info.picture_size)
+        geometry = (
+            find_geometry(media, subtitles, ocr, cover_burned, info.picture_size)
+            if needs_geometry(prepared.ass, cover_burned)
+            else None
+        )
         picture = (
             fitted_picture(info.picture_size, frame_size)
             if frame_size is not None

@@ -9,7 +9,7 @@ from typing import Any
 
 from dubkit.config import Config, resolve_profile, with_flags
 from dubkit.episode.engine import EngineSpec, RecognitionSpec, TranslationSpec
-from dubkit.episode.pipeline import SOURCES, DubSettings, TranslateSettings
+from dubkit.episode.pipeline import CHINESE, SOURCES, DubSettings, TranslateSettings
 from dubkit.errors import ConfigError
 from dubkit.glossary.terms import TermSet
 from dubkit.ports import MTOptions, TranscribeOptions
@@ -55,6 +55,7 @@ def recognition(
         bias=s.glossary_bias,
     )
     check_language(options.language)
+    check_source_language(source, options.language)
     chosen = resolve_profile(profile, cfg, limits or {})
     model_name, model_path = resolve_model(s.model) if source != "ocr" else (s.model, None)
     return Recognition(model_name, model_path, s.device, s.compute_type, options, chosen)
@@ -261,6 +262,19 @@ def check_source(source: str) -> str:
     if source not in SOURCES:
         raise ConfigError(f"--source {source}: choose {', '.join(SOURCES)}")
     return source
+
+
+def check_source_language(source: str, language: str) -> None:
+    """--source auto fuses Chinese subtitles read from the picture with Chinese speech: a
+    --language that is not Chinese (nor auto) is a ConfigError before any model loads (its
+    SRT would also take the name of the picture's English, STEM.en.srt)."""
+    if source == "auto" and language not in (*CHINESE, "auto"):
+        raise ConfigError(
+            f"--source auto --language {language}: the subtitles burned into the picture are "
+            f"read as Chinese, and the speech fills their gaps in Chinese; give --language zh "
+            f"(or auto), read the picture alone with --source ocr, or transcribe the speech "
+            f"alone with --source asr"
+        )
 
 
 def _absolute(path: Path) -> Path:

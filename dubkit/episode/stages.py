@@ -31,7 +31,15 @@ class BatchStages:
         self.engine = engine
         self.glossaries = glossaries
         self._terms: dict[Path | None, TermSet | None] = {}
-        self.warnings: tuple[str, ...] = ()  # the last transcription's, for the report
+        # the last stage's warnings, for the report: what `run` prints (the transcription's,
+        # the translation's notes, dubbing's "no sound")
+        self.warnings: tuple[str, ...] = ()
+
+    @property
+    def recogniser_loaded(self) -> bool:
+        """Whether this worker's engine has loaded the Whisper recogniser (never under
+        --source ocr)."""
+        return bool(self.engine.recogniser_loaded)
 
     def stage_keys(self) -> dict[str, Any]:
         return self.engine.stage_keys()
@@ -96,11 +104,10 @@ class BatchStages:
     def transcribe(
         self, media: Path, outdir: Path, progress: Any, glossary: Path | None
     ) -> list[Path]:
-        from dubkit.adapters.audio import check_media
+        from dubkit.episode.pipeline import check_source_media
 
         self.warnings = ()
-        if self.engine.spec.recognition.source != "ocr":  # the picture alone needs no sound
-            check_media(media)
+        check_source_media(media, self.engine.spec.recognition.source)
         heard = self.engine.transcribe(media, outdir, progress, self.terms(glossary))
         self.warnings = heard.warnings
         mt = self.engine.spec.translation
@@ -118,16 +125,24 @@ class BatchStages:
     def translate(
         self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
     ) -> tuple[list[Path], Any]:
+        from dubkit.episode.pipeline import translation_notes
+
+        self.warnings = ()
         cues, fps = self._chinese(stem, zh_srt)
         terms = self.terms(glossary)
         done = self.engine.translate(cues, stem, outdir, terms, fps)
+        self.warnings = tuple(translation_notes(zh_srt, done.qa))
         return list(done.paths.values()), (done, cues, terms, fps)
 
     def dub(
         self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
     ) -> list[Path]:
+        from dubkit.episode.engine import dubbing_notes
+
+        self.warnings = ()
         translated, cues, terms, fps = done
         report = self.engine.dub(media, outdir, cues, translated, terms, fps)
+        self.warnings = tuple(dubbing_notes(report))
         written: list[Path] = []
         if report:
             written += [outdir / Path(p).name for p in report.get("script", {}).values()]

@@ -138,12 +138,15 @@ def layout_sentences(
     style: UrduStyle | None = None,
     weights: Sequence[float] | None = None,
     notes: Sequence[Sequence[str]] = (),
+    cue_flags: Sequence[Sequence[str]] = (),
 ) -> tuple[tuple[Cue, ...], tuple[int, ...]]:
     """Urdu (or any target-language) cues for translated sentences, under `profile`, and the
     sentence each cue belongs to.
 
     `weights[i]` is how much of its sentence source cue i carried (default: its characters);
-    `notes[n]` (term repairs) become flags of sentence n's first cue.
+    `notes[n]` (term repairs) become flags of sentence n's first cue; `cue_flags[i]` (what
+    the recogniser said of source cue i: no speech under it, a loop) become flags of the
+    cue of its sentence shown over most of its time, so that they stay on that time.
     """
     fps = profile.fps
     # phrases are matched in the text as it will be written (letters, digits normalised)
@@ -164,7 +167,16 @@ def layout_sentences(
         ):
             first, last = ms_to_frame_floor(start_ms, fps), ms_to_frame_ceil(end_ms, fps)
             mine.append(_Draft(first, max(last, first + 1), tuple(part), n))
-        drafts += _fold_empty(mine, n)
+        folded = _fold_empty(mine, n)
+        for k, cue in enumerate(members, start=sentence.first):
+            said = cue_flags[k] if k < len(cue_flags) else ()
+            if said:
+                span = (ms_to_frame_floor(cue.start_ms, fps), ms_to_frame_ceil(cue.end_ms, fps))
+                j = _over_most(folded, span)
+                d = folded[j]
+                merged = tuple(dict.fromkeys((*d.flags, *said)))
+                folded[j] = _Draft(d.start_f, d.end_f, d.units, n, merged)
+        drafts += folded
         if n < len(notes) and notes[n]:
             k = next(i for i, d in enumerate(drafts) if d.sentence == n)
             d = drafts[k]
@@ -194,6 +206,19 @@ def layout_sentences(
             flags.append("short")
         out.append(Cue(i, start, end, lines, tuple(dict.fromkeys(flags))))
     return tuple(out), tuple(d.sentence for d in drafts)
+
+
+def _over_most(drafts: Sequence[_Draft], span: tuple[int, int]) -> int:
+    """The index of the draft shown over most of `span` (frames); of those overlapping it
+    none, the nearest in time (the first of equals)."""
+
+    def score(i: int) -> tuple[int, float, int]:
+        d = drafts[i]
+        shared = min(d.end_f, span[1]) - max(d.start_f, span[0])
+        apart = abs((d.start_f + d.end_f) - (span[0] + span[1])) / 2
+        return max(shared, 0), -apart, -i
+
+    return max(range(len(drafts)), key=score)
 
 
 def _fold_empty(drafts: list[_Draft], n: int) -> list[_Draft]:
