@@ -251,3 +251,13 @@ MAX_SUBTITLE_BYTES = _limit("MAX_SUBTITLE_BYTES", 64 * 2**20)
 
 # `glossary import`: a glossary CSV of 100,000 terms is about 10 MiB; read no further than 16.
 MAX_CSV_BYTES = _limit("MAX_CSV_BYTES", 16 * 2**20)
+
+# `dubkit review`: what the page may send the local server. A save carries the whole draft:
+# an hour's programme is about 1,000 cues of at most a few hundred bytes (300 KB); 8 MiB is
+# refused unread. A cue's Urdu is two lines of 42 characters; 2,000 is a page pasted by
+# mistake, never a subtitle; 100,000 cues would be a 10-hour programme with a cue every 0.36 s.
+MAX_REVIEW_BODY_BYTES = _limit("MAX_REVIEW_BODY_BYTES", 8 * 2**20)
+MAX_REVIEW_CUE_CHARS = 2_000
+MAX_REVIEW_CUES = 100_000
+# The waveform strip under the player: one level per 100 ms (36,000 numbers for an hour).
+REVIEW_WAVEFORM_STEP_MS = 100

@@ -12,6 +12,9 @@ command -v espeak-ng >/dev/null 2>&1 || packages+=(espeak-ng)
 # headless Chromium for the QA report's screenshot test.
 fc-list 2>/dev/null | grep -q "Noto Nastaliq Urdu" || packages+=(fonts-noto-core)
 command -v chromium-headless-shell >/dev/null 2>&1 || packages+=(chromium-headless-shell)
+# `dubkit review`'s browser tests: Debian's chromedriver and the chromium it drives (Selenium is
+# given both paths, so it downloads no browser or driver of its own).
+command -v chromedriver >/dev/null 2>&1 || packages+=(chromium-driver)
 # A Chinese font (Noto Sans CJK SC): the `dubkit ocr` tests burn Chinese subtitles with it.
 fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || packages+=(fonts-noto-cjk)
 if ((${#packages[@]})); then

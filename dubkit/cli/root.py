@@ -30,6 +30,7 @@ from dubkit.cli import (
     ocr,
     preview,
     qa,
+    review,
     run,
     transcribe,
     translate,
@@ -89,6 +90,7 @@ app.command("preview")(preview.preview)
 app.command("burn")(burn.burn)
 app.command("ocr")(ocr.ocr)
 app.command("qa")(qa.qa)
+app.command("review")(review.review)
 
 
 class _WatchedStdout(io.FileIO):
