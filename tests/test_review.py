@@ -505,9 +505,10 @@ def test_split_then_merge(client: TestClient, folder: Path, tmp_path: Path) -> N
     assert (merged[1]["start_ms"], merged[1]["end_ms"]) == (2520, 5000)
     saved = client.post("/api/save", json={"version": page["version"], "cues": _wire(split_cues)})
     assert saved.status_code == 200 and saved.json()["cues"] == 5
-    assert saved.json()["approved"] == 1 and saved.json()["not_approved"] == 1
+    # a split alone changes no Urdu, and half of it never pairs with the whole Chinese
+    assert saved.json()["approved"] == 0 and saved.json()["not_approved"] == 0
     assert len(_blocks(folder / f"{STEM}.ur.srt")) == 5
-    assert _memory(tmp_path / "tm.sqlite") == [(CHINESE[1][2], TERM.ur, "approved", "review:ep")]
+    assert not (tmp_path / "tm.sqlite").exists() or _memory(tmp_path / "tm.sqlite") == []
 
 
 @pytest.mark.parametrize(
@@ -642,11 +643,22 @@ def test_cli_prints_the_address_with_its_token(
 
     served: list[Any] = []
     monkeypatch.setattr(server, "serve", lambda app_, sock: served.append(sock.getsockname()))
-    monkeypatch.setattr("webbrowser.open", lambda url: served.append(url))
+
+    def opened(uri: str) -> None:
+        page = Path(uri.removeprefix("file://"))
+        served.append((uri, page.stat().st_mode & 0o777, page.read_text(encoding="utf-8")))
+
+    monkeypatch.setattr("webbrowser.open", opened)
     result = runner.invoke(app, ["review", str(folder), "--open"])
     assert result.exit_code == 0, result.output
     url = result.stdout.strip()
-    assert served[0] == url  # opened, then served
+    # opened, then served: a file only this user reads leads to the address, so that the
+    # token is never on the browser's command line
+    uri, mode, text = served.pop(0)
+    assert uri.startswith("file://") and "token" not in uri and mode == 0o600
+    assert f'content="0;url={url}"' in text
+    assert not Path(uri.removeprefix("file://")).exists()  # removed once the server stops
+    served.insert(0, url)
     assert re.fullmatch(rf"http://127\.0\.0\.1:{served[1][1]}/\?token=[\w-]{{32}}", url)
     assert served[1][0] == "127.0.0.1"
     assert "warning" not in result.stderr
@@ -671,3 +683,164 @@ def test_a_save_keeps_the_runs_record_of_its_pivot_srts(client: TestClient, fold
     saved = json.loads(qa_json.read_text(encoding="utf-8"))
     assert saved["pivot_srts"] == {f"{STEM}.en.srt": "0" * 64}
     assert list(saved)[-1] == "pivot_srts"  # where translation writes it
+
+
+# ------------------------------------------------------------------ hostile-review fixes
+
+
+def test_media_that_is_not_sound_or_picture_is_refused(folder: Path, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("root:x:0:0:TOP SECRET\n" * 50, encoding="utf-8")
+    files = find_programme(folder)
+    for given in (secret, Path("/dev/zero")):
+        with pytest.raises(ReviewError, match="give the programme's video or sound"):
+            programme_media(files, given)
+    run_json = folder / f"{STEM}.run.json"
+    doc = json.loads(run_json.read_text(encoding="utf-8"))
+    run_json.write_text(json.dumps({**doc, "media": str(secret)}), encoding="utf-8")
+    (folder / "ep.wav").unlink()
+    media, note = programme_media(files, None)
+    assert media is None and note is not None and "not a video or sound file" in note
+
+
+def _saved_split(client: TestClient, change: Any) -> dict[str, Any]:
+    page = _page(client)
+    parts = client.post("/api/edit", json={"cues": _wire(page["cues"]), "op": "split", "index": 1})
+    cues = _wire(parts.json()["cues"])
+    change(cues)
+    saved = client.post("/api/save", json={"version": page["version"], "cues": cues})
+    assert saved.status_code == 200, saved.text
+    return dict(saved.json())
+
+
+def test_a_split_never_approves_half_the_urdu_for_the_whole_chinese(
+    client: TestClient, tmp_path: Path
+) -> None:
+    assert _saved_split(client, lambda cues: None)["approved"] == 0  # no text changed
+
+    def edit_and_approve(cues: list[dict[str, Any]]) -> None:
+        cues[1]["ur"] += " جی"
+        cues[2]["approved"] = True
+
+    saved = _saved_split(client, edit_and_approve)
+    assert saved["approved"] == 0 and saved["not_approved"] == 2
+    assert not (tmp_path / "tm.sqlite").exists() or _memory(tmp_path / "tm.sqlite") == []
+
+
+def test_fingerprint_never_reads_a_fifo_or_a_link_out(folder: Path, tmp_path: Path) -> None:
+    import os
+    import threading
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    (folder / f"{STEM}.en.pivot.srt").symlink_to(secret)
+    fifo = folder / f"{STEM}.ur.vtt"
+    fifo.unlink()
+    os.mkfifo(fifo)
+    found: list[dict[str, str]] = []
+    worker = threading.Thread(target=lambda: found.append(find_programme(folder).fingerprint()))
+    worker.start()
+    worker.join(2)
+    if worker.is_alive():  # the old code blocks on the FIFO: let it go
+        with open(fifo, "wb"):
+            pass
+        worker.join()
+    assert found and not worker.is_alive()
+    assert found[0][f"{STEM}.ur.vtt"].startswith("unreadable")
+    assert found[0][f"{STEM}.en.pivot.srt"].startswith("unreadable")
+
+
+def test_files_are_opened_once_so_a_swapped_link_is_never_followed(
+    client: TestClient, folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP SECRET", encoding="utf-8")
+    target = folder / f"{STEM}.zh-ur.srt"
+    real_resolve = Path.resolve
+
+    def swapping(self: Path, strict: bool = False) -> Path:  # the swap lands after the check
+        found = real_resolve(self, strict=strict)
+        if self == target and not target.is_symlink():
+            target.unlink()
+            target.symlink_to(secret)
+        return found
+
+    monkeypatch.setattr(Path, "resolve", swapping)
+    response = client.get(f"/files/{STEM}.zh-ur.srt")
+    assert "TOP SECRET" not in response.text and response.status_code == 404
+
+
+def test_a_stem_that_is_not_utf8_is_shown_escaped(made: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    shutil.copytree(made, folder)
+    stem = "ep\udcff"
+    for path in list(folder.glob(f"{STEM}.*")):
+        path.rename(folder / (stem + path.name[len(STEM) :]))
+    page = _page(_client(folder, tmp_path))
+    assert page["stem"] == "ep\\xff" and page["english_from"] == "ep\\xff.en.srt"
+
+
+@pytest.mark.parametrize("kind", ["run.json", "asr.json"])
+def test_records_linked_out_of_the_folder_are_not_read(
+    folder: Path, tmp_path: Path, kind: str
+) -> None:
+    outside = tmp_path / f"elsewhere.{kind}"
+    outside.write_text("{}", encoding="utf-8")
+    (folder / f"{STEM}.{kind}").unlink(missing_ok=True)
+    (folder / f"{STEM}.{kind}").symlink_to(outside)
+    with pytest.raises(ReviewError, match="leads outside"):
+        Review(find_programme(folder), None).load()
+
+
+@pytest.mark.parametrize("text", ["a\x1b[31mb", "a\x00b", "a\rb", "a\x07b", "a\x9bb"])
+def test_control_characters_are_refused(client: TestClient, text: str) -> None:
+    cues = _wire(_page(client)["cues"])
+    cues[0]["ur"] = text
+    refused = client.post("/api/check", json={"cues": cues})
+    assert refused.status_code == 422 and "cues.0.ur" in refused.json()["error"]
+
+
+@pytest.mark.parametrize("spans", [[(2000, 2000)], [(2000, 2000), (2000, 2000)]])
+def test_empty_and_stacked_cues_are_not_saved(
+    client: TestClient, folder: Path, spans: list[tuple[int, int]]
+) -> None:
+    page = _page(client)
+    cues = _wire(page["cues"])
+    cues[1:1] = [{"key": "", "start_ms": a, "end_ms": b, "ur": "ا", "approved": False}
+                 for a, b in spans]  # fmt: skip
+    before = (folder / f"{STEM}.ur.srt").read_bytes()
+    refused = client.post("/api/save", json={"version": page["version"], "cues": cues})
+    assert refused.status_code == 422, refused.text
+    assert (folder / f"{STEM}.ur.srt").read_bytes() == before
+
+
+def test_split_at_the_play_head_near_an_edge_shares_the_time() -> None:
+    from dubkit.profiles import BUILTIN_PROFILES
+
+    profile = BUILTIN_PROFILES["ur-broadcast"]
+    for at_ms in (40, 1960):
+        first, second = split([DraftCue("", 0, 2000, "ایک دو")], 0, profile, at_ms=at_ms)
+        assert 0 < first.end_ms < second.start_ms < 2000
+
+
+def test_run_json_changed_on_disk_refuses_the_save(client: TestClient, folder: Path) -> None:
+    page = _page(client)
+    run_json = folder / f"{STEM}.run.json"
+    run_json.write_text(run_json.read_text(encoding="utf-8") + " ", encoding="utf-8")
+    refused = client.post(
+        "/api/save", json={"version": page["version"], "cues": _wire(page["cues"])}
+    )
+    assert refused.status_code == 409 and f"{STEM}.run.json" in refused.json()["error"]
+
+
+def test_loopback_host_keeps_the_host_check_without_a_warning(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dubkit.review import server
+
+    apps: list[Any] = []
+    monkeypatch.setattr(server, "serve", lambda app_, sock: apps.append(app_))
+    result = runner.invoke(app, ["review", str(folder), "--host", "127.0.0.1"])
+    assert result.exit_code == 0 and "warning" not in result.stderr
+    refused = TestClient(apps[0]).get("/", headers={"Host": "evil.example"})
+    assert refused.status_code == 403 and "Host" in refused.json()["error"]

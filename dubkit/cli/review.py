@@ -3,6 +3,7 @@ cue and correct it; the server and the page are dubkit.review's."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -72,10 +73,11 @@ def review(
     session.load()  # a file that cannot be read stops here, with its line, before serving
     if note:
         console.print(f"notice: {one_line(note)}", markup=False)
-    address = host or "127.0.0.1"
-    if host is not None:
+    loopback = host is None or host in ("127.0.0.1", "localhost", "::1", "[::1]")
+    address = "127.0.0.1" if host is None else host.strip("[]")
+    if not loopback:
         console.print(
-            f"warning: --host {one_line(host)}: the page can be reached from other machines "
+            f"warning: --host {one_line(address)}: the page can be reached from other machines "
             f"through this address; anyone with the address and its token can read and change "
             f"the programme's subtitles",
             markup=False,
@@ -83,7 +85,7 @@ def review(
     sock = bind(address, port)
     port = sock.getsockname()[1]
     token = secrets.token_urlsafe(24)
-    app = create_app(session, token, None if host is not None else loopback_hosts(port))
+    app = create_app(session, token, loopback_hosts(port) if loopback else None)
     shown = f"[{address}]" if ":" in address else address
     url = f"http://{shown}:{port}/?token={token}"
     console.print(
@@ -91,7 +93,33 @@ def review(
         markup=False,
     )
     typer.echo(url)
-    if open_page:
-        webbrowser.open(url)
-    with sock:
-        serve(app, sock)
+    opener = _redirect_page(url) if open_page else None
+    try:
+        if opener is not None:
+            webbrowser.open(opener.as_uri())
+        with sock:
+            serve(app, sock)
+    finally:
+        if opener is not None:
+            shutil.rmtree(opener.parent, ignore_errors=True)
+
+
+def _redirect_page(url: str) -> Path:
+    """A page only this user can read, in a private temporary folder, that leads the browser
+    to `url`: opened instead of `url`, so that the token is never on the browser's command
+    line, where other users of the machine could read it (as Jupyter does)."""
+    import html
+    import os
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="dubkit-review-"))  # 0700
+    page = folder / "open.html"
+    shown = html.escape(url)
+    text = (
+        f'<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url={shown}">'
+        f'<title>dubkit review</title><p><a href="{shown}">Open the review page</a></p>\n'
+    )
+    fd = os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return page

@@ -171,8 +171,15 @@ def wire(cue: DraftCue) -> dict[str, Any]:
 
 
 def check_order(draft: Sequence[DraftCue]) -> None:
-    """DraftError naming the first cue that starts before the one above it ends: subtitles
-    are written in time order without overlaps, as `run` writes them."""
+    """DraftError naming the first cue that does not end after it starts, or that starts
+    before the one above it ends: subtitles are written in time order without overlaps, as
+    `run` writes them."""
+    for n, cue in enumerate(draft, start=1):
+        if cue.end_ms <= cue.start_ms:
+            raise DraftError(
+                f"cue {n} ends at {clock(cue.end_ms)}, not after it starts at "
+                f"{clock(cue.start_ms)}; move its out time later or merge it away, then save"
+            )
     for n in range(1, len(draft)):
         a, b = draft[n - 1], draft[n]
         if b.start_ms < a.end_ms:
@@ -239,6 +246,10 @@ def split(
         at_ms = cue.start_ms + round((cue.end_ms - cue.start_ms) * share)
     cut = snap_ms(at_ms, fps)
     after = frame_to_ms(ms_to_frame_floor(cut, fps) + profile.min_gap_frames, fps)
+    if not cue.start_ms < cut < after < cue.end_ms:  # the play head too near an edge
+        share = len(first) / (len(first) + len(second))
+        cut = snap_ms(cue.start_ms + round((cue.end_ms - cue.start_ms) * share), fps)
+        after = frame_to_ms(ms_to_frame_floor(cut, fps) + profile.min_gap_frames, fps)
     if not cue.start_ms < cut < after < cue.end_ms:
         raise DraftError(
             f"cue {index + 1} is too short to split ({cue.end_ms - cue.start_ms} ms at "

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import stat
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -20,9 +22,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dubkit import constants as C
-from dubkit.errors import DubkitError
+from dubkit.errors import DubkitError, MediaError
 from dubkit.escape import display_text
-from dubkit.fsutil import display_path, read_json
+from dubkit.fsutil import display_path, parse_json
 from dubkit.glossary.terms import Term, TermSet
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
 from dubkit.qa.adherence import RECOGNITION_FLAGS
@@ -41,7 +43,7 @@ from dubkit.review.draft import (
     split,
 )
 from dubkit.text.lines import join_lines
-from dubkit.text.urdu import UrduStyle
+from dubkit.text.urdu import UrduStyle, strip_bidi
 
 # The programme's files the page may fetch (/files/NAME), by what follows "STEM.".
 SERVED = (
@@ -50,7 +52,16 @@ SERVED = (
 )  # fmt: skip
 # What a save reads or writes: a change to any of these on disk after the page loaded means
 # the page no longer shows what is there, and the save is refused.
-TRACKED = ("ur.srt", "ur.vtt", "ur.ass", "zh-ur.srt", "qa.json", "zh.srt", "en.srt", "en.pivot.srt")
+TRACKED = (
+    "ur.srt", "ur.vtt", "ur.ass", "zh-ur.srt", "qa.json", "zh.srt", "en.srt", "en.pivot.srt",
+    "run.json",
+)  # fmt: skip
+# The most of one tracked or served file read (the largest a dubkit file of its kind may be).
+_MAX_FILE_BYTES = max(C.MAX_SUBTITLE_BYTES, C.MAX_ARTEFACT_BYTES, C.MAX_SCRIPT_XLSX_BYTES)
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOCTTY", 0)
+)  # fmt: skip
 _KINDS = sorted({*SERVED, "ocr.json"}, key=len, reverse=True)
 
 
@@ -93,28 +104,86 @@ class ProgrammeFiles:
             )
         return path if path.is_file() else None
 
+    def kind_of(self, name: str) -> str | None:
+        """The KIND of a name /files/ may send (STEM.KIND, KIND one of SERVED); else None."""
+        kind = name[len(self.stem) + 1 :] if name.startswith(f"{self.stem}.") else ""
+        if kind not in SERVED or "/" in name or "\\" in name:
+            return None
+        return kind
+
     def served(self, name: str) -> Path | None:
         """The file /files/NAME may send: one of the programme's own (SERVED), a regular
         file inside the folder. None for any other name, a missing file, or a link out."""
-        kind = name[len(self.stem) + 1 :] if name.startswith(f"{self.stem}.") else ""
-        if kind not in SERVED or "/" in name or "\\" in name:
+        kind = self.kind_of(name)
+        if kind is None:
             return None
         try:
             return self.own(kind)
         except ReviewError:
             return None
 
+    def open_own(self, kind: str) -> tuple[int, int] | None:
+        """STEM.KIND opened for reading, once, as (file descriptor, size): a regular file
+        inside the folder (a link is followed only to a file inside it, and the file found is
+        opened without following another), never a FIFO or a device; None when there is none.
+        ReviewError for a link out of the folder or something that is not a regular file."""
+        path = self.path(kind)
+        try:
+            real = path.resolve(strict=True)
+        except FileNotFoundError:
+            return None
+        except (OSError, RuntimeError) as exc:  # a loop of links
+            raise ReviewError(f"{display_path(path)}: cannot be read ({exc}); put the file "
+                              f"itself there", path=path) from exc  # fmt: skip
+        if not real.is_relative_to(self.folder.resolve(strict=True)):
+            self.own(kind)  # raises, saying so
+        fd = os.open(real, _OPEN_FLAGS)
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_FILE_BYTES:
+                raise ReviewError(
+                    f"{display_path(path)}: not a regular file of at most {_MAX_FILE_BYTES} "
+                    f"bytes; dubkit review reads only the programme's own files",
+                    path=path,
+                )
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd, info.st_size
+
+    def read_own(self, kind: str) -> bytes | None:
+        """The bytes of STEM.KIND as open_own opens it (never past the size limit)."""
+        opened = self.open_own(kind)
+        if opened is None:
+            return None
+        fd, size = opened
+        with os.fdopen(fd, "rb") as handle:
+            data = handle.read(min(size, _MAX_FILE_BYTES) + 1)
+        if len(data) > _MAX_FILE_BYTES:
+            raise ReviewError(f"{display_path(self.path(kind))}: larger than "
+                              f"{_MAX_FILE_BYTES} bytes", path=self.path(kind))  # fmt: skip
+        return data
+
     def fingerprint(self) -> dict[str, str]:
-        """SHA-256 of each TRACKED file ("-" for one that is not there)."""
+        """SHA-256 of each TRACKED file ("-" for one that is not there), read in blocks up to
+        the size limit; a FIFO, a device or a link out of the folder is never read."""
         found = {}
         for kind in TRACKED:
-            path = self.path(kind)
+            name = self.path(kind).name
             try:
-                found[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-            except FileNotFoundError:
-                found[path.name] = "-"
-            except OSError as exc:  # a folder, no permission: a change too, if it differs
-                found[path.name] = f"unreadable: {exc.strerror or exc}"
+                opened = self.open_own(kind)
+                if opened is None:
+                    found[name] = "-"
+                    continue
+                fd, _ = opened
+                digest, total = hashlib.sha256(), 0
+                with os.fdopen(fd, "rb") as handle:
+                    while total <= _MAX_FILE_BYTES and (chunk := handle.read(1 << 20)):
+                        digest.update(chunk)
+                        total += len(chunk)
+                found[name] = digest.hexdigest()
+            except (OSError, ReviewError) as exc:  # a change too, if it differs
+                found[name] = f"unreadable: {getattr(exc, 'strerror', None) or exc}"
         return found
 
 
@@ -165,29 +234,70 @@ def programme_media(files: ProgrammeFiles, given: Path | None) -> tuple[Path | N
     from dubkit.adapters.audio import probe_path
 
     if given is not None:
-        probe_path(given)  # MediaError: no such file, a folder, empty
-        if not given.is_file():
-            raise ReviewError(f"{display_path(given)}: not a regular file; give the programme's "
-                              f"video or sound file with --media", path=given)  # fmt: skip
+        if not given.exists():
+            probe_path(given)  # MediaError: no such file, with the fix
+        why = _not_media(given)
+        if why is not None:
+            raise ReviewError(f"{display_path(given)}: {why}; give the programme's video or "
+                              f"sound file with --media", path=given)  # fmt: skip
         return given, None
-    doc = _artefact(files.path("run.json"))
+    doc = _artefact_of(files, "run.json")
     named = doc.get("media") if doc is not None else None
     if isinstance(named, str) and named:
+        refused = None
         for candidate in (Path(named), files.folder / Path(named).name):
-            if candidate.is_file():
-                return candidate, None
-        return None, (
-            f"{display_text(named)} (named by {display_path(files.path('run.json'))}) not "
-            f"found; pass --media FILE to watch the programme"
-        )
+            if candidate.exists():
+                refused = _not_media(candidate)
+                if refused is None:
+                    return candidate, None
+        said = f"{display_text(named)} (named by {display_path(files.path('run.json'))})"
+        if refused is not None:
+            return None, f"{said}: {refused}, not played; pass --media FILE to watch the programme"
+        return None, f"{said} not found; pass --media FILE to watch the programme"
     return None, "no media to play: pass --media FILE to watch the programme"
 
 
-def _artefact(path: Path) -> dict[str, Any] | None:
-    """A dubkit JSON file read back: None when missing, too large, not JSON or no object."""
+# What FFmpeg opens as "video" that is no programme: any text file (as ANSI art), stills.
+_NOT_PROGRAMMES = frozenset({"tty", "image2", "bin", "xbin", "adp", "idf"})
+
+
+def _not_media(path: Path) -> str | None:
+    """None when `path` is a regular file that opens as audio or video; else why not."""
+    from dubkit.adapters.audio import open_container
+
     try:
-        doc = read_json(path, C.MAX_ARTEFACT_BYTES)
-    except (OSError, ValueError):
+        info = os.stat(path)
+    except OSError as exc:
+        return f"cannot be opened ({exc.strerror or exc})"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a device, a FIFO or a folder)"
+    if info.st_size == 0:
+        return "empty (0 bytes)"
+    try:
+        with open_container(path) as container:
+            formats = set(container.format.name.split(","))
+            if formats & _NOT_PROGRAMMES or any(f.endswith("_pipe") for f in formats):
+                return "not a video or sound file (text or a still picture)"
+            if not (container.streams.audio or container.streams.video):
+                return "holds no sound or picture"
+    except MediaError:
+        return "not a video or sound file"
+    return None
+
+
+def _artefact_of(files: ProgrammeFiles, kind: str) -> dict[str, Any] | None:
+    """A dubkit JSON file of the programme's read back through read_own (a link out of the
+    folder is refused with ReviewError): None when missing, unreadable, too large, not JSON or
+    no object."""
+    try:
+        data = files.read_own(kind)
+    except OSError:
+        return None
+    if data is None or len(data) > C.MAX_ARTEFACT_BYTES:
+        return None
+    try:
+        doc = parse_json(data)
+    except ValueError:
         return None
     return doc if isinstance(doc, dict) else None
 
@@ -238,13 +348,14 @@ def load_programme(
     if ur_path is None:
         raise ReviewError(f"{display_path(files.path('ur.srt'))}: not a regular file; give "
                           f"the folder `dubkit run` wrote", path=files.path("ur.srt"))  # fmt: skip
-    qa_path = files.own("qa.json")
-    qa = _artefact(qa_path) if qa_path is not None else None
+    qa = _artefact_of(files, "qa.json")
     cues = _with_generation_flags(read_srt(ur_path).cues, qa)
     zh_path = files.own("zh.srt")
-    asr = files.path("asr.json")
+    # the recogniser's and the picture's records, only the programme's own (none: a name
+    # that is not there)
+    asr = files.path("asr.json") if files.own("asr.json") else files.folder / ".no-asr.json"
     zh = with_recognition_flags(read_srt(zh_path).cues, asr) if zh_path is not None else ()
-    settings = _settings(_artefact(files.path("run.json")), files)
+    settings = _settings(_artefact_of(files, "run.json"), files)
     profile = at_rate(settings.profile, cue_rate(asr))
     en, english_from = _english(files, english_cache)
     chosen, glossary, notes = _terms(terms, qa)
@@ -315,19 +426,19 @@ def _english(
     for kind in ("en.pivot.srt", "en.srt"):
         path = files.own(kind)
         if path is not None:
-            return tuple(read_srt(path).cues), path.name
+            return tuple(read_srt(path).cues), display_text(path.name)
     xlsx = files.own("dubscript.xlsx")
     if xlsx is None:
         return None, None
     stat = xlsx.stat()
     key = (str(xlsx), stat.st_mtime_ns, stat.st_size)
     if cache is not None and key in cache:
-        return cache[key], xlsx.name
+        return cache[key], display_text(xlsx.name)
     cues = _script_english(xlsx)
     if cache is not None:
         cache.clear()
         cache[key] = cues
-    return cues, (xlsx.name if cues is not None else None)
+    return cues, (display_text(xlsx.name) if cues is not None else None)
 
 
 def _script_english(xlsx: Path) -> tuple[Cue, ...] | None:
@@ -406,7 +517,7 @@ def save_draft(
     Urdu pair of each cue whose Urdu changed (against the SRT replaced, as `dubscript import`
     decides) or that the operator approved. The caller has checked `programme` is what the
     page loaded (save_checked)."""
-    from dubkit.dubbing.script import build_script, changed_lines, ur_plain
+    from dubkit.dubbing.script import build_script, ur_plain
     from dubkit.episode.pipeline import _write_translation
 
     check_order(draft)
@@ -426,14 +537,14 @@ def save_draft(
         programme.screen,
     )  # fmt: skip
     lines = build_script(written, programme.basis.zh, None, None)
-    changed = changed_lines(lines, list(programme.cues))
+    changed_spans = _changed_spans(draft, programme)
     approved_spans = {(d.start_ms, d.end_ms) for d in draft if d.approved}
-    chosen = [*changed, *(x for x in lines if (x.start_ms, x.end_ms) in approved_spans)]
+    chosen = [x for x in lines if (x.start_ms, x.end_ms) in changed_spans | approved_spans]
     pairs: dict[str, str] = {}
     missing = 0
     for line in chosen:
         zh, ur = line.zh.strip(), ur_plain(line.ur)
-        if zh and ur:
+        if zh and ur and _whole_source(line, written, programme.basis.zh):
             pairs[zh] = ur
         elif ur:
             missing += 1
@@ -452,11 +563,47 @@ def save_draft(
     return SaveResult(
         written=tuple(paths.values()),
         cues=len(written),
-        changed=len({(x.start_ms, x.end_ms) for x in changed}),
+        changed=len(changed_spans),
         approved=approved,
         not_approved=missing,
         notes=tuple(notes),
     )
+
+
+def _changed_spans(draft: Sequence[DraftCue], programme: Programme) -> set[tuple[int, int]]:
+    """The spans of the draft's cues whose Urdu text the operator changed (compared as
+    `dubscript import` compares it: plain, letters normalised). A cue a split or a merge made
+    counts only when its text is not a run of the loaded Urdu's words: a split or a merge
+    alone changes no text, so approves nothing."""
+    from dubkit.dubbing.script import ur_plain
+    from dubkit.text.urdu import normalise_letters
+
+    def plain(text: str) -> str:
+        return ur_plain(normalise_letters(strip_bidi(text)))
+
+    loaded = f" {' '.join(plain(c.text) for c in programme.cues)} "
+    spans = set()
+    for d in draft:
+        old = programme.basis.loaded.get(d.key) if d.key else None
+        same = plain(d.ur) == plain(old.text) if old is not None else f" {plain(d.ur)} " in loaded
+        if not same:
+            spans.add((d.start_ms, d.end_ms))
+    return spans
+
+
+def _whole_source(line: Any, written: Sequence[Cue], zh: Sequence[Cue]) -> bool:
+    """Whether the line's Chinese is whole source units of its own: every Chinese cue it
+    was given overlaps no other Urdu cue (half a split never pairs with the whole sentence),
+    and those cues are all the Chinese under it."""
+    mine = [c for c in zh if c.start_ms < line.end_ms and line.start_ms < c.end_ms]
+    if not mine or join_lines(join_lines(c.lines) for c in mine) != line.zh:
+        return False
+    for c in mine:
+        for cue in written:
+            other = (cue.start_ms, cue.end_ms) != (line.start_ms, line.end_ms)
+            if other and c.start_ms < cue.end_ms and cue.start_ms < c.end_ms:
+                return False
+    return True
 
 
 def _units(programme: Programme) -> tuple[list[Cue], dict[str, Any]]:
@@ -565,9 +712,9 @@ class Review:
                 "max_cps": programme.basis.profile.max_cps,
             },
             "english_from": programme.english_from,
-            "glossary": programme.glossary,
+            "glossary": None if programme.glossary is None else display_text(programme.glossary),
             "codes": CODES,
-            "notes": [*self.notes, *programme.notes],
+            "notes": [display_text(n) for n in (*self.notes, *programme.notes)],
             "files": [display_text(n) for n in present],
             "memory": self.use_memory,
             **checked,

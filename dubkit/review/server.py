@@ -21,6 +21,8 @@ from __future__ import annotations
 import functools
 import hmac
 import html
+import os
+import re
 import socket
 import string
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -44,6 +46,9 @@ from dubkit.review.draft import DraftCue, DraftError
 from dubkit.review.programme import Conflict, Review, ReviewError
 
 TOKEN_HEADER = "x-dubkit-token"
+# What a cue's Urdu may not hold: control characters but line break and tab (NUL, ESC, CR
+# and the C1 ones included), and lone surrogates, which no UTF-8 file can hold.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 STATIC = ("review.js", "review.css")
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 _FILE_TYPES = {".vtt": "text/vtt; charset=utf-8", ".html": "text/plain; charset=utf-8",
@@ -122,7 +127,7 @@ def _error(status: int, message: str) -> JSONResponse:
 @functools.cache
 def _models() -> Any:
     """The request bodies, validated as they enter (pydantic, imported when first needed)."""
-    from pydantic import BaseModel, ConfigDict, Field, model_validator
+    from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
     class WireCue(BaseModel):
         model_config = ConfigDict(extra="ignore", strict=True)
@@ -137,6 +142,16 @@ def _models() -> Any:
             if self.end_ms < self.start_ms:
                 raise ValueError("end_ms is before start_ms")
             return self
+
+        @field_validator("ur")
+        @classmethod
+        def _text(cls, text: str) -> str:
+            found = _CONTROL.search(text)
+            if found is not None:
+                raise ValueError(
+                    f"control character U+{ord(found.group()):04X} in the Urdu; type text only"
+                )
+            return text
 
     class Body(BaseModel):
         model_config = ConfigDict(extra="ignore", strict=True)
@@ -195,11 +210,11 @@ def create_app(review: Review, token: str, hosts: frozenset[str] | None = None) 
 
     async def files(request: Request) -> Response:
         name = request.path_params["name"]
-        path = review.files.served(name)
-        if path is None:
+        data = await _work(_served, review, name)  # opened once: no swap between check and read
+        if data is None:
             return _error(404, f"{display_text(name)!r} is not one of this programme's files")
-        kind = _FILE_TYPES.get(path.suffix, "text/plain; charset=utf-8")
-        return FileResponse(path, media_type=kind, content_disposition_type="inline")
+        kind = _FILE_TYPES.get(os.path.splitext(name)[1], "text/plain; charset=utf-8")
+        return Response(data, media_type=kind, headers={"Content-Disposition": "inline"})
 
     async def programme(request: Request) -> Response:
         return JSONResponse(await _work(review.page))
@@ -273,6 +288,19 @@ async def _work(function: Callable[..., Any], *args: Any) -> Any:
         raise HTTPException(422, str(exc)) from exc
     except DubkitError as exc:
         raise HTTPException(500, str(exc)) from exc
+
+
+def _served(review: Review, name: str) -> bytes | None:
+    """The bytes of the programme's file /files/NAME names (SERVED), opened once, without
+    following a link swapped in after the check; None for any other name, a missing file, a
+    link out of the folder, or anything that is not a regular file."""
+    kind = review.files.kind_of(name)
+    if kind is None:
+        return None
+    try:
+        return review.files.read_own(kind)
+    except (OSError, ReviewError):
+        return None
 
 
 def _levels(media: Path) -> list[float]:

@@ -80,6 +80,7 @@
   // ------------------------------------------------------------------------- the list
 
   function render() {
+    carets.clear(); // the rows are new (a merge or split moves every index below it)
     rows.replaceChildren(...draft.map((cue, i) => row(cue, i)));
     for (const area of rows.querySelectorAll("textarea")) fit(area);
     highlight();
@@ -126,7 +127,8 @@
       el("td", { class: "actions" },
         button("Split", "Split at the cursor (or the middle)", () => splitCue(i)),
         button("Merge ↓", "Merge with the next cue", () => edit({ op: "merge", index: i })),
-        button("✓", "Approve this line for the translation memory (Alt+A)", () => approve(i))));
+        state.memory === false ? "" :
+          button("✓", "Approve this line for the translation memory (Alt+A)", () => approve(i))));
     tr.addEventListener("click", (e) => { if (e.target.tagName !== "TEXTAREA") { select(i); seek(i); } });
     fill(tr, cue);
     return tr;
@@ -197,7 +199,7 @@
   }
 
   function approve(i) {
-    if (i < 0) return;
+    if (i < 0 || state.memory === false) return; // --no-memory: nothing is approved
     draft[i].approved = !draft[i].approved;
     dirty = true;
     fill(rows.children[i], draft[i]);
