@@ -127,6 +127,22 @@ def one_error_line(result: Any) -> str:
     return lines[0]
 
 
+def probe_av(ffmpeg: str, path: Path) -> tuple[int, float, str]:
+    """(frames counted by decoding, duration in seconds, MD5 of the sound's packets)."""
+    ffprobe = str(Path(ffmpeg).with_name("ffprobe"))
+    frames, duration = subprocess.run(
+        [ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
+         "-show_entries", "stream=nb_read_frames:format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True, text=True, check=True,
+    ).stdout.split()  # fmt: skip
+    sound = subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a",
+         "-c", "copy", "-f", "md5", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    return int(frames), float(duration), sound
+
+
 def frame_rgb(path: Path, at: float | None = None) -> Any:
     """The frame of a PNG, or of a video at `at` seconds, as an int array (H, W, 3)."""
     import av

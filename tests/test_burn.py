@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.text.urdu import normalise
-from tests.conftest import _missing, frame_rgb, one_error_line, run_ffmpeg
+from tests.conftest import _missing, frame_rgb, one_error_line, probe_av, run_ffmpeg
 
 runner = CliRunner()
 
@@ -136,22 +136,6 @@ def _changed(a: Any, b: Any) -> Any:
 # nothing but the subtitles changes.
 
 
-def _probe(ffmpeg: str, path: Path) -> tuple[int, float, str]:
-    """(frames counted by decoding, duration in seconds, MD5 of the sound's packets)."""
-    ffprobe = str(Path(ffmpeg).with_name("ffprobe"))
-    frames, duration = subprocess.run(
-        [ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
-         "-show_entries", "stream=nb_read_frames:format=duration", "-of", "csv=p=0", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    sound = subprocess.run(
-        [ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a",
-         "-c", "copy", "-f", "md5", "-"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    return int(frames), float(duration), sound
-
-
 @pytest.mark.slow
 def test_burn_keeps_the_frames_and_the_sound_and_centres_the_urdu(
     programme: dict[str, Any], ffmpeg: str, tmp_path: Path
@@ -164,8 +148,8 @@ def test_burn_keeps_the_frames_and_the_sound_and_centres_the_urdu(
     assert result.stdout == f"{out}\n"
     assert "━" not in result.stderr and "\x1b[" not in result.stderr  # no bar off a terminal
     assert os.listdir(out.parent) == [out.name], "no temporary file left"
-    frames, duration, sound = _probe(ffmpeg, out)
-    source_frames, source_duration, source_sound = _probe(ffmpeg, programme["video"])
+    frames, duration, sound = probe_av(ffmpeg, out)
+    source_frames, source_duration, source_sound = probe_av(ffmpeg, programme["video"])
     assert frames == source_frames == SECONDS * 25
     assert abs(duration - source_duration) < 0.05
     assert sound == source_sound and sound.startswith("MD5="), "the sound is copied untouched"

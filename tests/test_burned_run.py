@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -24,7 +23,7 @@ from dubkit.cli.root import app
 from dubkit.episode.pipeline import DubSettings, TranslateSettings
 from dubkit.profiles import BUILTIN_PROFILES
 from dubkit.subtitles.parse import parse_srt
-from tests.conftest import frame_rgb, one_error_line, run_ffmpeg
+from tests.conftest import frame_rgb, one_error_line, probe_av, run_ffmpeg
 from tests.scoring import char_errors
 from tests.test_translation import FakeStep
 
@@ -371,22 +370,6 @@ def _han(text: str) -> str:
     return "".join(c for c in text if "\u4e00" <= c <= "\u9fff")
 
 
-def _probe(ffmpeg: str, path: Path) -> tuple[int, float, str]:
-    """(frames counted by decoding, duration in seconds, MD5 of the sound's packets)."""
-    ffprobe = str(Path(ffmpeg).with_name("ffprobe"))
-    frames, duration = subprocess.run(
-        [ffprobe, "-v", "error", "-count_frames", "-select_streams", "v:0",
-         "-show_entries", "stream=nb_read_frames:format=duration", "-of", "csv=p=0", str(path)],
-        capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    sound = subprocess.run(
-        [ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a",
-         "-c", "copy", "-f", "md5", "-"],
-        capture_output=True, text=True, check=True,
-    ).stdout.strip()  # fmt: skip
-    return int(frames), float(duration), sound
-
-
 def _read_back(srt: Path, events: Any, language: str) -> list[tuple[float, int]]:
     """Each event's `language` text found as one cue of `srt`, its CER and frames off."""
     from tests.test_ocr import FPS, MAX_CER, MAX_FRAMES_OFF
@@ -441,9 +424,9 @@ def test_run_auto_cover_burned_then_burn_shows_the_urdu_where_the_chinese_was(
                                  str(delivered)])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"{len(events)} burned cue(s) covered" in result.stderr
-    frames, duration, sound = _probe(ffmpeg, delivered)
-    assert (frames, sound) == _probe(ffmpeg, media)[::2] and sound.startswith("MD5=")
-    assert abs(duration - _probe(ffmpeg, media)[1]) < 0.05
+    frames, duration, sound = probe_av(ffmpeg, delivered)
+    assert (frames, sound) == probe_av(ffmpeg, media)[::2] and sound.startswith("MD5=")
+    assert abs(duration - probe_av(ffmpeg, media)[1]) < 0.05
 
     ocr = _engine()
     boxes = [
