@@ -7,6 +7,7 @@ import errno
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -57,7 +58,9 @@ def atomic_write_all(files: dict[Path, bytes]) -> None:
 @contextlib.contextmanager
 def atomic_paths(targets: Iterable[Path]) -> Iterator[dict[Path, Path]]:
     """A temporary file beside each target for the block to write (a stream, another
-    program); all are renamed over their targets once the block succeeds, else removed.
+    program); all are renamed over their targets once the block succeeds, else removed. All
+    or none: if one rename fails, the targets already replaced get their old versions back
+    (a symlink at a target is replaced, never followed, and put back as the symlink).
 
     An OSError becomes an OutputError naming the target (the last one, when the block's own
     OSError cannot say which).
@@ -77,15 +80,72 @@ def atomic_paths(targets: Iterable[Path]) -> Iterator[dict[Path, Path]]:
             finally:
                 os.close(fd)
         yield dict(temps)
-        for current, tmp in list(temps.items()):
-            os.replace(tmp, current)
-            del temps[current]
+        # One rename is all or nothing by itself. With several, a rename can still fail part-way
+        # (a folder or a bind mount at the name, EBUSY, an immutable file): so each old version
+        # is kept under a second name first, and the ones already replaced are put back.
+        olds: dict[Path, Path | None] = {}  # target: its old version, None where it had none
+        try:
+            if len(temps) > 1:
+                for current in temps:
+                    olds[current] = _keep_old(current)
+            for current, tmp in list(temps.items()):
+                os.replace(tmp, current)
+                del temps[current]
+        except OSError:
+            for target in [target for target in olds if target not in temps]:  # replaced
+                old = olds.pop(target)
+                with contextlib.suppress(OSError):  # if this fails, the old copy stays beside it
+                    if old is None:
+                        os.unlink(target)
+                    else:
+                        os.replace(old, target)
+            raise
+        finally:
+            for old in olds.values():
+                if old is not None:
+                    with contextlib.suppress(OSError):
+                        os.unlink(old)
     except OSError as exc:
         raise write_error(current, exc) from exc
     finally:
         for tmp in temps.values():
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
+
+
+def _keep_old(target: Path) -> Path | None:
+    """A hidden second name beside `target` for what is there now, or None when nothing is.
+    A hard link costs nothing and keeps the very entry: content, mode, owner, and a symlink as
+    a symlink, never followed. Raises OSError."""
+    old = target.with_name(f".{target.name}.{secrets.token_hex(6)}.old")
+    try:
+        os.link(target, old, follow_symlinks=False)
+        return old
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        link_error = exc
+    # Some file systems, and Linux's protected_hardlinks for another user's file, refuse hard
+    # links: copy instead. Never move the target aside: its name would go missing meanwhile.
+    try:
+        info = os.lstat(target)
+    except FileNotFoundError:
+        return None
+    if stat.S_ISLNK(info.st_mode):
+        os.symlink(os.readlink(target), old)
+        return old
+    if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO, a device: never opened
+        raise link_error
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK  # in case it was swapped since lstat
+    try:
+        with os.fdopen(os.open(target, flags), "rb") as src, open(old, "xb") as dst:
+            shutil.copyfileobj(src, dst)
+            os.fchmod(dst.fileno(), stat.S_IMODE(info.st_mode))
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(old)  # no partial copy left behind
+        raise
+    return old
 
 
 def staging_folder(target: Path, mode: int | None = None) -> Path:

@@ -83,6 +83,87 @@ def test_atomic_paths_name_the_target_of_an_os_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def _five_outputs(folder: Path) -> dict[Path, bytes]:
+    """A save's outputs: two that exist (one a planted symlink), one new, the last blocked."""
+    victim = folder / "victim.txt"
+    victim.write_bytes(b"secret")
+    (folder / "ep.ur.srt").write_bytes(b"old srt")
+    (folder / "ep.ur.srt").chmod(0o640)
+    (folder / "ep.ur.vtt").symlink_to(victim)
+    return {
+        folder / "ep.ur.srt": b"new srt",
+        folder / "ep.ur.vtt": b"new vtt",
+        folder / "ep.ur.ass": b"new ass",  # did not exist before
+        folder / "ep.qa.json": b"{}",
+    }
+
+
+def _assert_old_set(folder: Path) -> None:
+    assert (folder / "ep.ur.srt").read_bytes() == b"old srt"
+    assert (folder / "ep.ur.srt").stat().st_mode & 0o777 == 0o640
+    assert (folder / "ep.ur.vtt").is_symlink()
+    assert os.readlink(folder / "ep.ur.vtt") == str(folder / "victim.txt")
+    assert (folder / "victim.txt").read_bytes() == b"secret"
+    assert not (folder / "ep.ur.ass").exists()
+    # no temporary or backup left beside them (ep.qa.json, in the way, is each test's own)
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["ep.qa.json", "ep.ur.srt", "ep.ur.vtt", "victim.txt"]
+
+
+def test_a_folder_appearing_at_the_last_name_leaves_every_old_file(tmp_path: Path) -> None:
+    """The renames ran one by one: the ones before the blocked name stayed replaced, a
+    mixed set of old and new outputs."""
+    files = _five_outputs(tmp_path)
+    blocked = tmp_path / "ep.qa.json"
+    message = r"ep\.qa\.json: cannot write"
+    with pytest.raises(OutputError, match=message), atomic_paths(files) as temps:
+        for path, data in files.items():
+            temps[path].write_bytes(data)
+        blocked.mkdir()  # a non-empty folder now in the way (after the check up front)
+        (blocked / "keep").write_bytes(b"x")
+    _assert_old_set(tmp_path)
+    assert [p.name for p in blocked.iterdir()] == ["keep"]
+
+
+@pytest.mark.parametrize("links", [True, False], ids=["hard-links", "no-hard-links"])
+def test_a_rename_failing_part_way_puts_the_replaced_files_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, links: bool
+) -> None:
+    """EBUSY (a bind mount) on the last rename, after the others were already renamed in;
+    without hard links (some file systems) the old versions are kept as copies."""
+    files = _five_outputs(tmp_path)
+    blocked = tmp_path / "ep.qa.json"
+    blocked.write_bytes(b"")
+    real_replace = os.replace
+
+    def busy(src: str | Path, dst: str | Path) -> None:
+        if Path(dst) == blocked:
+            raise OSError(errno.EBUSY, os.strerror(errno.EBUSY), str(dst))
+        real_replace(src, dst)
+
+    def no_link(*args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "replace", busy)
+    if not links:
+        monkeypatch.setattr(os, "link", no_link)
+    with pytest.raises(OutputError, match=r"ep\.qa\.json: cannot write \(Device or resource busy"):
+        atomic_write_all(files)
+    _assert_old_set(tmp_path)
+    assert blocked.read_bytes() == b""
+
+
+def test_several_files_replace_a_planted_symlink_and_leave_no_backup(tmp_path: Path) -> None:
+    files = _five_outputs(tmp_path)
+    atomic_write_all(files)
+    for path, data in files.items():
+        assert not path.is_symlink() and path.read_bytes() == data
+    assert (tmp_path / "victim.txt").read_bytes() == b"secret"
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [p.name for p in files] + ["victim.txt"]
+    )
+
+
 def test_replace_folder_swaps_and_removes_the_old_copy(tmp_path: Path) -> None:
     target = tmp_path / "clips"
     target.mkdir()
