@@ -24,7 +24,7 @@ from dubkit.burned.cues import (
     vote,
 )
 from dubkit.burned.lines import read_frame, script_of
-from dubkit.burned.records import Band, Box, Reading, Shot
+from dubkit.burned.records import Band, Box, BurnedCue, Reading, Shot
 from dubkit.cli.root import app
 from dubkit.errors import ConfigError
 from tests.conftest import run_ffmpeg
@@ -225,7 +225,8 @@ def test_english_goes_to_its_own_srt(read_640: tuple[Path, dict[str, Any]]) -> N
 @pytest.mark.slow
 def test_json_schema(read_640: tuple[Path, dict[str, Any]]) -> None:
     _out, doc = read_640
-    assert set(doc) == {"media", "fps", "frame_size", "band", "warnings", "cues"}
+    assert set(doc) == {"media", "fps", "frame_size", "band", "warnings", "cues", "written"}
+    assert sorted(doc["written"]) == ["news.en.srt", "news.zh.srt"]  # their sha256s
     assert doc["warnings"] == []
     assert doc["media"].endswith("news.mp4")
     assert set(doc["band"]) == {"y0", "y1"}
@@ -513,3 +514,112 @@ def test_band_samples_are_the_frames_at_their_times(
     assert len(seen) == count
     for target, at in zip(targets, seen, strict=True):
         assert abs(at - target) <= 0.5, (targets, seen)
+
+
+# ------------------------------------------------- reading again: a person's correction is kept
+
+PICTURE = (160, 120)
+READ = (
+    BurnedCue(1, 200, 800, "中巴经济走廊", "China-Pakistan Economic Corridor", 0.97,
+              (30, 88, 130, 118), (), ()),
+    BurnedCue(2, 800, 1300, "瓜达尔港建设", "Gwadar Port", 0.96, (40, 92, 120, 110), (), ()),
+)  # fmt: skip
+READ_AGAIN = (  # a later reading (another --fps, say): other times and lines
+    BurnedCue(1, 240, 800, "中巴经济走廊", "China–Pakistan Economic Corridor", 0.97,
+              (30, 88, 130, 118), (), ()),
+)  # fmt: skip
+
+
+@pytest.fixture
+def reader(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]:
+    """The OCR adapter's reading replaced: `reader["media"]` (a file of a few bytes) has a
+    160x120 picture in which `reader["cues"]` are read, in rows 84-120."""
+    from dubkit.adapters import ocr
+
+    said: dict[str, Any] = {"cues": READ, "media": tmp_path / "ep1.mp4"}
+    said["media"].write_bytes(b"not decoded")
+    info = lambda media: ocr.VideoInfo(media, 25.0, *PICTURE, 2000)  # noqa: E731
+    monkeypatch.setattr(ocr, "probe_video", info)
+    monkeypatch.setattr(ocr, "locate_band", lambda media, info: Band(84, 120))
+    monkeypatch.setattr(ocr, "read_burned", lambda *args, **kwargs: (said["cues"], 1))
+    return said
+
+
+def _warnings(result: Any) -> list[str]:
+    return [ln for ln in result.stderr.splitlines() if ln.startswith("warning: ")]
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_ocr_again_sets_a_corrected_srt_aside(
+    reader: dict[str, Any], tmp_path: Path, language: str
+) -> None:
+    out = tmp_path / "out"
+    _ocr(reader["media"], out)
+    srt = out / f"ep1.{language}.srt"
+    read = srt.read_bytes()
+    corrected = read.replace(b"00:00:00,200", b"00:00:00,160")
+    srt.write_bytes(corrected)
+    result, _doc = _ocr(reader["media"], out)
+    aside = out / f"ep1.{language}.edited.srt"
+    assert aside.read_bytes() == corrected
+    assert srt.read_bytes() == read  # the new reading in its place
+    [warning] = _warnings(result)
+    assert f"ep1.{language}.edited.srt" in warning and str(srt) in warning, warning
+    other = "en" if language == "zh" else "zh"
+    assert not (out / f"ep1.{other}.edited.srt").exists()
+    srt.write_bytes(corrected + b"\n")  # corrected again: the first correction stays
+    result, _doc = _ocr(reader["media"], out)
+    assert aside.read_bytes() == corrected
+    assert (out / f"ep1.{language}.edited.2.srt").read_bytes() == corrected + b"\n"
+    assert len(_warnings(result)) == 1 and srt.read_bytes() == read
+
+
+def test_ocr_again_replaces_what_it_wrote_and_sets_aside_srts_it_did_not(
+    reader: dict[str, Any], tmp_path: Path
+) -> None:
+    import hashlib
+
+    out = tmp_path / "out"
+    out.mkdir()
+    theirs = b"1\n00:00:01,000 --> 00:00:02,000\nsomeone else's\n"
+    (out / "ep1.zh.srt").write_bytes(theirs)  # no record: not dubkit's
+    result, doc = _ocr(reader["media"], out)
+    assert (out / "ep1.zh.edited.srt").read_bytes() == theirs
+    assert len(_warnings(result)) == 1 and "ep1.zh.edited.srt" in _warnings(result)[0]
+    zh, en = (out / "ep1.zh.srt").read_bytes(), (out / "ep1.en.srt").read_bytes()
+    assert doc["written"] == {
+        "ep1.zh.srt": hashlib.sha256(zh).hexdigest(),
+        "ep1.en.srt": hashlib.sha256(en).hexdigest(),
+    }
+    reader["cues"] = READ_AGAIN  # read again, nothing corrected: simply replaced
+    result, doc = _ocr(reader["media"], out)
+    assert _warnings(result) == [], result.stderr
+    assert (out / "ep1.zh.srt").read_bytes() != zh and (out / "ep1.en.srt").read_bytes() != en
+    assert "–" in (out / "ep1.en.srt").read_text(encoding="utf-8")
+    assert sorted(p.name for p in out.iterdir()) == [
+        "ep1.en.srt", "ep1.ocr.json", "ep1.zh.edited.srt", "ep1.zh.srt",
+    ]  # fmt: skip
+    now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in out.glob("ep1.??.srt")}
+    assert doc["written"] == now
+
+
+def test_ocr_replaces_the_english_transcribe_wrote(reader: dict[str, Any], tmp_path: Path) -> None:
+    """STEM.en.srt last written by `transcribe --source ocr` (its sha256 in asr.json, not in
+    ocr.json) is dubkit's: `dubkit ocr` replaces it without a word."""
+    import hashlib
+
+    out = tmp_path / "out"
+    out.mkdir()
+    earlier = b"1\n00:00:00,200 --> 00:00:00,800\nChina Pakistan\n"
+    (out / "ep1.en.srt").write_bytes(earlier)
+    (out / "ep1.asr.json").write_text(
+        json.dumps(
+            {"english_srt": "ep1.en.srt",
+             "english_srt_sha256": hashlib.sha256(earlier).hexdigest()}
+        ),
+        encoding="utf-8",
+    )  # fmt: skip
+    result, _doc = _ocr(reader["media"], out)
+    assert _warnings(result) == [], result.stderr
+    assert not (out / "ep1.en.edited.srt").exists()
+    assert b"China-Pakistan Economic Corridor" in (out / "ep1.en.srt").read_bytes()

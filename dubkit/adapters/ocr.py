@@ -5,7 +5,6 @@ onnxruntime, offline). The decisions (band, change, vote, timing) are `dubkit.bu
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,14 +20,11 @@ from dubkit.burned.cues import (
     has_text,
     looks_truncated,
     mask_distance,
-    ocr_document,
     spread,
-    srt_cues,
 )
 from dubkit.burned.lines import read_frame
 from dubkit.burned.records import Band, Box, BurnedCue, Reading, Shot
 from dubkit.errors import MediaError
-from dubkit.fsutil import atomic_write_all, json_bytes
 
 # Frames spread over the programme in which text boxes are looked for to find the band.
 BAND_SAMPLES = 12
@@ -73,15 +69,15 @@ class VideoInfo:
 
 
 @dataclass(frozen=True)
-class OcrResult:
-    """One file's reading: the cues, the band, where they were written, how long it took."""
+class OcrReading:
+    """One file's reading: its picture, the band, the cues, how many images the OCR read and
+    what went wrong on the way (a truncated file). Nothing written: `dubkit ocr` writes it
+    (`dubkit.episode.pipeline.ocr_file`)."""
 
     media: Path
     info: VideoInfo
     band: Band
     cues: tuple[BurnedCue, ...]
-    files: tuple[Path, ...]
-    seconds: float
     ocr_calls: int = 0
     warnings: tuple[str, ...] = ()
 
@@ -466,41 +462,16 @@ def read_burned(
     return build_cues(found.shots, info.width, info.height), found.calls
 
 
-def ocr_file(
+def read_file(
     path: Path,
-    outdir: Path,
     band: Band | None = None,
     sample_fps: float = SAMPLE_FPS,
     progress: Progress | None = None,
-) -> OcrResult:
-    """Read the subtitles burned into `path`: STEM.zh.srt (when any cue has a Chinese line),
-    STEM.en.srt (when any has an English line) and STEM.ocr.json (always, so the run is
-    recorded) in `outdir`, all written or none."""
-    from dubkit.subtitles.writers import render_srt
-
-    started = time.perf_counter()
+) -> OcrReading:
+    """The subtitles burned into `path`, read in `band` (default: where text keeps appearing,
+    `locate_band`); nothing written."""
     info = probe_video(path)
     chosen = check_band(band, info.height) if band else locate_band(path, info)
     warnings: list[str] = []
     cues, calls = read_burned(path, info, chosen, sample_fps, progress, warnings)
-    stem = path.stem
-    files: dict[Path, bytes] = {}
-    for language in ("zh", "en"):
-        found = srt_cues(cues, language)
-        if found:
-            files[outdir / f"{stem}.{language}.srt"] = render_srt(found).encode("utf-8")
-    doc = ocr_document(
-        str(path), round(info.fps, 3), (info.width, info.height), chosen, cues, warnings
-    )
-    files[outdir / f"{stem}.ocr.json"] = json_bytes(doc)
-    atomic_write_all(files)
-    return OcrResult(
-        path,
-        info,
-        chosen,
-        cues,
-        tuple(files),
-        time.perf_counter() - started,
-        calls,
-        tuple(warnings),
-    )
+    return OcrReading(path, info, chosen, cues, calls, tuple(warnings))

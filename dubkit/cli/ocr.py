@@ -35,10 +35,11 @@ def ocr(
 ) -> None:
     """Read subtitles burned into the picture: STEM.zh.srt, STEM.en.srt (English lines, when
     present) and STEM.ocr.json (times, text, boxes)."""
-    from dubkit.adapters.ocr import ocr_file, probe_video
+    from dubkit.adapters.ocr import probe_video
     from dubkit.burned.band import parse_band
     from dubkit.cli.common import _checked, each_file, ensure_writable
     from dubkit.cli.console import make_console
+    from dubkit.episode.pipeline import ocr_file
     from dubkit.fsutil import display_path
 
     console = make_console()

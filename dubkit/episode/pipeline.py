@@ -14,9 +14,9 @@ from typing import Any
 from dubkit import __version__
 from dubkit import constants as C
 from dubkit.asr.words import resegment_transcript
-from dubkit.burned.cues import ocr_document, srt_cues
+from dubkit.burned.cues import SAMPLE_FPS, ocr_document, srt_cues
 from dubkit.burned.fuse import ASR, OCR, Fused, fuse, picture_cues
-from dubkit.burned.records import BurnedCue
+from dubkit.burned.records import Band, BurnedCue
 from dubkit.episode.burn import BurnedGeometry
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError
 from dubkit.escape import display_text, render_json
@@ -239,15 +239,16 @@ class Picture:
     cues: tuple[BurnedCue, ...]
     warnings: tuple[str, ...] = ()  # what went wrong reading it (a truncated file)
 
-    def document(self, media: Path) -> bytes:
-        """STEM.ocr.json, as `dubkit ocr` writes it."""
+    def document(self, media: Path, written: dict[str, str] | None = None) -> bytes:
+        """STEM.ocr.json, as `dubkit ocr` writes it; `written`: the sha256 of each SRT
+        `dubkit ocr` wrote with it, by name (ocr_records reads it back)."""
         from dubkit.fsutil import json_bytes
 
         size = (self.info.width, self.info.height)
         doc = ocr_document(
             str(media), round(self.info.fps, 3), size, self.band, self.cues, self.warnings
         )
-        return json_bytes(doc)
+        return json_bytes(doc if written is None else {**doc, "written": written})
 
 
 def read_picture(media: Path, source: str) -> tuple[Picture | None, str | None]:
@@ -315,7 +316,7 @@ def picture_files(
     return files
 
 
-EDITED = "edited"  # STEM.en.edited.srt: a corrected English set aside, never overwritten
+EDITED = "edited"  # STEM.en.edited.srt: a corrected SRT set aside, never overwritten
 
 
 def picture_records(outdir: Path, stem: str) -> dict[str, set[str]]:
@@ -382,6 +383,83 @@ def keep_corrected_english(media: Path, outdir: Path, files: dict[Path, bytes]) 
     )
     note = keep_corrected(path, files[path], written, then)
     return [note] if note is not None else []
+
+
+def ocr_records(outdir: Path, stem: str) -> dict[str, str]:
+    """File name → sha256 of each SRT `dubkit ocr` last wrote there, as STEM.ocr.json records
+    it (`written`); empty when it records none (written by transcribe, or before dubkit kept
+    the record)."""
+    doc = _artefact(outdir / f"{stem}.ocr.json")
+    recorded = doc.get("written") if doc is not None else None
+    if not isinstance(recorded, dict):
+        return {}
+    return {k: v for k, v in recorded.items() if isinstance(k, str) and isinstance(v, str)}
+
+
+@dataclass(frozen=True, slots=True)
+class OcrResult:
+    """`dubkit ocr` on one file: its reading, the files written, how long it took, and what
+    to tell (what went wrong reading it, a corrected SRT set aside)."""
+
+    media: Path
+    info: Any  # adapters.ocr.VideoInfo
+    band: Band
+    cues: tuple[BurnedCue, ...]
+    files: tuple[Path, ...]
+    seconds: float
+    ocr_calls: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+def ocr_file(
+    media: Path,
+    outdir: Path,
+    band: Band | None = None,
+    sample_fps: float = SAMPLE_FPS,
+    progress: ProgressFn | None = None,
+) -> OcrResult:
+    """`dubkit ocr`: the subtitles burned into `media` (in `band`, or where text keeps
+    appearing), written to STEM.zh.srt (when any cue has a Chinese line),
+    STEM.en.srt (when any has an English line) and STEM.ocr.json (always, so the run is
+    recorded) in `outdir`, all or none. ocr.json records the sha256 of each SRT written
+    (`written`); an SRT there that is neither what dubkit last wrote (that record, asr.json's
+    English, qa.json's pivots) nor the new reading is set aside first (keep_corrected)."""
+    from dubkit.adapters.ocr import read_file
+
+    started = time.perf_counter()
+    reading = read_file(media, band, sample_fps, progress)
+    stem = media.stem
+    files: dict[Path, bytes] = {}
+    for language in ("zh", "en"):
+        found = srt_cues(reading.cues, language)
+        if found:
+            files[outdir / f"{stem}.{language}.srt"] = render_srt(found).encode("utf-8")
+    before = ocr_records(outdir, stem)
+    recorded = {name: {digest} for name, digest in before.items()}
+    for more in (picture_records(outdir, stem), pivot_records(outdir, stem) or {}):
+        for name, digests in more.items():
+            recorded[name] = recorded.get(name, set()) | digests
+    then = " (the picture's reading is written in its place)"
+    notes = [
+        note
+        for path, data in files.items()
+        if (note := keep_corrected(path, data, recorded.get(path.name, set()), then))
+    ]
+    # SRTs not written this time keep the record of what dubkit last wrote there
+    written = {**before, **{p.name: hashlib.sha256(d).hexdigest() for p, d in files.items()}}
+    picture = Picture(reading.info, reading.band, reading.cues, reading.warnings)
+    files[outdir / f"{stem}.ocr.json"] = picture.document(media, written)
+    atomic_write_all(files)
+    return OcrResult(
+        media,
+        reading.info,
+        reading.band,
+        reading.cues,
+        tuple(files),
+        time.perf_counter() - started,
+        reading.ocr_calls,
+        (*reading.warnings, *notes),
+    )
 
 
 def written_picture_files(media: Path, outdir: Path, files: dict[Path, bytes]) -> dict[str, Any]:
