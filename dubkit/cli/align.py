@@ -107,10 +107,11 @@ def _recognise(
     config: Path | None,
 ) -> tuple[Transcript, dict[str, Any], Any, tuple[float, ...]]:
     """Load Whisper as `transcribe` does (a spinner), recognise MEDIA (a progress bar)."""
-    from dubkit.cli.common import load_transcriber, model_meta
+    from dubkit.cli.common import load_transcriber
     from dubkit.cli.console import advance, progress_bar
     from dubkit.config import load_config
     from dubkit.episode.alignment import recognise_words
+    from dubkit.episode.engine import model_meta
     from dubkit.episode.setup import recognition
 
     if job.media is None:  # plan_alignment asks for MEDIA unless --offset/--factor

@@ -156,12 +156,3 @@ def step_summary(result: Any) -> str:
     done = sum(s.translated for s in result.steps)
     extra = f", {result.approved} approved" if result.approved else ""
     return f"{hits} from memory, {done} translated{extra}"
-
-
-def model_meta(transcriber: Any) -> dict[str, Any]:
-    return {
-        "name": transcriber.name,
-        "path": str(transcriber.path),
-        "device": transcriber.device.device,
-        "compute_type": transcriber.device.compute_type,
-    }

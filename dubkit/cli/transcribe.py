@@ -13,7 +13,6 @@ from dubkit.cli.common import (
     each_file,
     ensure_writable,
     load_transcriber,
-    model_meta,
 )
 from dubkit.cli.console import (
     Console,
@@ -28,6 +27,7 @@ from dubkit.cli.options import (
     ThreadsOpt,
     with_options,
 )
+from dubkit.episode.engine import model_meta
 from dubkit.escape import render_json
 from dubkit.fsutil import display_path
 

@@ -110,7 +110,7 @@ class Engine:
         self.memory = memory
         route = spec.translation.route if spec.translation else None
         self.meta: dict[str, Any] = {
-            "model": _model_meta(transcriber) if transcriber is not None else None,
+            "model": model_meta(transcriber) if transcriber is not None else None,
             "translation": (
                 {"route": route.description, "steps": [s.description for s in steps]}
                 if route is not None and steps is not None
@@ -168,7 +168,7 @@ class Engine:
                 )
             if self._transcriber.device.notice:
                 self._notice(self._transcriber.device.notice)
-            self.meta["model"] = _model_meta(self._transcriber)
+            self.meta["model"] = model_meta(self._transcriber)
         return self._transcriber
 
     def close(self) -> None:
@@ -357,7 +357,8 @@ def dubbing_notes(report: dict[str, Any] | None) -> list[str]:
     return [note] if isinstance(note, str) else []
 
 
-def _model_meta(transcriber: Any) -> dict[str, Any]:
+def model_meta(transcriber: Any) -> dict[str, Any]:
+    """The recogniser as run.json and asr.json record it (`transcribe` and `align` too)."""
     return {
         "name": transcriber.name,
         "path": display_path(transcriber.path),
