@@ -163,30 +163,16 @@ def transcribe_file(
         warnings.append(f"{display_path(media)}: no speech found; wrote an empty subtitle file")
     elif (foreign := foreign_language_note(media, options.language, transcript)) is not None:
         warnings.append(foreign)
-    srt_path, json_path = output_paths(media, outdir, transcript.language)
-    meta = {
-        "dubkit_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "media": display_path(media),
+    settings = {
         **run_meta,
         "options": asdict(options),
         "glossary": {"terms": terms.label, "variants_normalised": normalised} if terms else None,
         "profile": asdict(profile),
-        "warnings": warnings,
-        "flagged_cues": flagged_entries(cues),
-        "source": source if picture is not None else "asr",
-        "cues": cue_entries(fused),
     }
-    # first: it names STEM.en.srt in asr.json's meta
-    read = picture_files(media, outdir, picture, meta) if picture is not None else {}
-    warnings += keep_corrected_english(media, outdir, read)  # before asr.json is replaced
-    atomic_write_all(
-        {
-            json_path: render_asr_json(transcript, meta).encode("utf-8"),
-            srt_path: render_srt(cues).encode("utf-8"),
-            **read,
-        }
-    )
+    srt_path, json_path, read = _write_transcription(
+        media, outdir, transcript, cues, fused, picture, warnings, settings,
+        source if picture is not None else "asr",
+    )  # fmt: skip
     return TranscribeResult(
         media=media,
         srt=srt_path,
@@ -545,28 +531,14 @@ def _transcribe_picture(
             f"Chinese subtitle file"
         )
     transcript = Transcript((), "zh", 1.0, duration)
-    srt_path, json_path = output_paths(media, outdir, "zh")
-    meta = {
-        "dubkit_version": __version__,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "media": display_path(media),
+    settings = {
         **run_meta,
         "options": None,
         "glossary": {"terms": terms.label, "variants_normalised": normalised} if terms else None,
         "profile": asdict(profile),
-        "warnings": warnings,
-        "flagged_cues": flagged_entries(cues),
-        "source": OCR,
-        "cues": cue_entries(fused),
     }
-    read = picture_files(media, outdir, picture, meta)  # first: it names STEM.en.srt in meta
-    warnings += keep_corrected_english(media, outdir, read)  # before asr.json is replaced
-    atomic_write_all(
-        {
-            json_path: render_asr_json(transcript, meta).encode("utf-8"),
-            srt_path: render_srt(cues).encode("utf-8"),
-            **read,
-        }
+    srt_path, json_path, read = _write_transcription(
+        media, outdir, transcript, cues, fused, picture, warnings, settings, OCR
     )
     return TranscribeResult(
         media=media,
@@ -586,6 +558,45 @@ def _transcribe_picture(
         cue_en=tuple(f.en for f in fused),
         **written_picture_files(media, outdir, read),
     )
+
+
+def _write_transcription(
+    media: Path,
+    outdir: Path,
+    transcript: Transcript,
+    cues: Sequence[Cue],
+    fused: Sequence[Fused],
+    picture: Picture | None,
+    warnings: list[str],
+    settings: dict[str, Any],
+    source: str,
+) -> tuple[Path, Path, dict[Path, bytes]]:
+    """STEM.LANG.srt and STEM.asr.json (its meta: what every transcription records, with the
+    run's `settings` and the cues' `source`), and the picture's files when it was read, all or
+    none. A corrected STEM.en.srt is set aside first, said in `warnings` (which asr.json
+    holds). The SRT's and asr.json's paths, and the picture's files written."""
+    srt_path, json_path = output_paths(media, outdir, transcript.language)
+    meta = {
+        "dubkit_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "media": display_path(media),
+        **settings,
+        "warnings": warnings,
+        "flagged_cues": flagged_entries(cues),
+        "source": source,
+        "cues": cue_entries(fused),
+    }
+    # first: it names STEM.en.srt in asr.json's meta
+    read = picture_files(media, outdir, picture, meta) if picture is not None else {}
+    warnings += keep_corrected_english(media, outdir, read)  # before asr.json is replaced
+    atomic_write_all(
+        {
+            json_path: render_asr_json(transcript, meta).encode("utf-8"),
+            srt_path: render_srt(cues).encode("utf-8"),
+            **read,
+        }
+    )
+    return srt_path, json_path, read
 
 
 def foreign_language_note(media: Path, requested: str, transcript: Any) -> str | None:
