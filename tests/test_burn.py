@@ -566,3 +566,16 @@ def test_geometry_of_the_same_shape_at_another_size_is_scaled(
     result = _burn(programme["video"], programme["with_ocr"] / "news.ur.srt", *args)
     assert result.exit_code == 0, result.output
     assert "2 burned cue(s) covered" in result.stderr
+
+
+def test_placement_is_recorded_and_read_the_same_way_with_a_bom() -> None:
+    """placement() reads a script that starts with a BOM: with_placement must write there
+    too (it found no [Script Info] behind the BOM and recorded nothing)."""
+    from dubkit.adapters.render import placement, with_placement
+
+    for start in ("", "\ufeff"):
+        script = f"{start}[Script Info]\r\nTitle: x\r\n\r\n[Events]\r\n"
+        placed = with_placement(script, "cover")
+        assert placement(placed) == "cover", repr(placed)
+        assert placement(with_placement(placed, "above-band")) == "above-band"
+        assert placed.count("X-Dubkit-Placement") == 1

@@ -228,14 +228,19 @@ def _sections(text: str) -> list[tuple[str, list[str]]]:
     return sections
 
 
+def _joined(sections: list[tuple[str, list[str]]]) -> str:
+    """The script `_sections` split, whole again."""
+    return "\n".join(line for _, lines in sections for line in lines)
+
+
 def _fields(line: str) -> list[str]:
     return [f.strip().casefold() for f in line.split(":", 1)[1].split(",")]
 
 
 def set_style_font(script: str, font: str) -> str:
     """`script` with `font` as the Fontname of every style (other fields untouched)."""
-    out: list[str] = []
-    for name, lines in _sections(script):
+    sections = _sections(script)
+    for name, lines in sections:
         if name in ("v4+ styles", "v4 styles"):
             position = None
             for n, line in enumerate(lines):
@@ -248,8 +253,7 @@ def set_style_font(script: str, font: str) -> str:
                     if position < len(parts):
                         parts[position] = font
                         lines[n] = f"{head}:{','.join(parts)}"
-        out.extend(lines)
-    return "\n".join(out)
+    return _joined(sections)
 
 
 def ass_spans(script: str) -> list[tuple[int, int]]:
@@ -321,29 +325,29 @@ def boxed_style(script: str) -> str:
     behind the text (BorderStyle 3), so that a line placed on a cover box never spills onto
     the picture however much wider than the burned text it is. A line takes it with
     `\\r` + BOXED_STYLE (libass). Unchanged when the script has no style to copy."""
-    lines = script.replace("\r\n", "\n").split("\n")
-    section, fields = "", None
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            section = stripped[1:-1].strip().casefold()
-        elif section in ("v4+ styles", "v4 styles") and line.lower().startswith("format:"):
-            fields = _fields(line)
-        elif section in ("v4+ styles", "v4 styles") and line.lower().startswith("style:"):
-            values = [v.strip() for v in line.split(":", 1)[1].split(",")]
-            if fields is None or len(values) != len(fields):
-                return script
-            wanted = {"name": BOXED_STYLE, "borderstyle": "3", "outlinecolour": COVER_BOX,
-                      "backcolour": COVER_BOX, "shadow": "0"}  # fmt: skip
-            for key, value in wanted.items():
-                if key in fields:
-                    values[fields.index(key)] = value
-            outline = fields.index("outline") if "outline" in fields else None
-            if outline is not None:  # the box's margin around the text
-                with contextlib.suppress(ValueError):
-                    values[outline] = str(max(4.0, float(values[outline]) * 2))
-            lines.insert(number + 1, "Style: " + ",".join(values))
-            return "\n".join(lines)
+    sections = _sections(script)
+    fields = None
+    for name, lines in sections:
+        if name not in ("v4+ styles", "v4 styles"):
+            continue
+        for number, line in enumerate(lines):
+            if line.lower().startswith("format:"):
+                fields = _fields(line)
+            elif line.lower().startswith("style:"):
+                values = [v.strip() for v in line.split(":", 1)[1].split(",")]
+                if fields is None or len(values) != len(fields):
+                    return script
+                wanted = {"name": BOXED_STYLE, "borderstyle": "3", "outlinecolour": COVER_BOX,
+                          "backcolour": COVER_BOX, "shadow": "0"}  # fmt: skip
+                for key, value in wanted.items():
+                    if key in fields:
+                        values[fields.index(key)] = value
+                outline = fields.index("outline") if "outline" in fields else None
+                if outline is not None:  # the box's margin around the text
+                    with contextlib.suppress(ValueError):
+                        values[outline] = str(max(4.0, float(values[outline]) * 2))
+                lines.insert(number + 1, "Style: " + ",".join(values))
+                return _joined(sections)
     return script
 
 
@@ -495,22 +499,17 @@ def placement(script: str) -> str | None:
 def with_placement(script: str, how: str) -> str:
     """`script` recording in its [Script Info] that dubkit placed its lines `how` (an
     earlier record replaced); unchanged when it has no [Script Info]."""
-    lines = script.replace("\r\n", "\n").split("\n")
-    section, header = "", None
-    for number, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            section = stripped[1:-1].strip().casefold()
-            header = number if section == "script info" and header is None else header
-        elif section == "script info":
-            key = line.partition(":")[0].strip().casefold()
-            if key == PLACEMENT_KEY.casefold():
+    sections = _sections(script)
+    infos = [lines for name, lines in sections if name == "script info"]
+    for lines in infos:
+        for number, line in enumerate(lines[1:], start=1):  # after the section's header
+            if line.partition(":")[0].strip().casefold() == PLACEMENT_KEY.casefold():
                 lines[number] = f"{PLACEMENT_KEY}: {how}"
-                return "\n".join(lines)
-    if header is None:
+                return _joined(sections)
+    if not infos:
         return script
-    lines.insert(header + 1, f"{PLACEMENT_KEY}: {how}")
-    return "\n".join(lines)
+    infos[0].insert(1, f"{PLACEMENT_KEY}: {how}")
+    return _joined(sections)
 
 
 def cover_count(script: str) -> int:
