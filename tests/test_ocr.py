@@ -143,20 +143,27 @@ def _ocr(media: Path, outdir: Path, *extra: str) -> tuple[Any, dict[str, Any]]:
     return result, doc
 
 
+def _burn_and_read(
+    ffmpeg: str, folder: Path, name: str, size: tuple[int, int], seconds: float,
+    events: Sequence[Burned],
+) -> tuple[Path, dict[str, Any]]:  # fmt: skip
+    """Burn `events` into a generated video, read it with `dubkit ocr`: the output folder and
+    STEM.ocr.json."""
+    media = _in(folder, lambda: _burn(ffmpeg, folder, name, size, seconds, events))
+    _result, doc = _ocr(media, folder / "out")
+    return folder / "out", doc
+
+
 @pytest.fixture(scope="module")
 def read_640(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("ocr640")
-    media = _in(folder, lambda: _burn(ffmpeg, folder, "news", (640, 360), 8.0, EVENTS_640))
-    _result, doc = _ocr(media, folder / "out")
-    return folder / "out", doc
+    return _burn_and_read(ffmpeg, folder, "news", (640, 360), 8.0, EVENTS_640)
 
 
 @pytest.fixture(scope="module")
 def read_1080(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     folder = tmp_path_factory.mktemp("ocr1080")
-    media = _in(folder, lambda: _burn(ffmpeg, folder, "hd", (1920, 1080), 4.0, EVENTS_1080))
-    _result, doc = _ocr(media, folder / "out")
-    return folder / "out", doc
+    return _burn_and_read(ffmpeg, folder, "hd", (1920, 1080), 4.0, EVENTS_1080)
 
 
 def _check_read(doc: dict[str, Any], events: Sequence[Burned]) -> list[tuple[str, float, int]]:
