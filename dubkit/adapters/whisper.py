@@ -6,10 +6,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from dubkit import constants as C
 from dubkit.adapters.ct2 import DeviceChoice, load_on_device
 from dubkit.asr.biasing import BiasTerms
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
-from dubkit.asr.windows import SpeechMap
+from dubkit.asr.windows import SpeechMap, speech_chunks
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import ConfigError, MediaError, ModelUnavailable
 from dubkit.ports import ProgressFn, TranscribeOptions
@@ -17,6 +18,8 @@ from dubkit.records import DecodedAudio, Segment, Transcript, Word
 from dubkit.timecode import seconds_to_ms
 
 _DETECT_ENCODES = 4  # language evidence from the first windows is plenty
+_VAD_CONTEXT = 64  # samples of the frame before that Silero v6 hears with each frame
+_VAD_BATCH_FRAMES = 10_000  # frames per session run, as faster-whisper's SileroVADModel
 
 
 def check_language(code: str) -> None:
@@ -168,26 +171,48 @@ def _on_speech_timeline(probs: Any, chunks: list[tuple[int, int]], frame: int) -
     return probs[np.minimum(original // frame, len(probs) - 1)]
 
 
+def speech_probabilities(samples: Any) -> Any:
+    """Silero VAD's speech probability of each 512-sample frame of `samples` (a numpy array,
+    or the spooled programme: anything sliced like one), read 10,000 frames (320 s) at a
+    time with the model's state and each frame's 64 samples of context carried from the
+    frame before: the same numbers faster-whisper's VAD gives for the whole array at once
+    (it pads the audio with up to one frame of silence and runs the same batches), without
+    the programme's sound in memory."""
+    import numpy as np
+    from faster_whisper.vad import get_vad_model
+
+    frame, context, batch = C.VAD_FRAME_SAMPLES, _VAD_CONTEXT, _VAD_BATCH_FRAMES
+    frames = len(samples) // frame + 1  # faster-whisper always pads, by a frame when even
+    session = get_vad_model().session
+    h = np.zeros((1, 1, 128), dtype=np.float32)
+    c = np.zeros((1, 1, 128), dtype=np.float32)
+    before = np.zeros(context, dtype=np.float32)  # the first frame's context is silence
+    out = []
+    for first in range(0, frames, batch):
+        count = min(batch, frames - first)
+        piece = np.asarray(samples[first * frame : (first + count) * frame], dtype=np.float32)
+        piece = np.pad(piece, (0, count * frame - len(piece))).reshape(count, frame)
+        if first + count == frames:
+            piece[-1, -context:] = 0  # as faster-whisper's model, which zeroes them in place
+        contexts = np.concatenate([before[np.newaxis], piece[:-1, -context:]])
+        before = piece[-1, -context:].copy()
+        probs, h, c = session.run(
+            None, {"input": np.concatenate([contexts, piece], axis=1), "h": h, "c": c}
+        )
+        out.append(np.asarray(probs, dtype=np.float32).reshape(-1))
+    return np.concatenate(out)
+
+
+def _seconds(ms: int, length: int) -> float:
+    """A time, in a piece of `length` samples, that faster-whisper turns back into exactly
+    the sample at `ms` (it truncates seconds * 16000: 26.88 s could give 430079), or the
+    piece's end (the speech timeline counts whole milliseconds of each chunk, so its last
+    window may end up to a millisecond a chunk past the samples)."""
+    return (min(ms * SAMPLE_RATE // 1000, length) + 0.5) / SAMPLE_RATE
+
+
 def _unchanged(text: str) -> str:
     return text
-
-
-class _quiet_long_clip_warning:
-    """faster-whisper warns (through logging's last resort, on stderr) for a clip over 30 s;
-    dubkit's windows run a few hundred milliseconds of VAD padding past 30 s on purpose."""
-
-    def __enter__(self) -> None:
-        import logging
-
-        self.logger = logging.getLogger("faster_whisper")
-        self.logger.addFilter(self.drop)
-
-    @staticmethod
-    def drop(record: Any) -> bool:
-        return "longer than 30 seconds" not in str(record.msg)
-
-    def __exit__(self, *exc: object) -> None:
-        self.logger.removeFilter(self.drop)
 
 
 class WhisperDecoder:
@@ -202,31 +227,22 @@ class WhisperDecoder:
     def __init__(
         self, transcriber: WhisperTranscriber, audio: DecodedAudio, options: TranscribeOptions
     ) -> None:
-        import numpy as np
-        from faster_whisper.vad import VadOptions, get_speech_timestamps, get_vad_model
-
         self.model = transcriber.model
         self.count_tokens = transcriber.count_tokens
         self.options = options
-        samples = audio.samples
-        frame = 512  # Silero's window: 32 ms at 16 kHz
+        self.audio = audio.samples  # read in pieces: a spooled programme is never whole
+        frame = C.VAD_FRAME_SAMPLES  # Silero's window: 32 ms at 16 kHz
         # The speech probability is wanted even with --no-vad: the guard and recovery read it.
-        probs = get_vad_model()(np.pad(samples, (0, frame - len(samples) % frame)))
-        if options.vad:
-            found = get_speech_timestamps(samples, VadOptions())
-            chunks = [(c["start"], c["end"]) for c in found]
-        else:
-            chunks = [(0, len(samples))] if len(samples) else []
-        self.samples = (
-            np.concatenate([samples[a:b] for a, b in chunks])
-            if chunks
-            else np.zeros(0, dtype=np.float32)
-        )
+        probs = speech_probabilities(self.audio)
+        total = len(self.audio)
+        chunks = speech_chunks(probs, total) if options.vad else [(0, total)] if total else []
+        self.chunks = chunks
         self._speech = SpeechMap(
             tuple((a * 1000 // SAMPLE_RATE, b * 1000 // SAMPLE_RATE) for a, b in chunks),
             tuple(float(p) for p in _on_speech_timeline(probs, chunks, frame)),
             frame * 1000 / SAMPLE_RATE,
         )
+        self._held: tuple[int, int, Any] | None = None  # (start, end, samples) of the block
         self.detections: list[list[tuple[str, float]]] = []
         self.language = options.language
         self.language_probability = 1.0
@@ -238,12 +254,34 @@ class WhisperDecoder:
         return self._speech
 
     def _detect(self) -> tuple[str, float]:
-        if not len(self.samples):
+        if not self.chunks:
             return "zh", 0.0
-        language, probability, _ = self.model.detect_language(
-            self.samples[: 30 * SAMPLE_RATE], vad_filter=False
-        )
+        first = self.speech_samples(0, min(30_000, self._speech.duration_ms))
+        language, probability, _ = self.model.detect_language(first, vad_filter=False)
         return str(language), float(probability)
+
+    def speech_samples(self, start_ms: int, end_ms: int) -> Any:
+        """The samples of a stretch of the speech timeline (the chunks laid end to end),
+        from the block held in memory when it covers the stretch; else that stretch is read
+        from the programme and held, released when the next block is read. A batch's
+        windows are one block: its own decodes and every later one of its windows (the
+        guard's, biasing's, recovery's) read it from memory."""
+        import numpy as np
+
+        lo, hi = start_ms * SAMPLE_RATE // 1000, end_ms * SAMPLE_RATE // 1000
+        if self._held is not None and self._held[0] <= lo and hi <= self._held[1]:
+            first, _, held = self._held
+            return held[lo - first : hi - first]
+        pieces, at = [], 0
+        for a, b in self.chunks:
+            if at >= hi:
+                break
+            if at + (b - a) > lo:
+                pieces.append(self.audio[a + max(0, lo - at) : a + min(b - a, hi - at)])
+            at += b - a
+        held = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
+        self._held = (lo, lo + len(held), held)
+        return held
 
     def _common(self, request: DecodeRequest) -> dict[str, Any]:
         return {
@@ -265,26 +303,35 @@ class WhisperDecoder:
         from faster_whisper import BatchedInferencePipeline
 
         pipeline = BatchedInferencePipeline(self.model)
-        with _quiet_long_clip_warning():
-            raw, _ = pipeline.transcribe(
-                self.samples,
-                batch_size=len(request.windows),
-                clip_timestamps=[{"start": a / 1000, "end": b / 1000} for a, b in request.windows],
-                vad_filter=False,
-                temperature=request.temperatures[0],
-                **self._common(request),
-            )
-            raw = list(raw)
-        starts = [round(a / 10) for a, _ in request.windows]  # centiseconds, as `seek` counts
+        lo = min(a for a, _ in request.windows)
+        samples = self.speech_samples(lo, max(b for _, b in request.windows))
+        # Whisper hears 30 s: a window the planner let run a few hundred milliseconds of VAD
+        # padding past that is cut there. Given more, faster-whisper's word alignment is
+        # told of more frames than the encoder saw, and ctranslate2 reads past its buffer
+        # (3100 frames against 3000: a crash on programmes of a few minutes).
+        clips = [(a - lo, min(b, a + C.WINDOW_MAX_MS) - lo) for a, b in request.windows]
+        raw, _ = pipeline.transcribe(
+            samples,
+            batch_size=len(request.windows),
+            clip_timestamps=[
+                {"start": _seconds(a, len(samples)), "end": _seconds(b, len(samples))}
+                for a, b in clips
+            ],
+            vad_filter=False,
+            temperature=request.temperatures[0],
+            **self._common(request),
+        )
+        raw = list(raw)
+        starts = [round((a - lo) / 10) for a, _ in request.windows]  # centiseconds, as `seek`
         out: list[list[Segment]] = [[] for _ in request.windows]
         for seg in raw:
             k = min(range(len(starts)), key=lambda i: abs(starts[i] - seg.seek))
-            out[k].append(_segment(seg, 0, request.windows[k]))
+            out[k].append(_segment(seg, lo, request.windows[k]))
         return [tuple(s) for s in out]
 
     def _one(self, window: tuple[int, int], request: DecodeRequest) -> tuple[Segment, ...]:
         a, b = window
-        piece = self.samples[a * SAMPLE_RATE // 1000 : b * SAMPLE_RATE // 1000]
+        piece = self.speech_samples(a, b)
         if not len(piece):
             return ()
         raw, _ = self.model.transcribe(
