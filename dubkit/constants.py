@@ -129,6 +129,15 @@ GUARD_MIN_KEPT = 0.8
 # Whisper's temperature fallback, for windows decoded again after the guard objected.
 ASR_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
+# Speech chunks (dubkit.asr.windows.speech_chunks) from Silero VAD's probability per 32 ms
+# frame, with faster-whisper's default VadOptions: speech starts at p >= 0.5, ends after
+# 2 s below 0.35 (0.5 less 0.15), and each chunk is padded with 400 ms of its silence.
+VAD_FRAME_SAMPLES = 512
+VAD_THRESHOLD = 0.5
+VAD_NEG_THRESHOLD = 0.35
+VAD_MIN_SILENCE_MS = 2_000
+VAD_PAD_MS = 400
+
 # Windows (dubkit.asr.windows): Whisper hears 30 s at a time. Speech is laid end to end as
 # faster-whisper's sequential decoder does (VAD chunks, silences of 2 s or more removed), then
 # cut into windows of at most 30 s at the quietest points, balanced so no window is a scrap.

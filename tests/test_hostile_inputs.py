@@ -5,6 +5,7 @@ how to fix), never a traceback, in bounded time and memory, and lose nothing."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import io
 import json
@@ -541,8 +542,9 @@ def test_run_refuses_a_recording_longer_than_ass_time_before_recognition(
     listened: list[object] = []
     monkeypatch.setattr(CannedTranscriber, "transcribe", lambda self, *a, **k: listened.append(a))
     ten_hours = range(16_000 * (36_000 + 5))  # 10:00:05 of samples, without their memory
-    monkeypatch.setattr(audio, "decode_audio", lambda path: DecodedAudio(path, ten_hours, None))
     media = _wav(tmp_path / "long.wav")
+    spooled = contextlib.nullcontext(DecodedAudio(media, ten_hours, None))
+    monkeypatch.setattr(audio, "spool_audio", lambda path: spooled)
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(media), "-o", str(out)])
     line = _one_error_line(result, notices=True)

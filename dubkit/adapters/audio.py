@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import os
+import tempfile
 import wave
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,61 +81,135 @@ def _open(path: Path) -> Any:
 
 
 def decode_audio(path: Path) -> DecodedAudio:
-    """First audio stream of `path` as 16 kHz mono; MediaError when there is none to be had."""
-    import av
+    """First audio stream of `path` as 16 kHz mono, whole in memory; MediaError when there is
+    none to be had. (Recognition reads a programme through `spool_audio` instead.)"""
     import numpy as np
 
-    with _open(path) as container:
-        stream = container.streams.audio[0]
-        declared_ms = _declared_ms(path, container, stream)
-        frame_rate = _frame_rate(container)
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray[Any, Any]] = []
-        bad_packets = 0
-        try:
-            for packet in container.demux(stream):
-                try:
-                    frames = packet.decode()
-                except av.error.InvalidDataError:
-                    bad_packets += 1
-                    continue
-                for frame in frames:
-                    for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
-        except av.error.FFmpegError as exc:
-            if not chunks:
-                raise MediaError(
-                    f"{path}: audio cannot be decoded ({exc}); export the file again", path=path
-                ) from exc
-            bad_packets += 1
+    chunks: list[np.ndarray[Any, Any]] = []
+    with _decoding(path) as decoding:
+        for chunk in decoding.chunks():
+            chunks.append(chunk)
     samples = (
         np.concatenate(chunks).astype(np.float32) / 32768.0
         if chunks
         else np.zeros(0, dtype=np.float32)
     )
-    if len(samples) == 0:
-        raise MediaError(
-            f"{path}: the audio stream holds no samples (0 s of sound); use a file with audio",
+    return decoding.result(samples)
+
+
+@contextlib.contextmanager
+def spool_audio(path: Path) -> Iterator[DecodedAudio]:
+    """First audio stream of `path` as 16 kHz mono, written as it is decoded to an unnamed
+    temporary file (16-bit, 115 MB an hour) and read back in pieces: the programme's sound is
+    never whole in memory. The samples are readable until the block ends; MediaError as
+    `decode_audio`."""
+    with tempfile.TemporaryFile(prefix="dubkit-sound-") as file:
+        spool = _Spool(file)
+        with _decoding(path) as decoding:
+            for chunk in decoding.chunks():
+                spool.write(chunk)
+        file.flush()  # read back below the file object's buffer, with os.pread
+        yield decoding.result(spool)
+
+
+class _Spool:
+    """16-bit samples in an unnamed temporary file, sliced as float32 like a numpy array."""
+
+    def __init__(self, file: Any) -> None:
+        self.file = file
+        self.length = 0
+
+    def write(self, chunk: np.ndarray[Any, Any]) -> None:
+        self.file.write(chunk.astype("<i2", copy=False).tobytes())
+        self.length += len(chunk)
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, key: slice) -> np.ndarray[Any, Any]:
+        import numpy as np
+
+        if not isinstance(key, slice) or key.step not in (None, 1):
+            raise TypeError("spooled samples are read by contiguous slices only")
+        start, stop, _ = key.indices(self.length)
+        if stop <= start:
+            return np.zeros(0, dtype=np.float32)
+        data = os.pread(self.file.fileno(), (stop - start) * 2, start * 2)
+        return np.frombuffer(data, dtype="<i2").astype(np.float32) / np.float32(32768.0)
+
+
+class _decoding:
+    """The first audio stream of `path` decoded to 16-bit 16 kHz mono chunks, with what
+    decoding noticed (a truncated file, skipped packets) for the DecodedAudio record."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.bad_packets = 0
+        self.decoded = 0
+
+    def __enter__(self) -> _decoding:
+        self.container = _open(self.path)
+        stream = self.container.streams.audio[0]
+        self.stream = stream
+        self.declared_ms = _declared_ms(self.path, self.container, stream)
+        self.frame_rate = _frame_rate(self.container)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.container.close()
+
+    def chunks(self) -> Iterator[np.ndarray[Any, Any]]:
+        import av
+
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        try:
+            for packet in self.container.demux(self.stream):
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError:
+                    self.bad_packets += 1
+                    continue
+                for frame in frames:
+                    for out in resampler.resample(frame):
+                        yield self._counted(out.to_ndarray().reshape(-1))
+            for out in resampler.resample(None):
+                yield self._counted(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError as exc:
+            if not self.decoded:
+                raise MediaError(
+                    f"{self.path}: audio cannot be decoded ({exc}); export the file again",
+                    path=self.path,
+                ) from exc
+            self.bad_packets += 1
+
+    def _counted(self, chunk: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        self.decoded += len(chunk)
+        return chunk
+
+    def result(self, samples: Any) -> DecodedAudio:
+        path = self.path
+        if len(samples) == 0:
+            raise MediaError(
+                f"{path}: the audio stream holds no samples (0 s of sound); use a file with audio",
+                path=path,
+            )
+        decoded_ms = len(samples) * 1000 // SAMPLE_RATE
+        declared_ms = self.declared_ms
+        warnings: list[str] = []
+        if declared_ms is not None and decoded_ms + _TRUNCATION_TOLERANCE_MS < declared_ms:
+            warnings.append(
+                f"{path}: looks truncated: decoded {decoded_ms / 1000:.1f} s of the "
+                f"{declared_ms / 1000:.1f} s it declares; transcribing what is there"
+            )
+        elif self.bad_packets:
+            warnings.append(f"{path}: skipped {self.bad_packets} undecodable audio packet(s)")
+        return DecodedAudio(
             path=path,
+            samples=samples,
+            declared_ms=declared_ms,
+            warnings=tuple(warnings),
+            frame_rate=self.frame_rate,
         )
-    decoded_ms = len(samples) * 1000 // SAMPLE_RATE
-    warnings: list[str] = []
-    if declared_ms is not None and decoded_ms + _TRUNCATION_TOLERANCE_MS < declared_ms:
-        warnings.append(
-            f"{path}: looks truncated: decoded {decoded_ms / 1000:.1f} s of the "
-            f"{declared_ms / 1000:.1f} s it declares; transcribing what is there"
-        )
-    elif bad_packets:
-        warnings.append(f"{path}: skipped {bad_packets} undecodable audio packet(s)")
-    return DecodedAudio(
-        path=path,
-        samples=samples,
-        declared_ms=declared_ms,
-        warnings=tuple(warnings),
-        frame_rate=frame_rate,
-    )
 
 
 def _frame_rate(container: Any) -> float | None:

@@ -1,8 +1,11 @@
 """One programme through the recogniser, window by window, every decision recorded.
 
-1. Windows of at most 30 s over the speech (`windows.plan_windows`).
-2. First pass, without glossary hotwords (the user's own `--hotword`s only): all windows in
-   batches, or one after the other with temperature fallback (`batch_size` 0 or 1).
+1. Windows of at most 30 s over the whole programme's speech (`windows.plan_windows`), taken
+   in blocks of a batch (a few minutes of speech; `_blocks`): each block goes through every
+   step below before the next is decoded, so only its sound is needed at a time.
+2. First pass, without glossary hotwords (the user's own `--hotword`s only): the block's
+   windows as one batch, or one after the other with temperature fallback (`batch_size` 0
+   or 1).
 3. Guard (`guard.window_problems`): a window that loops, runs on or writes text where there is
    no speech is decoded again without any prompt (not even the user's hotwords) and with
    temperature fallback; what still loops is collapsed and flagged.
@@ -175,27 +178,23 @@ def recognise(
     total = speech.chunks[-1][1] if speech.chunks else 0
     if progress is not None:
         progress(0, total)
-    first = _first_pass(ctx, windows, progress, total)
     reports: list[dict[str, Any]] = []
     segments: list[Segment] = []
-    for n, (window, decoded) in enumerate(zip(windows, first, strict=True)):
-        report: dict[str, Any] = {
-            "window": n,
-            "start_ms": speech.to_original(window[0]),
-            "end_ms": speech.to_original(window[1], end=True),
-            "speech_ms": window[1] - window[0],
-        }
-        kept = _guarded(ctx, window, decoded, report)
-        if ctx.bias is not None and not any(s.flags for s in kept):
-            kept = _biased(ctx, window, kept, report)
-        if settings.recover and not any(s.flags for s in kept):
-            # (a window the guard had to contain is not trusted to say where speech is
-            # missing: the span of a collapsed loop would be decoded into the loop again)
-            kept = _recovered(ctx, window, kept, report)
-        if ctx.bias is not None:
-            kept = _substituted(ctx, kept, report)
-        segments += [_to_original(speech, s) for s in kept]
-        reports.append(report)
+    for block in _blocks(windows, settings.batch_size):
+        # Block by block: its first pass, then every later decision on its windows, so that
+        # its sound is read once and let go before the next block's.
+        first = _first_pass(ctx, block)
+        for window, decoded in zip(block, first, strict=True):
+            report: dict[str, Any] = {
+                "window": len(reports),
+                "start_ms": speech.to_original(window[0]),
+                "end_ms": speech.to_original(window[1], end=True),
+                "speech_ms": window[1] - window[0],
+            }
+            segments += [_to_original(speech, s) for s in _decided(ctx, window, decoded, report)]
+            reports.append(report)
+        if progress is not None:
+            progress(speech.to_original(block[-1][1], end=True), total)
     segments = _flag_loops_across_windows(segments)
     warnings = []
     if ctx.user_left:
@@ -210,8 +209,8 @@ def recognise(
             f"{' '.join(sorted(ctx.bias_left))}"
         )
     summary = _summary(reports, segments, ctx)
-    if progress is not None:
-        progress(total, total)
+    if progress is not None and not windows:
+        progress(total, total)  # (else the last block said so)
     return Recognition(
         segments=tuple(segments),
         report={
@@ -225,35 +224,48 @@ def recognise(
     )
 
 
-def _first_pass(
-    ctx: _Context, windows: Sequence[Span], progress: ProgressFn | None, total: int
-) -> list[tuple[Segment, ...]]:
-    out: list[tuple[Segment, ...]] = []
-    size = ctx.settings.batch_size
-    speech = ctx.speech
-    if size > 1:
-        # At most half the windows in one batch, so that progress moves during a short
-        # programme too (a 70 s one is 3 windows: 2, then 1); long ones keep full batches.
-        size = min(size, max(1, -(-len(windows) // 2)))
-        for k in range(0, len(windows), size):
-            group = tuple(windows[k : k + size])
-            out += ctx.decode(DecodeRequest(group, ctx.user_hotwords, batched=True))
-            if progress is not None:
-                progress(speech.to_original(group[-1][1], end=True), total)
-        return out
+def _blocks(windows: Sequence[Span], batch_size: int) -> list[tuple[Span, ...]]:
+    """The windows in blocks: a batch each (at most half the windows, so that progress
+    moves during a short programme too: a 70 s one is 3 windows, 2 then 1; long ones keep
+    full batches of `batch_size`, 8 windows or 4 minutes of speech), or one window at a time
+    when decoding sequentially. Blocks end where windows end, at a pause between chunks or
+    the quietest moment near it, never elsewhere."""
+    size = 1
+    if batch_size > 1:
+        size = min(batch_size, max(1, -(-len(windows) // 2)))
+    return [tuple(windows[k : k + size]) for k in range(0, len(windows), size)]
+
+
+def _first_pass(ctx: _Context, block: tuple[Span, ...]) -> list[tuple[Segment, ...]]:
+    if ctx.settings.batch_size > 1:
+        return ctx.decode(DecodeRequest(block, ctx.user_hotwords, batched=True))
     # One window at a time, each on its own, with Whisper's temperature fallback and its
     # continuation of a window it stopped early. Not with the previous window's text as
     # prompt, as faster-whisper's sequential decoder does: measured here, that made
     # whisper:base loop on the 70 s seminar's second window even with 32 tokens of it (317
     # characters, 9 s to decode) and raised the dense clip's CER from 0.224 to 0.257.
-    for window in windows:
-        request = DecodeRequest(
-            (window,), ctx.user_hotwords, C.ASR_FALLBACK_TEMPERATURES, batched=False
-        )
-        out.append(ctx.decode(request)[0])
-        if progress is not None:
-            progress(speech.to_original(window[1], end=True), total)
-    return out
+    return [
+        ctx.decode(
+            DecodeRequest((window,), ctx.user_hotwords, C.ASR_FALLBACK_TEMPERATURES, batched=False)
+        )[0]
+        for window in block
+    ]
+
+
+def _decided(
+    ctx: _Context, window: Span, decoded: tuple[Segment, ...], report: dict[str, Any]
+) -> tuple[Segment, ...]:
+    """One window's first pass through the guard, biasing, recovery and substitution."""
+    kept = _guarded(ctx, window, decoded, report)
+    if ctx.bias is not None and not any(s.flags for s in kept):
+        kept = _biased(ctx, window, kept, report)
+    if ctx.settings.recover and not any(s.flags for s in kept):
+        # (a window the guard had to contain is not trusted to say where speech is
+        # missing: the span of a collapsed loop would be decoded into the loop again)
+        kept = _recovered(ctx, window, kept, report)
+    if ctx.bias is not None:
+        kept = _substituted(ctx, kept, report)
+    return kept
 
 
 def _again(ctx: _Context, window: Span, hotwords: str = "") -> tuple[Segment, ...]:

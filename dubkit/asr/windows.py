@@ -75,6 +75,60 @@ class SpeechMap:
         return sum(values) / len(values) if values else 1.0
 
 
+def speech_chunks(
+    probability: Sequence[float],
+    samples: int,
+    threshold: float = C.VAD_THRESHOLD,
+    neg_threshold: float = C.VAD_NEG_THRESHOLD,
+    min_silence_ms: int = C.VAD_MIN_SILENCE_MS,
+    pad_ms: int = C.VAD_PAD_MS,
+    frame: int = C.VAD_FRAME_SAMPLES,
+) -> list[Span]:
+    """Speech chunks (start, end sample) of a programme of `samples` samples from the VAD's
+    speech probability of each `frame`-sample frame, as faster-whisper's VAD filter finds
+    them with its default options (one pass over the probabilities, so the programme's sound
+    need not be in memory): a run starts at the first frame at `threshold` or above and ends
+    where `min_silence_ms` of frames below `neg_threshold` begin, uninterrupted by a frame at
+    `threshold`; a run still open at the end ends with the programme. Each chunk then takes
+    `pad_ms` of the silence on either side, or half of a shorter silence it shares."""
+    min_silence = C.SAMPLE_RATE * min_silence_ms / 1000
+    runs: list[list[int]] = []
+    start: int | None = None
+    quiet_from = 0  # where the frames below neg_threshold began (0: none yet)
+    for k, p in enumerate(probability):
+        at = frame * k
+        if p >= threshold:
+            quiet_from = 0
+            if start is None:
+                start = at
+            continue
+        if start is None or p >= neg_threshold:
+            continue
+        if not quiet_from:
+            quiet_from = at
+        if at - quiet_from >= min_silence:
+            runs.append([start, quiet_from])
+            start, quiet_from = None, 0
+    if start is not None and samples > start:
+        runs.append([start, samples])
+    pad = C.SAMPLE_RATE * pad_ms // 1000
+    for k, run in enumerate(runs):
+        if k == 0:
+            run[0] = max(0, run[0] - pad)
+        if k == len(runs) - 1:
+            run[1] = min(samples, run[1] + pad)
+            continue
+        following = runs[k + 1]
+        silence = following[0] - run[1]
+        if silence < 2 * pad:
+            run[1] += silence // 2
+            following[0] = max(0, following[0] - silence // 2)
+        else:
+            run[1] = min(samples, run[1] + pad)
+            following[0] = max(0, following[0] - pad)
+    return [(a, b) for a, b in runs]
+
+
 def plan_windows(
     speech: SpeechMap,
     max_ms: int = C.WINDOW_MAX_MS,

@@ -106,16 +106,8 @@ def transcribe_file(
         return _transcribe_picture(media, outdir, picture, profile, run_meta, terms, fps, started)
     if transcriber is None:
         raise DubkitError(f"--source {source}: no recogniser loaded to transcribe {media}")
-    from dubkit.adapters.audio import decode_audio
+    from dubkit.adapters.audio import spool_audio
 
-    audio = decode_audio(media)
-    if audio.duration_ms > C.MAX_PROGRAMME_MS:
-        raise MediaError(
-            f"{display_path(media)}: {clock(audio.duration_ms)} long, longer than "
-            f"{PROGRAMME_END}, the last time ASS subtitles can hold; dubkit takes programmes "
-            f"under 10 hours: split this one into parts (ffmpeg -ss and -t)",
-            path=media,
-        )
     bias = None
     if terms is not None:
         from dubkit.adapters.chinese import (
@@ -127,7 +119,17 @@ def transcribe_file(
         bias = BiasTerms.from_glossary(
             terms, pinyin_readings, split_dictionary_words, pinyin_alternatives
         )
-    transcript = transcriber.transcribe(audio, options, progress, bias)
+    # The sound is spooled to a temporary file and recognised block by block: an hour of
+    # programme never sits in memory (its samples are gone when this block ends).
+    with spool_audio(media) as audio:
+        if audio.duration_ms > C.MAX_PROGRAMME_MS:
+            raise MediaError(
+                f"{display_path(media)}: {clock(audio.duration_ms)} long, longer than "
+                f"{PROGRAMME_END}, the last time ASS subtitles can hold; dubkit takes "
+                f"programmes under 10 hours: split this one into parts (ffmpeg -ss and -t)",
+                path=media,
+            )
+        transcript = transcriber.transcribe(audio, options, progress, bias)
     if picture is not None and transcript.language not in CHINESE:
         # the speech cannot fill gaps in Chinese subtitles, and its SRT would take the name
         # of the picture's English (STEM.en.srt): the picture is read alone
