@@ -130,24 +130,6 @@ def build_programme(dest: Path, minutes: float, rate: int, channels: int) -> dic
     return {"rounds": rounds, "recordings": len(pcm), "mb": dest.stat().st_size / 2**20}
 
 
-def build_packages(dest: Path, size_name: str) -> float:
-    """Random zh→en and en→ur Argos packages, unzipped (as `dubkit models install` leaves
-    them); the SentencePiece models trained on NTREX text, as bench/mt.py does."""
-    sys.path.insert(0, str(ROOT))
-    from tests.argos_factory import OPUS_MT, TINY, build_package_dir
-
-    size = OPUS_MT if size_name == "opus" else TINY
-
-    def text(name: str) -> list[str]:
-        return (NTREX / f"newstest2019-ref.{name}.txt").read_text(encoding="utf-8").splitlines()
-
-    zh, en, ur = text("zho-CN"), text("eng-US"), text("urd")
-    started = time.perf_counter()
-    build_package_dir(dest, "zh", "en", size=size, seed=1, sp_lines=zh + en)
-    build_package_dir(dest, "en", "ur", size=size, seed=2, sp_lines=en + ur)
-    return time.perf_counter() - started
-
-
 # --------------------------------------------------------------------------- measuring
 
 
@@ -531,6 +513,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="dubkit-bench-long-") as tmp_name:
         work = Path(tmp_name)
         packages = work / "packages"
+        from mt import build_packages  # bench/mt.py, beside this script
+
         notes["packages_s"] = build_packages(packages, args.mt_size)
         for minutes in lengths:
             programme = work / f"programme-{minutes:g}min.wav"

@@ -162,18 +162,21 @@ def child(variant: str, lines_file: Path, packages: Path, out: Path, started: fl
 # ----------------------------------------------------------------------------- parent
 
 
-def build_packages(dest: Path) -> float:
-    """OPUS-MT-sized zh→en and en→ur packages, unzipped, as argospm installs them."""
+def build_packages(dest: Path, size_name: str = "opus") -> float:
+    """zh→en and en→ur packages, unzipped, as argospm installs them: OPUS-MT-sized (the
+    default) or tiny, random weights, SentencePiece models trained on NTREX text."""
     sys.path.insert(0, str(ROOT))
-    from tests.argos_factory import OPUS_MT, build_package_dir
+    from tests.argos_factory import OPUS_MT, TINY, build_package_dir
+
+    size = OPUS_MT if size_name == "opus" else TINY
 
     def text(name: str) -> list[str]:
         return (NTREX / f"newstest2019-ref.{name}.txt").read_text(encoding="utf-8").splitlines()
 
     zh, en, ur = text("zho-CN"), text("eng-US"), text("urd")
     started = time.perf_counter()
-    build_package_dir(dest, "zh", "en", size=OPUS_MT, seed=1, sp_lines=zh + en)
-    build_package_dir(dest, "en", "ur", size=OPUS_MT, seed=2, sp_lines=en + ur)
+    build_package_dir(dest, "zh", "en", size=size, seed=1, sp_lines=zh + en)
+    build_package_dir(dest, "en", "ur", size=size, seed=2, sp_lines=en + ur)
     return time.perf_counter() - started
 
 
