@@ -8,6 +8,7 @@ import subprocess
 import sys
 import wave
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -54,12 +55,19 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture(scope="module")
-def whole_programme(programme: Path) -> Any:
-    """The programme decoded whole, once for the module."""
-    from dubkit.adapters import dubaudio
+@dataclass(frozen=True)
+class Whole:
+    samples: Any  # float32 shaped (frames, channels)
+    rate: int
 
-    return dubaudio._decode(programme)
+
+@pytest.fixture(scope="module")
+def whole_programme(programme: Path) -> Whole:
+    """The programme decoded whole, once for the module."""
+    import numpy as np
+
+    with dubaudio._audio_stream(programme) as (rate, chunks):
+        return Whole(np.concatenate(list(chunks)), rate)
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +214,6 @@ def test_unwritable_destination_is_one_line_output_error(
     def never(media: Path) -> None:
         raise AssertionError("the programme was decoded before its destination was checked")
 
-    monkeypatch.setattr(dubaudio, "_decode", never)
     monkeypatch.setattr(dubaudio, "_audio_stream", never)
     blocker = tmp_path / "a file"
     blocker.write_text("")  # a folder cannot be made inside a file, even by root
@@ -381,11 +388,12 @@ def test_guide_failure_mid_way_keeps_the_old_track(
     dest = tmp_path / "guide.wav"
     dest.write_bytes(b"previous guide")
 
-    def half_written(segment: Any, path: Path, fmt: str, *, shown: Path) -> None:
+    def half_written(pieces: Any, path: Path, fmt: str, *args: Any, shown: Path) -> None:
+        next(iter(pieces))  # the mix is under way
         path.write_bytes(b"RIFF half")
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(dubaudio, "_export", half_written)
+    monkeypatch.setattr(dubaudio, "_write_pcm", half_written)
     with pytest.raises(OutputError) as exc:
         write_guide_track(programme, CUES, dest)
     assert str(dest) in one_line(exc) and "No space left" in str(exc.value)
@@ -432,7 +440,7 @@ def test_tempo_beyond_two_is_a_chain_of_atempo_filters(ffmpeg: str) -> None:
     assert dubaudio._atempo_steps(1.3) == [1.3]
     assert dubaudio._atempo_steps(3.0) == [2.0, 1.5]
     speech = (np.sin(np.arange(22_050 * 3) * 0.05) * 8000).astype(np.int16)  # 3 s
-    target = dubaudio._Programme(Path("p.wav"), np.zeros((48_000, 2), np.float32), RATE)
+    target = dubaudio._Programme(Path("p.wav"), RATE, channels=2, frames=RATE)
     fitted = dubaudio._fit(ffmpeg, speech, 22_050, 3.0, target)
     assert fitted.shape[1] == 2
     assert abs(len(fitted) - RATE) < RATE * 0.02  # 3 s at 3x: about 1 s

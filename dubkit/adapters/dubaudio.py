@@ -1,14 +1,17 @@
 """Audio for dubbing studios: reference clips of each line, and a guide track (pydub, pyloudnorm).
 
-The programme's audio is decoded once with PyAV at its own sample rate, mono or stereo as the
-source (more channels are downmixed to stereo by FFmpeg's standard matrix), so the guide track has
-exactly the programme's number of samples and no resampling touches the reference. Files are
-16-bit PCM (WAV, or FLAC for the guide) or MP3 for clips.
+The programme's audio is decoded with PyAV at its own sample rate, mono or stereo as the source
+(more channels are downmixed to stereo by FFmpeg's standard matrix), so the guide track has
+exactly the programme's number of samples and no resampling touches the reference. The programme
+is never held whole (an hour of stereo is 1.4 GB as float32): clips are cut as the audio streams
+past, and the guide track is measured, mixed and written a piece at a time, decoding the programme
+once for each pass. Files are 16-bit PCM (WAV, or FLAC for the guide) or MP3 for clips.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 import os
 import re
@@ -17,10 +20,10 @@ import subprocess
 import tempfile
 import warnings
 import wave
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from dubkit.adapters.audio import check_media
 from dubkit.adapters.render import ToolMissing, ffmpeg_path
@@ -52,6 +55,10 @@ URDU_VOICE = "ur"  # espeak-ng's Urdu voice (Debian espeak-ng-data)
 _VOICE_TRIM_LEVEL = 10 ** (-40 / 20)
 _VOICE_TRUNCATE_FADE_MS = 10  # fade a voice cut at the next cue, so the cut does not click
 _TRUE_PEAK_OVERSAMPLING = 4  # ITU-R BS.1770-4 Annex 2, for rates below 96 kHz
+# The guide track is decoded, mixed, measured and written this many seconds at a time, so its
+# memory does not grow with the programme (10 s of stereo is 3.8 MB as float32).
+GUIDE_PIECE_S = 10.0
+_PEAK_CONTEXT = 64  # samples each side of a stretch when oversampling (scipy's filter reaches 10)
 _CLIP_NAME = re.compile(r"^\d{4,}\.(wav|mp3)$")
 _ESPEAK_MISSING = "espeak-ng not found; run scripts/bootstrap.sh or apt-get install espeak-ng"
 
@@ -79,21 +86,14 @@ class GuideReport:
     voice: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Programme:
-    """Decoded audio: float32 samples shaped (frames, channels) at the source's rate."""
+    """What a pass over the programme's audio found: its rate, channels (1 or 2) and length."""
 
     path: Path
-    samples: np.ndarray[Any, Any]
     rate: int
-
-    @property
-    def frames(self) -> int:
-        return int(self.samples.shape[0])
-
-    @property
-    def channels(self) -> int:
-        return int(self.samples.shape[1])
+    channels: int
+    frames: int
 
     @property
     def duration_ms(self) -> int:
@@ -239,39 +239,42 @@ def write_guide_track(
     where it is cut, and is listed in `lines_not_fitting`. The voice sits at the original's
     loudness. Loudness is measured (ITU-R BS.1770) before and after one gain change; the gain is
     held back if the true peak would pass -1 dBTP, and the report says so.
-    """
-    import numpy as np
 
+    Memory does not grow with the programme: each pass (measuring the original for the voice,
+    measuring the mix, each limiter pass, writing) decodes it again, GUIDE_PIECE_S at a time.
+    """
     fmt = _check_guide_options(cues, dest, duck_db, fade_ms, voice, texts, max_tempo)
-    programme = _decode(media)
-    _check_cues_inside(programme.path, programme.duration_ms, cues)
-    original_lufs = _integrated_lufs(programme.samples, programme.rate)
-    mix = programme.samples * _duck_gain(programme, cues, duck_db, fade_ms)[:, np.newaxis]
+    if fmt != "wav":
+        ffmpeg_path()  # ToolMissing with the fix now, not after the programme is mixed
+    mix = _Mix(media, _Ducking(tuple(cues), duck_db, fade_ms))
     not_fitting: tuple[tuple[int, float], ...] = ()
-    if voice:
-        lines = list(texts) if texts is not None else [" ".join(c.lines) for c in cues]
-        track, not_fitting = _voice_track(programme, cues, lines, max_tempo)
-        level = target_lufs if original_lufs is None else original_lufs
-        mix += track * _gain_to(track, programme.rate, level)
-    before = _integrated_lufs(mix, programme.rate)
-    gain_db, limited = _normalising_gain(mix, programme.rate, before, target_lufs)
-    if limited and before is not None:
-        # Ducked dialogue leaves the loudness low and the peaks high: reach the target with
-        # a look-ahead peak limiter rather than giving up loudness.
-        mix, gain_db = _limit_to_target(mix, programme.rate, target_lufs - before, target_lufs)
-    pcm = _to_pcm16(mix * np.float32(10 ** (gain_db / 20)))
-    written = pcm.astype(np.float32) / 32768.0  # measure what the file holds, not the plan
-    _export_atomic(_segment_pcm(pcm, programme.rate), dest, fmt)
+    with contextlib.ExitStack() as stack:
+        if voice:
+            lines = list(texts) if texts is not None else [" ".join(c.lines) for c in cues]
+            store = stack.enter_context(tempfile.TemporaryFile(prefix="dubkit-voice-"))
+            mix, not_fitting = _with_voice(mix, cues, lines, max_tempo, target_lufs, store)
+        programme, before, peak = _measure_mix(mix)
+        _check_cues_inside(media, programme.duration_ms, cues)
+        mix = replace(mix, frames=programme.frames)
+        gain_db, limited = _normalising_gain(peak, before, target_lufs)
+        limiter_db = None
+        if limited and before is not None:
+            # Ducked dialogue leaves the loudness low and the peaks high: reach the target with
+            # a look-ahead peak limiter rather than giving up loudness.
+            limiter_db, gain_db = _limit_to_target(
+                mix, programme, target_lufs - before, target_lufs
+            )
+        after, written_peak = _write_guide(mix, programme, limiter_db, gain_db, dest, fmt)
     return GuideReport(
         path=dest,
         duration_ms=programme.duration_ms,
         sample_rate=programme.rate,
         channels=programme.channels,
         loudness_before=before,
-        loudness_after=_integrated_lufs(written, programme.rate),
+        loudness_after=after,
         target_lufs=target_lufs,
         gain_db=round(gain_db, 2),
-        peak_dbfs=_db(_true_peak(written, programme.rate)),
+        peak_dbfs=_db(written_peak),
         limited=limited,
         lines_not_fitting=not_fitting,
         voice=voice,
@@ -306,95 +309,325 @@ def _check_guide_options(
     return fmt
 
 
-def _duck_gain(
-    programme: _Programme, cues: Sequence[Cue], duck_db: float, fade_ms: int
-) -> np.ndarray[Any, Any]:
+@dataclass(frozen=True, slots=True)
+class _Ducking:
     """Per-sample gain: duck_db over each cue, ramped (in dB) over fade_ms before and after it,
     so the whole cue is ducked; overlapping ramps keep the deeper duck."""
-    import numpy as np
 
-    depth = np.zeros(programme.frames, dtype=np.float32)
-    fade = programme.rate * fade_ms // 1000
-    ramp = np.linspace(0.0, 1.0, fade + 2, dtype=np.float32)[1:-1]  # rising, without its ends
-    for cue in cues:
-        start, end = programme.frame(cue.start_ms), programme.frame(cue.end_ms)
-        depth[start:end] = 1.0
-        lo = max(0, start - fade)
-        head = depth[lo:start]
-        np.maximum(head, ramp[fade - len(head) :], out=head)
-        tail = depth[end : end + fade]
-        np.maximum(tail, ramp[::-1][: len(tail)], out=tail)
-    gain: np.ndarray[Any, Any] = np.power(np.float32(10.0), depth * np.float32(duck_db / 20))
-    return gain.astype(np.float32)
+    cues: tuple[Cue, ...]
+    duck_db: float
+    fade_ms: int
+
+    def gain(self, rate: int, start: int, count: int) -> np.ndarray[Any, Any] | None:
+        """The gain over samples [start, start + count) of the programme; None where no cue
+        reaches them (a gain of 1 throughout)."""
+        import numpy as np
+
+        depth = np.zeros(count, dtype=np.float32)
+        lo, hi = count, 0  # the samples some cue reaches
+        fade = rate * self.fade_ms // 1000
+        ramp = np.linspace(0.0, 1.0, fade + 2, dtype=np.float32)[1:-1]  # rising, without its ends
+        fall = ramp[::-1]
+
+        def here(first: int, stop: int) -> slice:  # samples [first, stop) within this piece
+            return slice(min(max(first - start, 0), count), min(max(stop - start, 0), count))
+
+        for cue in self.cues:
+            first, last = cue.start_ms * rate // 1000, cue.end_ms * rate // 1000
+            if last + fade <= start or first - fade >= start + count:
+                continue
+            reach = here(first - fade, last + fade)
+            lo, hi = min(lo, reach.start), max(hi, reach.stop)
+            depth[here(first, last)] = 1.0
+            head = here(first - fade, first)
+            at = start + head.start - first + fade  # where in the ramp the head starts
+            np.maximum(depth[head], ramp[at : at + head.stop - head.start], out=depth[head])
+            tail = here(last, last + fade)
+            at = start + tail.start - last
+            np.maximum(depth[tail], fall[at : at + tail.stop - tail.start], out=depth[tail])
+        if lo >= hi:
+            return None
+        gain = np.ones(count, dtype=np.float32)  # 10 ** 0, where the depth is 0
+        gain[lo:hi] = np.power(np.float32(10.0), depth[lo:hi] * np.float32(self.duck_db / 20))
+        return gain
 
 
-def _normalising_gain(
-    mix: np.ndarray[Any, Any], rate: int, loudness: float | None, target: float
-) -> tuple[float, bool]:
-    """The gain to `target`, lowered if it would push the true peak over the ceiling."""
+@dataclass(frozen=True)
+class _Mix:
+    """The guide's mix before its gain: the original ducked under every cue, plus the scratch
+    voice at `voice_gain`. It is made afresh, a piece at a time, on every pass."""
+
+    media: Path
+    ducking: _Ducking
+    voice: _VoiceTrack | None = None
+    voice_gain: float = 1.0
+    frames: int | None = None  # the programme's length once a pass has counted it
+
+    @contextlib.contextmanager
+    def stream(self) -> Iterator[tuple[int, Iterator[np.ndarray[Any, Any]]]]:
+        """(rate, pieces of the mix shaped (frames, channels)), decoding the programme."""
+        with _audio_stream(self.media, checked=self.frames is not None) as (rate, chunks):
+            yield rate, self._pieces(rate, chunks)
+
+    def _pieces(
+        self, rate: int, chunks: Iterator[np.ndarray[Any, Any]]
+    ) -> Iterator[np.ndarray[Any, Any]]:
+        import numpy as np
+
+        start = 0
+        for piece in _regroup(chunks, _piece_frames(rate)):
+            gain = self.ducking.gain(rate, start, len(piece))
+            mix = piece if gain is None else piece * gain[:, np.newaxis]
+            voice = None if self.voice is None else self.voice.piece(start, len(piece))
+            if voice is not None:
+                mix = mix + voice * self.voice_gain  # not in place: `piece` is the decoder's
+            start += len(piece)
+            yield mix
+        if self.frames is not None and start != self.frames:
+            raise MediaError(
+                f"{self.media}: changed while the guide track was being made (now {start} "
+                f"samples, {self.frames} before); make the guide again once the file is complete",
+                path=self.media,
+            )
+
+
+def _measure_mix(mix: _Mix) -> tuple[_Programme, float | None, float]:
+    """One pass: the programme's rate, channels and length, and the mix's loudness and true
+    peak (linear)."""
+    with mix.stream() as (rate, pieces):
+        loudness, peak = _Loudness(rate), _TruePeak(rate)
+        for piece in pieces:
+            loudness.feed(piece)
+            peak.feed(piece)
+    programme = _Programme(mix.media, rate, loudness.channels, loudness.frames)
+    return programme, loudness.result(), peak.result()
+
+
+def _normalising_gain(peak: float, loudness: float | None, target: float) -> tuple[float, bool]:
+    """The gain to `target`, lowered if it would push the true peak (linear) over the ceiling."""
     if loudness is None:
         return 0.0, False  # nothing measurable to normalise: leave silence alone
     gain = target - loudness
-    peak_db = _db(_true_peak(mix, rate))
+    peak_db = _db(peak)
     if peak_db + gain > TRUE_PEAK_CEILING_DBTP:
         return TRUE_PEAK_CEILING_DBTP - peak_db, True
     return gain, False
 
 
 _LIMITER_MARGIN_DB = 1.5  # sample ceiling below the true-peak ceiling (inter-sample peaks)
+_LIMITER_CEILING = 10 ** ((TRUE_PEAK_CEILING_DBTP - _LIMITER_MARGIN_DB) / 20)
 _LIMITER_ATTACK_S = 0.005
 _LIMITER_RELEASE_S = 0.08
 
 
-def _limiter_gain(x: np.ndarray[Any, Any], rate: int, ceiling: float) -> np.ndarray[Any, Any]:
-    """Per-sample gain (<= 1) that keeps |x| under `ceiling`: the needed reduction held over
-    the attack window ahead and the release window behind, then smoothed."""
+def _limited(
+    pieces: Iterable[np.ndarray[Any, Any]], rate: int, scale: np.float32
+) -> Iterator[np.ndarray[Any, Any]]:
+    """The mix with a per-sample gain (<= 1) that keeps |mix * scale| under the limiter's
+    ceiling: the needed reduction held over the attack window ahead and the release window
+    behind, then smoothed. The mix comes out as soon as the look-ahead past it has come in."""
     import numpy as np
     from scipy.ndimage import minimum_filter1d, uniform_filter1d
 
-    amp = np.max(np.abs(x), axis=1) if x.ndim == 2 else np.abs(x)
-    need = np.minimum(1.0, ceiling / np.maximum(amp, 1e-12)).astype(np.float32)
     attack = max(1, int(_LIMITER_ATTACK_S * rate))
     release = max(1, int(_LIMITER_RELEASE_S * rate))
-    held = minimum_filter1d(need, size=attack + release, origin=(release - attack) // 2)
-    smooth = uniform_filter1d(held, size=attack)
-    gain: np.ndarray[Any, Any] = np.minimum(smooth, need)
-    return gain
+    size, origin = attack + release, (release - attack) // 2
+    hold = _Sliding(lambda x: minimum_filter1d(x, size=size, origin=origin), size, origin)
+    smooth = _Sliding(lambda x: uniform_filter1d(x, size=attack), attack, 0)
+    waiting: list[np.ndarray[Any, Any]] = []  # mix not yet given out, and its needed gain
+    needs: list[np.ndarray[Any, Any]] = []
+
+    def give(gain: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        mix, need = np.concatenate(waiting), np.concatenate(needs)
+        n = len(gain)
+        waiting[:], needs[:] = [mix[n:]], [need[n:]]
+        limited: np.ndarray[Any, Any] = mix[:n] * np.minimum(gain, need[:n])[:, np.newaxis]
+        return limited
+
+    for piece in pieces:
+        amp = np.max(np.abs(piece * scale), axis=1)
+        need = np.minimum(1.0, _LIMITER_CEILING / np.maximum(amp, 1e-12)).astype(np.float32)
+        waiting.append(piece)
+        needs.append(need)
+        gain = smooth.feed(hold.feed(need))
+        if len(gain):
+            yield give(gain)
+    rest = np.concatenate([smooth.feed(hold.finish()), smooth.finish()])
+    if len(rest):
+        yield give(rest)
 
 
 def _limit_to_target(
-    mix: np.ndarray[Any, Any], rate: int, gain_db: float, target: float
-) -> tuple[np.ndarray[Any, Any], float]:
+    mix: _Mix, programme: _Programme, gain_db: float, target: float
+) -> tuple[float, float]:
     """Gain to the target loudness with the peaks limited under the true-peak ceiling; the
-    loudness lost to limiting is made up in a few measured passes. Returns the limited mix
-    (before the final gain) and that gain."""
+    loudness lost to limiting is made up in a few measured passes. Returns the gain the
+    limiter works at (its input is the mix at that gain) and the final gain."""
     import numpy as np
 
-    ceiling = 10 ** ((TRUE_PEAK_CEILING_DBTP - _LIMITER_MARGIN_DB) / 20)
-    limited = mix
+    limiter_db = gain_db
     for _ in range(6):
+        limiter_db = gain_db
         scale = np.float32(10 ** (gain_db / 20))
-        g = _limiter_gain(mix * scale, rate, ceiling)
-        limited = mix * (g[:, np.newaxis] if mix.ndim == 2 else g)
-        loudness = _integrated_lufs(limited * scale, rate)
-        if loudness is None or abs(target - loudness) < 0.1:
+        loudness = _Loudness(programme.rate)
+        with mix.stream() as (rate, pieces):
+            for piece in _limited(pieces, rate, scale):
+                loudness.feed(piece * scale)
+        measured = loudness.result()
+        if measured is None or abs(target - measured) < 0.1:
             break
-        gain_db += target - loudness
-    return limited, gain_db
+        gain_db += target - measured
+    return limiter_db, gain_db
+
+
+def _write_guide(
+    mix: _Mix,
+    programme: _Programme,
+    limiter_db: float | None,
+    gain_db: float,
+    dest: Path,
+    fmt: str,
+) -> tuple[float | None, float]:
+    """The last pass: the mix (limited at `limiter_db`, if any) at `gain_db`, written to dest
+    as 16-bit PCM; the loudness and true peak (linear) of what the file holds, not the plan."""
+    import numpy as np
+
+    loudness, peak = _Loudness(programme.rate), _TruePeak(programme.rate)
+    gain = np.float32(10 ** (gain_db / 20))
+
+    def pcm(pieces: Iterable[np.ndarray[Any, Any]]) -> Iterator[np.ndarray[Any, Any]]:
+        for piece in pieces:
+            samples = _to_pcm16(piece * gain)
+            written = samples.astype(np.float32) / 32768.0
+            loudness.feed(written)
+            peak.feed(written)
+            yield samples
+
+    with mix.stream() as (rate, pieces):
+        if limiter_db is not None:
+            pieces = _limited(pieces, rate, np.float32(10 ** (limiter_db / 20)))
+        _export_pcm(pcm(pieces), dest, fmt, programme)
+    return loudness.result(), peak.result()
+
+
+class _Sliding:
+    """A scipy.ndimage 1-D filter of `size` at `origin` (mode 'reflect') run over a stream,
+    with the values it has over the whole stream: an output waits for the samples its window
+    reaches ahead, and the samples it reaches behind are kept for the next piece."""
+
+    def __init__(
+        self, apply: Callable[[np.ndarray[Any, Any]], np.ndarray[Any, Any]], size: int, origin: int
+    ) -> None:
+        self._apply = apply
+        self._behind = size // 2 + origin  # output i sees inputs [i - behind, i + ahead]
+        self._ahead = size - 1 - self._behind
+        self._held: np.ndarray[Any, Any] | None = None
+        self._held_from = 0  # the stream's sample that _held starts at
+        self._done = 0  # outputs given so far
+
+    def feed(self, x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+        """The outputs that `x` completes (none, some, or more than len(x))."""
+        import numpy as np
+
+        held = x if self._held is None else np.concatenate([self._held, x])
+        self._held = held
+        if self._held_from == 0 and len(held) < self._behind:
+            return held[:0]  # the first outputs reflect the stream's first `behind` samples
+        ready = self._held_from + len(held) - self._ahead
+        if ready <= self._done:
+            return held[:0]
+        out: np.ndarray[Any, Any] = self._apply(held)[
+            self._done - self._held_from : ready - self._held_from
+        ]
+        self._done = ready
+        keep = max(self._held_from, ready - self._behind)
+        self._held = held[keep - self._held_from :]
+        self._held_from = keep
+        return out
+
+    def finish(self) -> np.ndarray[Any, Any]:
+        """The outputs still waiting: at the stream's end the window reflects, as over the whole."""
+        import numpy as np
+
+        if self._held is None:
+            return np.zeros(0, dtype=np.float32)
+        out: np.ndarray[Any, Any] = self._apply(self._held)[self._done - self._held_from :]
+        self._done = self._held_from + len(self._held)
+        return out
 
 
 # ------------------------------------------------------------------ scratch voice
 
 
-def _voice_track(
-    programme: _Programme, cues: Sequence[Cue], lines: Sequence[str], max_tempo: float
-) -> tuple[np.ndarray[Any, Any], tuple[tuple[int, float], ...]]:
-    """Each line spoken by espeak-ng's Urdu voice, fitted to its cue and placed at its start."""
-    import numpy as np
+class _VoiceTrack:
+    """The scratch voice's lines, each where _place put it, kept in an unnamed temporary file
+    (an hour of lines is as large as the programme) and added up again a piece at a time."""
 
-    espeak = _espeak_path()
-    ffmpeg = ffmpeg_path()
-    track = np.zeros_like(programme.samples)
+    def __init__(self, store: IO[bytes], channels: int) -> None:
+        self._store = store
+        self._channels = channels
+        self._lines: list[tuple[int, int, int]] = []  # (first sample, samples, byte offset)
+
+    def add(self, start: int, samples: np.ndarray[Any, Any]) -> None:
+        import numpy as np
+
+        offset = self._store.seek(0, os.SEEK_END)
+        self._store.write(np.ascontiguousarray(samples, dtype=np.float32).tobytes())
+        self._lines.append((start, len(samples), offset))
+
+    def piece(self, start: int, count: int) -> np.ndarray[Any, Any] | None:
+        """The voice over samples [start, start + count): the lines there added in the order
+        they were placed (None where no line sounds)."""
+        import numpy as np
+
+        out = None
+        width = self._channels * 4  # bytes in a sample of float32 (frames, channels)
+        for first, length, offset in self._lines:
+            lo, hi = max(first, start), min(first + length, start + count)
+            if lo >= hi:
+                continue
+            if out is None:
+                out = np.zeros((count, self._channels), dtype=np.float32)
+            self._store.seek(offset + (lo - first) * width)
+            line = np.frombuffer(self._store.read((hi - lo) * width), dtype=np.float32)
+            out[lo - start : hi - start] += line.reshape(-1, self._channels)
+        return out
+
+
+def _with_voice(
+    mix: _Mix,
+    cues: Sequence[Cue],
+    lines: Sequence[str],
+    max_tempo: float,
+    target_lufs: float,
+    store: IO[bytes],
+) -> tuple[_Mix, tuple[tuple[int, float], ...]]:
+    """The mix with the scratch voice, at the original's loudness (one pass measures it)."""
+    espeak, ffmpeg = _espeak_path(), ffmpeg_path()  # missing tools fail before any decoding
+    with _audio_stream(mix.media) as (rate, chunks):
+        original = _Loudness(rate)
+        for piece in _regroup(chunks, _piece_frames(rate)):
+            original.feed(piece)
+    programme = _Programme(mix.media, rate, original.channels, original.frames)
+    _check_cues_inside(mix.media, programme.duration_ms, cues)
+    track = _VoiceTrack(store, programme.channels)
+    not_fitting = _voice_track(programme, cues, lines, max_tempo, track, espeak, ffmpeg)
+    level = original.result()
+    gain = _gain_to(track, programme, target_lufs if level is None else level)
+    return replace(mix, voice=track, voice_gain=gain, frames=programme.frames), not_fitting
+
+
+def _voice_track(
+    programme: _Programme,
+    cues: Sequence[Cue],
+    lines: Sequence[str],
+    max_tempo: float,
+    track: _VoiceTrack,
+    espeak: str,
+    ffmpeg: str,
+) -> tuple[tuple[int, float], ...]:
+    """Each line spoken by espeak-ng's Urdu voice, fitted to its cue and placed at its start
+    in `track`; the lines that do not fit."""
     order = sorted(range(len(cues)), key=lambda i: (cues[i].start_ms, cues[i].index))
     not_fitting: list[tuple[int, float]] = []
     with tempfile.TemporaryDirectory(prefix="dubkit-voice-") as work:
@@ -410,8 +643,8 @@ def _voice_track(
                 not_fitting.append((cue.index, round(needed, 3)))
             fitted = _fit(ffmpeg, speech, speech_rate, min(needed, max_tempo), programme)
             next_ms = cues[order[pos + 1]].start_ms if pos + 1 < len(order) else None
-            _place(track, fitted, programme, cue, next_ms)
-    return track, tuple(sorted(not_fitting))
+            track.add(*_place(fitted, programme, cue, next_ms))
+    return tuple(sorted(not_fitting))
 
 
 def _espeak_path() -> str:
@@ -488,13 +721,10 @@ def _atempo_steps(tempo: float) -> list[float]:
 
 
 def _place(
-    track: np.ndarray[Any, Any],
-    voice: np.ndarray[Any, Any],
-    programme: _Programme,
-    cue: Cue,
-    next_ms: int | None,
-) -> None:
-    """Add `voice` at the cue's start, cut (with a short fade) at the next cue's start."""
+    voice: np.ndarray[Any, Any], programme: _Programme, cue: Cue, next_ms: int | None
+) -> tuple[int, np.ndarray[Any, Any]]:
+    """`voice` placed at the cue's start: its first sample, and the voice cut (with a short
+    fade) at the next cue's start or the programme's end."""
     import numpy as np
 
     start = programme.frame(cue.start_ms)
@@ -506,46 +736,198 @@ def _place(
         fade = min(len(voice), programme.rate * _VOICE_TRUNCATE_FADE_MS // 1000)
         if fade:
             voice[-fade:] *= np.linspace(1.0, 0.0, fade, dtype=np.float32)[:, np.newaxis]
-    track[start : start + len(voice)] += voice
+    return start, voice
 
 
-def _gain_to(track: np.ndarray[Any, Any], rate: int, lufs: float) -> float:
+def _gain_to(track: _VoiceTrack, programme: _Programme, lufs: float) -> float:
     """The linear gain that brings `track` to `lufs` (1.0 when it has nothing to measure)."""
-    level = _integrated_lufs(track, rate)
+    import numpy as np
+
+    loudness = _Loudness(programme.rate)
+    size = _piece_frames(programme.rate)
+    for start in range(0, programme.frames, size):
+        count = min(size, programme.frames - start)
+        voice = track.piece(start, count)
+        silence = np.zeros((count, programme.channels), dtype=np.float32)
+        loudness.feed(silence if voice is None else voice)
+    level = loudness.result()
     return 1.0 if level is None else float(10 ** ((lufs - level) / 20))
 
 
 # ------------------------------------------------------------------ measurement
 
 
-def _integrated_lufs(samples: np.ndarray[Any, Any], rate: int) -> float | None:
-    """ITU-R BS.1770-4 integrated loudness, None when gating leaves nothing (or under 0.4 s)."""
-    import pyloudnorm
+class _Loudness:
+    """ITU-R BS.1770-4 integrated loudness of a stream of pieces shaped (frames, channels),
+    the value pyloudnorm gives for the whole, rounded to 0.01 LU (None when gating leaves
+    nothing, or under 0.4 s): its K-weighting filters carry their state from piece to piece,
+    and each 400 ms gating block (75 % overlap) is summed, as pyloudnorm sums it, once the
+    pieces have completed it."""
 
-    meter = pyloudnorm.Meter(rate)
-    if samples.shape[0] < meter.block_size * rate:
-        return None
-    value = float(meter.integrated_loudness(samples))
-    return round(value, 2) if math.isfinite(value) else None
+    def __init__(self, rate: int) -> None:
+        import pyloudnorm
+
+        meter = pyloudnorm.Meter(rate)
+        # pyloudnorm's own K-weighting (its coefficients depend on the rate), stage by stage
+        self._stages = [(f.b, f.a, f.passband_gain) for f in meter._filters.values()]
+        self._rate = rate
+        self._block_s = float(meter.block_size)
+        self._step = 1.0 - meter.overlap
+        self._state: list[np.ndarray[Any, Any]] = []
+        self._squares: np.ndarray[Any, Any] | None = None  # (channels, samples) from _held_from
+        self._held_from = 0
+        self._blocks: list[np.ndarray[Any, Any]] = []  # mean squares, (blocks, channels)
+        self._next_block = 0
+        self._quiet_from = 0  # all filtered samples from here on are 0 (digital silence)
+        self.frames = 0
+        self.channels = 0
+
+    def feed(self, piece: np.ndarray[Any, Any]) -> None:
+        import numpy as np
+        from scipy.signal import lfilter
+
+        if len(piece) == 0:
+            return
+        if not self._state:
+            self.channels = piece.shape[1]
+            self._state = [
+                np.zeros((max(len(a), len(b)) - 1, self.channels)) for b, a, _ in self._stages
+            ]
+        filtered = piece
+        for n, (b, a, gain) in enumerate(self._stages):
+            if not self._state[n].any() and not filtered.any():
+                continue  # silence into a filter at rest stays silence, and the filter at rest
+            out, self._state[n] = lfilter(b, a, filtered, axis=0, zi=self._state[n])
+            filtered = (gain * out).astype(piece.dtype)  # pyloudnorm filters in place
+        if filtered.any():
+            self._quiet_from = self.frames + len(piece)
+        squares = np.ascontiguousarray(np.square(filtered).T)
+        held = self._squares
+        self._squares = squares if held is None else np.concatenate([held, squares], axis=1)
+        self.frames += len(piece)
+        self._sum_blocks(None)
+
+    def result(self) -> float | None:
+        import numpy as np
+
+        if self.frames < self._block_s * self._rate:
+            return None
+        length_s = self.frames / self._rate
+        count = int(np.round((length_s - self._block_s) / (self._block_s * self._step))) + 1
+        self._sum_blocks(count)  # the last blocks may run past the end, as in pyloudnorm
+        blocks = np.concatenate(self._blocks)[:count].T
+        value = _gated_loudness(blocks)
+        return round(value, 2) if math.isfinite(value) else None
+
+    def _bounds(self, j: int) -> tuple[int, int]:
+        """Block j's samples, computed as pyloudnorm computes them (same floating point)."""
+        block, step, rate = self._block_s, self._step, self._rate
+        return int(block * (j * step) * rate), int(block * (j * step + 1) * rate)
+
+    def _sum_blocks(self, count: int | None) -> None:
+        """Sum each block complete in what is held; at the end (`count` given), up to it."""
+        import numpy as np
+
+        squares = self._squares
+        if squares is None:
+            return
+        factor = 1.0 / (self._block_s * self._rate)
+        rows: list[list[Any]] = []
+        j = self._next_block
+        while count is None or j < count:
+            lo, hi = self._bounds(j)
+            if count is None and hi > self.frames:
+                break
+            if lo >= self._quiet_from:
+                rows.append([0.0] * self.channels)  # what summing its zeros gives, sooner
+            else:
+                lo, hi = lo - self._held_from, hi - self._held_from
+                rows.append([factor * np.sum(squares[c, lo:hi]) for c in range(self.channels)])
+            j += 1
+        if rows:
+            self._blocks.append(np.array(rows, dtype=np.float64))
+        self._next_block = j
+        drop = min(self._bounds(j)[0] - self._held_from, squares.shape[1])
+        self._squares = squares[:, drop:]
+        self._held_from += drop
 
 
-def _true_peak(samples: np.ndarray[Any, Any], rate: int) -> float:
-    """Largest absolute value after 4x oversampling (BS.1770-4 Annex 2), in chunks."""
+def _gated_loudness(blocks: np.ndarray[Any, Any]) -> float:
+    """BS.1770-4 gating of the blocks' mean squares (channels, blocks), in pyloudnorm's
+    arithmetic: an absolute gate at -70 LUFS, then a relative one 10 LU under what passed."""
+    import numpy as np
+
+    weights = (1.0, 1.0, 1.0, 1.41, 1.41)  # channel gains: L, R, C, Ls, Rs
+    channels = range(len(blocks))
+    with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # log of 0, mean of nothing
+        levels = -0.691 + 10.0 * np.log10(sum(weights[i] * blocks[i] for i in channels))
+        passed = levels >= -70.0
+        means = [np.mean(blocks[i, passed]) for i in channels]
+        relative = -0.691 + 10.0 * np.log10(np.sum([weights[i] * means[i] for i in channels]))
+        passed = (levels > relative - 10.0) & (levels > -70.0)
+        means = np.nan_to_num(np.array([np.mean(blocks[i, passed]) for i in channels]))
+        return float(-0.691 + 10.0 * np.log10(np.sum([weights[i] * means[i] for i in channels])))
+
+
+class _TruePeak:
+    """Largest absolute value after 4x oversampling (BS.1770-4 Annex 2) of a stream: each
+    stretch is oversampled with _PEAK_CONTEXT samples of its neighbours, so the value does not
+    depend on where the pieces end; a stretch too quiet to raise the peak is not oversampled."""
+
+    def __init__(self, rate: int) -> None:
+        self._oversample = rate < 96_000
+        self._peak = 0.0
+        self._held: np.ndarray[Any, Any] | None = None  # context, then samples not yet scanned
+        self._held_from = 0
+        self._done = 0  # samples scanned
+        self._frames = 0
+
+    def feed(self, piece: np.ndarray[Any, Any]) -> None:
+        import numpy as np
+
+        if len(piece) == 0:
+            return
+        self._peak = max(self._peak, float(np.max(np.abs(piece))))
+        self._frames += len(piece)
+        if self._oversample:
+            self._held = piece if self._held is None else np.concatenate([self._held, piece])
+            self._scan(self._frames - _PEAK_CONTEXT)
+
+    def result(self) -> float:
+        self._scan(self._frames)  # the stream's end: beyond it is silence, as for the whole
+        return self._peak
+
+    def _scan(self, upto: int) -> None:
+        """Oversample samples [done, upto), with what is held around them as context."""
+        import numpy as np
+        from scipy.signal import resample_poly
+
+        held, up = self._held, _TRUE_PEAK_OVERSAMPLING
+        if held is None or upto <= self._done:
+            return
+        if float(np.max(np.abs(held))) * _oversampling_gain() > self._peak:
+            over = resample_poly(held, up, 1, axis=0)
+            scanned = over[(self._done - self._held_from) * up : (upto - self._held_from) * up]
+            self._peak = max(self._peak, float(np.max(np.abs(scanned))))
+        self._done = upto
+        keep = max(self._held_from, upto - _PEAK_CONTEXT)
+        self._held = held[keep - self._held_from :]
+        self._held_from = keep
+
+
+@functools.cache
+def _oversampling_gain() -> float:
+    """The most oversampling can raise a peak: the largest sum of the filter's absolute taps
+    over the output phases (read from an impulse's response), with room for rounding."""
     import numpy as np
     from scipy.signal import resample_poly
 
-    if samples.size == 0:
-        return 0.0
-    peak = float(np.max(np.abs(samples)))
-    if rate >= 96_000:
-        return peak
-    chunk, pad, up = rate * 10, 64, _TRUE_PEAK_OVERSAMPLING
-    for start in range(0, samples.shape[0], chunk):
-        lo, hi = max(0, start - pad), min(samples.shape[0], start + chunk + pad)
-        over = resample_poly(samples[lo:hi], up, 1, axis=0)
-        keep = over[(start - lo) * up : (min(hi, start + chunk) - lo) * up]
-        peak = max(peak, float(np.max(np.abs(keep))))
-    return peak
+    up = _TRUE_PEAK_OVERSAMPLING
+    impulse = np.zeros(2 * _PEAK_CONTEXT + 1)
+    impulse[_PEAK_CONTEXT] = 1.0
+    response = np.abs(resample_poly(impulse, up, 1))
+    return 1.001 * max(float(np.sum(response[phase::up])) for phase in range(up))
 
 
 def _db(linear: float) -> float:
@@ -555,27 +937,42 @@ def _db(linear: float) -> float:
 # ------------------------------------------------------------------ decoding and writing
 
 
-def _decode(path: Path) -> _Programme:
-    """The first audio stream at its own rate, as mono or stereo float32, whole in memory
-    (the guide track measures and mixes the whole programme); MediaError if not."""
+def _piece_frames(rate: int) -> int:
+    return max(1, round(GUIDE_PIECE_S * rate))
+
+
+def _regroup(chunks: Iterable[np.ndarray[Any, Any]], size: int) -> Iterator[np.ndarray[Any, Any]]:
+    """The decoded chunks (a codec's frames: a few milliseconds to a second) as pieces of
+    `size` samples, the last one shorter."""
     import numpy as np
 
-    with _audio_stream(path) as (rate, chunks):
-        parts = list(chunks)
-    if not parts or sum(len(c) for c in parts) == 0:
-        raise _no_samples(path)
-    return _Programme(path=path, samples=np.concatenate(parts), rate=rate)
+    held: list[np.ndarray[Any, Any]] = []
+    count = 0
+    for chunk in chunks:
+        held.append(chunk)
+        count += len(chunk)
+        if count >= size:
+            whole = np.concatenate(held)
+            cut = count - count % size
+            for at in range(0, cut, size):
+                yield whole[at : at + size]
+            held, count = [whole[cut:].copy()], count - cut
+    if count:
+        yield np.concatenate(held)
 
 
 @contextlib.contextmanager
-def _audio_stream(path: Path) -> Iterator[tuple[int, Iterator[np.ndarray[Any, Any]]]]:
+def _audio_stream(
+    path: Path, *, checked: bool = False
+) -> Iterator[tuple[int, Iterator[np.ndarray[Any, Any]]]]:
     """(rate, chunks): the first audio stream decoded piece by piece, as float32 shaped
     (frames, channels), mono or stereo, at its own rate. MediaError if it cannot be decoded
     (a skipped packet would shift every later line, so a damaged stream is refused) or holds
-    no samples."""
+    no samples. `checked`: a pass has decoded it already, so it is not probed again."""
     import av
 
-    check_media(path)  # missing, empty, corrupt or silent-film files fail here, with the fix
+    if not checked:
+        check_media(path)  # missing, empty, corrupt or silent-film files fail here, with the fix
     try:
         container = av.open(str(path), mode="r", metadata_errors="ignore")
     except (av.error.FFmpegError, ValueError) as exc:
@@ -683,11 +1080,86 @@ def _export(segment: Any, path: Path, fmt: str, *, shown: Path) -> None:
         raise write_error(shown, exc) from exc
 
 
-def _export_atomic(segment: Any, dest: Path, fmt: str) -> None:
-    """Export to a temporary name in dest's folder, then rename it over dest."""
+def _export_pcm(
+    pieces: Iterable[np.ndarray[Any, Any]], dest: Path, fmt: str, programme: _Programme
+) -> None:
+    """Write int16 pieces to a temporary name in dest's folder, then rename it over dest (a
+    symlink planted there is replaced, never followed)."""
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise write_error(dest, exc) from exc
-    with atomic_paths([dest]) as temps:
-        _export(segment, temps[dest], fmt, shown=dest)
+    with atomic_paths([dest]) as temps:  # an OSError in here names dest
+        _write_pcm(pieces, temps[dest], fmt, programme.rate, programme.channels, shown=dest)
+
+
+def _write_pcm(
+    pieces: Iterable[np.ndarray[Any, Any]],
+    path: Path,
+    fmt: str,
+    rate: int,
+    channels: int,
+    *,
+    shown: Path,
+) -> None:
+    """Write int16 pieces shaped (frames, channels) to `path` as they come, as WAV (Python's
+    wave) or through ffmpeg's stdin (FLAC), flushed to disk; errors name `shown`, the file's
+    final name."""
+    if fmt != "wav":
+        _encode(pieces, path, fmt, rate, channels, shown=shown)
+    else:
+        flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+        with open(os.open(path, flags), "wb") as handle:
+            with wave.open(handle, "wb") as writer:
+                writer.setnchannels(channels)
+                writer.setsampwidth(2)
+                writer.setframerate(rate)
+                for pcm in pieces:
+                    writer.writeframesraw(pcm.tobytes())
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _encode(
+    pieces: Iterable[np.ndarray[Any, Any]],
+    path: Path,
+    fmt: str,
+    rate: int,
+    channels: int,
+    *,
+    shown: Path,
+) -> None:
+    """Encode int16 pieces with ffmpeg, fed through its stdin, to `path`."""
+    args = [ffmpeg_path(), "-hide_banner", "-loglevel", "error", "-y", "-f", "s16le"]
+    args += ["-ar", str(rate), "-ac", str(channels), "-i", "pipe:0", "-f", fmt, str(path)]
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(
+            args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        assert proc.stdin is not None
+        try:
+            with contextlib.suppress(BrokenPipeError):  # ffmpeg stopped: its status says why
+                for pcm in pieces:
+                    proc.stdin.write(pcm.tobytes())
+                proc.stdin.close()
+            code = proc.wait()
+        except BaseException:  # a decoding error, Ctrl-C: no ffmpeg is left behind
+            proc.kill()
+            proc.wait()
+            raise
+        finally:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+        if code != 0:
+            errors.seek(0)
+            last = errors.read(1 << 16).decode(errors="replace").strip().splitlines()[-1:]
+            raise OutputError(
+                f"{shown}: ffmpeg could not encode {fmt} ({(last or ['no output'])[0]}); "
+                f"check ffmpeg's {fmt} encoder",
+                path=shown,
+            )
+    done = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    try:
+        os.fsync(done)
+    finally:
+        os.close(done)
