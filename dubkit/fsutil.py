@@ -204,6 +204,19 @@ def write_error(path: Path, exc: OSError) -> OutputError:
     return OutputError(f"{path}: cannot write ({exc.strerror or exc}); {hint}", path=path)
 
 
+def scratch_error(exc: OSError, what: str) -> OutputError:
+    """The one-line error for a temporary file that cannot be made or written ($TMPDIR
+    full, read-only or missing), saying what it is for and the fix."""
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    return OutputError(
+        f"{folder}: cannot write {what} there ({exc.strerror or exc}); free some space there "
+        f"or set TMPDIR to a folder with room",
+        path=Path(folder),
+    )
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

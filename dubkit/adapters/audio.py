@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import MediaError
+from dubkit.fsutil import scratch_error
 from dubkit.records import DecodedAudio
 from dubkit.timecode import broadcast_rate
 
@@ -100,15 +101,21 @@ def decode_audio(path: Path) -> DecodedAudio:
 @contextlib.contextmanager
 def spool_audio(path: Path) -> Iterator[DecodedAudio]:
     """First audio stream of `path` as 16 kHz mono, written as it is decoded to an unnamed
-    temporary file (16-bit, 115 MB an hour) and read back in pieces: the programme's sound is
-    never whole in memory. The samples are readable until the block ends; MediaError as
-    `decode_audio`."""
-    with tempfile.TemporaryFile(prefix="dubkit-sound-") as file:
-        spool = _Spool(file)
-        with _decoding(path) as decoding:
-            for chunk in decoding.chunks():
-                spool.write(chunk)
-        file.flush()  # read back below the file object's buffer, with os.pread
+    temporary file in $TMPDIR (16-bit, 115 MB an hour) and read back in pieces: the
+    programme's sound is never whole in this process's memory. The samples are readable
+    until the block ends; MediaError as `decode_audio`, OutputError when $TMPDIR cannot
+    take the file."""
+    with contextlib.ExitStack() as stack:
+        try:
+            # unbuffered: what is written is in the file for os.pread, and a full disk is
+            # found by the write, not again when the file is closed
+            file = stack.enter_context(tempfile.TemporaryFile(prefix="dubkit-sound-", buffering=0))
+            spool = _Spool(file)
+            with _decoding(path) as decoding:
+                for chunk in decoding.chunks():
+                    spool.write(chunk)
+        except OSError as exc:
+            raise scratch_error(exc, f"the sound of {path} (about 115 MB an hour)") from exc
         yield decoding.result(spool)
 
 
@@ -120,7 +127,9 @@ class _Spool:
         self.length = 0
 
     def write(self, chunk: np.ndarray[Any, Any]) -> None:
-        self.file.write(chunk.astype("<i2", copy=False).tobytes())
+        data = memoryview(chunk.astype("<i2", copy=False).tobytes())
+        while data:  # an unbuffered write may take only part
+            data = data[self.file.write(data) :]
         self.length += len(chunk)
 
     def __len__(self) -> int:

@@ -32,6 +32,7 @@ from dubkit.fsutil import (
     atomic_paths,
     check_creatable,
     replace_folder,
+    scratch_error,
     staging_folder,
     write_error,
 )
@@ -251,7 +252,10 @@ def write_guide_track(
     with contextlib.ExitStack() as stack:
         if voice:
             lines = list(texts) if texts is not None else [" ".join(c.lines) for c in cues]
-            store = stack.enter_context(tempfile.TemporaryFile(prefix="dubkit-voice-"))
+            try:
+                store = stack.enter_context(tempfile.TemporaryFile(prefix="dubkit-voice-"))
+            except OSError as exc:
+                raise scratch_error(exc, "the scratch voice's lines") from exc
             mix, not_fitting = _with_voice(mix, cues, lines, max_tempo, target_lufs, store)
         programme, before, peak = _measure_mix(mix)
         _check_cues_inside(media, programme.duration_ms, cues)
@@ -571,8 +575,11 @@ class _VoiceTrack:
     def add(self, start: int, samples: np.ndarray[Any, Any]) -> None:
         import numpy as np
 
-        offset = self._store.seek(0, os.SEEK_END)
-        self._store.write(np.ascontiguousarray(samples, dtype=np.float32).tobytes())
+        try:
+            offset = self._store.seek(0, os.SEEK_END)
+            self._store.write(np.ascontiguousarray(samples, dtype=np.float32).tobytes())
+        except OSError as exc:
+            raise scratch_error(exc, "the scratch voice's lines") from exc
         self._lines.append((start, len(samples), offset))
 
     def piece(self, start: int, count: int) -> np.ndarray[Any, Any] | None:

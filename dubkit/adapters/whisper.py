@@ -127,7 +127,7 @@ class WhisperTranscriber:
         )
         normalise = to_simplified if decoder.language == "zh" else _unchanged
         try:
-            with _language_evidence(self.model, decoder.detections):
+            with _language_evidence(self.model, decoder):
                 heard = recognise(decoder, settings, normalise, bias, progress)
         except (RuntimeError, ValueError) as exc:
             reason = " ".join(str(exc).split())
@@ -205,7 +205,7 @@ def speech_probabilities(samples: Any) -> Any:
 
 def _seconds(ms: int, length: int) -> float:
     """A time, in a piece of `length` samples, that faster-whisper turns back into exactly
-    the sample at `ms` (it truncates seconds * 16000: 26.88 s could give 430079), or the
+    the sample at `ms` (it truncates seconds * 16000: 1.001 s gives 16015, not 16016), or the
     piece's end (the speech timeline counts whole milliseconds of each chunk, so its last
     window may end up to a millisecond a chunk past the samples)."""
     return (min(ms * SAMPLE_RATE // 1000, length) + 0.5) / SAMPLE_RATE
@@ -244,6 +244,7 @@ class WhisperDecoder:
         )
         self._held: tuple[int, int, Any] | None = None  # (start, end, samples) of the block
         self.detections: list[list[tuple[str, float]]] = []
+        self.first_pass = False
         self.language = options.language
         self.language_probability = 1.0
         if options.language == "auto":
@@ -295,6 +296,7 @@ class WhisperDecoder:
     def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
         if not request.windows:
             return []
+        self.first_pass = request.first_pass  # language evidence is taken from these only
         if request.batched:
             return self._batched(request)
         return [self._one(window, request) for window in request.windows]
@@ -349,18 +351,21 @@ class _language_evidence:
 
     faster-whisper only detects the language when none is given, at the cost of an extra
     encoder pass; here the windows it encodes anyway answer the question for one decoder step.
+    The first windows' first passes answer it, never a second decode (the guard's, biasing's,
+    a recovered snippet's) of a window already heard.
     """
 
-    def __init__(self, model: Any, sink: list[list[tuple[str, float]]]) -> None:
-        self.model, self.sink = model, sink
+    def __init__(self, model: Any, decoder: WhisperDecoder) -> None:
+        self.model, self.decoder = model, decoder
 
     def __enter__(self) -> None:
         original = self.model.encode
+        sink = self.decoder.detections
 
         def encode(features: Any) -> Any:
             output = original(features)
-            if len(self.sink) < _DETECT_ENCODES:
-                self.sink.extend(self.model.model.detect_language(output))
+            if self.decoder.first_pass and len(sink) < _DETECT_ENCODES:
+                sink.extend(self.model.model.detect_language(output))
             return output
 
         self.model.encode = encode

@@ -43,6 +43,7 @@ class DecodeRequest:
     hotwords: str = ""
     temperatures: tuple[float, ...] = (0.0,)
     batched: bool = False
+    first_pass: bool = False  # the windows' first hearing (a recogniser may learn from it)
 
 
 class WindowDecoder(Protocol):
@@ -238,7 +239,7 @@ def _blocks(windows: Sequence[Span], batch_size: int) -> list[tuple[Span, ...]]:
 
 def _first_pass(ctx: _Context, block: tuple[Span, ...]) -> list[tuple[Segment, ...]]:
     if ctx.settings.batch_size > 1:
-        return ctx.decode(DecodeRequest(block, ctx.user_hotwords, batched=True))
+        return ctx.decode(DecodeRequest(block, ctx.user_hotwords, batched=True, first_pass=True))
     # One window at a time, each on its own, with Whisper's temperature fallback and its
     # continuation of a window it stopped early. Not with the previous window's text as
     # prompt, as faster-whisper's sequential decoder does: measured here, that made
@@ -246,7 +247,9 @@ def _first_pass(ctx: _Context, block: tuple[Span, ...]) -> list[tuple[Segment, .
     # characters, 9 s to decode) and raised the dense clip's CER from 0.224 to 0.257.
     return [
         ctx.decode(
-            DecodeRequest((window,), ctx.user_hotwords, C.ASR_FALLBACK_TEMPERATURES, batched=False)
+            DecodeRequest(
+                (window,), ctx.user_hotwords, C.ASR_FALLBACK_TEMPERATURES, first_pass=True
+            )
         )[0]
         for window in block
     ]
