@@ -156,15 +156,18 @@ def test_spooling_half_an_hour_takes_no_more_memory(ffmpeg: str, tmp_path: Path)
     run_ffmpeg(ffmpeg, "-stream_loop", "29", "-i", minute.as_posix(), "-c", "copy",
                hour.as_posix())  # fmt: skip
     script = (
-        "import resource, sys\n"
+        "import sys\n"
         "from pathlib import Path\n"
         "import av, numpy\n"
         "from dubkit.adapters.audio import spool_audio\n"
-        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "def peak():  # VmHWM: ru_maxrss keeps the forking test process's peak across exec\n"
+        "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+        "    return int(status.split()[0]) // 1024\n"
+        "before = peak()\n"
         "with spool_audio(Path(sys.argv[1])) as audio:\n"
         "    n = len(audio.samples)\n"
         "    last = audio.samples[n - 16_000 : n]\n"
-        "after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024\n"
+        "after = peak()\n"
         "print(n, round(float(abs(last).max()), 3), before, after)\n"
     )
     done = subprocess.run(
@@ -302,15 +305,14 @@ def test_a_programme_decoded_in_blocks_is_decoded_as_whole(
 
 
 @pytest.mark.slow
-def test_a_window_past_30_s_is_heard_for_30_s_and_does_not_crash(
+def test_a_window_past_30_s_is_aligned_within_the_encoders_frames(
     assets: Path, base_model_dir: Path
 ) -> None:
-    """The planner lets a window run up to 300 ms of VAD padding past 30 s. Handed whole to
-    the batched pipeline, which rounds a clip's length up to whole seconds, word alignment
-    was told of 3,100 frames against the encoder's 3,000, and ctranslate2 read past its
-    buffer: a segfault or a corrupted heap on programmes of a few minutes (not on every
-    window: the frames alignment is given are checked). In a child process, so that a
-    crash is a failure."""
+    """The planner lets a window run up to 300 ms of VAD padding past 30 s. The batched
+    pipeline rounds a clip's length up to whole seconds, so word alignment was told of 3,100
+    frames against the encoder's 3,000, and ctranslate2 read past its buffer: a segfault or
+    a corrupted heap on programmes of a few minutes (not on every window: the frames
+    alignment is given are checked). In a child process, so that a crash is a failure."""
     script = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -337,7 +339,7 @@ def test_a_window_past_30_s_is_heard_for_30_s_and_does_not_crash(
     assert done.returncode == 0, done.stderr[-2000:]
     count, end, beyond = map(int, done.stdout.split())
     assert beyond <= 0  # frames alignment was told of, past the encoder's
-    assert count > 0 and 25_000 < end <= 30_000
+    assert count > 0 and 25_000 < end <= 30_290
 
 
 # ------------------------------------------------------------------ the decoder's reads
@@ -388,7 +390,7 @@ def test_speech_samples_are_the_chunks_laid_end_to_end_whatever_block_is_held() 
 def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.MonkeyPatch) -> None:
     """The batched pipeline is given one block's sound and each window's place in it: cut
     as faster-whisper cuts it (seconds × 16,000, truncated), each clip is exactly its
-    window's samples (its first 30 s), and what is said in a clip's first half second comes
+    window's samples, and what is said in a clip's first half second comes
     back in its window's first half second on the speech timeline."""
     from types import SimpleNamespace
 
@@ -426,7 +428,7 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
         assert len(seen["samples"]) == (total - windows[0][0]) * 16  # the block, no more
         for (a, b), clip in zip(windows, seen["clips"], strict=True):
             start, end = int(clip["start"] * 16_000), int(clip["end"] * 16_000)
-            wanted = whole[a * 16 : min(b, a + 30_000) * 16]
+            wanted = whole[a * 16 : b * 16]
             assert np.array_equal(seen["samples"][start:end], wanted), (a, b)
         assert [(said[0].start_ms, said[0].end_ms) for said in out] == [
             (a, a + 500) for a, _ in windows

@@ -45,6 +45,7 @@ class WhisperTranscriber:
     """A loaded faster-whisper model; load once, transcribe many files."""
 
     def __init__(self, model: Any, name: str, path: Path, choice: DeviceChoice) -> None:
+        _bound_alignment(model)
         self.model = model
         self.name = name
         self.path = path
@@ -203,6 +204,27 @@ def speech_probabilities(samples: Any) -> Any:
     return np.concatenate(out)
 
 
+def _bound_alignment(model: Any) -> None:
+    """Word alignment told of no more frames than the encoder saw. faster-whisper's batched
+    pipeline rounds a clip's length up to whole seconds: for a window the planner lets run a
+    few milliseconds of VAD padding past 30 s (Whisper hears its first 30 s) it asked
+    ctranslate2 to align 3,100 frames against the encoder's 3,000, and ctranslate2 read past
+    its buffer (a segfault or a corrupted heap on programmes of a few minutes)."""
+    original = model.find_alignment
+
+    def find_alignment(
+        tokenizer: Any, text_tokens: Any, encoder_output: Any, num_frames: Any, *a: Any, **k: Any
+    ) -> Any:
+        heard = 2 * int(encoder_output.shape[1])  # two mel frames per encoder position
+        if isinstance(num_frames, (list, tuple)):
+            num_frames = [min(int(n), heard) for n in num_frames]
+        else:
+            num_frames = min(int(num_frames), heard)
+        return original(tokenizer, text_tokens, encoder_output, num_frames, *a, **k)
+
+    model.find_alignment = find_alignment
+
+
 def _seconds(ms: int, length: int) -> float:
     """A time, in a piece of `length` samples, that faster-whisper turns back into exactly
     the sample at `ms` (it truncates seconds * 16000: 1.001 s gives 16015, not 16016), or the
@@ -307,11 +329,7 @@ class WhisperDecoder:
         pipeline = BatchedInferencePipeline(self.model)
         lo = min(a for a, _ in request.windows)
         samples = self.speech_samples(lo, max(b for _, b in request.windows))
-        # Whisper hears 30 s: a window the planner let run a few hundred milliseconds of VAD
-        # padding past that is cut there. Given more, faster-whisper's word alignment is
-        # told of more frames than the encoder saw, and ctranslate2 reads past its buffer
-        # (3100 frames against 3000: a crash on programmes of a few minutes).
-        clips = [(a - lo, min(b, a + C.WINDOW_MAX_MS) - lo) for a, b in request.windows]
+        clips = [(a - lo, b - lo) for a, b in request.windows]
         raw, _ = pipeline.transcribe(
             samples,
             batch_size=len(request.windows),
