@@ -268,28 +268,35 @@ def _check_cues(cues: tuple[Cue, ...], profile: Profile) -> None:
         )
 
 
+# What scripts_and_speech() draws from, built once (not again for every unit and character).
+UNITS = st.lists(
+    st.tuples(st.text(CJK, min_size=0, max_size=40), st.sampled_from(["", "，", "。"])).map(
+        "".join
+    ),
+    min_size=1,
+    max_size=25,
+)
+FIRST_START = st.integers(0, 5000)
+ONE_IN_6 = st.integers(0, 5)
+PAUSE = st.sampled_from([0, 40, 300, 1500])
+EDIT = st.integers(0, 9)
+CHAR_LENGTH = st.sampled_from([0, 80, 250, 600])
+
+
 @st.composite
 def scripts_and_speech(draw: st.DrawFn) -> tuple[list[str], list[TimedChar]]:
-    units = draw(
-        st.lists(
-            st.tuples(st.text(CJK, min_size=0, max_size=40), st.sampled_from(["", "，", "。"])).map(
-                "".join
-            ),
-            min_size=1,
-            max_size=25,
-        )
-    )
+    units = draw(UNITS)
     heard: list[TimedChar] = []
-    t = draw(st.integers(0, 5000))
+    t = draw(FIRST_START)
     for unit in units:
-        if draw(st.integers(0, 5)) == 0:
+        if draw(ONE_IN_6) == 0:
             continue  # not said
-        t += draw(st.sampled_from([0, 40, 300, 1500]))
+        t += draw(PAUSE)
         for c in match_text(unit):
-            edit = draw(st.integers(0, 9))
+            edit = draw(EDIT)
             if edit == 0:
                 continue
-            length = draw(st.sampled_from([0, 80, 250, 600]))
+            length = draw(CHAR_LENGTH)
             heard.append(TimedChar(c if edit > 1 else "丁", t, t + length))
             t += length
     return units, heard

@@ -150,41 +150,60 @@ def test_a_strange_lock_is_one_line_or_taken(tmp_path: Path, kind: str) -> None:
     assert target.read_text() == "keep\n"
 
 
-def _contend(folder: str, start: float, held: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
-    while time.time() < start:
-        pass
-    try:
-        with B.BatchLock(Path(folder)):
-            held.put(("in", time.monotonic()))
-            time.sleep(0.02)
-            held.put(("out", time.monotonic()))
-    except OutputError:
-        pass
+def _contend(folders: list[str], line: Any, go: Any, held: Any) -> None:
+    """A batch taking the lock of each folder in turn, at the same moment as the other."""
+    for trial, folder in enumerate(folders):
+        line.wait(30)  # both batches at the starting line; the last to arrive set `go`
+        while time.time() < go.value:  # then both start together, to the microsecond
+            pass
+        try:
+            with B.BatchLock(Path(folder)):
+                held.put((trial, "in", time.monotonic()))
+                time.sleep(0.02)
+                held.put((trial, "out", time.monotonic()))
+        except OutputError:
+            pass
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="fork start method")
 def test_two_batches_starting_together_over_a_stale_lock_never_both_hold_it(
     tmp_path: Path,
 ) -> None:
+    """40 trials, each a folder with a stale lock that two batches (processes) start to take
+    at once. The same two processes run every trial, lined up by a barrier before each."""
     ctx = multiprocessing.get_context("fork")
+    folders = []
     for trial in range(40):
         folder = tmp_path / str(trial)
         folder.mkdir()
         stale = {"pid": 999_999_999, "host": socket.gethostname(), "started": "x"}
         (folder / B.LOCK_NAME).write_text(json.dumps(stale))
-        held: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
-        start = time.time() + 0.03
-        procs = [ctx.Process(target=_contend, args=(str(folder), start, held)) for _ in range(2)]
+        folders.append(str(folder))
+    go = ctx.Value("d", 0.0)
+
+    def set_go() -> None:  # run by the last batch to reach the line, before any goes
+        go.value = time.time() + 0.002
+
+    line = ctx.Barrier(2, action=set_go)
+    held: multiprocessing.Queue = ctx.Queue()  # type: ignore[type-arg]
+    procs = [ctx.Process(target=_contend, args=(folders, line, go, held)) for _ in range(2)]
+    for p in procs:
+        p.start()
+    try:
         for p in procs:
-            p.start()
+            p.join(60)
+    finally:
         for p in procs:
-            p.join(10)
-        events = []
-        while not held.empty():
-            events.append(held.get())
-        events.sort(key=lambda e: e[1])
+            if p.is_alive():  # never left running after a failure
+                p.kill()
+    assert [p.exitcode for p in procs] == [0, 0]
+    events = []
+    while not held.empty():
+        events.append(held.get())
+    assert {trial for trial, kind, _ in events if kind == "in"} == set(range(40))
+    for trial in range(40):
         depth = 0
-        for kind, _ in events:
+        for _, kind, _ in sorted((e for e in events if e[0] == trial), key=lambda e: e[2]):
             depth += 1 if kind == "in" else -1
             assert depth <= 1, f"trial {trial}: two batches held the lock at once"
 

@@ -8,6 +8,7 @@ RapidOCR: the Chinese reads in the input and not in the output at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -25,6 +26,9 @@ from tests.conftest import _missing, frame_rgb, one_error_line, probe_av, run_ff
 runner = CliRunner()
 
 SECONDS = 4
+# 10 frames a second: every time the tests look at (the cues' edges, INSIDE, 1.5 s, 2.1 s) is
+# a frame's time, and each burn encodes 40 frames where 25 fps made it encode 100.
+FPS = 10
 SIZE = (640, 360)
 ZH = ("中巴经济走廊建设", "瓜达尔港已经完工")
 ZH_SPANS = ((500, 1900), (2300, 3800))  # ms; the Urdu cues have the same times
@@ -63,9 +67,9 @@ def _srt(*cues: tuple[int, int, str]) -> str:
 
 @pytest.fixture(scope="module")
 def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A 4 s 640x360 test card with a sine tone and two burned Chinese lines; Urdu subtitles
-    for it; the measured boxes of the Chinese; a folder where STEM.ocr.json sits beside a
-    copy of the subtitles."""
+    """A 4 s 640x360 test card (10 fps) with a sine tone and two burned Chinese lines; Urdu
+    subtitles for it; the measured boxes of the Chinese; a folder where STEM.ocr.json sits
+    beside a copy of the subtitles."""
     import numpy as np
 
     from dubkit.adapters.render import FontMissing, filter_value, font_file
@@ -81,7 +85,7 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     burned = f"ass=filename={filter_value(str(script))}"
     video = folder / "news.mp4"
     run_ffmpeg(
-        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=size={SIZE[0]}x{SIZE[1]}:rate=25",
+        ffmpeg, "-f", "lavfi", "-i", f"testsrc2=size={SIZE[0]}x{SIZE[1]}:rate={FPS}",
         "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", str(SECONDS),
         "-vf", burned, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
         "-pix_fmt", "yuv420p", "-c:a", "aac", video.as_posix(),
@@ -90,7 +94,7 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     for at in INSIDE:  # the Chinese alone, on black: its bright pixels are its box
         still = folder / f"zh-{at}.png"
         run_ffmpeg(
-            ffmpeg, "-f", "lavfi", "-i", f"color=black:s={SIZE[0]}x{SIZE[1]}:r=25",
+            ffmpeg, "-f", "lavfi", "-i", f"color=black:s={SIZE[0]}x{SIZE[1]}:r={FPS}",
             "-vf", f"trim=start={at},setpts=PTS-STARTPTS+{at}/TB,{burned}",
             "-frames:v", "1", still.as_posix(),
         )  # fmt: skip
@@ -107,7 +111,7 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     with_ocr.mkdir()
     (with_ocr / srt.name).write_bytes(srt.read_bytes())
     geometry = {
-        "media": str(video), "fps": 25.0, "frame_size": list(SIZE),
+        "media": str(video), "fps": float(FPS), "frame_size": list(SIZE),
         "band": {"y0": BAND[0], "y1": BAND[1]},
         "cues": [
             {"index": n, "start_ms": start, "end_ms": end, "zh": zh, "en": "",
@@ -150,7 +154,7 @@ def test_burn_keeps_the_frames_and_the_sound_and_centres_the_urdu(
     assert os.listdir(out.parent) == [out.name], "no temporary file left"
     frames, duration, sound = probe_av(ffmpeg, out)
     source_frames, source_duration, source_sound = probe_av(ffmpeg, programme["video"])
-    assert frames == source_frames == SECONDS * 25
+    assert frames == source_frames == SECONDS * FPS
     assert abs(duration - source_duration) < 0.05
     assert sound == source_sound and sound.startswith("MD5="), "the sound is copied untouched"
     for at in INSIDE:
@@ -280,7 +284,7 @@ def test_progress_bar_of_frames_only_on_a_terminal(
     result = _burn(programme["video"], programme["srt"], "-o", tmp_path / "bar.mp4")
     assert result.exit_code == 0, result.output
     assert "━" in result.stderr
-    assert f"{SECONDS * 25}/{SECONDS * 25} frames" in result.stderr, result.stderr
+    assert f"{SECONDS * FPS}/{SECONDS * FPS} frames" in result.stderr, result.stderr
 
 
 def test_subtitles_past_the_end_are_refused_and_nothing_is_written(
@@ -368,14 +372,16 @@ def test_an_output_naming_the_subtitles_or_the_ocr_file_is_refused(
 
 @pytest.fixture(scope="module")
 def long_programme(ffmpeg: str, programme: dict[str, Any]) -> Path:
-    """10 s of 1280x720: a lossless burn of it takes over 3 s, so it is still encoding when
-    stopped."""
-    video = programme["folder"] / "long.mp4"
+    """10 s of 1280x720 at 25 fps: a lossless burn of it takes over 3 s, so it is still
+    encoding when stopped. One second encoded, then copied ten times over (the burn decodes
+    and encodes all 250 frames all the same)."""
+    second, video = programme["folder"] / "second.mp4", programme["folder"] / "long.mp4"
     run_ffmpeg(
-        ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "10",
+        ffmpeg, "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=25", "-t", "1",
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30", "-pix_fmt", "yuv420p",
-        video.as_posix(),
+        second.as_posix(),
     )  # fmt: skip
+    run_ffmpeg(ffmpeg, "-stream_loop", "9", "-i", second.as_posix(), "-c", "copy", str(video))
     return video
 
 
@@ -390,6 +396,16 @@ def _processes_naming(text: str) -> list[int]:
             except OSError:
                 continue
     return found
+
+
+def _encoding(folder: Path, prefix: str) -> bool:
+    """Whether an ffmpeg is running with the temporary file `folder/PREFIX*.tmp` as its
+    output and has written into it (its first frames are encoded)."""
+    for temp in folder.glob(f"{prefix}*.tmp"):
+        with contextlib.suppress(OSError):  # renamed or removed meanwhile: not encoding
+            if temp.stat().st_size > 0 and _processes_naming(str(temp)):
+                return True
+    return False
 
 
 @pytest.mark.slow
@@ -414,11 +430,10 @@ def test_a_stopped_burn_stops_ffmpeg_and_leaves_no_temporary_file(
     )
     try:
         deadline = time.monotonic() + 30
-        while not _processes_naming(f"{folder}/.long.ur.mp4."):  # ffmpeg writing the temp file
+        while not _encoding(folder, ".long.ur.mp4."):  # ffmpeg writing the temp file
             assert proc.poll() is None, proc.communicate()
             assert time.monotonic() < deadline, "ffmpeg never started"
-            time.sleep(0.05)
-        time.sleep(0.3)
+            time.sleep(0.02)
         proc.send_signal(getattr(signal, signum))
         _, stderr = proc.communicate(timeout=10)
     finally:

@@ -7,6 +7,7 @@ DUBKIT_REGEN_GOLDEN=1 and review the diff.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Callable
@@ -226,6 +227,7 @@ _ALPHABETS = {
 }
 
 
+@functools.cache  # built once for each format: cue_lists() asks for it for every cue
 def _lines(kind: str) -> st.SearchStrategy[str]:
     line = st.text(alphabet=st.sampled_from(_ALPHABETS[kind]), min_size=1, max_size=20)
     line = line.map(str.strip).filter(bool)

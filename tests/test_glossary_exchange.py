@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
 import json
 import re
@@ -26,6 +27,7 @@ LATIN = "abcXYZ019"
 PUNCTUATION = " ,\"'،-"
 
 
+@functools.cache  # built once: terms() asks for these on every draw
 def _stripped(alphabet: str, min_size: int = 0, max_size: int = 12) -> st.SearchStrategy[str]:
     """Cell text as a person leaves it: no spaces at the edges (parse_csv trims them)."""
     return st.text(alphabet, max_size=max_size).map(str.strip).filter(lambda s: len(s) >= min_size)

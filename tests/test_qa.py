@@ -3,6 +3,7 @@ the HTML report (well-formed, escaped, self-contained) and its rendering in head
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import shutil
@@ -253,6 +254,7 @@ URDU_WORD = st.one_of(
 CJK = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FA5)
 
 
+@functools.cache  # one strategy for each language and width, not one for every line drawn
 @st.composite
 def _line(draw: st.DrawFn, language: str, width: int) -> str:
     if language == "zh":

@@ -16,10 +16,9 @@ import sqlite3
 import wave
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from starlette.testclient import TestClient
 from typer.testing import CliRunner
 
 from dubkit import constants as C
@@ -28,9 +27,12 @@ from dubkit.glossary.terms import Term, TermSet
 from dubkit.records import Cue
 from dubkit.review.draft import DraftCue, DraftError, nudge, split
 from dubkit.review.programme import Review, ReviewError, find_programme, programme_media
-from dubkit.review.server import create_app, loopback_hosts
 from dubkit.subtitles.writers import render_srt
 from tests.conftest import one_error_line
+
+if TYPE_CHECKING:  # Starlette (the server's, and its TestClient) is imported where it is used:
+    # at collection it cost every pytest-xdist worker its import, the one not running these too
+    from starlette.testclient import TestClient
 
 runner = CliRunner()
 STEM = "ep"
@@ -120,6 +122,10 @@ def folder(made: Path, tmp_path: Path) -> Path:
 
 
 def _client(folder: Path, tmp_path: Path, **kwargs: Any) -> TestClient:
+    from starlette.testclient import TestClient
+
+    from dubkit.review.server import create_app
+
     files = find_programme(folder)
     media, _ = programme_media(files, kwargs.pop("media", None))
     review = Review(files, media, memory=tmp_path / "tm.sqlite", **kwargs)
@@ -190,6 +196,10 @@ def test_token_in_the_query_opens_the_page(client: TestClient) -> None:
 
 
 def test_host_header_must_name_the_loopback_address(folder: Path, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from dubkit.review.server import create_app, loopback_hosts
+
     review = Review(find_programme(folder), None)
     app_ = create_app(review, TOKEN, loopback_hosts(8123))
     client = TestClient(app_, base_url="http://127.0.0.1:8123", headers={"X-Dubkit-Token": TOKEN})
@@ -296,6 +306,10 @@ def test_media_is_served_with_ranges_and_its_waveform(client: TestClient, folder
 
 
 def test_without_media_the_page_still_works(folder: Path, tmp_path: Path) -> None:
+    from starlette.testclient import TestClient
+
+    from dubkit.review.server import create_app
+
     (folder / "ep.wav").unlink()
     files = find_programme(folder)
     media, note = programme_media(files, None)
@@ -836,6 +850,8 @@ def test_run_json_changed_on_disk_refuses_the_save(client: TestClient, folder: P
 def test_loopback_host_keeps_the_host_check_without_a_warning(
     folder: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from starlette.testclient import TestClient
+
     from dubkit.review import server
 
     apps: list[Any] = []

@@ -24,7 +24,6 @@ from typer.testing import CliRunner
 from dubkit.cli import app
 from dubkit.dubbing.script import build_script, ur_plain
 from dubkit.review.programme import Review, find_programme
-from dubkit.review.server import bind, create_app, loopback_hosts
 from dubkit.subtitles.files import read_srt
 from dubkit.text.urdu import strip_bidi
 from tests.conftest import ROOT, _missing, run_ffmpeg
@@ -53,6 +52,9 @@ def chrome() -> tuple[str, str]:
 def serving(review: Review) -> Iterator[str]:
     """The review server on a free loopback port, in a thread; its page's address."""
     import uvicorn
+
+    # here, not at the top: Starlette would be imported by every pytest run collecting this
+    from dubkit.review.server import bind, create_app, loopback_hosts
 
     sock = bind("127.0.0.1", 0)
     port = sock.getsockname()[1]

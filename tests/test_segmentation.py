@@ -22,22 +22,33 @@ WORD_TEXT = st.one_of(
 )
 
 
+# The strategies transcripts() draws from, built once (not again for every word of every
+# example: a quarter of the generation's time went on building them).
+WORD_COUNT = st.integers(min_value=0, max_value=60)
+FIRST_START = st.integers(min_value=0, max_value=5000)
+PAUSE = st.sampled_from([0, 0, 0, 20, 80, 300, 800, 2500])
+WORD_LENGTH = st.integers(min_value=0, max_value=1500)
+ONE_IN_31 = st.integers(0, 30)
+PROBABILITY = st.floats(0, 1)
+ONE_IN_7 = st.integers(0, 6)
+
+
 @st.composite
 def transcripts(draw: st.DrawFn) -> tuple[Segment, ...]:
-    n = draw(st.integers(min_value=0, max_value=60))
-    t = draw(st.integers(min_value=0, max_value=5000))
+    n = draw(WORD_COUNT)
+    t = draw(FIRST_START)
     words = []
     for _ in range(n):
-        t += draw(st.sampled_from([0, 0, 0, 20, 80, 300, 800, 2500]))
-        length = draw(st.integers(min_value=0, max_value=1500))
-        if draw(st.integers(0, 30)) == 0:
+        t += draw(PAUSE)
+        length = draw(WORD_LENGTH)
+        if draw(ONE_IN_31) == 0:
             length = 9000  # a stuck word longer than a cue may last
-        words.append(Word(draw(WORD_TEXT), t, t + length, draw(st.floats(0, 1))))
+        words.append(Word(draw(WORD_TEXT), t, t + length, draw(PROBABILITY)))
         t += length
     segments, current = [], []
     for w in words:
         current.append(w)
-        if draw(st.integers(0, 6)) == 0:
+        if draw(ONE_IN_7) == 0:
             segments.append(current)
             current = []
     if current:

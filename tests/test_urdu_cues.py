@@ -18,6 +18,7 @@ from dubkit.translate.layout import distribute, group_sentences, layout, units_o
 
 UR = BUILTIN_PROFILES["ur-broadcast"]
 PROTECTED = ["چین پاکستان اقتصادی راہداری", "ریڈیو پاکستان", "بیلٹ اینڈ روڈ"]
+A_PROTECTED_PHRASE = st.sampled_from(PROTECTED)
 
 
 @pytest.fixture(scope="module")
@@ -27,8 +28,9 @@ def urdu_sentences(assets: Path) -> list[str]:
 
 
 @st.composite
-def programmes(draw: st.DrawFn, pool: list[str]) -> tuple[list[Cue], list[str]]:
-    """Chinese-like cues on 25 fps frames with gaps, and one Urdu translation per sentence."""
+def programmes(draw: st.DrawFn, sentence: st.SearchStrategy[str]) -> tuple[list[Cue], list[str]]:
+    """Chinese-like cues on 25 fps frames with gaps, and one Urdu translation per sentence
+    (each `sentence`, or two with a protected phrase between them)."""
     n = draw(st.integers(1, 12))
     cues, t = [], draw(st.integers(0, 5000))
     for i in range(n):
@@ -43,9 +45,9 @@ def programmes(draw: st.DrawFn, pool: list[str]) -> tuple[list[Cue], list[str]]:
     sentences = group_sentences(cues, texts, UR.pause_split_ms)
     translations = []
     for _ in sentences:
-        text = draw(st.sampled_from(pool))
+        text = draw(sentence)
         if draw(st.booleans()):
-            text = f"{text} {draw(st.sampled_from(PROTECTED))} {draw(st.sampled_from(pool))}"
+            text = f"{text} {draw(A_PROTECTED_PHRASE)} {draw(sentence)}"
         translations.append(text)
     return cues, translations
 
@@ -84,7 +86,9 @@ def _check(cues: list[Cue], translations: list[str]) -> None:
 @pytest.mark.assets
 def test_layout_properties_on_real_urdu(urdu_sentences: list[str]) -> None:
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-    @given(programmes(urdu_sentences))
+    # one strategy over the 1,997 sentences: st.sampled_from copies its list each time it is
+    # built, and programmes() draws a sentence for every sentence of every example
+    @given(programmes(st.sampled_from(urdu_sentences)))
     def run(programme: tuple[list[Cue], list[str]]) -> None:
         _check(*programme)
 
