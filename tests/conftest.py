@@ -165,6 +165,35 @@ def run_ffmpeg(ffmpeg: str, *args: str) -> None:
     )
 
 
+def looped_flac(ffmpeg: str, folder: Path, minutes: int, source: str) -> Path:
+    """`minutes` of FLAC made quickly: one minute of the lavfi `source` encoded in blocks of
+    32,768 samples (decoded in a seventh of the pieces of the default 4,608), its packets
+    copied `minutes` times (encoding an hour took 4.5 s)."""
+    minute, programme = folder / "minute.flac", folder / f"{minutes}-minutes.mka"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", source, "-t", "60", "-c:a", "flac",
+               "-frame_size", "32768", minute.as_posix())  # fmt: skip
+    run_ffmpeg(ffmpeg, "-stream_loop", str(minutes - 1), "-i", minute.as_posix(), "-c", "copy",
+               programme.as_posix())  # fmt: skip
+    return programme
+
+
+_PEAK = (
+    "def peak():\n"  # VmHWM: ru_maxrss keeps the forking pytest worker's peak across exec
+    "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
+    "    return int(status.split()[0]) // 1024\n"
+)
+
+
+def measured_child(script: str, *args: str) -> list[str]:
+    """The words `script` prints, run in a fresh Python with `args`; it may call `peak()`,
+    its own peak resident memory in MB so far."""
+    done = subprocess.run(
+        [sys.executable, "-c", _PEAK + script, *args],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    return done.stdout.split()
+
+
 def one_error_line(result: Any) -> str:
     """The one `error: ` line of a CliRunner result that failed with exit 1 and printed
     nothing on stdout."""

@@ -27,7 +27,7 @@ from dubkit.asr import guard
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
 from dubkit.asr.windows import SpeechMap, speech_chunks
 from dubkit.records import DecodedAudio, Segment, Word
-from tests.conftest import run_ffmpeg
+from tests.conftest import looped_flac, measured_child
 
 SEMINAR = ("zh-long", "funasr_vad_example_70s.wav")
 FRAME = C.VAD_FRAME_SAMPLES
@@ -150,33 +150,21 @@ def test_a_truncated_file_is_spooled_with_its_warning(speech_wav: Path, tmp_path
 def test_spooling_half_an_hour_takes_no_more_memory(ffmpeg: str, tmp_path: Path) -> None:
     """Half an hour decoded whole is 115 MB of float32 at 16 kHz mono (and more while it is
     converted); spooled, the process does not grow (0 MB measured, for an hour too)."""
-    minute, hour = tmp_path / "minute.flac", tmp_path / "half-hour.mka"
-    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "sine=f=440:r=16000", "-t", "60",
-               "-c:a", "flac", "-frame_size", "32768", minute.as_posix())  # fmt: skip
-    run_ffmpeg(ffmpeg, "-stream_loop", "29", "-i", minute.as_posix(), "-c", "copy",
-               hour.as_posix())  # fmt: skip
+    half_hour = looped_flac(ffmpeg, tmp_path, 30, "sine=f=440:r=16000")
     script = (
         "import sys\n"
         "from pathlib import Path\n"
         "import av, numpy\n"
         "from dubkit.adapters.audio import spool_audio\n"
-        "def peak():  # VmHWM: ru_maxrss keeps the forking test process's peak across exec\n"
-        "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
-        "    return int(status.split()[0]) // 1024\n"
         "before = peak()\n"
         "with spool_audio(Path(sys.argv[1])) as audio:\n"
         "    n = len(audio.samples)\n"
         "    last = audio.samples[n - 16_000 : n]\n"
-        "after = peak()\n"
-        "print(n, round(float(abs(last).max()), 3), before, after)\n"
+        "print(n, round(float(abs(last).max()), 3), before, peak())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(hour)],
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    n, peak, before, after = done.stdout.split()
+    n, peak, before, after = measured_child(script, str(half_hour))
     assert int(n) == 1800 * C.SAMPLE_RATE and float(peak) > 0.1  # all of it, to its end
-    assert int(after) - int(before) < 20, done.stdout
+    assert int(after) - int(before) < 20, (before, after)
 
 
 # ------------------------------------------------------------------ recognition in blocks

@@ -20,7 +20,7 @@ from dubkit.adapters import dubaudio
 from dubkit.adapters.dubaudio import write_clips, write_guide_track
 from dubkit.errors import ConfigError, MediaError, OutputError
 from dubkit.records import Cue
-from tests.conftest import _missing, run_ffmpeg
+from tests.conftest import _missing, looped_flac, measured_child, run_ffmpeg
 
 RATE = 48_000
 LENGTH_S = 10  # long enough for four cues with gaps; every measurement reads the whole track
@@ -502,14 +502,7 @@ def test_clips_cut_while_decoding_equal_cuts_of_the_whole_programme(
 def test_clips_of_an_hour_long_programme_take_little_memory(ffmpeg: str, tmp_path: Path) -> None:
     """An hour of silent stereo FLAC (about 130 KB) held whole was 1.3 GB of float32:
     clips are cut while decoding, so the process stays far below that."""
-    minute, hour = tmp_path / "minute.flac", tmp_path / "hour.mka"
-    # FLAC blocks of 32,768 samples (0.7 s; 4,608 by default): the hour is decoded in a
-    # seventh of the pieces, in half the time; a piece is 256 KB of float32
-    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "60",
-               "-c:a", "flac", "-frame_size", "32768", minute.as_posix())  # fmt: skip
-    # the minute's FLAC packets copied 60 times over (encoding an hour took 4.5 s)
-    run_ffmpeg(ffmpeg, "-stream_loop", "59", "-i", minute.as_posix(), "-c", "copy",
-               hour.as_posix())  # fmt: skip
+    hour = looped_flac(ffmpeg, tmp_path, 60, "anullsrc=r=48000:cl=stereo")
     script = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -517,16 +510,9 @@ def test_clips_of_an_hour_long_programme_take_little_memory(ffmpeg: str, tmp_pat
         "from dubkit.records import Cue\n"
         "cues = [Cue(n + 1, n * 600_000 + 1_000, n * 600_000 + 4_000, ('x',)) for n in range(6)]\n"
         "write_clips(Path(sys.argv[1]), cues, Path(sys.argv[2]))\n"
-        "def peak():  # VmHWM: ru_maxrss keeps the forking test process's peak across exec\n"
-        "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
-        "    return int(status.split()[0]) // 1024\n"
         "print(peak())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(hour), str(tmp_path / "clips")],
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    peak_mb = int(done.stdout.split()[-1])
+    peak_mb = int(measured_child(script, str(hour), str(tmp_path / "clips"))[-1])
     assert len(list((tmp_path / "clips").iterdir())) == 6
     # measured: 5,812 MB before; after, 60 MB (the 434 MB once seen inside a CI run was the
     # pytest worker's peak, which ru_maxrss keeps across fork and exec; VmHWM does not)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 import subprocess
-import sys
 import tempfile
 import wave
 from collections.abc import Sequence
@@ -27,7 +26,7 @@ from dubkit.adapters import dubaudio
 from dubkit.adapters.dubaudio import GuideReport, write_guide_track
 from dubkit.errors import MediaError, OutputError
 from dubkit.records import Cue
-from tests.conftest import run_ffmpeg
+from tests.conftest import looped_flac, measured_child, run_ffmpeg
 from tests.test_dubaudio import CPEC, LONG_URDU, SHORT_URDU, _once_per_input, cue, urdu_espeak
 
 # ------------------------------------------------------------------ whole-array reference
@@ -584,11 +583,7 @@ def test_guide_of_a_long_programme_takes_little_memory(ffmpeg: str, tmp_path: Pa
     """Ten minutes of stereo took 1.55 GB at the peak when the guide was mixed whole (2.2 GB
     with sound in it; an hour, 9 to 13 GB): in pieces it takes what a two-second programme
     does. Ten minutes, not an hour, to stay quick: an hour takes the same memory, in 16 s."""
-    minute, programme = tmp_path / "minute.flac", tmp_path / "programme.mka"
-    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "60",
-               "-c:a", "flac", "-frame_size", "32768", minute.as_posix())  # fmt: skip
-    run_ffmpeg(ffmpeg, "-stream_loop", "9", "-i", minute.as_posix(), "-c", "copy",
-               programme.as_posix())  # fmt: skip
+    programme = looped_flac(ffmpeg, tmp_path, 10, "anullsrc=r=48000:cl=stereo")
     script = (
         "import sys\n"
         "from pathlib import Path\n"
@@ -596,16 +591,10 @@ def test_guide_of_a_long_programme_takes_little_memory(ffmpeg: str, tmp_path: Pa
         "from dubkit.records import Cue\n"
         "cues = [Cue(n + 1, n * 100_000 + 1_000, n * 100_000 + 4_000, ('x',)) for n in range(6)]\n"
         "report = write_guide_track(Path(sys.argv[1]), cues, Path(sys.argv[2]))\n"
-        "def peak():  # VmHWM: ru_maxrss keeps the forking test process's peak across exec\n"
-        "    status = open('/proc/self/status').read().split('VmHWM:')[1]\n"
-        "    return int(status.split()[0]) // 1024\n"
         "print(report.duration_ms, peak())\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(programme), str(tmp_path / "guide.flac")],
-        capture_output=True, text=True, timeout=300, check=True,
-    )  # fmt: skip
-    duration_ms, peak_mb = (int(v) for v in done.stdout.split()[-2:])
+    words = measured_child(script, str(programme), str(tmp_path / "guide.flac"))
+    duration_ms, peak_mb = (int(v) for v in words[-2:])
     assert duration_ms == 600_000
     # measured: 170 MB (an hour: 171 MB; a 2 s programme: 128 MB), against 1,550 MB whole
     # (read as VmHWM: ru_maxrss had kept the pytest worker's peak, 1,176 MB in a CI run)
