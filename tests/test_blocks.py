@@ -14,7 +14,6 @@ import subprocess
 import sys
 import wave
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from dubkit import constants as C
 from dubkit.asr import guard
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
 from dubkit.asr.windows import SpeechMap, speech_chunks
-from dubkit.records import DecodedAudio, Segment, Word
+from dubkit.records import DecodedAudio
 from tests.conftest import looped_flac, measured_child
+from tests.test_asr_core import ScriptedDecoder
 
 SEMINAR = ("zh-long", "funasr_vad_example_70s.wav")
 FRAME = C.VAD_FRAME_SAMPLES
@@ -170,28 +170,6 @@ def test_spooling_half_an_hour_takes_no_more_memory(ffmpeg: str, tmp_path: Path)
 # ------------------------------------------------------------------ recognition in blocks
 
 
-@dataclass
-class _Scripted:
-    """A WindowDecoder whose windows say what `say` gives; every request recorded."""
-
-    speech: SpeechMap
-    say: Any
-    requests: list[DecodeRequest] = field(default_factory=list)
-
-    def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
-        self.requests.append(request)
-        out = []
-        for a, b in request.windows:
-            text = self.say(request, (a, b))
-            step = (b - a) // max(1, len(text))
-            words = tuple(Word(ch, a + k * step, a + (k + 1) * step) for k, ch in enumerate(text))
-            out.append((Segment(text, a, b, words),) if text else ())
-        return out
-
-    def count_tokens(self, text: str) -> int:
-        return len(text)
-
-
 def test_each_block_is_finished_before_the_next_is_decoded() -> None:
     """Five windows in batches of two are three blocks: each block's batch, then the
     guard's decodes of its windows, then the next block; progress after each block. A loop
@@ -213,7 +191,7 @@ def test_each_block_is_finished_before_the_next_is_decoded() -> None:
             return "好" * 40  # a loop: decoded again by the guard, inside its block
         return "这是第几个窗口的话我们说完了"
 
-    decoder = _Scripted(speech, say)
+    decoder = ScriptedDecoder(speech, say)
     seen: list[tuple[int, int]] = []
     heard = recognise(
         decoder,
@@ -461,7 +439,7 @@ def test_only_first_passes_are_evidence_of_the_language() -> None:
             return "好" * 40  # window 0 loops: the guard decodes it again at once
         return "这是第几个窗口的话我们说完了"
 
-    decoder = _Scripted(speech, say)
+    decoder = ScriptedDecoder(speech, say)
     recognise(decoder, RecogniseSettings(batch_size=1, bias=False, recover=False))
     marks = [(r.windows[0], r.first_pass) for r in decoder.requests]
     first = [w for w, mark in marks if mark]
