@@ -114,12 +114,16 @@ def cer(pairs: list[tuple[str, str]], simplify: bool) -> float:
     return errors / total
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
+def cpu_name() -> str:
+    """The processor's model name, from /proc/cpuinfo."""
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
+            return line.split(":", 1)[1].strip()
+    return "unknown CPU"
+
+
+def machine() -> str:
+    cpu = cpu_name()
     import ctranslate2
     import faster_whisper
 

@@ -298,12 +298,11 @@ def run_variant(
 
 
 def machine() -> str:
-    cpu = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
     from importlib.metadata import version
+
+    from asr import cpu_name  # bench/asr.py, beside this script
+
+    cpu = cpu_name()
 
     libs = ", ".join(
         f"{name} {version(name)}" for name in ("dubkit", "faster-whisper", "ctranslate2", "av")
