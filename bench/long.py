@@ -1,7 +1,7 @@
 """Long programmes (issue 16): time and peak memory of dubkit on 10, 30 and 60 minutes of speech.
 
     .venv/bin/python bench/long.py [--minutes 10 30 60] [--repeat 1] [--audio 48k-stereo]
-                                   [--mt-size opus] [--plot bench/long-memory.png]
+                                   [--mt-size opus] [--batch-size 4] [--plot bench/long-memory.png]
 
 Builds each programme from ../shared/assets (never copied into the repository): rounds of the
 70.5 s seminar (`zh-long`) followed by the seven `zh-speech` clips in a new order each round,
@@ -11,7 +11,7 @@ stereo by default as broadcast sound is (the mono recordings on both channels; `
 reused by every variant. Then, for each programme, in fresh processes, alternating:
 
 - dubkit-transcribe: `dubkit transcribe PROGRAMME -o OUT --device cpu` (its defaults: zh, beam
-  5, batch 8, Silero VAD, word timestamps; no glossary, because none is given and the children
+  5, batch 4, Silero VAD, word timestamps; no glossary, because none is given and the children
   run in an empty folder, so no ./dubkit.toml names one);
 - dubkit-first-pass: the same with `--no-recover`: the loop guard on, but no speech the first
   pass skipped decoded again (the comparison with plain when there is nothing to re-decode;
@@ -60,7 +60,7 @@ ASSETS = ROOT.parent / "shared" / "assets"
 LONG = ASSETS / "zh-long" / "funasr_vad_example_70s.wav"
 SPEECH = ASSETS / "zh-speech"
 NTREX = ASSETS / "ntrex128"
-BEAM, BATCH = 5, 8
+BEAM, BATCH = 5, 4  # batch: dubkit's default on CPU (constants.BATCH_SIZE_CPU)
 VARIANTS = ("dubkit-transcribe", "dubkit-first-pass", "dubkit-run", "plain")
 AUDIO = {"48k-stereo": (48000, 2), "16k-mono": (16000, 1)}
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -78,13 +78,13 @@ def _clock(seconds: float) -> str:
     return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
 
 
-def child_plain(media: Path, out: Path, model_dir: Path) -> None:
-    """faster-whisper alone, batched, the same settings as dubkit's defaults; SRT written."""
+def child_plain(media: Path, out: Path, model_dir: Path, batch: int) -> None:
+    """faster-whisper alone, batched, the same settings as dubkit's; SRT written."""
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     model = WhisperModel(str(model_dir), device="cpu", compute_type="int8")
     segments, _ = BatchedInferencePipeline(model).transcribe(
-        str(media), language="zh", beam_size=BEAM, batch_size=BATCH, vad_filter=True,
+        str(media), language="zh", beam_size=BEAM, batch_size=batch, vad_filter=True,
         word_timestamps=True, without_timestamps=False,
     )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
@@ -240,7 +240,7 @@ def _size_mb(folder: Path) -> float:
 
 def run_variant(
     variant: str, programme: Path, minutes: float, work: Path, packages: Path,
-    model_dir: Path, timeout_s: float,
+    model_dir: Path, timeout_s: float, batch: int = BATCH,
 ) -> Run:  # fmt: skip
     """One fresh process of `variant` on `programme`; its outputs removed afterwards."""
     run_dir = Path(tempfile.mkdtemp(prefix=f"{variant}-", dir=work))
@@ -248,18 +248,21 @@ def run_variant(
     cwd.mkdir()  # empty: no ./dubkit.toml applies
     dubkit = Path(sys.executable).with_name("dubkit")
     dubkit_cmd = [str(dubkit)] if dubkit.is_file() else [sys.executable, "-m", "dubkit"]
+    batched = ["--batch-size", str(batch)]
     if variant == "dubkit-transcribe":
-        cmd = [*dubkit_cmd, "transcribe", str(programme), "-o", str(out), "--device", "cpu"]
+        cmd = [*dubkit_cmd, "transcribe", str(programme), "-o", str(out), "--device", "cpu",
+               *batched]  # fmt: skip
     elif variant == "dubkit-first-pass":  # the guard on, recovery's re-decodes off
         cmd = [*dubkit_cmd, "transcribe", str(programme), "-o", str(out), "--device", "cpu",
-               "--no-recover"]  # fmt: skip
+               "--no-recover", *batched]  # fmt: skip
     elif variant == "dubkit-run":
         cmd = [*dubkit_cmd, "run", str(programme), "-o", str(out), "--device", "cpu",
-               "--packages", str(packages), "--memory", str(run_dir / "memory.sqlite")]  # fmt: skip
+               "--packages", str(packages), "--memory", str(run_dir / "memory.sqlite"),
+               *batched]  # fmt: skip
     else:
         cmd = [sys.executable, str(Path(__file__).resolve()), "--child", "plain",
                "--child-media", str(programme), "--child-out", str(out),
-               "--child-model", str(model_dir)]  # fmt: skip
+               "--child-model", str(model_dir), "--child-batch", str(batch)]  # fmt: skip
     try:
         m = measure(cmd, cwd, timeout_s, run_dir)
         stem = programme.stem
@@ -358,7 +361,7 @@ def report(
         f"Programmes: 16-bit WAV, {rate / 1000:g} kHz {layout}, built from "
         f"../shared/assets (the 70.5 s seminar then the 7 zh-speech clips, shuffled, 0.4-2.0 s "
         f"of silence after each, repeated to length). whisper:base int8 on CPU, beam {BEAM}, "
-        f"batch {BATCH}, VAD, word timestamps, no glossary; `dubkit run` with random "
+        f"batch {args.batch_size}, VAD, word timestamps, no glossary; `dubkit run` with random "
         f"{'OPUS-MT-sized' if args.mt_size == 'opus' else 'tiny'} zh→en→ur Argos packages, a "
         f"fresh translation memory, dubbing script and reference clips. "
         + (f"Median of {args.repeat} runs" if args.repeat > 1 else "One run")
@@ -484,14 +487,17 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=ROOT / "bench" / "long-memory.png")
     parser.add_argument("--timeout", type=float, default=0.0,
                         help="seconds per child (0: 2x the programme, at least 900)")  # fmt: skip
+    parser.add_argument("--batch-size", type=int, default=BATCH,
+                        help="windows decoded together, dubkit's and plain's alike")  # fmt: skip
     parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     parser.add_argument("--child", choices=["plain"], help=argparse.SUPPRESS)
     parser.add_argument("--child-media", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-model", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-batch", type=int, default=BATCH, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child_plain(args.child_media, args.child_out, args.child_model)
+        child_plain(args.child_media, args.child_out, args.child_model, args.child_batch)
         return
 
     missing = [p for p in (LONG, SPEECH, NTREX) if not p.exists()]
@@ -525,7 +531,9 @@ def main() -> None:
             for n in range(args.repeat):
                 order = variants[n % len(variants) :] + variants[: n % len(variants)]
                 for v in order:
-                    r = run_variant(v, programme, minutes, work, packages, model_dir, timeout)
+                    r = run_variant(
+                        v, programme, minutes, work, packages, model_dir, timeout, args.batch_size
+                    )
                     runs.append(r)
                     if r.ok:
                         print(

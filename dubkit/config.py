@@ -88,7 +88,7 @@ class RecognitionConfig:
     device: str = "auto"
     compute_type: str | None = None  # None: int8 on CPU, float16 on GPU
     beam_size: int = C.DEFAULT_BEAM_SIZE
-    batch_size: int = C.DEFAULT_BATCH_SIZE
+    batch_size: int | None = None  # None: 4 on CPU, 8 on GPU
     vad: bool = True
     language: str = C.DEFAULT_LANGUAGE
     hotwords: tuple[str, ...] = ()

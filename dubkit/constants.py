@@ -38,7 +38,19 @@ def _limit(name: str, default: _N) -> _N:
 DEFAULT_MODEL = "whisper:base"  # offline-installable here; larger sizes via `models pull`
 DEFAULT_LANGUAGE = "zh"
 DEFAULT_BEAM_SIZE = 5  # faster-whisper's default; the batched pipeline keeps it
-DEFAULT_BATCH_SIZE = 8  # faster-whisper's BatchedInferencePipeline default
+# Windows decoded together when --batch-size is not given. On CPU 4: beam search holds about
+# 125 MB a window, so 8 (faster-whisper's BatchedInferencePipeline default) peaked at 1.45 GB
+# on a 10-minute programme and 4 at 0.83 GB, and 4 was not slower (2 cores: 41.8 s against
+# 43.9 s; plain faster-whisper 35.4 s against 37.0 s; bench/README.md). On a GPU, 8 as before.
+BATCH_SIZE_CPU = 4
+BATCH_SIZE_GPU = 8
+
+
+def default_batch_size(device: str) -> int:
+    """The batch size for a recogniser running on `device` ("cpu" or "cuda")."""
+    return BATCH_SIZE_GPU if device == "cuda" else BATCH_SIZE_CPU
+
+
 SAMPLE_RATE = 16_000  # Whisper's input rate
 
 # Chinese subtitle profile (zh-broadcast). 16 characters per line is the usual ceiling for

@@ -22,7 +22,7 @@ class TranscribeOptions:
 
     language: str = C.DEFAULT_LANGUAGE  # "auto" detects
     beam_size: int = C.DEFAULT_BEAM_SIZE
-    batch_size: int = C.DEFAULT_BATCH_SIZE  # 0 or 1: sequential decoding
+    batch_size: int | None = None  # 0 or 1: sequential; None: the device's (constants)
     vad: bool = True
     hotwords: tuple[str, ...] = ()  # the user's own: in every window's prompt
     guard: bool = True  # loops and invented text decoded again, collapsed, flagged
@@ -32,7 +32,7 @@ class TranscribeOptions:
     def __post_init__(self) -> None:
         if self.beam_size < 1:
             raise ValueError(f"beam size must be at least 1, got {self.beam_size}")
-        if self.batch_size < 0:
+        if self.batch_size is not None and self.batch_size < 0:
             raise ValueError(f"batch size must not be negative, got {self.batch_size}")
 
 

@@ -458,3 +458,18 @@ def test_only_first_passes_are_evidence_of_the_language() -> None:
             encoded.append(model.encode(name))
     assert encoded == ["w0", "again-w0", "w1"]
     assert [d[0][0] for d in stub.detections] == ["w0", "w1"]
+
+
+@pytest.mark.parametrize(("device", "given", "used"), [
+    ("cpu", None, 4), ("cuda", None, 8), ("cpu", 8, 8), ("cuda", 2, 2), ("cpu", 0, 0),
+])  # fmt: skip
+def test_the_batch_size_not_given_is_the_devices(device: str, given: int | None, used: int) -> None:
+    """On CPU 4 windows at once, not 8: beam search holds about 125 MB a window, and 4 were
+    no slower on 2 cores (bench/README.md); on a GPU faster-whisper's 8."""
+    from dubkit.adapters.ct2 import DeviceChoice
+    from dubkit.adapters.whisper import WhisperTranscriber
+    from dubkit.ports import TranscribeOptions
+
+    transcriber = object.__new__(WhisperTranscriber)  # the choice of size needs no model
+    transcriber.device = DeviceChoice(device, "int8")
+    assert transcriber.batch_size(TranscribeOptions(batch_size=given)) == used

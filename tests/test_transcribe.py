@@ -137,6 +137,8 @@ def test_asr_json_records_the_run(speech_wav: Path, tmp_path: Path) -> None:
     assert doc["model"]["name"] == "whisper:base"
     assert doc["model"]["device"] == "cpu"
     assert doc["options"]["beam_size"] == 3
+    assert doc["options"]["batch_size"] is None  # not given: the device's default, used:
+    assert doc["recognition"]["batch_size"] == 4
     assert doc["options"]["hotwords"] == ["达摩院"]
     assert doc["profile"]["max_chars_per_line"] == 16
     assert doc["detected_language"] == "zh"

@@ -71,7 +71,15 @@ class WhisperTranscriber:
 
     @staticmethod
     def _load(path: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
+        import logging
+
         from faster_whisper import WhisperModel
+
+        # Its one warning here, "Segment N is longer than 30 seconds", is about a window
+        # whose VAD padding runs up to 0.3 s past 30 s (asr.windows plans them so): the
+        # padding is cut, as it says. It would break the one-line output on every long
+        # programme; errors still come through as exceptions.
+        logging.getLogger("faster_whisper").setLevel(logging.ERROR)
 
         if not (path / "model.bin").is_file():
             raise ModelUnavailable(
@@ -102,6 +110,12 @@ class WhisperTranscriber:
             return 0
         return len(self.model.hf_tokenizer.encode(" " + text.strip(), add_special_tokens=False).ids)
 
+    def batch_size(self, options: TranscribeOptions) -> int:
+        """The batch size asked for, or this device's default."""
+        if options.batch_size is not None:
+            return options.batch_size
+        return C.default_batch_size(self.device.device)
+
     def open(self, audio: DecodedAudio, options: TranscribeOptions) -> WhisperDecoder:
         """This model bound to one programme's speech (VAD chunks laid end to end)."""
         check_language(options.language)
@@ -120,7 +134,7 @@ class WhisperTranscriber:
 
         decoder = self.open(audio, options)
         settings = RecogniseSettings(
-            batch_size=options.batch_size,
+            batch_size=self.batch_size(options),
             hotwords=options.hotwords,
             guard=options.guard,
             recover=options.recover,

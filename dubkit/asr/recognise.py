@@ -61,7 +61,7 @@ class WindowDecoder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class RecogniseSettings:
-    batch_size: int = C.DEFAULT_BATCH_SIZE  # 0 or 1: one window at a time
+    batch_size: int = C.BATCH_SIZE_CPU  # 0 or 1: one window at a time
     hotwords: tuple[str, ...] = ()  # the user's own: in every window's prompt
     guard: bool = True
     recover: bool = True
@@ -216,6 +216,7 @@ def recognise(
         segments=tuple(segments),
         report={
             "mode": "batched" if settings.batch_size > 1 else "sequential",
+            "batch_size": settings.batch_size,  # options' null: the device's default, this
             "hotwords": ctx.user_words,
             "hotwords_left_out": ctx.user_left,
             "summary": summary,
@@ -228,7 +229,7 @@ def recognise(
 def _blocks(windows: Sequence[Span], batch_size: int) -> list[tuple[Span, ...]]:
     """The windows in blocks: a batch each (at most half the windows, so that progress
     moves during a short programme too: a 70 s one is 3 windows, 2 then 1; long ones keep
-    full batches of `batch_size`, 8 windows or 4 minutes of speech), or one window at a time
+    full batches of `batch_size`: 4 windows, 2 minutes of speech, on CPU), or one at a time
     when decoding sequentially. Blocks end where windows end, at a pause between chunks or
     the quietest moment near it, never elsewhere."""
     size = 1
