@@ -473,3 +473,37 @@ def test_the_batch_size_not_given_is_the_devices(device: str, given: int | None,
     transcriber = object.__new__(WhisperTranscriber)  # the choice of size needs no model
     transcriber.device = DeviceChoice(device, "int8")
     assert transcriber.batch_size(TranscribeOptions(batch_size=given)) == used
+
+
+def test_a_programme_past_the_longest_is_refused_before_it_is_spooled(
+    silence_wav: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A programme over 10 hours was refused only once all of it was decoded onto the disk
+    (1.2 GB, minutes of work). The longest is lowered to 2 s here, so that 8 s stand for it."""
+    from dubkit.adapters import audio
+
+    class TooLong(Exception):
+        pass
+
+    monkeypatch.setattr(C, "MAX_PROGRAMME_MS", 2_000)
+    written: list[int] = []
+    write = audio._Spool.write
+
+    def counted(self: Any, chunk: Any) -> None:
+        written.append(len(chunk))
+        write(self, chunk)
+
+    monkeypatch.setattr(audio._Spool, "write", counted)
+    # its container says it is 8 s long: refused before a sample is spooled
+    with pytest.raises(TooLong) as said, audio.spool_audio(silence_wav, TooLong):
+        pass
+    assert said.value.args == (8_000,) and written == []
+    # no length declared: refused as its sound passes 2 s, not at its end
+    monkeypatch.setattr(audio, "_declared_ms", lambda *args: None)
+    with pytest.raises(TooLong) as said, audio.spool_audio(silence_wav, TooLong):
+        pass
+    [ms] = said.value.args
+    assert 2_000 < ms == sum(written) * 1000 // C.SAMPLE_RATE < 2_100, written
+    # under the longest, or with no limit asked for, the whole programme is spooled
+    with audio.spool_audio(silence_wav) as spooled:
+        assert spooled.duration_ms == 8_000

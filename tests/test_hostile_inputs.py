@@ -5,7 +5,6 @@ how to fix), never a traceback, in bounded time and memory, and lose nothing."""
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import io
 import json
@@ -536,19 +535,20 @@ def test_run_refuses_a_recording_longer_than_ass_time_before_recognition(
     tmp_path: Path, canned: Callable[[tuple[Segment, ...]], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from dubkit.adapters import audio
-    from dubkit.records import DecodedAudio
 
     canned(HEARD)
     listened: list[object] = []
     monkeypatch.setattr(CannedTranscriber, "transcribe", lambda self, *a, **k: listened.append(a))
-    ten_hours = range(16_000 * (36_000 + 5))  # 10:00:05 of samples, without their memory
     media = _wav(tmp_path / "long.wav")
-    spooled = contextlib.nullcontext(DecodedAudio(media, ten_hours, None))
-    monkeypatch.setattr(audio, "spool_audio", lambda path: spooled)
+
+    def spool_audio(path: Path, too_long: Callable[[int], Exception]) -> Any:
+        raise too_long(36_005_000)  # what the spool raises at 10:00:05 (tests/test_blocks.py)
+
+    monkeypatch.setattr(audio, "spool_audio", spool_audio)
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(media), "-o", str(out)])
     line = _one_error_line(result, notices=True)
-    assert f"{media}: 10:00:05,000 long, longer than 9:59:59.99" in line
+    assert f"{media}: 10:00:05,000 long or more, longer than 9:59:59.99" in line
     assert "split" in line
     assert listened == []  # refused before recognition
     assert list(out.iterdir()) == []

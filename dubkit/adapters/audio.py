@@ -6,10 +6,11 @@ import contextlib
 import os
 import tempfile
 import wave
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from dubkit import constants as C
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import MediaError
 from dubkit.fsutil import scratch_error
@@ -99,12 +100,16 @@ def decode_audio(path: Path) -> DecodedAudio:
 
 
 @contextlib.contextmanager
-def spool_audio(path: Path) -> Iterator[DecodedAudio]:
+def spool_audio(
+    path: Path, too_long: Callable[[int], Exception] | None = None
+) -> Iterator[DecodedAudio]:
     """First audio stream of `path` as 16 kHz mono, written as it is decoded to an unnamed
     temporary file in $TMPDIR (16-bit, 115 MB an hour) and read back in pieces: the
     programme's sound is never whole in this process's memory. The samples are readable
     until the block ends; MediaError as `decode_audio`, OutputError when $TMPDIR cannot
-    take the file."""
+    take the file. `too_long(ms)` is raised for a programme longer than C.MAX_PROGRAMME_MS
+    as soon as its container says so, or its sound passes that length: not after 10 hours
+    or more of it have been decoded onto the disk."""
     with contextlib.ExitStack() as stack:
         try:
             # unbuffered: what is written is in the file for os.pread, and a full disk is
@@ -112,8 +117,13 @@ def spool_audio(path: Path) -> Iterator[DecodedAudio]:
             file = stack.enter_context(tempfile.TemporaryFile(prefix="dubkit-sound-", buffering=0))
             spool = _Spool(file)
             with _decoding(path) as decoding:
+                longest = C.MAX_PROGRAMME_MS
+                if too_long is not None and (decoding.declared_ms or 0) > longest:
+                    raise too_long(decoding.declared_ms or 0)
                 for chunk in decoding.chunks():
                     spool.write(chunk)
+                    if too_long is not None and len(spool) * 1000 // SAMPLE_RATE > longest:
+                        raise too_long(len(spool) * 1000 // SAMPLE_RATE)
         except OSError as exc:
             raise scratch_error(exc, f"the sound of {path} (about 115 MB an hour)") from exc
         yield decoding.result(spool)

@@ -119,16 +119,18 @@ def transcribe_file(
         bias = BiasTerms.from_glossary(
             terms, pinyin_readings, split_dictionary_words, pinyin_alternatives
         )
+
+    def too_long(ms: int) -> MediaError:
+        return MediaError(
+            f"{display_path(media)}: {clock(ms)} long or more, longer than {PROGRAMME_END}, "
+            f"the last time ASS subtitles can hold; dubkit takes programmes under 10 hours: "
+            f"split this one into parts (ffmpeg -ss and -t)",
+            path=media,
+        )
+
     # The sound is spooled to a temporary file and recognised block by block: an hour of
     # programme never sits in memory (its samples are gone when this block ends).
-    with spool_audio(media) as audio:
-        if audio.duration_ms > C.MAX_PROGRAMME_MS:
-            raise MediaError(
-                f"{display_path(media)}: {clock(audio.duration_ms)} long, longer than "
-                f"{PROGRAMME_END}, the last time ASS subtitles can hold; dubkit takes "
-                f"programmes under 10 hours: split this one into parts (ffmpeg -ss and -t)",
-                path=media,
-            )
+    with spool_audio(media, too_long) as audio:
         transcript = transcriber.transcribe(audio, options, progress, bias)
     if picture is not None and transcript.language not in CHINESE:
         # the speech cannot fill gaps in Chinese subtitles, and its SRT would take the name
