@@ -132,6 +132,31 @@ def test_the_spool_holds_what_decode_audio_decodes(
         samples[0:10]  # the file is closed: the sound is gone
 
 
+@pytest.mark.parametrize("piece", [1_000, 16_000 * 60])
+def test_sound_levels_read_in_pieces_are_the_levels_of_the_whole(
+    speech_wav: Path, piece: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dubkit align` and `review`'s waveform read the level of the spooled sound a piece at
+    a time: frame for frame what the whole array gives (50 ms and 20 ms frames, pieces of
+    a few frames, and of a minute, longer than the recording)."""
+    import numpy as np
+
+    from dubkit.adapters import audio
+
+    monkeypatch.setattr(audio, "_LEVEL_PIECE_SAMPLES", piece)
+    whole = audio.decode_audio(speech_wav)
+    for frame_ms in (50, 20):
+        size = 16 * frame_ms
+        frames = whole.samples[: len(whole.samples) // size * size].astype(np.float64)
+        power = np.mean(frames.reshape(-1, size) ** 2, axis=1)
+        expected = np.where(power > 1e-10, 10 * np.log10(np.maximum(power, 1e-10)), -100.0)
+        with audio.spool_audio(speech_wav) as spooled:
+            levels = audio.sound_levels(spooled, frame_ms)
+        assert len(levels) == len(whole.samples) // size > 100
+        assert levels == tuple(expected.tolist())
+        assert min(levels) < -30 < max(levels)  # the pauses and the speech both read
+
+
 def test_a_truncated_file_is_spooled_with_its_warning(speech_wav: Path, tmp_path: Path) -> None:
     import numpy as np
 

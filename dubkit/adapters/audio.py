@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 # Decoded audio shorter than the container's declared length by more than this is truncated.
 _TRUNCATION_TOLERANCE_MS = 500
+_LEVEL_PIECE_SAMPLES = 60 * SAMPLE_RATE  # sound_levels reads this much at a time
 
 
 def probe_path(path: Path) -> None:
@@ -260,11 +261,17 @@ def _declared_ms(path: Path, container: Any, stream: Any) -> int | None:
 
 
 def sound_levels(audio: DecodedAudio, frame_ms: int) -> tuple[float, ...]:
-    """The level (dB of the mean square, -100 for silence) of each whole `frame_ms` frame."""
+    """The level (dB of the mean square, -100 for silence) of each whole `frame_ms` frame,
+    read a minute or so at a time (the samples may be spooled: `spool_audio`)."""
     import numpy as np
 
     size = SAMPLE_RATE * frame_ms // 1000
-    frames = np.asarray(audio.samples, dtype=np.float64)[: len(audio.samples) // size * size]
-    power = np.mean(frames.reshape(-1, size) ** 2, axis=1)
-    db = 10 * np.log10(np.maximum(power, 1e-10))
-    return tuple(np.where(power > 1e-10, db, -100.0).tolist())
+    whole = len(audio.samples) // size * size
+    piece = max(1, _LEVEL_PIECE_SAMPLES // size) * size
+    levels: list[float] = []
+    for start in range(0, whole, piece):
+        frames = np.asarray(audio.samples[start : min(whole, start + piece)], dtype=np.float64)
+        power = np.mean(frames.reshape(-1, size) ** 2, axis=1)
+        db = 10 * np.log10(np.maximum(power, 1e-10))
+        levels += np.where(power > 1e-10, db, -100.0).tolist()
+    return tuple(levels)

@@ -342,13 +342,13 @@ def recognise_words(
     """MEDIA recognised as `transcribe` does, in Simplified characters and Chinese words (not
     Whisper's token pieces, so that no line breaks inside a word: 之|后); the warnings; and
     the sound's level (dubkit.adapters.audio.sound_levels) to find where lines start."""
-    from dubkit.adapters.audio import decode_audio, sound_levels
+    from dubkit.adapters.audio import sound_levels, spool_audio
     from dubkit.adapters.chinese import simplify_transcript, split_words
     from dubkit.align.onsets import FRAME_MS
     from dubkit.asr.words import resegment_transcript
 
-    audio = decode_audio(media)
-    transcript = transcriber.transcribe(audio, options, progress)
+    with spool_audio(media) as audio:  # read in pieces, as `transcribe` reads it
+        transcript = transcriber.transcribe(audio, options, progress)
+        level = sound_levels(audio, FRAME_MS)
     words = resegment_transcript(simplify_transcript(transcript), split_words)
-    level = sound_levels(audio, FRAME_MS)
     return words, (*audio.warnings, *transcript.warnings), level

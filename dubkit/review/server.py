@@ -305,9 +305,10 @@ def _served(review: Review, name: str) -> bytes | None:
 
 def _levels(media: Path) -> list[float]:
     """The sound's level per C.REVIEW_WAVEFORM_STEP_MS, in dB (-100 for silence)."""
-    from dubkit.adapters.audio import decode_audio, sound_levels
+    from dubkit.adapters.audio import sound_levels, spool_audio
 
-    return [round(x, 1) for x in sound_levels(decode_audio(media), C.REVIEW_WAVEFORM_STEP_MS)]
+    with spool_audio(media) as audio:  # an hour is 115 MB on disk, not 230 MB in memory
+        return [round(x, 1) for x in sound_levels(audio, C.REVIEW_WAVEFORM_STEP_MS)]
 
 
 @functools.cache
