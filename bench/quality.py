@@ -18,7 +18,8 @@ Variants (``+g`` = with the glossaries cpec-media.yaml and tests/data/zh-dev-ter
 - plain-seq+g: the same with every glossary form that fits faster-whisper's 223-token prompt
   as `hotwords` (what dubkit did before targeted biasing).
 - plain-batched: `BatchedInferencePipeline.transcribe(batch_size=8)`, same settings.
-- dubkit, dubkit+g: `dubkit transcribe` (batched, the default), the SRT text.
+- dubkit, dubkit+g: `dubkit transcribe` batched (batch 8, faster-whisper's default, as
+  plain-batched; dubkit's own on CPU is 4 since issue 16), the SRT text.
 - dubkit-seq, dubkit-seq+g: `--batch-size 0`.
 - dubkit-noguard, dubkit-norecover: one feature off.
 - dubkit+hw, dubkit-noguard+hw: the glossaries' Chinese forms given as `--hotword`s, in

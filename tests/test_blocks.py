@@ -501,10 +501,13 @@ def test_the_batch_size_not_given_is_the_devices(device: str, given: int | None,
 
 
 def test_a_programme_past_the_longest_is_refused_before_it_is_spooled(
-    silence_wav: Path, monkeypatch: pytest.MonkeyPatch
+    silence_wav: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A programme over 10 hours was refused only once all of it was decoded onto the disk
-    (1.2 GB, minutes of work). The longest is lowered to 2 s here, so that 8 s stand for it."""
+    (1.2 GB, minutes of work): now as its sound passes 10 hours. The longest is lowered to
+    2 s here, so that 8 s of silence stand for it."""
+    import struct
+
     from dubkit.adapters import audio
 
     class TooLong(Exception):
@@ -519,16 +522,63 @@ def test_a_programme_past_the_longest_is_refused_before_it_is_spooled(
         write(self, chunk)
 
     monkeypatch.setattr(audio._Spool, "write", counted)
-    # its container says it is 8 s long: refused before a sample is spooled
-    with pytest.raises(TooLong) as said, audio.spool_audio(silence_wav, TooLong):
-        pass
-    assert said.value.args == (8_000,) and written == []
-    # no length declared: refused as its sound passes 2 s, not at its end
-    monkeypatch.setattr(audio, "_declared_ms", lambda *args: None)
     with pytest.raises(TooLong) as said, audio.spool_audio(silence_wav, TooLong):
         pass
     [ms] = said.value.args
     assert 2_000 < ms == sum(written) * 1000 // C.SAMPLE_RATE < 2_100, written
-    # under the longest, or with no limit asked for, the whole programme is spooled
+    # exactly the longest is not too long; and with no limit asked for, all is spooled
+    monkeypatch.setattr(C, "MAX_PROGRAMME_MS", 8_000)
+    with audio.spool_audio(silence_wav, TooLong) as spooled:
+        assert spooled.duration_ms == 8_000
+    monkeypatch.setattr(C, "MAX_PROGRAMME_MS", 2_000)
     with audio.spool_audio(silence_wav) as spooled:
         assert spooled.duration_ms == 8_000
+    # a header that claims 20 hours is not believed: the sound is spooled (and found short)
+    lying = tmp_path / "lying.wav"
+    data = bytearray(silence_wav.read_bytes())
+    at = data.index(b"data")
+    data[at + 4 : at + 8] = struct.pack("<I", 20 * 3600 * C.SAMPLE_RATE * 2)
+    lying.write_bytes(bytes(data))
+    monkeypatch.setattr(C, "MAX_PROGRAMME_MS", 9_000)
+    with audio.spool_audio(lying, TooLong) as spooled:
+        assert spooled.duration_ms == 8_000
+        assert spooled.declared_ms is not None and spooled.declared_ms > 10 * 3600 * 1000
+        assert "looks truncated" in spooled.warnings[0]
+
+
+@pytest.mark.parametrize(("device", "key"), [("cpu", 4), ("cuda", 8), ("auto", None)])
+def test_a_batch_resumes_on_the_batch_size_that_will_be_used(device: str, key: int | None) -> None:
+    """Not given, the size is the device's: the batch manifest's key says which, so that
+    `--batch-size 4` on CPU and no flag are the same work (auto: found only on loading)."""
+    from dubkit.episode.engine import Engine, EngineSpec, RecognitionSpec
+    from dubkit.ports import TranscribeOptions
+    from dubkit.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE
+
+    def keys(batch_size: int | None) -> Any:
+        options = TranscribeOptions(batch_size=batch_size)
+        profile = BUILTIN_PROFILES[DEFAULT_PROFILE]
+        rec = RecognitionSpec("whisper:base", None, device, None, 0, options, profile)
+        return Engine(EngineSpec(rec, None), None, None, None).stage_keys()["transcribe"]
+
+    assert keys(None)[1]["batch_size"] == key
+    assert (keys(None) == keys(4)) == (key == 4) and (keys(None) == keys(8)) == (key == 8)
+    assert keys(2) != keys(None)
+
+
+def test_only_the_long_window_warning_of_faster_whisper_is_dropped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its warning for a window 0.3 s past 30 s would break the one-line output on every
+    long programme; an English-only model's warning must still be seen."""
+    import logging
+
+    from dubkit.adapters.whisper import _quiet_long_window_warning
+
+    _quiet_long_window_warning()
+    _quiet_long_window_warning()  # each model load: one filter all the same
+    log = logging.getLogger("faster_whisper")
+    assert len(log.filters) == 1
+    with caplog.at_level(logging.WARNING, logger="faster_whisper"):
+        log.warning("Segment %d is longer than 30 seconds, only the first 30 seconds ...", 3)
+        log.warning("The current model is English-only but the language parameter is set")
+    assert [r.getMessage()[:24] for r in caplog.records] == ["The current model is Eng"]

@@ -534,21 +534,17 @@ def test_run_refuses_cues_after_ass_time_ends_before_translating(
 def test_run_refuses_a_recording_longer_than_ass_time_before_recognition(
     tmp_path: Path, canned: Callable[[tuple[Segment, ...]], None], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dubkit.adapters import audio
-
+    """The longest is lowered to 1 s here: the 4 s recording stands for one over 10 hours."""
     canned(HEARD)
     listened: list[object] = []
     monkeypatch.setattr(CannedTranscriber, "transcribe", lambda self, *a, **k: listened.append(a))
+    monkeypatch.setattr(C, "MAX_PROGRAMME_MS", 1_000)
     media = _wav(tmp_path / "long.wav")
-
-    def spool_audio(path: Path, too_long: Callable[[int], Exception]) -> Any:
-        raise too_long(36_005_000)  # what the spool raises at 10:00:05 (tests/test_blocks.py)
-
-    monkeypatch.setattr(audio, "spool_audio", spool_audio)
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(media), "-o", str(out)])
     line = _one_error_line(result, notices=True)
-    assert f"{media}: 10:00:05,000 long or more, longer than 9:59:59.99" in line
+    said = f"{media}: 00:00:01,0"  # as soon as the spooled sound passes the longest
+    assert said in line and "long or more, longer than 9:59:59.99" in line
     assert "split" in line
     assert listened == []  # refused before recognition
     assert list(out.iterdir()) == []

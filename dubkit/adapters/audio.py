@@ -109,8 +109,9 @@ def spool_audio(
     programme's sound is never whole in this process's memory. The samples are readable
     until the block ends; MediaError as `decode_audio`, OutputError when $TMPDIR cannot
     take the file. `too_long(ms)` is raised for a programme longer than C.MAX_PROGRAMME_MS
-    as soon as its container says so, or its sound passes that length: not after 10 hours
-    or more of it have been decoded onto the disk."""
+    as soon as its decoded sound passes that length, not after all of it is on the disk.
+    (Not on the length its container declares: a wrong header, a VBR MP3 without its index
+    or a capture with a timestamp jump declares hours it does not hold.)"""
     with contextlib.ExitStack() as stack:
         try:
             # unbuffered: what is written is in the file for os.pread, and a full disk is
@@ -119,8 +120,6 @@ def spool_audio(
             spool = _Spool(file)
             with _decoding(path) as decoding:
                 longest = C.MAX_PROGRAMME_MS
-                if too_long is not None and (decoding.declared_ms or 0) > longest:
-                    raise too_long(decoding.declared_ms or 0)
                 for chunk in decoding.chunks():
                     spool.write(chunk)
                     if too_long is not None and len(spool) * 1000 // SAMPLE_RATE > longest:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,20 @@ def _probe_encode(model: Any) -> None:
     model.encode(np.pad(features, ((0, 0), (0, max(0, 3000 - features.shape[-1])))))
 
 
+def _drop_long_window_warning(record: logging.LogRecord) -> bool:
+    return not str(record.msg).startswith("Segment %d is longer than 30 seconds")
+
+
+def _quiet_long_window_warning() -> None:
+    """faster-whisper warns "Segment N is longer than 30 seconds" for a window whose VAD
+    padding runs up to 0.3 s past 30 s (asr.windows plans them so; the padding is cut, as
+    it says): on every long programme, breaking the one-line output. That warning alone is
+    dropped; its others (an English-only model, a missing preprocessor config) still show."""
+    log = logging.getLogger("faster_whisper")
+    if _drop_long_window_warning not in log.filters:
+        log.addFilter(_drop_long_window_warning)
+
+
 class WhisperTranscriber:
     """A loaded faster-whisper model; load once, transcribe many files."""
 
@@ -71,15 +86,9 @@ class WhisperTranscriber:
 
     @staticmethod
     def _load(path: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
-        import logging
-
         from faster_whisper import WhisperModel
 
-        # Its one warning here, "Segment N is longer than 30 seconds", is about a window
-        # whose VAD padding runs up to 0.3 s past 30 s (asr.windows plans them so): the
-        # padding is cut, as it says. It would break the one-line output on every long
-        # programme; errors still come through as exceptions.
-        logging.getLogger("faster_whisper").setLevel(logging.ERROR)
+        _quiet_long_window_warning()
 
         if not (path / "model.bin").is_file():
             raise ModelUnavailable(

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from dubkit import __version__
+from dubkit import constants as C
 from dubkit.episode.pipeline import (
     DubSettings,
     RunResult,
@@ -320,10 +321,14 @@ class Engine:
     def stage_keys(self) -> dict[str, Any]:
         """What each stage's output depends on besides its input files (batch manifests)."""
         rec, mt = self.spec.recognition, self.spec.translation
+        options = asdict(rec.options)
+        if options["batch_size"] is None and rec.device in ("cpu", "cuda"):
+            # the size that will be used: as given, when it is given (auto: found on loading)
+            options["batch_size"] = C.default_batch_size(rec.device)
         return {
             "transcribe": [
                 model_identity(rec.model_name, rec.model_path) if rec.model_path else None,
-                asdict(rec.options),
+                options,
                 asdict(rec.profile),
                 rec.fps,
                 *([rec.source] if rec.source != "asr" else []),
