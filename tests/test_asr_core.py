@@ -77,14 +77,18 @@ def han_text(min_size: int = 0, max_size: int = 30) -> st.SearchStrategy[str]:
     return st.text(alphabet=HAN, min_size=min_size, max_size=max_size)
 
 
+@functools.cache
 def _forms() -> list[str]:
-    """Every glossary form that biases recognition (Chinese, two characters or more)."""
+    """Every glossary form that biases recognition (Chinese, two characters or more); built
+    when a test first draws one, not when the module is collected (pypinyin's dictionaries
+    take half a second to load, in every worker)."""
     from dubkit.glossary.files import load_terms
 
     return sorted(BiasTerms.from_glossary(load_terms(GLOSSARIES), pinyin_readings).forms)
 
 
-FORMS = _forms()
+FORMS = st.deferred(lambda: st.sampled_from(_forms()))
+LONG_FORMS = st.deferred(lambda: st.sampled_from([f for f in _forms() if len(f) >= 3]))
 
 
 # ------------------------------------------------------------------------------ loops
@@ -170,7 +174,7 @@ def test_window_problems_name_what_went_wrong() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(form=st.sampled_from(FORMS), before=han_text(max_size=12), after=han_text(max_size=12))
+@given(form=FORMS, before=han_text(max_size=12), after=han_text(max_size=12))
 def test_a_term_always_matches_itself(form: str, before: str, after: str) -> None:
     matches = find_by_sound(before + form + after, [form])
     here = [m for m in matches if m.start == len(before) and m.end == len(before) + len(form)]
@@ -199,7 +203,7 @@ def _homophone(form: str, k: int, before: str, after: str) -> str | None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(form=st.sampled_from(FORMS), data=st.data())
+@given(form=FORMS, data=st.data())
 def test_a_term_matches_its_homophones(form: str, data: st.DataObject) -> None:
     k = data.draw(st.integers(min_value=0, max_value=len(form) - 1))
     heard = _homophone(form, k, "据报道", "今天")
@@ -231,21 +235,22 @@ def _all_readings(ch: str) -> set[tuple[str, str]]:
     return {split_reading(r)[:2] for r in pinyin(ch, style=Style.NORMAL, heteronym=True)[0]}
 
 
-POOL_READINGS = {ch: _all_readings(ch) for ch in HAN}
+@functools.cache  # read when a test first needs it, not in every worker's collection
+def _pool_readings() -> dict[str, set[tuple[str, str]]]:
+    return {ch: _all_readings(ch) for ch in HAN}
 
 
 @functools.cache  # a term's character comes up again and again; each look-up reads the pool
 def _unrelated(ch: str) -> st.SearchStrategy[str]:
     """The pool's characters sharing neither initial nor final with `ch`, in any reading."""
     wanted = _all_readings(ch)
-    pool = [
-        c for c in HAN if all(i != wi and f != wf for i, f in POOL_READINGS[c] for wi, wf in wanted)
-    ]
+    readings = _pool_readings()
+    pool = [c for c in HAN if all(i != wi and f != wf for i, f in readings[c] for wi, wf in wanted)]
     return st.sampled_from(pool)
 
 
 @settings(deadline=None)
-@given(form=st.sampled_from([f for f in FORMS if len(f) >= 3]), data=st.data())
+@given(form=LONG_FORMS, data=st.data())
 def test_unrelated_text_of_the_same_length_does_not_match(form: str, data: st.DataObject) -> None:
     """Characters sharing neither initial nor final with the term's, in any reading."""
     heard = "".join(data.draw(_unrelated(ch)) for ch in form)
@@ -256,7 +261,7 @@ def test_unrelated_text_of_the_same_length_does_not_match(form: str, data: st.Da
 def test_news_text_rarely_sounds_like_a_glossary_term(assets: Path) -> None:
     """Real Chinese news (NTREX, 85k characters) against every glossary form: a sound match
     that is not the term itself would cost a window a second decode; measured 24."""
-    bias = bias_of([(f, f) for f in FORMS])
+    bias = bias_of([(f, f) for f in _forms()])
     text = NTREX_ZH.read_text(encoding="utf-8")
     found = [c for line in text.splitlines() for c in candidates(line, bias)]
     assert len(found) <= len(text) / 2000, [(c.form, c.heard) for c in found]
