@@ -556,6 +556,22 @@ def test_bad_input_is_one_line_and_exit_1(
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
 
 
+def test_a_programme_past_the_longest_is_refused_before_align_hears_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`dubkit align` reads the programme as `transcribe` does, and refuses one over 10 hours
+    as its sound passes them (lowered to half a second here, for the 1 s tone)."""
+    from dubkit import constants as C
+    from dubkit.episode.alignment import recognise_words
+    from dubkit.errors import MediaError
+    from dubkit.ports import TranscribeOptions
+
+    monkeypatch.setattr(C, "MAX_PROGRAMME_MS", 500)
+    _tone(tmp_path / "tone.wav")
+    with pytest.raises(MediaError, match=r"tone\.wav: 00:00:00,5\d\d long or more.*split"):
+        recognise_words(_never, tmp_path / "tone.wav", TranscribeOptions(), None)  # type: ignore[arg-type]
+
+
 def test_an_srt_saved_as_text_is_read_as_an_srt(tmp_path: Path) -> None:
     src = _srt(tmp_path / "subs.txt", [Cue(1, 1000, 2000, ("晚上好",))])
     result = runner.invoke(app, ["align", str(src), "--offset", "250", "-o", str(tmp_path)])

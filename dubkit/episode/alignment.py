@@ -346,8 +346,9 @@ def recognise_words(
     from dubkit.adapters.chinese import simplify_transcript, split_words
     from dubkit.align.onsets import FRAME_MS
     from dubkit.asr.words import resegment_transcript
+    from dubkit.episode.pipeline import too_long
 
-    with spool_audio(media) as audio:  # read in pieces, as `transcribe` reads it
+    with spool_audio(media, too_long(media)) as audio:  # in pieces, as `transcribe` reads it
         transcript = transcriber.transcribe(audio, options, progress)
         level = sound_levels(audio, FRAME_MS)
     words = resegment_transcript(simplify_transcript(transcript), split_words)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,17 +120,9 @@ def transcribe_file(
             terms, pinyin_readings, split_dictionary_words, pinyin_alternatives
         )
 
-    def too_long(ms: int) -> MediaError:
-        return MediaError(
-            f"{display_path(media)}: {clock(ms)} long or more, longer than {PROGRAMME_END}, "
-            f"the last time ASS subtitles can hold; dubkit takes programmes under 10 hours: "
-            f"split this one into parts (ffmpeg -ss and -t)",
-            path=media,
-        )
-
     # The sound is spooled to a temporary file and recognised block by block: an hour of
     # programme never sits in memory (its samples are gone when this block ends).
-    with spool_audio(media, too_long) as audio:
+    with spool_audio(media, too_long(media)) as audio:
         transcript = transcriber.transcribe(audio, options, progress, bias)
     if picture is not None and transcript.language not in CHINESE:
         # the speech cannot fill gaps in Chinese subtitles, and its SRT would take the name
@@ -198,6 +190,20 @@ def transcribe_file(
 
 
 SOURCES = ("asr", "ocr", "auto")  # --source: the speech, the burned subtitles, both
+
+
+def too_long(media: Path) -> Callable[[int], MediaError]:
+    """The error for `media` once its sound passes C.MAX_PROGRAMME_MS (`spool_audio`)."""
+
+    def error(ms: int) -> MediaError:
+        return MediaError(
+            f"{display_path(media)}: {clock(ms)} long or more, longer than {PROGRAMME_END}, "
+            f"the last time ASS subtitles can hold; dubkit takes programmes under 10 hours: "
+            f"split this one into parts (ffmpeg -ss and -t)",
+            path=media,
+        )
+
+    return error
 
 
 def check_source_media(media: Path, source: str) -> None:
