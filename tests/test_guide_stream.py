@@ -27,7 +27,16 @@ from dubkit.adapters.dubaudio import GuideReport, write_guide_track
 from dubkit.errors import MediaError, OutputError
 from dubkit.records import Cue
 from tests.conftest import looped_flac, measured_child, run_ffmpeg
-from tests.test_dubaudio import CPEC, LONG_URDU, SHORT_URDU, _once_per_input, cue, urdu_espeak
+from tests.test_dubaudio import (
+    CPEC,
+    LONG_URDU,
+    SEMINAR,
+    SEMINAR_CUES,
+    SHORT_URDU,
+    _once_per_input,
+    cue,
+    urdu_espeak,
+)
 
 # ------------------------------------------------------------------ whole-array reference
 
@@ -278,8 +287,7 @@ def test_shared_recording_in_pieces_equals_it_whole(
 ) -> None:
     """Real speech, 70 s in the default pieces, with the voice and the limiter."""
     urdu_espeak()
-    media = assets / "zh-long" / "funasr_vad_example_70s.wav"
-    cues = [cue(i + 1, 2000 + i * 6000, 5500 + i * 6000, CPEC) for i in range(11)]
+    media, cues = assets / SEMINAR, SEMINAR_CUES
     _once_per_input(monkeypatch)
     report = write_guide_track(media, cues, tmp_path / "guide.wav", voice=True)
     assert report.limited and report.voice
