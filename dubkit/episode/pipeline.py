@@ -119,7 +119,6 @@ def transcribe_file(
         bias = BiasTerms.from_glossary(
             terms, pinyin_readings, split_dictionary_words, pinyin_alternatives
         )
-
     # The sound is spooled to a temporary file and recognised block by block: an hour of
     # programme never sits in memory (its samples are gone when this block ends).
     with spool_audio(media, too_long(media)) as audio:
