@@ -228,7 +228,8 @@ def check_whisper_folder(folder: Path) -> None:
     import ctranslate2
 
     try:
-        ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8")
+        # one thread: only loading is checked
+        ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8", intra_threads=1)
     except (RuntimeError, ValueError) as exc:
         raise ModelUnavailable(
             f"{folder}: CTranslate2 cannot load it as Whisper ({' '.join(str(exc).split())})",
