@@ -307,22 +307,31 @@ def test_guide_track_with_urdu_scratch_voice(
     assert loud(5000, 5500)
 
 
+# What _once_per_input has spoken and fitted, kept for the whole test process: the guide tests
+# here and in tests/test_guide_stream.py speak the same few lines into programmes of the same
+# rates, test after test.
+_SPOKEN: dict[tuple[str, str], Any] = {}
+_FITTED: dict[tuple[Any, ...], Any] = {}
+
+
 def _once_per_input(monkeypatch: pytest.MonkeyPatch) -> None:
     """dubaudio's espeak-ng line and ffmpeg tempo fit run once for each distinct input and
-    are handed out again for a repeat (each is a pure function of its input)."""
+    are handed out again for a repeat (each is a pure function of its input), read-only (a
+    change made by one user would be seen by the next)."""
     speak, fit = dubaudio._speak, dubaudio._fit
-    spoken: dict[tuple[str, str], Any] = {}
-    fitted: dict[tuple[Any, ...], Any] = {}
+    spoken, fitted = _SPOKEN, _FITTED
 
     def speak_once(espeak: str, text: str, work: Path) -> Any:
         if (espeak, text) not in spoken:
             spoken[espeak, text] = speak(espeak, text, work)
+            spoken[espeak, text][0].setflags(write=False)
         return spoken[espeak, text]
 
     def fit_once(ffmpeg: str, speech: Any, rate: int, tempo: float, programme: Any) -> Any:
         key = (ffmpeg, speech.tobytes(), rate, tempo, programme.rate, programme.channels)
         if key not in fitted:
             fitted[key] = fit(ffmpeg, speech, rate, tempo, programme)
+            fitted[key].setflags(write=False)
         return fitted[key]
 
     monkeypatch.setattr(dubaudio, "_speak", speak_once)

@@ -15,8 +15,6 @@ import json
 import os
 import shutil
 import socket
-import subprocess
-import sys
 import threading
 import time
 import zipfile
@@ -33,7 +31,7 @@ from dubkit.cli import app
 from dubkit.errors import ModelUnavailable
 from dubkit.models import packages
 from dubkit.models.packages import install_archive, installed_packages, read_package
-from tests.conftest import PackageServer
+from tests.conftest import PackageServer, capped_dubkit
 
 runner = CliRunner()
 DEEP = "[" * 100_000
@@ -117,20 +115,14 @@ def test_oversized_metadata_is_refused_unread(
 def test_metadata_that_is_a_fifo_does_not_hang_models_list(
     argos_files: dict[str, Path], tmp_path: Path
 ) -> None:
-    """Reading a FIFO blocks for ever: `models list` runs in a child with a timeout."""
+    """Reading a FIFO blocks for ever: `models list` runs in a child with a timeout (forked
+    by capped_dubkit, which fails the test when the child outlives it)."""
     argos_dir = tmp_path / "argos-packages"
     folder = _unpack(argos_files["zh-en"], argos_dir)
     (folder / "metadata.json").unlink()
     os.mkfifo(folder / "metadata.json")
     env = {**os.environ, "ARGOS_PACKAGES_DIR": str(argos_dir), "DUBKIT_HOME": str(tmp_path)}
-    done = subprocess.run(
-        [sys.executable, "-m", "dubkit", "models", "list", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env=env,
-        check=False,
-    )
+    done = capped_dubkit("models", "list", "--json", cwd=tmp_path, timeout=60, env=env)
     assert done.returncode == 0, done.stderr
     ((path, why),) = json.loads(done.stdout)["broken_packages"]
     assert path == str(folder) and "a FIFO" in why
