@@ -382,7 +382,10 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
     """The batched pipeline is given one block's sound and each window's place in it: cut
     as faster-whisper cuts it (seconds × 16,000, truncated), each clip is exactly its
     window's samples, and what is said in a clip's first half second comes
-    back in its window's first half second on the speech timeline."""
+    back in its window's first half second on the speech timeline. The batch's beam search
+    waits for twice the beam's hypotheses to end (constants.FIRST_PASS_PATIENCE): with
+    faster-whisper's patience 1, hypotheses ending after a window's first sentence won
+    whole windows of a long programme (bench/README.md)."""
     from types import SimpleNamespace
 
     import faster_whisper
@@ -399,7 +402,7 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
             pass
 
         def transcribe(self, samples: Any, clip_timestamps: Any, **kw: Any) -> Any:
-            seen["samples"], seen["clips"] = samples, clip_timestamps
+            seen["samples"], seen["clips"], seen["kw"] = samples, clip_timestamps, kw
             said = []
             for clip in clip_timestamps:
                 at = int(clip["start"] * 16_000) / 16_000
@@ -424,6 +427,7 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
         assert [(said[0].start_ms, said[0].end_ms) for said in out] == [
             (a, a + 500) for a, _ in windows
         ]
+        assert (seen["kw"]["beam_size"], seen["kw"]["patience"]) == (5, 2.0)
 
 
 def test_a_full_temporary_folder_is_one_error_naming_it(

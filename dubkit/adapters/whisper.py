@@ -362,6 +362,7 @@ class WhisperDecoder:
             ],
             vad_filter=False,
             temperature=request.temperatures[0],
+            patience=C.FIRST_PASS_PATIENCE,
             **self._common(request),
         )
         raw = list(raw)
