@@ -44,15 +44,16 @@ DEFAULT_BEAM_SIZE = 5  # faster-whisper's default; the batched pipeline keeps it
 # 43.9 s; plain faster-whisper 35.4 s against 37.0 s; bench/README.md). On a GPU, 8 as before.
 BATCH_SIZE_CPU = 4
 BATCH_SIZE_GPU = 8
-# The batched first pass hears each window once and cannot continue one the model stopped early:
-# with patience 1, beam search ends when 5 hypotheses have ended, and hypotheses that end after a
-# window's first sentence (a song or music follows) won whole windows (one of 30 s kept 9
-# characters; 85 with patience 2). Patience 2 waits for 10. Measured on 2 cores (bench/README.md):
-# a 10-minute programme of the 51 referenced recordings, first pass CER 0.620 -> 0.556 (deletions
-# 1,009 -> 791), with recovery 0.467 -> 0.457, 25 -> 20 stretches decoded again, 90 -> 70 s of
-# CPU; the 10-minute bench programme, 13 -> 5 stretches, 81.6 -> 72.9 s of CPU, first pass alone
-# 62.9 -> 66.8 s; bench/quality.py's clips and dense clip: the same text.
-FIRST_PASS_PATIENCE = 2.0
+# Batched decodes (the first pass, and the glossary-biased pass, which decodes as it does) hear
+# each window once and cannot continue one the model stopped early: with patience 1, beam search
+# ends once beam_size hypotheses have ended, and hypotheses that end after a window's first
+# sentence (a song follows) won whole windows (one of 30 s kept 9 characters; 85 with patience 2).
+# Patience 2 waits for twice as many. Measured on 2 cores (bench/README.md): the programme of the
+# referenced recordings (bench/recordings.py) and the 10-minute bench programme keep more in the
+# first pass and decode fewer stretches again; the first pass costs 3-6% more CPU on speech, 17%
+# on a programme with songs; bench/quality.py's clips and dense clip, with and without a glossary:
+# the same text.
+BATCHED_PATIENCE = 2.0
 
 
 def default_batch_size(device: str) -> int:

@@ -580,6 +580,31 @@ def test_skipped_speech_is_decoded_again_and_merged_in_order() -> None:
     assert heard.report["summary"]["recovered_characters"] == 13
 
 
+def test_batched_decodes_wait_for_twice_the_beams_hypotheses() -> None:
+    """The first pass and the glossary-biased pass, batched, ask for patience 2 (a batch
+    cannot carry on in a window the model stopped early); recovery's decodes, alone with
+    temperature fallback, faster-whisper's own 1. asr.json says which."""
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+        if request.first_pass:  # a near match of 大希律王, then nothing after 3 s
+            return (_seg("罗马皇帝钦点的邮地亚王大师律王统治期间", 0, 3000),)
+        return (_seg("甚至出现交易几乎停滞的情况", window[0] + 300, window[1] - 200),)
+
+    decoder = ScriptedDecoder(_speech(10), answer)
+    heard = recognise(
+        decoder, RecogniseSettings(batch_size=8), bias=bias_of([("大希律王", "大希律王")])
+    )
+    [window] = heard.report["windows"]
+    assert window["biasing"]["hotwords"] and window["recovered"]
+    asked = {(r.first_pass, r.batched, r.patience) for r in decoder.requests}
+    assert asked == {
+        (True, True, C.BATCHED_PATIENCE),
+        (False, True, C.BATCHED_PATIENCE),
+        (False, False, 1.0),
+    }
+    assert C.BATCHED_PATIENCE == 2.0 and heard.report["patience"] == 2.0
+
+
 def test_sequential_prompts_never_overflow_and_say_what_was_left_out() -> None:
     many = tuple(f"术语{k:03d}号" for k in range(200))  # far beyond the prompt budget
 

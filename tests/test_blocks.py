@@ -382,10 +382,7 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
     """The batched pipeline is given one block's sound and each window's place in it: cut
     as faster-whisper cuts it (seconds × 16,000, truncated), each clip is exactly its
     window's samples, and what is said in a clip's first half second comes
-    back in its window's first half second on the speech timeline. The batch's beam search
-    waits for twice the beam's hypotheses to end (constants.FIRST_PASS_PATIENCE): with
-    faster-whisper's patience 1, hypotheses ending after a window's first sentence won
-    whole windows of a long programme (bench/README.md)."""
+    back in its window's first half second on the speech timeline."""
     from types import SimpleNamespace
 
     import faster_whisper
@@ -402,7 +399,7 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
             pass
 
         def transcribe(self, samples: Any, clip_timestamps: Any, **kw: Any) -> Any:
-            seen["samples"], seen["clips"], seen["kw"] = samples, clip_timestamps, kw
+            seen["samples"], seen["clips"] = samples, clip_timestamps
             said = []
             for clip in clip_timestamps:
                 at = int(clip["start"] * 16_000) / 16_000
@@ -427,7 +424,32 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
         assert [(said[0].start_ms, said[0].end_ms) for said in out] == [
             (a, a + 500) for a, _ in windows
         ]
-        assert (seen["kw"]["beam_size"], seen["kw"]["patience"]) == (5, 2.0)
+
+
+def test_each_decode_is_given_its_requests_beam_search(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The beam size is the options', the patience the request's: a batch asked for patience
+    2 gets it, a window decoded alone gets faster-whisper's own 1."""
+    from types import SimpleNamespace
+
+    import faster_whisper
+    import numpy as np
+
+    decoder = _decoder(np.zeros(200_000, dtype=np.float32), [(0, 200_000)])
+    seen: list[dict[str, Any]] = []
+
+    def transcribe(samples: Any, **kw: Any) -> Any:
+        seen.append(kw)
+        return iter(()), None
+
+    class Pipeline:
+        def __init__(self, model: Any) -> None:
+            self.transcribe = transcribe
+
+    monkeypatch.setattr(faster_whisper, "BatchedInferencePipeline", Pipeline)
+    decoder.model = SimpleNamespace(transcribe=transcribe)
+    decoder.decode(DecodeRequest(((0, 6000), (6000, 12_000)), batched=True, patience=2.0))
+    decoder.decode(DecodeRequest(((0, 6000),), temperatures=(0.0, 0.2)))
+    assert [(kw["beam_size"], kw["patience"]) for kw in seen] == [(5, 2.0), (5, 1.0)]
 
 
 def test_a_full_temporary_folder_is_one_error_naming_it(
@@ -567,6 +589,22 @@ def test_a_batch_resumes_on_the_batch_size_that_will_be_used(device: str, key: i
     assert keys(None)[1]["batch_size"] == key
     assert (keys(None) == keys(4)) == (key == 4) and (keys(None) == keys(8)) == (key == 8)
     assert keys(2) != keys(None)
+
+
+def test_a_batch_made_before_a_change_of_beam_patience_is_transcribed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The batched decodes' patience changes the text: it is part of the transcribe key."""
+    from dubkit.episode.engine import Engine, EngineSpec, RecognitionSpec
+    from dubkit.ports import TranscribeOptions
+    from dubkit.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE
+
+    profile = BUILTIN_PROFILES[DEFAULT_PROFILE]
+    rec = RecognitionSpec("whisper:base", None, "cpu", None, 0, TranscribeOptions(), profile)
+    engine = Engine(EngineSpec(rec, None), None, None, None)
+    now = engine.stage_keys()["transcribe"]
+    monkeypatch.setattr(C, "BATCHED_PATIENCE", 1.0)
+    assert engine.stage_keys()["transcribe"] != now
 
 
 def test_only_the_long_window_warning_of_faster_whisper_is_dropped(

@@ -309,7 +309,8 @@ def test_guide_track_with_urdu_scratch_voice(
 
 # What _once_per_input has spoken and fitted, kept for the whole test process: the guide tests
 # here and in tests/test_guide_stream.py speak the same few lines into programmes of the same
-# rates, test after test.
+# rates, test after test. Only the real _speak and _fit may fill them: a test that fakes
+# either must do so after calling _once_per_input, or its fakes would be handed to later tests.
 _SPOKEN: dict[tuple[str, str], Any] = {}
 _FITTED: dict[tuple[Any, ...], Any] = {}
 
@@ -317,22 +318,21 @@ _FITTED: dict[tuple[Any, ...], Any] = {}
 def _once_per_input(monkeypatch: pytest.MonkeyPatch) -> None:
     """dubaudio's espeak-ng line and ffmpeg tempo fit run once for each distinct input and
     are handed out again for a repeat (each is a pure function of its input), read-only (a
-    change made by one user would be seen by the next)."""
+    change made by one user would be seen by the next; both are already, and stay so)."""
     speak, fit = dubaudio._speak, dubaudio._fit
-    spoken, fitted = _SPOKEN, _FITTED
 
     def speak_once(espeak: str, text: str, work: Path) -> Any:
-        if (espeak, text) not in spoken:
-            spoken[espeak, text] = speak(espeak, text, work)
-            spoken[espeak, text][0].setflags(write=False)
-        return spoken[espeak, text]
+        if (espeak, text) not in _SPOKEN:
+            _SPOKEN[espeak, text] = speak(espeak, text, work)
+            _SPOKEN[espeak, text][0].setflags(write=False)
+        return _SPOKEN[espeak, text]
 
     def fit_once(ffmpeg: str, speech: Any, rate: int, tempo: float, programme: Any) -> Any:
         key = (ffmpeg, speech.tobytes(), rate, tempo, programme.rate, programme.channels)
-        if key not in fitted:
-            fitted[key] = fit(ffmpeg, speech, rate, tempo, programme)
-            fitted[key].setflags(write=False)
-        return fitted[key]
+        if key not in _FITTED:
+            _FITTED[key] = fit(ffmpeg, speech, rate, tempo, programme)
+            _FITTED[key].setflags(write=False)
+        return _FITTED[key]
 
     monkeypatch.setattr(dubaudio, "_speak", speak_once)
     monkeypatch.setattr(dubaudio, "_fit", fit_once)

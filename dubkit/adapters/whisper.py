@@ -333,6 +333,7 @@ class WhisperDecoder:
         return {
             "language": self.language,
             "beam_size": self.options.beam_size,
+            "patience": request.patience,
             "word_timestamps": True,
             "without_timestamps": False,
             "hotwords": request.hotwords or None,
@@ -362,7 +363,6 @@ class WhisperDecoder:
             ],
             vad_filter=False,
             temperature=request.temperatures[0],
-            patience=C.FIRST_PASS_PATIENCE,
             **self._common(request),
         )
         raw = list(raw)

@@ -44,6 +44,7 @@ class DecodeRequest:
     temperatures: tuple[float, ...] = (0.0,)
     batched: bool = False
     first_pass: bool = False  # the windows' first hearing (a recogniser may learn from it)
+    patience: float = 1.0  # beam search ends when patience x beam_size hypotheses have ended
 
 
 class WindowDecoder(Protocol):
@@ -217,6 +218,7 @@ def recognise(
         report={
             "mode": "batched" if settings.batch_size > 1 else "sequential",
             "batch_size": settings.batch_size,  # options' null: the device's default, this
+            "patience": C.BATCHED_PATIENCE,  # of the batched decodes' beam search
             "hotwords": ctx.user_words,
             "hotwords_left_out": ctx.user_left,
             "summary": summary,
@@ -240,7 +242,10 @@ def _blocks(windows: Sequence[Span], batch_size: int) -> list[tuple[Span, ...]]:
 
 def _first_pass(ctx: _Context, block: tuple[Span, ...]) -> list[tuple[Segment, ...]]:
     if ctx.settings.batch_size > 1:
-        return ctx.decode(DecodeRequest(block, ctx.user_hotwords, batched=True, first_pass=True))
+        request = DecodeRequest(
+            block, ctx.user_hotwords, batched=True, first_pass=True, patience=C.BATCHED_PATIENCE
+        )
+        return ctx.decode(request)
     # One window at a time, each on its own, with Whisper's temperature fallback and its
     # continuation of a window it stopped early. Not with the previous window's text as
     # prompt, as faster-whisper's sequential decoder does: measured here, that made
@@ -474,7 +479,9 @@ def _biased(
     # One generate call over the window, as the batched first pass makes: the sequential
     # decoder's continuation past the speech is where hotwords get invented (孔隙 肾小球囊
     # 肾小球囊 … after the sentence, measured on the medical clip).
-    request = DecodeRequest((window,), hotwords, temperatures=(0.0,), batched=True)
+    request = DecodeRequest(
+        (window,), hotwords, temperatures=(0.0,), batched=True, patience=C.BATCHED_PATIENCE
+    )
     second = ctx.decode(request)[0]
     verdict = judge(text, _text(second), ctx.bias)
     if verdict.keep and ctx.problems(window, second):
