@@ -21,10 +21,12 @@ reused by every variant. Then, for each programme, in fresh processes, alternati
   tests/argos_factory.py (OPUS-MT-sized by default, as real Argos packages are, so the
   translation time stands for theirs; the Urdu is babble), a fresh translation memory each
   run, the dubbing script and reference clips (both on by default);
-- plain: what a user would write with faster-whisper alone: `BatchedInferencePipeline(
-  WhisperModel(whisper:base folder, device="cpu", compute_type="int8")).transcribe(...)` with
-  the same settings (and `without_timestamps=False`, as dubkit and bench/asr.py use; beam
-  patience 2, as dubkit's first pass since 2026-12-07), every segment written to an SRT.
+- plain: faster-whisper alone with dubkit's first-pass settings, for what dubkit adds to its
+  cost: `BatchedInferencePipeline(WhisperModel(whisper:base folder, device="cpu",
+  compute_type="int8")).transcribe(...)` with the same settings (and
+  `without_timestamps=False`, as dubkit and bench/asr.py use; beam patience 2, dubkit's
+  `BATCHED_PATIENCE` since 2026-12-07, where a user left to faster-whisper would have 1),
+  every segment written to an SRT.
 
 Each child's wall time runs from its start to its exit (imports, model loads, decoding,
 writing), CPU seconds are user + system from `os.wait4` (the child and the processes it
@@ -55,13 +57,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dubkit.constants import BATCHED_PATIENCE
+
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT.parent / "shared" / "assets"
 LONG = ASSETS / "zh-long" / "funasr_vad_example_70s.wav"
 SPEECH = ASSETS / "zh-speech"
 NTREX = ASSETS / "ntrex128"
 BEAM, BATCH = 5, 4  # batch: dubkit's default on CPU (constants.BATCH_SIZE_CPU)
-PATIENCE = 2.0  # dubkit's first pass (constants.FIRST_PASS_PATIENCE)
+PATIENCE = BATCHED_PATIENCE  # dubkit's batched first pass: plain gets the same settings
 VARIANTS = ("dubkit-transcribe", "dubkit-first-pass", "dubkit-run", "plain")
 AUDIO = {"48k-stereo": (48000, 2), "16k-mono": (16000, 1)}
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")

@@ -2,11 +2,13 @@
 
     .venv/bin/python bench/recordings.py [--rounds 3] [--variants dubkit,dubkit-first-pass,plain]
 
-The zh-speech and zh-dev recordings (speech and song) are laid end to end, shuffled (seed 7)
-in each of `--rounds` rounds, with 0.3-1.2 s of silence after each: about 10 minutes for 3
-rounds, windows that mix speech and song as a programme does. Each variant transcribes it in
-a fresh process; a recording's hypothesis is every word whose middle falls within 200 ms of
-its span; CER with substitutions, deletions and insertions pooled over all recordings.
+The zh-speech and zh-dev recordings with a scored reference (tests/scoring.clips: speech,
+terms and song; silver references, a model's output, are left out) are laid end to end,
+shuffled (`--seed`, 7) in each of `--rounds` rounds, with 0.3-1.2 s of silence after each: about
+9 minutes for 3 rounds, windows that mix speech and song as a programme does. Each variant
+transcribes it in a fresh process; each word goes to the recording whose span (the silences
+split at their middles) holds the word's middle; CER with substitutions, deletions and
+insertions pooled over all recordings; CPU is the child's user + system seconds.
 
 - dubkit: `dubkit transcribe` (defaults: batch 4 on CPU, guard, recovery);
 - dubkit-first-pass: `dubkit transcribe --no-recover`;
@@ -17,39 +19,35 @@ its span; CER with substitutions, deletions and insertions pooled over all recor
 from __future__ import annotations
 
 import argparse
-import csv
+import bisect
 import json
 import random
+import resource
+import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import wave
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.scoring import plain, pooled  # noqa: E402
+from tests.scoring import clips, plain, pooled  # noqa: E402
 
 ASSETS = ROOT.parent / "shared" / "assets"
 VARIANTS = ("dubkit", "dubkit-first-pass", "plain")
 Word = tuple[int, int, str]
 
 
-def build(dest: Path, rounds: int) -> list[tuple[int, int, str]]:
+def build(dest: Path, rounds: int, seed: int) -> list[tuple[int, int, str]]:
     """Write the programme (16 kHz mono WAV); each recording's (start_ms, end_ms, reference)."""
-    if not ASSETS.is_dir():
-        sys.exit(f"bench: {ASSETS} not found; the shared assets are needed")
-    clips = []
-    for folder in ("zh-speech", "zh-dev"):
-        with (ASSETS / folder / "references.tsv").open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
-                clips.append((ASSETS / folder / row["file"], row["reference_zh"]))
-    rng = random.Random(7)
+    rng = random.Random(seed)
+    scored = [(clip.path(ASSETS), clip.reference) for clip in clips(ASSETS)]
     spans, pcm = [], bytearray()
     for _ in range(rounds):
-        order = clips[:]
+        order = scored[:]
         rng.shuffle(order)
         for path, reference in order:
             data = subprocess.run(
@@ -70,6 +68,7 @@ def build(dest: Path, rounds: int) -> list[tuple[int, int, str]]:
 
 
 def child_plain(media: Path, out: Path) -> None:
+    """faster-whisper alone (its own patience 1), batched; its words written to `out`."""
     from faster_whisper import BatchedInferencePipeline, WhisperModel
 
     from dubkit.adapters.chinese import to_simplified
@@ -88,33 +87,42 @@ def child_plain(media: Path, out: Path) -> None:
     out.write_text(json.dumps(words, ensure_ascii=False), encoding="utf-8")
 
 
-def run(variant: str, media: Path, work: Path) -> tuple[list[Word], dict[str, object], float]:
-    """The variant's words, its recognition summary ({} for plain) and wall seconds."""
+def run(variant: str, media: Path, work: Path) -> tuple[list[Word], dict[str, Any], float]:
+    """The variant's words, its recognition summary ({} for plain) and CPU seconds."""
     out = work / variant
-    started = time.perf_counter()
     if variant == "plain":
         cmd = [sys.executable, __file__, "--child", str(media), "--child-out", str(out)]
     else:
         flag = "--no-recover" if variant == "dubkit-first-pass" else "--recover"
         cmd = [sys.executable, "-m", "dubkit", "transcribe", str(media), "-o", str(out),
                "--device", "cpu", flag]  # fmt: skip
-    subprocess.run(cmd, check=True, capture_output=True, cwd=ROOT)
-    wall = time.perf_counter() - started
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        sys.exit(f"bench: {variant} failed (exit {done.returncode}): {done.stderr[-2000:]}")
+    cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
     if variant == "plain":
-        return [tuple(w) for w in json.loads(out.read_text(encoding="utf-8"))], {}, wall
+        return [tuple(w) for w in json.loads(out.read_text(encoding="utf-8"))], {}, cpu
     doc = json.loads((out / f"{media.stem}.asr.json").read_text(encoding="utf-8"))
     words = [(w["start_ms"], w["end_ms"], w["text"]) for s in doc["segments"] for w in s["words"]]
-    return words, doc["recognition"]["summary"], wall
+    return words, doc["recognition"]["summary"], cpu
 
 
-def _heard(words: list[Word], start_ms: int, end_ms: int) -> str:
-    """The words whose middle falls within 200 ms of a recording's span."""
-    return "".join(t for s, e, t in words if start_ms - 200 <= (s + e) / 2 < end_ms + 200)
+def heard(words: list[Word], spans: list[tuple[int, int, str]]) -> list[str]:
+    """Each recording's hypothesis: the words whose middle falls in its span, the silence
+    before and after it split at the middle (so no word counts twice)."""
+    bounds = [0] + [(spans[k][1] + spans[k + 1][0]) / 2 for k in range(len(spans) - 1)]
+    out = [""] * len(spans)
+    for start, end, text in words:
+        out[max(0, bisect.bisect_right(bounds, (start + end) / 2) - 1)] += text
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=7, help="the order of the recordings")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
@@ -122,19 +130,30 @@ def main() -> None:
     if args.child:
         child_plain(args.child, args.child_out)
         return
+    variants = args.variants.split(",")
+    if unknown := [v for v in variants if v not in VARIANTS]:
+        sys.exit(
+            f"bench: unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}"
+        )
+    if args.rounds < 1:
+        sys.exit("bench: --rounds must be at least 1")
+    if not ASSETS.is_dir() or shutil.which("ffmpeg") is None:
+        sys.exit(f"bench: needs {ASSETS} (the shared assets) and ffmpeg on PATH")
     with tempfile.TemporaryDirectory() as tmp:
         media = Path(tmp) / "recordings.wav"
-        spans = build(media, args.rounds)
-        print(f"{len(spans)} recordings, {spans[-1][1] / 1000:.0f} s\n")
+        spans = build(media, args.rounds, args.seed)
+        print(f"{len(spans)} recordings, {spans[-1][1] / 1000:.0f} s, "
+              f"{sum(len(plain(r)) for _, _, r in spans)} reference characters\n")  # fmt: skip
         print("| variant | CER | substitutions / deletions / insertions | stretches recovered "
-              "| wall s |")  # fmt: skip
+              "| CPU s |")  # fmt: skip
         print("| --- | --- | --- | --- | --- |")
-        for variant in args.variants.split(","):
-            words, summary, wall = run(variant, media, Path(tmp))
-            e = pooled([(plain(ref), plain(_heard(words, a, b))) for a, b, ref in spans])
+        for variant in variants:
+            words, summary, cpu = run(variant, media, Path(tmp))
+            hyps = heard(words, spans)
+            e = pooled([(plain(ref), plain(h)) for (_, _, ref), h in zip(spans, hyps, strict=True)])
             print(
                 f"| {variant} | {e.cer:.3f} | {e.substitutions} / {e.deletions} / "
-                f"{e.insertions} | {summary.get('recovered_stretches', '-')} | {wall:.1f} |",
+                f"{e.insertions} | {summary.get('recovered_stretches', '-')} | {cpu:.1f} |",
                 flush=True,
             )
 
