@@ -1,6 +1,10 @@
 """A programme of every shared recording that has a reference, scored recording by recording.
 
-    .venv/bin/python bench/recordings.py [--rounds 3] [--variants dubkit,dubkit-first-pass,plain]
+    .venv/bin/python bench/recordings.py [--rounds 3] [--seed 7]
+        [--variants dubkit,dubkit-first-pass,plain]
+
+An A/B of the batched decodes' beam patience: BENCH_PATIENCE=1 PYTHONPATH=bench/patience_ab
+(see bench/patience_ab/sitecustomize.py).
 
 The zh-speech and zh-dev recordings with a scored reference (tests/scoring.clips: speech,
 terms and song; silver references, a model's output, are left out) are laid end to end,
@@ -130,11 +134,9 @@ def main() -> None:
     if args.child:
         child_plain(args.child, args.child_out)
         return
-    variants = args.variants.split(",")
-    if unknown := [v for v in variants if v not in VARIANTS]:
-        sys.exit(
-            f"bench: unknown variant(s) {', '.join(unknown)}; choose from {', '.join(VARIANTS)}"
-        )
+    variants = [v for v in args.variants.split(",") if v.strip()]
+    if not variants or any(v not in VARIANTS for v in variants):
+        sys.exit(f"bench: --variants {args.variants!r}: give one or more of {', '.join(VARIANTS)}")
     if args.rounds < 1:
         sys.exit("bench: --rounds must be at least 1")
     if not ASSETS.is_dir() or shutil.which("ffmpeg") is None:

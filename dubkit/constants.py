@@ -49,10 +49,11 @@ BATCH_SIZE_GPU = 8
 # ends once beam_size hypotheses have ended, and hypotheses that end after a window's first
 # sentence (a song follows) won whole windows (one of 30 s kept 9 characters; 85 with patience 2).
 # Patience 2 waits for twice as many. Measured on 2 cores (bench/README.md, bench/recordings.py,
-# three orders of the referenced recordings): the first pass's CER 0.635 -> 0.622 on average
-# (better in two orders of three), fewer stretches left for recovery, the default's CER within the
-# run-to-run spread (0.496 -> 0.494); the first pass costs 3-6% more CPU on speech, about 15% with
-# songs; bench/quality.py's clips and dense clip, with and without a glossary: the same text.
+# three orders of the referenced recordings, one run each): the first pass's CER 0.635 -> 0.622 on
+# average (better in two orders), fewer stretches left for recovery in all three, the default's
+# CER 0.003-0.004 apart per order in both directions (0.496 -> 0.494); the first pass costs 3-6%
+# more CPU on a speech programme, 14-15% with songs; bench/quality.py's clips and dense clip, with
+# and without a glossary: the same text. A small gain, kept for the recovery it saves.
 BATCHED_PATIENCE = 2.0
 
 

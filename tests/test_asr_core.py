@@ -603,6 +603,8 @@ def test_batched_decodes_wait_for_twice_the_beams_hypotheses() -> None:
         (False, False, 1.0),
     }
     assert C.BATCHED_PATIENCE == 2.0 and heard.report["patience"] == 2.0
+    sequential = recognise(ScriptedDecoder(_speech(10), answer), RecogniseSettings(batch_size=0))
+    assert sequential.report["patience"] is None  # no batched decode: nothing to say
 
 
 def test_sequential_prompts_never_overflow_and_say_what_was_left_out() -> None:

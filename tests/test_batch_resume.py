@@ -274,6 +274,11 @@ def test_the_episodes_own_srt_replaces_transcription_and_is_keyed_by_content(
     assert run(stages, with_srt, out) == ALL_SKIPPED
     episode.media.write_bytes(b"other speech")  # the SRT, not the media, is the input now
     assert run(stages, with_srt, out) == ALL_SKIPPED
+    stages.keys = {**stages.keys, "transcribe": ["another recogniser"]}  # unused by a copy
+    assert run(stages, with_srt, out) == ALL_SKIPPED
+    assert episode.glossary is not None  # a new Chinese form biases recognition, not a copy
+    episode.glossary.write_text("中巴 = چین پاکستان\n瓜达尔 = گوادر\n", encoding="utf-8")
+    assert run(stages, with_srt, out)["transcribe"] == "skipped"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n瓜达尔\n", encoding="utf-8")
     assert run(stages, with_srt, out) == ALL_RAN
 

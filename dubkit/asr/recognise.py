@@ -119,8 +119,11 @@ class _Context:
         )
         self.user_hotwords = " ".join(self.user_words)
         self.bias_left: set[str] = set()
+        self.batched_patience: float | None = None  # of a batched decode made, for asr.json
 
     def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
+        if request.batched:
+            self.batched_patience = request.patience
         return [self.clean(segs) for segs in self.decoder.decode(request)]
 
     def clean(self, segments: Sequence[Segment]) -> tuple[Segment, ...]:
@@ -218,7 +221,8 @@ def recognise(
         report={
             "mode": "batched" if settings.batch_size > 1 else "sequential",
             "batch_size": settings.batch_size,  # options' null: the device's default, this
-            "patience": C.BATCHED_PATIENCE,  # of the batched decodes' beam search
+            # the batched decodes' beam patience; null when none was made (sequential, no glossary)
+            "patience": ctx.batched_patience,
             "hotwords": ctx.user_words,
             "hotwords_left_out": ctx.user_left,
             "summary": summary,

@@ -593,10 +593,17 @@ def _stages(
                 f"{episode.media}: cannot read ({exc.strerror or exc})", path=episode.media
             ) from exc
     # the glossaries' Chinese forms bias recognition: a new term or variant transcribes again,
-    # an edited Urdu rendering only translates again
-    key = key_of(
-        "transcribe", source, keys["transcribe"], engine.recognition_fingerprint(episode.glossary)
-    )
+    # an edited Urdu rendering only translates again; an episode's own SRT is copied, so only
+    # its content counts (a change of recognition settings must not redo its later stages)
+    if episode.srt is not None:
+        key = key_of("transcribe", source)
+    else:
+        key = key_of(
+            "transcribe",
+            source,
+            keys["transcribe"],
+            engine.recognition_fingerprint(episode.glossary),
+        )
     if not rerun and manifest.fresh("transcribe", key, outdir):
         outcome.stages["transcribe"] = "skipped"
         log("transcribe: skipped (inputs unchanged)")
