@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import bisect
+import itertools
 import json
 import random
 import resource
@@ -33,7 +34,7 @@ import sys
 import tempfile
 import wave
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,18 +43,26 @@ from tests.scoring import clips, plain, pooled  # noqa: E402
 
 ASSETS = ROOT.parent / "shared" / "assets"
 VARIANTS = ("dubkit", "dubkit-first-pass", "plain")
+PURPOSES = ("speech", "terms", "singing")  # tests/scoring.Clip.purpose
 Word = tuple[int, int, str]
 
 
-def build(dest: Path, rounds: int, seed: int) -> list[tuple[int, int, str]]:
-    """Write the programme (16 kHz mono WAV); each recording's (start_ms, end_ms, reference)."""
+class Recording(NamedTuple):
+    start_ms: int
+    end_ms: int
+    reference: str
+    purpose: str
+
+
+def build(dest: Path, rounds: int, seed: int) -> list[Recording]:
+    """Write the programme (16 kHz mono WAV); each recording's place, reference and purpose."""
     rng = random.Random(seed)
-    scored = [(clip.path(ASSETS), clip.reference) for clip in clips(ASSETS)]
+    scored = [(clip.path(ASSETS), clip.reference, clip.purpose) for clip in clips(ASSETS)]
     spans, pcm = [], bytearray()
     for _ in range(rounds):
         order = scored[:]
         rng.shuffle(order)
-        for path, reference in order:
+        for path, reference, purpose in order:
             data = subprocess.run(
                 ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar",
                  "16000", "-"],
@@ -61,7 +70,7 @@ def build(dest: Path, rounds: int, seed: int) -> list[tuple[int, int, str]]:
             ).stdout  # fmt: skip
             start = len(pcm) // 32
             pcm += data
-            spans.append((start, len(pcm) // 32, reference))
+            spans.append(Recording(start, len(pcm) // 32, reference, purpose))
             pcm += b"\0\0" * int(16000 * rng.uniform(0.3, 1.2))
     with wave.open(str(dest), "wb") as out:
         out.setnchannels(1)
@@ -113,10 +122,10 @@ def run(variant: str, media: Path, work: Path) -> tuple[list[Word], dict[str, An
     return words, doc["recognition"]["summary"], cpu
 
 
-def heard(words: list[Word], spans: list[tuple[int, int, str]]) -> list[str]:
+def heard(words: list[Word], spans: list[Recording]) -> list[str]:
     """Each recording's hypothesis: the words whose middle falls in its span, the silence
     before and after it split at the middle (so no word counts twice)."""
-    bounds = [0] + [(spans[k][1] + spans[k + 1][0]) / 2 for k in range(len(spans) - 1)]
+    bounds = [0] + [(a.end_ms + b.start_ms) / 2 for a, b in itertools.pairwise(spans)]
     out = [""] * len(spans)
     for start, end, text in words:
         out[max(0, bisect.bisect_right(bounds, (start + end) / 2) - 1)] += text
@@ -144,18 +153,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         media = Path(tmp) / "recordings.wav"
         spans = build(media, args.rounds, args.seed)
-        print(f"{len(spans)} recordings, {spans[-1][1] / 1000:.0f} s, "
-              f"{sum(len(plain(r)) for _, _, r in spans)} reference characters\n")  # fmt: skip
-        print("| variant | CER | substitutions / deletions / insertions | stretches recovered "
-              "| CPU s |")  # fmt: skip
-        print("| --- | --- | --- | --- | --- |")
+        print(f"{len(spans)} recordings, {spans[-1].end_ms / 1000:.0f} s, "
+              f"{sum(len(plain(r.reference)) for r in spans)} reference characters\n")  # fmt: skip
+        print("| variant | CER | substitutions / deletions / insertions | "
+              + " | ".join(f"CER {p}" for p in PURPOSES)
+              + " | stretches recovered | CPU s |")  # fmt: skip
+        print("| --- " * (5 + len(PURPOSES)) + "|")
         for variant in variants:
             words, summary, cpu = run(variant, media, Path(tmp))
-            hyps = heard(words, spans)
-            e = pooled([(plain(ref), plain(h)) for (_, _, ref), h in zip(spans, hyps, strict=True)])
+            pairs = [
+                (r, plain(r.reference), plain(h))
+                for r, h in zip(spans, heard(words, spans), strict=True)
+            ]
+            e = pooled((ref, hyp) for _, ref, hyp in pairs)
+            parts = [
+                pooled((ref, hyp) for r, ref, hyp in pairs if r.purpose == p) for p in PURPOSES
+            ]
             print(
                 f"| {variant} | {e.cer:.3f} | {e.substitutions} / {e.deletions} / "
-                f"{e.insertions} | {summary.get('recovered_stretches', '-')} | {cpu:.1f} |",
+                f"{e.insertions} | "
+                + " | ".join(f"{p.cer:.3f}" for p in parts)
+                + f" | {summary.get('recovered_stretches', '-')} | {cpu:.1f} |",
                 flush=True,
             )
 
