@@ -52,8 +52,9 @@ BATCH_SIZE_GPU = 8
 # three orders of the referenced recordings, one run each): the first pass's CER 0.635 -> 0.622 on
 # average (better in two orders), fewer stretches left for recovery in all three, the default's
 # CER 0.003-0.004 apart per order in both directions (0.496 -> 0.494); the first pass costs 3-6%
-# more CPU on a speech programme, 14-15% with songs; bench/quality.py's clips and dense clip, with
-# and without a glossary: the same text. A small gain, kept for the recovery it saves.
+# more CPU on a speech programme, 0-17% with songs (two sweeps); bench/quality.py's clips and
+# dense clip, with and without a glossary: the same text. A small gain, kept for the recovery it
+# saves.
 BATCHED_PATIENCE = 2.0
 
 
