@@ -320,7 +320,7 @@ def test_a_window_past_30_s_is_aligned_within_the_encoders_frames(
         "ft.WhisperModel.find_alignment = spy\n"
         "t = WhisperTranscriber.load('whisper:base', Path(sys.argv[2]), device='cpu')\n"
         "d = t.open(decode_audio(Path(sys.argv[1])), TranscribeOptions())\n"
-        "[segs] = d.decode(DecodeRequest(((0, 30_290),), batched=True, patience=2.0))\n"
+        "[segs] = d.decode(DecodeRequest(((0, 30_290),), batched=True))\n"
         "print(len(segs), max(s.end_ms for s in segs), max(seen))\n"
     )
     done = subprocess.run(
@@ -427,8 +427,8 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
 
 
 def test_each_decode_is_given_its_requests_beam_search(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The beam size is the options', the patience the request's: a batch asked for patience
-    2 gets it, a window decoded alone gets faster-whisper's own 1."""
+    """The beam size is the options', the patience the request's: a batch gets
+    C.BATCHED_PATIENCE (2), a window decoded alone faster-whisper's own 1."""
     from types import SimpleNamespace
 
     import faster_whisper
@@ -447,7 +447,7 @@ def test_each_decode_is_given_its_requests_beam_search(monkeypatch: pytest.Monke
 
     monkeypatch.setattr(faster_whisper, "BatchedInferencePipeline", Pipeline)
     decoder.model = SimpleNamespace(transcribe=transcribe)
-    decoder.decode(DecodeRequest(((0, 6000), (6000, 12_000)), batched=True, patience=2.0))
+    decoder.decode(DecodeRequest(((0, 6000), (6000, 12_000)), batched=True))
     decoder.decode(DecodeRequest(((0, 6000),), temperatures=(0.0, 0.2)))
     assert [(kw["beam_size"], kw["patience"]) for kw in seen] == [(5, 2.0), (5, 1.0)]
 

@@ -44,7 +44,13 @@ class DecodeRequest:
     temperatures: tuple[float, ...] = (0.0,)
     batched: bool = False
     first_pass: bool = False  # the windows' first hearing (a recogniser may learn from it)
-    patience: float = 1.0  # beam search ends when patience x beam_size hypotheses have ended
+
+    @property
+    def patience(self) -> float:
+        """Beam search ends when patience x beam_size hypotheses have ended: C.BATCHED_PATIENCE
+        for a batched decode (it cannot carry on in a window the model stopped early),
+        faster-whisper's own 1 for a window decoded alone."""
+        return C.BATCHED_PATIENCE if self.batched else 1.0
 
 
 class WindowDecoder(Protocol):
@@ -246,10 +252,7 @@ def _blocks(windows: Sequence[Span], batch_size: int) -> list[tuple[Span, ...]]:
 
 def _first_pass(ctx: _Context, block: tuple[Span, ...]) -> list[tuple[Segment, ...]]:
     if ctx.settings.batch_size > 1:
-        request = DecodeRequest(
-            block, ctx.user_hotwords, batched=True, first_pass=True, patience=C.BATCHED_PATIENCE
-        )
-        return ctx.decode(request)
+        return ctx.decode(DecodeRequest(block, ctx.user_hotwords, batched=True, first_pass=True))
     # One window at a time, each on its own, with Whisper's temperature fallback and its
     # continuation of a window it stopped early. Not with the previous window's text as
     # prompt, as faster-whisper's sequential decoder does: measured here, that made
@@ -483,9 +486,7 @@ def _biased(
     # One generate call over the window, as the batched first pass makes: the sequential
     # decoder's continuation past the speech is where hotwords get invented (孔隙 肾小球囊
     # 肾小球囊 … after the sentence, measured on the medical clip).
-    request = DecodeRequest(
-        (window,), hotwords, temperatures=(0.0,), batched=True, patience=C.BATCHED_PATIENCE
-    )
+    request = DecodeRequest((window,), hotwords, temperatures=(0.0,), batched=True)
     second = ctx.decode(request)[0]
     verdict = judge(text, _text(second), ctx.bias)
     if verdict.keep and ctx.problems(window, second):
