@@ -101,7 +101,7 @@ def child_plain(media: Path, out: Path, model_dir: Path, batch: int) -> None:
 # --------------------------------------------------------------------------- the programmes
 
 
-def _decode(path: Path, rate: int, channels: int) -> bytes:
+def decode_pcm(path: Path, rate: int, channels: int) -> bytes:
     """The recording as 16-bit little-endian PCM at `rate` Hz, `channels` channels."""
     cmd = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(path), "-f", "s16le",
            "-acodec", "pcm_s16le", "-ar", str(rate), "-ac", str(channels), "-"]  # fmt: skip
@@ -112,7 +112,7 @@ def build_programme(dest: Path, minutes: float, rate: int, channels: int) -> dic
     """Write `dest`: rounds of the seminar then the zh-speech clips (shuffled, seeded), each
     followed by 0.4-2.0 s of silence, cut at `minutes`. Streams: a few MB in memory."""
     clips = sorted(SPEECH.glob("*.wav"))
-    pcm = {p: _decode(p, rate, channels) for p in [LONG, *clips]}
+    pcm = {p: decode_pcm(p, rate, channels) for p in [LONG, *clips]}
     frame = 2 * channels
     left = round(minutes * 60 * rate)
     rng = random.Random(16)

@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.long import decode_pcm  # noqa: E402
 from tests.scoring import clips, plain, pooled  # noqa: E402
 
 ASSETS = ROOT.parent / "shared" / "assets"
@@ -57,17 +58,12 @@ class Recording(NamedTuple):
 def build(dest: Path, rounds: int, seed: int) -> list[Recording]:
     """Write the programme (16 kHz mono WAV); each recording's place, reference and purpose."""
     rng = random.Random(seed)
-    scored = [(clip.path(ASSETS), clip.reference, clip.purpose) for clip in clips(ASSETS)]
+    scored = [(decode_pcm(c.path(ASSETS), 16000, 1), c.reference, c.purpose) for c in clips(ASSETS)]
     spans, pcm = [], bytearray()
     for _ in range(rounds):
         order = scored[:]
         rng.shuffle(order)
-        for path, reference, purpose in order:
-            data = subprocess.run(
-                ["ffmpeg", "-v", "error", "-i", str(path), "-f", "s16le", "-ac", "1", "-ar",
-                 "16000", "-"],
-                capture_output=True, check=True,
-            ).stdout  # fmt: skip
+        for data, reference, purpose in order:
             start = len(pcm) // 32
             pcm += data
             spans.append(Recording(start, len(pcm) // 32, reference, purpose))
