@@ -65,7 +65,6 @@ LONG = ASSETS / "zh-long" / "funasr_vad_example_70s.wav"
 SPEECH = ASSETS / "zh-speech"
 NTREX = ASSETS / "ntrex128"
 BEAM, BATCH = 5, 4  # batch: dubkit's default on CPU (constants.BATCH_SIZE_CPU)
-PATIENCE = BATCHED_PATIENCE  # dubkit's batched first pass: plain gets the same settings
 VARIANTS = ("dubkit-transcribe", "dubkit-first-pass", "dubkit-run", "plain")
 AUDIO = {"48k-stereo": (48000, 2), "16k-mono": (16000, 1)}
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -90,7 +89,7 @@ def child_plain(media: Path, out: Path, model_dir: Path, batch: int) -> None:
     model = WhisperModel(str(model_dir), device="cpu", compute_type="int8")
     segments, _ = BatchedInferencePipeline(model).transcribe(
         str(media), language="zh", beam_size=BEAM, batch_size=batch, vad_filter=True,
-        word_timestamps=True, without_timestamps=False, patience=PATIENCE,
+        word_timestamps=True, without_timestamps=False, patience=BATCHED_PATIENCE,
     )  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     with (out / f"{media.stem}.plain.srt").open("w", encoding="utf-8") as handle:
@@ -366,8 +365,8 @@ def report(
         f"Programmes: 16-bit WAV, {rate / 1000:g} kHz {layout}, built from "
         f"../shared/assets (the 70.5 s seminar then the 7 zh-speech clips, shuffled, 0.4-2.0 s "
         f"of silence after each, repeated to length). whisper:base int8 on CPU, beam {BEAM} "
-        f"(patience {PATIENCE:g}), batch {args.batch_size}, VAD, word timestamps, no glossary; "
-        f"`dubkit run` with random "
+        f"(patience {BATCHED_PATIENCE:g}), batch {args.batch_size}, VAD, word timestamps, no "
+        f"glossary; `dubkit run` with random "
         f"{'OPUS-MT-sized' if args.mt_size == 'opus' else 'tiny'} zh→en→ur Argos packages, a "
         f"fresh translation memory, dubbing script and reference clips. "
         + (f"Median of {args.repeat} runs" if args.repeat > 1 else "One run")

@@ -119,11 +119,11 @@ def spool_audio(
             file = stack.enter_context(tempfile.TemporaryFile(prefix="dubkit-sound-", buffering=0))
             spool = _Spool(file)
             with _decoding(path) as decoding:
-                longest = C.MAX_PROGRAMME_MS
                 for chunk in decoding.chunks():
                     spool.write(chunk)
-                    if too_long is not None and len(spool) * 1000 // SAMPLE_RATE > longest:
-                        raise too_long(len(spool) * 1000 // SAMPLE_RATE)
+                    heard_ms = len(spool) * 1000 // SAMPLE_RATE
+                    if too_long is not None and heard_ms > C.MAX_PROGRAMME_MS:
+                        raise too_long(heard_ms)
         except OSError as exc:
             raise scratch_error(exc, f"the sound of {path} (about 115 MB an hour)") from exc
         yield decoding.result(spool)
