@@ -572,19 +572,25 @@ def test_a_programme_past_the_longest_is_refused_before_it_is_spooled(
         assert "looks truncated" in spooled.warnings[0]
 
 
-@pytest.mark.parametrize(("device", "key"), [("cpu", 4), ("cuda", 8), ("auto", None)])
-def test_a_batch_resumes_on_the_batch_size_that_will_be_used(device: str, key: int | None) -> None:
-    """Not given, the size is the device's: the batch manifest's key says which, so that
-    `--batch-size 4` on CPU and no flag are the same work (auto: found only on loading)."""
+def _transcribe_key(device: str, batch_size: int | None = None) -> Any:
+    """The batch manifest's transcribe key of an engine recognising on `device`."""
     from dubkit.episode.engine import Engine, EngineSpec, RecognitionSpec
     from dubkit.ports import TranscribeOptions
     from dubkit.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE
 
+    options = TranscribeOptions(batch_size=batch_size)
+    profile = BUILTIN_PROFILES[DEFAULT_PROFILE]
+    rec = RecognitionSpec("whisper:base", None, device, None, 0, options, profile)
+    return Engine(EngineSpec(rec, None), None, None, None).stage_keys()["transcribe"]
+
+
+@pytest.mark.parametrize(("device", "key"), [("cpu", 4), ("cuda", 8), ("auto", None)])
+def test_a_batch_resumes_on_the_batch_size_that_will_be_used(device: str, key: int | None) -> None:
+    """Not given, the size is the device's: the batch manifest's key says which, so that
+    `--batch-size 4` on CPU and no flag are the same work (auto: found only on loading)."""
+
     def keys(batch_size: int | None) -> Any:
-        options = TranscribeOptions(batch_size=batch_size)
-        profile = BUILTIN_PROFILES[DEFAULT_PROFILE]
-        rec = RecognitionSpec("whisper:base", None, device, None, 0, options, profile)
-        return Engine(EngineSpec(rec, None), None, None, None).stage_keys()["transcribe"]
+        return _transcribe_key(device, batch_size)
 
     assert keys(None)[1]["batch_size"] == key
     assert (keys(None) == keys(4)) == (key == 4) and (keys(None) == keys(8)) == (key == 8)
@@ -595,16 +601,9 @@ def test_a_batch_made_before_a_change_of_beam_patience_is_transcribed_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The batched decodes' patience changes the text: it is part of the transcribe key."""
-    from dubkit.episode.engine import Engine, EngineSpec, RecognitionSpec
-    from dubkit.ports import TranscribeOptions
-    from dubkit.profiles import BUILTIN_PROFILES, DEFAULT_PROFILE
-
-    profile = BUILTIN_PROFILES[DEFAULT_PROFILE]
-    rec = RecognitionSpec("whisper:base", None, "cpu", None, 0, TranscribeOptions(), profile)
-    engine = Engine(EngineSpec(rec, None), None, None, None)
-    now = engine.stage_keys()["transcribe"]
+    now = _transcribe_key("cpu")
     monkeypatch.setattr(C, "BATCHED_PATIENCE", 1.0)
-    assert engine.stage_keys()["transcribe"] != now
+    assert _transcribe_key("cpu") != now
 
 
 def test_only_the_long_window_warning_of_faster_whisper_is_dropped(
