@@ -24,7 +24,7 @@ from dubkit.adapters.chinese import (
     split_words,
 )
 from dubkit.asr import guard
-from dubkit.asr.biasing import BiasTerms, candidates, judge
+from dubkit.asr.biasing import BiasTerms, Confirmed, candidates, confirmed_in, judge
 from dubkit.asr.pinyin import find_by_sound as _find_by_sound
 from dubkit.asr.pinyin import min_score
 from dubkit.asr.pinyin import syllables as _syllables
@@ -451,6 +451,29 @@ def test_a_biased_pass_may_change_nothing_but_the_terms(second: str, keep: bool,
                     ("中国皇帝", "中国皇帝")])  # fmt: skip
     verdict = judge(FIRST, second, bias)
     assert verdict.keep is keep and why in verdict.reason, verdict
+    # what a refused pass still confirms: only where it was refused for changes outside its
+    # terms (never where it planted a term, lost one or looped)
+    outside = why in ("dropped", "what was said", "too much")
+    assert verdict.confirmed == tuple(c for c in HEARD if outside and c.form in second)
+
+
+# where FIRST heard each term, in its spoken characters
+HEARD = (Confirmed("犹地亚王", 8, 12, "邮地亚王"), Confirmed("大希律王", 12, 16, "大师律王"))
+DA_XI_LU_WANG = HEARD[1:]
+
+
+def test_confirmed_terms_are_placed_in_the_segment_that_heard_them() -> None:
+    [confirmed] = DA_XI_LU_WANG
+    texts = ["由罗马皇帝，钦点的", "邮地亚王 大师律王统治期间"]  # offsets skip 、，and spaces
+    assert [[(c.zh, c.start, c.heard) for c in found] for found in confirmed_in(
+        texts, DA_XI_LU_WANG, BIAS)] == [[], [("大希律王", 5, "大师律王")]]  # fmt: skip
+    # heard across two segments, or somewhere else than confirmed: not written
+    assert confirmed_in(["由罗马皇帝钦点的邮地亚王大师", "律王统治期间"], [confirmed], BIAS) == [
+        [],
+        [],
+    ]
+    moved = dataclasses.replace(confirmed, start=13, end=17)
+    assert confirmed_in([FIRST], [moved], BIAS) == [[]]
 
 
 # ------------------------------------------------------------------ the orchestrator
@@ -550,6 +573,27 @@ def test_only_an_exact_match_is_written_in_without_decoding_again() -> None:
     assert len(merged) == 1  # the term is one word: no line break inside it
 
 
+def test_a_biased_pass_refused_for_other_changes_still_writes_its_terms() -> None:
+    """Measured on the history clip on an AMD EPYC without AVX2: the biased pass wrote
+    大希律王 where the first pass heard 大师律王, and 期间 → 期皆 at the end (another
+    sound, so refused). On an Intel Xeon it wrote 期间 and was kept. The terms with their
+    evidence are written either way; the first pass's text is kept around them."""
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
+        if request.hotwords:
+            return "由罗马皇帝钦点的犹地亚王大希律王统治期皆"
+        return "由罗马皇帝钦点的邮地亚王大师律王统治期间"
+
+    decoder = ScriptedDecoder(_speech(8), answer)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8), bias=BIAS)
+    assert "".join(s.text for s in heard.segments) == "由罗马皇帝钦点的犹地亚王大希律王统治期间"
+    [window] = heard.report["windows"]
+    biasing = window["biasing"]
+    assert not biasing["kept"] and "('间' → '皆')" in biasing["why"]
+    assert [c["term"] for c in biasing["confirmed"]] == ["犹地亚王", "大希律王"]
+    assert [w.text for s in heard.segments for w in s.words].count("大希律王") == 1  # one word
+
+
 def test_a_biased_pass_that_plants_a_term_is_rejected() -> None:
     def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
         if request.hotwords:
@@ -560,7 +604,8 @@ def test_a_biased_pass_that_plants_a_term_is_rejected() -> None:
     bias = bias_of([("大希律王", "大希律王"), ("中国皇帝", "中国皇帝")])
     heard = recognise(decoder, RecogniseSettings(batch_size=8), bias=bias)
     assert "".join(s.text for s in heard.segments) == "罗马皇帝钦点的邮地亚王大师律王统治期间"
-    assert not heard.report["windows"][0]["biasing"]["kept"]
+    biasing = heard.report["windows"][0]["biasing"]
+    assert not biasing["kept"] and not biasing["confirmed"]  # 大希律王 too: nothing it says
 
 
 def test_skipped_speech_is_decoded_again_and_merged_in_order() -> None:

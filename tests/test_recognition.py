@@ -149,6 +149,7 @@ def test_history_clip_records_why_each_term_was_written(with_glossary: dict[str,
     heard = {c["term"]: c["heard"] for c in window["biasing"]["candidates"]}
     assert heard["犹地亚王"] in ("邮地亚王", "游地亚王") and heard["大希律王"] == "大师律王"
     written = set(window["biasing"]["gained"] if window["biasing"]["kept"] else ())
+    written |= {c["term"] for c in window["biasing"].get("confirmed", [])}
     written |= {s["term"] for s in window.get("substituted", [])}
     assert {"犹地亚王", "大希律王"} <= written  # each term in the text has its evidence
 

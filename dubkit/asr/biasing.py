@@ -166,10 +166,25 @@ def candidates(text: str, bias: BiasTerms) -> list[Candidate]:
 
 
 @dataclass(frozen=True, slots=True)
+class Confirmed:
+    """A term the biased pass wrote where the first pass heard `heard`, which stands at
+    [start, end) of the first pass's spoken text (spaces and punctuation left out)."""
+
+    form: str
+    start: int
+    end: int
+    heard: str
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     keep: bool
     reason: str
     gained: tuple[str, ...] = ()  # terms the second pass wrote where the first sounded like them
+    # Where the second pass is refused only for what it changed outside its terms (间 → 皆,
+    # decoding noise that one CPU makes and another does not), the terms it gained with their
+    # evidence, to be written into the first pass's text instead.
+    confirmed: tuple[Confirmed, ...] = ()
 
 
 def _spoken(text: str) -> str:
@@ -238,6 +253,7 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
         return Verdict(False, wrong)
     if not gained:
         return Verdict(False, "no term gained")
+    confirmed = tuple(Confirmed(f, s, e, a[s:e]) for *_, s, e, f in sorted(gained))
     budget = max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a)))
     sound_a = _sounds(a, bias)
     sound_b = _sounds(b, bias)
@@ -251,15 +267,41 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
         change = f"{a[i1:i2]!r} → {b[j1:j2]!r}"
         if len(outside_a) != len(outside_b):
             kind = "dropped" if len(outside_a) > len(outside_b) else "added"
-            return Verdict(False, f"the biased pass {kind} text outside the terms ({change})")
+            return Verdict(
+                False,
+                f"the biased pass {kind} text outside the terms ({change})",
+                confirmed=confirmed,
+            )
         for i, j in zip(outside_a, outside_b, strict=True):
             if not sound_a.get(i, set()) & sound_b.get(j, set()):  # 不 → 就: another word
-                return Verdict(False, f"the biased pass changed what was said ({change})")
+                return Verdict(
+                    False, f"the biased pass changed what was said ({change})", confirmed=confirmed
+                )
         budget -= len(outside_a)
         if budget < 0:
-            return Verdict(False, "the biased pass changed too much outside the terms")
+            return Verdict(
+                False, "the biased pass changed too much outside the terms", confirmed=confirmed
+            )
     terms = tuple(dict.fromkeys(bias.forms[f] for *_, f in sorted(gained)))
     return Verdict(True, "gained " + ", ".join(terms), terms)
+
+
+def confirmed_in(
+    texts: Sequence[str], confirmed: Sequence[Confirmed], bias: BiasTerms
+) -> list[list[Candidate]]:
+    """For each text (the first pass's segments, in order), the candidates that write its
+    `confirmed` terms: each the sound match of that term at the very place it was confirmed.
+    A term heard across two segments is not written."""
+    out, at = [], 0
+    for text in texts:
+        here = {
+            (at + len(_spoken(text[: c.start])), c.form, _spoken(c.heard)): c
+            for c in candidates(text, bias)
+        }
+        found = (here.get((c.start, c.form, c.heard)) for c in confirmed)
+        out.append([c for c in found if c is not None])
+        at += len(_spoken(text))
+    return out
 
 
 def _sounds(text: str, bias: BiasTerms) -> dict[int, set[tuple[str, str]]]:

@@ -21,13 +21,14 @@ and are mapped to the programme at the end.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from dubkit import constants as C
 from dubkit.asr import guard
-from dubkit.asr.biasing import BiasTerms, Candidate, candidates, judge
+from dubkit.asr.biasing import BiasTerms, Candidate, Verdict, candidates, confirmed_in, judge
 from dubkit.asr.windows import Span, SpeechMap, plan_windows, uncovered
 from dubkit.records import Segment, Word
 from dubkit.text.lines import join_lines
@@ -489,8 +490,8 @@ def _biased(
     request = DecodeRequest((window,), hotwords, temperatures=(0.0,), batched=True)
     second = ctx.decode(request)[0]
     verdict = judge(text, _text(second), ctx.bias)
-    if verdict.keep and ctx.problems(window, second):
-        verdict = dataclasses.replace(verdict, keep=False, reason="the biased pass went wrong")
+    if (verdict.keep or verdict.confirmed) and ctx.problems(window, second):
+        verdict = Verdict(False, "the biased pass went wrong")
     report["biasing"] = {
         "candidates": [c.to_dict() for c in proposed],
         "hotwords": hotwords,
@@ -498,9 +499,17 @@ def _biased(
         "why": verdict.reason,
         "gained": list(verdict.gained),
     }
-    if not verdict.keep:
-        report["biasing"]["biased_text"] = _text(second)[: C.ASR_REPORT_TEXT_CHARS]
-    return second if verdict.keep else segments
+    if verdict.keep:
+        return second
+    report["biasing"]["biased_text"] = _text(second)[: C.ASR_REPORT_TEXT_CHARS]
+    # The terms the biased pass confirmed where it is refused only for its other changes
+    # are written into the first pass's text, which is otherwise kept as it was.
+    writes = confirmed_in([seg.text for seg in segments], verdict.confirmed, ctx.bias)
+    report["biasing"]["confirmed"] = [c.to_dict() for found in writes for c in found]
+    return tuple(
+        functools.reduce(_replace, reversed(found), seg)
+        for seg, found in zip(segments, writes, strict=True)
+    )
 
 
 def _recovered(
