@@ -430,36 +430,50 @@ def test_a_term_is_never_written_over_other_words(text: str, term: str) -> None:
 FIRST = "由罗马皇帝钦点的邮地亚王大师律王统治期间细胞膜孔隙并不是很小"
 
 
+BOTH = FIRST.replace("邮地亚王大师律王", "犹地亚王大希律王")  # both terms gained
+ONE = FIRST.replace("大师律王", "大希律王")  # 大希律王 gained
+
+
 @pytest.mark.parametrize(
-    ("second", "keep", "why"),
+    ("second", "keep", "why", "confirms"),
     [
-        ("由罗马皇帝钦点的犹地亚王大希律王统治期间细胞膜孔隙并不是很小", True, "gained"),
-        ("由罗马皇帝钦点的犹地亚王大希律王统治期间细胞膜中国皇帝并不是很小", False, "where '孔隙'"),
-        ("由罗马黄地钦点的犹地亚王大希律王统治期间细胞膜孔隙并不是很小", False, "lost 罗马皇帝"),
-        ("由罗马皇帝钦点的犹地亚王大希律王统治期间细胞膜孔隙并是很小", False, "dropped"),
-        ("由罗马皇帝钦点的犹地亚王大希律王统治期间", False, "dropped"),
-        ("由罗马皇帝钦点的犹地亚王大希律王大希律王统治期间细胞膜孔隙并不是很小", False, "where"),
-        (FIRST + "大希律王" * 5, False, "loops"),
-        ("由罗马皇帝钦点的邮地亚王大师律王统治期间细胞膜孔隙并不是很少", False, "no term"),
-        ("那罗马皇帝钦点的邮地亚王大希律王统治期间细胞膜孔隙并不是很小", False, "what was said"),
-        ("由罗马皇帝钦点的邮地亚王大希律王统治期间细胞摸孔隙并不是很小", True, "gained"),  # 膜/摸
-        ("由罗马皇帝钦点的邮地亚王大希律王桶治其间细胞膜孔隙并不是很晓", False, "too much"),
+        (BOTH, True, "gained", False),
+        (BOTH.replace("孔隙", "中国皇帝"), False, "where '孔隙'", False),
+        (BOTH.replace("皇帝", "黄地"), False, "lost 罗马皇帝", False),
+        (BOTH.replace("并不", "并"), False, "dropped", True),
+        (BOTH[:20], False, "dropped", False),  # 由罗马皇帝钦点的犹地亚王大希律王统治期间
+        (BOTH + "说了很多话", False, "added", False),
+        (BOTH.replace("大希律王", "大希律王大希律王"), False, "where", False),
+        (FIRST + "大希律王" * 5, False, "loops", False),
+        (FIRST.replace("很小", "很少"), False, "no term", False),
+        (ONE.replace("由", "那"), False, "what was said", True),
+        (ONE.replace("由", "那").replace("很小", "很少"), False, "what was said", True),
+        (ONE.replace("由", "那").replace("很小", "很少了"), False, "what was said", False),
+        (ONE.replace("膜孔", "摸孔"), True, "gained", False),  # 膜/摸: the same sound
+        (ONE.replace("统治期间", "桶治其间").replace("很小", "很晓"), False, "too much", False),
     ],
 )
-def test_a_biased_pass_may_change_nothing_but_the_terms(second: str, keep: bool, why: str) -> None:
+def test_a_biased_pass_may_change_nothing_but_the_terms(
+    second: str, keep: bool, why: str, confirms: bool
+) -> None:
+    """A pass refused for changes outside its terms still confirms them (its terms are
+    written into the first pass's text) where those changes are few (at most 2 characters
+    here); never where it planted a term, wrote one twice, lost one or looped."""
     bias = bias_of([("犹地亚王", "犹地亚王"), ("大希律王", "大希律王"), ("罗马皇帝", "罗马皇帝"),
                     ("中国皇帝", "中国皇帝")])  # fmt: skip
     verdict = judge(FIRST, second, bias)
     assert verdict.keep is keep and why in verdict.reason, verdict
-    # what a refused pass still confirms: only where it was refused for changes outside its
-    # terms (never where it planted a term, lost one or looped)
-    outside = why in ("dropped", "what was said", "too much")
-    assert verdict.confirmed == tuple(c for c in HEARD if outside and c.form in second)
+    assert verdict.confirmed == tuple(c for c in HEARD if confirms and c.form in second)
 
 
 # where FIRST heard each term, in its spoken characters
 HEARD = (Confirmed("犹地亚王", 8, 12, "邮地亚王"), Confirmed("大希律王", 12, 16, "大师律王"))
 DA_XI_LU_WANG = HEARD[1:]
+
+
+def test_a_term_written_twice_where_it_was_heard_once_is_planted() -> None:
+    verdict = judge("他说邮递讶亡统治期间大师律王", "他说犹地亚王犹地亚王统治期间大希律王", BIAS)
+    assert not verdict.keep and "犹地亚王 twice" in verdict.reason and not verdict.confirmed
 
 
 def test_confirmed_terms_are_placed_in_the_segment_that_heard_them() -> None:
@@ -592,6 +606,38 @@ def test_a_biased_pass_refused_for_other_changes_still_writes_its_terms() -> Non
     assert not biasing["kept"] and "('间' → '皆')" in biasing["why"]
     assert [c["term"] for c in biasing["confirmed"]] == ["犹地亚王", "大希律王"]
     assert [w.text for s in heard.segments for w in s.words].count("大希律王") == 1  # one word
+
+
+def test_confirmed_terms_are_written_from_the_right_whatever_their_length() -> None:
+    """Two terms confirmed in one segment, the first written longer than it was heard (a
+    variant form with a longer canonical term): each lands where it was heard."""
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
+        return (
+            "罗马皇帝钦点的大希律王统治期皆"
+            if request.hotwords
+            else "罗马皇李钦点的大师律王统治期间"
+        )
+
+    bias = bias_of([("罗马皇帝", "罗马帝国皇帝"), ("大希律王", "大希律王")])
+    heard = recognise(ScriptedDecoder(_speech(8), answer), RecogniseSettings(), bias=bias)
+    assert "".join(s.text for s in heard.segments) == "罗马帝国皇帝钦点的大希律王统治期间"
+    assert heard.report["summary"]["biased_confirmed_terms"] == 2
+
+
+def test_a_biased_pass_that_went_wrong_confirms_nothing() -> None:
+    """Refused for 间 → 皆, but also far too fast for its time (20 characters in 0.5 s):
+    the guard's verdict on it stands, and none of its terms are written."""
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+        if request.hotwords:
+            return (_seg("由罗马皇帝钦点的犹地亚王大希律王统治期皆", 0, 500),)
+        return (_seg("由罗马皇帝钦点的邮地亚王大师律王统治期间", 0, 8000),)
+
+    heard = recognise(ScriptedDecoder(_speech(8), answer), RecogniseSettings(), bias=BIAS)
+    assert "".join(s.text for s in heard.segments) == "由罗马皇帝钦点的犹地亚王大师律王统治期间"
+    biasing = heard.report["windows"][0]["biasing"]
+    assert biasing["why"] == "the biased pass went wrong" and biasing["confirmed"] == []
 
 
 def test_a_biased_pass_that_plants_a_term_is_rejected() -> None:

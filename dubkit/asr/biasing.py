@@ -229,6 +229,11 @@ def _gained_spans(
                     if not ok:
                         said = heard or "(nothing)"
                         return gained, f"the biased pass wrote {form} where {said!r} was heard"
+                    if any(a < g[3] and g[2] < b for g in gained):  # 大希律王大希律王 for one
+                        return (
+                            gained,
+                            f"the biased pass wrote {form} twice where {heard!r} was heard",
+                        )
                     gained.append((at, end, a, b, form))
             at = second.find(form, at + 1)
     return gained, None
@@ -240,7 +245,9 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
     pass sounded like it (see _gain_score); no term the first pass wrote is lost; outside the
     terms at most a few characters are replaced, each by one that sounds the same (圣藏 →
     胜脏: the same syllables, another character; never 不 → 就 or 百 → 千), none added or
-    dropped; no new loop. Spaces and punctuation aside."""
+    dropped; no new loop. Spaces and punctuation aside. A pass refused only because those
+    few characters outside its terms were added, dropped or said otherwise still confirms
+    its terms (`Verdict.confirmed`); one that changed more than a few confirms nothing."""
     a, b = _spoken(first), _spoken(second)
     if find_loops(b) and not find_loops(a):
         return Verdict(False, "the biased pass loops")
@@ -253,10 +260,28 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
         return Verdict(False, wrong)
     if not gained:
         return Verdict(False, "no term gained")
-    confirmed = tuple(Confirmed(f, s, e, a[s:e]) for *_, s, e, f in sorted(gained))
-    budget = max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a)))
-    sound_a = _sounds(a, bias)
-    sound_b = _sounds(b, bias)
+    refused, changed = _outside_changes(a, b, bias, matcher, gained)
+    if changed > max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a))):
+        return Verdict(False, refused or "the biased pass changed too much outside the terms")
+    if refused is not None:
+        confirmed = tuple(Confirmed(f, s, e, a[s:e]) for *_, s, e, f in sorted(gained))
+        return Verdict(False, refused, confirmed=confirmed)
+    terms = tuple(dict.fromkeys(bias.forms[f] for *_, f in sorted(gained)))
+    return Verdict(True, "gained " + ", ".join(terms), terms)
+
+
+def _outside_changes(
+    a: str,
+    b: str,
+    bias: BiasTerms,
+    matcher: difflib.SequenceMatcher[str],
+    gained: Sequence[tuple[int, int, int, int, str]],
+) -> tuple[str | None, int]:
+    """Why the changes outside the gained terms refuse the second pass (the first that
+    does: text added or dropped, or a character for one of another sound), or None; and
+    how many characters they change."""
+    sound_a, sound_b = _sounds(a, bias), _sounds(b, bias)
+    refused, changed = None, 0
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
@@ -264,26 +289,19 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
         outside_a = [i for i in range(i1, i2) if not any(s <= i < e for _, _, s, e, _ in gained)]
         if not outside_a and not outside_b:
             continue  # inside a term's span: the term itself
+        changed += max(len(outside_a), len(outside_b))
+        if refused is not None:
+            continue
         change = f"{a[i1:i2]!r} → {b[j1:j2]!r}"
         if len(outside_a) != len(outside_b):
             kind = "dropped" if len(outside_a) > len(outside_b) else "added"
-            return Verdict(
-                False,
-                f"the biased pass {kind} text outside the terms ({change})",
-                confirmed=confirmed,
-            )
-        for i, j in zip(outside_a, outside_b, strict=True):
-            if not sound_a.get(i, set()) & sound_b.get(j, set()):  # 不 → 就: another word
-                return Verdict(
-                    False, f"the biased pass changed what was said ({change})", confirmed=confirmed
-                )
-        budget -= len(outside_a)
-        if budget < 0:
-            return Verdict(
-                False, "the biased pass changed too much outside the terms", confirmed=confirmed
-            )
-    terms = tuple(dict.fromkeys(bias.forms[f] for *_, f in sorted(gained)))
-    return Verdict(True, "gained " + ", ".join(terms), terms)
+            refused = f"the biased pass {kind} text outside the terms ({change})"
+        elif any(
+            not sound_a.get(i, set()) & sound_b.get(j, set())  # 不 → 就: another word
+            for i, j in zip(outside_a, outside_b, strict=True)
+        ):
+            refused = f"the biased pass changed what was said ({change})"
+    return refused, changed
 
 
 def confirmed_in(

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 
 from dubkit import constants as C
 from dubkit.asr import guard
-from dubkit.asr.biasing import BiasTerms, Candidate, Verdict, candidates, confirmed_in, judge
+from dubkit.asr.biasing import BiasTerms, Candidate, candidates, confirmed_in, judge
 from dubkit.asr.windows import Span, SpeechMap, plan_windows, uncovered
 from dubkit.records import Segment, Word
 from dubkit.text.lines import join_lines
@@ -491,7 +491,9 @@ def _biased(
     second = ctx.decode(request)[0]
     verdict = judge(text, _text(second), ctx.bias)
     if (verdict.keep or verdict.confirmed) and ctx.problems(window, second):
-        verdict = Verdict(False, "the biased pass went wrong")
+        verdict = dataclasses.replace(
+            verdict, keep=False, reason="the biased pass went wrong", confirmed=()
+        )
     report["biasing"] = {
         "candidates": [c.to_dict() for c in proposed],
         "hotwords": hotwords,
@@ -674,6 +676,7 @@ def _summary(
         "flagged_segments": flags,
         "biased_windows": len(biased),
         "biased_kept": sum(1 for b in biased if b["kept"]),
+        "biased_confirmed_terms": sum(len(b.get("confirmed", ())) for b in biased),
         "substituted_terms": sum(len(r.get("substituted", ())) for r in reports),
         "recovered_stretches": len(recovered),
         "recovered_characters": sum(guard.spoken_chars(e["text"]) for e in recovered),
