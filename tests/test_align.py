@@ -500,6 +500,25 @@ def test_known_offset_and_factor_need_no_audio(tmp_path: Path) -> None:
     assert "converted to Simplified" in result.stderr
 
 
+@pytest.mark.parametrize("name", ["ep1.zh.vtt", "ep1.zh.txt"])
+def test_a_webvtt_script_or_an_srt_named_txt_is_retimed_as_its_cues(
+    tmp_path: Path, name: str
+) -> None:
+    from dubkit.subtitles.formats import render_vtt
+
+    cues = [Cue(1, 1000, 2000, ("各位观众",)), Cue(2, 60_000, 61_500, ("晚上好",))]
+    src = tmp_path / name
+    if name.endswith(".vtt"):
+        src.write_text(render_vtt(cues), encoding="utf-8")
+    else:
+        _srt(src, cues)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["align", str(src), "--offset", "-1500", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(next(out.glob("*.align.json")).read_text(encoding="utf-8"))
+    assert doc["mode"] == "offset" and doc["summary"]["cues"] == 2
+
+
 def _never(*args: object) -> None:
     raise AssertionError("the model was loaded for a script that cannot be aligned")
 

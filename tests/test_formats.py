@@ -204,7 +204,10 @@ def test_sniffing() -> None:
     assert subtitle_kind("a.vtt", render_srt(CUES)) == "vtt"  # no header: the suffix says
     assert subtitle_kind("A.SSA") == "ass"
     assert subtitle_kind("a.srt", "WEBVTTX\n") == "srt"
-    assert subtitle_kind("a.txt", render_srt(CUES)) is None
+    assert subtitle_kind("a.txt", render_srt(CUES)) == "srt"  # no suffix: its timing lines
+    assert subtitle_kind("a.txt", "\ufeff我们的节目\n00:01 --> 00:02 is not said\n") is None
+    assert subtitle_kind("a.txt", "台词\n" * 10 + "00:00:01,000 --> 00:00:02,000\n") is None
+    assert subtitle_kind("a.txt") is None
     assert subtitle_kind(Path("ep1.ur.vtt")) == "vtt"
 
 

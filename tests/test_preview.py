@@ -291,26 +291,6 @@ def test_ass_font_is_replaced_when_asked(
     assert _changed(frame_rgb(own[0]), frame_rgb(forced[0])).sum() > 500
 
 
-@pytest.mark.parametrize("kind", ["srt", "vtt", "ass"])
-def test_cue_times_without_dubkit_formats(
-    programme: dict[str, Path],
-    recording_frames: Any,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    kind: str,
-) -> None:
-    """Without dubkit.subtitles.formats' reader, SRT is read by parse_srt and WebVTT and ASS
-    times come from the ASS events libass draws: the same frames either way."""
-    from dubkit.episode import preview
-
-    with_reader = recording_frames(kind)  # before the reader is taken away
-    monkeypatch.setattr(preview, "_reader", lambda: None)
-    without = _written(_preview(programme["wav"], programme[kind], "-o", tmp_path / "b"))
-    assert len(with_reader) == len(without) == 2
-    for a, b in zip(with_reader, without, strict=True):
-        assert (frame_rgb(a) == frame_rgb(b)).all()
-
-
 @pytest.mark.parametrize(
     ("media", "subtitles", "extra", "message"),
     [
@@ -472,8 +452,8 @@ def test_ffmpeg_errors_keep_the_line_that_says_why() -> None:
     assert _reason(b"") == "no message"
 
 
-def test_ass_spans_and_font_replacement() -> None:
-    from dubkit.adapters.render import ass_spans, set_style_font
+def test_font_replacement() -> None:
+    from dubkit.adapters.render import set_style_font
 
     script = (
         "[V4+ Styles]\nFormat: Name, Fontname, Fontsize\nStyle: Default,Arial,16\n"
@@ -482,7 +462,6 @@ def test_ass_spans_and_font_replacement() -> None:
         "Comment: 0,0:00:03.00,0:00:04.00,Default,not shown\n"
         "Dialogue: 0,1:02:03.04,1:02:04.00,Default,{\\an8}ٹی وی\n"
     )
-    assert ass_spans(script) == [(1000, 2500), (3723040, 3724000)]
     replaced = set_style_font(script, NASKH)
     assert "Style: Default,Noto Naskh Arabic,16" in replaced
     assert "Style: Sign,Noto Naskh Arabic,12" in replaced

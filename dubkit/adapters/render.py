@@ -26,6 +26,7 @@ from dubkit.adapters.audio import open_container
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError, SubtitleParseError
 from dubkit.fsutil import atomic_paths
 from dubkit.subtitles.formats import ass_header, subtitle_kind
+from dubkit.timecode import clock
 
 BACKGROUND = "0x202020"  # dark grey, not black: outlines and shadows stay visible
 BACKGROUND_SIZE = (1280, 720)
@@ -112,7 +113,6 @@ class PreparedSubtitles:
     """An ASS script ready for libass, and the font file it must use."""
 
     ass: str
-    spans: tuple[tuple[int, int], ...]  # (start_ms, end_ms) of each event, in time order
     font: str | None  # family forced on the script; None: the script's own styles
     font_file: Path | None  # None: fontconfig could not be asked (fc-list missing)
 
@@ -191,9 +191,7 @@ def prepare_subtitles(path: Path, text: str, font: str, force_font: bool) -> Pre
         script = set_style_font(text, font) if force_font else text
     else:
         script = ass_header(language="ur", font=font) + _events(_to_ass(path, text, kind))
-    return PreparedSubtitles(
-        ass=script, spans=tuple(sorted(ass_spans(script))), font=forced, font_file=file
-    )
+    return PreparedSubtitles(ass=script, font=forced, font_file=file)
 
 
 def _to_ass(path: Path, text: str, kind: str) -> str:
@@ -254,26 +252,6 @@ def set_style_font(script: str, font: str) -> str:
                         parts[position] = font
                         lines[n] = f"{head}:{','.join(parts)}"
     return _joined(sections)
-
-
-def ass_spans(script: str) -> list[tuple[int, int]]:
-    """(start_ms, end_ms) of every Dialogue event of an ASS script."""
-    spans: list[tuple[int, int]] = []
-    for name, lines in _sections(script):
-        if name != "events":
-            continue
-        fields = ["layer", "start", "end"]
-        for line in lines:
-            if line.lower().startswith("format:"):
-                fields = _fields(line)
-            elif line.lower().startswith("dialogue:") and {"start", "end"} <= set(fields):
-                values = line.split(":", 1)[1].split(",", len(fields) - 1)
-                if len(values) == len(fields):
-                    start = _ass_ms(values[fields.index("start")])
-                    end = _ass_ms(values[fields.index("end")])
-                    if start is not None and end is not None and end > start:
-                        spans.append((start, end))
-    return spans
 
 
 @dataclass(frozen=True, slots=True)
@@ -532,20 +510,15 @@ def _cover_line(cover: Cover, fields: list[str], layer: int, style: str) -> str:
     )
     values = {
         "layer": str(layer),
-        "start": _ass_clock(cover.start_ms // 10),
-        "end": _ass_clock(-(-cover.end_ms // 10)),  # rounded out: the whole cue is covered
+        "start": clock(cover.start_ms, ".", fraction=2, hours=1),
+        # rounded out to the next centisecond: the whole cue is covered
+        "end": clock(-(-cover.end_ms // 10) * 10, ".", fraction=2, hours=1),
         "style": style,
         "text": text,
     }
     return "Dialogue: " + ",".join(
         values.get(f, "0" if f.startswith("margin") else "") for f in fields
     )
-
-
-def _ass_clock(centiseconds: int) -> str:
-    seconds, cs = divmod(centiseconds, 100)
-    minutes, s = divmod(seconds, 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{s:02d}.{cs:02d}"
 
 
 def _dialogues(script: str) -> Iterator[tuple[int, list[str], list[str] | None]]:

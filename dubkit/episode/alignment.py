@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -17,7 +16,6 @@ from dubkit.errors import ConfigError, DubkitError, OutputError, SubtitleParseEr
 from dubkit.ports import ProgressFn, TranscribeOptions, Transcriber
 from dubkit.records import Cue, Transcript
 
-_SRT_TIMING = re.compile(r"^\s*\d{1,3}:\d{1,2}:\d{1,2}[,.:]\d{1,3}\s*-{1,2}>")
 _MAX_OFFSET_MS = 24 * 3600 * 1000  # no programme is longer than a day
 
 
@@ -108,7 +106,8 @@ def plan_alignment(
 
 
 def read_script(path: Path, encoding: str | None) -> AlignScript:
-    """An SRT (by its extension or its timing lines) or a text file, one unit a line.
+    """A subtitle file (SRT, WebVTT or ASS, as `subtitle_kind` tells them: by header, suffix
+    or SubRip timing lines) or a text file, one unit a line.
 
     A cue's unit is its Chinese lines (a bilingual cue's English line is not said); its
     Chinese lines are converted to Simplified, its other lines are kept as they are."""
@@ -117,18 +116,18 @@ def read_script(path: Path, encoding: str | None) -> AlignScript:
     from dubkit.asr.pinyin import is_han
     from dubkit.fsutil import display_path
     from dubkit.subtitles.files import read_subtitle_text
+    from dubkit.subtitles.formats import read_subtitles, subtitle_kind
     from dubkit.subtitles.parse import parse_srt
 
     name = display_path(path)
     text = read_subtitle_text(path, encoding)
     lines = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    is_srt = path.suffix.lower() == ".srt" or any(
-        _SRT_TIMING.match(line) for line in [ln for ln in lines if ln.strip()][:10]
-    )
+    kind = subtitle_kind(path, text)
+    is_srt = kind is not None
     cues: tuple[Cue, ...] = ()
     repairs: tuple[str, ...] = ()
-    if is_srt:
-        parsed = parse_srt(text, name)
+    if is_srt:  # SubRip as parse_srt reads it: an inverted cue is kept (its text is said)
+        parsed = parse_srt(text, name) if kind == "srt" else read_subtitles(text, name, kind=kind)
         repairs = parsed.repairs
         cues = tuple(
             replace(

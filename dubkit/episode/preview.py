@@ -3,11 +3,10 @@ cue times, the frame size, the clip) before ffmpeg runs."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from dubkit.constants import URDU_FONT
 from dubkit.errors import ConfigError, SubtitleParseError
@@ -66,13 +65,10 @@ def plan_preview(
         )
     info = render.probe(media)
     text = read_subtitle_text(subtitles)
-    read = _cue_spans(subtitles, text)
-    if read == ():
-        raise SubtitleParseError(f"{subtitles}: no cues; nothing to preview", path=subtitles)
-    prepared = render.prepare_subtitles(subtitles, text, font or URDU_FONT, font is not None)
-    spans = read if read is not None else prepared.spans
+    spans = _cue_spans(subtitles, text)
     if not spans:
         raise SubtitleParseError(f"{subtitles}: no cues; nothing to preview", path=subtitles)
+    prepared = render.prepare_subtitles(subtitles, text, font or URDU_FONT, font is not None)
     if info.picture_size is None:
         if cover_burned:
             raise ConfigError(f"--cover-burned: {media} has no picture with subtitles to cover")
@@ -140,34 +136,13 @@ def _parse_clip(text: str) -> tuple[int, int]:
     return start, duration
 
 
-def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...] | None:
-    """Cue times as dubkit reads the file (its errors name the line).
-
-    None for WebVTT and ASS when dubkit.subtitles.formats, their reader, is not there: the
-    times then come from the events of the ASS script that libass draws.
-    """
+def _cue_spans(path: Path, text: str) -> tuple[tuple[int, int], ...]:
+    """Cue times as dubkit reads the file (its errors name the line)."""
     from dubkit.fsutil import display_path
-    from dubkit.subtitles.formats import subtitle_kind
-    from dubkit.subtitles.parse import parse_srt
+    from dubkit.subtitles.formats import read_subtitles, subtitle_kind
 
-    kind, name, reader = subtitle_kind(path, text), display_path(path), _reader()
-    if reader is not None:
-        cues = reader(text, name, kind=kind).cues
-    elif kind == "srt":
-        cues = parse_srt(text, name).cues
-    else:
-        return None
+    cues = read_subtitles(text, display_path(path), kind=subtitle_kind(path, text)).cues
     return tuple(sorted((c.start_ms, c.end_ms) for c in cues))
-
-
-def _reader() -> Any:
-    """dubkit.subtitles.formats.read_subtitles (SRT, WebVTT and ASS), or None where it is
-    not there."""
-    try:
-        formats = importlib.import_module("dubkit.subtitles.formats")
-    except ImportError:
-        return None
-    return getattr(formats, "read_subtitles", None)
 
 
 def _check_time(media: MediaInfo, ms: int, label: str, hint: str) -> None:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from dubkit.constants import URDU_FONT
 from dubkit.errors import SubtitleParseError
 from dubkit.records import Cue
-from dubkit.subtitles.parse import CueCollector, ParsedSubtitles, parse_srt
+from dubkit.subtitles.parse import CueCollector, ParsedSubtitles, has_srt_timing, parse_srt
 from dubkit.subtitles.writers import render_srt
 from dubkit.text.urdu import has_urdu
 from dubkit.timecode import clock
@@ -234,14 +234,15 @@ def read_subtitles(
 
 def subtitle_kind(name: str | PurePath, text: str | None = None) -> str | None:
     """A subtitle file's kind ("srt", "vtt" or "ass"): its own header says it when it has one
-    (WEBVTT, a [Script Info] section first), else its suffix (.srt, .vtt, .ass, .ssa); None
-    when neither does."""
+    (WEBVTT, a [Script Info] section first), else its suffix (.srt, .vtt, .ass, .ssa), else
+    SubRip timing lines among its first lines; None when none does."""
     head = (text or "").lstrip("\ufeff").lstrip()
     if re.match(r"WEBVTT(?:[ \t\r\n]|$)", head):
         return "vtt"
     if head[:13].lower() == "[script info]":
         return "ass"
-    return _SUFFIX_KINDS.get(PurePath(name).suffix.lower())
+    kind = _SUFFIX_KINDS.get(PurePath(name).suffix.lower())
+    return kind or ("srt" if text and has_srt_timing(text) else None)
 
 
 # WebVTT times: hours optional (two digits or more when present), MM:SS.mmm. Read loosely

@@ -23,6 +23,13 @@ _TIMING_LIKE = re.compile(r"^\s*\d{1,3}:\d{1,2}[:.,]\d.*-+>")
 _SRT_TIME = re.compile(r"\d{2,3}:\d{2}:\d{2},\d{3}")  # pysrt writes 3-digit hours past 99
 
 
+def has_srt_timing(text: str, lines: int = 10) -> bool:
+    """Whether one of the first `lines` non-blank lines of `text` starts like a SubRip timing
+    line: an SRT saved under another name (a .txt script)."""
+    head = [ln for ln in text.lstrip("\ufeff").splitlines() if ln.strip()][:lines]
+    return any(_TIMING_LIKE.match(line) for line in head)
+
+
 # The last time a programme may reach (C.MAX_PROGRAMME_MS), as ASS writes it.
 PROGRAMME_END = clock(C.MAX_PROGRAMME_MS, ".", fraction=2, hours=1)
 
