@@ -769,6 +769,41 @@ def test_coverage_errors(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     assert "--glossary" in one_error_line(no_glossary)
 
 
+@pytest.mark.parametrize("kind", ["vtt", "ass"])
+def test_coverage_of_webvtt_and_ass_as_of_the_srt(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
+) -> None:
+    """Every subtitle file is read as dubkit reads subtitles (its one reader): the same
+    cues, the same terms, whatever the format."""
+    from dubkit.subtitles.formats import write_subtitles
+    from dubkit.subtitles.parse import parse_srt
+
+    monkeypatch.chdir(tmp_path)
+    Path("ep.zh.srt").write_text(EPISODE_SRT, encoding="utf-8")
+    cues = parse_srt(EPISODE_SRT, "ep.zh.srt").cues
+    Path(f"ep.zh.{kind}").write_text(write_subtitles(cues, kind, language="zh"), "utf-8")
+    srt = invoke("glossary", "coverage", "ep.zh.srt", "-g", str(CPEC))
+    other = invoke("glossary", "coverage", f"ep.zh.{kind}", "-g", str(CPEC))
+    assert other.exit_code == 0, other.output
+    assert other.stdout == srt.stdout
+    assert summary(other) == f"ep.zh.{kind}: 4 of 48 terms occur (6 times in 4 cues)"
+
+
+def test_coverage_of_a_file_that_is_no_subtitles_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("notes.txt").write_text("hello\nnot subtitles\n", encoding="utf-8")
+    notes = invoke("glossary", "coverage", "notes.txt", "-g", str(CPEC))
+    assert one_error_line(notes).startswith("error: notes.txt:1: text 'hello' before the first")
+    Path("ep.gbk.srt").write_bytes(EPISODE_SRT.encode("gb18030"))
+    gbk = invoke("glossary", "coverage", "ep.gbk.srt", "-g", str(CPEC))
+    assert "pass --encoding gb18030" in one_error_line(gbk)
+    given = invoke("glossary", "coverage", "ep.gbk.srt", "-g", str(CPEC), "--encoding", "gb18030")
+    assert given.exit_code == 0, given.output
+    assert summary(given) == "ep.gbk.srt: 4 of 48 terms occur (6 times in 4 cues)"
+
+
 # ------------------------------------------------------------------------- export / import
 
 

@@ -10,6 +10,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -357,3 +358,26 @@ def test_tbx_is_well_formed_for_any_glossary(glossary: list[Term], title: str) -
         ur = _terms(_lang(entry, "ur"))
         assert ur[term.rendering("ur")]["administrativeStatus"] == "preferredTerm-admn-sts"
         assert (_lang(entry, "en") is not None) == bool(term.en)
+
+
+# ------------------------------------------------------------------------- export to a file
+
+
+def test_export_terms_writes_the_format_the_name_says(tmp_path: Path) -> None:
+    """dubkit.glossary.files.export_terms, what `glossary export` calls: CSV (BOM for Excel
+    unless told), TBX, whole or not at all; any other name refused, naming it."""
+    from dubkit.errors import OutputError
+    from dubkit.glossary.files import export_terms
+    from dubkit.glossary.terms import TermSet
+
+    terms = TermSet(tuple(SAMPLE), {t.zh: t for t in SAMPLE})
+    assert export_terms(terms, tmp_path / "t.csv") == len(SAMPLE)
+    with_bom = (tmp_path / "t.csv").read_bytes()
+    assert with_bom == b"\xef\xbb\xbf" + render_csv(SAMPLE).encode("utf-8")
+    assert export_terms(terms, tmp_path / "plain.CSV", bom=False) == len(SAMPLE)
+    assert (tmp_path / "plain.CSV").read_bytes() == with_bom[3:]
+    export_terms(terms, tmp_path / "t.tbx")
+    assert (tmp_path / "t.tbx").read_bytes() == render_tbx(SAMPLE, terms.label)
+    with pytest.raises(OutputError, match=r"terms\.xlsx: choose a \.csv or \.tbx file name"):
+        export_terms(terms, tmp_path / "terms.xlsx")
+    assert not (tmp_path / "terms.xlsx").exists()

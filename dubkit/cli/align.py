@@ -13,7 +13,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from dubkit.cli.options import ComputeOpt, ConfigOpt, DeviceOpt, ModelOpt, OutDir, ThreadsOpt
+from dubkit.cli.options import (
+    ComputeOpt,
+    ConfigOpt,
+    DeviceOpt,
+    EncodingOpt,
+    JsonOpt,
+    ModelOpt,
+    OutDir,
+    ProfileOpt,
+    ThreadsOpt,
+)
 from dubkit.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -44,11 +54,6 @@ FactorOpt = Annotated[
     float | None,
     typer.Option(help="Known correction (SRT only, no MEDIA): times multiplied, then offset."),
 ]
-ProfileOpt = Annotated[str | None, typer.Option(help="Subtitle profile name (text mode).")]
-EncodingOpt = Annotated[
-    str | None, typer.Option(help="Script encoding (default: UTF-8, BOM sniffed).")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print STEM.align.json on stdout too.")]
 
 
 def align(
@@ -73,8 +78,9 @@ def align(
     the recognised words it matches, with a confidence (share of its characters found);
     lines not found are listed, flagged and timed between their neighbours. --mode linear
     fits one offset and factor to an SRT that is only shifted or stretched and keeps its
-    cues. --offset/--factor apply a known correction without audio. Output is in Simplified
-    characters. Exit 1 only when the input cannot be used.
+    cues. --offset/--factor apply a known correction without audio; --profile applies to
+    text mode. Output is in Simplified characters; --json prints STEM.align.json on stdout
+    too. Exit 1 only when the input cannot be used.
     """
     from dubkit.cli.console import make_console
     from dubkit.episode import alignment as A

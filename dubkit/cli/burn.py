@@ -2,8 +2,8 @@
 
 ffmpeg with libass draws them in the shipped Urdu style (dubkit.adapters.render); the picture
 is encoded again in H.264, every sound track MP4 can hold is copied untouched (others are
-encoded to ALAC when lossless, else AAC). `--ocr` is declared here
-once and shared with `dubkit preview`; `--cover-burned` is a shared option (cli.options).
+encoded to ALAC when lossless, else AAC). `--font`, `--ocr` and `--cover-burned` are
+shared with `dubkit preview` (dubkit.cli.options).
 """
 
 from __future__ import annotations
@@ -17,18 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
-from dubkit.cli.options import CoverBurnedOpt
-from dubkit.constants import URDU_FONT
+from dubkit.cli.options import CoverBurnedOpt, FontOpt, OcrOpt
 from dubkit.episode.burn import CRF_RANGE, DEFAULT_CRF
-
-OcrOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--ocr",
-        help="The burned subtitles' places (default: STEM.ocr.json beside the subtitles; "
-        "when found, the Urdu sits above the burned band).",
-    ),
-]
 
 
 def burn(
@@ -42,10 +32,7 @@ def burn(
             "lower is better and bigger."
         ),
     ] = DEFAULT_CRF,
-    font: Annotated[
-        str | None,
-        typer.Option(help=f"Font family ({URDU_FONT}; an .ass keeps its own unless given)."),
-    ] = None,
+    font: FontOpt = None,
     cover_burned: CoverBurnedOpt = False,
     ocr: OcrOpt = None,
 ) -> None:

@@ -8,6 +8,19 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from dubkit.cli.options import (
+    BidiOpt,
+    BomOpt,
+    CacheOpt,
+    ConfigOpt,
+    DigitsOpt,
+    GlossaryOpt,
+    MemoryOpt,
+    NoMemoryOpt,
+    OutDirBeside,
+    TimecodeFpsOpt,
+)
+
 if TYPE_CHECKING:
     from dubkit.dubbing.files import ImportResult
 
@@ -16,47 +29,18 @@ dub_app = typer.Typer(
     no_args_is_help=True,
 )
 
-# Declared here, not imported from dubkit.cli: cli imports this module while it loads.
-OutDirOpt = Annotated[
-    Path | None, typer.Option("-o", "--outdir", help="Output folder (default: beside the input).")
-]
-FpsOpt = Annotated[
-    float | None,
-    typer.Option(
-        help="Frame rate of the timecodes (default: the rate the script was written at, else "
-        "25; 29.97 and 59.94 count drop-frame).",
-        min=1,
-        max=300,
-    ),
-]
-MemoryOpt = Annotated[
-    Path | None,
-    typer.Option("--memory", help="Translation memory file (default DUBKIT_HOME/memory.sqlite)."),
-]
-NoMemoryOpt = Annotated[
-    bool, typer.Option("--no-memory", help="Do not approve the edited lines in the memory.")
-]
-BomOpt = Annotated[bool, typer.Option("--bom", help="UTF-8 BOM in the SRT.")]
-DigitsOpt = Annotated[str, typer.Option(help="Digits in Urdu text: latin or urdu.")]
-BidiOpt = Annotated[
-    bool, typer.Option("--bidi/--no-bidi", help="Bidi marks around Latin and digits in Urdu.")
-]
-GlossaryOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--glossary", "-g", help="Glossary YAML (repeatable) for the Terms column."),
-]
-
 
 @dub_app.command("import")
 def import_(
     xlsx: Annotated[Path, typer.Argument(help="The edited STEM.dubscript.xlsx.")],
-    outdir: OutDirOpt = None,
-    fps: FpsOpt = None,
+    outdir: OutDirBeside = None,
+    fps: TimecodeFpsOpt = None,
     memory: MemoryOpt = None,
+    cache: CacheOpt = None,
     no_memory: NoMemoryOpt = False,
-    bom: BomOpt = False,
-    digits: DigitsOpt = "latin",
-    bidi: BidiOpt = True,
+    bom: BomOpt = None,
+    digits: DigitsOpt = None,
+    bidi: BidiOpt = None,
     zh: Annotated[
         Path | None,
         typer.Option(
@@ -65,46 +49,50 @@ def import_(
             "workbook).",
         ),
     ] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Regenerate STEM.ur.srt, .ur.vtt and .ur.ass from the edited Urdu lines and timings,
     write every line with its character and notes to STEM.dubscript.json, and approve the
     lines whose Urdu changed (against the STEM.ur.srt replaced; all lines when there is none)
     in the translation memory, where their Chinese is the programme's (STEM.zh.srt) at their
-    time. The workbook itself is not changed. Use the --digits and --bidi the translation was
-    made with, so that unchanged lines stay as they were. An STEM.ur.ass that `run` placed
-    over (--cover-burned) or above the burned subtitles is placed the same way again, from
-    STEM.ocr.json beside it."""
+    time (--no-cache: none). The workbook itself is not changed. Use the --digits and --bidi
+    the translation was made with, so that unchanged lines stay as they were; these, --bom,
+    --memory and --cache default to the translate section of dubkit.toml, as for `run`. An
+    STEM.ur.ass that `run` placed over (--cover-burned) or above the burned subtitles is
+    placed the same way again, from STEM.ocr.json beside it."""
     from dubkit.cli.console import fail, make_console
+    from dubkit.config import load_config
     from dubkit.dubbing.files import ScriptError, import_script
     from dubkit.episode.burn import place_as_before
-    from dubkit.errors import DubkitError
+    from dubkit.episode.setup import Translation
     from dubkit.fsutil import display_path
-    from dubkit.text.urdu import DIGIT_SYSTEMS, UrduStyle
 
     console = make_console()
-    if digits not in DIGIT_SYSTEMS:
-        fail(console, f"--digits {digits}: choose {' or '.join(DIGIT_SYSTEMS)}")
-    style = UrduStyle(digits=digits, bidi_marks=bidi)
+    given = {
+        "memory": str(memory) if memory else None, "cache": False if no_memory else cache,
+        "bom": bom, "digits": digits, "bidi_marks": bidi,
+    }  # fmt: skip
+    mt = Translation(load_config(config), given, None)  # flags over dubkit.toml, as `run`
+    settings = mt.settings
     try:
         # STEM.ur.ass is placed again as run placed the one it replaces (--cover-burned)
-        if no_memory:
+        if not mt.cache:
             result = import_script(
-                xlsx, outdir, fps=fps, style=style, bom=bom, place=place_as_before
-            )
+                xlsx, outdir, fps=fps, style=settings.style, bom=settings.bom,
+                place=place_as_before,
+            )  # fmt: skip
         else:
             from dubkit.translate.memory import SqliteMemory
 
-            with SqliteMemory(memory) as tm:
+            with SqliteMemory(mt.memory_path) as tm:
                 result = import_script(
-                    xlsx, outdir, fps=fps, memory=tm, style=style, bom=bom, zh=zh,
-                    place=place_as_before,
+                    xlsx, outdir, fps=fps, memory=tm, style=settings.style, bom=settings.bom,
+                    zh=zh, place=place_as_before,
                 )  # fmt: skip
     except ScriptError as exc:
         for problem in exc.problems[:-1]:
             console.print(f"error: {problem}", markup=False)
         fail(console, exc.problems[-1])
-    except DubkitError as exc:
-        fail(console, exc)
     if result.without_urdu:
         numbers = ", ".join(map(str, result.without_urdu))
         console.print(
@@ -115,11 +103,12 @@ def import_(
         console.print(_not_approved(result), markup=False)
     if result.placement is not None:
         console.print(f"notice: {result.placement}", markup=False)
-    memory_note = (
-        "memory not updated (--no-memory)"
-        if no_memory
-        else f"{result.approved} changed line(s) approved in the translation memory"
-    )
+    if mt.cache:
+        memory_note = f"{result.approved} changed line(s) approved in the translation memory"
+    elif cache is False or no_memory:
+        memory_note = "memory not updated (--no-cache)"
+    else:
+        memory_note = "memory not updated ([translate] cache = false in dubkit.toml)"
     console.print(
         f"{display_path(result.outputs['ur'])}: {result.cues} cues from {result.lines} "
         f"lines; {memory_note}",
@@ -160,24 +149,25 @@ def export(
         Path | None, typer.Option("--en", help="English pivot SRT (default: STEM.en.srt beside).")
     ] = None,
     glossary: GlossaryOpt = None,
-    outdir: OutDirOpt = None,
-    fps: FpsOpt = None,
+    outdir: OutDirBeside = None,
+    fps: TimecodeFpsOpt = None,
     title: Annotated[str | None, typer.Option(help="Programme title (default: STEM).")] = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Write STEM.dubscript.xlsx, .csv and .html: one line per Urdu cue with its timecodes,
     the Chinese and English it renders, the glossary terms, and whether it fits its slot."""
     from dubkit.cli.console import fail, make_console
-    from dubkit.config import Config
+    from dubkit.config import load_config
     from dubkit.constants import DEFAULT_FPS
     from dubkit.dubbing.files import write_script_files
     from dubkit.dubbing.script import build_script
     from dubkit.episode.pipeline import cue_rate
     from dubkit.episode.setup import load_glossaries
-    from dubkit.errors import DubkitError
     from dubkit.fsutil import display_path, ensure_writable_dir
     from dubkit.subtitles.files import read_srt, subtitle_stem
 
     console = make_console()
+    terms = load_glossaries(load_config(config), glossary)  # flags over dubkit.toml, as `run`
     stem = subtitle_stem(ur_srt, "ur")
     zh = zh or _beside(ur_srt, stem, "zh")
     en = en or _beside(ur_srt, stem, "en")
@@ -185,13 +175,10 @@ def export(
         ur_cues = read_srt(ur_srt).cues
         zh_cues = read_srt(zh).cues if zh else ()
         en_cues = read_srt(en).cues if en else None
-        terms = load_glossaries(Config(), glossary) if glossary else None
         lines = build_script(ur_cues, zh_cues, en_cues, terms)
         folder = ensure_writable_dir(outdir or ur_srt.parent)
         rate = fps or cue_rate(ur_srt.with_name(f"{stem}.asr.json")) or DEFAULT_FPS
         paths = write_script_files(lines, folder, stem, rate, title=title)
-    except DubkitError as exc:
-        fail(console, exc)
     except ValueError as exc:  # a rate SMPTE cannot count, a cue past 24 hours
         fail(console, f"{display_path(ur_srt)}: {exc}; check --fps and the cue times")
     console.print(

@@ -9,13 +9,16 @@ from typing import Annotated, Any
 import typer
 
 from dubkit.cli.console import (
-    Console,
     fail,
     make_console,
 )
 from dubkit.cli.options import (
+    ConfigOpt,
+    CsvBomOpt,
+    EncodingOpt,
     GlossaryOpt,
     JsonOpt,
+    RenderingSourceOpt,
 )
 from dubkit.errors import DubkitError
 
@@ -74,7 +77,7 @@ def glossary_add(
     do_not_translate: Annotated[bool, typer.Option(help="Keep the source form.")] = False,
     forbidden: Annotated[list[str] | None, typer.Option(help="A rendering not to use.")] = None,
     note: Annotated[str | None, typer.Option(help="A note for translators.")] = None,
-    source: Annotated[str | None, typer.Option(help="Where the rendering comes from.")] = None,
+    source: RenderingSourceOpt = None,
     approved: Annotated[str | None, typer.Option(help="Approval date YYYY-MM-DD.")] = None,
 ) -> None:
     """Add a term at the end of the file's list; the rest of the file stays as it is."""
@@ -102,8 +105,7 @@ def glossary_show(
     """Entries whose Chinese, Urdu, English or note contains QUERY (all when empty)."""
     from dubkit.cli.console import Table, print_table
 
-    console = make_console()
-    terms = _glossary_terms(console, files)
+    terms = _named_terms(files)
     needle = query.casefold()
     table = Table(title=f"terms matching {query!r}" if query else "terms")
     for column in ("zh", "ur", "en", "type", "glossary"):
@@ -123,60 +125,56 @@ def glossary_show(
 
 @glossary_app.command("coverage")
 def glossary_coverage(
-    episode: Annotated[Path, typer.Argument(help="STEM.zh.srt or STEM.asr.json.")],
+    episode: Annotated[Path, typer.Argument(help="STEM.zh.srt (.vtt, .ass) or STEM.asr.json.")],
     glossary: GlossaryOpt = None,
+    config: ConfigOpt = None,
+    encoding: EncodingOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Which glossary terms occur in an episode's Chinese, and in which cues or segments."""
-    from dubkit.glossary.coverage import episode_units, term_coverage
+    from dubkit.config import load_config
+    from dubkit.episode.setup import load_glossaries
+    from dubkit.glossary.coverage import episode_coverage
 
     console = make_console()
-    terms = _glossary_terms(console, glossary or [])
-    units = episode_units(episode)
-    rows = term_coverage(units, terms)
-    used = [r for r in rows if r["count"]]
+    terms = load_glossaries(load_config(config), glossary)
+    if terms is None:
+        why = "name at least one glossary: --glossary FILE, or [glossary] files in dubkit.toml"
+        fail(console, why)
+    found = episode_coverage(episode, terms, encoding)
+    used = [r for r in found.rows if r["count"]]
     if as_json:
-        typer.echo(json.dumps({"episode": str(episode), "terms": rows}, ensure_ascii=False))
+        typer.echo(json.dumps({"episode": str(episode), "terms": found.rows}, ensure_ascii=False))
         return
     for r in used:
         typer.echo(f"{r['zh']}\t{r['ur']}\t{r['count']}\t{','.join(map(str, r['units']))}")
     console.print(
-        f"{episode}: {len(used)} of {len(rows)} terms occur ({sum(r['count'] for r in used)} "
-        f"times in {len(units)} {'cues' if episode.suffix == '.srt' else 'segments'})",
+        f"{episode}: {len(used)} of {len(found.rows)} terms occur "
+        f"({sum(r['count'] for r in used)} times in {found.units} {found.unit})",
         markup=False,
     )
 
 
-def _glossary_terms(console: Console, files: list[Path]) -> Any:
-    if not files:
-        fail(console, "name at least one glossary file (--glossary FILE)")
-    from dubkit.config import Config
-    from dubkit.episode.setup import load_glossaries
+def _named_terms(files: list[Path]) -> Any:
+    """The combined terms of the files named: what `show` and `export` work on, whatever
+    [glossary] files dubkit.toml lists."""
+    from dubkit.adapters.chinese import to_simplified
+    from dubkit.glossary.files import load_terms
 
-    terms = load_glossaries(Config(), files)
-    return terms
+    return load_terms(files, to_simplified)
 
 
 @glossary_app.command("export")
 def glossary_export(
     files: GlossaryFiles,
     output: Annotated[Path, typer.Option("-o", "--output", help="terms.csv or terms.tbx")],
-    bom: Annotated[bool, typer.Option(help="UTF-8 BOM in CSV (for Excel).")] = True,
+    bom: CsvBomOpt = True,
 ) -> None:
     """Export the combined terms as CSV (spreadsheets) or TBX (ISO 30042, CAT tools)."""
-    from dubkit.fsutil import atomic_write_all
-    from dubkit.glossary.exchange import render_csv, render_tbx
+    from dubkit.glossary.files import export_terms
 
-    console = make_console()
-    terms = _glossary_terms(console, files)
-    if output.suffix.lower() == ".tbx":
-        data = render_tbx(list(terms.terms), terms.label)
-    elif output.suffix.lower() == ".csv":
-        data = (("\ufeff" if bom else "") + render_csv(list(terms.terms))).encode("utf-8")
-    else:
-        fail(console, f"{output}: choose a .csv or .tbx file name")
-    atomic_write_all({output: data})
-    console.print(f"{output}: {len(terms.terms)} terms", markup=False)
+    count = export_terms(_named_terms(files), output, bom=bom)
+    make_console().print(f"{output}: {count} terms", markup=False)
 
 
 @glossary_app.command("import")
@@ -200,8 +198,6 @@ def glossary_import(
         fail(console, f"{shown}: is {what}; give a CSV file as `glossary export` writes")
     except OSError as exc:
         fail(console, f"{shown}: cannot read ({exc.strerror or exc})")
-    except DubkitError as exc:
-        fail(console, exc)
     added, skipped = 0, 0
     for entry in entries:
         try:

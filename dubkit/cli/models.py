@@ -15,6 +15,7 @@ from dubkit.cli.console import (
 )
 from dubkit.cli.options import (
     ConfigOpt,
+    JsonOpt,
     PackagesOpt,
     PivotOpt,
 )
@@ -26,7 +27,7 @@ models_app = typer.Typer(help="List, download and install models.", no_args_is_h
 
 @models_app.command("list")
 def models_list(
-    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    as_json: JsonOpt = False,
     packages_dir: PackagesOpt = None,
 ) -> None:
     """Speech models, translation packages and the zh→ur route: what is installed where."""

@@ -9,15 +9,8 @@ from typing import Annotated
 import typer
 
 from dubkit.burned.cues import SAMPLE_FPS
-from dubkit.cli.options import OutDir
+from dubkit.cli.options import OutDir, SampleFpsOpt
 
-SampleFpsOpt = Annotated[
-    float,
-    typer.Option(
-        "--fps", min=0.5, max=30, help="Frames sampled per second to spot changes (cue times "
-        "are then found to the frame).",
-    ),
-]  # fmt: skip
 BandOpt = Annotated[
     str | None,
     typer.Option(

@@ -82,9 +82,7 @@ JobThreadsOpt = Annotated[
         callback=_threads,
     ),
 ]
-JsonOpt = Annotated[
-    bool, typer.Option("--json", help="Print a machine-readable summary on stdout.")
-]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the results as JSON on stdout.")]
 MtDeviceOpt = Annotated[str | None, typer.Option("--mt-device", help="Translation device.")]
 MtComputeOpt = Annotated[
     str | None, typer.Option("--mt-compute-type", help="Translation compute type.")
@@ -103,10 +101,30 @@ PackagesOpt = Annotated[
     list[Path] | None, typer.Option("--packages", help="Extra folder of Argos packages.")
 ]
 CacheOpt = Annotated[
-    bool | None, typer.Option("--cache/--no-cache", help="Use the translation memory.")
+    bool | None,
+    typer.Option(
+        "--cache/--no-cache",
+        help="Use the translation memory (--no-cache: nothing is written to it; translation "
+        "still takes its approved lines).",
+    ),
 ]
-MemoryOpt = Annotated[Path | None, typer.Option(help="Translation memory file.")]
+# `dubscript import` and `review` spelled --no-cache so before it was shared: kept, hidden.
+NoMemoryOpt = Annotated[
+    bool, typer.Option("--no-memory", hidden=True, help="The old spelling of --no-cache.")
+]
+MemoryOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--memory",
+        help="Translation memory file (default: translate.memory of dubkit.toml, else "
+        "DUBKIT_HOME/memory.sqlite).",
+    ),
+]
 BomOpt = Annotated[bool | None, typer.Option("--bom/--no-bom", help="UTF-8 BOM in SRTs.")]
+# A CSV is for Excel, which reads UTF-8 only after a BOM: on unless --no-bom (SRTs: BomOpt).
+CsvBomOpt = Annotated[
+    bool, typer.Option("--bom/--no-bom", help="UTF-8 BOM in the CSV (for Excel).")
+]
 BidiOpt = Annotated[
     bool | None,
     typer.Option("--bidi/--no-bidi", help="Bidi marks around Latin and digits in Urdu."),
@@ -121,7 +139,78 @@ UrProfileOpt = Annotated[
 ]
 GlossaryOpt = Annotated[
     list[Path] | None,
-    typer.Option("--glossary", "-g", help="Glossary YAML (repeatable; narrowest scope wins)."),
+    typer.Option(
+        "--glossary",
+        "-g",
+        help="Glossary YAML (repeatable, added to glossary.files of dubkit.toml; narrowest "
+        "scope wins).",
+    ),
+]
+EncodingOpt = Annotated[
+    str | None, typer.Option(help="Input encoding (default: UTF-8, BOM sniffed).")
+]
+# Commands that work on one file write beside it unless told (OutDir: the current folder).
+OutDirBeside = Annotated[
+    Path | None, typer.Option("-o", "--outdir", help="Output folder (default: beside the input).")
+]
+FontOpt = Annotated[
+    str | None,
+    typer.Option(help=f"Font family ({C.URDU_FONT}; an .ass keeps its own unless given)."),
+]
+OcrOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--ocr",
+        help="The burned subtitles' places (default: STEM.ocr.json beside the subtitles; "
+        "when found, the Urdu sits above the burned band).",
+    ),
+]
+
+# One flag, another meaning: each its own alias, named for what it means where it is used.
+
+# --fps of the dubbing script: the rate its SMPTE timecodes count (FpsOpt: cues snap to it).
+TimecodeFpsOpt = Annotated[
+    float | None,
+    typer.Option(
+        "--fps",
+        min=1,
+        max=300,
+        help="Frame rate of the timecodes (default: import: the rate the script was written "
+        "at; export: the programme's; else 25; 29.97 and 59.94 count drop-frame).",
+    ),
+]
+# --fps of `ocr`: how often the picture is sampled, not a frame rate cues snap to.
+SampleFpsOpt = Annotated[
+    float,
+    typer.Option(
+        "--fps",
+        min=0.5,
+        max=30,
+        help="Frames sampled per second to spot changes (cue times are then found to the frame).",
+    ),
+]
+# --profile of `qa`: the profile finished subtitles are checked against, Urdu or Chinese.
+CheckProfileOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        help="Profile to check against (default: ur-broadcast for Urdu text; for Chinese, "
+        "the config's transcribe.profile or zh-broadcast).",
+    ),
+]
+# --source of `qa`: the Chinese SRT (SourceOpt: where run's Chinese comes from).
+SourceSrtOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--source", help="The Chinese SRT the subtitles were translated from (same cues)."
+    ),
+]
+# --source/--target of `memory export|import`: the language pair of the TMX.
+SourceLangOpt = Annotated[str, typer.Option("--source", help="Source language.")]
+TargetLangOpt = Annotated[str, typer.Option("--target", help="Target language.")]
+# --source of `glossary add`: where a term's rendering comes from (a field of the entry).
+RenderingSourceOpt = Annotated[
+    str | None, typer.Option("--source", help="Where the rendering comes from.")
 ]
 
 

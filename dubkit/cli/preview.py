@@ -11,16 +11,14 @@ from typing import Annotated
 
 import typer
 
-from dubkit.cli.burn import OcrOpt
-from dubkit.cli.options import CoverBurnedOpt
-from dubkit.constants import URDU_FONT
+from dubkit.cli.options import CoverBurnedOpt, FontOpt, OcrOpt, OutDir
 from dubkit.episode.preview import DEFAULT_STILLS
 
 
 def preview(
     media: Annotated[Path, typer.Argument(help="Programme (video), or a recording (audio).")],
     subtitles: Annotated[Path, typer.Argument(help="Subtitles: .srt, .vtt or .ass.")],
-    outdir: Annotated[Path, typer.Option("-o", "--outdir", help="Output folder.")] = Path("."),
+    outdir: OutDir = Path("."),
     at: Annotated[
         list[float] | None,
         typer.Option("--at", min=0, help="A frame at this time in seconds (repeatable)."),
@@ -35,10 +33,7 @@ def preview(
             "unless --at is given too)."
         ),
     ] = None,
-    font: Annotated[
-        str | None,
-        typer.Option(help=f"Font family ({URDU_FONT}; an .ass keeps its own unless given)."),
-    ] = None,
+    font: FontOpt = None,
     size: Annotated[
         str | None,
         typer.Option(help="WIDTHxHEIGHT of the frames (default: the video's; 1280x720 for audio)."),

@@ -9,63 +9,48 @@ from typing import Annotated, Any
 
 import typer
 
-# Declared here, not imported from dubkit.cli: cli imports this module while it loads.
+from dubkit.cli.options import (
+    CheckProfileOpt,
+    ConfigOpt,
+    EncodingOpt,
+    GlossaryOpt,
+    JsonOpt,
+    OutDirBeside,
+    SourceSrtOpt,
+)
+
+# The options only `qa` has; the shared ones come from dubkit.cli.options.
 SubsArg = Annotated[
     Path, typer.Argument(help="Subtitles to check (STEM.ur.srt; .vtt and .ass where supported).")
 ]
-ProfileOpt = Annotated[
-    str | None,
-    typer.Option(
-        help="Profile to check against (default: ur-broadcast for Urdu text; for Chinese, "
-        "the config's transcribe.profile or zh-broadcast)."
-    ),
-]
-ConfigOpt = Annotated[
-    Path | None, typer.Option(help="Config file (default ./dubkit.toml if present).")
-]
-GlossaryOpt = Annotated[
-    list[Path] | None,
-    typer.Option("--glossary", "-g", help="Glossary YAML (repeatable); needs --source."),
-]
-SourceOpt = Annotated[
-    Path | None,
-    typer.Option(help="The Chinese SRT the subtitles were translated from (same cues)."),
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print the whole report as JSON on stdout.")]
 HtmlOpt = Annotated[
     Path | None, typer.Option("--html", help="Write the HTML report here (default STEM.qa.html).")
 ]
 NoHtmlOpt = Annotated[bool, typer.Option("--no-html", help="Write no HTML report.")]
-OutDirOpt = Annotated[
-    Path | None,
-    typer.Option("-o", "--outdir", help="Folder for STEM.qa.html (default: beside SUBS)."),
-]
 WarnOnlyOpt = Annotated[
     bool, typer.Option("--warn-only", help="Report problems but exit 0 (not a gate).")
-]
-EncodingOpt = Annotated[
-    str | None, typer.Option(help="Input encoding (default: UTF-8, BOM sniffed).")
 ]
 
 
 def qa(
     subs: SubsArg,
-    profile: ProfileOpt = None,
+    profile: CheckProfileOpt = None,
     config: ConfigOpt = None,
     glossary: GlossaryOpt = None,
-    source: SourceOpt = None,
+    source: SourceSrtOpt = None,
     as_json: JsonOpt = False,
     html: HtmlOpt = None,
     no_html: NoHtmlOpt = False,
-    outdir: OutDirOpt = None,
+    outdir: OutDirBeside = None,
     warn_only: WarnOnlyOpt = False,
     encoding: EncodingOpt = None,
 ) -> None:
     """Check subtitles: line length and count, reading speed, duration, gaps, overlaps, order,
     frame boundaries, empty cues, Arabic look-alike letters, mixed digits, missing bidi marks,
-    Latin punctuation after Urdu, and with --glossary and --source the approved terms. Prints
-    the flagged cues, writes STEM.qa.html (a reading-speed chart and every cue) unless
-    --no-html, and the report as JSON with --json. A gate: exit 1 when any cue breaks a rule,
+    Latin punctuation after Urdu, and with --source (the Chinese SRT) and a glossary
+    (--glossary, glossary.files of dubkit.toml) the approved terms. Prints the flagged
+    cues, writes STEM.qa.html (a reading-speed chart and every cue) unless --no-html, and
+    the whole report as JSON with --json. A gate: exit 1 when any cue breaks a rule,
     when the file had to be repaired to be read (overlapping, unordered or empty cues, bad
     indices) or cannot be read at all; 0 when everything passes. --warn-only exits 0 unless
     the file cannot be read.

@@ -9,15 +9,7 @@ from typing import Annotated
 
 import typer
 
-# Declared here, not imported from dubkit.cli: cli imports this module while it loads.
-GlossaryOpt = Annotated[
-    list[Path] | None,
-    typer.Option(
-        "--glossary", "-g",
-        help="Glossary YAML (repeatable; default: the files qa.json names, else the terms it "
-        "recorded).",
-    ),
-]  # fmt: skip
+from dubkit.cli.options import CacheOpt, ConfigOpt, GlossaryOpt, MemoryOpt, NoMemoryOpt
 
 
 def review(
@@ -40,26 +32,25 @@ def review(
         bool, typer.Option("--open", help="Open the page in the web browser.")
     ] = False,
     glossary: GlossaryOpt = None,
-    memory: Annotated[
-        Path | None,
-        typer.Option(help="Translation memory file (default DUBKIT_HOME/memory.sqlite)."),
-    ] = None,
-    no_memory: Annotated[
-        bool, typer.Option("--no-memory", help="Do not approve saved lines in the memory.")
-    ] = False,
+    memory: MemoryOpt = None,
+    cache: CacheOpt = None,
+    no_memory: NoMemoryOpt = False,
+    config: ConfigOpt = None,
 ) -> None:
     """Serve a page where the programme plays with its Urdu subtitles over it, beside every
     cue's Chinese, English, Urdu, glossary terms and QA flags; edit the Urdu, move in and out
     times by frames, split and merge cues, and save: STEM.ur.srt, .ur.vtt, .ur.ass,
     .zh-ur.srt and .qa.json are written as `run` writes them, and the changed or approved
-    lines are approved in the translation memory. Prints the page's address with its secret
-    token; Ctrl+C stops."""
+    lines are approved in the translation memory (--no-cache: none are). The glossary is
+    --glossary and glossary.files of dubkit.toml, else the files qa.json names, else the
+    terms it recorded; the memory is --memory, else translate.memory of dubkit.toml, as for
+    `run`. Prints the page's address with its secret token; Ctrl+C stops."""
     import secrets
     import webbrowser
 
     from dubkit.cli.console import make_console
-    from dubkit.config import Config
-    from dubkit.episode.setup import load_glossaries
+    from dubkit.config import load_config
+    from dubkit.episode.setup import Translation, load_glossaries
     from dubkit.escape import one_line
     from dubkit.fsutil import display_path
     from dubkit.review.programme import Review, find_programme, programme_media
@@ -68,8 +59,12 @@ def review(
     console = make_console()
     files = find_programme(programme)
     found, note = programme_media(files, media)
-    terms = load_glossaries(Config(), glossary) if glossary else None
-    session = Review(files, found, terms, memory, not no_memory, (note,) if note else ())
+    cfg = load_config(config)
+    terms = load_glossaries(cfg, glossary)  # None: the glossary qa.json names or recorded
+    given = {"memory": str(memory) if memory else None, "cache": False if no_memory else cache}
+    mt = Translation(cfg, given, None)  # flags over dubkit.toml, as `run`
+    notes = (note,) if note else ()
+    session = Review(files, found, terms, mt.memory_path, mt.cache, notes)
     session.load()  # a file that cannot be read stops here, with its line, before serving
     if note:
         console.print(f"notice: {one_line(note)}", markup=False)

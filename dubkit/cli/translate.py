@@ -31,6 +31,7 @@ from dubkit.cli.options import (
     ConfigOpt,
     DeviceOpt,
     DigitsOpt,
+    EncodingOpt,
     GlossaryOpt,
     JsonOpt,
     LayoutOpt,
@@ -68,9 +69,7 @@ def translate(
     bom: BomOpt = None,
     bidi: BidiOpt = None,
     digits: DigitsOpt = None,
-    encoding: Annotated[
-        str | None, typer.Option(help="Input encoding (default: UTF-8, BOM sniffed).")
-    ] = None,
+    encoding: EncodingOpt = None,
     glossary: GlossaryOpt = None,
     layout: LayoutOpt = None,
     ur_profile: UrProfileOpt = None,

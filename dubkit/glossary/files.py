@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from dubkit import constants as C
-from dubkit.errors import GlossaryError
-from dubkit.fsutil import NotReadable, atomic_write_all, check_readable, read_limited
+from dubkit.errors import GlossaryError, OutputError
+from dubkit.fsutil import NotReadable, atomic_write_all, check_readable, display_path, read_limited
 from dubkit.glossary.terms import (
     Glossary,
     Issue,
@@ -210,6 +210,32 @@ def load_terms(paths: Sequence[Path], to_simplified: Simplify | None = None) -> 
             path=first.file,
         )
     return combine([f.glossary for f in files if f.glossary is not None])[0]
+
+
+EXPORT_SUFFIXES = (".csv", ".tbx")
+
+
+def export_terms(terms: TermSet, path: Path, *, bom: bool = True) -> int:
+    """Write the terms to `path`, as its suffix says: CSV for spreadsheets (with a UTF-8 BOM
+    unless `bom` is False: Excel reads UTF-8 only after one) or TBX-Basic for CAT tools;
+    written whole or not at all. The number of terms written; OutputError for a name that
+    is neither."""
+    from dubkit.glossary.exchange import render_csv, render_tbx
+
+    suffix = path.suffix.lower()
+    if suffix not in EXPORT_SUFFIXES:
+        raise OutputError(
+            f"{display_path(path)}: choose a .csv or .tbx file name (CSV for spreadsheets, "
+            f"TBX for CAT tools)",
+            path=path,
+        )
+    listed = list(terms.terms)
+    if suffix == ".tbx":
+        data = render_tbx(listed, terms.label)
+    else:
+        data = (("\ufeff" if bom else "") + render_csv(listed)).encode("utf-8")
+    atomic_write_all({path: data})
+    return len(listed)
 
 
 # ------------------------------------------------------------------------------------ fixes
