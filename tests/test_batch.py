@@ -498,17 +498,29 @@ def test_ctrl_c_with_worker_processes_stops_cleanly_and_resumes(
 
 
 def _outputs(folder: Path) -> dict[str, bytes]:
-    """Every file a stage wrote, by relative path (batch's state and run's run.json aside),
-    with the creation stamps of JSON and workbook files taken out."""
+    """Every file a stage wrote, by relative path (batch's state aside), with the creation
+    stamps of JSON and workbook files taken out; in STEM.run.json also what differs between
+    any two runs: how long each stage took, and the output folder the paths are in (run and
+    batch were given different ones)."""
+    from dubkit.fsutil import display_path
+
     found: dict[str, bytes] = {}
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
-        if not path.is_file() or rel.startswith(".dubkit/") or rel.endswith(".run.json"):
+        if not path.is_file() or rel.startswith(".dubkit/"):
             continue
         data = path.read_bytes()
+        if rel.endswith(".run.json"):
+            where = json.dumps(display_path(folder))[1:-1]  # as JSON writes it
+            data = data.replace(where.encode(), b"OUT")
         if path.suffix == ".json":
             doc = json.loads(data)
             doc.pop("created", None)
+            if rel.endswith(".run.json"):
+                doc.pop("seconds")
+                translated = doc["stages"]["translate"]
+                for timed in (doc["stages"]["transcribe"], translated, *translated["steps"]):
+                    timed.pop("seconds")
             data = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
         elif path.suffix == ".xlsx":
             from openpyxl import load_workbook
@@ -545,9 +557,11 @@ def test_run_and_batch_write_the_same_files_and_both_honour_approved_lines(
         sources = [s for s, _, origin, _ in m.pairs("zh", "ur") if origin == "mt"]
     assert sources
     approved = "منظور شدہ سطر"
-    memory = tmp_path / "memory.sqlite"
-    with SqliteMemory(memory) as m:
-        m.approve("zh", "ur", {sources[0]: approved}, note="test")
+    # one memory each, alike: run's lines, cached, would be batch's memory hits
+    memory, memory_batch = tmp_path / "memory.sqlite", tmp_path / "memory-batch.sqlite"
+    for path in (memory, memory_batch):
+        with SqliteMemory(path) as m:
+            m.approve("zh", "ur", {sources[0]: approved}, note="test")
 
     ran = tmp_path / "run"
     result = runner.invoke(
@@ -556,15 +570,15 @@ def test_run_and_batch_write_the_same_files_and_both_honour_approved_lines(
     assert result.exit_code == 0, result.output
     batched = tmp_path / "batch"
     result = runner.invoke(
-        app, ["batch", str(clip), "-o", str(batched), "--memory", str(memory), *common]
+        app, ["batch", str(clip), "-o", str(batched), "--memory", str(memory_batch), *common]
     )
     assert result.exit_code == 0, result.output
 
     from_run, from_batch = _outputs(ran), _outputs(batched / "ep")
     assert sorted(from_run) == sorted(from_batch)
-    assert {"ep.zh.srt", "ep.asr.json", "ep.ur.srt", "ep.qa.json", "ep.dubscript.xlsx"} <= set(
-        from_run
-    )
+    assert {
+        "ep.zh.srt", "ep.asr.json", "ep.ur.srt", "ep.qa.json", "ep.dubscript.xlsx", "ep.run.json"
+    } <= set(from_run)  # fmt: skip
     assert any(name.startswith("clips/ep/") for name in from_run)
     for name, data in from_run.items():
         assert from_batch[name] == data, name
@@ -575,10 +589,10 @@ def test_run_and_batch_write_the_same_files_and_both_honour_approved_lines(
 
     # a line approved after the batch ran translates the episode again on resume
     again_line = "دوسری منظور شدہ سطر"
-    with SqliteMemory(memory) as m:
+    with SqliteMemory(memory_batch) as m:
         m.approve("zh", "ur", {sources[-1]: again_line}, note="test")
     result = runner.invoke(
-        app, ["batch", str(clip), "-o", str(batched), "--memory", str(memory), *common]
+        app, ["batch", str(clip), "-o", str(batched), "--memory", str(memory_batch), *common]
     )
     assert result.exit_code == 0, result.output
     stages = _by_name(batched)["ep"]["stages"]

@@ -26,6 +26,8 @@ class FakeStages:
         self.approved: dict[str, str] = {}  # the memory's approved lines: source -> target
         self.fail_translate = False
         self.warnings: tuple[str, ...] = ()
+        self.rate: float | None = None  # the media's frame rate (an episode's own SRT)
+        self.rates: list[float | None] = []  # the rate each translation was given
 
     def stage_keys(self) -> dict[str, Any]:
         return self.keys
@@ -39,7 +41,7 @@ class FakeStages:
     def glossary_fingerprint(self, glossary: Path | None) -> str | None:
         return self._glossary(glossary) or None
 
-    def approved_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+    def approved_fingerprint(self, stem: str, zh_srt: Path, fps: float | None = None) -> str | None:
         # the approved lines whose source the episode's Chinese holds, as the engine does
         said = zh_srt.read_text(encoding="utf-8")
         return "|".join(f"{s}={t}" for s, t in sorted(self.approved.items()) if s in said) or None
@@ -66,11 +68,18 @@ class FakeStages:
         (outdir / f"{media.stem}.en.srt").write_text("China-Pakistan\n", encoding="utf-8")
         return [srt, asr]
 
-    def translate(self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None) -> Any:
+    def frame_rate(self, media: Path) -> float | None:
+        return self.rate
+
+    def translate(
+        self, media: Path, zh_srt: Path, outdir: Path, glossary: Path | None,
+        fps: float | None = None,
+    ) -> Any:  # fmt: skip
         self.calls.append("translate")
+        self.rates.append(fps)
         if self.fail_translate:
             raise DubkitError(f"{zh_srt}: the route failed")
-        ur = outdir / f"{stem}.ur.srt"
+        ur = outdir / f"{media.stem}.ur.srt"
         ur.write_bytes(zh_srt.read_bytes() + self._glossary(glossary).encode())
         return [ur], ur
 
@@ -81,6 +90,15 @@ class FakeStages:
         script = outdir / f"{media.stem}.dubscript.csv"
         script.write_bytes(done.read_bytes())
         return [script]
+
+    def report(
+        self, media: Path, outdir: Path, stages: dict[str, Any], fps: float | None = None
+    ) -> Path:
+        # what the real engine writes STEM.run.json from: each stage's record
+        run_json = outdir / f"{media.stem}.run.json"
+        said = {stage: entry["warnings"] for stage, entry in stages.items()}
+        run_json.write_text(json.dumps({"warnings": said, "fps": fps}), encoding="utf-8")
+        return run_json
 
 
 class Loader:
@@ -243,7 +261,12 @@ def test_a_changed_setting_reruns_its_stage_and_what_follows(
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("ep.zh.srt", ALL_RAN), ("ep.ur.srt", TRANSLATE_AGAIN), ("ep.dubscript.csv", TRANSLATE_AGAIN)],
+    [
+        ("ep.zh.srt", ALL_RAN),
+        ("ep.ur.srt", TRANSLATE_AGAIN),
+        ("ep.dubscript.csv", TRANSLATE_AGAIN),
+        ("ep.run.json", TRANSLATE_AGAIN),
+    ],
 )
 @pytest.mark.parametrize("change", ["edited", "deleted"])
 def test_an_output_edited_or_deleted_is_made_again(
@@ -281,6 +304,70 @@ def test_the_episodes_own_srt_replaces_transcription_and_is_keyed_by_content(
     assert run(stages, with_srt, out)["transcribe"] == "skipped"
     srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n瓜达尔\n", encoding="utf-8")
     assert run(stages, with_srt, out) == ALL_RAN
+
+
+def test_an_episodes_own_srt_removes_an_asr_json_left_by_an_earlier_recognition(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    """The asr.json describes the recognised cues (their rate, the guard's flags): beside the
+    episode's own SRT it would time and flag cues it never described."""
+    stages, out = FakeStages(), tmp_path / "out"
+    run(stages, episode, out)
+    asr_json = out / "ep" / "ep.asr.json"
+    assert asr_json.is_file()
+    srt = tmp_path / "in" / "ep.zh.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n中巴\n", encoding="utf-8")
+    assert run(stages, B.Episode("ep", episode.media, srt, episode.glossary), out) == ALL_RAN
+    assert not asr_json.exists()
+    assert (out / "ep" / "ep.zh.srt").read_bytes() == srt.read_bytes()
+
+
+def test_an_episodes_own_srt_is_translated_at_the_medias_frame_rate_and_again_when_it_changes(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    srt = tmp_path / "in" / "ep.zh.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n中巴\n", encoding="utf-8")
+    with_srt = B.Episode("ep", episode.media, srt, episode.glossary)
+    stages, out = FakeStages(), tmp_path / "out"
+    stages.rate = 29.97
+    B._ENGINES.clear()
+    assert B.process_episode(Loader(stages), with_srt, str(out)).status == "done"
+    assert stages.rates == [29.97]
+    assert json.loads((out / "ep" / "ep.run.json").read_text(encoding="utf-8"))["fps"] == 29.97
+    assert run(stages, with_srt, out) == ALL_SKIPPED
+    stages.rate = 25.0  # another recording at another rate, or --fps
+    assert run(stages, with_srt, out) == ALL_RAN
+
+
+def test_each_stages_warnings_are_kept_for_the_run_json_of_a_later_run(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    """STEM.run.json holds every stage's warnings, as `run` prints them, also when batch
+    skipped the stage that gave them and ran the later ones again."""
+    stages, out = FakeStages(), tmp_path / "out"
+    stages.warnings = ("ep.wav: looks truncated",)
+    run(stages, episode, out)
+    assert episode.glossary is not None
+    episode.glossary.write_text("中巴 = پاک چین\n", encoding="utf-8")
+    stages.warnings = ()
+    assert run(stages, episode, out) == TRANSLATE_AGAIN
+    said = json.loads((out / "ep" / "ep.run.json").read_text(encoding="utf-8"))["warnings"]
+    assert said == {"transcribe": ["ep.wav: looks truncated"], "translate": [], "dub": []}
+
+
+def test_a_manifest_written_before_batch_wrote_run_json_runs_its_stages_again(
+    episode: B.Episode, tmp_path: Path
+) -> None:
+    """Its stages kept no record to write STEM.run.json from."""
+    stages, out = FakeStages(), tmp_path / "out"
+    run(stages, episode, out)
+    path = out / "ep" / ".dubkit" / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for entry in manifest["stages"].values():
+        del entry["result"], entry["warnings"], entry["seconds"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert run(stages, episode, out) == ALL_RAN
+    assert run(stages, episode, out) == ALL_SKIPPED
 
 
 def test_a_failed_translation_keeps_the_transcription_for_the_next_run(

@@ -231,6 +231,13 @@ class _decoding:
         )
 
 
+def media_frame_rate(path: Path) -> float | None:
+    """The broadcast rate of `path`'s first moving picture, as recognition snaps the cues
+    of the media it decodes (DecodedAudio.frame_rate); None: no such picture."""
+    with open_container(path) as container:
+        return _frame_rate(container)
+
+
 def _frame_rate(container: Any) -> float | None:
     """The first moving picture's frames per second (a cover image is not a picture)."""
     from av.stream import Disposition

@@ -19,8 +19,8 @@ import os
 import socket
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -196,6 +196,15 @@ def key_of(*parts: Any) -> str:
 # ------------------------------------------------------------------------------- manifest
 
 
+@dataclass(frozen=True, slots=True)
+class StageRun:
+    """What a stage that ran said: its record for STEM.run.json, its warnings, its time."""
+
+    result: Any = None
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
 class Manifest:
     """OUT/EPISODE/.dubkit/manifest.json: per stage, its input key and output hashes."""
 
@@ -220,18 +229,28 @@ class Manifest:
         entry = self.data["stages"].get(stage)
         if not isinstance(entry, dict) or entry.get("key") != key:
             return False
+        if "result" not in entry:  # recorded before batch wrote STEM.run.json from results
+            return False
         for rel, digest in entry.get("outputs", {}).items():
             path = base / rel
             if not path.is_file() or sha256_file(path) != digest:
                 return False
         return True
 
-    def record(self, stage: str, key: str, base: Path, outputs: Iterable[Path]) -> None:
+    def record(
+        self, stage: str, key: str, base: Path, outputs: Iterable[Path], ran: StageRun | None = None
+    ) -> None:
+        """The stage's key and outputs, and what it said (`ran`), from which STEM.run.json is
+        written again when a later stage runs and this one is skipped."""
         files = {p.relative_to(base).as_posix(): sha256_file(p) for p in sorted(set(outputs))}
+        ran = ran or StageRun()
         self.data["stages"][stage] = {
             "key": key,
             "finished": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "outputs": files,
+            "result": ran.result,
+            "warnings": ran.warnings,
+            "seconds": round(ran.seconds, 3),
         }
         self.save()
 
@@ -346,13 +365,26 @@ class Engine(Protocol):
         """Write STEM.zh.srt (and asr.json), biased by the glossaries; return the files."""
 
     def translate(
-        self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
-    ) -> tuple[list[Path], Any]:
-        """Write the Urdu files; return (files written, the translation for dub)."""
+        self, media: Path, zh_srt: Path, outdir: Path, glossary: Path | None,
+        fps: float | None = None,
+    ) -> tuple[list[Path], Any]:  # fmt: skip
+        """Write the Urdu files, the Chinese timed at `fps` where no asr.json says (an
+        episode's own SRT); return (files written, the translation for dub: None when the
+        speech is not the route's language and nothing was translated)."""
+
+    def frame_rate(self, media: Path) -> float | None:
+        """The rate an episode's own Chinese SRT is timed at, as `run` times what it
+        transcribes: --fps, else the media's own (None: the profile's)."""
+
+    def report(
+        self, media: Path, outdir: Path, stages: Mapping[str, Any], fps: float | None = None
+    ) -> Path:
+        """Write STEM.run.json as `run` writes it, from the stages' manifest entries (their
+        `result`, `warnings` and `seconds`); return its path."""
 
     def glossary_fingerprint(self, glossary: Path | None) -> str | None: ...
 
-    def approved_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+    def approved_fingerprint(self, stem: str, zh_srt: Path, fps: float | None = None) -> str | None:
         """The memory's approved lines for what the episode's Chinese would translate."""
 
     def recognition_fingerprint(self, glossary: Path | None) -> str | None:
@@ -582,9 +614,12 @@ def _stages(
     zh_srt = outdir / f"{stem}.zh.srt"
     glossary_fp = engine.glossary_fingerprint(episode.glossary)  # unreadable: fails here
     rerun = force
+    rate: float | None = None  # the frame rate of an episode's own SRT
     # transcribe (or take the episode's own Chinese SRT)
     if episode.srt is not None:
         source = ("srt", sha256_file(episode.srt))
+        # timed as `run` times what it transcribes: --fps, else the media's own rate
+        rate = engine.frame_rate(episode.media)
     else:
         try:
             source = ("media", manifest.media_hash(episode.media))
@@ -594,9 +629,10 @@ def _stages(
             ) from exc
     # the glossaries' Chinese forms bias recognition: a new term or variant transcribes again,
     # an edited Urdu rendering only translates again; an episode's own SRT is copied, so only
-    # its content counts (a change of recognition settings must not redo its later stages)
+    # its content and its rate count (a change of recognition settings must not redo its
+    # later stages)
     if episode.srt is not None:
-        key = key_of("transcribe", source)
+        key = key_of("transcribe", source, rate)
     else:
         key = key_of(
             "transcribe",
@@ -612,30 +648,32 @@ def _stages(
         manifest.forget("transcribe")
         log("transcribe: running")
         _own_folder(outdir)  # not swapped for a link since the last stage
+        started = time.perf_counter()
         if episode.srt is not None:
             data = episode.srt.read_bytes()
             atomic_write_all({zh_srt: data})
             # an asr.json from an earlier recognition describes other cues (rate, flags)
             with contextlib.suppress(FileNotFoundError):
                 (outdir / f"{stem}.asr.json").unlink()
-            written = [zh_srt]
+            written, ran = [zh_srt], StageRun(seconds=time.perf_counter() - started)
         else:
             written = engine.transcribe(
                 episode.media, outdir, _progress_fn(episode.name), episode.glossary
             )
-            _warned(engine, outcome, log)
-        manifest.record("transcribe", key, outdir, written)
+            ran = _ran(engine, outcome, log, started)
+        manifest.record("transcribe", key, outdir, written, ran)
         outcome.stages["transcribe"] = "ran"
         log("transcribe: done")
     zh_hash = manifest.data["stages"]["transcribe"]["outputs"].get(zh_srt.name)
     # a line approved in the memory translates again the episodes that say it, not all; the
     # English of the picture, corrected by a person, translates its episode again
-    approved = engine.approved_fingerprint(stem, zh_srt)
+    approved = engine.approved_fingerprint(stem, zh_srt, rate)
     pivot = engine.pivot_fingerprint(stem, zh_srt)
     tkey = key_of(
         "translate", zh_hash, keys["translate"], glossary_fp, approved, *([pivot] if pivot else [])
     )
     dkey = key_of("dub", tkey, source, keys["dub"])
+    # STEM.run.json is one of dub's outputs: edited or deleted, it is written again
     dub_fresh = not rerun and manifest.fresh("dub", dkey, outdir)
     if not rerun and dub_fresh and manifest.fresh("translate", tkey, outdir):
         outcome.stages["translate"] = outcome.stages["dub"] = "skipped"
@@ -647,31 +685,46 @@ def _stages(
     manifest.forget("dub")
     log("translate: running")
     _own_folder(outdir)  # not swapped for a link since the last stage
-    written, done = engine.translate(stem, zh_srt, outdir, episode.glossary)
-    _warned(engine, outcome, log)
-    manifest.record("translate", tkey, outdir, written)
+    started = time.perf_counter()
+    written, done = engine.translate(episode.media, zh_srt, outdir, episode.glossary, rate)
+    manifest.record("translate", tkey, outdir, written, _ran(engine, outcome, log, started))
     outcome.stages["translate"] = "ran"
     log("translate: done")
-    if done is None:
-        outcome.stages["dub"] = "ran"
-        manifest.record("dub", dkey, outdir, [])
-        return
-    log("dub: running")
+    if done is None:  # not translated (speech in another language): nothing to dub
+        written, ran = [], StageRun()
+    else:
+        log("dub: running")
+        _own_folder(outdir)  # not swapped for a link since the last stage
+        started = time.perf_counter()
+        written = engine.dub(episode.media, outdir, zh_srt, done, episode.glossary)
+        ran = _ran(engine, outcome, log, started)
+    stages = {**manifest.data["stages"], "dub": asdict(ran)}
     _own_folder(outdir)  # not swapped for a link since the last stage
-    written = engine.dub(episode.media, outdir, zh_srt, done, episode.glossary)
-    _warned(engine, outcome, log)
-    manifest.record("dub", dkey, outdir, written)
+    run_json = engine.report(episode.media, outdir, stages, rate)
+    manifest.record("dub", dkey, outdir, [*written, run_json], ran)
     outcome.stages["dub"] = "ran"
-    log("dub: done")
+    if done is not None:
+        log("dub: done")
 
 
-def _warned(engine: Engine, outcome: EpisodeOutcome, log: Callable[[str], None]) -> None:
+def _ran(
+    engine: Engine, outcome: EpisodeOutcome, log: Callable[[str], None], started: float
+) -> StageRun:
+    """What the stage that just ran said: its record for STEM.run.json and its warnings
+    (reported and logged, see _warned), with the time it took since `started`."""
+    said = _warned(engine, outcome, log)
+    result = getattr(engine, "result", None)
+    return StageRun(result, said, time.perf_counter() - started)
+
+
+def _warned(engine: Engine, outcome: EpisodeOutcome, log: Callable[[str], None]) -> list[str]:
     """The warnings of the stage that just ran (what `run` prints: no speech, a truncated
     file, a note of the translation or the dubbing) into the report and the log."""
     said = list(getattr(engine, "warnings", ()))
     outcome.warnings += said
     for warning in said:
         log(f"warning: {warning}")
+    return said
 
 
 # --------------------------------------------------------------------------------- report

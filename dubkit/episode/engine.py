@@ -257,39 +257,54 @@ class Engine:
         started = time.perf_counter()
         heard = self.transcribe(media, outdir, progress, terms)
         translation, dubbing = None, None
-        mt = self.spec.translation
-        if self.steps is not None and mt is not None and not self.can_translate(heard.language):
-            heard = replace(
-                heard,
-                warnings=(
-                    *heard.warnings,
-                    f"{display_path(media)}: transcribed as {heard.language}, but the "
-                    f"translation route starts from {mt.settings.source}; not translated",
-                ),
-            )
+        note = self.not_translated(media, heard.language)
+        if note is not None:
+            heard = replace(heard, warnings=(*heard.warnings, note))
         elif self.steps is not None:
             t0 = time.perf_counter()
             # what batch reads back from the files: the cues with the recogniser's flags only
             cues = tuple(replace(c, flags=recognition_flags(c.flags)) for c in heard.cue_records)
             done = self.translate(cues, media.stem, outdir, terms, heard.fps)
-            translation = TranslateResult(
-                source=heard.srt,
-                outputs=done.paths,
-                cues=len(done.cues),
-                flagged=sum(1 for c in done.cues if c.flags),
-                approved=done.result.approved,
-                steps=done.result.steps,
-                repairs=(),
-                seconds=time.perf_counter() - t0,
-                adherence=done.qa["adherence"],
-            )
+            translation = translate_result(heard.srt, done, time.perf_counter() - t0)
             dubbing = self.dub(media, outdir, cues, done, terms, heard.fps)
             said = [*translation_notes(media, done.qa), *dubbing_notes(dubbing)]
             heard = replace(heard, warnings=(*heard.warnings, *said))
         if translation is None:
             stale = set_aside_stale(media.stem, outdir, [p for p in (heard.en_srt,) if p])
             heard = replace(heard, warnings=(*heard.warnings, *stale))
-        run_json = outdir / f"{media.stem}.run.json"
+        run_json = self.write_run_json(
+            media, outdir, self.meta["model"], heard.to_dict(),
+            translation.to_dict() if translation else None, dubbing,
+            time.perf_counter() - started,
+        )  # fmt: skip
+        seconds = time.perf_counter() - started
+        return RunResult(media, heard, translation, run_json, seconds, dubbing)
+
+    def not_translated(self, media: Path, language: str) -> str | None:
+        """The warning `run` and `batch` give when the speech is heard in another language
+        than the route's source: the Chinese outputs are written, nothing is translated."""
+        mt = self.spec.translation
+        if self.steps is None or mt is None or self.can_translate(language):
+            return None
+        return (
+            f"{display_path(media)}: transcribed as {language}, but the translation route "
+            f"starts from {mt.settings.source}; not translated"
+        )
+
+    def write_run_json(
+        self,
+        media: Path,
+        outdir: Path,
+        model: dict[str, Any] | None,
+        heard: dict[str, Any],
+        translation: dict[str, Any] | None,
+        dubbing: dict[str, Any] | None,
+        seconds: float,
+    ) -> Path:
+        """STEM.run.json, written as `run` and `batch` write it: the stages' records (`heard`
+        and `translation` as their `to_dict` gives them), the recogniser that transcribed
+        (`model`: None when none did), the route, the library versions and the settings."""
+        mt = self.spec.translation
         status = (
             "complete"
             if translation
@@ -304,17 +319,14 @@ class Engine:
             "status": status,
             "versions": library_versions(),
             **self.meta,
-            "stages": {
-                "transcribe": heard.to_dict(),
-                "translate": translation.to_dict() if translation else None,
-                "dubbing": dubbing,
-            },
+            "model": model,
+            "stages": {"transcribe": heard, "translate": translation, "dubbing": dubbing},
             "translate_settings": asdict(mt.settings) if mt else None,
-            "seconds": round(time.perf_counter() - started, 3),
+            "seconds": round(seconds, 3),
         }
+        run_json = outdir / f"{media.stem}.run.json"
         atomic_write_all({run_json: render_json(doc).encode("utf-8")})
-        seconds = time.perf_counter() - started
-        return RunResult(media, heard, translation, run_json, seconds, dubbing)
+        return run_json
 
     # ------------------------------------------------------------------- keys for resuming
 
@@ -356,6 +368,21 @@ class Engine:
         for source, target in sorted(found.items()):
             digest.update(f"{source}\0{target}\0".encode())
         return digest.hexdigest()
+
+
+def translate_result(source: Path, done: Translated, seconds: float) -> TranslateResult:
+    """What STEM.run.json records of a translation (`run` and `batch` alike)."""
+    return TranslateResult(
+        source=source,
+        outputs=done.paths,
+        cues=len(done.cues),
+        flagged=sum(1 for c in done.cues if c.flags),
+        approved=done.result.approved,
+        steps=done.result.steps,
+        repairs=(),
+        seconds=seconds,
+        adherence=done.qa["adherence"],
+    )
 
 
 def dubbing_notes(report: dict[str, Any] | None) -> list[str]:

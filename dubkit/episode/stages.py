@@ -3,12 +3,14 @@ left on disk (so a resumed batch can skip any of them), with each episode's own 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dubkit import constants as C
 from dubkit.episode.engine import Engine, EngineSpec
-from dubkit.errors import DubkitError
 from dubkit.glossary.terms import TermSet
 
 
@@ -34,6 +36,8 @@ class BatchStages:
         # the last stage's warnings, for the report: what `run` prints (the transcription's,
         # the translation's notes, dubbing's "no sound")
         self.warnings: tuple[str, ...] = ()
+        # the last stage's record for STEM.run.json (batch keeps it in its manifest)
+        self.result: dict[str, Any] | None = None
 
     @property
     def recogniser_loaded(self) -> bool:
@@ -68,12 +72,14 @@ class BatchStages:
         terms = self.terms(glossary)
         return None if terms is None else str(terms.recognition_fingerprint)
 
-    def approved_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
+    def approved_fingerprint(self, stem: str, zh_srt: Path, fps: float | None = None) -> str | None:
         """The memory's approved lines for what this episode would translate."""
         if self.engine.memory is None or self.engine.spec.translation is None:
             return None
-        cues, fps = self._chinese(stem, zh_srt)
-        return self.engine.approved_fingerprint(cues, fps)
+        if not self._translates(stem, zh_srt):
+            return None
+        cues, rate = self._chinese(stem, zh_srt, fps)
+        return self.engine.approved_fingerprint(cues, rate)
 
     def pivot_fingerprint(self, stem: str, zh_srt: Path) -> str | None:
         """The English burned into the picture that `--pivot-from burned` would translate
@@ -82,7 +88,7 @@ class BatchStages:
         import hashlib
 
         mt = self.engine.spec.translation
-        if mt is None or mt.settings.pivot_from != "burned":
+        if mt is None or mt.settings.pivot_from != "burned" or not self._translates(stem, zh_srt):
             return None
         cues, _ = self._chinese(stem, zh_srt)
         english = self.engine.burned_english(cues, stem, zh_srt.parent)
@@ -90,59 +96,93 @@ class BatchStages:
             return None
         return hashlib.sha256("\0".join(english).encode("utf-8", "surrogatepass")).hexdigest()
 
-    def _chinese(self, stem: str, zh_srt: Path) -> tuple[Any, float | None]:
+    def frame_rate(self, media: Path) -> float | None:
+        """The rate an episode's own Chinese SRT is timed at, as `run` times the cues it
+        transcribes: --fps, else the media's own broadcast rate (None: the profile's)."""
+        fps = self.engine.spec.recognition.fps
+        if fps:
+            return fps
+        from dubkit.adapters.audio import media_frame_rate
+
+        return media_frame_rate(media)
+
+    def _chinese(
+        self, stem: str, zh_srt: Path, fps: float | None = None
+    ) -> tuple[Any, float | None]:
         """The episode's Chinese cues with the recogniser's flags, as `run` keeps them in
         memory (QA must know a loop), and the rate transcription snapped them to (an
-        episode's own SRT: --fps)."""
+        episode's own SRT, which has no asr.json: `fps`, from `frame_rate`)."""
         from dubkit.episode.pipeline import cue_rate, with_recognition_flags
         from dubkit.subtitles.files import read_srt
 
         asr_json = zh_srt.with_name(f"{stem}.asr.json")
         cues = with_recognition_flags(read_srt(zh_srt).cues, asr_json)
-        return cues, cue_rate(asr_json) or self.engine.spec.recognition.fps
+        return cues, cue_rate(asr_json) or fps or self.engine.spec.recognition.fps
+
+    def _translates(self, stem: str, zh_srt: Path) -> bool:
+        """Whether the episode is translated: not when transcription heard another language
+        than the route's (asr.json says which; an episode's own SRT has none: Chinese)."""
+        from dubkit.fsutil import read_json
+
+        try:
+            doc = read_json(zh_srt.with_name(f"{stem}.asr.json"), C.MAX_ARTEFACT_BYTES)
+        except (OSError, ValueError):
+            return True
+        heard = doc.get("language") if isinstance(doc, dict) else None
+        return not isinstance(heard, str) or self.engine.can_translate(heard)
 
     def transcribe(
         self, media: Path, outdir: Path, progress: Any, glossary: Path | None
     ) -> list[Path]:
+        """STEM.zh.srt and asr.json (and the picture's files). Speech in another language
+        than the route's is warned of, as `run` does, and the later stages translate nothing."""
         from dubkit.episode.pipeline import check_source_media
 
-        self.warnings = ()
+        self.warnings, self.result = (), None
         check_source_media(media, self.engine.spec.recognition.source)
         heard = self.engine.transcribe(media, outdir, progress, self.terms(glossary))
+        note = self.engine.not_translated(media, heard.language)
+        if note is not None:
+            heard = replace(heard, warnings=(*heard.warnings, note))
         self.warnings = heard.warnings
-        mt = self.engine.spec.translation
-        if mt is not None and not self.engine.can_translate(heard.language):
-            source = mt.settings.source
-            raise DubkitError(
-                f"{media}: transcribed as {heard.language}, but the route starts from "
-                f"{source}; not translated",
-                path=media,
-            )
+        self.result = {"model": self.engine.meta["model"], "transcribe": heard.to_dict()}
         # STEM.en.srt is not an output here: a person may correct the English read from the
         # picture, and the translate stage (keyed by it) then runs again, not this one
         return [heard.srt, heard.asr_json, *([heard.ocr_json] if heard.ocr_json else [])]
 
     def translate(
-        self, stem: str, zh_srt: Path, outdir: Path, glossary: Path | None
-    ) -> tuple[list[Path], Any]:
-        from dubkit.episode.pipeline import translation_notes
+        self, media: Path, zh_srt: Path, outdir: Path, glossary: Path | None,
+        fps: float | None = None,
+    ) -> tuple[list[Path], Any]:  # fmt: skip
+        """The Urdu files (None for dub when the episode is not translated: its earlier
+        translation outputs are set aside as `run` sets them aside)."""
+        from dubkit.episode.engine import translate_result
+        from dubkit.episode.pipeline import english_srt, set_aside_stale, translation_notes
 
-        self.warnings = ()
-        cues, fps = self._chinese(stem, zh_srt)
+        self.warnings, self.result = (), None
+        stem = media.stem
+        if not self._translates(stem, zh_srt):
+            english = english_srt(zh_srt.with_name(f"{stem}.asr.json"))
+            self.warnings = tuple(set_aside_stale(stem, outdir, [english] if english else []))
+            return [], None
+        started = time.perf_counter()
+        cues, rate = self._chinese(stem, zh_srt, fps)
         terms = self.terms(glossary)
-        done = self.engine.translate(cues, stem, outdir, terms, fps)
-        self.warnings = tuple(translation_notes(zh_srt, done.qa))
-        return list(done.paths.values()), (done, cues, terms, fps)
+        done = self.engine.translate(cues, stem, outdir, terms, rate)
+        self.warnings = tuple(translation_notes(media, done.qa))
+        self.result = translate_result(zh_srt, done, time.perf_counter() - started).to_dict()
+        return list(done.paths.values()), (done, cues, terms, rate)
 
     def dub(
         self, media: Path, outdir: Path, zh_srt: Path, done: Any, glossary: Path | None
     ) -> list[Path]:
         from dubkit.episode.engine import dubbing_notes
 
-        self.warnings = ()
+        self.warnings, self.result = (), None
         translated, cues, terms, fps = done
         report = self.engine.dub(media, outdir, cues, translated, terms, fps)
         self.warnings = tuple(dubbing_notes(report))
+        self.result = report
         written: list[Path] = []
         if report:
             written += [outdir / Path(p).name for p in report.get("script", {}).values()]
@@ -152,3 +192,51 @@ class BatchStages:
             if "guide" in report:
                 written.append(outdir / f"{media.stem}.guide.wav")
         return written
+
+    def report(
+        self, media: Path, outdir: Path, stages: Mapping[str, Any], fps: float | None = None
+    ) -> Path:
+        """STEM.run.json as `run` writes it, from what each stage recorded (`stages`: per
+        stage its `result`, `warnings` and `seconds`, as the manifest keeps them; `fps`: the
+        rate an episode's own SRT is timed at)."""
+        from dubkit.episode.batch import STAGES
+
+        def part(stage: str, what: str) -> Any:
+            entry = stages.get(stage)
+            return entry.get(what) if isinstance(entry, Mapping) else None
+
+        heard = part("transcribe", "result")
+        if not isinstance(heard, Mapping):
+            heard = self._own_srt(media, outdir, fps)
+        transcribed = heard.get("transcribe")
+        # run's order: the transcription's warnings, then translation's and dubbing's notes
+        said = [w for stage in STAGES for w in part(stage, "warnings") or () if isinstance(w, str)]
+        seconds = sum(s for stage in STAGES if isinstance(s := part(stage, "seconds"), int | float))
+        translation, dubbing = part("translate", "result"), part("dub", "result")
+        return self.engine.write_run_json(
+            media, outdir, heard.get("model"),
+            {**(transcribed if isinstance(transcribed, Mapping) else {}), "warnings": said},
+            translation if isinstance(translation, dict) else None,
+            dubbing if isinstance(dubbing, dict) else None, seconds,
+        )  # fmt: skip
+
+    def _own_srt(self, media: Path, outdir: Path, fps: float | None) -> dict[str, Any]:
+        """What run.json records of the transcription an episode's own SRT stands in for:
+        no recogniser, its cues, and the rate they are timed at."""
+        from dubkit.fsutil import display_path
+        from dubkit.subtitles.files import read_srt
+
+        srt = outdir / f"{media.stem}.zh.srt"
+        mt = self.engine.spec.translation
+        return {
+            "model": None,
+            "transcribe": {
+                "media": display_path(media),
+                "srt": display_path(srt),
+                "asr_json": None,
+                "cues": len(read_srt(srt).cues),
+                "language": mt.settings.source if mt else "zh",
+                "fps": fps or self.engine.spec.recognition.profile.fps,
+                "source": "srt",
+            },
+        }
