@@ -199,6 +199,48 @@ def test_no_replacement_character_and_every_break_between_words(
             assert all("\ufffd" not in w for w in words)
 
 
+def test_cer_on_the_graded_speech_recordings(
+    scored: list[Clip], without_glossary: dict[str, tuple[str, dict[str, Any]]]
+) -> None:
+    speech = [c for c in scored if c.purpose == "speech"]
+    assert len(speech) == 6
+    for clip in speech:
+        text, _ = without_glossary[clip.file]
+        assert to_simplified(text) == text, f"{clip.file}: SRT is not all Simplified"
+    errors = pooled((c.reference, without_glossary[c.file][0]) for c in speech)
+    print(f"CER over {len(speech)} graded files: {errors.cer:.3f}")
+    assert errors.cer <= 0.20
+
+
+def test_the_seminars_cues_are_its_segments_cut_to_the_profile(
+    without_glossary: dict[str, tuple[str, dict[str, Any]]], plain_out: Path
+) -> None:
+    from dubkit.records import Segment, Word
+    from dubkit.subtitles.segmentation import segment_cues
+    from tests.test_segmentation import check_profile
+
+    _, doc = without_glossary[LONG[1]]  # the seminar, default options
+    [srt] = plain_out.glob(f"{Path(LONG[1]).stem}.*srt")
+    subs = pysrt.open(str(srt), encoding="utf-8")
+    assert len(subs) >= 60 / 7  # about 64 s of speech, at most 7 s a cue
+    segments = tuple(
+        Segment(
+            s["text"], s["start_ms"], s["end_ms"],
+            tuple(Word(w["text"], w["start_ms"], w["end_ms"]) for w in s["words"]),
+        )
+        for s in doc["segments"]
+    )  # fmt: skip
+    cues = segment_cues(segments, PROFILE)
+    check_profile(cues, PROFILE, strict=True)
+    # The SRT on disk is exactly those cues.
+    assert [(c.start_ms, c.end_ms, c.text) for c in cues] == [
+        (s.start.ordinal, s.end.ordinal, s.text) for s in subs
+    ]
+    assert doc["language"] == "zh"
+    assert doc["detected_language"] == "zh"
+    assert doc["duration_ms"] == pytest.approx(70_470, abs=50)
+
+
 def test_cues_and_lines_break_between_words(
     without_glossary: dict[str, tuple[str, dict[str, Any]]], plain_out: Path
 ) -> None:

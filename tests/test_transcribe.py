@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 from pathlib import Path
@@ -11,89 +10,22 @@ import pysrt
 import pytest
 from typer.testing import CliRunner
 
-from dubkit.adapters.chinese import to_simplified
 from dubkit.cli import app
-from dubkit.ports import TranscribeOptions
-from dubkit.profiles import BUILTIN_PROFILES
 from tests.conftest import run_ffmpeg
-from tests.test_segmentation import check_profile
+from tests.scoring import char_errors
 
 pytestmark = pytest.mark.model
 runner = CliRunner()
-PROFILE = BUILTIN_PROFILES["zh-broadcast"]
-SCORED = {"gold", "gold-unchecked", "semigold"}
-_DROP = re.compile(r"[\s\W_]+", re.UNICODE)  # punctuation and spaces, nothing else
+SPEECH = "欢迎大家来体验达摩院推出的语音识别模型"  # speech_wav's reference
 
 
 def _srt_text(path: Path) -> str:
     return "".join(item.text for item in pysrt.open(str(path), encoding="utf-8"))
 
 
-def _cer(reference: str, hypothesis: str) -> tuple[int, int]:
-    import jiwer
-
-    ref, hyp = _DROP.sub("", reference), _DROP.sub("", hypothesis)
-    out = jiwer.process_characters(ref, hyp)
-    return out.substitutions + out.deletions + out.insertions, len(ref)
-
-
 def _transcribe(tmp: Path, *args: str) -> tuple[object, str]:
     result = runner.invoke(app, ["transcribe", *args, "-o", str(tmp), "--json"])
     return result, result.stderr
-
-
-@pytest.fixture(scope="module")
-def graded(assets: Path) -> list[dict[str, str]]:
-    with (assets / "zh-speech" / "references.tsv").open(encoding="utf-8") as handle:
-        return [row for row in csv.DictReader(handle, delimiter="\t") if row["grade"] in SCORED]
-
-
-def test_cer_on_graded_recordings(
-    assets: Path, graded: list[dict[str, str]], transcriber: object, tmp_path: Path
-) -> None:
-    from dubkit.episode.pipeline import transcribe_file
-
-    errors = total = 0
-    for row in graded:
-        media = assets / "zh-speech" / row["file"]
-        result = transcribe_file(media, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})
-        text = _srt_text(result.srt)
-        assert to_simplified(text) == text, f"{row['file']}: SRT is not all Simplified"
-        e, n = _cer(row["reference_zh"], text)
-        errors, total = errors + e, total + n
-    assert len(graded) == 6
-    cer = errors / total
-    print(f"CER over {len(graded)} graded files: {cer:.3f}")
-    assert cer <= 0.20
-
-
-def test_long_recording_cues_fit_profile(assets: Path, transcriber: object, tmp_path: Path) -> None:
-    from dubkit.episode.pipeline import transcribe_file
-    from dubkit.subtitles.segmentation import segment_cues
-
-    media = assets / "zh-long" / "funasr_vad_example_70s.wav"
-    result = transcribe_file(media, tmp_path, transcriber, TranscribeOptions(), PROFILE, {})
-    subs = pysrt.open(str(result.srt), encoding="utf-8")
-    assert len(subs) >= 60 / 7  # about 64 s of speech, at most 7 s a cue
-    doc = json.loads(result.asr_json.read_text(encoding="utf-8"))
-    from dubkit.records import Segment, Word
-
-    segments = tuple(
-        Segment(
-            s["text"], s["start_ms"], s["end_ms"],
-            tuple(Word(w["text"], w["start_ms"], w["end_ms"]) for w in s["words"]),
-        )
-        for s in doc["segments"]
-    )  # fmt: skip
-    cues = segment_cues(segments, PROFILE)
-    check_profile(cues, PROFILE, strict=True)
-    # The SRT on disk is exactly those cues.
-    assert [(c.start_ms, c.end_ms, c.text) for c in cues] == [
-        (s.start.ordinal, s.end.ordinal, s.text) for s in subs
-    ]
-    assert doc["language"] == "zh"
-    assert doc["detected_language"] == "zh"
-    assert doc["duration_ms"] == pytest.approx(70_470, abs=50)
 
 
 def test_every_container_ffmpeg_reads(
@@ -121,8 +53,7 @@ def test_every_container_ffmpeg_reads(
     assert len(summary["files"]) == 4
     for entry in summary["files"]:
         text = _srt_text(Path(entry["srt"]))
-        errors, n = _cer("欢迎大家来体验达摩院推出的语音识别模型", text)
-        assert errors / n < 0.35, (entry["media"], text)
+        assert char_errors(SPEECH, text).cer < 0.35, (entry["media"], text)
         assert Path(entry["asr_json"]).is_file()
     assert (tmp_path / "news clip.zh.srt").is_file()
 
@@ -155,9 +86,8 @@ def test_sequential_and_no_vad_modes(speech_wav: Path, tmp_path: Path) -> None:
     for flags in (["--batch-size", "0"], ["--no-vad"], ["--batch-size", "0", "--no-vad"]):
         result, stderr = _transcribe(tmp_path, str(speech_wav), *flags)
         assert result.exit_code == 0, (flags, stderr)  # type: ignore[attr-defined]
-        errors, n = _cer("欢迎大家来体验达摩院推出的语音识别模型", _srt_text(
-            tmp_path / f"{speech_wav.stem}.zh.srt"))  # fmt: skip
-        assert errors / n < 0.35, flags
+        text = _srt_text(tmp_path / f"{speech_wav.stem}.zh.srt")
+        assert char_errors(SPEECH, text).cer < 0.35, (flags, text)
 
 
 def test_silence_gives_empty_srt_and_notice(silence_wav: Path, tmp_path: Path) -> None:
