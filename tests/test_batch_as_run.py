@@ -130,6 +130,33 @@ def test_an_episodes_own_srt_is_timed_at_the_medias_frame_rate_as_run_times_its_
     assert load_programme(find_programme(out / "ep")).basis.profile.fps == 29.97
 
 
+def test_qa_and_the_dubbing_script_keep_to_the_rate_of_an_episodes_own_srt(
+    ntsc: Path, tmp_path: Path
+) -> None:
+    """Run again from a batch folder's files, `qa` checks and `dubscript export` counts at
+    the rate STEM.run.json records (there is no asr.json), as they do on `run`'s folder."""
+    from typer.testing import CliRunner
+
+    from dubkit.cli import app
+
+    ran = tmp_path / "run"
+    ran.mkdir()
+    _engine(Heard()).run(ntsc, ran)
+    out = tmp_path / "out"
+    _batch(_engine(), B.Episode("ep", ntsc, _own_srt(ran, tmp_path)), out)
+    assert not (out / "ep" / "ntsc.asr.json").exists()
+    for folder in (ran, out / "ep"):
+        checked = CliRunner().invoke(app, ["qa", str(folder / "ntsc.ur.srt"), "--no-html"])
+        assert checked.exit_code == 0 and "off-frame" not in checked.output, checked.output
+        script = tmp_path / f"script-{folder.name}"
+        made = CliRunner().invoke(
+            app, ["dubscript", "export", str(folder / "ntsc.ur.srt"), "-o", str(script)]
+        )
+        assert made.exit_code == 0, made.output
+        html = (script / "ntsc.dubscript.html").read_text("utf-8")
+        assert "29.97 fps, drop-frame timecode" in html, folder
+
+
 def test_fps_sets_the_rate_of_an_episodes_own_srt_over_the_medias(
     ntsc: Path, tmp_path: Path
 ) -> None:

@@ -1360,15 +1360,31 @@ def _centre(cue: Cue) -> float:
 
 
 def cue_rate(asr_json: Path) -> float | None:
-    """The frame rate STEM.asr.json says the Chinese cues were snapped to (None: unreadable),
-    so that later stages, run again from the files, keep to it."""
+    """The frame rate STEM.asr.json says the Chinese cues were snapped to, so that later
+    stages, run again from the files (translate, qa, dubscript export, review), keep to it.
+    Where there is no asr.json (a batch episode that brought its own Chinese SRT, timed at
+    its media's rate), the rate STEM.run.json beside it records. None: neither says."""
     doc = _artefact(asr_json)
+    if doc is None and asr_json.name.endswith(".asr.json"):
+        return run_rate(
+            _artefact(asr_json.with_name(asr_json.name[: -len("asr.json")] + "run.json"))
+        )
     try:
         rate = float(doc["profile"]["fps"]) if doc is not None else None
     except (KeyError, TypeError, ValueError):
         return None
     # a rate the dubbing timecode can count, as --fps must be
     return rate if rate is not None and usable_rate(rate) else None
+
+
+def run_rate(run: dict[str, Any] | None) -> float | None:
+    """The rate a STEM.run.json (read back) says the Chinese cues are timed at."""
+    stages = run.get("stages") if run is not None else None
+    heard = stages.get("transcribe") if isinstance(stages, dict) else None
+    rate = heard.get("fps") if isinstance(heard, dict) else None
+    if isinstance(rate, int | float) and not isinstance(rate, bool) and usable_rate(rate):
+        return float(rate)
+    return None
 
 
 def _artefact(path: Path) -> dict[str, Any] | None:

@@ -340,7 +340,7 @@ def load_programme(
     it, the glossary files qa.json names (where they are found), else the terms qa.json
     recorded with their approved Urdu."""
     from dubkit.episode.engine import on_screen
-    from dubkit.episode.pipeline import at_rate, cue_rate, with_recognition_flags
+    from dubkit.episode.pipeline import at_rate, cue_rate, run_rate, with_recognition_flags
     from dubkit.subtitles.files import read_srt
 
     fingerprint = files.fingerprint()
@@ -357,7 +357,7 @@ def load_programme(
     zh = with_recognition_flags(read_srt(zh_path).cues, asr) if zh_path is not None else ()
     run = _artefact_of(files, "run.json")
     settings = _settings(run, files)
-    profile = at_rate(settings.profile, cue_rate(asr) or _run_rate(run))
+    profile = at_rate(settings.profile, cue_rate(asr) or run_rate(run))
     en, english_from = _english(files, english_cache)
     chosen, glossary, notes = _terms(terms, qa)
     if zh_path is None:
@@ -392,19 +392,6 @@ def _with_generation_flags(cues: Sequence[Cue], qa: dict[str, Any] | None) -> li
         if isinstance(a, int) and isinstance(b, int) and isinstance(flags, list):
             recorded[(a, b)] = tuple(f for f in flags if isinstance(f, str))
     return [replace(c, flags=recorded.get((c.start_ms, c.end_ms), ())) for c in cues]
-
-
-def _run_rate(run: dict[str, Any] | None) -> float | None:
-    """The rate STEM.run.json says the Chinese cues are timed at, for a programme with no
-    asr.json (a batch episode that brought its own Chinese SRT, timed at its media's rate)."""
-    from dubkit.timecode import usable_rate
-
-    stages = run.get("stages") if run is not None else None
-    heard = stages.get("transcribe") if isinstance(stages, dict) else None
-    rate = heard.get("fps") if isinstance(heard, dict) else None
-    if isinstance(rate, int | float) and not isinstance(rate, bool) and usable_rate(rate):
-        return float(rate)
-    return None
 
 
 def _settings(run: dict[str, Any] | None, files: ProgrammeFiles) -> Any:
