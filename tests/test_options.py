@@ -258,10 +258,43 @@ def test_review_takes_the_memory_and_glossary_of_dubkit_toml(
     [session] = sessions
     assert session.memory == tmp_path / "tm.sqlite"
     assert session.use_memory is True
-    assert "中巴经济走廊" in {t.zh for t in session.terms.terms}
+    assert "中巴经济走廊" in {t.zh for t in session.load().basis.terms.terms}  # qa.json names none
     off = runner.invoke(app, ["review", str(folder), "--no-cache"])
     assert off.exit_code == 0, off.output
     assert sessions[1].use_memory is False
+
+
+def test_review_keeps_the_glossary_the_run_used_and_says_when_nothing_is_approved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """dubkit.toml's glossary files stand in only where qa.json names none: a run's own
+    glossary is never replaced by them. translate.cache = false approves nothing, and says so."""
+    from dubkit.review import server
+
+    monkeypatch.chdir(tmp_path)
+    folder = _programme(tmp_path / "out")
+    qa_json = folder / "ep.qa.json"
+    qa = json.loads(qa_json.read_text(encoding="utf-8"))
+    qa["glossaries"] = [{"name": "cpec-media", "file": str(CPEC)}]  # what the run used
+    qa_json.write_text(json.dumps(qa), encoding="utf-8")
+    other = CPEC.parent.parent / "tests" / "data" / "zh-dev-terms.yaml"
+    _toml(
+        tmp_path,
+        "[translate]",
+        "cache = false",
+        "[glossary]",
+        f"files = [{json.dumps(str(other))}]",
+    )
+    sessions: list[Any] = []
+    monkeypatch.setattr(server, "create_app", lambda session, *a: sessions.append(session))
+    monkeypatch.setattr(server, "serve", lambda *a: None)
+    result = runner.invoke(app, ["review", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "not approved in the translation memory (translate.cache = false" in result.stderr
+    [session] = sessions
+    assert session.use_memory is False
+    zh = {t.zh for t in session.load().basis.terms.terms}
+    assert "中巴经济走廊" in zh and "三磷酸腺苷" not in zh  # cpec-media's, not the toml's
 
 
 def test_glossary_coverage_takes_the_glossary_of_dubkit_toml(

@@ -41,10 +41,13 @@ def review(
     cue's Chinese, English, Urdu, glossary terms and QA flags; edit the Urdu, move in and out
     times by frames, split and merge cues, and save: STEM.ur.srt, .ur.vtt, .ur.ass,
     .zh-ur.srt and .qa.json are written as `run` writes them, and the changed or approved
-    lines are approved in the translation memory (--no-cache: none are). The glossary is
-    --glossary and glossary.files of dubkit.toml, else the files qa.json names, else the
-    terms it recorded; the memory is --memory, else translate.memory of dubkit.toml, as for
-    `run`. Prints the page's address with its secret token; Ctrl+C stops."""
+    lines are approved in the translation memory (--no-cache, or translate.cache = false in
+    dubkit.toml: none are, and a notice says so). The glossary is the one the run used: the
+    files qa.json names (else glossary.files of dubkit.toml, else the terms qa.json
+    recorded); --glossary replaces it (with glossary.files of dubkit.toml, as `run`
+    combines them). The memory is
+    --memory, else translate.memory of dubkit.toml, as for `run`. Prints the page's
+    address with its secret token; Ctrl+C stops."""
     import secrets
     import webbrowser
 
@@ -60,14 +63,27 @@ def review(
     files = find_programme(programme)
     found, note = programme_media(files, media)
     cfg = load_config(config)
-    terms = load_glossaries(cfg, glossary)  # None: the glossary qa.json names or recorded
+    # without --glossary, the glossary the run used (qa.json names it); dubkit.toml's files
+    # only where it names none (they may not be the ones the run combined)
+    terms = load_glossaries(cfg, glossary) if glossary else None
+    project = None if glossary else load_glossaries(cfg, None)
     given = {"memory": str(memory) if memory else None, "cache": False if no_memory else cache}
     mt = Translation(cfg, given, None)  # flags over dubkit.toml, as `run`
     notes = (note,) if note else ()
-    session = Review(files, found, terms, mt.memory_path, mt.cache, notes)
+    session = Review(files, found, terms, mt.memory_path, mt.cache, notes, project)
     session.load()  # a file that cannot be read stops here, with its line, before serving
     if note:
         console.print(f"notice: {one_line(note)}", markup=False)
+    if not mt.cache:
+        why = (
+            "--no-cache"
+            if no_memory or cache is False
+            else "translate.cache = false in dubkit.toml"
+        )
+        console.print(
+            f"notice: saved lines are not approved in the translation memory ({why})",
+            markup=False,
+        )
     loopback = host is None or host in ("127.0.0.1", "localhost", "::1", "[::1]")
     address = "127.0.0.1" if host is None else host.strip("[]")
     if not loopback:

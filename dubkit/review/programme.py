@@ -335,9 +335,11 @@ def load_programme(
     files: ProgrammeFiles,
     terms: TermSet | None = None,
     english_cache: dict[Any, Any] | None = None,
+    project_terms: TermSet | None = None,
 ) -> Programme:
     """Read the programme's files. `terms`: the glossary given on the command line; without
-    it, the glossary files qa.json names (where they are found), else the terms qa.json
+    it, the glossary files qa.json names (where they are found), else `project_terms`
+    (dubkit.toml's glossary files) where qa.json names none, else the terms qa.json
     recorded with their approved Urdu."""
     from dubkit.episode.engine import on_screen
     from dubkit.episode.pipeline import at_rate, cue_rate, run_rate, with_recognition_flags
@@ -359,7 +361,7 @@ def load_programme(
     settings = _settings(run, files)
     profile = at_rate(settings.profile, cue_rate(asr) or run_rate(run))
     en, english_from = _english(files, english_cache)
-    chosen, glossary, notes = _terms(terms, qa)
+    chosen, glossary, notes = _terms(terms, qa, project_terms)
     if zh_path is None:
         notes.append(
             f"no {display_text(files.stem)}.zh.srt: the Chinese column is empty and no line can "
@@ -459,14 +461,17 @@ def _script_english(xlsx: Path) -> tuple[Cue, ...] | None:
 
 
 def _terms(
-    given: TermSet | None, qa: dict[str, Any] | None
+    given: TermSet | None, qa: dict[str, Any] | None, project: TermSet | None = None
 ) -> tuple[TermSet | None, str | None, list[str]]:
     """The glossary: --glossary's terms; else the glossary files qa.json names, where they
-    are (from here); else the terms qa.json recorded, each with its approved Urdu."""
+    are (from here); else, where qa.json names none, `project` (dubkit.toml's); else the
+    terms qa.json recorded, each with its approved Urdu."""
     if given is not None:
         return given, given.label, []
     named = qa.get("glossaries") if qa is not None else None
     files = [Path(g["file"]) for g in named or [] if isinstance(g, dict) and g.get("file")]
+    if not files and project is not None:
+        return project, project.label, []
     if files and all(f.is_file() for f in files):
         from dubkit.config import Config
         from dubkit.episode.setup import load_glossaries
@@ -679,13 +684,14 @@ class Review:
     memory: Path | None = None
     use_memory: bool = True
     notes: tuple[str, ...] = ()
+    project_terms: TermSet | None = None  # dubkit.toml's, where qa.json names no glossary
     _current: Programme | None = field(default=None, repr=False)
     _seen: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _english: dict[Any, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def load(self) -> Programme:
-        programme = load_programme(self.files, self.terms, self._english)
+        programme = load_programme(self.files, self.terms, self._english, self.project_terms)
         if len(self._seen) > 100:
             self._seen.clear()
         self._seen[programme.version] = programme.fingerprint
