@@ -104,8 +104,8 @@ CacheOpt = Annotated[
     bool | None,
     typer.Option(
         "--cache/--no-cache",
-        help="Use the translation memory (--no-cache: nothing is written to it; translation "
-        "still takes its approved lines).",
+        help="Add to the translation memory (--no-cache: nothing is added to it; a "
+        "translation still takes the lines it approved).",
     ),
 ]
 # `dubscript import` and `review` spelled --no-cache so before it was shared: kept, hidden.
