@@ -246,6 +246,10 @@ def test_speech_in_another_language_is_warned_of_and_not_translated_by_run_and_b
     for folder in (ran, out / "ep"):
         folder.mkdir(parents=True)
         (folder / "ntsc.ur.srt").write_text("from an earlier run\n", encoding="utf-8")
+        # an earlier translation's qa.json and its machine pivot, under the name the
+        # English transcript takes
+        (folder / "ntsc.qa.json").write_text("{}", encoding="utf-8")
+        (folder / "ntsc.en.srt").write_text("the earlier pivot\n", encoding="utf-8")
     result = _engine(HeardEnglish()).run(ntsc, ran)
     with SqliteMemory(tmp_path / "memory.sqlite") as memory:
         outcome = _batch(_engine(HeardEnglish(), memory=memory), B.Episode("ep", ntsc), out)
@@ -255,7 +259,10 @@ def test_speech_in_another_language_is_warned_of_and_not_translated_by_run_and_b
     for folder in (ran, out / "ep"):
         assert not (folder / "ntsc.ur.srt").exists()
         assert (folder / "ntsc.ur.stale.srt").is_file()
-        assert (folder / "ntsc.en.srt").is_file()  # the English heard
+        heard = (folder / "ntsc.en.srt").read_text("utf-8")  # the English heard, kept
+        assert "-->" in heard and "earlier pivot" not in heard, folder
+        assert not (folder / "ntsc.en.stale.srt").exists()
+        assert (folder / "ntsc.qa.stale.json").is_file()
     assert _run_json(out / "ep", "ntsc") == _run_json(ran, "ntsc")
     assert _run_json(ran, "ntsc")["status"] == "not-translated"
     assert outcome.stages == {"transcribe": "ran", "translate": "ran", "dub": "ran"}

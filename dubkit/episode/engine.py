@@ -270,7 +270,9 @@ class Engine:
             said = [*translation_notes(media, done.qa), *dubbing_notes(dubbing)]
             heard = replace(heard, warnings=(*heard.warnings, *said))
         if translation is None:
-            stale = set_aside_stale(media.stem, outdir, [p for p in (heard.en_srt,) if p])
+            # the transcript just written stays, even where it is STEM.en.srt (speech heard
+            # in English) and an earlier translation left its machine pivot under that name
+            stale = set_aside_stale(media.stem, outdir, [p for p in (heard.srt, heard.en_srt) if p])
             heard = replace(heard, warnings=(*heard.warnings, *stale))
         run_json = self.write_run_json(
             media, outdir, self.meta["model"], heard.to_dict(),

@@ -120,16 +120,21 @@ class BatchStages:
         return cues, cue_rate(asr_json) or fps or self.engine.spec.recognition.fps
 
     def _translates(self, stem: str, zh_srt: Path) -> bool:
-        """Whether the episode is translated: not when transcription heard another language
-        than the route's (asr.json says which; an episode's own SRT has none: Chinese)."""
+        heard = self._heard(stem, zh_srt)
+        return heard is None or self.engine.can_translate(heard)
+
+    def _heard(self, stem: str, zh_srt: Path) -> str | None:
+        """The language transcription heard, as asr.json says (None: no asr.json, as for an
+        episode's own SRT, which is Chinese). Another language than the route's is not
+        translated."""
         from dubkit.fsutil import read_json
 
         try:
             doc = read_json(zh_srt.with_name(f"{stem}.asr.json"), C.MAX_ARTEFACT_BYTES)
         except (OSError, ValueError):
-            return True
+            return None
         heard = doc.get("language") if isinstance(doc, dict) else None
-        return not isinstance(heard, str) or self.engine.can_translate(heard)
+        return heard if isinstance(heard, str) else None
 
     def transcribe(
         self, media: Path, outdir: Path, progress: Any, glossary: Path | None
@@ -161,9 +166,12 @@ class BatchStages:
 
         self.warnings, self.result = (), None
         stem = media.stem
-        if not self._translates(stem, zh_srt):
+        heard = self._heard(stem, zh_srt)
+        if heard is not None and not self.engine.can_translate(heard):
             english = english_srt(zh_srt.with_name(f"{stem}.asr.json"))
-            self.warnings = tuple(set_aside_stale(stem, outdir, [english] if english else []))
+            # the transcript just written (STEM.en.srt for English speech) stays, as in `run`
+            keep = [outdir / f"{stem}.{heard}.srt", *([english] if english else [])]
+            self.warnings = tuple(set_aside_stale(stem, outdir, keep))
             return [], None
         started = time.perf_counter()
         cues, rate = self._chinese(stem, zh_srt, fps)
