@@ -46,22 +46,33 @@ def scored(assets: Path) -> list[Clip]:
     return found
 
 
+def _recorder(into: list[tuple[int, int]]) -> Any:
+    return lambda done, total: into.append((done, total))
+
+
 def _dubkit(
-    transcriber: object, files: Sequence[Path], out: Path, terms: Any = None, **options: Any
+    transcriber: object,
+    files: Sequence[Path],
+    out: Path,
+    terms: Any = None,
+    progress: dict[str, list[tuple[int, int]]] | None = None,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Each file through `dubkit transcribe`'s library path: (SRT text, asr.json)."""
+    """Each file through `dubkit transcribe`'s library path: (SRT text, asr.json); what the
+    progress bar was told, file by file, into `progress`."""
     from dubkit.episode.pipeline import transcribe_file
 
     out.mkdir(parents=True, exist_ok=True)
     done = {}
     for media in files:
+        seen = progress.setdefault(media.name, []) if progress is not None else None
         result = transcribe_file(
             media,
             out,
             transcriber,
-            TranscribeOptions(**options),
+            TranscribeOptions(),
             PROFILE,
             {},
+            progress=None if seen is None else _recorder(seen),
             terms=terms,  # type: ignore[arg-type]
         )
         doc = json.loads(result.asr_json.read_text(encoding="utf-8"))
@@ -89,11 +100,21 @@ def plain_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
+def plain_progress() -> dict[str, list[tuple[int, int]]]:
+    """What `without_glossary`'s runs told the progress bar, file by file."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def without_glossary(
-    assets: Path, scored: list[Clip], transcriber: object, plain_out: Path
+    assets: Path,
+    scored: list[Clip],
+    transcriber: object,
+    plain_out: Path,
+    plain_progress: dict[str, list[tuple[int, int]]],
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     files = [c.path(assets) for c in scored] + [assets / LONG[0] / LONG[1]]
-    return _dubkit(transcriber, files, plain_out)
+    return _dubkit(transcriber, files, plain_out, progress=plain_progress)
 
 
 @pytest.fixture(scope="module")
@@ -292,15 +313,13 @@ def test_sequential_decoding_with_the_glossary_and_a_long_hotword_list(
     assert not find_loops(text)
 
 
-def test_progress_moves_during_a_batched_run(assets: Path, transcriber: object) -> None:
-    from dubkit.adapters.audio import decode_audio
-
-    audio = decode_audio(assets / LONG[0] / LONG[1])
-    seen: list[tuple[int, int]] = []
-    transcriber.transcribe(  # type: ignore[attr-defined]
-        audio, TranscribeOptions(), lambda done, total: seen.append((done, total))
-    )
-    total = audio.duration_ms
+def test_progress_moves_during_a_batched_run(
+    without_glossary: dict[str, tuple[str, dict[str, Any]]],
+    plain_progress: dict[str, list[tuple[int, int]]],
+) -> None:
+    _, doc = without_glossary[LONG[1]]  # the seminar, batched by default
+    assert doc["recognition"]["mode"] == "batched"
+    seen, total = plain_progress[LONG[1]], doc["duration_ms"]
     assert seen[0] == (0, total) and seen[-1] == (total, total)
     assert any(0 < done < total for done, _ in seen)  # three windows: batches of 2 and 1
 
