@@ -74,19 +74,20 @@ def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
 
 
 def test_run_without_route_keeps_chinese_outputs_and_fails(
-    seminar: Path, tmp_path: Path, base_model_dir: Path
+    speech_wav: Path, tmp_path: Path, base_model_dir: Path
 ) -> None:
-    stale = tmp_path / f"{seminar.stem}.ur.srt"
+    """A short recording will do: what this checks comes after recognition."""
+    stale = tmp_path / f"{speech_wav.stem}.ur.srt"
     stale.write_text("1\n00:00:01,000 --> 00:00:02,000\nپرانا\n", encoding="utf-8")
-    result = runner.invoke(app, ["run", str(seminar), "-o", str(tmp_path), "--device", "cpu"])
+    result = runner.invoke(app, ["run", str(speech_wav), "-o", str(tmp_path), "--device", "cpu"])
     assert result.exit_code == 1
     assert "dubkit models pull argos:zh-ur" in result.output
     assert "dubkit models install FILE.argosmodel" in result.output
-    assert (tmp_path / f"{seminar.stem}.zh.srt").is_file()
+    assert (tmp_path / f"{speech_wav.stem}.zh.srt").is_file()
     assert not stale.exists()  # an earlier run's Urdu no longer matches: set aside, kept
-    assert "پرانا" in (tmp_path / f"{seminar.stem}.ur.stale.srt").read_text(encoding="utf-8")
+    assert "پرانا" in (tmp_path / f"{speech_wav.stem}.ur.stale.srt").read_text(encoding="utf-8")
     assert "renamed" in result.output
-    doc = json.loads((tmp_path / f"{seminar.stem}.run.json").read_text(encoding="utf-8"))
+    doc = json.loads((tmp_path / f"{speech_wav.stem}.run.json").read_text(encoding="utf-8"))
     assert doc["status"] == "no-translation-route"
 
 
