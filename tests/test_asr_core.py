@@ -559,14 +559,17 @@ def test_a_loop_that_stays_is_collapsed_flagged_and_not_counted_as_a_term() -> N
     ]
 
 
-def test_biasing_writes_exact_terms_and_decodes_near_ones_again() -> None:
-    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
-        if "大希律王" in request.hotwords:
-            return "由罗马皇帝钦点的犹地亚王大希律王统治期间"
-        return "由罗马皇帝钦点的邮地亚王大师律王统治期间"
+def _biased(first: str, second: str, bias: BiasTerms = BIAS) -> tuple[Any, ScriptedDecoder]:
+    """Recognition of 8 s whose first pass hears `first` and whose biased pass (any decode
+    with hotwords) hears `second`."""
+    decoder = ScriptedDecoder(_speech(8), lambda r, w: second if r.hotwords else first)
+    return recognise(decoder, RecogniseSettings(batch_size=8), bias=bias), decoder
 
-    decoder = ScriptedDecoder(_speech(8), answer)
-    heard = recognise(decoder, RecogniseSettings(batch_size=8), bias=BIAS)
+
+def test_biasing_writes_exact_terms_and_decodes_near_ones_again() -> None:
+    heard, decoder = _biased(
+        "由罗马皇帝钦点的邮地亚王大师律王统治期间", "由罗马皇帝钦点的犹地亚王大希律王统治期间"
+    )
     assert "".join(s.text for s in heard.segments) == "由罗马皇帝钦点的犹地亚王大希律王统治期间"
     [window] = heard.report["windows"]
     assert window["biasing"]["kept"] and window["biasing"]["gained"] == ["犹地亚王", "大希律王"]
@@ -593,13 +596,9 @@ def test_a_biased_pass_refused_for_other_changes_still_writes_its_terms() -> Non
     sound, so refused). On an Intel Xeon it wrote 期间 and was kept. The terms with their
     evidence are written either way; the first pass's text is kept around them."""
 
-    def answer(request: DecodeRequest, window: tuple[int, int]) -> str:
-        if request.hotwords:
-            return "由罗马皇帝钦点的犹地亚王大希律王统治期皆"
-        return "由罗马皇帝钦点的邮地亚王大师律王统治期间"
-
-    decoder = ScriptedDecoder(_speech(8), answer)
-    heard = recognise(decoder, RecogniseSettings(batch_size=8), bias=BIAS)
+    heard, _ = _biased(
+        "由罗马皇帝钦点的邮地亚王大师律王统治期间", "由罗马皇帝钦点的犹地亚王大希律王统治期皆"
+    )
     assert "".join(s.text for s in heard.segments) == "由罗马皇帝钦点的犹地亚王大希律王统治期间"
     [window] = heard.report["windows"]
     biasing = window["biasing"]

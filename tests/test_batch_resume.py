@@ -284,12 +284,17 @@ def test_an_output_edited_or_deleted_is_made_again(
     assert path.is_file()
 
 
+def _with_own_srt(episode: B.Episode, tmp_path: Path) -> tuple[B.Episode, Path]:
+    """The episode with its own Chinese SRT (one cue, 中巴) in tmp_path/in, and that SRT."""
+    srt = tmp_path / "in" / "ep.zh.srt"
+    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n中巴\n", encoding="utf-8")
+    return B.Episode("ep", episode.media, srt, episode.glossary), srt
+
+
 def test_the_episodes_own_srt_replaces_transcription_and_is_keyed_by_content(
     episode: B.Episode, tmp_path: Path
 ) -> None:
-    srt = tmp_path / "in" / "ep.zh.srt"
-    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n中巴\n", encoding="utf-8")
-    with_srt = B.Episode("ep", episode.media, srt, episode.glossary)
+    with_srt, srt = _with_own_srt(episode, tmp_path)
     stages = FakeStages()
     out = tmp_path / "out"
     assert run(stages, with_srt, out) == ALL_RAN
@@ -315,9 +320,8 @@ def test_an_episodes_own_srt_removes_an_asr_json_left_by_an_earlier_recognition(
     run(stages, episode, out)
     asr_json = out / "ep" / "ep.asr.json"
     assert asr_json.is_file()
-    srt = tmp_path / "in" / "ep.zh.srt"
-    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n中巴\n", encoding="utf-8")
-    assert run(stages, B.Episode("ep", episode.media, srt, episode.glossary), out) == ALL_RAN
+    with_srt, srt = _with_own_srt(episode, tmp_path)
+    assert run(stages, with_srt, out) == ALL_RAN
     assert not asr_json.exists()
     assert (out / "ep" / "ep.zh.srt").read_bytes() == srt.read_bytes()
 
@@ -325,9 +329,7 @@ def test_an_episodes_own_srt_removes_an_asr_json_left_by_an_earlier_recognition(
 def test_an_episodes_own_srt_is_translated_at_the_medias_frame_rate_and_again_when_it_changes(
     episode: B.Episode, tmp_path: Path
 ) -> None:
-    srt = tmp_path / "in" / "ep.zh.srt"
-    srt.write_text("1\n00:00:00,000 --> 00:00:01,000\n中巴\n", encoding="utf-8")
-    with_srt = B.Episode("ep", episode.media, srt, episode.glossary)
+    with_srt, _ = _with_own_srt(episode, tmp_path)
     stages, out = FakeStages(), tmp_path / "out"
     stages.rate = 29.97
     B._ENGINES.clear()

@@ -236,10 +236,22 @@ def _programme(folder: Path) -> Path:
     return folder
 
 
+def _reviewed(monkeypatch: pytest.MonkeyPatch, folder: Path, *args: str) -> tuple[Any, Any]:
+    """`dubkit review FOLDER ARGS` up to serving: its result and the session it would serve."""
+    from dubkit.review import server
+
+    sessions: list[Any] = []
+    monkeypatch.setattr(server, "create_app", lambda session, *a: sessions.append(session))
+    monkeypatch.setattr(server, "serve", lambda *a: None)
+    result = runner.invoke(app, ["review", str(folder), *args])
+    assert result.exit_code == 0, result.output
+    [session] = sessions
+    return result, session
+
+
 def test_review_takes_the_memory_and_glossary_of_dubkit_toml(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dubkit.review import server
 
     monkeypatch.chdir(tmp_path)
     folder = _programme(tmp_path / "out")
@@ -250,18 +262,12 @@ def test_review_takes_the_memory_and_glossary_of_dubkit_toml(
         "[glossary]",
         f"files = [{json.dumps(str(CPEC))}]",
     )
-    sessions: list[Any] = []
-    monkeypatch.setattr(server, "create_app", lambda session, *a: sessions.append(session))
-    monkeypatch.setattr(server, "serve", lambda *a: None)
-    result = runner.invoke(app, ["review", str(folder)])
-    assert result.exit_code == 0, result.output
-    [session] = sessions
+    _, session = _reviewed(monkeypatch, folder)
     assert session.memory == tmp_path / "tm.sqlite"
     assert session.use_memory is True
     assert "中巴经济走廊" in {t.zh for t in session.load().basis.terms.terms}  # qa.json names none
-    off = runner.invoke(app, ["review", str(folder), "--no-cache"])
-    assert off.exit_code == 0, off.output
-    assert sessions[1].use_memory is False
+    _, off = _reviewed(monkeypatch, folder, "--no-cache")
+    assert off.use_memory is False
 
 
 def test_review_keeps_the_glossary_the_run_used_and_says_when_nothing_is_approved(
@@ -269,7 +275,6 @@ def test_review_keeps_the_glossary_the_run_used_and_says_when_nothing_is_approve
 ) -> None:
     """dubkit.toml's glossary files stand in only where qa.json names none: a run's own
     glossary is never replaced by them. translate.cache = false approves nothing, and says so."""
-    from dubkit.review import server
 
     monkeypatch.chdir(tmp_path)
     folder = _programme(tmp_path / "out")
@@ -285,13 +290,8 @@ def test_review_keeps_the_glossary_the_run_used_and_says_when_nothing_is_approve
         "[glossary]",
         f"files = [{json.dumps(str(other))}]",
     )
-    sessions: list[Any] = []
-    monkeypatch.setattr(server, "create_app", lambda session, *a: sessions.append(session))
-    monkeypatch.setattr(server, "serve", lambda *a: None)
-    result = runner.invoke(app, ["review", str(folder)])
-    assert result.exit_code == 0, result.output
+    result, session = _reviewed(monkeypatch, folder)
     assert "not approved in the translation memory (translate.cache = false" in result.stderr
-    [session] = sessions
     assert session.use_memory is False
     zh = {t.zh for t in session.load().basis.terms.terms}
     assert "中巴经济走廊" in zh and "三磷酸腺苷" not in zh  # cpec-media's, not the toml's
