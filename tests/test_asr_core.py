@@ -574,8 +574,9 @@ def test_biasing_writes_exact_terms_and_decodes_near_ones_again() -> None:
     [window] = heard.report["windows"]
     assert window["biasing"]["kept"] and window["biasing"]["gained"] == ["犹地亚王", "大希律王"]
     assert window["biasing"]["hotwords"].split() == ["犹地亚王", "大希律王"]
-    [first, _] = decoder.requests
+    [first, biased] = decoder.requests
     assert first.hotwords == "" and first.batched  # the first pass has no glossary in it
+    assert biased.hotwords.split() == ["犹地亚王", "大希律王"]
 
 
 def test_only_an_exact_match_is_written_in_without_decoding_again() -> None:

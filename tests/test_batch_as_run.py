@@ -163,10 +163,31 @@ def test_fps_sets_the_rate_of_an_episodes_own_srt_over_the_medias(
     ran = tmp_path / "run"
     ran.mkdir()
     _engine(Heard()).run(ntsc, ran)
-    out = tmp_path / "out"
-    _batch(_engine(fps=25.0), B.Episode("ep", ntsc, _own_srt(ran, tmp_path)), out)
+    out, own = tmp_path / "out", _own_srt(ran, tmp_path)
+    _batch(_engine(), B.Episode("ep", ntsc, own), out)  # the media's 29.97 first
+    _batch(_engine(fps=25.0), B.Episode("ep", ntsc, own), out)  # then --fps 25, resumed
     html = (out / "ep" / "ntsc.dubscript.html").read_text("utf-8")
-    assert "25 fps, non-drop-frame timecode" in html
+    assert "25 fps, non-drop-frame timecode" in html  # not the rate the last run.json said
+    run_json = json.loads((out / "ep" / "ntsc.run.json").read_text("utf-8"))
+    assert run_json["stages"]["transcribe"]["fps"] == 25.0
+
+
+def test_a_run_json_says_nothing_about_an_srt_it_did_not_time(ntsc: Path, tmp_path: Path) -> None:
+    """A hand-made Chinese SRT (25 fps cues) beside a run.json an NTSC batch left: qa
+    checks it at the profile's 25 fps, not the run.json's 29.97."""
+    from typer.testing import CliRunner
+
+    from dubkit.cli import app
+
+    ran = tmp_path / "run"
+    ran.mkdir()
+    _engine(Heard()).run(ntsc, ran)
+    out = tmp_path / "out"
+    _batch(_engine(), B.Episode("ep", ntsc, _own_srt(ran, tmp_path)), out)
+    srt = out / "ep" / "ntsc.zh.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,040\n中巴经济走廊\n", encoding="utf-8")
+    checked = CliRunner().invoke(app, ["qa", str(srt), "--no-html"])
+    assert checked.exit_code == 0 and "off-frame" not in checked.output, checked.output
 
 
 # ------------------------------------------------------------------------ STEM.run.json

@@ -297,6 +297,29 @@ def test_review_keeps_the_glossary_the_run_used_and_says_when_nothing_is_approve
     assert "中巴经济走廊" in zh and "三磷酸腺苷" not in zh  # cpec-media's, not the toml's
 
 
+def test_review_reads_dubkit_tomls_glossary_only_where_the_run_left_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken glossary in dubkit.toml does not stop the review of a programme whose qa.json
+    names its own; terms qa.json recorded (no file named) win over the toml's."""
+    monkeypatch.chdir(tmp_path)
+    folder = _programme(tmp_path / "out")
+    qa_json = folder / "ep.qa.json"
+    qa = json.loads(qa_json.read_text(encoding="utf-8"))
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("terms: [\n", encoding="utf-8")
+    _toml(tmp_path, "[glossary]", f"files = [{json.dumps(str(broken))}]")
+    qa["glossaries"] = [{"name": "cpec-media", "file": str(CPEC)}]
+    qa_json.write_text(json.dumps(qa), encoding="utf-8")
+    _, session = _reviewed(monkeypatch, folder)
+    assert "中巴经济走廊" in {t.zh for t in session.load().basis.terms.terms}
+    qa["glossaries"] = []
+    qa["cues"][0]["terms"] = [{"zh": "瓜达尔港", "approved": "گوادر بندرگاہ"}]
+    qa_json.write_text(json.dumps(qa), encoding="utf-8")
+    _, session = _reviewed(monkeypatch, folder)
+    assert {t.zh for t in session.load().basis.terms.terms} == {"瓜达尔港"}  # recorded
+
+
 def test_glossary_coverage_takes_the_glossary_of_dubkit_toml(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

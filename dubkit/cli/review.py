@@ -3,6 +3,7 @@ cue and correct it; the server and the page are dubkit.review's."""
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 from typing import Annotated
@@ -43,9 +44,9 @@ def review(
     .zh-ur.srt and .qa.json are written as `run` writes them, and the changed or approved
     lines are approved in the translation memory (--no-cache, or translate.cache = false in
     dubkit.toml: none are, and a notice says so). The glossary is the one the run used: the
-    files qa.json names (else glossary.files of dubkit.toml, else the terms qa.json
-    recorded); --glossary replaces it (with glossary.files of dubkit.toml, as `run`
-    combines them). The memory is
+    files qa.json names, else the terms it recorded (where it names and recorded none,
+    glossary.files of dubkit.toml); --glossary replaces it (with glossary.files of
+    dubkit.toml, as `run` combines them). The memory is
     --memory, else translate.memory of dubkit.toml, as for `run`. Prints the page's
     address with its secret token; Ctrl+C stops."""
     import secrets
@@ -66,7 +67,7 @@ def review(
     # without --glossary, the glossary the run used (qa.json names it); dubkit.toml's files
     # only where it names none (they may not be the ones the run combined)
     terms = load_glossaries(cfg, glossary) if glossary else None
-    project = None if glossary else load_glossaries(cfg, None)
+    project = None if glossary else functools.partial(load_glossaries, cfg, None)
     given = {"memory": str(memory) if memory else None, "cache": False if no_memory else cache}
     mt = Translation(cfg, given, None)  # flags over dubkit.toml, as `run`
     notes = (note,) if note else ()

@@ -20,7 +20,7 @@ from dubkit.burned.records import Band, BurnedCue
 from dubkit.episode.burn import BurnedGeometry
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError
 from dubkit.escape import display_text, render_json
-from dubkit.fsutil import atomic_write_all, display_path, read_json
+from dubkit.fsutil import atomic_write_all, display_path, read_json, sha256_file
 from dubkit.glossary.terms import TermSet, canonical_text, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
@@ -1359,16 +1359,17 @@ def _centre(cue: Cue) -> float:
     return (cue.start_ms + cue.end_ms) / 2
 
 
-def cue_rate(asr_json: Path) -> float | None:
+def cue_rate(asr_json: Path, run_json: bool = True) -> float | None:
     """The frame rate STEM.asr.json says the Chinese cues were snapped to, so that later
     stages, run again from the files (translate, qa, dubscript export, review), keep to it.
     Where there is no asr.json (a batch episode that brought its own Chinese SRT, timed at
-    its media's rate), the rate STEM.run.json beside it records. None: neither says."""
+    its media's rate), the rate STEM.run.json beside it records for that very STEM.zh.srt
+    (`run_json`; see run_rate). None: neither says."""
     doc = _artefact(asr_json)
-    if doc is None and asr_json.name.endswith(".asr.json"):
-        return run_rate(
-            _artefact(asr_json.with_name(asr_json.name[: -len("asr.json")] + "run.json"))
-        )
+    if doc is None and run_json and asr_json.name.endswith(".asr.json"):
+        stem = asr_json.name[: -len(".asr.json")]
+        run = _artefact(asr_json.with_name(f"{stem}.run.json"))
+        return run_rate(run, asr_json.with_name(f"{stem}.zh.srt"))
     try:
         rate = float(doc["profile"]["fps"]) if doc is not None else None
     except (KeyError, TypeError, ValueError):
@@ -1377,14 +1378,22 @@ def cue_rate(asr_json: Path) -> float | None:
     return rate if rate is not None and usable_rate(rate) else None
 
 
-def run_rate(run: dict[str, Any] | None) -> float | None:
-    """The rate a STEM.run.json (read back) says the Chinese cues are timed at."""
+def run_rate(run: dict[str, Any] | None, srt: Path | None) -> float | None:
+    """The rate a STEM.run.json (read back) says an episode's own Chinese SRT is timed at,
+    only where `srt` is that very file (the hash it recorded): a run.json left from another
+    run, or beside a hand-made SRT, says nothing about its cues."""
     stages = run.get("stages") if run is not None else None
     heard = stages.get("transcribe") if isinstance(stages, dict) else None
-    rate = heard.get("fps") if isinstance(heard, dict) else None
-    if isinstance(rate, int | float) and not isinstance(rate, bool) and usable_rate(rate):
-        return float(rate)
-    return None
+    if not isinstance(heard, dict) or srt is None:
+        return None
+    rate, digest = heard.get("fps"), heard.get("srt_sha256")
+    if not isinstance(rate, int | float) or isinstance(rate, bool) or not usable_rate(rate):
+        return None
+    try:
+        same = isinstance(digest, str) and sha256_file(srt) == digest
+    except OSError:
+        return None
+    return float(rate) if same else None
 
 
 def _artefact(path: Path) -> dict[str, Any] | None:

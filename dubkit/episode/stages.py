@@ -117,7 +117,9 @@ class BatchStages:
 
         asr_json = zh_srt.with_name(f"{stem}.asr.json")
         cues = with_recognition_flags(read_srt(zh_srt).cues, asr_json)
-        return cues, cue_rate(asr_json) or fps or self.engine.spec.recognition.fps
+        # the rate given now (--fps, else the media's) before any run.json an earlier
+        # batch left beside the SRT
+        return cues, cue_rate(asr_json, run_json=False) or fps or self.engine.spec.recognition.fps
 
     def _translates(self, stem: str, zh_srt: Path) -> bool:
         heard = self._heard(stem, zh_srt)
@@ -231,7 +233,7 @@ class BatchStages:
     def _own_srt(self, media: Path, outdir: Path, fps: float | None) -> dict[str, Any]:
         """What run.json records of the transcription an episode's own SRT stands in for:
         no recogniser, its cues, and the rate they are timed at."""
-        from dubkit.fsutil import display_path
+        from dubkit.fsutil import display_path, sha256_file
         from dubkit.subtitles.files import read_srt
 
         srt = outdir / f"{media.stem}.zh.srt"
@@ -246,5 +248,8 @@ class BatchStages:
                 "language": mt.settings.source if mt else "zh",
                 "fps": fps or self.engine.spec.recognition.profile.fps,
                 "source": "srt",
+                # which SRT that rate belongs to: commands run again from the files read it
+                # only for this very SRT (pipeline.cue_rate)
+                "srt_sha256": sha256_file(srt),
             },
         }

@@ -16,7 +16,7 @@ import json
 import os
 import stat
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -335,12 +335,12 @@ def load_programme(
     files: ProgrammeFiles,
     terms: TermSet | None = None,
     english_cache: dict[Any, Any] | None = None,
-    project_terms: TermSet | None = None,
+    project_terms: Callable[[], TermSet | None] | None = None,
 ) -> Programme:
     """Read the programme's files. `terms`: the glossary given on the command line; without
-    it, the glossary files qa.json names (where they are found), else `project_terms`
-    (dubkit.toml's glossary files) where qa.json names none, else the terms qa.json
-    recorded with their approved Urdu."""
+    it, the glossary files qa.json names (where they are found), else the terms qa.json
+    recorded with their approved Urdu; where it names and recorded none, `project_terms()`
+    (dubkit.toml's glossary files, read only then)."""
     from dubkit.episode.engine import on_screen
     from dubkit.episode.pipeline import at_rate, cue_rate, run_rate, with_recognition_flags
     from dubkit.subtitles.files import read_srt
@@ -359,7 +359,7 @@ def load_programme(
     zh = with_recognition_flags(read_srt(zh_path).cues, asr) if zh_path is not None else ()
     run = _artefact_of(files, "run.json")
     settings = _settings(run, files)
-    profile = at_rate(settings.profile, cue_rate(asr) or run_rate(run))
+    profile = at_rate(settings.profile, cue_rate(asr) or run_rate(run, zh_path))
     en, english_from = _english(files, english_cache)
     chosen, glossary, notes = _terms(terms, qa, project_terms)
     if zh_path is None:
@@ -461,17 +461,20 @@ def _script_english(xlsx: Path) -> tuple[Cue, ...] | None:
 
 
 def _terms(
-    given: TermSet | None, qa: dict[str, Any] | None, project: TermSet | None = None
+    given: TermSet | None,
+    qa: dict[str, Any] | None,
+    project: Callable[[], TermSet | None] | None = None,
 ) -> tuple[TermSet | None, str | None, list[str]]:
     """The glossary: --glossary's terms; else the glossary files qa.json names, where they
-    are (from here); else, where qa.json names none, `project` (dubkit.toml's); else the
-    terms qa.json recorded, each with its approved Urdu."""
+    are (from here); else the terms qa.json recorded, each with its approved Urdu; where it
+    names and recorded none, `project()` (dubkit.toml's glossary files)."""
     if given is not None:
         return given, given.label, []
     named = qa.get("glossaries") if qa is not None else None
     files = [Path(g["file"]) for g in named or [] if isinstance(g, dict) and g.get("file")]
-    if not files and project is not None:
-        return project, project.label, []
+    if not files and project is not None and _recorded_terms(qa) is None:
+        terms = project()
+        return terms, terms.label if terms else None, []
     if files and all(f.is_file() for f in files):
         from dubkit.config import Config
         from dubkit.episode.setup import load_glossaries
@@ -684,7 +687,8 @@ class Review:
     memory: Path | None = None
     use_memory: bool = True
     notes: tuple[str, ...] = ()
-    project_terms: TermSet | None = None  # dubkit.toml's, where qa.json names no glossary
+    # dubkit.toml's glossary, read where qa.json names and recorded none
+    project_terms: Callable[[], TermSet | None] | None = None
     _current: Programme | None = field(default=None, repr=False)
     _seen: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
     _english: dict[Any, Any] = field(default_factory=dict, repr=False)
