@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -31,25 +31,10 @@ def models_list(
     packages_dir: PackagesOpt = None,
 ) -> None:
     """Speech models, translation packages and the zh→ur route: what is installed where."""
-    from dubkit.models.inventory import translation_rows
-    from dubkit.models.store import catalogue, installed_models, models_dir
+    from dubkit.models.inventory import speech_model_rows, translation_rows
+    from dubkit.models.store import models_dir
 
-    known = catalogue()
-    installed = {m.name: m for m in installed_models()}
-    rows: list[dict[str, Any]] = []
-    for name in sorted(known.keys() | installed.keys(), key=_model_order):
-        entry, local = known.get(name), installed.get(name)
-        rows.append(
-            {
-                "name": name,
-                "size": local.size if local else entry.size if entry else None,
-                "location": str(local.path) if local else None,
-                "status": local.status if local else "not installed",
-                "source": f"{entry.repo}@{entry.revision[:7]}" if entry else "local folder",
-                "licence": entry.licence if entry else None,
-                "offline": bool(entry and entry.pypi),
-            }
-        )
+    rows = speech_model_rows()
     packages, broken, routes = translation_rows(packages_dir)
     if as_json:
         typer.echo(
@@ -179,12 +164,6 @@ def models_install(
             failed = True
     if failed:
         raise typer.Exit(1)
-
-
-def _model_order(name: str) -> tuple[int, str]:
-    order = ["tiny", "base", "small", "medium", "large-v2", "large-v3", "large-v3-turbo"]
-    size = name.split(":", 1)[-1]
-    return (order.index(size) if size in order else len(order), name)
 
 
 def _human_size(size: int | None) -> str:
