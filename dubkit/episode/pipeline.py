@@ -884,6 +884,14 @@ def read_from_picture(asr_json: Path) -> bool:
     return doc is not None and doc.get("source") in (OCR, "auto")
 
 
+def heard_language(asr_json: Path) -> str | None:
+    """The language the transcription that wrote `asr_json` heard (None: no asr.json, or
+    it says none)."""
+    doc = _artefact(asr_json)
+    heard = doc.get("language") if doc is not None else None
+    return heard if isinstance(heard, str) else None
+
+
 def english_srt(asr_json: Path) -> Path | None:
     """The STEM.en.srt beside `asr_json` that transcription wrote from the English lines of
     the picture, as asr.json names it (None: it names none)."""

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dubkit import constants as C
 from dubkit.episode.engine import Engine, EngineSpec
 from dubkit.glossary.terms import TermSet
 
@@ -129,14 +128,9 @@ class BatchStages:
         """The language transcription heard, as asr.json says (None: no asr.json, as for an
         episode's own SRT, which is Chinese). Another language than the route's is not
         translated."""
-        from dubkit.fsutil import read_json
+        from dubkit.episode.pipeline import heard_language
 
-        try:
-            doc = read_json(zh_srt.with_name(f"{stem}.asr.json"), C.MAX_ARTEFACT_BYTES)
-        except (OSError, ValueError):
-            return None
-        heard = doc.get("language") if isinstance(doc, dict) else None
-        return heard if isinstance(heard, str) else None
+        return heard_language(zh_srt.with_name(f"{stem}.asr.json"))
 
     def transcribe(
         self, media: Path, outdir: Path, progress: Any, glossary: Path | None
