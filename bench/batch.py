@@ -23,6 +23,7 @@ SPEECH = ROOT.parent / "shared" / "assets" / "zh-speech"
 
 def main() -> None:
     sys.path.insert(0, str(ROOT))
+    from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.models.packages import install_archive
     from tests.argos_factory import build_package
 
@@ -31,7 +32,7 @@ def main() -> None:
         packages = work / "packages"
         packages.mkdir()
         for a, b, seed in (("zh", "en", 1), ("en", "ur", 2)):
-            install_archive(build_package(work, a, b, seed=seed), into=packages)
+            install_archive(build_package(work, a, b, seed=seed), into=packages, checks=MODEL_FILES)
         episodes = work / "episodes"
         episodes.mkdir()
         wavs = sorted(p for p in SPEECH.glob("*.wav"))[:6]

@@ -371,10 +371,11 @@ def isolated_packages(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 @pytest.fixture
 def pivot_route(argos_files: dict[str, Path], isolated_packages: Path) -> Path:
     """zh→en and en→ur installed in the (isolated) dubkit store."""
+    from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.models.packages import install_archive
 
     for pair in ("zh-en", "en-ur"):
-        install_archive(argos_files[pair])
+        install_archive(argos_files[pair], checks=MODEL_FILES)
     return isolated_packages
 
 

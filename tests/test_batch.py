@@ -79,12 +79,13 @@ def test_manifest_detects_changed_output(tmp_path: Path) -> None:
 
 @pytest.fixture
 def package_dir(argos_files: dict[str, Path], tmp_path: Path) -> Path:
+    from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.models.packages import install_archive
 
     folder = tmp_path / "packages"
     folder.mkdir()
     for pair in ("zh-en", "en-ur"):
-        install_archive(argos_files[pair], into=folder)
+        install_archive(argos_files[pair], into=folder, checks=MODEL_FILES)
     return folder
 
 

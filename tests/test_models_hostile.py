@@ -27,6 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dubkit import constants as C
+from dubkit.adapters.modelfiles import MODEL_FILES
 from dubkit.cli import app
 from dubkit.errors import ModelUnavailable
 from dubkit.models import packages
@@ -129,7 +130,7 @@ def test_metadata_that_is_a_fifo_does_not_hang_models_list(
 
 
 def test_deep_manifest_falls_back_to_hashing(argos_files: dict[str, Path]) -> None:
-    package = install_archive(argos_files["zh-en"])
+    package = install_archive(argos_files["zh-en"], checks=MODEL_FILES)
     expected = package.fingerprint()
     packages._FINGERPRINTS.clear()
     (package.path / packages.MANIFEST).write_text(DEEP, encoding="utf-8")
@@ -281,7 +282,7 @@ def test_many_small_members_of_zeros_are_refused(
         argos_files["zh-en"], tmp_path / "bombs.argosmodel", small, zipfile.ZIP_DEFLATED
     )
     with pytest.raises(ModelUnavailable, match="times its") as err:
-        install_archive(bomb)
+        install_archive(bomb, checks=MODEL_FILES)
     assert "zip bomb" in str(err.value)
     assert _store_is_clean(isolated_packages)
 
@@ -291,7 +292,7 @@ def test_unpacked_size_cap(
 ) -> None:
     monkeypatch.setattr(C, "MAX_PACKAGE_BYTES", 2**19)
     with pytest.raises(ModelUnavailable, match=r"unpack to 1,045,188 bytes, more than the 524,288"):
-        install_archive(argos_files["zh-en"])
+        install_archive(argos_files["zh-en"], checks=MODEL_FILES)
     assert _store_is_clean(isolated_packages)
 
 
@@ -307,7 +308,7 @@ def test_too_many_members(
         argos_files["zh-en"], tmp_path / "many.argosmodel", many, zipfile.ZIP_STORED
     )
     with pytest.raises(ModelUnavailable, match="36 members, more than the 20"):
-        install_archive(crowded)
+        install_archive(crowded, checks=MODEL_FILES)
     assert _store_is_clean(isolated_packages)
 
 
@@ -383,7 +384,7 @@ def test_extraction_counts_the_bytes_it_writes(
 
     monkeypatch.setattr(zipfile.ZipFile, "open", generous)
     with pytest.raises(ModelUnavailable, match="more than the 1 byte its header claims"):
-        install_archive(liar)
+        install_archive(liar, checks=MODEL_FILES)
     assert sum(given) <= 2
     assert _store_is_clean(isolated_packages)
 

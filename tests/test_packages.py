@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from dubkit.adapters.modelfiles import MODEL_FILES
 from dubkit.errors import ModelUnavailable
 from dubkit.models.packages import (
     find_route,
@@ -43,7 +44,7 @@ def _store_is_clean(store: Path) -> bool:
 
 
 def test_install_and_read_back(argos_files: dict[str, Path], isolated_packages: Path) -> None:
-    package = install_archive(argos_files["zh-en"])
+    package = install_archive(argos_files["zh-en"], checks=MODEL_FILES)
     assert (package.from_code, package.to_code, package.origin) == ("zh", "en", "dubkit")
     assert package.path.parent == isolated_packages
     assert package.path.name == _top(argos_files["zh-en"])
@@ -53,7 +54,7 @@ def test_install_and_read_back(argos_files: dict[str, Path], isolated_packages: 
     assert package.fingerprint() == manifest["fingerprint"]
     assert [p.pair for p in installed_packages()] == ["zh-en"]
     # reinstalling replaces the folder in place
-    again = install_archive(argos_files["zh-en"])
+    again = install_archive(argos_files["zh-en"], checks=MODEL_FILES)
     assert again.path == package.path
     assert [p.name for p in isolated_packages.iterdir()] == [package.path.name]
 
@@ -108,7 +109,7 @@ def test_bad_packages_are_refused_and_leave_nothing(
     else:
         bad.write_bytes(b"PK not really a zip")
     with pytest.raises(ModelUnavailable, match=message) as err:
-        install_archive(bad)
+        install_archive(bad, checks=MODEL_FILES)
     assert "\n" not in str(err.value)
     assert _store_is_clean(isolated_packages), list(isolated_packages.iterdir())
     assert not (tmp_path.parent / "evil.txt").exists()
@@ -117,13 +118,13 @@ def test_bad_packages_are_refused_and_leave_nothing(
 def test_failed_reinstall_keeps_the_working_copy(
     argos_files: dict[str, Path], isolated_packages: Path, tmp_path: Path
 ) -> None:
-    good = install_archive(argos_files["zh-en"])
+    good = install_archive(argos_files["zh-en"], checks=MODEL_FILES)
     top = _top(argos_files["zh-en"])
     bad = _rezip(argos_files["zh-en"], tmp_path / "bad.argosmodel",
                  rename={f"{top}/model/model.bin": ""},
                  **{f"{top}/model/model.bin": b"junk"})  # fmt: skip
     with pytest.raises(ModelUnavailable):
-        install_archive(bad)
+        install_archive(bad, checks=MODEL_FILES)
     assert read_package(good.path).pair == "zh-en"
     assert [p.name for p in isolated_packages.iterdir()] == [top]
 
@@ -156,7 +157,7 @@ def test_xdg_default_folder(
 
 def test_route_prefers_direct_then_pivot(argos_files: dict[str, Path]) -> None:
     for pair in ("zh-en", "en-ur", "zh-ur"):
-        install_archive(argos_files[pair])
+        install_archive(argos_files[pair], checks=MODEL_FILES)
     found = installed_packages()
     direct = find_route("zh", "ur", found)
     assert direct is not None and (direct.kind, direct.description) == ("direct", "zh→ur")
@@ -172,15 +173,15 @@ def test_highest_version_wins(argos_files: dict[str, Path], tmp_path: Path) -> N
     from tests.argos_factory import build_package
 
     newer = build_package(tmp_path, "zh", "en", seed=9, package_version="2.0")
-    install_archive(argos_files["zh-en"])
-    install_archive(newer)
+    install_archive(argos_files["zh-en"], checks=MODEL_FILES)
+    install_archive(newer, checks=MODEL_FILES)
     route = find_route("zh", "en", installed_packages())
     assert route is not None and route.stages[0].version == "2.0"
 
 
 def test_extra_package_folder(argos_files: dict[str, Path], tmp_path: Path) -> None:
     extra = tmp_path / "shared-packages"
-    package = install_archive(argos_files["en-ur"], into=extra)
+    package = install_archive(argos_files["en-ur"], into=extra, checks=MODEL_FILES)
     assert package.origin == "extra" and package.path.parent == extra
     assert [p.pair for p in installed_packages([extra])] == ["en-ur"]
     assert installed_packages() == []
@@ -209,13 +210,13 @@ def test_folder_is_named_from_metadata_never_from_the_archive(
     argos_files: dict[str, Path], isolated_packages: Path, tmp_path: Path
 ) -> None:
     """A zh→en archive whose folder is called like the en→ur package must not replace it."""
-    en_ur = install_archive(argos_files["en-ur"])
+    en_ur = install_archive(argos_files["en-ur"], checks=MODEL_FILES)
     top = _top(argos_files["zh-en"])
     names = {}
     with zipfile.ZipFile(argos_files["zh-en"]) as zf:
         names = {n: n.replace(top, en_ur.path.name, 1) for n in zf.namelist()}
     disguised = _rezip(argos_files["zh-en"], tmp_path / "disguised.argosmodel", rename=names)
-    package = install_archive(disguised)
+    package = install_archive(disguised, checks=MODEL_FILES)
     assert package.path.name == "translate-zh_en-1_9"
     assert read_package(en_ur.path).pair == "en-ur"
     assert find_route("zh", "ur", installed_packages()) is not None
@@ -229,7 +230,7 @@ def test_install_never_replaces_a_folder_that_is_not_the_same_package(
     precious.mkdir(parents=True)
     (precious / "thesis.txt").write_text("precious")
     with pytest.raises(ModelUnavailable, match="is not a zh-en package, so it was left alone"):
-        install_archive(argos_files["zh-en"], into=into)
+        install_archive(argos_files["zh-en"], into=into, checks=MODEL_FILES)
     assert (precious / "thesis.txt").read_text() == "precious"
     assert sorted(p.name for p in into.iterdir()) == ["translate-zh_en-1_9"]
 
@@ -254,7 +255,7 @@ def test_unsupported_archives_fail_in_one_line(
     bad = tmp_path / f"{case}.argosmodel"
     bad.write_bytes(bytes(data))
     with pytest.raises(ModelUnavailable, match=message) as err:
-        install_archive(bad)
+        install_archive(bad, checks=MODEL_FILES)
     assert "\n" not in str(err.value)
     assert _store_is_clean(isolated_packages)
 
@@ -264,8 +265,8 @@ def test_leftover_from_a_crashed_swap_does_not_block_reinstall(
 ) -> None:
     import os
 
-    package = install_archive(argos_files["zh-en"])
+    package = install_archive(argos_files["zh-en"], checks=MODEL_FILES)
     leftover = isolated_packages / f".{package.path.name}.old-{os.getpid()}"
     (leftover / "junk").mkdir(parents=True)
-    again = install_archive(argos_files["zh-en"])
+    again = install_archive(argos_files["zh-en"], checks=MODEL_FILES)
     assert again.path == package.path and read_package(again.path).pair == "zh-en"

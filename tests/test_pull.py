@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from dubkit.adapters.modelfiles import MODEL_FILES
 from dubkit.cli import app
 from dubkit.errors import ModelUnavailable
 from dubkit.models.packages import installed_packages, pull_route
@@ -45,7 +46,7 @@ def test_pull_prefers_a_direct_package(server: PackageServer, argos_files: dict[
             server.entry("zh-ur", argos_files["zh-ur"]),
         ]
     )
-    assert [p.pair for p in pull_route("zh", "ur", url)] == ["zh-ur"]
+    assert [p.pair for p in pull_route("zh", "ur", url, checks=MODEL_FILES)] == ["zh-ur"]
 
 
 def test_truncated_download_installs_nothing(
@@ -73,14 +74,14 @@ def test_checksum_mismatch_installs_nothing(
         ]
     )
     with pytest.raises(ModelUnavailable, match="does not match the index"):
-        pull_route("zh", "ur", url)
+        pull_route("zh", "ur", url, checks=MODEL_FILES)
     assert "zh-en" not in [p.pair for p in installed_packages()]
 
 
 def test_right_checksum_is_accepted(server: PackageServer, argos_files: dict[str, Path]) -> None:
     digest = hashlib.sha256(argos_files["zh-en"].read_bytes()).hexdigest()
     url = server.index([server.entry("zh-en", argos_files["zh-en"], sha256=digest)])
-    assert [p.pair for p in pull_route("zh", "en", url)] == ["zh-en"]
+    assert [p.pair for p in pull_route("zh", "en", url, checks=MODEL_FILES)] == ["zh-en"]
 
 
 def test_package_that_is_not_what_the_index_says(
@@ -91,25 +92,26 @@ def test_package_that_is_not_what_the_index_says(
     entry.update(from_code="zh", to_code="en")
     url = server.index([entry])
     with pytest.raises(ModelUnavailable, match="holds a en-ur package, expected zh-en"):
-        pull_route("zh", "en", url)
+        pull_route("zh", "en", url, checks=MODEL_FILES)
     assert installed_packages() == []
 
 
 def test_no_route_in_index(server: PackageServer, argos_files: dict[str, Path]) -> None:
     url = server.index([server.entry("zh-en", argos_files["zh-en"])])
     with pytest.raises(ModelUnavailable, match=r"no zh→ur route.*lists zh-en"):
-        pull_route("zh", "ur", url)
+        pull_route("zh", "ur", url, checks=MODEL_FILES)
 
 
 def test_unreachable_index_uses_cache_then_fails_clearly(
     server: PackageServer, argos_files: dict[str, Path]
 ) -> None:
     url = server.index([server.entry("zh-en", argos_files["zh-en"])])
-    pull_route("zh", "en", url)
+    pull_route("zh", "en", url, checks=MODEL_FILES)
     server.close()
     notices: list[str] = []
     # cached index, package already installed: works offline, says so when refreshing
-    assert [p.pair for p in pull_route("zh", "en", url, refresh=True, notices=notices)] == ["zh-en"]
+    again = pull_route("zh", "en", url, refresh=True, notices=notices, checks=MODEL_FILES)
+    assert [p.pair for p in again] == ["zh-en"]
     assert notices and "using the cached index" in notices[0]
     result = runner.invoke(app, ["models", "pull", "argos:zh-ur", "--index", url + "?other"])
     assert result.exit_code == 1
@@ -122,7 +124,7 @@ def test_index_from_argos_environment(
     """ARGOS_PACKAGE_INDEX is a base URL in Argos; dubkit appends index.json the same way."""
     server.index([server.entry("zh-en", argos_files["zh-en"])])
     monkeypatch.setenv("ARGOS_PACKAGE_INDEX", server.url + "/")
-    assert [p.pair for p in pull_route("zh", "en")] == ["zh-en"]
+    assert [p.pair for p in pull_route("zh", "en", checks=MODEL_FILES)] == ["zh-en"]
 
 
 def test_bad_pull_names() -> None:
@@ -146,9 +148,9 @@ def test_damaged_index_cache_is_fetched_again(
     server: PackageServer, argos_files: dict[str, Path], isolated_packages: Path
 ) -> None:
     url = server.index([server.entry("zh-en", argos_files["zh-en"])])
-    pull_route("zh", "en", url)
+    pull_route("zh", "en", url, checks=MODEL_FILES)
     (cached,) = (isolated_packages.parent / "dubkit-cache").glob("argos-index-*.json")
     cached.write_text("{broken", encoding="utf-8")
     server.hits.clear()
-    assert [p.pair for p in pull_route("zh", "en", url)] == ["zh-en"]
+    assert [p.pair for p in pull_route("zh", "en", url, checks=MODEL_FILES)] == ["zh-en"]
     assert server.hits == ["/index.json"]

