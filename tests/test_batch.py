@@ -333,6 +333,37 @@ def test_broken_shared_glossary_refuses_the_batch_before_anything_runs(tmp_path:
     assert not out.exists()  # refused before the lock, the models or any output
 
 
+@pytest.mark.parametrize(
+    ("cores", "jobs", "threads", "expected"),
+    [(2, 8, 0, (2, 1)), (2, 1, 0, (1, 2)), (4, 3, 0, (3, 1)), (2, 2, 3, (2, 3))],
+)
+def test_batch_caps_jobs_at_the_cores_and_shares_them_out(
+    cores: int,
+    jobs: int,
+    threads: int,
+    expected: tuple[int, int],
+    package_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from dataclasses import replace
+
+    from dubkit.config import Config
+    from dubkit.episode.setup import RunFlags
+    from dubkit.episode.stages import plan_batch
+
+    monkeypatch.setattr("dubkit.adapters.argos.cpu_cores", lambda: cores)
+    flags = RunFlags(
+        packages=[package_dir], source="ocr", threads=threads, memory=tmp_path / "tm.sqlite"
+    )
+    loader, capped = plan_batch(Config(), None, flags, jobs)
+    assert (capped, loader.spec.recognition.threads) == expected
+    assert loader.spec.translation is not None  # the route was found and checked
+    assert loader.key == B.key_of(repr(replace(loader, key="")))  # a key of the whole recipe
+    other = replace(flags, threads=expected[1] + 1)
+    assert plan_batch(Config(), None, other, jobs)[0].key != loader.key
+
+
 @pytest.mark.model
 @pytest.mark.assets
 @pytest.mark.slow

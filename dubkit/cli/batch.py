@@ -1,13 +1,12 @@
 """`dubkit batch`: many episodes, resumable stage by stage, one process per job or on Dask.
 
-The command checks settings and the translation route once, builds a picklable
-`EngineLoader` (everything a worker needs to load the models) and hands it to
-`dubkit.episode.batch.run_batch`, which calls it once per worker process.
+The command hands its options to `dubkit.episode.stages.plan_batch`, which checks settings, the
+route and the memory once and builds a picklable `EngineLoader` (everything a worker needs to
+load the models); `dubkit.episode.batch.run_batch` calls it once per worker process.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,11 +23,9 @@ from dubkit.cli.options import (
     OutDir,
     with_options,
 )
-from dubkit.errors import ModelUnavailable
 
 if TYPE_CHECKING:
     from dubkit.cli.console import Console
-    from dubkit.episode.stages import EngineLoader
 
 
 @with_options(RECOGNITION, TRANSLATION, PICTURE, DUBBING)
@@ -62,32 +59,20 @@ def batch(
     from dubkit.cli.console import EpisodeBars, fail, make_console
     from dubkit.config import load_config
     from dubkit.episode import batch as batchlib
-    from dubkit.episode.engine import open_memory
-    from dubkit.episode.setup import RunFlags, engine_spec, glossary_files, load_glossaries
-    from dubkit.episode.stages import EngineLoader
+    from dubkit.episode.setup import RunFlags
+    from dubkit.episode.stages import plan_batch
 
     console = make_console()
     if executor not in ("local", "dask"):
         fail(console, f"--executor {executor}: choose local or dask")
-    cores = os.cpu_count() or 1
-    jobs = min(jobs, cores)
-    threads = threads or max(1, cores // jobs)
     cfg = load_config(config)
-    load_glossaries(cfg, glossary)  # a broken shared glossary fails before anything runs
-    spec, mt = engine_spec(cfg, RunFlags(**options, threads=threads))
-    if spec.translation is None:
-        raise ModelUnavailable(mt.no_route())
-    tm = open_memory(spec.translation.memory_path, spec.translation.cache)  # fails here, not
-    if tm is not None:  # in a worker's initialiser, where it would break the pool
-        tm.close()
+    loader, jobs = plan_batch(cfg, glossary, RunFlags(**options, threads=threads), jobs)
     ensure_writable(outdir)
     episodes, problems = batchlib.discover(folders)
     for _, why in problems:
         console.print(f"error: {why}", markup=False)
     if not episodes:
         fail(console, "no episodes found (media files, or one folder per episode)")
-    shared = tuple(p.resolve() for p in glossary_files(cfg, glossary))
-    loader = _keyed(EngineLoader(spec, shared))
     with EpisodeBars(console, len(episodes)) as bars:
         report = batchlib.run_batch(
             episodes, outdir, loader, jobs=jobs, force=not resume, fail_fast=fail_fast,
@@ -98,15 +83,6 @@ def batch(
         raise typer.Exit(143 if report.interrupted == "SIGTERM" else 130)
     if report.failed or problems:
         raise typer.Exit(1)
-
-
-def _keyed(loader: EngineLoader) -> EngineLoader:
-    """The loader with a key of its whole recipe: a worker keeps one engine per key."""
-    from dataclasses import replace
-
-    from dubkit.episode.batch import key_of
-
-    return replace(loader, key=key_of(repr(loader)))
 
 
 def _summary(console: Console, report: Any) -> None:

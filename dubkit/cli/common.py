@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -105,16 +106,10 @@ def each_file(
 
 
 def load_transcriber(console: Console, rec: Any, threads: int) -> Any:
-    """The recogniser `rec` (an `episode.setup.Recognition`) names, loaded."""
-    from dubkit.adapters.whisper import WhisperTranscriber
+    """The recogniser `rec` (an `episode.setup.Recognition`) names, loaded under a spinner."""
+    from dubkit.episode.engine import load_recogniser
 
-    with status_spinner(console)(f"loading {rec.model_name}…"):
-        transcriber = WhisperTranscriber.load(
-            rec.model_name, rec.model_path, rec.device, rec.compute_type, threads
-        )
-    if transcriber.device.notice:
-        notice(console, transcriber.device.notice)
-    return transcriber
+    return load_recogniser(rec, threads, status_spinner(console), partial(notice, console))
 
 
 def report_adherence(console: Console, where: Path, adherence: dict[str, Any], terms: Any) -> None:
@@ -141,14 +136,9 @@ def report_adherence(console: Console, where: Path, adherence: dict[str, Any], t
 
 
 def load_steps(console: Console, route: Any, options: Any) -> list[Any]:
-    from dubkit.adapters.argos import load_route
+    from dubkit.episode import engine
 
-    with status_spinner(console)(f"loading {route.description}…"):
-        steps = load_route(route.stages, options)
-    for step in steps:
-        if step.device.notice:
-            notice(console, step.device.notice)
-    return steps
+    return engine.load_steps(route, options, status_spinner(console), partial(notice, console))
 
 
 def step_summary(result: Any) -> str:

@@ -90,6 +90,44 @@ def _nothing(_: str) -> ContextManager[None]:
     return contextlib.nullcontext()
 
 
+def load_recogniser(
+    rec: Any,
+    threads: int,
+    status: Callable[[str], ContextManager[Any]] = _nothing,
+    notice: Callable[[str], None] = lambda _: None,
+) -> Any:
+    """The Whisper recogniser `rec` names (a RecognitionSpec, or `setup.Recognition`): loaded
+    under `status` (a spinner), its device fallback told to `notice`. The one loader of the
+    recogniser: the engine's, and `transcribe`'s and `align`'s, which run no engine."""
+    from dubkit.adapters.whisper import WhisperTranscriber
+
+    with status(f"loading {rec.model_name}…"):
+        transcriber = WhisperTranscriber.load(
+            rec.model_name, rec.model_path, rec.device, rec.compute_type, threads
+        )
+    if transcriber.device.notice:
+        notice(transcriber.device.notice)
+    return transcriber
+
+
+def load_steps(
+    route: Any,
+    options: MTOptions,
+    status: Callable[[str], ContextManager[Any]] = _nothing,
+    notice: Callable[[str], None] = lambda _: None,
+) -> list[Any]:
+    """The translation route's models, one step per package, loaded under `status`; device
+    fallbacks told to `notice`. The engine's loader, and `translate`'s."""
+    from dubkit.adapters.argos import load_route
+
+    with status(f"loading {route.description}…"):
+        steps = load_route(route.stages, options)
+    for step in steps:
+        if step.device.notice:
+            notice(step.device.notice)
+    return steps
+
+
 class Engine:
     """The loaded models and the stages over them. One per process; reused across episodes.
     `transcriber` None: the recogniser is loaded when a stage first needs it (`status`
@@ -133,14 +171,8 @@ class Engine:
         `status` wraps each load (a spinner), `notice` hears device fallbacks."""
         steps, memory = None, None
         if spec.translation is not None:
-            from dubkit.adapters.argos import load_route
-
             mt = spec.translation
-            with status(f"loading {mt.route.description}…"):
-                steps = load_route(mt.route.stages, mt.options)
-            for step in steps:
-                if step.device.notice:
-                    notice(step.device.notice)
+            steps = load_steps(mt.route, mt.options, status, notice)
             memory = open_memory(mt.memory_path, mt.cache)
         engine = cls(spec, None, steps, memory, status, notice)
         if recogniser and spec.recognition.source != "ocr":
@@ -155,20 +187,13 @@ class Engine:
     def recogniser(self) -> Any:
         """The recogniser, loaded on first use."""
         if self._transcriber is None:
-            from dubkit.adapters.whisper import WhisperTranscriber
-
             rec = self.spec.recognition
             if rec.model_path is None:
                 raise DubkitError(
                     f"--source {rec.source}: no recogniser was set up; transcribe with "
                     f"--source asr or auto"
                 )
-            with self._status(f"loading {rec.model_name}…"):
-                self._transcriber = WhisperTranscriber.load(
-                    rec.model_name, rec.model_path, rec.device, rec.compute_type, rec.threads
-                )
-            if self._transcriber.device.notice:
-                self._notice(self._transcriber.device.notice)
+            self._transcriber = load_recogniser(rec, rec.threads, self._status, self._notice)
             self.meta["model"] = model_meta(self._transcriber)
         return self._transcriber
 

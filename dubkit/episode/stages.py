@@ -9,7 +9,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from dubkit.config import Config
 from dubkit.episode.engine import Engine, EngineSpec
+from dubkit.episode.setup import RunFlags
 from dubkit.glossary.terms import TermSet
 
 
@@ -23,6 +25,35 @@ class EngineLoader:
 
     def __call__(self) -> BatchStages:
         return BatchStages(Engine.load(self.spec), self.glossaries)
+
+
+def plan_batch(
+    cfg: Config, glossary: list[Path] | None, flags: RunFlags, jobs: int
+) -> tuple[EngineLoader, int]:
+    """(the workers' engine recipe, jobs): every setting, the shared glossary, the route and
+    the memory checked once here, before any worker starts (a failure in a worker's
+    initialiser would break the pool). Jobs are capped at the cores; a job's threads, when not
+    given, share the cores out (`flags.threads` 0). The recipe carries a key of itself: a
+    worker keeps one engine per key."""
+    from dubkit.adapters.argos import cpu_cores
+    from dubkit.episode.batch import key_of
+    from dubkit.episode.engine import open_memory
+    from dubkit.episode.setup import engine_spec, glossary_files, load_glossaries
+    from dubkit.errors import ModelUnavailable
+
+    cores = cpu_cores()
+    jobs = min(jobs, cores)
+    flags = replace(flags, threads=flags.threads or max(1, cores // jobs))
+    load_glossaries(cfg, glossary)  # a broken shared glossary fails before anything runs
+    spec, mt = engine_spec(cfg, flags)
+    if spec.translation is None:
+        raise ModelUnavailable(mt.no_route())
+    memory = open_memory(spec.translation.memory_path, spec.translation.cache)
+    if memory is not None:
+        memory.close()
+    shared = tuple(p.resolve() for p in glossary_files(cfg, glossary))
+    loader = EngineLoader(spec, shared)
+    return replace(loader, key=key_of(repr(loader))), jobs
 
 
 class BatchStages:
