@@ -300,7 +300,9 @@ def test_the_episodes_own_srt_replaces_transcription_and_is_keyed_by_content(
     assert run(stages, with_srt, out) == ALL_RAN
     assert (out / "ep" / "ep.zh.srt").read_bytes() == srt.read_bytes()
     assert run(stages, with_srt, out) == ALL_SKIPPED
-    episode.media.write_bytes(b"other speech")  # the SRT, not the media, is the input now
+    # the SRT, not the media, is what is translated; dubbing cuts its clips from the media
+    episode.media.write_bytes(b"other speech")
+    assert run(stages, with_srt, out) == TRANSLATE_AGAIN
     assert run(stages, with_srt, out) == ALL_SKIPPED
     stages.keys = {**stages.keys, "transcribe": ["another recogniser"]}  # unused by a copy
     assert run(stages, with_srt, out) == ALL_SKIPPED
@@ -398,3 +400,30 @@ def test_each_inline_batch_counts_its_own_model_load_and_closes_its_engine(
         assert report.model_loads() == 1
         assert stages.calls[-1] == "close"
         assert B._ENGINES == {}
+
+
+def test_an_episodes_chinese_is_read_once_for_its_keys_and_translation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The approved-lines key, the pivot key and translation take the same cues: read once,
+    and read again when the SRT is replaced."""
+    from types import SimpleNamespace
+
+    from dubkit.episode.stages import BatchStages
+    from dubkit.subtitles import files
+
+    reads: list[Path] = []
+    real = files.read_srt
+    monkeypatch.setattr(files, "read_srt", lambda path, *a: reads.append(path) or real(path, *a))
+    spec = SimpleNamespace(recognition=SimpleNamespace(fps=25.0))
+    stages = BatchStages(SimpleNamespace(spec=spec))  # type: ignore[arg-type]
+    srt = tmp_path / "ep.zh.srt"
+    srt.write_text("1\n00:00:01,000 --> 00:00:02,000\n你好\n", encoding="utf-8")
+    first = stages._chinese("ep", srt, 25.0)
+    assert stages._chinese("ep", srt, 25.0) == first and len(reads) == 1
+    assert [c.text for c in first[0]] == ["你好"] and first[1] == 25.0
+    new = tmp_path / "new.srt"
+    new.write_text("1\n00:00:01,000 --> 00:00:02,000\n再见\n", encoding="utf-8")
+    new.replace(srt)  # as atomic writes replace it
+    assert [c.text for c in stages._chinese("ep", srt, 25.0)[0]] == ["再见"] and len(reads) == 2
+    assert stages._chinese("ep", srt, 30.0)[1] == 30.0 and len(reads) == 3  # another rate

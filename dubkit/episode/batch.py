@@ -672,7 +672,10 @@ def _stages(
     tkey = key_of(
         "translate", zh_hash, keys["translate"], glossary_fp, approved, *([pivot] if pivot else [])
     )
-    dkey = key_of("dub", tkey, source, keys["dub"])
+    # dubbing cuts its clips and guide track from the media: an episode's own SRT over
+    # another recording dubs again
+    heard_from = source if episode.srt is None else ("media", manifest.media_hash(episode.media))
+    dkey = key_of("dub", tkey, heard_from, keys["dub"])
     # STEM.run.json is one of dub's outputs: edited or deleted, it is written again
     dub_fresh = not rerun and manifest.fresh("dub", dkey, outdir)
     if not rerun and dub_fresh and manifest.fresh("translate", tkey, outdir):

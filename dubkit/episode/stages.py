@@ -68,6 +68,7 @@ class BatchStages:
         self.warnings: tuple[str, ...] = ()
         # the last stage's record for STEM.run.json (batch keeps it in its manifest)
         self.result: dict[str, Any] | None = None
+        self._read: tuple[Any, tuple[Any, float | None]] | None = None  # see _chinese
 
     @property
     def recogniser_loaded(self) -> bool:
@@ -146,10 +147,17 @@ class BatchStages:
         from dubkit.subtitles.files import read_srt
 
         asr_json = zh_srt.with_name(f"{stem}.asr.json")
-        cues = with_recognition_flags(read_srt(zh_srt).cues, asr_json)
+        # read once per episode, not once per key and again to translate: the same files
+        # (path, size, time) give the same cues
+        key = (_identity(zh_srt), _identity(asr_json), fps)
+        if self._read is not None and self._read[0] == key:
+            return self._read[1]
+        cues = tuple(with_recognition_flags(read_srt(zh_srt).cues, asr_json))
         # the rate given now (--fps, else the media's) before any run.json an earlier
         # batch left beside the SRT
-        return cues, cue_rate(asr_json, run_json=False) or fps or self.engine.spec.recognition.fps
+        rate = cue_rate(asr_json, run_json=False) or fps or self.engine.spec.recognition.fps
+        self._read = (key, (cues, rate))
+        return cues, rate
 
     def _translates(self, stem: str, zh_srt: Path) -> bool:
         heard = self._heard(stem, zh_srt)
@@ -278,3 +286,13 @@ class BatchStages:
                 "srt_sha256": sha256_file(srt),
             },
         }
+
+
+def _identity(path: Path) -> tuple[str, int, int, int, int] | None:
+    """What tells one version of a file from another: path, device, inode, size and change
+    time (None: no such file)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
