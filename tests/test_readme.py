@@ -1,6 +1,7 @@
 """The README's and docs' examples are real: every `dubkit ...` line in their bash blocks
 parses against the command line as it is (commands, sub-commands, option names, choices and
-value types), so the documentation cannot drift from the tool."""
+value types), so the documentation cannot drift from the tool. The README's worked episode is
+also run, command by command, in tests/test_readme_episode.py."""
 
 from __future__ import annotations
 
