@@ -57,13 +57,15 @@ BATCH_SIZE_GPU = 8
 # saves.
 BATCHED_PATIENCE = 2.0
 
-# What recognition writes for the same audio, model and options; a batch manifest keys its
-# transcriptions by it, so a change of the rules that changes the text transcribes a finished
-# episode again on resume. Raise it with each such change:
-# 1: until the biased pass could confirm its terms alone (a pass refused for a few characters
-#    outside its terms now writes the terms it gained where the first pass heard them).
+# What glossary biasing writes for the same audio, model, options and glossary; a batch
+# manifest keys the transcriptions it biased by it (beside the glossaries' Chinese forms), so a
+# change of the biasing rules that changes the text transcribes those episodes again on resume,
+# and only those (no glossary, or --no-glossary-bias: no biased pass, nothing to redo). Raise it
+# with each such change:
+# 1: until a biased pass refused for a few characters outside its terms could still confirm
+#    the terms it gained (written into the first pass's text where it heard them).
 # 2: since then.
-RECOGNITION_REVISION = 2
+BIASING_REVISION = 2
 
 
 def default_batch_size(device: str) -> int:

@@ -7,6 +7,7 @@ own behaviour is tested in test_batch.py (same stages through `run` and `batch`)
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ class FakeStages:
         self.warnings: tuple[str, ...] = ()
         self.rate: float | None = None  # the media's frame rate (an episode's own SRT)
         self.rates: list[float | None] = []  # the rate each translation was given
+        self.clips = True  # dubbing cuts reference clips from the media
 
     def stage_keys(self) -> dict[str, Any]:
         return self.keys
@@ -70,6 +72,9 @@ class FakeStages:
 
     def frame_rate(self, media: Path) -> float | None:
         return self.rate
+
+    def dub_reads_media(self) -> bool:
+        return self.clips
 
     def translate(
         self, media: Path, zh_srt: Path, outdir: Path, glossary: Path | None,
@@ -304,6 +309,10 @@ def test_the_episodes_own_srt_replaces_transcription_and_is_keyed_by_content(
     episode.media.write_bytes(b"other speech")
     assert run(stages, with_srt, out) == TRANSLATE_AGAIN
     assert run(stages, with_srt, out) == ALL_SKIPPED
+    stages.clips = False  # (--no-clips, no guide track: the media is not read)
+    assert run(stages, with_srt, out) == TRANSLATE_AGAIN  # the key changes once
+    episode.media.write_bytes(b"third speech")
+    assert run(stages, with_srt, out) == ALL_SKIPPED
     stages.keys = {**stages.keys, "transcribe": ["another recogniser"]}  # unused by a copy
     assert run(stages, with_srt, out) == ALL_SKIPPED
     assert episode.glossary is not None  # a new Chinese form biases recognition, not a copy
@@ -426,4 +435,30 @@ def test_an_episodes_chinese_is_read_once_for_its_keys_and_translation(
     new.write_text("1\n00:00:01,000 --> 00:00:02,000\n再见\n", encoding="utf-8")
     new.replace(srt)  # as atomic writes replace it
     assert [c.text for c in stages._chinese("ep", srt, 25.0)[0]] == ["再见"] and len(reads) == 2
-    assert stages._chinese("ep", srt, 30.0)[1] == 30.0 and len(reads) == 3  # another rate
+    assert stages._chinese("ep", srt, 30.0)[1] == 30.0 and len(reads) == 2  # the rate given
+    stat = srt.stat()
+    srt.write_text(srt.read_text(encoding="utf-8").replace("再见", "您好"), encoding="utf-8")
+    os.utime(srt, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # same size, time set back
+    assert [c.text for c in stages._chinese("ep", srt, 25.0)[0]] == ["您好"] and len(reads) == 3
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_a_change_of_the_biasing_rules_transcribes_again_only_what_was_biased(
+    bias: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The transcription key of an episode with a glossary carries the biasing rules'
+    revision where recognition biases by the glossary; without a glossary, or with
+    --no-glossary-bias, there is no biased pass to redo."""
+    from types import SimpleNamespace
+
+    from dubkit import constants as C
+    from dubkit.episode.stages import BatchStages
+
+    glossary = Path(__file__).parent / "data" / "zh-dev-terms.yaml"
+    options = SimpleNamespace(bias=bias)
+    engine = SimpleNamespace(spec=SimpleNamespace(recognition=SimpleNamespace(options=options)))
+    stages = BatchStages(engine)  # type: ignore[arg-type]
+    now = stages.recognition_fingerprint(glossary)
+    assert now is not None and stages.recognition_fingerprint(None) is None
+    monkeypatch.setattr(C, "BIASING_REVISION", C.BIASING_REVISION + 1)
+    assert (stages.recognition_fingerprint(glossary) != now) is bias

@@ -606,15 +606,6 @@ def test_a_batch_made_before_a_change_of_beam_patience_is_transcribed_again(
     assert _transcribe_key("cpu") != now
 
 
-def test_a_batch_made_before_a_change_of_recognition_rules_is_transcribed_again(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Recognition's revision (raised when its rules change the text) is in the key."""
-    now = _transcribe_key("cpu")
-    monkeypatch.setattr(C, "RECOGNITION_REVISION", C.RECOGNITION_REVISION - 1)
-    assert _transcribe_key("cpu") != now
-
-
 def test_only_the_long_window_warning_of_faster_whisper_is_dropped(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

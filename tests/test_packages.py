@@ -71,6 +71,7 @@ def test_install_and_read_back(argos_files: dict[str, Path], isolated_packages: 
         ("bad-metadata", "needs from_code"),
         ("broken-model", "CTranslate2 cannot load"),
         ("no-tokenizer", "no sentencepiece.model or bpe.model"),
+        ("broken-tokenizer", "its sentencepiece.model cannot be loaded"),
         ("not-zip", "not a zip archive"),
     ],
 )
@@ -106,6 +107,10 @@ def test_bad_packages_are_refused_and_leave_nothing(
         })  # fmt: skip
     elif case == "no-tokenizer":
         _rezip(good, bad, rename={f"{top}/sentencepiece.model": ""})
+    elif case == "broken-tokenizer":
+        _rezip(good, bad, rename={f"{top}/sentencepiece.model": ""}, **{
+            f"{top}/sentencepiece.model": b"not a sentencepiece model"
+        })  # fmt: skip
     else:
         bad.write_bytes(b"PK not really a zip")
     with pytest.raises(ModelUnavailable, match=message) as err:

@@ -398,6 +398,9 @@ class Engine(Protocol):
     ) -> list[Path]:
         """Write the dubbing script and clips; return the files written."""
 
+    def dub_reads_media(self) -> bool:
+        """Whether dubbing reads the media's sound (reference clips, guide track)."""
+
 
 EngineLoader = Callable[[], Engine]
 
@@ -621,12 +624,7 @@ def _stages(
         # timed as `run` times what it transcribes: --fps, else the media's own rate
         rate = engine.frame_rate(episode.media)
     else:
-        try:
-            source = ("media", manifest.media_hash(episode.media))
-        except OSError as exc:
-            raise MediaError(
-                f"{episode.media}: cannot read ({exc.strerror or exc})", path=episode.media
-            ) from exc
+        source = ("media", _media_hash(manifest, episode.media))
     # the glossaries' Chinese forms bias recognition: a new term or variant transcribes again,
     # an edited Urdu rendering only translates again; an episode's own SRT is copied, so only
     # its content and its rate count (a change of recognition settings must not redo its
@@ -673,8 +671,10 @@ def _stages(
         "translate", zh_hash, keys["translate"], glossary_fp, approved, *([pivot] if pivot else [])
     )
     # dubbing cuts its clips and guide track from the media: an episode's own SRT over
-    # another recording dubs again
-    heard_from = source if episode.srt is None else ("media", manifest.media_hash(episode.media))
+    # another recording dubs again (and translates again, which dub needs in memory)
+    heard_from = source
+    if episode.srt is not None and engine.dub_reads_media():
+        heard_from = ("media", _media_hash(manifest, episode.media))
     dkey = key_of("dub", tkey, heard_from, keys["dub"])
     # STEM.run.json is one of dub's outputs: edited or deleted, it is written again
     dub_fresh = not rerun and manifest.fresh("dub", dkey, outdir)
@@ -708,6 +708,13 @@ def _stages(
     outcome.stages["dub"] = "ran"
     if done is not None:
         log("dub: done")
+
+
+def _media_hash(manifest: Manifest, media: Path) -> str:
+    try:
+        return manifest.media_hash(media)
+    except OSError as exc:
+        raise MediaError(f"{media}: cannot read ({exc.strerror or exc})", path=media) from exc
 
 
 def _ran(

@@ -364,9 +364,8 @@ class Engine:
         if options["batch_size"] is None and rec.device in ("cpu", "cuda"):
             # the size that will be used: as given, when it is given (auto: found on loading)
             options["batch_size"] = C.default_batch_size(rec.device)
-        if rec.source != "ocr":  # a change of decoding or of its rules is a change of output
+        if rec.source != "ocr":  # a change of decoding is a change of output
             options["patience"] = C.BATCHED_PATIENCE
-            options["revision"] = C.RECOGNITION_REVISION
         return {
             "transcribe": [
                 model_identity(rec.model_name, rec.model_path) if rec.model_path else None,

@@ -100,8 +100,16 @@ class BatchStages:
         return None if terms is None else str(terms.fingerprint)
 
     def recognition_fingerprint(self, glossary: Path | None) -> str | None:
+        """What recognition takes from the glossaries (their Chinese forms), and where it
+        biases by them, the revision of the biasing rules (C.BIASING_REVISION)."""
+        from dubkit import constants as C
+
         terms = self.terms(glossary)
-        return None if terms is None else str(terms.recognition_fingerprint)
+        if terms is None:
+            return None
+        if self.engine.spec.recognition.options.bias:
+            return f"{terms.recognition_fingerprint}:{C.BIASING_REVISION}"
+        return str(terms.recognition_fingerprint)
 
     def approved_fingerprint(self, stem: str, zh_srt: Path, fps: float | None = None) -> str | None:
         """The memory's approved lines for what this episode would translate."""
@@ -127,6 +135,10 @@ class BatchStages:
             return None
         return hashlib.sha256("\0".join(english).encode("utf-8", "surrogatepass")).hexdigest()
 
+    def dub_reads_media(self) -> bool:
+        dub = self.engine.spec.dub
+        return dub.clips or dub.guide
+
     def frame_rate(self, media: Path) -> float | None:
         """The rate an episode's own Chinese SRT is timed at, as `run` times the cues it
         transcribes: --fps, else the media's own broadcast rate (None: the profile's)."""
@@ -148,16 +160,15 @@ class BatchStages:
 
         asr_json = zh_srt.with_name(f"{stem}.asr.json")
         # read once per episode, not once per key and again to translate: the same files
-        # (path, size, time) give the same cues
-        key = (_identity(zh_srt), _identity(asr_json), fps)
-        if self._read is not None and self._read[0] == key:
-            return self._read[1]
-        cues = tuple(with_recognition_flags(read_srt(zh_srt).cues, asr_json))
+        # (see _identity) give the same cues
+        key = (_identity(zh_srt), _identity(asr_json))
+        if self._read is None or self._read[0] != key:
+            cues = tuple(with_recognition_flags(read_srt(zh_srt).cues, asr_json))
+            self._read = (key, (cues, cue_rate(asr_json, run_json=False)))
+        cues, heard_rate = self._read[1]
         # the rate given now (--fps, else the media's) before any run.json an earlier
         # batch left beside the SRT
-        rate = cue_rate(asr_json, run_json=False) or fps or self.engine.spec.recognition.fps
-        self._read = (key, (cues, rate))
-        return cues, rate
+        return cues, heard_rate or fps or self.engine.spec.recognition.fps
 
     def _translates(self, stem: str, zh_srt: Path) -> bool:
         heard = self._heard(stem, zh_srt)
@@ -288,11 +299,12 @@ class BatchStages:
         }
 
 
-def _identity(path: Path) -> tuple[str, int, int, int, int] | None:
-    """What tells one version of a file from another: path, device, inode, size and change
-    time (None: no such file)."""
+def _identity(path: Path) -> tuple[str, int, int, int, int, int] | None:
+    """What tells one version of a file from another without reading it: path, device,
+    inode, size, modification and change time (a write moves the change time, which no
+    one can set back; None: no such file, or none that can be looked at)."""
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except OSError:
         return None
-    return (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (str(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
