@@ -1,6 +1,6 @@
 """For bench A/Bs only: with BENCH_WHISPER_REPLICAS=1, Whisper loads as before 2026-12-07 in
 this process: one CTranslate2 replica with all the threads asked for (0: CTranslate2's
-default, a thread per core), instead of one single-threaded replica per thread. Put this
+default, OMP_NUM_THREADS or up to 4), instead of the threads shared out among replicas. Put this
 folder on PYTHONPATH:
 
     BENCH_WHISPER_REPLICAS=1 PYTHONPATH=bench/replicas_ab .venv/bin/python bench/recordings.py

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from dubkit import constants as C
-from dubkit.adapters.argos import cpu_cores
-from dubkit.adapters.ct2 import DeviceChoice, load_on_device
+from dubkit.adapters.ct2 import DeviceChoice, cpu_cores, load_on_device
 from dubkit.asr.biasing import BiasTerms
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
 from dubkit.asr.windows import Span, SpeechMap, speech_chunks
@@ -266,17 +266,19 @@ def _bound_alignment(model: Any) -> None:
 
 def _replicas(device: str, threads: int) -> tuple[int, int]:
     """(replicas, threads each) for `threads` CPU threads (0: OMP_NUM_THREADS, else one per
-    core). On the CPU the threads are shared out among replicas of the model, at most one
-    per window of a CPU batch (C.BATCH_SIZE_CPU), which decode different windows at once: on
-    2 cores, 10 minutes of speech, two one-thread replicas took 0.93x plain faster-whisper's
-    wall time and one two-thread model 1.05x (two alternated runs each, bench/README.md),
-    with 7% less CPU, since a decoding step is too small to share well across cores. The
-    weights are shared; peak memory did not change. On a GPU, one replica with the threads
-    asked for."""
+    core up to 4, CTranslate2's own default). On the CPU the threads are shared out evenly
+    among the most replicas of the model that divide them, up to one per window of a CPU
+    batch (C.BATCH_SIZE_CPU): 2 threads are two one-thread replicas, 6 three of two, 5 one
+    of five. Replicas decode different windows at once: on 2 cores, 10 minutes of speech,
+    two one-thread replicas took 0.93x plain faster-whisper's wall time and one two-thread
+    model 1.05x (two alternated runs each, bench/README.md), since a decoding step is too
+    small to share well across cores. The weights are shared; peak memory did not change.
+    A window decoded alone (the guard's and biasing's second passes, a sequential first
+    pass) runs on one replica's threads. On a GPU, one replica with the threads asked for."""
     if device != "cpu":
         return 1, threads
-    total = max(1, threads or _omp_threads() or cpu_cores())
-    replicas = min(total, C.BATCH_SIZE_CPU)
+    total = max(1, threads or _omp_threads() or min(cpu_cores(), 4))
+    replicas = max(r for r in range(1, min(total, C.BATCH_SIZE_CPU) + 1) if total % r == 0)
     return replicas, total // replicas
 
 
@@ -412,7 +414,15 @@ class WhisperDecoder:
             done = [run(samples, lo, windows, request) for run, windows in work]
         else:
             futures = [pool.submit(run, samples, lo, windows, request) for run, windows in work]
-            done = [future.result() for future in futures]
+            try:
+                done = [future.result() for future in futures]
+            except BaseException:
+                # a failure, or Ctrl-C: nothing more starts, and what runs ends here, not
+                # during the next programme (its language evidence) or at exit
+                for future in futures:
+                    future.cancel()
+                wait(futures)
+                raise
         return [segments for part in done for segments in part]
 
     def _batched(
@@ -478,11 +488,14 @@ class _language_evidence:
     def __enter__(self) -> None:
         original = self.model.encode
         sink = self.decoder.detections
+        lock = threading.Lock()  # replicas encode at once: the first encodes, no more
 
         def encode(features: Any) -> Any:
             output = original(features)
-            if self.decoder.first_pass and len(sink) < _DETECT_ENCODES:
-                sink.extend(self.model.model.detect_language(output))
+            if self.decoder.first_pass:
+                with lock:
+                    if len(sink) < _DETECT_ENCODES:
+                        sink.extend(self.model.model.detect_language(output))
             return output
 
         self.model.encode = encode

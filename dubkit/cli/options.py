@@ -74,8 +74,8 @@ def _threads(value: int) -> int:
 ThreadsOpt = Annotated[
     int,
     typer.Option(
-        help="CPU threads (0: one per core); on the CPU each drives a one-thread copy of the "
-        "model, decoding its own windows or lines.",
+        help="CPU threads (0: one per core; Whisper: OMP_NUM_THREADS, else up to 4), shared "
+        "out among copies of the model that decode different windows or lines at once.",
         callback=_threads,
     ),
 ]
