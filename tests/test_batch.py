@@ -352,7 +352,7 @@ def test_batch_caps_jobs_at_the_cores_and_shares_them_out(
     from dubkit.episode.setup import RunFlags
     from dubkit.episode.stages import plan_batch
 
-    monkeypatch.setattr("dubkit.adapters.ct2.cpu_cores", lambda: cores)
+    monkeypatch.setattr("dubkit.adapters.argos.cpu_cores", lambda: cores)
     flags = RunFlags(
         packages=[package_dir], source="ocr", threads=threads, memory=tmp_path / "tm.sqlite"
     )

@@ -333,53 +333,14 @@ def test_a_window_past_30_s_is_aligned_within_the_encoders_frames(
     assert count > 0 and 25_000 < end <= 30_290
 
 
-@pytest.mark.slow
-def test_two_replicas_hear_what_one_hears(assets: Path, base_model_dir: Path) -> None:
-    """Two one-thread replicas decoding a batch of two windows at once (a block each) write
-    what one replica writes decoding them as one block: the same text. faster-whisper times a
-    clip's words from the start of what it is given (to 10 ms) and may shorten a clip's first
-    word after the previous clip of the same batch, so word times may move; here by no more
-    than 100 ms. (The sharing out itself is checked without the model below.)"""
-    import numpy as np
-
-    from dubkit.adapters.audio import decode_audio
-    from dubkit.adapters.whisper import WhisperTranscriber
-    from dubkit.ports import TranscribeOptions
-
-    speech = assets / "zh-speech"
-    parts = [decode_audio(speech / name).samples for name in ("aishell1_BAC009S0724W0121.wav",
-                                                              "paddlespeech_zh.wav")]  # fmt: skip
-    gap = np.zeros(3 * C.SAMPLE_RATE, np.float32)
-    audio = DecodedAudio(speech / "x.wav", np.concatenate([parts[0], gap, parts[1]]), None)
-    one, two = (
-        WhisperTranscriber.load("whisper:base", base_model_dir, device="cpu", cpu_threads=n)
-        for n in (1, 2)
-    )
-    assert (one.replicas, two.replicas) == (1, 2)
-    heard = []
-    for t in (one, two):
-        decoder = t.open(audio, TranscribeOptions())
-        windows = tuple(decoder.speech.chunks)
-        assert len(windows) == 2  # the two recordings
-        heard.append(decoder.decode(DecodeRequest(windows, batched=True)))
-    one_batched, two_batched = heard
-    assert [[s.text for s in w] for w in two_batched] == [[s.text for s in w] for w in one_batched]
-    words = [[w for s in window for w in s.words] for window in (*one_batched, *two_batched)]
-    pairs = list(zip(words[0] + words[1], words[2] + words[3], strict=True))
-    assert pairs and all(a.text == b.text for a, b in pairs)
-    assert max(abs(a.start_ms - b.start_ms) + abs(a.end_ms - b.end_ms) for a, b in pairs) <= 100
-
-
 # ------------------------------------------------------------------ the decoder's reads
 
 
 _CHUNKS = [(0, 6400 * 3), (60_000, 60_000 + 512 * 77 + 256), (200_000, 333_337)]
 
 
-def _decoder(audio: Any, chunks: list[tuple[int, int]], replicas: int = 1) -> Any:
-    """A WhisperDecoder over `audio` with these speech chunks, without a model or a VAD;
-    `replicas` threads decode at once."""
-    from concurrent.futures import ThreadPoolExecutor
+def _decoder(audio: Any, chunks: list[tuple[int, int]]) -> Any:
+    """A WhisperDecoder over `audio` with these speech chunks, without a model or a VAD."""
     from types import SimpleNamespace
 
     from dubkit.adapters.whisper import WhisperDecoder
@@ -389,8 +350,6 @@ def _decoder(audio: Any, chunks: list[tuple[int, int]], replicas: int = 1) -> An
     decoder._speech = SpeechMap(tuple((a * 1000 // 16_000, b * 1000 // 16_000) for a, b in chunks))
     decoder.options = SimpleNamespace(beam_size=5)
     decoder.language, decoder.model, decoder.first_pass = "zh", None, False
-    pool = ThreadPoolExecutor(replicas) if replicas > 1 else None
-    decoder.replicas, decoder._transcriber = replicas, SimpleNamespace(pool=lambda: pool)
     return decoder
 
 
@@ -465,94 +424,6 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
         assert [(said[0].start_ms, said[0].end_ms) for said in out] == [
             (a, a + 500) for a, _ in windows
         ]
-
-
-@settings(max_examples=200, deadline=None)
-@given(count=st.integers(1, 12), replicas=st.integers(1, 6))
-def test_a_request_is_shared_out_in_contiguous_even_shares(count: int, replicas: int) -> None:
-    from dubkit.adapters.whisper import _shares
-
-    windows = tuple((k * 10, k * 10 + 10) for k in range(count))
-    shares = _shares(windows, replicas)
-    assert tuple(w for share in shares for w in share) == windows
-    assert len(shares) == min(count, replicas)
-    assert max(map(len, shares)) - min(map(len, shares)) <= 1
-
-
-@pytest.mark.parametrize("batched", [True, False])
-def test_the_replicas_decode_their_shares_at_once_each_as_its_own_block(
-    batched: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Two replicas: a batch of four windows is two batched calls of two, a request of
-    windows decoded alone is one call each; the calls run at once (each waits for the other
-    at a barrier), each is given its own windows' sound, and every window gets its own
-    segments back, in order."""
-    import threading
-    from types import SimpleNamespace
-
-    import faster_whisper
-    import numpy as np
-
-    audio = np.arange(1_500_000, dtype=np.float32)
-    chunks = [(0, 1_500_000)]
-    decoder = _decoder(audio, chunks, replicas=2)
-    windows = ((0, 20_000), (20_000, 45_000), (45_000, 60_000), (60_000, 90_000))
-    together = threading.Barrier(2, timeout=10)  # broken unless two calls overlap
-    calls: list[tuple[str, int, int]] = []
-
-    def heard(samples: Any, clips: list[tuple[float, float]]) -> Any:
-        together.wait()
-        calls.append((threading.current_thread().name, int(samples[0]), len(samples)))
-        return iter([
-            SimpleNamespace(
-                seek=int(a * 100), start=a, end=a + 0.5, text=f"{int(samples[int(a * 16_000)])}",
-                words=[], avg_logprob=0.0, no_speech_prob=0.0,
-            )
-            for a, _ in clips
-        ]), None  # fmt: skip
-
-    class Pipeline:
-        def __init__(self, model: Any) -> None:
-            pass
-
-        def transcribe(self, samples: Any, clip_timestamps: Any, **kw: Any) -> Any:
-            return heard(samples, [(c["start"], c["end"]) for c in clip_timestamps])
-
-    monkeypatch.setattr(faster_whisper, "BatchedInferencePipeline", Pipeline)
-    decoder.model = SimpleNamespace(transcribe=lambda samples, **kw: heard(samples, [(0, 0)]))
-    out = decoder.decode(DecodeRequest(windows, batched=batched))
-    # each window's first sample (the audio counts its samples), at its own start
-    assert [[(s.text, s.start_ms) for s in said] for said in out] == [
-        [(str(a * 16), a)] for a, _ in windows
-    ]
-    starts = sorted((first, size) for _, first, size in calls)
-    if batched:  # two shares, each as a block of its own: its windows' sound, no more
-        assert starts == [(0, 45_000 * 16), (45_000 * 16, 45_000 * 16)]
-    else:
-        assert starts == [(a * 16, (b - a) * 16) for a, b in windows]
-    assert len({name for name, _, _ in calls}) == 2
-
-
-def test_on_the_cpu_the_threads_are_shared_out_among_replicas(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    from dubkit.adapters import whisper
-
-    monkeypatch.setattr(whisper, "cpu_cores", lambda: 2)
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    assert whisper._replicas("cpu", 0) == (2, 1)
-    assert whisper._replicas("cpu", 1) == (1, 1)  # a batch job's share of the cores
-    # the most replicas that share the threads evenly, no more than a CPU batch's windows
-    assert C.BATCH_SIZE_CPU == 4
-    expected = {3: (3, 1), 4: (4, 1), 5: (1, 5), 6: (3, 2), 8: (4, 2), 16: (4, 4)}
-    assert {n: whisper._replicas("cpu", n) for n in expected} == expected
-    monkeypatch.setattr(whisper, "cpu_cores", lambda: 64)
-    assert whisper._replicas("cpu", 0) == (4, 1)  # CTranslate2's own default: 4 threads
-    assert whisper._replicas("cuda", 0) == (1, 0) and whisper._replicas("cuda", 3) == (1, 3)
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # a user's own limit
-    assert whisper._replicas("cpu", 0) == (3, 1) and whisper._replicas("cpu", 2) == (2, 1)
-    monkeypatch.setenv("OMP_NUM_THREADS", "x")
-    assert whisper._replicas("cpu", 0) == (4, 1)
 
 
 def test_each_decode_is_given_its_requests_beam_search(monkeypatch: pytest.MonkeyPatch) -> None:

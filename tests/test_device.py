@@ -20,11 +20,11 @@ def broken_cuda(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     loads: list[str] = []
     real_load = WhisperTranscriber._load
 
-    def load(path: Path, device: str, compute_type: str, replicas: int, threads: int) -> Any:
+    def load(path: Path, device: str, compute_type: str, threads: int) -> Any:
         loads.append(device)
         if device == "cuda":
             return object()
-        return real_load(path, device, compute_type, replicas, threads)
+        return real_load(path, device, compute_type, threads)
 
     def probe(model: Any) -> None:
         raise RuntimeError(MISSING)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
 from dubkit import constants as C
-from dubkit.adapters.ct2 import DeviceChoice, cpu_cores, load_on_device
+from dubkit.adapters.ct2 import DeviceChoice, load_on_device
 from dubkit.errors import ModelUnavailable
 from dubkit.models.packages import ArgosPackage
 from dubkit.ports import MTOptions
@@ -168,6 +169,13 @@ class PackageTranslator:
                 text = text[len(prefix) :]
             out[i] = " ".join(text.split())
         return out
+
+
+def cpu_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def _workers(device: str, threads: int) -> tuple[int, int]:

@@ -6,7 +6,6 @@ CUDA library only shows at the first encode, so every load is followed by a prob
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -29,14 +28,6 @@ class DeviceChoice:
     device: str
     compute_type: str
     notice: str | None = None
-
-
-def cpu_cores() -> int:
-    """The cores this process may run on (its affinity), else the machine's."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def default_compute_type(device: str) -> str:

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
-import threading
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
 from dubkit import constants as C
-from dubkit.adapters.ct2 import DeviceChoice, cpu_cores, load_on_device
+from dubkit.adapters.ct2 import DeviceChoice, load_on_device
 from dubkit.asr.biasing import BiasTerms
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
-from dubkit.asr.windows import Span, SpeechMap, speech_chunks
+from dubkit.asr.windows import SpeechMap, speech_chunks
 from dubkit.constants import SAMPLE_RATE
 from dubkit.errors import ConfigError, MediaError, ModelUnavailable
 from dubkit.ports import ProgressFn, TranscribeOptions
@@ -62,22 +59,12 @@ def _quiet_long_window_warning() -> None:
 class WhisperTranscriber:
     """A loaded faster-whisper model; load once, transcribe many files."""
 
-    def __init__(
-        self, model: Any, name: str, path: Path, choice: DeviceChoice, replicas: int = 1
-    ) -> None:
+    def __init__(self, model: Any, name: str, path: Path, choice: DeviceChoice) -> None:
         _bound_alignment(model)
         self.model = model
         self.name = name
         self.path = path
         self.device = choice
-        self.replicas = replicas  # decodes the model runs at once (one Python thread each)
-        self._pool: ThreadPoolExecutor | None = None
-
-    def pool(self) -> ThreadPoolExecutor | None:
-        """Threads that each drive one of the model's replicas (None: one replica)."""
-        if self.replicas > 1 and self._pool is None:
-            self._pool = ThreadPoolExecutor(self.replicas, thread_name_prefix="whisper")
-        return self._pool
 
     @classmethod
     def load(
@@ -88,19 +75,17 @@ class WhisperTranscriber:
         compute_type: str | None = None,
         cpu_threads: int = 0,
     ) -> WhisperTranscriber:
-        """Load from a local folder only (never the network); pick and verify the device.
-        `cpu_threads` (0: one per core) are shared out among replicas of the model that
-        decode different windows at once (see `_replicas`)."""
+        """Load from a local folder only (never the network); pick and verify the device."""
         model, choice = load_on_device(
             device,
             compute_type,
-            lambda dev, ctype: cls._load(path, dev, ctype, *_replicas(dev, cpu_threads)),
+            lambda dev, ctype: cls._load(path, dev, ctype, cpu_threads),
             _probe_encode,
         )
-        return cls(model, name, path, choice, _replicas(choice.device, cpu_threads)[0])
+        return cls(model, name, path, choice)
 
     @staticmethod
-    def _load(path: Path, device: str, compute_type: str, replicas: int, cpu_threads: int) -> Any:
+    def _load(path: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
         from faster_whisper import WhisperModel
 
         _quiet_long_window_warning()
@@ -117,7 +102,6 @@ class WhisperTranscriber:
                 device=device,
                 compute_type=compute_type,
                 cpu_threads=cpu_threads,
-                num_workers=replicas,
                 local_files_only=True,
             )
         except RuntimeError as exc:
@@ -264,43 +248,6 @@ def _bound_alignment(model: Any) -> None:
     model.find_alignment = find_alignment
 
 
-def _replicas(device: str, threads: int) -> tuple[int, int]:
-    """(replicas, threads each) for `threads` CPU threads (0: OMP_NUM_THREADS, else one per
-    core up to 4, CTranslate2's own default). On the CPU the threads are shared out evenly
-    among the most replicas of the model that divide them, up to one per window of a CPU
-    batch (C.BATCH_SIZE_CPU): 2 threads are two one-thread replicas, 6 three of two, 5 one
-    of five. Replicas decode different windows at once: on 2 cores, 10 minutes of speech,
-    two one-thread replicas took 0.93x plain faster-whisper's wall time and one two-thread
-    model 1.05x (two alternated runs each, bench/README.md), since a decoding step is too
-    small to share well across cores. The weights are shared; peak memory did not change.
-    A window decoded alone (the guard's and biasing's second passes, a sequential first
-    pass) runs on one replica's threads. On a GPU, one replica with the threads asked for."""
-    if device != "cpu":
-        return 1, threads
-    total = max(1, threads or _omp_threads() or min(cpu_cores(), 4))
-    replicas = max(r for r in range(1, min(total, C.BATCH_SIZE_CPU) + 1) if total % r == 0)
-    return replicas, total // replicas
-
-
-def _omp_threads() -> int:
-    """OMP_NUM_THREADS where it is a number (a user's limit, which CTranslate2 itself
-    honours only for a model loaded with no thread count), else 0."""
-    value = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
-    return int(value) if value.isdigit() else 0
-
-
-def _shares(windows: tuple[Span, ...], replicas: int) -> list[tuple[Span, ...]]:
-    """The windows in at most `replicas` contiguous groups, as even as they go."""
-    count = min(replicas, len(windows))
-    size, extra = divmod(len(windows), count)
-    out, at = [], 0
-    for k in range(count):
-        end = at + size + (k < extra)
-        out.append(windows[at:end])
-        at = end
-    return out
-
-
 def _seconds(ms: int, length: int) -> float:
     """A time, in a piece of `length` samples, that faster-whisper turns back into exactly
     the sample at `ms` (it truncates seconds * 16000: 1.001 s gives 16015, not 16016), or the
@@ -326,8 +273,6 @@ class WhisperDecoder:
         self, transcriber: WhisperTranscriber, audio: DecodedAudio, options: TranscribeOptions
     ) -> None:
         self.model = transcriber.model
-        self._transcriber = transcriber
-        self.replicas = transcriber.replicas
         self.count_tokens = transcriber.count_tokens
         self.options = options
         self.audio = audio.samples  # read in pieces: a spooled programme is never whole
@@ -395,50 +340,23 @@ class WhisperDecoder:
         }
 
     def decode(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
-        """Each window's segments. The windows are shared out among the model's replicas,
-        which decode at once: a batched request in contiguous shares, each decoded as a
-        block of its own (one batched call), else one window at a time, each as alone."""
         if not request.windows:
             return []
         self.first_pass = request.first_pass  # language evidence is taken from these only
-        lo = min(a for a, _ in request.windows)
-        # read here, in this thread, once: the replicas' threads slice it
-        samples = self.speech_samples(lo, max(b for _, b in request.windows))
         if request.batched:
-            groups = _shares(request.windows, self.replicas)
-            work = [(self._batched, group) for group in groups]
-        else:
-            work = [(self._one, (window,)) for window in request.windows]
-        pool = self._transcriber.pool() if len(work) > 1 else None
-        if pool is None:
-            done = [run(samples, lo, windows, request) for run, windows in work]
-        else:
-            futures = [pool.submit(run, samples, lo, windows, request) for run, windows in work]
-            try:
-                done = [future.result() for future in futures]
-            except BaseException:
-                # a failure, or Ctrl-C: nothing more starts, and what runs ends here, not
-                # during the next programme (its language evidence) or at exit
-                for future in futures:
-                    future.cancel()
-                wait(futures)
-                raise
-        return [segments for part in done for segments in part]
+            return self._batched(request)
+        return [self._one(window, request) for window in request.windows]
 
-    def _batched(
-        self, whole: Any, at: int, windows: tuple[Span, ...], request: DecodeRequest
-    ) -> list[tuple[Segment, ...]]:
-        """`windows` in one batched call, as a block of their own (`whole` holds the
-        request's samples from `at` on the speech timeline)."""
+    def _batched(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
         from faster_whisper import BatchedInferencePipeline
 
         pipeline = BatchedInferencePipeline(self.model)
-        lo, hi = min(a for a, _ in windows), max(b for _, b in windows)
-        samples = whole[(lo - at) * SAMPLE_RATE // 1000 : (hi - at) * SAMPLE_RATE // 1000]
-        clips = [(a - lo, b - lo) for a, b in windows]
+        lo = min(a for a, _ in request.windows)
+        samples = self.speech_samples(lo, max(b for _, b in request.windows))
+        clips = [(a - lo, b - lo) for a, b in request.windows]
         raw, _ = pipeline.transcribe(
             samples,
-            batch_size=len(windows),
+            batch_size=len(request.windows),
             clip_timestamps=[
                 {"start": _seconds(a, len(samples)), "end": _seconds(b, len(samples))}
                 for a, b in clips
@@ -448,21 +366,18 @@ class WhisperDecoder:
             **self._common(request),
         )
         raw = list(raw)
-        starts = [round((a - lo) / 10) for a, _ in windows]  # centiseconds, as `seek`
-        out: list[list[Segment]] = [[] for _ in windows]
+        starts = [round((a - lo) / 10) for a, _ in request.windows]  # centiseconds, as `seek`
+        out: list[list[Segment]] = [[] for _ in request.windows]
         for seg in raw:
             k = min(range(len(starts)), key=lambda i: abs(starts[i] - seg.seek))
-            out[k].append(_segment(seg, lo, windows[k]))
+            out[k].append(_segment(seg, lo, request.windows[k]))
         return [tuple(s) for s in out]
 
-    def _one(
-        self, whole: Any, at: int, windows: tuple[Span, ...], request: DecodeRequest
-    ) -> list[tuple[Segment, ...]]:
-        """The one window of `windows` decoded alone (temperature fallback, continuation)."""
-        ((a, b),) = windows
-        piece = whole[(a - at) * SAMPLE_RATE // 1000 : (b - at) * SAMPLE_RATE // 1000]
+    def _one(self, window: tuple[int, int], request: DecodeRequest) -> tuple[Segment, ...]:
+        a, b = window
+        piece = self.speech_samples(a, b)
         if not len(piece):
-            return [()]
+            return ()
         raw, _ = self.model.transcribe(
             piece,
             vad_filter=False,
@@ -470,7 +385,7 @@ class WhisperDecoder:
             temperature=list(request.temperatures),
             **self._common(request),
         )
-        return [tuple(_segment(seg, a, (a, b)) for seg in raw)]
+        return tuple(_segment(seg, a, window) for seg in raw)
 
 
 class _language_evidence:
@@ -488,14 +403,11 @@ class _language_evidence:
     def __enter__(self) -> None:
         original = self.model.encode
         sink = self.decoder.detections
-        lock = threading.Lock()  # replicas encode at once: the first encodes, no more
 
         def encode(features: Any) -> Any:
             output = original(features)
-            if self.decoder.first_pass:
-                with lock:
-                    if len(sink) < _DETECT_ENCODES:
-                        sink.extend(self.model.model.detect_language(output))
+            if self.decoder.first_pass and len(sink) < _DETECT_ENCODES:
+                sink.extend(self.model.model.detect_language(output))
             return output
 
         self.model.encode = encode

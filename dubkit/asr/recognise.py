@@ -521,18 +521,10 @@ def _recovered(
         (s.start_ms, s.end_ms) for s in segments
     ]
     out = list(segments)
-    gaps = uncovered(ctx.speech, window, spans)
-    stretches = tuple(
-        (max(window[0], a - C.RECOVER_PAD_BEFORE_MS), min(window[1], b + C.RECOVER_PAD_AFTER_MS))
-        for a, b in gaps
-    )
-    # each stretch decoded alone, as _again does, in one request: a recogniser with several
-    # replicas decodes them at once; they are then weighed one by one, in time order
-    request = DecodeRequest(
-        stretches, ctx.user_hotwords, C.ASR_FALLBACK_TEMPERATURES, batched=False
-    )
-    heards = ctx.decode(request) if stretches else []
-    for gap, (lo, hi), heard in zip(gaps, stretches, heards, strict=True):
+    for gap in uncovered(ctx.speech, window, spans):
+        lo = max(window[0], gap[0] - C.RECOVER_PAD_BEFORE_MS)
+        hi = min(window[1], gap[1] + C.RECOVER_PAD_AFTER_MS)
+        heard = _again(ctx, (lo, hi), ctx.user_hotwords)
         fresh = _outside(heard, spans, gap)
         entry: dict[str, Any] = {"start_ms": ctx.speech.to_original(gap[0])}
         entry["end_ms"] = ctx.speech.to_original(gap[1], end=True)

@@ -66,18 +66,13 @@ def _threads(value: int) -> int:
     values it cannot take (std::bad_alloc), and a negative count means nothing."""
     if not 0 <= value <= C.MAX_THREADS:
         raise ConfigError(
-            f"--threads {value}: give 0 (one per core) up to {C.MAX_THREADS} CPU threads"
+            f"--threads {value}: give 0 (CTranslate2's default) up to {C.MAX_THREADS} CPU threads"
         )
     return value
 
 
 ThreadsOpt = Annotated[
-    int,
-    typer.Option(
-        help="CPU threads (0: one per core; Whisper: OMP_NUM_THREADS, else up to 4), shared "
-        "out among copies of the model that decode different windows or lines at once.",
-        callback=_threads,
-    ),
+    int, typer.Option(help="CPU threads (0: CTranslate2's default).", callback=_threads)
 ]
 JobThreadsOpt = Annotated[
     int,

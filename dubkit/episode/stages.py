@@ -35,7 +35,7 @@ def plan_batch(
     initialiser would break the pool). Jobs are capped at the cores; a job's threads, when not
     given, share the cores out (`flags.threads` 0). The recipe carries a key of itself: a
     worker keeps one engine per key."""
-    from dubkit.adapters.ct2 import cpu_cores
+    from dubkit.adapters.argos import cpu_cores
     from dubkit.episode.batch import key_of
     from dubkit.episode.engine import open_memory
     from dubkit.episode.setup import engine_spec, glossary_files, load_glossaries
