@@ -68,6 +68,18 @@ def commands(section: str) -> list[tuple[str, list[str], str]]:
     return found
 
 
+def prose_commands(section: str) -> list[tuple[str, list[str], str]]:
+    """The same for each command the section writes in its prose (a `dubkit ...` span that
+    names a file or folder), in order, after its bash blocks."""
+    prose = " ".join(re.sub(r"```.*?```", "", section, flags=re.S).split())
+    found = []
+    for span in re.findall(r"`(dubkit [^`]+)`", prose):
+        words = shlex.split(span)
+        if any("/" in w or "." in w for w in words[1:]):
+            found.append((span, words[1:], ""))
+    return found
+
+
 def table_outputs(section: str) -> list[tuple[str, tuple[str, ...]]]:
     """(name, the options it is written with) for each file or folder (ending in /) that the
     section's table of `run`'s outputs names: `name` (`.vtt`, `.ass`) names the same file with
@@ -165,6 +177,9 @@ def test_the_worked_episode_runs_as_the_readme_writes_it(
     lines = commands(section)
     table = table_outputs(section)
     assert len(lines) >= 7 and len(table) >= 10
+    in_prose = prose_commands(section)
+    assert len(in_prose) >= 3, in_prose
+    lines += in_prose
 
     work = tmp_path / "work"
     (work / "glossaries").mkdir(parents=True)
@@ -200,7 +215,7 @@ def test_the_worked_episode_runs_as_the_readme_writes_it(
         args, out = _arguments(words[len(command.split()) :]), _option(words, "-o", "--outdir")
         folder = Path(out) if out else Path(args[-1]).parent
         before = {p: p.read_bytes() for p in folder.glob("*.ur.*") if p.is_file()}
-        started = time.perf_counter()
+        started, started_wall = time.perf_counter(), time.time() - 1  # (coarse file times)
         result = runner.invoke(app, words)
         took.append(f"{time.perf_counter() - started:5.1f} s  {line}")
         assert result.exit_code == 0, f"{line}\n{result.output}"
@@ -235,6 +250,13 @@ def test_the_worked_episode_runs_as_the_readme_writes_it(
         elif command == "burn":
             frames, _, sound = probe_av(ffmpeg, Path(out or ""))
             assert (frames, sound) == probe_av(ffmpeg, Path(args[0]))[::2]
+        elif command == "translate":  # from the English read from the picture
+            assert (folder / f"{media_stem}.ur.srt").stat().st_mtime >= started_wall
+            qa = json.loads((folder / f"{media_stem}.qa.json").read_text("utf-8"))
+            assert [e.get("pivot") for e in qa["cues"]].count("burned") >= 1, qa.get("pivot")
+        elif command == "ocr":
+            for suffix in (".zh.srt", ".en.srt", ".ocr.json"):
+                assert (folder / f"{media_stem}{suffix}").stat().st_mtime >= started_wall
         else:
             pytest.fail(f"README.md: `dubkit {command}` has no check here; add one")
     print("\n".join(took))
