@@ -1229,6 +1229,11 @@ class DubSettings:
     guide: bool = False  # STEM.guide.wav
     scratch_voice: bool = False  # espeak-ng's Urdu voice in the guide track
 
+    @property
+    def reads_sound(self) -> bool:
+        """Whether dubbing reads the programme's sound: reference clips, the guide track."""
+        return self.clips or self.guide
+
 
 def dub_outputs(
     media: Path,
@@ -1242,14 +1247,14 @@ def dub_outputs(
     """The dubbing script, reference clips and guide track for the Urdu cues just written.
     Media with no sound (a picture read with --source ocr) gets no clips and no guide track;
     the report's `note` says so."""
-    if dub is None or not (dub.script or dub.clips or dub.guide):
+    if dub is None or not (dub.script or dub.reads_sound):
         return None
     from dubkit.adapters.audio import has_audio
     from dubkit.dubbing.script import build_script
 
     stem = media.stem
     report: dict[str, Any] = {}
-    if (dub.clips or dub.guide) and not has_audio(media):
+    if dub.reads_sound and not has_audio(media):
         report["note"] = (
             f"{display_path(media)}: has no sound; no reference clips and no guide track written"
         )

@@ -136,8 +136,7 @@ class BatchStages:
         return hashlib.sha256("\0".join(english).encode("utf-8", "surrogatepass")).hexdigest()
 
     def dub_reads_media(self) -> bool:
-        dub = self.engine.spec.dub
-        return dub.clips or dub.guide
+        return self.engine.spec.dub.reads_sound
 
     def frame_rate(self, media: Path) -> float | None:
         """The rate an episode's own Chinese SRT is timed at, as `run` times the cues it
