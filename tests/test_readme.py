@@ -33,13 +33,22 @@ def _examples() -> list[tuple[str, str]]:
                 line = line.strip()
                 if line.startswith(("dubkit ", ".venv/bin/dubkit ")):
                     found.append((f"{page.relative_to(ROOT)}: {line}", line))
-    # and the README's examples written in its prose: a `dubkit ...` span that names a file or
-    # folder (the docs' prose holds synopses with placeholders, checked in their bash blocks)
-    prose = re.sub(r"```.*?```", "", (ROOT / "README.md").read_text(encoding="utf-8"), flags=re.S)
-    for span in re.findall(r"`(dubkit [^`]+)`", " ".join(prose.split())):
-        if any("/" in word or "." in word for word in span.split()[1:]):
-            found.append((f"README.md (prose): {span}", span))
+    # and the README's examples written in its prose (the docs' prose holds synopses with
+    # placeholders, checked in their bash blocks)
+    for span in prose_examples((ROOT / "README.md").read_text(encoding="utf-8")):
+        found.append((f"README.md (prose): {span}", span))
     return found
+
+
+def prose_examples(text: str) -> list[str]:
+    """The `dubkit ...` commands `text` writes in its prose, outside its code blocks: spans
+    that name a file or folder (a span naming only a command is a mention), in order."""
+    prose = " ".join(re.sub(r"```.*?```", "", text, flags=re.S).split())
+    return [
+        span
+        for span in re.findall(r"`(dubkit [^`]+)`", prose)
+        if any("/" in word or "." in word for word in span.split()[1:])
+    ]
 
 
 EXAMPLES = _examples()

@@ -13,9 +13,10 @@ comment names, and what each command is for (qa's HTML report, preview's frames,
 dubscript imported back changing nothing, batch-report.json, burn's programme with every
 frame and the sound kept). A command this test has no check for fails it.
 
-Not run: `dubkit review out/ep012`, a server that runs until stopped (tests/test_review*.py
-drive it), and the commands the section names inline in its prose, outside its bash blocks.
-Besides the episode: the README's `dubkit models install` line (in its prose), as written."""
+Then the commands the section writes in its prose (translate from the picture's English, the
+SRT burned with --cover-burned, ocr), checked the same way. Not run: `dubkit review
+out/ep012`, a server that runs until stopped (tests/test_review*.py drive it). Besides the
+episode: the README's `dubkit models install` line (in its prose), as written."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from tests.conftest import _missing, probe_av, run_ffmpeg
+from tests.test_readme import prose_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -69,15 +71,9 @@ def commands(section: str) -> list[tuple[str, list[str], str]]:
 
 
 def prose_commands(section: str) -> list[tuple[str, list[str], str]]:
-    """The same for each command the section writes in its prose (a `dubkit ...` span that
-    names a file or folder), in order, after its bash blocks."""
-    prose = " ".join(re.sub(r"```.*?```", "", section, flags=re.S).split())
-    found = []
-    for span in re.findall(r"`(dubkit [^`]+)`", prose):
-        words = shlex.split(span)
-        if any("/" in w or "." in w for w in words[1:]):
-            found.append((span, words[1:], ""))
-    return found
+    """The same for each command the section writes in its prose, in order, after its bash
+    blocks (tests/test_readme.py's prose_examples)."""
+    return [(span, shlex.split(span)[1:], "") for span in prose_examples(section)]
 
 
 def table_outputs(section: str) -> list[tuple[str, tuple[str, ...]]]:
