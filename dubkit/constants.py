@@ -162,6 +162,10 @@ ASR_LOGPROB_THRESHOLD = -1.0
 GUARD_MIN_KEPT = 0.8
 # Whisper's temperature fallback, for windows decoded again after the guard objected.
 ASR_FALLBACK_TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+# The fallback samples at temperatures above 0: CTranslate2's sampler is seeded with this
+# (it otherwise draws a new seed each run), so the same programme gives the same subtitles
+# in every run of the same dubkit on the same machine.
+ASR_SAMPLING_SEED = 20_261_207
 
 # Speech chunks (dubkit.asr.windows.speech_chunks) from Silero VAD's probability per 32 ms
 # frame, with faster-whisper's default VadOptions: speech starts at p >= 0.5, ends after
@@ -185,6 +189,11 @@ UNCOVERED_MIN_MS = 1_000
 UNCOVERED_NEAR_MS = 400
 UNCOVERED_PROBABILITY = 0.35  # Silero's own end-of-speech threshold (0.5 less 0.15)
 UNCOVERED_BRIDGE_MS = 400  # pauses between words inside a skipped stretch do not split it
+# A batched first pass that leaves at least half of its window's speech without a word (the
+# decoder jumped over most of a song's verse) is no base for recovery's small repairs: the
+# window is decoded again alone, with temperature fallback, as faster-whisper's sequential
+# decoder would, and that is kept if it is clean and leaves less speech without a word.
+REFILL_MISSING_SHARE = 0.5
 # A term heard with exactly its syllables and tones, as whole words, is written in directly
 # from 3 characters up (2-character homophones are too often other words: 计分/积分). A biased
 # second pass may change, outside the terms it gains, at most 2 characters or 5% of the text,

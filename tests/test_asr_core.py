@@ -656,8 +656,8 @@ def test_a_biased_pass_that_plants_a_term_is_rejected() -> None:
 
 def test_skipped_speech_is_decoded_again_and_merged_in_order() -> None:
     def answer(request: DecodeRequest, window: tuple[int, int]) -> str | Sequence[Segment]:
-        if request.batched:  # the decoder jumped to the end after 3 s
-            return (_seg("广州市房地产中介协会分析", 0, 3000),)
+        if request.batched or window == (0, 10_000):  # the decoder jumped to the end after
+            return (_seg("广州市房地产中介协会分析", 0, 3000),)  # 3 s (alone too: no refill)
         return (_seg("甚至出现交易几乎停滞的情况", window[0] + 300, window[1] - 200),)
 
     decoder = ScriptedDecoder(_speech(10), answer)
@@ -677,8 +677,8 @@ def test_batched_decodes_wait_for_twice_the_beams_hypotheses() -> None:
     temperature fallback, faster-whisper's own 1. asr.json says which."""
 
     def answer(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
-        if request.first_pass:  # a near match of 大希律王, then nothing after 3 s
-            return (_seg("罗马皇帝钦点的邮地亚王大师律王统治期间", 0, 3000),)
+        if request.first_pass or window == (0, 10_000):  # a near match of 大希律王, then
+            return (_seg("罗马皇帝钦点的邮地亚王大师律王统治期间", 0, 3000),)  # nothing after 3 s
         return (_seg("甚至出现交易几乎停滞的情况", window[0] + 300, window[1] - 200),)
 
     decoder = ScriptedDecoder(_speech(10), answer)
@@ -899,8 +899,11 @@ def test_recovered_text_the_decoder_was_not_sure_of_is_not_taken() -> None:
     decoder = ScriptedDecoder(_speech(12), answer)
     heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False))
     assert "".join(s.text for s in heard.segments) == "欢迎大家来体验达摩院推出的语音识别模型"
-    [entry] = heard.report["windows"][0]["recovered"]
+    [window] = heard.report["windows"]
+    assert "kept" not in window["refilled"]  # the whole window decoded alone: babble too
+    [entry] = window["recovered"]
     assert entry["text"] == "" and heard.report["summary"]["recovered_characters"] == 0
+    assert heard.report["summary"]["refilled_windows"] == 0
 
 
 def test_speech_the_vad_is_less_sure_of_is_still_recovered() -> None:
@@ -989,3 +992,108 @@ def test_a_character_may_be_replaced_by_one_that_any_of_its_readings_sounds_like
     bias = bias_of([("肾小球囊", "肾小球囊"), ("孔隙", "孔隙")])
     verdict = judge("圣藏中 圣小球拿上的细胞膜 恐戏很小", "胜脏中 肾小球囊上的细胞膜孔隙很小", bias)
     assert verdict.keep and set(verdict.gained) == {"肾小球囊", "孔隙"}
+
+
+VERSE = "黑的白的红的粉的紫的绿的蓝的灰的你的我的他的她的大的小的圆的扁的"
+
+
+def _skipped_verse(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+    """A batch jumps over most of a sung window (3 s of words in 20 s of voice); the same
+    window alone, with temperature fallback, hears the verse; a stretch decoded alone says
+    nothing new."""
+    if request.batched:
+        return (_seg("好的坏的美的", 17_000, 20_000),)
+    if window == (0, 20_000):
+        assert request.temperatures == C.ASR_FALLBACK_TEMPERATURES and not request.batched
+        return (_seg(VERSE, 200, 16_800),)
+    return ()
+
+
+def test_a_window_the_batch_jumped_over_is_decoded_again_alone() -> None:
+    decoder = ScriptedDecoder(_speech(20), _skipped_verse)
+    heard = recognise(decoder, RecogniseSettings(batch_size=8, bias=False))
+    assert "".join(s.text for s in heard.segments) == VERSE + "好的坏的美的"  # both, in order
+    [window] = heard.report["windows"]
+    assert window["refilled"]["kept"] and window["refilled"]["again_missing_ms"] == 0
+    assert window["refilled"]["missing_ms"] >= 0.5 * window["refilled"]["speech_ms"]
+    assert heard.report["summary"]["refilled_windows"] == 1
+    assert "recovered" not in window  # nothing left without a word
+    assert not any(s.flags for s in heard.segments)
+
+
+def test_a_refill_is_only_made_where_a_batch_left_half_the_speech() -> None:
+    whole = recognise(
+        ScriptedDecoder(_speech(20), _skipped_verse), RecogniseSettings(batch_size=0, bias=False)
+    )  # one window at a time: the first pass already was the decode alone
+    assert "refilled" not in whole.report["windows"][0]
+    off = recognise(
+        ScriptedDecoder(_speech(20), _skipped_verse),
+        RecogniseSettings(batch_size=8, bias=False, recover=False),
+    )
+    assert "refilled" not in off.report["windows"][0]  # --no-recover: the first pass as heard
+    assert "".join(s.text for s in off.segments) == "好的坏的美的"
+
+    def most(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+        if request.batched:  # 12 s of 20 heard: recovery's work, not a refill's
+            return (_seg(VERSE[:24], 0, 12_000),)
+        assert window != (0, 20_000), "no refill"
+        return ()
+
+    heard = recognise(
+        ScriptedDecoder(_speech(20), most), RecogniseSettings(batch_size=8, bias=False)
+    )
+    assert "refilled" not in heard.report["windows"][0] and heard.report["windows"][0]["recovered"]
+
+
+def test_a_refill_that_loops_or_is_unsure_is_not_taken() -> None:
+    def looping(request: DecodeRequest, window: tuple[int, int]) -> str | Sequence[Segment]:
+        if request.batched:
+            return (_seg("好的坏的美的", 17_000, 20_000),)
+        return "随它而去" * 12 if window == (0, 20_000) else ()
+
+    heard = recognise(
+        ScriptedDecoder(_speech(20), looping), RecogniseSettings(batch_size=8, bias=False)
+    )
+    [window] = heard.report["windows"]
+    assert "kept" not in window["refilled"] and window["refilled"]["problems"]
+    assert "".join(s.text for s in heard.segments) == "好的坏的美的"
+    assert not any(s.flags for s in heard.segments)  # the first pass, as it was
+
+    def unsure(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+        if request.batched:
+            return (_seg("好的坏的美的", 17_000, 20_000),)
+        if window == (0, 20_000):
+            return (dataclasses.replace(_seg(VERSE, 200, 16_800), avg_logprob=-2.5),)
+        return ()
+
+    heard = recognise(
+        ScriptedDecoder(_speech(20), unsure), RecogniseSettings(batch_size=8, bias=False)
+    )
+    assert "kept" not in heard.report["windows"][0]["refilled"]
+    assert "".join(s.text for s in heard.segments) == "好的坏的美的"
+
+
+def test_a_refill_keeps_what_only_the_first_pass_heard_and_flags_text_in_silence() -> None:
+    probs = [0.9] * 625
+    probs[200:250] = [0.02] * 50  # 6.4-8 s: the VAD hears no voice (music alone, say)
+
+    def answer(request: DecodeRequest, window: tuple[int, int]) -> Sequence[Segment]:
+        if request.batched:
+            return (_seg("好的坏的美的", 17_000, 20_000),)
+        if window == (0, 20_000):  # the verse, a line in the silence, and nothing after 16 s
+            return (
+                _seg(VERSE[:12], 200, 6_000),
+                _seg("让我选择", 6_500, 7_900),
+                _seg(VERSE[12:], 8_200, 15_800),
+            )
+        return ()
+
+    speech = SpeechMap(((0, 20_000),), tuple(probs), 32.0)
+    heard = recognise(ScriptedDecoder(speech, answer), RecogniseSettings(batch_size=8, bias=False))
+    assert (
+        "".join(s.text for s in heard.segments)
+        == VERSE[:12] + "让我选择" + VERSE[12:] + "好的坏的美的"
+    )
+    [flagged] = [s for s in heard.segments if s.flags]
+    assert flagged.text == "让我选择" and flagged.flags == (guard.NO_SPEECH,)
+    assert heard.report["windows"][0]["refilled"]["kept"]

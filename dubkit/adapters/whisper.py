@@ -86,9 +86,13 @@ class WhisperTranscriber:
 
     @staticmethod
     def _load(path: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
+        import ctranslate2
         from faster_whisper import WhisperModel
 
         _quiet_long_window_warning()
+        # Seeded before the model's threads first sample: each thread's generator takes the
+        # seed then (CTranslate2 seeds it once per thread), so fallback decodes repeat.
+        ctranslate2.set_random_seed(C.ASR_SAMPLING_SEED)
 
         if not (path / "model.bin").is_file():
             raise ModelUnavailable(

@@ -9,10 +9,14 @@
 3. Guard (`guard.window_problems`): a window that loops, runs on or writes text where there is
    no speech is decoded again without any prompt (not even the user's hotwords) and with
    temperature fallback; what still loops is collapsed and flagged.
-4. Glossary biasing (`biasing`): a window whose text sounds like glossary terms it does not
+4. Refill: a batched first pass that left half of its window's speech without a word (it
+   jumped over a verse of a song) is decoded again alone with temperature fallback, as
+   faster-whisper's sequential decoder hears it, and that is kept if it neither loops nor
+   runs on and leaves less speech without a word.
+5. Glossary biasing (`biasing`): a window whose text sounds like glossary terms it does not
    write is decoded again with only those terms as hotwords and kept if `biasing.judge` says so.
-5. Recovery (`windows.uncovered`): speech the decoder skipped is decoded again on its own.
-6. Terms heard with exactly their syllables are written in (`biasing.candidates`).
+6. Recovery (`windows.uncovered`): speech the decoder still skipped is decoded again on its own.
+7. Terms heard with exactly their syllables are written in (`biasing.candidates`).
 
 Pure: decoding goes through the `WindowDecoder` port; times come back on the speech timeline
 and are mapped to the programme at the end.
@@ -274,6 +278,12 @@ def _decided(
 ) -> tuple[Segment, ...]:
     """One window's first pass through the guard, biasing, recovery and substitution."""
     kept = _guarded(ctx, window, decoded, report)
+    if (
+        ctx.settings.recover
+        and ctx.settings.batch_size > 1
+        and "problems" not in report  # (the guard's re-decode was already one alone)
+    ):
+        kept = _refilled(ctx, window, kept, report)
     if ctx.bias is not None and not any(s.flags for s in kept):
         kept = _biased(ctx, window, kept, report)
     if ctx.settings.recover and not any(s.flags for s in kept):
@@ -514,12 +524,62 @@ def _biased(
     )
 
 
+def _word_spans(segments: Sequence[Segment]) -> list[Span]:
+    return [(w.start_ms, w.end_ms) for s in segments for w in s.words] or [
+        (s.start_ms, s.end_ms) for s in segments
+    ]
+
+
+def _missing_ms(ctx: _Context, window: Span, segments: Sequence[Segment]) -> int:
+    """How much of the window's speech has no recognised word near it (`uncovered`)."""
+    return sum(b - a for a, b in uncovered(ctx.speech, window, _word_spans(segments)))
+
+
+def _refilled(
+    ctx: _Context, window: Span, segments: tuple[Segment, ...], report: dict[str, Any]
+) -> tuple[Segment, ...]:
+    """A batched first pass that left most of the window's speech without a word (it jumped
+    over a verse): the window decoded again alone with temperature fallback, as
+    faster-whisper's sequential decoder hears it: its segments the decoder was sure of, with
+    the first pass's words where those have none; kept if that neither loops nor runs on and
+    leaves less speech without a word."""
+    speech_ms = sum(
+        ctx.speech.frame_ms for p in ctx.speech.frames(*window) if p >= C.UNCOVERED_PROBABILITY
+    )
+    missing = _missing_ms(ctx, window, segments)
+    if not speech_ms or missing < C.REFILL_MISSING_SHARE * speech_ms:
+        return segments
+    # Only what the decoder was sure of (as recovery takes it: babble and music decode to
+    # text far below Whisper's own -1), with the first pass's words where that has none.
+    again = _outside(_again(ctx, window, ctx.user_hotwords), (), window)
+    again = tuple(_merge(again, _outside(segments, _word_spans(again), window, sure=False)))
+    still = _missing_ms(ctx, window, again)
+    entry: dict[str, Any] = {
+        "missing_ms": missing,
+        "speech_ms": round(speech_ms),
+        "again_missing_ms": still,
+    }
+    report["refilled"] = entry
+    problems = ctx.problems(window, again)
+    if any(p.kind != guard.NO_SPEECH for p in problems) or still >= missing:
+        entry["rejected"] = _text(again)[: C.ASR_REPORT_TEXT_CHARS]
+        if problems:
+            entry["problems"] = [f"{p.kind}: {p.detail}" for p in problems]
+        return segments
+    entry["kept"] = True
+    if not problems:
+        return again
+    # Text where the VAD heard no speech (it often misses singing) is kept and flagged, as
+    # the guard flags it in a first pass.
+    contained = _contain(ctx, window, again, problems)
+    report["flagged"] = sorted({f for s in contained for f in s.flags})
+    return contained
+
+
 def _recovered(
     ctx: _Context, window: Span, segments: tuple[Segment, ...], report: dict[str, Any]
 ) -> tuple[Segment, ...]:
-    spans = [(w.start_ms, w.end_ms) for s in segments for w in s.words] or [
-        (s.start_ms, s.end_ms) for s in segments
-    ]
+    spans = _word_spans(segments)
     out = list(segments)
     for gap in uncovered(ctx.speech, window, spans):
         lo = max(window[0], gap[0] - C.RECOVER_PAD_BEFORE_MS)
@@ -571,14 +631,16 @@ def _with_words(seg: Segment, words: Sequence[Word]) -> Segment:
     )
 
 
-def _outside(segments: Sequence[Segment], taken: Sequence[Span], gap: Span) -> tuple[Segment, ...]:
+def _outside(
+    segments: Sequence[Segment], taken: Sequence[Span], gap: Span, sure: bool = True
+) -> tuple[Segment, ...]:
     """The words of a recovery decode that lie in the gap (give or take UNCOVERED_NEAR_MS)
-    and touch no word already recognised, from segments the decoder was sure of (average
-    log-probability at least Whisper's own -1: babble and music give invented text far
-    below that); as segments."""
+    and touch no word already recognised, from segments the decoder was sure of (with
+    `sure`: average log-probability at least Whisper's own -1; babble and music give invented
+    text far below that); as segments."""
     out = []
     for seg in segments:
-        if seg.avg_logprob < C.ASR_LOGPROB_THRESHOLD:
+        if sure and seg.avg_logprob < C.ASR_LOGPROB_THRESHOLD:
             continue
         words = tuple(
             w
@@ -674,6 +736,7 @@ def _summary(
         "windows": len(reports),
         "guard_redecoded": sum(1 for r in reports if "guard" in r),
         "flagged_segments": flags,
+        "refilled_windows": sum(1 for r in reports if r.get("refilled", {}).get("kept")),
         "biased_windows": len(biased),
         "biased_kept": sum(1 for b in biased if b["kept"]),
         "biased_confirmed_terms": sum(len(b.get("confirmed", ())) for b in biased),
