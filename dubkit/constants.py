@@ -192,8 +192,10 @@ UNCOVERED_BRIDGE_MS = 400  # pauses between words inside a skipped stretch do no
 # A batched first pass that leaves at least half of its window's speech without a word (the
 # decoder jumped over most of a song's verse) is no base for recovery's small repairs: the
 # window is decoded again alone, with temperature fallback, as faster-whisper's sequential
-# decoder would, and that is kept if it is clean and leaves less speech without a word.
+# decoder would, and that is kept if it is clean and leaves at most half as much speech
+# without a word.
 REFILL_MISSING_SHARE = 0.5
+REFILL_MAX_LEFT = 0.5
 # A term heard with exactly its syllables and tones, as whole words, is written in directly
 # from 3 characters up (2-character homophones are too often other words: 计分/积分). A biased
 # second pass may change, outside the terms it gains, at most 2 characters or 5% of the text,

@@ -139,16 +139,22 @@ def window_problems(
                 )
                 break
     for seg, prob in zip(segments, speech_probability, strict=True):
-        if (
-            spoken_chars(seg.text)
-            and seg.end_ms - seg.start_ms >= C.ASR_NO_SPEECH_MIN_MS
-            and prob < C.ASR_SILENT_VAD_PROBABILITY
-        ):
+        if unheard(seg, prob):
             problems.append(
                 Problem(NO_SPEECH, f"{seg.text[:12]!r} where the VAD heard speech {prob:.0%}")
             )
             break
     return problems
+
+
+def unheard(segment: Segment, speech_probability: float) -> bool:
+    """Text where the VAD heard no speech: for half a second or more, under a mean speech
+    probability (`speech_probability`) below 0.15."""
+    return bool(
+        spoken_chars(segment.text)
+        and segment.end_ms - segment.start_ms >= C.ASR_NO_SPEECH_MIN_MS
+        and speech_probability < C.ASR_SILENT_VAD_PROBABILITY
+    )
 
 
 def whisper_silence(segment: Segment) -> bool:

@@ -286,9 +286,11 @@ def _decided(
         kept = _refilled(ctx, window, kept, report)
     if ctx.bias is not None and not any(s.flags for s in kept):
         kept = _biased(ctx, window, kept, report)
-    if ctx.settings.recover and not any(s.flags for s in kept):
-        # (a window the guard had to contain is not trusted to say where speech is
-        # missing: the span of a collapsed loop would be decoded into the loop again)
+    if ctx.settings.recover and not any(f != guard.NO_SPEECH for s in kept for f in s.flags):
+        # (a window whose loops or run-on text the guard had to contain is not trusted to
+        # say where speech is missing: the span of a collapsed loop would be decoded into
+        # the loop again; text flagged only for being where the VAD heard no voice is not
+        # where recovery looks)
         kept = _recovered(ctx, window, kept, report)
     if ctx.bias is not None:
         kept = _substituted(ctx, kept, report)
@@ -539,41 +541,43 @@ def _refilled(
     ctx: _Context, window: Span, segments: tuple[Segment, ...], report: dict[str, Any]
 ) -> tuple[Segment, ...]:
     """A batched first pass that left most of the window's speech without a word (it jumped
-    over a verse): the window decoded again alone with temperature fallback, as
-    faster-whisper's sequential decoder hears it: its segments the decoder was sure of, with
-    the first pass's words where those have none; kept if that neither loops nor runs on and
-    leaves less speech without a word."""
-    speech_ms = sum(
+    over a verse, or timed the verse's first line at the window's end): the window decoded
+    again alone with temperature fallback, as faster-whisper's sequential decoder hears it,
+    and its segments the decoder was sure of replace the first pass if they neither loop nor
+    run on and leave at most half as much speech without a word. Recovery then decodes what
+    they still leave."""
+    voiced_ms = sum(
         ctx.speech.frame_ms for p in ctx.speech.frames(*window) if p >= C.UNCOVERED_PROBABILITY
     )
     missing = _missing_ms(ctx, window, segments)
-    if not speech_ms or missing < C.REFILL_MISSING_SHARE * speech_ms:
+    if not voiced_ms or missing < C.REFILL_MISSING_SHARE * voiced_ms:
         return segments
-    # Only what the decoder was sure of (as recovery takes it: babble and music decode to
-    # text far below Whisper's own -1), with the first pass's words where that has none.
+    # Only what the decoder was sure of, as recovery takes it (babble and music decode to
+    # text far below Whisper's own -1). Not the first pass's words where it has none: their
+    # times are what failed (a line written again at the window's end would stay twice).
     again = _outside(_again(ctx, window, ctx.user_hotwords), (), window)
-    again = tuple(_merge(again, _outside(segments, _word_spans(again), window, sure=False)))
     still = _missing_ms(ctx, window, again)
     entry: dict[str, Any] = {
         "missing_ms": missing,
-        "speech_ms": round(speech_ms),
+        "voiced_ms": round(voiced_ms),
         "again_missing_ms": still,
     }
     report["refilled"] = entry
     problems = ctx.problems(window, again)
-    if any(p.kind != guard.NO_SPEECH for p in problems) or still >= missing:
+    if any(p.kind != guard.NO_SPEECH for p in problems) or still > missing * C.REFILL_MAX_LEFT:
         entry["rejected"] = _text(again)[: C.ASR_REPORT_TEXT_CHARS]
         if problems:
             entry["problems"] = [f"{p.kind}: {p.detail}" for p in problems]
         return segments
     entry["kept"] = True
-    if not problems:
-        return again
-    # Text where the VAD heard no speech (it often misses singing) is kept and flagged, as
-    # the guard flags it in a first pass.
-    contained = _contain(ctx, window, again, problems)
-    report["flagged"] = sorted({f for s in contained for f in s.flags})
-    return contained
+    # Text where the VAD heard no voice (it often misses singing) is kept and flagged, as the
+    # guard flags it; nothing is cut.
+    return tuple(
+        _flag(seg, guard.NO_SPEECH)
+        if guard.unheard(seg, ctx.speech.mean_probability(seg.start_ms, seg.end_ms))
+        else seg
+        for seg in again
+    )
 
 
 def _recovered(
@@ -631,16 +635,14 @@ def _with_words(seg: Segment, words: Sequence[Word]) -> Segment:
     )
 
 
-def _outside(
-    segments: Sequence[Segment], taken: Sequence[Span], gap: Span, sure: bool = True
-) -> tuple[Segment, ...]:
+def _outside(segments: Sequence[Segment], taken: Sequence[Span], gap: Span) -> tuple[Segment, ...]:
     """The words of a recovery decode that lie in the gap (give or take UNCOVERED_NEAR_MS)
-    and touch no word already recognised, from segments the decoder was sure of (with
-    `sure`: average log-probability at least Whisper's own -1; babble and music give invented
-    text far below that); as segments."""
+    and touch no word already recognised, from segments the decoder was sure of (average
+    log-probability at least Whisper's own -1: babble and music give invented text far
+    below that); as segments."""
     out = []
     for seg in segments:
-        if sure and seg.avg_logprob < C.ASR_LOGPROB_THRESHOLD:
+        if seg.avg_logprob < C.ASR_LOGPROB_THRESHOLD:
             continue
         words = tuple(
             w
