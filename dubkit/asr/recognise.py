@@ -286,11 +286,10 @@ def _decided(
         kept = _refilled(ctx, window, kept, report)
     if ctx.bias is not None and not any(s.flags for s in kept):
         kept = _biased(ctx, window, kept, report)
-    if ctx.settings.recover and not any(f != guard.NO_SPEECH for s in kept for f in s.flags):
-        # (a window whose loops or run-on text the guard had to contain is not trusted to
-        # say where speech is missing: the span of a collapsed loop would be decoded into
-        # the loop again; text flagged only for being where the VAD heard no voice is not
-        # where recovery looks)
+    if ctx.settings.recover and not any(s.flags for s in kept):
+        # (a window the guard had to contain is not trusted to say where speech is
+        # missing: the span of a collapsed loop would be decoded into the loop again, a line
+        # flagged where the VAD heard no voice would be heard again where it was said)
         kept = _recovered(ctx, window, kept, report)
     if ctx.bias is not None:
         kept = _substituted(ctx, kept, report)
@@ -542,10 +541,11 @@ def _refilled(
 ) -> tuple[Segment, ...]:
     """A batched first pass that left most of the window's speech without a word (it jumped
     over a verse, or timed the verse's first line at the window's end): the window decoded
-    again alone with temperature fallback, as faster-whisper's sequential decoder hears it,
-    and its segments the decoder was sure of replace the first pass if they neither loop nor
-    run on and leave at most half as much speech without a word. Recovery then decodes what
-    they still leave."""
+    again alone with temperature fallback, as faster-whisper's sequential decoder hears it;
+    its segments the decoder was sure of, with the first pass's segments where they leave
+    speech without a word, replace the first pass if they neither loop nor run on and leave
+    at most half as much speech without a word. Recovery then decodes what is still left,
+    unless text was flagged."""
     voiced_ms = sum(
         ctx.speech.frame_ms for p in ctx.speech.frames(*window) if p >= C.UNCOVERED_PROBABILITY
     )
@@ -553,9 +553,22 @@ def _refilled(
     if not voiced_ms or missing < C.REFILL_MISSING_SHARE * voiced_ms:
         return segments
     # Only what the decoder was sure of, as recovery takes it (babble and music decode to
-    # text far below Whisper's own -1). Not the first pass's words where it has none: their
-    # times are what failed (a line written again at the window's end would stay twice).
+    # text far below Whisper's own -1); and the first pass's segments that lie wholly where
+    # that leaves speech without a word, unless it wrote their text elsewhere (their times
+    # are what failed: the verse's first line timed at the window's end).
     again = _outside(_again(ctx, window, ctx.user_hotwords), (), window)
+    said = _text(again)
+    gaps = uncovered(ctx.speech, window, _word_spans(again))
+    back = [
+        seg
+        for seg in segments
+        if seg.text not in said
+        and any(
+            a - C.UNCOVERED_NEAR_MS <= seg.start_ms and seg.end_ms <= b + C.UNCOVERED_NEAR_MS
+            for a, b in gaps
+        )
+    ]
+    again = tuple(_merge(again, back))
     still = _missing_ms(ctx, window, again)
     entry: dict[str, Any] = {
         "missing_ms": missing,
@@ -572,12 +585,15 @@ def _refilled(
     entry["kept"] = True
     # Text where the VAD heard no voice (it often misses singing) is kept and flagged, as the
     # guard flags it; nothing is cut.
-    return tuple(
+    out = tuple(
         _flag(seg, guard.NO_SPEECH)
         if guard.unheard(seg, ctx.speech.mean_probability(seg.start_ms, seg.end_ms))
         else seg
         for seg in again
     )
+    if any(seg.flags for seg in out):
+        report["flagged"] = [guard.NO_SPEECH]
+    return out
 
 
 def _recovered(
@@ -738,6 +754,7 @@ def _summary(
         "windows": len(reports),
         "guard_redecoded": sum(1 for r in reports if "guard" in r),
         "flagged_segments": flags,
+        "refills_decoded": sum(1 for r in reports if "refilled" in r),
         "refilled_windows": sum(1 for r in reports if r.get("refilled", {}).get("kept")),
         "biased_windows": len(biased),
         "biased_kept": sum(1 for b in biased if b["kept"]),
