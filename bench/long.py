@@ -70,7 +70,9 @@ AUDIO = {"48k-stereo": (48000, 2), "16k-mono": (16000, 1)}
 HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 POLL_S = 0.1
 # what dubkit decoded a second time (asr.json's recognition summary): windows, stretches
-REDECODES = ("windows", "guard_redecoded", "biased_windows", "recovered_stretches")
+REDECODES = (
+    "windows", "guard_redecoded", "refills_decoded", "biased_windows", "recovered_stretches",
+)  # fmt: skip
 TAIL_LINES = 25
 
 
@@ -389,7 +391,7 @@ def report(
     med: dict[tuple[float, str], dict[str, float]] = {}
     print(
         "| programme | variant | wall s | x real time | CPU s | peak RSS MB | zh chars "
-        "| windows: guard / biased / recovered stretches |"
+        "| windows: guard / refill / biased / recovered stretches |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for minutes in lengths:
@@ -409,8 +411,8 @@ def report(
             note = f" ({failed} failed)" if failed else ""
             x = ok[0].extra
             again = (
-                f"{x['windows']}: {x['guard_redecoded']} / {x['biased_windows']} / "
-                f"{x['recovered_stretches']}"
+                f"{x['windows']}: {x['guard_redecoded']} / {x['refills_decoded']} / "
+                f"{x['biased_windows']} / {x['recovered_stretches']}"
                 if len(x) == len(REDECODES)
                 else "-"
             )

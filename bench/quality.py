@@ -21,7 +21,9 @@ Variants (``+g`` = with the glossaries cpec-media.yaml and tests/data/zh-dev-ter
 - dubkit, dubkit+g: `dubkit transcribe` batched (batch 8, faster-whisper's default, as
   plain-batched; dubkit's own on CPU is 4 since issue 16), the SRT text.
 - dubkit-seq, dubkit-seq+g: `--batch-size 0`.
-- dubkit-noguard, dubkit-norecover: one feature off.
+- dubkit-noguard, dubkit-norecover: one feature off (--no-recover: neither refill nor
+  recovery); dubkit-norefill: recovery without the refill of windows a batch jumped over
+  (bench/ab's BENCH_REFILL=0).
 - dubkit+hw, dubkit-noguard+hw: the glossaries' Chinese forms given as `--hotword`s, in
   every window's prompt (as far as 111 tokens go), with and without the guard: the loops a
   long hotword list causes, and what the guard makes of them.
@@ -31,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -55,7 +58,7 @@ GLOSSARIES = [
 TERMS = ROOT / "tests" / "data" / "zh-dev-terms.yaml"
 VARIANTS = [
     "plain-seq", "plain-seq+g", "plain-batched", "dubkit", "dubkit+g",
-    "dubkit-seq", "dubkit-seq+g", "dubkit-noguard", "dubkit-norecover",
+    "dubkit-seq", "dubkit-seq+g", "dubkit-noguard", "dubkit-norecover", "dubkit-norefill",
 ]  # fmt: skip
 BEAM, BATCH = 5, 8
 
@@ -202,7 +205,10 @@ def run_child(variant: str, dense: Path | None) -> dict[str, Any]:
     cmd = [sys.executable, __file__, "--child", variant]
     if dense is not None:
         cmd += ["--dense", str(dense)]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+    env = dict(os.environ)
+    if variant.startswith("dubkit-norefill"):
+        env.update(BENCH_REFILL="0", PYTHONPATH=str(ROOT / "bench" / "ab"))
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=env)
     if done.returncode:
         sys.exit(f"bench: {variant} failed:\n{done.stderr[-3000:]}")
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -273,6 +279,7 @@ def score(results: dict[str, dict[str, Any]], dense_reference: str | None) -> di
             "insertion_rate": pooled.insertion_rate,
             "errors": [pooled.substitutions, pooled.deletions, pooled.insertions],
             "reference_chars": pooled.reference_chars,
+            "correct": pooled.correct,
             "loops": sum(c["loops"] for c in per_clip.values()),
             "term_recall": [found, wanted],
             "long_chars": len(plain(long_text)),
@@ -290,9 +297,10 @@ def report(table: dict[str, Any]) -> str:
     audio = 0.0
     lines = [f"Machine: {machine()}, whisper:base int8 on CPU", ""]
     lines += [
-        "| variant | CER | deletions | insertions | loops | term recall | 70 s: chars | "
-        "70 s: loops | dense: CER (del/ins) | breaks inside words | wall s | peak RSS MB |",
-        "| --- " * 12 + "|",
+        "| variant | CER | deletions | insertions | characters right | loops | term recall | "
+        "70 s: chars | 70 s: loops | dense: CER (del/ins) | breaks inside words | wall s | "
+        "peak RSS MB |",
+        "| --- " * 13 + "|",
     ]
     for variant, row in table.items():
         f, w = row["term_recall"]
@@ -306,7 +314,8 @@ def report(table: dict[str, Any]) -> str:
         inside_cell = f"{inside[0]}/{inside[1]}" if inside else "-"
         lines.append(
             f"| {variant} | {row['cer']:.3f} | {row['deletion_rate']:.3f} | "
-            f"{row['insertion_rate']:.3f} | {row['loops']} | {f}/{w} | {row['long_chars']} | "
+            f"{row['insertion_rate']:.3f} | {row['correct']} | {row['loops']} | {f}/{w} | "
+            f"{row['long_chars']} | "
             f"{row['long_loops']} | {dense_cell} | {inside_cell} | {row['wall']:.1f} | "
             f"{row['rss_mb']:.0f} |"
         )

@@ -3,8 +3,8 @@
     .venv/bin/python bench/recordings.py [--rounds 3] [--seed 7]
         [--variants dubkit,dubkit-first-pass,plain]
 
-An A/B of the batched decodes' beam patience: BENCH_PATIENCE=1 PYTHONPATH=bench/patience_ab
-(see bench/patience_ab/sitecustomize.py).
+An A/B of the batched decodes' beam patience: BENCH_PATIENCE=1 PYTHONPATH=bench/ab
+(see bench/ab/sitecustomize.py).
 
 The zh-speech and zh-dev recordings with a scored reference (tests/scoring.clips: speech,
 terms and song; silver references, a model's output, are left out) are laid end to end,
@@ -12,7 +12,8 @@ shuffled (`--seed`, 7) in each of `--rounds` rounds, with 0.3-1.2 s of silence a
 9 minutes for 3 rounds, windows that mix speech and song as a programme does. Each variant
 transcribes it in a fresh process; each word goes to the recording whose span (the silences
 split at their middles) holds the word's middle; CER with substitutions, deletions and
-insertions pooled over all recordings; CPU is the child's user + system seconds.
+insertions pooled over all recordings, and the characters written right (the reference's,
+less substitutions and deletions); CPU is the child's user + system seconds.
 
 - dubkit: `dubkit transcribe` (defaults: batch 4 on CPU, guard, recovery);
 - dubkit-first-pass: `dubkit transcribe --no-recover`;
@@ -151,10 +152,10 @@ def main() -> None:
         spans = build(media, args.rounds, args.seed)
         print(f"{len(spans)} recordings, {spans[-1].end_ms / 1000:.0f} s, "
               f"{sum(len(plain(r.reference)) for r in spans)} reference characters\n")  # fmt: skip
-        print("| variant | CER | substitutions / deletions / insertions | "
+        print("| variant | CER | substitutions / deletions / insertions | characters right | "
               + " | ".join(f"CER {p}" for p in PURPOSES)
-              + " | stretches recovered | CPU s |")  # fmt: skip
-        print("| --- " * (5 + len(PURPOSES)) + "|")
+              + " | windows refilled | stretches recovered | CPU s |")  # fmt: skip
+        print("| --- " * (7 + len(PURPOSES)) + "|")
         for variant in variants:
             words, summary, cpu = run(variant, media, Path(tmp))
             pairs = [
@@ -167,8 +168,9 @@ def main() -> None:
             ]
             print(
                 f"| {variant} | {e.cer:.3f} | {e.substitutions} / {e.deletions} / "
-                f"{e.insertions} | "
+                f"{e.insertions} | {e.correct} | "
                 + " | ".join(f"{p.cer:.3f}" for p in parts)
+                + f" | {summary.get('refilled_windows', '-')}"
                 + f" | {summary.get('recovered_stretches', '-')} | {cpu:.1f} |",
                 flush=True,
             )
