@@ -350,6 +350,7 @@ def _decoder(audio: Any, chunks: list[tuple[int, int]]) -> Any:
     decoder._speech = SpeechMap(tuple((a * 1000 // 16_000, b * 1000 // 16_000) for a, b in chunks))
     decoder.options = SimpleNamespace(beam_size=5)
     decoder.language, decoder.model, decoder.first_pass = "zh", None, False
+    decoder.transcriber = SimpleNamespace(sampled=False)
     return decoder
 
 
@@ -448,8 +449,10 @@ def test_each_decode_is_given_its_requests_beam_search(monkeypatch: pytest.Monke
     monkeypatch.setattr(faster_whisper, "BatchedInferencePipeline", Pipeline)
     decoder.model = SimpleNamespace(transcribe=transcribe)
     decoder.decode(DecodeRequest(((0, 6000), (6000, 12_000)), batched=True))
+    assert not decoder.transcriber.sampled  # beam search draws nothing
     decoder.decode(DecodeRequest(((0, 6000),), temperatures=(0.0, 0.2)))
     assert [(kw["beam_size"], kw["patience"]) for kw in seen] == [(5, 2.0), (5, 1.0)]
+    assert decoder.transcriber.sampled  # the fallback may: the next programme reloads
 
 
 def test_a_full_temporary_folder_is_one_error_naming_it(
@@ -623,3 +626,40 @@ def test_only_the_long_window_warning_of_faster_whisper_is_dropped(
         log.warning("Segment %d is longer than 30 seconds, only the first 30 seconds ...", 3)
         log.warning("The current model is English-only but the language parameter is set")
     assert [r.getMessage()[:24] for r in caplog.records] == ["The current model is Eng"]
+
+
+def test_a_programme_after_one_that_sampled_gets_a_model_with_fresh_samplers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CTranslate2 seeds each thread's sampler once: after a decode that may have sampled the
+    model is loaded again, on the same device, type and threads, the seed set first; not
+    otherwise."""
+    from types import SimpleNamespace
+
+    import ctranslate2
+
+    from dubkit import constants as C
+    from dubkit.adapters.ct2 import DeviceChoice
+    from dubkit.adapters.whisper import WhisperTranscriber
+
+    loads: list[tuple[Any, ...]] = []
+    seeds: list[int] = []
+    monkeypatch.setattr(ctranslate2, "set_random_seed", seeds.append)
+    monkeypatch.setattr(
+        ctranslate2.models,
+        "Whisper",
+        lambda path, **kw: loads.append((path, kw)) or f"model {len(loads)}",
+    )
+    model = SimpleNamespace(model="model 0", find_alignment=None)
+    transcriber = WhisperTranscriber(
+        model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8"), cpu_threads=2
+    )
+    transcriber.restart_sampler()
+    assert model.model == "model 0" and not loads  # nothing drawn yet: nothing to redo
+    transcriber.sampled = True
+    transcriber.restart_sampler()
+    assert model.model == "model 1" and not transcriber.sampled
+    assert loads == [
+        ("/models/base", {"device": "cpu", "compute_type": "int8", "intra_threads": 2})
+    ]
+    assert seeds == [C.ASR_SAMPLING_SEED]

@@ -59,12 +59,16 @@ def _quiet_long_window_warning() -> None:
 class WhisperTranscriber:
     """A loaded faster-whisper model; load once, transcribe many files."""
 
-    def __init__(self, model: Any, name: str, path: Path, choice: DeviceChoice) -> None:
+    def __init__(
+        self, model: Any, name: str, path: Path, choice: DeviceChoice, cpu_threads: int = 0
+    ) -> None:
         _bound_alignment(model)
         self.model = model
         self.name = name
         self.path = path
         self.device = choice
+        self.cpu_threads = cpu_threads
+        self.sampled = False  # a decode since the model's threads last started may have sampled
 
     @classmethod
     def load(
@@ -82,7 +86,7 @@ class WhisperTranscriber:
             lambda dev, ctype: cls._load(path, dev, ctype, cpu_threads),
             _probe_encode,
         )
-        return cls(model, name, path, choice)
+        return cls(model, name, path, choice, cpu_threads)
 
     @staticmethod
     def _load(path: Path, device: str, compute_type: str, cpu_threads: int) -> Any:
@@ -130,9 +134,30 @@ class WhisperTranscriber:
         return C.default_batch_size(self.device.device)
 
     def open(self, audio: DecodedAudio, options: TranscribeOptions) -> WhisperDecoder:
-        """This model bound to one programme's speech (VAD chunks laid end to end)."""
+        """This model bound to one programme's speech (VAD chunks laid end to end), its
+        sampler at the seed (`restart_sampler`)."""
         check_language(options.language)
+        self.restart_sampler()
         return WhisperDecoder(self, audio, options)
+
+    def restart_sampler(self) -> None:
+        """Each of CTranslate2's threads seeds its sampler once, at its first draw: after a
+        programme whose decodes may have sampled (temperature fallback), the model is loaded
+        again (new threads, samplers from the seed; 0.3 s for whisper:base on CPU), so a
+        programme transcribes the same alone, in a batch after others, or resumed."""
+        if not self.sampled:
+            return
+        import ctranslate2
+
+        self.model.model = None  # the old weights go before the new ones come
+        ctranslate2.set_random_seed(C.ASR_SAMPLING_SEED)
+        self.model.model = ctranslate2.models.Whisper(
+            str(self.path),
+            device=self.device.device,
+            compute_type=self.device.compute_type,
+            intra_threads=self.cpu_threads,
+        )
+        self.sampled = False
 
     def transcribe(
         self,
@@ -276,6 +301,7 @@ class WhisperDecoder:
     def __init__(
         self, transcriber: WhisperTranscriber, audio: DecodedAudio, options: TranscribeOptions
     ) -> None:
+        self.transcriber = transcriber
         self.model = transcriber.model
         self.count_tokens = transcriber.count_tokens
         self.options = options
@@ -354,6 +380,8 @@ class WhisperDecoder:
     def _batched(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
         from faster_whisper import BatchedInferencePipeline
 
+        if request.temperatures[0] > 0:
+            self.transcriber.sampled = True
         pipeline = BatchedInferencePipeline(self.model)
         lo = min(a for a, _ in request.windows)
         samples = self.speech_samples(lo, max(b for _, b in request.windows))
@@ -366,7 +394,7 @@ class WhisperDecoder:
                 for a, b in clips
             ],
             vad_filter=False,
-            temperature=request.temperatures[0],
+            temperature=request.temperatures[0],  # (a batch never falls back)
             **self._common(request),
         )
         raw = list(raw)
@@ -382,6 +410,8 @@ class WhisperDecoder:
         piece = self.speech_samples(a, b)
         if not len(piece):
             return ()
+        if any(t > 0 for t in request.temperatures):
+            self.transcriber.sampled = True
         raw, _ = self.model.transcribe(
             piece,
             vad_filter=False,
