@@ -663,3 +663,62 @@ def test_a_programme_after_one_that_sampled_gets_a_model_with_fresh_samplers(
         ("/models/base", {"device": "cpu", "compute_type": "int8", "intra_threads": 2})
     ]
     assert seeds == [C.ASR_SAMPLING_SEED]
+
+
+def test_a_failed_reload_says_so_and_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import ctranslate2
+
+    from dubkit.adapters.ct2 import DeviceChoice
+    from dubkit.adapters.whisper import WhisperTranscriber
+    from dubkit.errors import ModelUnavailable
+
+    def gone(path: str, **kw: Any) -> Any:
+        raise RuntimeError("Unable to open file 'model.bin' in model '/models/base'")
+
+    monkeypatch.setattr(ctranslate2.models, "Whisper", gone)
+    model = SimpleNamespace(model="model 0", find_alignment=None)
+    transcriber = WhisperTranscriber(
+        model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8")
+    )
+    transcriber.sampled = True
+    with pytest.raises(ModelUnavailable, match=r"cannot load the model again.*models pull"):
+        transcriber.restart_sampler()
+    assert transcriber.sampled  # the next programme tries again
+
+
+def test_no_programme_reloads_the_model_under_another(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Threads sharing one transcriber (a Dask worker with several threads): the model is
+    loaded again only when no programme is being transcribed."""
+    import threading
+    from types import SimpleNamespace
+
+    from dubkit.adapters.ct2 import DeviceChoice
+    from dubkit.adapters.whisper import WhisperTranscriber
+
+    model = SimpleNamespace(model="model 0", find_alignment=None)
+    transcriber = WhisperTranscriber(
+        model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8")
+    )
+    inside, leave = threading.Event(), threading.Event()
+    restarts: list[int] = []
+
+    def decode(*args: Any) -> Any:
+        transcriber.sampled = True  # each programme's decodes sample
+        if not inside.is_set():  # the first programme stays in until told to leave
+            inside.set()
+            assert leave.wait(10)
+        return "transcript"
+
+    monkeypatch.setattr(transcriber, "_transcribe", decode)
+    monkeypatch.setattr(transcriber, "restart_sampler", lambda: restarts.append(1))
+    first = threading.Thread(target=transcriber.transcribe, args=(None, None))
+    first.start()
+    assert inside.wait(10)
+    transcriber.transcribe(None, None)  # type: ignore[arg-type]  # while the first runs
+    assert len(restarts) == 1  # the first's, before it began; none under it
+    leave.set()
+    first.join(10)
+    transcriber.transcribe(None, None)  # type: ignore[arg-type]
+    assert len(restarts) == 2

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,8 @@ class WhisperTranscriber:
         self.device = choice
         self.cpu_threads = cpu_threads
         self.sampled = False  # a decode since the model's threads last started may have sampled
+        self._lock = threading.Lock()
+        self._running = 0  # programmes being transcribed (threads may share a transcriber)
 
     @classmethod
     def load(
@@ -134,29 +137,35 @@ class WhisperTranscriber:
         return C.default_batch_size(self.device.device)
 
     def open(self, audio: DecodedAudio, options: TranscribeOptions) -> WhisperDecoder:
-        """This model bound to one programme's speech (VAD chunks laid end to end), its
-        sampler at the seed (`restart_sampler`)."""
+        """This model bound to one programme's speech (VAD chunks laid end to end)."""
         check_language(options.language)
-        self.restart_sampler()
         return WhisperDecoder(self, audio, options)
 
     def restart_sampler(self) -> None:
         """Each of CTranslate2's threads seeds its sampler once, at its first draw: after a
         programme whose decodes may have sampled (temperature fallback), the model is loaded
         again (new threads, samplers from the seed; 0.3 s for whisper:base on CPU), so a
-        programme transcribes the same alone, in a batch after others, or resumed."""
+        programme transcribes the same alone, in a batch after others, or resumed. Only
+        while no programme is being transcribed (`transcribe` calls it)."""
         if not self.sampled:
             return
         import ctranslate2
 
         self.model.model = None  # the old weights go before the new ones come
         ctranslate2.set_random_seed(C.ASR_SAMPLING_SEED)
-        self.model.model = ctranslate2.models.Whisper(
-            str(self.path),
-            device=self.device.device,
-            compute_type=self.device.compute_type,
-            intra_threads=self.cpu_threads,
-        )
+        try:
+            self.model.model = ctranslate2.models.Whisper(
+                str(self.path),
+                device=self.device.device,
+                compute_type=self.device.compute_type,
+                intra_threads=self.cpu_threads,
+            )
+        except (RuntimeError, ValueError, OSError) as exc:  # (still `sampled`: tried again)
+            raise ModelUnavailable(
+                f"{self.path}: cannot load the model again ({' '.join(str(exc).split())}); "
+                f"reinstall it with `dubkit models pull` or `dubkit models install PATH`",
+                path=self.path,
+            ) from exc
         self.sampled = False
 
     def transcribe(
@@ -168,6 +177,23 @@ class WhisperTranscriber:
     ) -> Transcript:
         """Recognise `audio` window by window (dubkit.asr.recognise): word timestamps always,
         batched unless batch_size <= 1, guarded, glossary-biased only where a term is heard."""
+        with self._lock:  # threads sharing this model: none is reloaded under another
+            if not self._running:
+                self.restart_sampler()
+            self._running += 1
+        try:
+            return self._transcribe(audio, options, progress, bias)
+        finally:
+            with self._lock:
+                self._running -= 1
+
+    def _transcribe(
+        self,
+        audio: DecodedAudio,
+        options: TranscribeOptions,
+        progress: ProgressFn | None,
+        bias: BiasTerms | None,
+    ) -> Transcript:
         from dubkit.adapters.chinese import to_simplified
 
         decoder = self.open(audio, options)
