@@ -11,8 +11,9 @@
    temperature fallback; what still loops is collapsed and flagged.
 4. Refill: a batched first pass that left half of its window's speech without a word (it
    jumped over a verse of a song) is decoded again alone with temperature fallback, as
-   faster-whisper's sequential decoder hears it, and that is kept if it neither loops nor
-   runs on and leaves less speech without a word.
+   faster-whisper's sequential decoder hears it; what that is sure of, with the first pass
+   where it heard nothing, is kept if it neither loops nor runs on and leaves at most half
+   as much speech without a word.
 5. Glossary biasing (`biasing`): a window whose text sounds like glossary terms it does not
    write is decoded again with only those terms as hotwords and kept if `biasing.judge` says so.
 6. Recovery (`windows.uncovered`): speech the decoder still skipped is decoded again on its own.
