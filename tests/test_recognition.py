@@ -133,10 +133,7 @@ def without_glossary(
 
 @pytest.fixture(scope="module")
 def with_glossary(
-    assets: Path,
-    scored: list[Clip],
-    transcriber: object,
-    tmp_path_factory: pytest.TempPathFactory,
+    assets: Path, scored: list[Clip], transcriber: object, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     files = [c.path(assets) for c in scored] + [assets / LONG[0] / LONG[1]]
     terms = _terms(CPEC, DEV_TERMS)

@@ -399,6 +399,8 @@ class WhisperDecoder:
         if not request.windows:
             return []
         self.first_pass = request.first_pass  # language evidence is taken from these only
+        if any(t > 0 for t in request.temperatures):
+            self.transcriber.sampled = True  # it may draw samples: the next programme reloads
         if request.batched:
             return self._batched(request)
         return [self._one(window, request) for window in request.windows]
@@ -406,8 +408,6 @@ class WhisperDecoder:
     def _batched(self, request: DecodeRequest) -> list[tuple[Segment, ...]]:
         from faster_whisper import BatchedInferencePipeline
 
-        if request.temperatures[0] > 0:
-            self.transcriber.sampled = True
         pipeline = BatchedInferencePipeline(self.model)
         lo = min(a for a, _ in request.windows)
         samples = self.speech_samples(lo, max(b for _, b in request.windows))
@@ -436,8 +436,6 @@ class WhisperDecoder:
         piece = self.speech_samples(a, b)
         if not len(piece):
             return ()
-        if any(t > 0 for t in request.temperatures):
-            self.transcriber.sampled = True
         raw, _ = self.model.transcribe(
             piece,
             vad_filter=False,
