@@ -782,6 +782,48 @@ def test_translate_reads_the_recognisers_flags_back_unless_the_cue_was_edited(
     assert with_recognition_flags(cues, asr) == cues
 
 
+def test_an_asr_json_is_parsed_once_however_many_stages_ask_and_again_once_changed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch episode's stages ask the asr.json (megabytes for an hour) six questions: the
+    file is parsed once, and again when its content changes, even to the same size."""
+    import json
+
+    from dubkit.episode import pipeline as P
+
+    parsed: list[bytes] = []
+    real = P.parse_json
+    monkeypatch.setattr(P, "parse_json", lambda data: parsed.append(data) or real(data))
+    asr = tmp_path / "ep.asr.json"
+    doc = {
+        "media": str(tmp_path),  # this test's own content (records are kept per content)
+        "language": "zh",
+        "source": "auto",
+        "english_srt": "ep.en.srt",
+        "english_srt_sha256": "ab12",
+        "profile": {"fps": 25},
+        "flagged_cues": [
+            {"start_ms": 0, "end_ms": 2000, "text": "中国中国", "flags": [guard.REPETITION]}
+        ],
+    }
+    asr.write_text(json.dumps(doc), encoding="utf-8")
+    cues = (Cue(1, 0, 2000, ("中国中国",)), Cue(2, 2100, 4000, ("很好",)))
+    assert P.heard_language(asr) == "zh"
+    assert P.read_from_picture(asr)
+    assert P.english_srt(asr) == tmp_path / "ep.en.srt"
+    assert P.picture_records(tmp_path, "ep") == {"ep.en.srt": {"ab12"}}
+    assert P.cue_rate(asr) == 25.0
+    assert [c.flags for c in P.with_recognition_flags(cues, asr)] == [(guard.REPETITION,), ()]
+    assert len(parsed) == 1
+    # the same size, written at once: the content tells the versions apart
+    asr.write_text(json.dumps({**doc, "language": "en"}), encoding="utf-8")
+    assert P.heard_language(asr) == "en"
+    assert len(parsed) == 2
+    asr.unlink()
+    assert P.heard_language(asr) is None
+    assert P.with_recognition_flags(cues, asr) == cues
+
+
 # ------------------------------------------------------- found by review, kept as tests
 
 

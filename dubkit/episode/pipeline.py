@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -20,7 +21,14 @@ from dubkit.burned.records import Band, BurnedCue
 from dubkit.episode.burn import BurnedGeometry
 from dubkit.errors import ConfigError, DubkitError, MediaError, OutputError
 from dubkit.escape import display_text, render_json
-from dubkit.fsutil import atomic_write_all, display_path, read_json, sha256_file
+from dubkit.fsutil import (
+    atomic_write_all,
+    display_path,
+    parse_json,
+    read_json,
+    read_limited,
+    sha256_file,
+)
 from dubkit.glossary.terms import TermSet, canonical_text, canonical_transcript
 from dubkit.ports import Memory, ProgressFn, TranscribeOptions, Transcriber, Translator
 from dubkit.profiles import BUILTIN_PROFILES, URDU_PROFILE, Profile
@@ -317,11 +325,9 @@ EDITED = "edited"  # STEM.en.edited.srt: a corrected SRT set aside, never overwr
 def picture_records(outdir: Path, stem: str) -> dict[str, set[str]]:
     """File name → sha256 of the picture's English dubkit last wrote there, as STEM.asr.json
     records it (`english_srt`, `english_srt_sha256`)."""
-    doc = _artefact(outdir / f"{stem}.asr.json")
-    name = doc.get("english_srt") if doc is not None else None
-    digest = doc.get("english_srt_sha256") if doc is not None else None
-    if isinstance(name, str) and isinstance(digest, str):
-        return {name: {digest}}
+    recorded = recognition_record(outdir / f"{stem}.asr.json")
+    if recorded is not None and recorded.english_srt and recorded.english_srt_sha256:
+        return {recorded.english_srt: {recorded.english_srt_sha256}}
     return {}
 
 
@@ -880,24 +886,23 @@ def burned_english(
 def read_from_picture(asr_json: Path) -> bool:
     """Whether the transcription that wrote `asr_json` read the picture (--source ocr or
     auto, a subtitle band found): it wrote STEM.ocr.json beside it then."""
-    doc = _artefact(asr_json)
-    return doc is not None and doc.get("source") in (OCR, "auto")
+    recorded = recognition_record(asr_json)
+    return recorded is not None and recorded.source in (OCR, "auto")
 
 
 def heard_language(asr_json: Path) -> str | None:
     """The language the transcription that wrote `asr_json` heard (None: no asr.json, or
     it says none)."""
-    doc = _artefact(asr_json)
-    heard = doc.get("language") if doc is not None else None
-    return heard if isinstance(heard, str) else None
+    recorded = recognition_record(asr_json)
+    return recorded.language if recorded is not None else None
 
 
 def english_srt(asr_json: Path) -> Path | None:
     """The STEM.en.srt beside `asr_json` that transcription wrote from the English lines of
     the picture, as asr.json names it (None: it names none)."""
-    doc = _artefact(asr_json)
-    named = doc.get("english_srt") if doc is not None else None
-    if isinstance(named, str) and named and named == Path(named).name:
+    recorded = recognition_record(asr_json)
+    named = recorded.english_srt if recorded is not None else None
+    if named and named == Path(named).name:
         return asr_json.with_name(named)
     return None
 
@@ -1079,11 +1084,18 @@ def _write_translation(
     return paths, target_cues
 
 
-def _flagged_entries(path: Path, key: str) -> list[tuple[int, int, str | None, tuple[str, ...]]]:
+Flagged = tuple[int, int, str | None, tuple[str, ...]]
+
+
+def _flagged_entries(path: Path, key: str) -> list[Flagged]:
     """(start_ms, end_ms, text or None, recogniser flags) of each entry under `key` of a
     dubkit artefact read back (asr.json's flagged_cues, qa.json's target_cues). A file that
     is missing, too large, not JSON or not dubkit's gives nothing; an entry of the wrong
     shape is skipped: these files only add flags, they never stop a command."""
+    return _flagged_in(_artefact(path), key)
+
+
+def _flagged_in(doc: dict[str, Any] | None, key: str) -> list[Flagged]:
     from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
     class Entry(BaseModel):
@@ -1093,9 +1105,8 @@ def _flagged_entries(path: Path, key: str) -> list[tuple[int, int, str | None, t
         text: str | None = None
         flags: list[str]
 
-    doc = _artefact(path)
     entries = doc.get(key) if doc is not None else None
-    found = []
+    found: list[Flagged] = []
     for raw in entries if isinstance(entries, list) else ():
         try:
             e = Entry.model_validate(raw)
@@ -1110,9 +1121,8 @@ def _flagged_entries(path: Path, key: str) -> list[tuple[int, int, str | None, t
 def with_recognition_flags(cues: Sequence[Cue], asr_json: Path) -> tuple[Cue, ...]:
     """The recogniser's flags (from the asr.json beside a Chinese SRT) back on the cues they
     were written for: same times and same text, so an edited cue sheds its flag."""
-    flagged = {
-        (a, b, text): flags for a, b, text, flags in _flagged_entries(asr_json, "flagged_cues")
-    }
+    recorded = recognition_record(asr_json)
+    flagged = {(a, b, text): flags for a, b, text, flags in recorded.flagged} if recorded else {}
     return tuple(
         replace(c, flags=tuple(dict.fromkeys((*c.flags, *flagged[key]))))
         if (key := (c.start_ms, c.end_ms, c.text)) in flagged
@@ -1378,17 +1388,12 @@ def cue_rate(asr_json: Path, run_json: bool = True) -> float | None:
     Where there is no asr.json (a batch episode that brought its own Chinese SRT, timed at
     its media's rate), the rate STEM.run.json beside it records for that very STEM.zh.srt
     (`run_json`; see run_rate). None: neither says."""
-    doc = _artefact(asr_json)
-    if doc is None and run_json and asr_json.name.endswith(".asr.json"):
+    recorded = recognition_record(asr_json)
+    if recorded is None and run_json and asr_json.name.endswith(".asr.json"):
         stem = asr_json.name[: -len(".asr.json")]
         run = _artefact(asr_json.with_name(f"{stem}.run.json"))
         return run_rate(run, asr_json.with_name(f"{stem}.zh.srt"))
-    try:
-        rate = float(doc["profile"]["fps"]) if doc is not None else None
-    except (KeyError, TypeError, ValueError):
-        return None
-    # a rate the dubbing timecode can count, as --fps must be
-    return rate if rate is not None and usable_rate(rate) else None
+    return recorded.fps if recorded is not None else None
 
 
 def run_rate(run: dict[str, Any] | None, srt: Path | None) -> float | None:
@@ -1407,6 +1412,72 @@ def run_rate(run: dict[str, Any] | None, srt: Path | None) -> float | None:
     except OSError:
         return None
     return float(rate) if same else None
+
+
+@dataclass(frozen=True)
+class RecognitionRecord:
+    """What later stages read back from a STEM.asr.json (a few fields of a file that runs to
+    megabytes for an hour): kept per content, so that a batch episode's stages parse it
+    once, not once per question."""
+
+    language: str | None  # the language heard
+    source: str | None  # asr, ocr or auto
+    english_srt: str | None  # the picture's English SRT transcription wrote, and its hash
+    english_srt_sha256: str | None
+    fps: float | None  # the rate the cues were snapped to (a usable one, or None)
+    flagged: tuple[Flagged, ...]  # flagged_cues
+
+    @classmethod
+    def of(cls, doc: dict[str, Any]) -> RecognitionRecord:
+        def text(key: str) -> str | None:
+            value = doc.get(key)
+            return value if isinstance(value, str) else None
+
+        profile = doc.get("profile")
+        fps = profile.get("fps") if isinstance(profile, dict) else None
+        try:
+            rate = float(fps) if fps is not None and not isinstance(fps, bool) else None
+        except (TypeError, ValueError):
+            rate = None
+        return cls(
+            language=text("language"),
+            source=text("source"),
+            english_srt=text("english_srt"),
+            english_srt_sha256=text("english_srt_sha256"),
+            # a rate the dubbing timecode can count, as --fps must be
+            fps=rate if rate is not None and usable_rate(rate) else None,
+            flagged=tuple(_flagged_in(doc, "flagged_cues")),
+        )
+
+
+_RECORDS: dict[bytes, RecognitionRecord] = {}  # by the SHA-256 of the file's bytes
+_RECORDS_KEPT = 16  # files' records kept (a few hundred bytes each)
+_RECORDS_LOCK = threading.Lock()  # a Dask worker's threads share them
+
+
+def recognition_record(asr_json: Path) -> RecognitionRecord | None:
+    """The record of an asr.json (None when it is missing, too large, not JSON or not an
+    object). Its bytes are read each time, but parsed once per content: hashing an hour's
+    file costs a few milliseconds, parsing it a tenth of a second."""
+    try:
+        data = read_limited(asr_json, C.MAX_ARTEFACT_BYTES)
+    except (OSError, ValueError):
+        return None
+    key = hashlib.sha256(data).digest()
+    if (kept := _RECORDS.get(key)) is not None:
+        return kept
+    try:
+        doc = parse_json(data)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    record = RecognitionRecord.of(doc)
+    with _RECORDS_LOCK:
+        while len(_RECORDS) >= _RECORDS_KEPT:
+            del _RECORDS[next(iter(_RECORDS))]
+        _RECORDS[key] = record
+    return record
 
 
 def _artefact(path: Path) -> dict[str, Any] | None:
