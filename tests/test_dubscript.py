@@ -272,18 +272,20 @@ def test_xlsx_matches_the_cues() -> None:
 def test_xlsx_is_reproducible_and_drop_frame_at_2997() -> None:
     _, lines = _programme()
     assert render_xlsx(lines, fps=25, title="news") == render_xlsx(lines, fps=25, title="news")
-    ws = _sheet(render_xlsx(lines, fps=29.97, title="news"))["Script"]
+    ntsc = render_xlsx(lines, fps=29.97, title="news")
+    ws = _sheet(ntsc)["Script"]
     assert ws.cell(row=2, column=2).value == "00:00:03;00"  # frame 90 (89.91 rounded)
     assert ws.cell(row=2, column=3).value == "00:00:05;14"  # 5,480 ms: frame 164.2
-    assert read_script(render_xlsx(lines, fps=29.97, title="news"), "x").drop_frame
+    assert read_script(ntsc, "x").drop_frame
 
 
 def test_text_that_looks_like_a_formula_stays_text() -> None:
     line = ScriptLine(1, 0, 1000, ur="=SUM(A1)", notes="+1", zh="-x", en="@me")
-    ws = _sheet(render_xlsx([line], fps=25, title="t"))["Script"]
+    data = render_xlsx([line], fps=25, title="t")
+    ws = _sheet(data)["Script"]
     assert ws.cell(row=2, column=8).value == "=SUM(A1)"
     assert ws.cell(row=2, column=8).data_type == "s"
-    assert read_xlsx(render_xlsx([line], fps=25, title="t"), "t") == [line]
+    assert read_xlsx(data, "t") == [line]
 
 
 def test_csv_cells_a_spreadsheet_would_run_start_with_an_apostrophe() -> None:
@@ -489,7 +491,7 @@ def test_rows_moved_deleted_columns_moved_extra_columns_blank_rows() -> None:
     import openpyxl
 
     lines = _programme()[1]
-    rows = list(_sheet(render_xlsx(lines, fps=25, title="ep"))["Script"].values)
+    rows = list(_sheet(_programme_xlsx())["Script"].values)
     header, line_1, line_2 = rows[0], rows[1], rows[2]  # line 3 is deleted
     wb = openpyxl.Workbook()
     ws = wb.active

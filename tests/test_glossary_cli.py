@@ -700,19 +700,23 @@ EPISODE_SRT = """\
 """
 
 
+# `glossary coverage` of EPISODE_SRT with cpec-media.yaml: zh, approved Urdu, count, cue
+# numbers; in glossary order; 中巴走廊 counts as 中巴经济走廊; 瓜达尔港 (longest match) does not
+# count as 瓜达尔
+EPISODE_COVERAGE = (
+    "瓜达尔\tگوادر\t1\t4\n"
+    "瓜达尔港\tگوادر بندرگاہ\t1\t2\n"
+    "喀什\tکاشغر\t1\t4\n"
+    "中巴经济走廊\tچین پاکستان اقتصادی راہداری\t3\t1,4,4\n"
+)
+
+
 def test_coverage_of_an_srt(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     Path("ep.zh.srt").write_text(EPISODE_SRT, encoding="utf-8")
     result = invoke("glossary", "coverage", "ep.zh.srt", "--glossary", str(CPEC))
     assert result.exit_code == 0, result.output
-    # zh, approved Urdu, count, cue numbers; in glossary order; 中巴走廊 counts as 中巴经济走廊;
-    # 瓜达尔港 (longest match) does not count as 瓜达尔
-    assert result.stdout.splitlines() == [
-        "瓜达尔\tگوادر\t1\t4",
-        "瓜达尔港\tگوادر بندرگاہ\t1\t2",
-        "喀什\tکاشغر\t1\t4",
-        "中巴经济走廊\tچین پاکستان اقتصادی راہداری\t3\t1,4,4",
-    ]
+    assert result.stdout == EPISODE_COVERAGE
     assert summary(result) == "ep.zh.srt: 4 of 48 terms occur (6 times in 4 cues)"
 
     as_json = invoke("glossary", "coverage", "ep.zh.srt", "-g", str(CPEC), "--json")
@@ -772,18 +776,17 @@ def test_coverage_of_webvtt_and_ass_as_of_the_srt(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kind: str
 ) -> None:
     """Every subtitle file is read as dubkit reads subtitles (its one reader): the same
-    cues, the same terms, whatever the format."""
+    cues, the same terms, whatever the format (the SRT's coverage is EPISODE_COVERAGE,
+    test_coverage_of_an_srt's)."""
     from dubkit.subtitles.formats import write_subtitles
     from dubkit.subtitles.parse import parse_srt
 
     monkeypatch.chdir(tmp_path)
-    Path("ep.zh.srt").write_text(EPISODE_SRT, encoding="utf-8")
     cues = parse_srt(EPISODE_SRT, "ep.zh.srt").cues
     Path(f"ep.zh.{kind}").write_text(write_subtitles(cues, kind, language="zh"), "utf-8")
-    srt = invoke("glossary", "coverage", "ep.zh.srt", "-g", str(CPEC))
     other = invoke("glossary", "coverage", f"ep.zh.{kind}", "-g", str(CPEC))
     assert other.exit_code == 0, other.output
-    assert other.stdout == srt.stdout
+    assert other.stdout == EPISODE_COVERAGE
     assert summary(other) == f"ep.zh.{kind}: 4 of 48 terms occur (6 times in 4 cues)"
 
 
