@@ -23,7 +23,7 @@ from dubkit.records import Cue
 from tests.conftest import _missing, looped_flac, measured_child, run_ffmpeg
 
 RATE = 48_000
-LENGTH_S = 10  # long enough for four cues with gaps; every measurement reads the whole track
+LENGTH_S = 5  # long enough for four cues with gaps; every measurement reads the whole track
 CPEC = "چین پاکستان اقتصادی راہداری ایک اہم منصوبہ ہے۔"
 LONG_URDU = (
     "چین پاکستان اقتصادی راہداری ایک اہم منصوبہ ہے جس سے دونوں ملکوں کی معیشت کو فائدہ "
@@ -37,17 +37,17 @@ def cue(index: int, start_ms: int, end_ms: int, text: str = "…") -> Cue:
 
 
 CUES = (
-    cue(1, 100, 2100),  # its head handle is clamped at the programme's start
-    cue(2, 2600, 4100),
-    cue(3, 6600, 8600),
-    cue(4, 9000, 9900),  # its tail handle is clamped at the programme's end
+    cue(1, 100, 1050),  # its head handle is clamped at the programme's start
+    cue(2, 1300, 2050),
+    cue(3, 3300, 4300),
+    cue(4, 4500, 4950),  # its tail handle is clamped at the programme's end
 )
-OUTSIDE_MS = (4600, 6100)  # between cues 2 and 3, clear of both fades
+OUTSIDE_MS = (2300, 3050)  # between cues 2 and 3, clear of both fades
 
 
 @pytest.fixture(scope="module")
 def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """10 s of 48 kHz stereo: a 440 Hz tone stepping in level every 2 s, 660 Hz on the right."""
+    """5 s of 48 kHz stereo: a 440 Hz tone stepping in level every 2 s, 660 Hz on the right."""
     out = tmp_path_factory.mktemp("dub") / "programme.wav"
     left = "0.25*sin(2*PI*440*t)*(1+0.6*mod(floor(t/2)\\,2))"
     source = f"aevalsrc={left}|0.2*sin(2*PI*660*t):s={RATE}:d={LENGTH_S}"
@@ -139,10 +139,10 @@ def test_clip_durations_are_cue_plus_handles_clamped_at_the_edges(
     assert sorted(outdir.iterdir()) == paths
     original, _ = read_wav(programme)
     expected_ms = {
-        1: 2100 + 250,  # starts at 0, not at -150 ms
-        2: 1500 + 500,
-        3: 2000 + 500,
-        4: LENGTH_S * 1000 - 8750,  # ends at the programme's end, not at 10.15 s
+        1: 1050 + 250,  # starts at 0, not at -150 ms
+        2: 750 + 500,
+        3: 1000 + 500,
+        4: LENGTH_S * 1000 - 4250,  # ends at the programme's end, not at 5.2 s
     }
     for c, path in zip(CUES, paths, strict=True):
         clip, rate = read_wav(path)
@@ -250,7 +250,7 @@ def test_guide_track_length_loudness_and_ducking(programme: Path, tmp_path: Path
         assert inside - report.gain_db == pytest.approx(-12.0, abs=0.1)
     outside = rms_db(span(guide, rate, *OUTSIDE_MS)) - rms_db(span(original, rate, *OUTSIDE_MS))
     assert outside == pytest.approx(report.gain_db, abs=0.1)
-    fade = rms_db(span(guide, rate, 2530, 2590)) - rms_db(span(original, rate, 2530, 2590))
+    fade = rms_db(span(guide, rate, 1230, 1290)) - rms_db(span(original, rate, 1230, 1290))
     assert -12.0 + 0.5 < fade - report.gain_db < -0.5  # part-way down the ramp
 
 

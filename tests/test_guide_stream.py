@@ -225,22 +225,25 @@ def make_programme(ffmpeg: str, out: Path, rate: int, channels: int, seconds: in
 
 @pytest.fixture(scope="module")
 def stereo(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_programme(ffmpeg, tmp_path_factory.mktemp("s") / "stereo.wav", 48_000, 2, 12)
+    return make_programme(ffmpeg, tmp_path_factory.mktemp("s") / "stereo.wav", 48_000, 2, 7)
 
 
 @pytest.fixture(scope="module")
 def mono(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_programme(ffmpeg, tmp_path_factory.mktemp("m") / "mono.wav", 44_100, 1, 12)
+    return make_programme(ffmpeg, tmp_path_factory.mktemp("m") / "mono.wav", 44_100, 1, 7)
 
 
-# Cues whose edges and fades fall across the half-second pieces; cue 2's long line runs on
-# across several pieces and is cut at cue 3's start.
+# Cues whose edges and fades fall across the pieces (half-second, 0.37 s and 1.3 s) with no
+# other cue's fade covering them, and at a 300 ms fade overlap and reach past the programme's
+# start and end; cue 2's long line runs on across several pieces and is cut at cue 3's start;
+# cue 3's line fits, sped up; cue 4's does not, and runs on past its cue to before cue 5's
+# start; cue 5's long line is cut at the programme's end (7 s).
 STREAM_CUES = (
-    cue(1, 260, 1740),
-    cue(2, 2480, 3020),
-    cue(3, 4990, 7510),
-    cue(4, 7995, 9005),
-    cue(5, 10_430, 11_960),
+    cue(1, 260, 940),
+    cue(2, 1480, 2020),
+    cue(3, 2620, 5010),
+    cue(4, 5230, 6240),
+    cue(5, 6530, 6960),
 )
 STREAM_TEXTS = ("", LONG_URDU, CPEC, SHORT_URDU, LONG_URDU)
 
@@ -263,7 +266,7 @@ def test_guide_made_in_pieces_equals_the_guide_made_whole(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """12 s in 10 to 33 pieces: the samples and every report field are those of the guide
+    """7 s in 6 to 19 pieces: the samples and every report field are those of the guide
     made whole, limited or not, with the voice or without, mono or stereo."""
     media: Path = request.getfixturevalue(which)
     if kwargs.get("voice"):
