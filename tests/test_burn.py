@@ -25,14 +25,16 @@ from tests.conftest import _missing, frame_rgb, one_error_line, probe_av, run_ff
 
 runner = CliRunner()
 
-SECONDS = 4
-# 10 frames a second: every time the tests look at (the cues' edges, INSIDE, 1.5 s, 2.1 s) is
-# a frame's time, and each burn encodes 40 frames where 25 fps made it encode 100.
+SECONDS = 2
+# 10 frames a second for 2 s: every time the tests look at (the cues' edges, INSIDE, BETWEEN,
+# 0.8 s) is a frame's time, and each burn encodes 20 frames where 4 s at 25 fps made it encode
+# 100.
 FPS = 10
 SIZE = (640, 360)
 ZH = ("中巴经济走廊建设", "瓜达尔港已经完工")
-ZH_SPANS = ((500, 1900), (2300, 3800))  # ms; the Urdu cues have the same times
-INSIDE = (1.2, 3.0)  # seconds: one frame inside each cue
+ZH_SPANS = ((200, 900), (1200, 1800))  # ms; the Urdu cues have the same times
+INSIDE = (0.5, 1.5)  # seconds: one frame inside each cue
+BETWEEN = 1.0  # seconds: a frame between the cues
 LINE_1 = normalise("چین پاکستان اقتصادی راہداری")
 LINE_2 = normalise("گوادر بندرگاہ 2025 میں مکمل ہوئی۔")
 PAD = 6  # pixels around the measured text, as the OCR stage pads its boxes
@@ -51,8 +53,8 @@ Style: Zh,Noto Sans CJK SC,28,&H00FFFFFF,&H00FFFFFF,&H00000000,&H80000000,0,0,0,
 
 [Events]
 Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
-Dialogue: 0,0:00:00.50,0:00:01.90,Zh,,0,0,0,,{zh1}
-Dialogue: 0,0:00:02.30,0:00:03.80,Zh,,0,0,0,,{zh2}
+Dialogue: 0,0:00:00.20,0:00:00.90,Zh,,0,0,0,,{zh1}
+Dialogue: 0,0:00:01.20,0:00:01.80,Zh,,0,0,0,,{zh2}
 """
 
 
@@ -67,7 +69,7 @@ def _srt(*cues: tuple[int, int, str]) -> str:
 
 @pytest.fixture(scope="module")
 def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """A 4 s 640x360 test card (10 fps) with a sine tone and two burned Chinese lines; Urdu
+    """A 2 s 640x360 test card (10 fps) with a sine tone and two burned Chinese lines; Urdu
     subtitles for it; the measured boxes of the Chinese; a folder where STEM.ocr.json sits
     beside a copy of the subtitles."""
     import numpy as np
@@ -90,14 +92,16 @@ def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
         "-vf", burned, "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18",
         "-pix_fmt", "yuv420p", "-c:a", "aac", video.as_posix(),
     )  # fmt: skip
+    # The Chinese alone, on black, at each INSIDE time (zh-1.png, zh-2.png, one ffmpeg): its
+    # bright pixels are its box.
+    frames = "+".join(f"eq(n,{round(at * FPS)})" for at in INSIDE)
+    run_ffmpeg(
+        ffmpeg, "-f", "lavfi", "-i", f"color=black:s={SIZE[0]}x{SIZE[1]}:r={FPS}:d={SECONDS}",
+        "-vf", f"select='{frames}',{burned}", "-fps_mode", "passthrough",
+        (folder / "zh-%d.png").as_posix(),
+    )  # fmt: skip
     boxes = []
-    for at in INSIDE:  # the Chinese alone, on black: its bright pixels are its box
-        still = folder / f"zh-{at}.png"
-        run_ffmpeg(
-            ffmpeg, "-f", "lavfi", "-i", f"color=black:s={SIZE[0]}x{SIZE[1]}:r={FPS}",
-            "-vf", f"trim=start={at},setpts=PTS-STARTPTS+{at}/TB,{burned}",
-            "-frames:v", "1", still.as_posix(),
-        )  # fmt: skip
+    for still in (folder / f"zh-{k}.png" for k in range(1, len(INSIDE) + 1)):
         ys, xs = np.nonzero(frame_rgb(still).max(axis=2) > 60)
         assert len(xs) > 500, "the Chinese line was not drawn"
         boxes.append(
@@ -165,7 +169,7 @@ def test_burn_keeps_the_frames_and_the_sound_and_centres_the_urdu(
         # bottom-centre (ASS alignment 2): the Urdu's columns are centred on the frame
         xs = np.nonzero(changed.any(axis=0))[0]
         assert abs((xs.min() + xs.max()) / 2 - SIZE[0] / 2) < 4, (xs.min(), xs.max())
-    assert _changed(frame_rgb(out, 2.1), frame_rgb(programme["video"], 2.1)).sum() == 0, (
+    assert _changed(frame_rgb(out, BETWEEN), frame_rgb(programme["video"], BETWEEN)).sum() == 0, (
         "between cues"
     )
 
@@ -471,20 +475,20 @@ def test_sound_mp4_cannot_hold_is_encoded_and_said_so(
     assert told in result.stderr, result.stderr
     ffprobe = str(Path(ffmpeg).with_name("ffprobe"))
 
-    def sound(path: Path) -> tuple[str, float, str]:
-        codec = subprocess.run(
-            [ffprobe, "-v", "error", "-select_streams", "a:0",
-             "-show_entries", "stream=codec_name", "-of", "csv=p=0", str(path)],
-            capture_output=True, text=True, check=True,
-        ).stdout.strip()  # fmt: skip
+    def sound(path: Path) -> tuple[float, str]:
         samples = subprocess.run(
             [ffmpeg, "-v", "error", "-i", str(path), "-map", "0:a", "-ac", "1", "-ar", "48000",
              "-f", "s16le", "-"],
             capture_output=True, check=True,
         ).stdout  # fmt: skip
-        return codec, len(samples) / 2 / 48000, hashlib.md5(samples).hexdigest()
+        return len(samples) / 2 / 48000, hashlib.md5(samples).hexdigest()
 
-    (got, duration, heard), (_, length, original) = sound(out), sound(source)
+    got = subprocess.run(  # the output's codec (the source's is `codec`)
+        [ffprobe, "-v", "error", "-select_streams", "a:0",
+         "-show_entries", "stream=codec_name", "-of", "csv=p=0", str(out)],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()  # fmt: skip
+    (duration, heard), (length, original) = sound(out), sound(source)
     assert got == written
     assert abs(duration - length) < 0.05, (duration, length)
     if written == "alac":
@@ -529,7 +533,7 @@ def test_overlapping_cues_above_the_band_are_stacked_not_drawn_on_each_other(
     folder.mkdir()
     shutil.copy(programme["with_ocr"] / "news.ocr.json", folder / "news.ocr.json")
     subs = folder / "news.ur.srt"
-    subs.write_text(_srt((500, 2000, LINE_1), (1000, 2500, LINE_2)), encoding="utf-8")
+    subs.write_text(_srt((200, 1000, LINE_1), (500, 1300, LINE_2)), encoding="utf-8")
     plan = plan_burn(programme["video"], subs, tmp_path / "p.mp4", 0, None, False, None)
     positions = re.findall(r"\\pos\(([\d.]+),([\d.]+)\)", plan.subtitles.ass)
     assert len(positions) == 2 and positions[0] != positions[1], positions
@@ -542,7 +546,7 @@ def test_overlapping_cues_above_the_band_are_stacked_not_drawn_on_each_other(
     result = _burn(programme["video"], subs, "-o", out, "--crf", "0")
     assert result.exit_code == 0, result.output
     rows = np.nonzero(
-        _changed(frame_rgb(out, 1.5), frame_rgb(programme["video"], 1.5)).any(axis=1)
+        _changed(frame_rgb(out, 0.8), frame_rgb(programme["video"], 0.8)).any(axis=1)
     )[0]
     assert rows.max() < BAND[0], "nothing drawn on the burned band"
     # two rows of text: a run of untouched rows between the lines

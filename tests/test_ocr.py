@@ -501,22 +501,28 @@ def test_looks_truncated() -> None:
     assert not looks_truncated(1900, 2000, 40)  # under two frames... and 5 %
 
 
+@pytest.fixture(scope="module")
+def ramp(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """40 s at 5 fps, each frame's luma 20 + 5 x its time in seconds, keyframes 4.6 s apart
+    (made once: the tests only read it)."""
+    folder = tmp_path_factory.mktemp("ramp")
+    _ffmpeg_in(
+        ffmpeg, folder, "-f", "lavfi", "-i", "color=c=black:size=64x48:rate=5", "-t", "40",
+        "-vf", "geq=lum='20+5*T':cb=128:cr=128", "-c:v", "libx264", "-preset", "ultrafast",
+        "-g", "23", "-pix_fmt", "yuv420p", "ramp.mp4",
+    )  # fmt: skip
+    return folder / "ramp.mp4"
+
+
 @pytest.mark.parametrize("count", [8, 2])  # 5 s apart: decoded on; 20 s apart: sought
-def test_band_samples_are_the_frames_at_their_times(
-    ffmpeg: str, tmp_path: Path, count: int
-) -> None:
+def test_band_samples_are_the_frames_at_their_times(ramp: Path, count: int) -> None:
     """Each frame's luma is 20 + 5 x its time in seconds: the samples spread over the
     programme are the frames at their times, whether decoded to or sought (keyframes 4.6 s
     apart)."""
     from dubkit.adapters.ocr import _spread_frames, probe_video
     from dubkit.burned.band import sample_times
 
-    media = tmp_path / "ramp.mp4"
-    _ffmpeg_in(
-        ffmpeg, tmp_path, "-f", "lavfi", "-i", "color=c=black:size=64x48:rate=5", "-t", "40",
-        "-vf", "geq=lum='20+5*T':cb=128:cr=128", "-c:v", "libx264", "-preset", "ultrafast",
-        "-g", "23", "-pix_fmt", "yuv420p", media.name,
-    )  # fmt: skip
+    media = ramp
     info = probe_video(media)
     frames = _spread_frames(media, info, count, 0)
     targets = sample_times(40, count)
