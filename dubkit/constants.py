@@ -67,6 +67,15 @@ BATCHED_PATIENCE = 2.0
 # 2: since then.
 BIASING_REVISION = 2
 
+# What recognition writes for the same audio, model and options (biasing aside: that is
+# BIASING_REVISION); part of a batch manifest's transcribe key wherever speech is recognised,
+# so a change of the recogniser's decisions that changes the text transcribes the episodes
+# again on resume, as a fresh run would write them. Raise it with each such change:
+# 1: first pass, guard, glossary biasing and recovery (to 2026-12-07).
+# 2: since the refill of a window a batched first pass jumped over, and sampling seeded per
+#    programme (a song's text no longer depends on what the process decoded before).
+RECOGNITION_REVISION = 2
+
 
 def default_batch_size(device: str) -> int:
     """The batch size for a recogniser running on `device` ("cpu" or "cuda")."""

@@ -609,6 +609,17 @@ def test_a_batch_made_before_a_change_of_beam_patience_is_transcribed_again(
     assert _transcribe_key("cpu") != now
 
 
+def test_a_batch_made_before_a_change_of_the_recognisers_decisions_is_transcribed_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The refill (RECOGNITION_REVISION 2) changes the text of some windows: a transcription
+    made before it is not kept on resume."""
+    now = _transcribe_key("cpu")
+    assert now[1]["revision"] == C.RECOGNITION_REVISION
+    monkeypatch.setattr(C, "RECOGNITION_REVISION", C.RECOGNITION_REVISION + 1)
+    assert _transcribe_key("cpu") != now
+
+
 def test_only_the_long_window_warning_of_faster_whisper_is_dropped(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

@@ -366,6 +366,7 @@ class Engine:
             options["batch_size"] = C.default_batch_size(rec.device)
         if rec.source != "ocr":  # a change of decoding is a change of output
             options["patience"] = C.BATCHED_PATIENCE
+            options["revision"] = C.RECOGNITION_REVISION
         return {
             "transcribe": [
                 model_identity(rec.model_name, rec.model_path) if rec.model_path else None,
