@@ -71,10 +71,12 @@ BIASING_REVISION = 2
 # BIASING_REVISION); part of a batch manifest's transcribe key wherever speech is recognised,
 # so a change of the recogniser's decisions that changes the text transcribes the episodes
 # again on resume, as a fresh run would write them. Raise it with each such change:
-# 1: first pass, guard, glossary biasing and recovery (to 2026-12-07).
-# 2: since the refill of a window a batched first pass jumped over, and sampling seeded per
+# 1: first pass, guard, glossary biasing and recovery (keys without a revision).
+# 2: written by two commits of the morning of 2026-12-07 (01dc6f4, bde71a7) for a change of
+#    the biasing rules, which BIASING_REVISION now covers: never to be used again.
+# 3: since the refill of a window a batched first pass jumped over, and sampling seeded per
 #    programme (a song's text no longer depends on what the process decoded before).
-RECOGNITION_REVISION = 2
+RECOGNITION_REVISION = 3
 
 
 def default_batch_size(device: str) -> int:

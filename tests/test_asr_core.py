@@ -822,6 +822,10 @@ def test_an_asr_json_is_parsed_once_however_many_stages_ask_and_again_once_chang
     asr.unlink()
     assert P.heard_language(asr) is None
     assert P.with_recognition_flags(cues, asr) == cues
+    # a rate no float holds says nothing, and stops nothing
+    asr.write_text(json.dumps({**doc, "profile": {"fps": 10**400}}), encoding="utf-8")
+    assert P.cue_rate(asr) is None
+    assert P.heard_language(asr) == "zh"
 
 
 # ------------------------------------------------------- found by review, kept as tests

@@ -575,7 +575,7 @@ def test_a_programme_past_the_longest_is_refused_before_it_is_spooled(
         assert "looks truncated" in spooled.warnings[0]
 
 
-def _transcribe_key(device: str, batch_size: int | None = None) -> Any:
+def _transcribe_key(device: str, batch_size: int | None = None, source: str = "asr") -> Any:
     """The batch manifest's transcribe key of an engine recognising on `device`."""
     from dubkit.episode.engine import Engine, EngineSpec, RecognitionSpec
     from dubkit.ports import TranscribeOptions
@@ -583,7 +583,7 @@ def _transcribe_key(device: str, batch_size: int | None = None) -> Any:
 
     options = TranscribeOptions(batch_size=batch_size)
     profile = BUILTIN_PROFILES[DEFAULT_PROFILE]
-    rec = RecognitionSpec("whisper:base", None, device, None, 0, options, profile)
+    rec = RecognitionSpec("whisper:base", None, device, None, 0, options, profile, source=source)
     return Engine(EngineSpec(rec, None), None, None, None).stage_keys()["transcribe"]
 
 
@@ -612,12 +612,16 @@ def test_a_batch_made_before_a_change_of_beam_patience_is_transcribed_again(
 def test_a_batch_made_before_a_change_of_the_recognisers_decisions_is_transcribed_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The refill (RECOGNITION_REVISION 2) changes the text of some windows: a transcription
-    made before it is not kept on resume."""
-    now = _transcribe_key("cpu")
-    assert now[1]["revision"] == C.RECOGNITION_REVISION
+    """The refill (RECOGNITION_REVISION 3) changes the text of some windows: a transcription
+    made before it is not kept on resume, whether speech alone or speech and picture were
+    read; one read from the picture alone (--source ocr) does not depend on it."""
+    now = {source: _transcribe_key("cpu", source=source) for source in ("asr", "auto", "ocr")}
+    assert now["asr"][1]["revision"] == now["auto"][1]["revision"] == C.RECOGNITION_REVISION
+    assert "revision" not in now["ocr"][1]
     monkeypatch.setattr(C, "RECOGNITION_REVISION", C.RECOGNITION_REVISION + 1)
-    assert _transcribe_key("cpu") != now
+    assert _transcribe_key("cpu") != now["asr"]
+    assert _transcribe_key("cpu", source="auto") != now["auto"]
+    assert _transcribe_key("cpu", source="ocr") == now["ocr"]
 
 
 def test_only_the_long_window_warning_of_faster_whisper_is_dropped(

@@ -1437,7 +1437,7 @@ class RecognitionRecord:
         fps = profile.get("fps") if isinstance(profile, dict) else None
         try:
             rate = float(fps) if fps is not None and not isinstance(fps, bool) else None
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # (an integer of 400 digits)
             rate = None
         return cls(
             language=text("language"),
@@ -1451,7 +1451,8 @@ class RecognitionRecord:
 
 
 _RECORDS: dict[bytes, RecognitionRecord] = {}  # by the SHA-256 of the file's bytes
-_RECORDS_KEPT = 16  # files' records kept (a few hundred bytes each)
+_RECORDS_KEPT = 4  # files' records kept (a batch worker needs its episode's; the flagged
+# cues are most of a record: about 110 KiB for 300 of them)
 _RECORDS_LOCK = threading.Lock()  # a Dask worker's threads share them
 
 
