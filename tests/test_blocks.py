@@ -643,19 +643,28 @@ def test_only_the_long_window_warning_of_faster_whisper_is_dropped(
     assert [r.getMessage()[:24] for r in caplog.records] == ["The current model is Eng"]
 
 
+def _transcriber(cpu_threads: int = 0) -> Any:
+    """A WhisperTranscriber around a stand-in model (its `model` the CTranslate2 one)."""
+    from types import SimpleNamespace
+
+    from dubkit.adapters.ct2 import DeviceChoice
+    from dubkit.adapters.whisper import WhisperTranscriber
+
+    model = SimpleNamespace(model="model 0", find_alignment=None)
+    return WhisperTranscriber(
+        model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8"), cpu_threads
+    )
+
+
 def test_a_programme_after_one_that_sampled_gets_a_model_with_fresh_samplers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """CTranslate2 seeds each thread's sampler once: after a decode that may have sampled the
     model is loaded again, on the same device, type and threads, the seed set first; not
     otherwise."""
-    from types import SimpleNamespace
-
     import ctranslate2
 
     from dubkit import constants as C
-    from dubkit.adapters.ct2 import DeviceChoice
-    from dubkit.adapters.whisper import WhisperTranscriber
 
     loads: list[tuple[Any, ...]] = []
     seeds: list[int] = []
@@ -665,10 +674,8 @@ def test_a_programme_after_one_that_sampled_gets_a_model_with_fresh_samplers(
         "Whisper",
         lambda path, **kw: loads.append((path, kw)) or f"model {len(loads)}",
     )
-    model = SimpleNamespace(model="model 0", find_alignment=None)
-    transcriber = WhisperTranscriber(
-        model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8"), cpu_threads=2
-    )
+    transcriber = _transcriber(cpu_threads=2)
+    model = transcriber.model
     transcriber.restart_sampler()
     assert model.model == "model 0" and not loads  # nothing drawn yet: nothing to redo
     transcriber.sampled = True
@@ -681,22 +688,15 @@ def test_a_programme_after_one_that_sampled_gets_a_model_with_fresh_samplers(
 
 
 def test_a_failed_reload_says_so_and_is_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    from types import SimpleNamespace
-
     import ctranslate2
 
-    from dubkit.adapters.ct2 import DeviceChoice
-    from dubkit.adapters.whisper import WhisperTranscriber
     from dubkit.errors import ModelUnavailable
 
     def gone(path: str, **kw: Any) -> Any:
         raise RuntimeError("Unable to open file 'model.bin' in model '/models/base'")
 
     monkeypatch.setattr(ctranslate2.models, "Whisper", gone)
-    model = SimpleNamespace(model="model 0", find_alignment=None)
-    transcriber = WhisperTranscriber(
-        model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8")
-    )
+    transcriber = _transcriber()
     transcriber.sampled = True
     with pytest.raises(ModelUnavailable, match=r"cannot load the model again.*models pull"):
         transcriber.restart_sampler()
@@ -707,15 +707,8 @@ def test_no_programme_reloads_the_model_under_another(monkeypatch: pytest.Monkey
     """Threads sharing one transcriber (a Dask worker with several threads): the model is
     loaded again only when no programme is being transcribed."""
     import threading
-    from types import SimpleNamespace
 
-    from dubkit.adapters.ct2 import DeviceChoice
-    from dubkit.adapters.whisper import WhisperTranscriber
-
-    model = SimpleNamespace(model="model 0", find_alignment=None)
-    transcriber = WhisperTranscriber(
-        model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8")
-    )
+    transcriber = _transcriber()
     inside, leave = threading.Event(), threading.Event()
     restarts: list[int] = []
 
