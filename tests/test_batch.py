@@ -452,9 +452,30 @@ def test_second_live_batch_refused_then_sigterm_stops_cleanly_and_resumes(
     cmd = [sys.executable, "-m", "dubkit", *_args(folder, out, package_dir)]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        _second_batch_refused_then_sigterm(proc, folder, out, package_dir)
+    finally:  # (a process left running fails the worker's next test with a ResourceWarning)
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _holds_lock(lock: Path, pid: int) -> bool:
+    """The lock file names `pid`: written after flock(2) succeeded. The file itself appears
+    before (open, then flock): a batch frozen between the two holds no lock, and a second
+    batch then ran every episode itself (seen under load)."""
+    try:
+        return f'"pid": {pid},' in lock.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+
+
+def _second_batch_refused_then_sigterm(
+    proc: subprocess.Popen[bytes], folder: Path, out: Path, package_dir: Path
+) -> None:
     lock = out / B.LOCK_NAME
     deadline = time.monotonic() + 60
-    while not lock.is_file() and time.monotonic() < deadline:
+    while not _holds_lock(lock, proc.pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     # frozen while the second batch asks: on a loaded machine the in-process invoke took long
     # enough for the first batch to finish all three episodes before the SIGTERM (CI, stop 20)
