@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+import threading
 import wave
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -22,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dubkit import constants as C
+from dubkit.adapters.whisper import _Encodings
 from dubkit.asr import guard
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
 from dubkit.asr.windows import SpeechMap, speech_chunks
@@ -341,8 +344,6 @@ _CHUNKS = [(0, 6400 * 3), (60_000, 60_000 + 512 * 77 + 256), (200_000, 333_337)]
 
 def _decoder(audio: Any, chunks: list[tuple[int, int]]) -> Any:
     """A WhisperDecoder over `audio` with these speech chunks, without a model or a VAD."""
-    from types import SimpleNamespace
-
     from dubkit.adapters.whisper import WhisperDecoder
 
     decoder = WhisperDecoder.__new__(WhisperDecoder)
@@ -384,8 +385,6 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
     as faster-whisper cuts it (seconds × 16,000, truncated), each clip is exactly its
     window's samples, and what is said in a clip's first half second comes
     back in its window's first half second on the speech timeline."""
-    from types import SimpleNamespace
-
     import faster_whisper
     import numpy as np
 
@@ -430,8 +429,6 @@ def test_each_clip_of_a_batch_is_its_windows_own_sound(monkeypatch: pytest.Monke
 def test_each_decode_is_given_its_requests_beam_search(monkeypatch: pytest.MonkeyPatch) -> None:
     """The beam size is the options', the patience the request's: a batch gets
     C.BATCHED_PATIENCE (2), a window decoded alone faster-whisper's own 1."""
-    from types import SimpleNamespace
-
     import faster_whisper
     import numpy as np
 
@@ -480,10 +477,6 @@ def test_only_first_passes_are_evidence_of_the_language() -> None:
     """The language heard is judged on the first windows' first passes: the recogniser marks
     them, and the adapter collects evidence from those encodes only, never from a window
     decoded again (the guard's decode of window 0 came before window 1's first pass)."""
-    from types import SimpleNamespace
-
-    from dubkit.adapters.whisper import _language_evidence
-
     speech = SpeechMap(((0, 140_000),), (0.9,) * (140_000 // 32), 32.0)
     heard: list[tuple[int, int]] = []
 
@@ -500,18 +493,98 @@ def test_only_first_passes_are_evidence_of_the_language() -> None:
     assert first == sorted(set(first)) and len(first) == 5  # each window's first hearing
     assert marks[1] == (marks[0][0], False)  # the guard's decode of window 0
 
-    encoded: list[str] = []
-    model = SimpleNamespace(
-        encode=lambda features: features,
-        model=SimpleNamespace(detect_language=lambda output: [[(output, 1.0)]]),
-    )
-    stub = SimpleNamespace(detections=[], first_pass=True)
-    with _language_evidence(model, stub):  # type: ignore[arg-type]
-        for name, mark in [("w0", True), ("again-w0", False), ("w1", True)]:
+    calls: list[int] = []
+    model = _EncoderModel(calls)
+    encodings = _Encodings(model)
+    stub = SimpleNamespace(detections=[], first_pass=True, encoded={})
+    with encodings.serving(stub):  # type: ignore[arg-type]
+        for features, mark in [(_features(0), True), (_features(9), False), (_features(1), True)]:
             stub.first_pass = mark
-            encoded.append(model.encode(name))
-    assert encoded == ["w0", "again-w0", "w1"]
-    assert [d[0][0] for d in stub.detections] == ["w0", "w1"]
+            model.encode(features)
+    assert [d[0][0] for d in stub.detections] == ["0.0", "1.0"]
+
+
+class _EncoderModel:
+    """faster-whisper's WhisperModel as `_Encodings` sees it: `encode` (here each window's
+    encoding is its features' first value, everywhere) and the CTranslate2 model's
+    `detect_language`, which names each encoding by that value."""
+
+    def __init__(self, calls: list[int]) -> None:
+        self.calls = calls
+        self.model = SimpleNamespace(
+            detect_language=lambda output: [[(f"{row[0][0]}", 1.0)] for row in _array(output)]
+        )
+
+    def encode(self, features: Any) -> Any:
+        import ctranslate2
+        import numpy as np
+
+        batch = features if features.ndim == 3 else features[None]
+        self.calls.append(len(batch))
+        return ctranslate2.StorageView.from_array(
+            np.ascontiguousarray(batch[:, :1, :4] + np.zeros((1, 3, 1), np.float32))
+        )
+
+
+def _features(*values: float) -> Any:
+    """Features of one window (80 x 3000), or of a batch of them."""
+    import numpy as np
+
+    batch = np.stack([np.full((80, 3000), v, np.float32) for v in values])
+    return batch[0] if len(values) == 1 else batch
+
+
+def _array(output: Any) -> Any:
+    import numpy as np
+
+    return np.asarray(output)
+
+
+def test_a_window_decoded_again_whole_gets_its_first_encoding_back() -> None:
+    """The guard's re-decode, the refill and the biased pass give the encoder the features
+    the window's first pass did: they get that encoding back, not a second encoder pass;
+    other features (a stretch, a continuation, a window of another block) are encoded, and
+    a thread the encoder does not serve is left alone."""
+    calls: list[int] = []
+    model = _EncoderModel(calls)
+    encodings = _Encodings(model)
+    decoder = SimpleNamespace(detections=[], first_pass=True, encoded={})
+    with encodings.serving(decoder):  # type: ignore[arg-type]
+        block = model.encode(_features(1, 2, 3))
+        decoder.first_pass = False
+        again = model.encode(_features(2))  # (faster-whisper's sequential decoder: 2-D)
+        assert calls == [3]
+        assert (_array(again)[0] == _array(block)[1]).all()
+        model.encode(_features(2.5))  # a stretch of window 2: not a first pass's features
+        model.encode(_features(2.5))  # and not held: a later decode of it encodes it again
+        assert calls == [3, 1, 1]
+        decoder.first_pass, decoder.encoded = True, {}  # the next block (WhisperDecoder.decode)
+        model.encode(_features(4))
+        decoder.first_pass = False
+        model.encode(_features(1))
+        assert calls == [3, 1, 1, 1, 1]
+    seen: list[float] = []
+    other = threading.Thread(
+        target=lambda: seen.append(_array(model.encode(_features(4)))[0, 0, 0])
+    )
+    with encodings.serving(decoder):  # type: ignore[arg-type]
+        other.start()
+        other.join()
+    assert seen == [4.0] and calls == [3, 1, 1, 1, 1, 1]  # encoded: no programme in that thread
+
+
+def test_a_new_block_lets_the_last_blocks_encodings_go() -> None:
+    """Encodings are held while their block is decided, and let go at the next first pass."""
+    from dubkit.adapters.whisper import WhisperDecoder
+
+    decoder = object.__new__(WhisperDecoder)  # (what `decode` needs, without a model)
+    decoder.transcriber = SimpleNamespace(sampled=False)  # type: ignore[assignment]
+    decoder._batched = lambda request: [()] * len(request.windows)  # type: ignore[method-assign]
+    decoder.encoded = {b"window": "its encoding"}
+    decoder.decode(DecodeRequest(((0, 30_000),), batched=True))  # the window decoded again
+    assert decoder.encoded == {b"window": "its encoding"}
+    decoder.decode(DecodeRequest(((30_000, 60_000),), batched=True, first_pass=True))
+    assert decoder.encoded == {}
 
 
 @pytest.mark.parametrize(("device", "given", "used"), [
@@ -645,8 +718,6 @@ def test_only_the_long_window_warning_of_faster_whisper_is_dropped(
 
 def _transcriber(cpu_threads: int = 0) -> Any:
     """A WhisperTranscriber around a stand-in model (its `model` the CTranslate2 one)."""
-    from types import SimpleNamespace
-
     from dubkit.adapters.ct2 import DeviceChoice
     from dubkit.adapters.whisper import WhisperTranscriber
 

@@ -4,8 +4,10 @@ line breaks between words. The figures behind these bounds are in bench/README.m
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,28 +72,54 @@ def _dubkit(
     out: Path,
     terms: Any = None,
     progress: dict[str, list[tuple[int, int]]] | None = None,
+    encoded: dict[str, list[bytes]] | None = None,
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     """Each file through `dubkit transcribe`'s library path: (SRT text, asr.json); what the
-    progress bar was told, file by file, into `progress`."""
+    progress bar was told, file by file, into `progress`; the features each encoder pass
+    was given (a digest of each window's), file by file, into `encoded`."""
     from dubkit.episode.pipeline import transcribe_file
 
     out.mkdir(parents=True, exist_ok=True)
     done = {}
     for media in files:
         seen = progress.setdefault(media.name, []) if progress is not None else None
-        result = transcribe_file(
-            media,
-            out,
-            transcriber,
-            TranscribeOptions(),
-            PROFILE,
-            {},
-            progress=None if seen is None else _recorder(seen),
-            terms=terms,  # type: ignore[arg-type]
-        )
+        listen = contextlib.nullcontext()
+        if encoded is not None:
+            listen = _encoder_inputs(transcriber, encoded.setdefault(media.name, []))
+        with listen:
+            result = transcribe_file(
+                media,
+                out,
+                transcriber,
+                TranscribeOptions(),
+                PROFILE,
+                {},
+                progress=None if seen is None else _recorder(seen),
+                terms=terms,  # type: ignore[arg-type]
+            )
         doc = json.loads(result.asr_json.read_text(encoding="utf-8"))
         done[media.name] = (_srt_text(result.srt), doc)
     return done
+
+
+@contextlib.contextmanager
+def _encoder_inputs(transcriber: Any, into: list[bytes]) -> Iterator[None]:
+    """What the model's encoder is given, as a digest per window, into `into`."""
+    import numpy as np
+
+    encodings = transcriber.encodings
+    original = encodings.original
+
+    def encode(features: Any) -> Any:
+        for window in features if features.ndim == 3 else features[None]:
+            into.append(hashlib.blake2b(np.ascontiguousarray(window).data).digest())
+        return original(features)
+
+    encodings.original = encode
+    try:
+        yield
+    finally:
+        encodings.original = original
 
 
 @pytest.fixture(scope="module")
@@ -132,12 +160,23 @@ def without_glossary(
 
 
 @pytest.fixture(scope="module")
+def glossary_encoded() -> dict[str, list[bytes]]:
+    """What `with_glossary`'s runs gave the encoder, file by file (`_dubkit`)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def with_glossary(
-    assets: Path, scored: list[Clip], transcriber: object, tmp_path_factory: pytest.TempPathFactory
+    assets: Path,
+    scored: list[Clip],
+    transcriber: object,
+    tmp_path_factory: pytest.TempPathFactory,
+    glossary_encoded: dict[str, list[bytes]],
 ) -> dict[str, tuple[str, dict[str, Any]]]:
     files = [c.path(assets) for c in scored] + [assets / LONG[0] / LONG[1]]
     terms = _terms(CPEC, DEV_TERMS)
-    return _dubkit(transcriber, files, tmp_path_factory.mktemp("glossary"), terms)
+    out = tmp_path_factory.mktemp("glossary")
+    return _dubkit(transcriber, files, out, terms, encoded=glossary_encoded)
 
 
 def test_shipped_glossary_on_the_seminar_no_loop_and_no_lost_text(
@@ -187,6 +226,24 @@ def test_history_clip_records_why_each_term_was_written(with_glossary: dict[str,
     written |= {c["term"] for c in window["biasing"].get("confirmed", [])}
     written |= {s["term"] for s in window.get("substituted", [])}
     assert {"犹地亚王", "大希律王"} <= written  # each term in the text has its evidence
+
+
+def test_no_window_is_encoded_twice(
+    with_glossary: dict[str, Any], glossary_encoded: dict[str, list[bytes]]
+) -> None:
+    """A window decoded again whole (the glossary's biased pass, the guard's re-decode, the
+    refill) gets its first pass's encoding back: no features go to the encoder twice in a
+    programme. Each such window would otherwise be encoded again."""
+    again = {
+        name
+        for name, (_, doc) in with_glossary.items()
+        for window in doc["recognition"]["windows"]
+        if "biasing" in window or "refilled" in window or "guard" in window
+    }
+    assert "funasrnano_rag_history.wav" in again  # (its biased pass: the test above)
+    for name, encoded in glossary_encoded.items():
+        assert len(encoded) - len(set(encoded)) == 0, f"{name}: encoded again"
+    assert set(glossary_encoded) == set(with_glossary)
 
 
 def test_sung_clips_never_loop(
