@@ -475,7 +475,7 @@ def _second_batch_refused_then_sigterm(
 ) -> None:
     lock = out / B.LOCK_NAME
     deadline = time.monotonic() + 60
-    while not _holds_lock(lock, proc.pid) and time.monotonic() < deadline:
+    while not _holds_lock(lock, proc.pid) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     # frozen while the second batch asks: on a loaded machine the in-process invoke took long
     # enough for the first batch to finish all three episodes before the SIGTERM (CI, stop 20)

@@ -509,10 +509,11 @@ class _EncoderModel:
     encoding is its features' first value, everywhere) and the CTranslate2 model's
     `detect_language`, which names each encoding by that value."""
 
-    def __init__(self, calls: list[int]) -> None:
+    def __init__(self, calls: list[int], device: str = "cpu") -> None:
         self.calls = calls
         self.model = SimpleNamespace(
-            detect_language=lambda output: [[(f"{row[0][0]}", 1.0)] for row in _array(output)]
+            device=device,
+            detect_language=lambda output: [[(f"{row[0][0]}", 1.0)] for row in _array(output)],
         )
 
     def encode(self, features: Any) -> Any:
@@ -571,6 +572,17 @@ def test_a_window_decoded_again_whole_gets_its_first_encoding_back() -> None:
         other.start()
         other.join()
     assert seen == [4.0] and calls == [3, 1, 1, 1, 1, 1]  # encoded: no programme in that thread
+
+    calls.clear()  # on a GPU the encoder is cheap and its output is not in host memory
+    model = _EncoderModel(calls, device="cuda")
+    encodings = _Encodings(model)
+    decoder = SimpleNamespace(detections=[], first_pass=True, encoded={})
+    with encodings.serving(decoder):  # type: ignore[arg-type]
+        model.encode(_features(1, 2))
+        decoder.first_pass = False
+        model.encode(_features(2))
+    assert calls == [2, 1] and decoder.encoded == {}
+    assert [d[0][0] for d in decoder.detections] == ["1.0", "2.0"]
 
 
 def test_a_new_block_lets_the_last_blocks_encodings_go() -> None:
@@ -721,7 +733,7 @@ def _transcriber(cpu_threads: int = 0) -> Any:
     from dubkit.adapters.ct2 import DeviceChoice
     from dubkit.adapters.whisper import WhisperTranscriber
 
-    model = SimpleNamespace(model="model 0", find_alignment=None)
+    model = SimpleNamespace(model="model 0", find_alignment=None, encode=None)
     return WhisperTranscriber(
         model, "whisper:base", Path("/models/base"), DeviceChoice("cpu", "int8"), cpu_threads
     )

@@ -83,7 +83,7 @@ def _dubkit(
     done = {}
     for media in files:
         seen = progress.setdefault(media.name, []) if progress is not None else None
-        listen = contextlib.nullcontext()
+        listen: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
         if encoded is not None:
             listen = _encoder_inputs(transcriber, encoded.setdefault(media.name, []))
         with listen:

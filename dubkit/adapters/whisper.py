@@ -465,11 +465,12 @@ class _Encodings:
     - **One encoding per window**: a window decoded again whole (the guard's re-decode, the
       refill, the glossary's biased pass) gives the encoder the same features its first pass
       did, and gets that encoding back instead of a second encoder pass, the larger part of
-      a decode on CPU. Kept for the block being decided only (`WhisperDecoder.encoded`, at
-      most a batch of windows: 3 MB each for whisper:base), keyed by the features' bytes,
-      so a stretch, a continuation or another window is encoded as before. On CPU only (the
-      encoding is copied out of CTranslate2's memory). Measured here, the batched encoding of
-      a window and its encoding alone are the same to the bit.
+      a decode on CPU. Kept for the block being decided only (`WhisperDecoder.encoded`: a
+      batch of windows, 3 MB each for whisper:base, 7.7 MB for large-v3; decoding one window
+      at a time, that window and the continuations of its first pass, a few), keyed by the
+      features, so a stretch or another window is encoded as before. On CPU only (the
+      encoding is copied out of CTranslate2's memory). Measured here, the batched encoding
+      of a window and its encoding alone are the same to the bit.
     """
 
     def __init__(self, model: Any) -> None:
@@ -494,13 +495,15 @@ class _Encodings:
         if decoder is None:
             return self.original(features)
         batch = features if features.ndim == 3 else features[None]
-        keys = [_key(np.ascontiguousarray(f)) for f in batch]
-        if all(k in decoder.encoded for k in keys):
+        keys = []
+        if self.model.model.device == "cpu":
+            keys = [_key(np.ascontiguousarray(f)) for f in batch]
+        if keys and all(k in decoder.encoded for k in keys):
             held = np.stack([decoder.encoded[k] for k in keys])
             return ctranslate2.StorageView.from_array(held)
         output = self.original(features)
         if decoder.first_pass:
-            if output.device == "cpu":
+            if keys:
                 for key, encoding in zip(keys, np.asarray(output), strict=True):
                     decoder.encoded[key] = encoding.copy()
             if len(decoder.detections) < _DETECT_ENCODES:
@@ -509,7 +512,10 @@ class _Encodings:
 
 
 def _key(features: Any) -> bytes:
-    return hashlib.blake2b(features.data, digest_size=16).digest()
+    """A window's features, as a key: their bytes, shape and type."""
+    digest = hashlib.blake2b(features.data, digest_size=16)
+    digest.update(f"{features.shape}{features.dtype.str}".encode())
+    return digest.digest()
 
 
 def _aggregate(detections: list[list[tuple[str, float]]]) -> tuple[str | None, float | None]:
