@@ -46,6 +46,12 @@ def pytest_configure(config: pytest.Config) -> None:
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: one core of its own
         sys.meta_path.insert(0, _AfterImport("onnxruntime", _one_onnxruntime_thread))
         _share_the_cores(config.workerinput["workercount"])
+    elif not getattr(config.option, "numprocesses", None):  # one process, no workers
+        # Whisper on one thread here too, as in each worker (`-n auto`: a worker a core): its
+        # text depends on the thread count, and the recognition bounds were measured on one.
+        # On two threads the terminology clips kept all their terms in 4 of 6, not 5 (AMD
+        # EPYC, 2026-12-07, the same before and after that day's changes).
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _share_the_cores(workers: int) -> None:
