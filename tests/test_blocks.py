@@ -501,7 +501,10 @@ def test_only_first_passes_are_evidence_of_the_language() -> None:
         for features, mark in [(_features(0), True), (_features(9), False), (_features(1), True)]:
             stub.first_pass = mark
             model.encode(features)
-    assert [d[0][0] for d in stub.detections] == ["0.0", "1.0"]
+        assert [d[0][0] for d in stub.detections] == ["0.0", "1.0"]
+        model.encode(_features(2, 3))  # a first batch's evidence is plenty: 4 windows
+        model.encode(_features(4))
+    assert [d[0][0] for d in stub.detections] == ["0.0", "1.0", "2.0", "3.0"]
 
 
 class _EncoderModel:
