@@ -448,9 +448,9 @@ ONE = FIRST.replace("大师律王", "大希律王")  # 大希律王 gained
         (FIRST.replace("很小", "很少"), False, "no term", False),
         (ONE.replace("由", "那"), False, "what was said", True),
         (ONE.replace("由", "那").replace("很小", "很少"), False, "what was said", True),
-        (ONE.replace("由", "那").replace("很小", "很少了"), False, "what was said", False),
+        (ONE.replace("由", "那").replace("很小", "很少了"), False, "3 characters", False),
         (ONE.replace("膜孔", "摸孔"), True, "gained", False),  # 膜/摸: the same sound
-        (ONE.replace("统治期间", "桶治其间").replace("很小", "很晓"), False, "too much", False),
+        (ONE.replace("统治期间", "桶治其间").replace("很小", "很晓"), False, "more than 2", False),
     ],
 )
 def test_a_biased_pass_may_change_nothing_but_the_terms(

@@ -261,8 +261,11 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
     if not gained:
         return Verdict(False, "no term gained")
     refused, changed = _outside_changes(a, b, bias, matcher, gained)
-    if changed > max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a))):
-        return Verdict(False, refused or "the biased pass changed too much outside the terms")
+    most = max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a)))
+    if changed > most:  # (the count is why: the first change alone would confirm the terms)
+        why = f"the biased pass changed {changed} characters outside the terms, more than {most}"
+        first = f"; the first: {refused.removeprefix('the biased pass ')}" if refused else ""
+        return Verdict(False, why + first)
     if refused is not None:
         confirmed = tuple(Confirmed(f, s, e, a[s:e]) for *_, s, e, f in sorted(gained))
         return Verdict(False, refused, confirmed=confirmed)
