@@ -502,8 +502,8 @@ def test_only_first_passes_are_evidence_of_the_language() -> None:
             stub.first_pass = mark
             model.encode(features)
         assert [d[0][0] for d in stub.detections] == ["0.0", "1.0"]
-        model.encode(_features(2, 3))  # a first batch's evidence is plenty: 4 windows
-        model.encode(_features(4))
+        for value in (2, 3, 4):  # the first 4 windows' evidence is plenty
+            model.encode(_features(value))
     assert [d[0][0] for d in stub.detections] == ["0.0", "1.0", "2.0", "3.0"]
 
 

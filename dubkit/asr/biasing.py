@@ -262,10 +262,10 @@ def judge(first: str, second: str, bias: BiasTerms) -> Verdict:
         return Verdict(False, "no term gained")
     refused, changed = _outside_changes(a, b, bias, matcher, gained)
     most = max(C.BIAS_MAX_OTHER_CHANGES, round(C.BIAS_MAX_OTHER_SHARE * len(a)))
-    if changed > most:  # (the count is why: the first change alone would confirm the terms)
+    if changed > most:  # (the count is why: one of those changes alone would confirm the terms)
         why = f"the biased pass changed {changed} characters outside the terms, more than {most}"
-        first = f"; the first: {refused.removeprefix('the biased pass ')}" if refused else ""
-        return Verdict(False, why + first)
+        among = f"; among them it {refused.removeprefix('the biased pass ')}" if refused else ""
+        return Verdict(False, why + among)
     if refused is not None:
         confirmed = tuple(Confirmed(f, s, e, a[s:e]) for *_, s, e, f in sorted(gained))
         return Verdict(False, refused, confirmed=confirmed)
