@@ -45,18 +45,25 @@ def pytest_configure(config: pytest.Config) -> None:
     _build_each_cli_once()
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: one core of its own
         sys.meta_path.insert(0, _AfterImport("onnxruntime", _one_onnxruntime_thread))
-        _share_the_cores(config.workerinput["workercount"])
+    if hasattr(config, "workerinput") or not (
+        getattr(config.option, "numprocesses", None) or getattr(config.option, "tx", None)
+    ):  # a worker, or a run without workers (not the controller: its workers decide)
+        _one_openmp_thread()
 
 
-def _share_the_cores(workers: int) -> None:
-    """CTranslate2 (Whisper, the Argos models) runs OpenMP threads, a thread a core where it
-    is asked for none in particular; with a worker on each core, the workers' threads spun
-    against each other (libgomp busy-waits between operations). Each worker, and every
-    process it starts, gets its share of the cores instead, as `dubkit batch --jobs N` gives
-    each job (a user's own OMP_NUM_THREADS is kept). Measured on the 70 s seminar alone:
-    9.4 s of CPU on one thread against 11-13 s on two, for 0.3-0.6 s more wall time."""
-    cores = len(os.sched_getaffinity(0))
-    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, cores // workers)))
+def _one_openmp_thread() -> None:
+    """CTranslate2 (Whisper, the Argos models) and numpy's BLAS run OpenMP threads, a thread
+    a core where they are asked for none in particular. Every test process, and every
+    process it starts, runs one instead (a user's own OMP_NUM_THREADS is kept):
+    - Whisper's text depends on the thread count, and the recognition bounds were measured
+      on one thread. On two, run without workers, the terminology clips kept all their terms
+      in 4 of 6 against the bound of 5, even with CTranslate2 itself told one thread (AMD
+      EPYC, 2026-12-07; docs/recognition.md). With `-n auto`, pytest-xdist starts a worker
+      per physical core: on a machine with two threads a core each worker used to get two.
+    - With a worker on each core, the workers' threads spun against each other (libgomp
+      busy-waits between operations). Measured on the 70 s seminar alone: 9.4 s of CPU on
+      one thread against 11-13 s on two, for 0.3-0.6 s more wall time."""
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 
 def _cache_bytecode() -> None:
@@ -169,20 +176,11 @@ def base_model_dir() -> Path:
         raise
 
 
-# Whisper's text depends on its thread count, and the recognition bounds were measured on one
-# thread: the suite's models decode on one, whatever the cores, their hyper-threads, pytest's
-# workers or OMP_NUM_THREADS. On two threads the terminology clips kept all their terms in 4
-# of 6, against the bound of 5 (AMD EPYC, 2026-12-07; docs/recognition.md).
-WHISPER_THREADS = 1
-
-
 @pytest.fixture(scope="session")
 def transcriber(base_model_dir: Path):  # type: ignore[no-untyped-def]
     from dubkit.adapters.whisper import WhisperTranscriber
 
-    return WhisperTranscriber.load(
-        "whisper:base", base_model_dir, device="cpu", cpu_threads=WHISPER_THREADS
-    )
+    return WhisperTranscriber.load("whisper:base", base_model_dir, device="cpu")
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ from dubkit.asr.guard import find_loops
 from dubkit.cli import app
 from dubkit.ports import TranscribeOptions
 from dubkit.profiles import BUILTIN_PROFILES
-from tests.conftest import WHISPER_THREADS
 from tests.scoring import Clip, clips, plain, pooled
 
 pytestmark = [pytest.mark.model, pytest.mark.assets, pytest.mark.slow]
@@ -64,9 +63,7 @@ def fresh(base_model_dir: Path) -> Callable[[], Any]:
     elsewhere they draw differently."""
     from dubkit.adapters.whisper import WhisperTranscriber
 
-    return lambda: WhisperTranscriber.load(
-        "whisper:base", base_model_dir, device="cpu", cpu_threads=WHISPER_THREADS
-    )
+    return lambda: WhisperTranscriber.load("whisper:base", base_model_dir, device="cpu")
 
 
 def _dubkit(
