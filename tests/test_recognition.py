@@ -5,7 +5,6 @@ line breaks between words. The figures behind these bounds are in bench/README.m
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -104,15 +103,18 @@ def _dubkit(
 
 @contextlib.contextmanager
 def _encoder_inputs(transcriber: Any, into: list[bytes]) -> Iterator[None]:
-    """What the model's encoder is given, as a digest per window, into `into`."""
+    """What the model's encoder is given, keyed per window as the adapter keys it, into
+    `into`."""
     import numpy as np
+
+    from dubkit.adapters.whisper import _key
 
     encodings = transcriber.encodings
     original = encodings.original
 
     def encode(features: Any) -> Any:
         for window in features if features.ndim == 3 else features[None]:
-            into.append(hashlib.blake2b(np.ascontiguousarray(window).data).digest())
+            into.append(_key(np.ascontiguousarray(window)))
         return original(features)
 
     encodings.original = encode
