@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 from dubkit import constants as C
 
@@ -142,35 +142,57 @@ def _plausible_span(text: str, n: int) -> bool:
     return len(between) <= 1 and all(ch in _INSIDE_OK for ch in between)
 
 
+@dataclass(frozen=True, slots=True)
+class _FormIndex:
+    """The forms that can be matched by sound, with their syllables, and where each folded
+    sound and each character stands in them: (form number, syllable number)."""
+
+    forms: tuple[tuple[str, tuple[Syllable, ...]], ...]
+    by_sound: dict[tuple[str, str], tuple[tuple[int, int], ...]]
+    by_char: dict[str, tuple[tuple[int, int], ...]]
+
+
+@lru_cache(maxsize=32)  # a programme asks with the same glossary's forms, window after window
+def _form_index(forms: tuple[str, ...], read: Reader) -> _FormIndex:
+    matchable = []
+    for form in forms:
+        sounds = _form_sounds(form, read)
+        if sounds is not None and len(sounds) >= C.BIAS_MIN_SYLLABLES:
+            matchable.append((form, sounds))
+    by_sound: dict[tuple[str, str], list[tuple[int, int]]] = defaultdict(list)
+    by_char: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for f, (_, sounds) in enumerate(matchable):
+        for k, syl in enumerate(sounds):
+            by_sound[syl.sound[:2]].append((f, k))
+            by_char[syl.char].append((f, k))
+    return _FormIndex(
+        tuple(matchable),
+        {key: tuple(at) for key, at in by_sound.items()},
+        {key: tuple(at) for key, at in by_char.items()},
+    )
+
+
 def find_by_sound(text: str, forms: Iterable[str], read: Reader) -> list[SoundMatch]:
     """Every place where one of `forms` is heard in `text` well enough (see min_score), the
     best-scoring first, non-overlapping per form; in text order."""
     heard = syllables(text, read)
     if not heard:
         return []
-    by_sound: dict[tuple[str, str], list[int]] = defaultdict(list)
-    by_char: dict[str, list[int]] = defaultdict(list)
-    for k, syl in enumerate(heard):
-        by_sound[syl.sound[:2]].append(k)
-        by_char[syl.char].append(k)
+    index = _form_index(tuple(dict.fromkeys(forms)), read)
+    # A good enough match agrees on initial and final (or the character) in at least half
+    # its syllables: each syllable of the text votes for the start of every form it could
+    # stand in, so forms with no syllable in the text (most forms) cost nothing.
+    votes: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for q, syl in enumerate(heard):
+        for f, k in {*index.by_sound.get(syl.sound[:2], ()), *index.by_char.get(syl.char, ())}:
+            votes[f][q - k] += 1
     found: list[SoundMatch] = []
-    for form in dict.fromkeys(forms):
-        sounds = _form_sounds(form, read)
-        if sounds is None or len(sounds) < C.BIAS_MIN_SYLLABLES:
-            continue
+    for f in sorted(votes):
+        form, sounds = index.forms[f]
         n = len(sounds)
         need = min_score(n)
-        # A good enough match agrees on initial and final in at least half its syllables:
-        # a form with fewer of its syllables anywhere in the text cannot match (most forms).
-        present = sum(s.sound[:2] in by_sound or s.char in by_char for s in sounds)
-        if 2 * present < n:
-            continue
-        votes: dict[int, int] = defaultdict(int)
-        for k, syl in enumerate(sounds):
-            for q in {*by_sound.get(syl.sound[:2], ()), *by_char.get(syl.char, ())}:
-                votes[q - k] += 1
         scored: dict[tuple[int, int], float] = {}
-        for p, count in votes.items():
+        for p, count in votes[f].items():
             if 2 * count < n:
                 continue
             lengths = (n,) if n <= C.BIAS_MIN_SYLLABLES else (n - 1, n, n + 1)
