@@ -1,6 +1,10 @@
 """Every command that reads a file from outside reads a bounded regular file: a FIFO (an
-endless wait), /dev/zero (endless bytes) or deep nesting gives one line, at once. Each runs
-in a child process that may use 1 GB and 20 s: a hang or runaway read fails the test."""
+endless wait), /dev/zero (endless bytes) or deep nesting gives one line, at once. What a
+broken build could hang on or read without end (a FIFO, /dev/zero), and the DUBKIT_* limits
+(read when dubkit is imported), run in a child process that may use 1 GB and 20 s: a hang or
+runaway read fails the test. Deep nesting and a TMX's entity can do neither (a build without
+the checks raises, or reads a few bytes more): they run in this process, through typer's
+CliRunner, where an uncaught exception fails the test as a traceback would."""
 
 from __future__ import annotations
 
@@ -9,7 +13,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from dubkit.cli import app
 from tests.conftest import capped_dubkit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def dubkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return capped_dubkit(*args, cwd=cwd)
+
+
+def in_process(*args: str) -> Result:
+    """dubkit ARGS in this process; exit 1 without a crash (an uncaught exception, which
+    `python -m dubkit` would print as a traceback)."""
+    result = CliRunner().invoke(app, list(args))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result
 
 
 def _plant(path: Path, kind: str) -> Path:
@@ -66,8 +83,8 @@ def test_a_fifo_or_dev_zero_is_one_line(tmp_path: Path, command: str, kind: str)
 def test_coverage_of_a_deeply_nested_asr_json_is_one_line(tmp_path: Path) -> None:
     deep = tmp_path / "ep.asr.json"
     deep.write_text("[" * 200_000, encoding="utf-8")
-    done = dubkit("glossary", "coverage", str(deep), "-g", str(_glossary(tmp_path)), cwd=tmp_path)
-    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    done = in_process("glossary", "coverage", str(deep), "-g", str(_glossary(tmp_path)))
+    assert "Traceback" not in done.stderr, done.stderr
     assert "nested too deeply" in done.stderr
 
 
@@ -79,10 +96,8 @@ def test_a_utf16_tmx_with_an_entity_is_refused(tmp_path: Path) -> None:
         '<tuv xml:lang="ur"><seg>چین</seg></tuv></tu></body></tmx>'
     )
     tmx.write_bytes(body.encode("utf-16"))
-    done = dubkit(
-        "memory", "import", str(tmx), "--memory", str(tmp_path / "m.sqlite"), cwd=tmp_path
-    )
-    assert done.returncode == 1 and "DOCTYPE or entities" in done.stderr, done.stderr
+    done = in_process("memory", "import", str(tmx), "--memory", str(tmp_path / "m.sqlite"))
+    assert "DOCTYPE or entities" in done.stderr, done.stderr
 
 
 @pytest.mark.slow
