@@ -47,12 +47,27 @@ OUTSIDE_MS = (2300, 3050)  # between cues 2 and 3, clear of both fades
 
 @pytest.fixture(scope="module")
 def programme(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """5 s of 48 kHz stereo: a 440 Hz tone stepping in level every 2 s, 660 Hz on the right."""
-    out = tmp_path_factory.mktemp("dub") / "programme.wav"
+    """5 s of 48 kHz stereo: a 440 Hz tone stepping in level every 2 s, 660 Hz on the right.
+
+    16-bit PCM in packets of 4,096 samples, as a WAV file holds and decodes it, in Matroska:
+    opening a WAV makes FFmpeg read into it to find the stream's parameters (50 ms an open,
+    and every clip set and every pass of a guide opens the programme), where Matroska states
+    them in its header. The same samples, from the same ffmpeg, are in programme.wav beside
+    it: the reference the tests read with the wave module (original_samples)."""
+    out = tmp_path_factory.mktemp("dub") / "programme.mka"
     left = "0.25*sin(2*PI*440*t)*(1+0.6*mod(floor(t/2)\\,2))"
-    source = f"aevalsrc={left}|0.2*sin(2*PI*660*t):s={RATE}:d={LENGTH_S}"
-    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", source, "-c:a", "pcm_s16le", out.as_posix())
+    source = f"aevalsrc={left}|0.2*sin(2*PI*660*t):s={RATE}:d={LENGTH_S}:n=4096"
+    run_ffmpeg(ffmpeg, "-f", "lavfi", "-i", source, "-c:a", "pcm_s16le", out.as_posix(),
+               "-c:a", "pcm_s16le", out.with_suffix(".wav").as_posix())  # fmt: skip
     return out
+
+
+def original_samples(programme: Path) -> Any:
+    """The programme's samples as read_wav gives them, from its WAV twin (not through PyAV,
+    which dubkit decodes with)."""
+    samples, rate = read_wav(programme.with_suffix(".wav"))
+    assert rate == RATE and len(samples) == RATE * LENGTH_S
+    return samples
 
 
 @dataclass(frozen=True)
@@ -137,7 +152,7 @@ def test_clip_durations_are_cue_plus_handles_clamped_at_the_edges(
 
     assert [p.name for p in paths] == ["0001.wav", "0002.wav", "0003.wav", "0004.wav"]
     assert sorted(outdir.iterdir()) == paths
-    original, _ = read_wav(programme)
+    original = original_samples(programme)
     expected_ms = {
         1: 1050 + 250,  # starts at 0, not at -150 ms
         2: 750 + 500,
@@ -234,7 +249,7 @@ def test_guide_track_length_loudness_and_ducking(programme: Path, tmp_path: Path
     report = write_guide_track(programme, CUES, dest, duck_db=-12.0, fade_ms=80)
 
     guide, rate = read_wav(dest)
-    original, _ = read_wav(programme)
+    original = original_samples(programme)
     assert (rate, guide.shape) == (RATE, original.shape)  # sample-exact, same channels
     assert report.duration_ms == LENGTH_S * 1000 and not report.voice
     measured = lufs(guide, rate)
