@@ -43,6 +43,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # before pytest-xdist starts its workers
         _cache_bytecode()
     _build_each_cli_once()
+    sys.meta_path.insert(0, _AfterImport("dubkit.adapters.render", _convert_each_text_once))
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: one core of its own
         sys.meta_path.insert(0, _AfterImport("onnxruntime", _one_onnxruntime_thread))
     if hasattr(config, "workerinput") or not (
@@ -133,6 +134,23 @@ def _build_each_cli_once() -> None:
 
     assert hasattr(typer.testing, "_get_command"), "typer changed: update _build_each_cli_once"
     typer.testing._get_command = functools.cache(typer.main.get_command)  # type: ignore[attr-defined]
+
+
+def _convert_each_text_once(render: ModuleType) -> None:
+    """`dubkit preview` and `burn` have ffmpeg read an SRT or WebVTT as ASS: 0.15 s of CPU to
+    start it, and the tests converted 7 texts 45 times (a command converts its file once,
+    so dubkit itself keeps nothing). A test process keeps each conversion that succeeded,
+    by ffmpeg's path, kind and text; a failure is not kept, so it is met again."""
+    convert = render._to_ass
+    kept: dict[tuple[str, str, str], str] = {}
+
+    def once(path: Path, text: str, kind: str) -> str:
+        key = (render.ffmpeg_path(), kind, text)
+        if key not in kept:
+            kept[key] = convert(path, text, kind)
+        return kept[key]
+
+    render._to_ass = once
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

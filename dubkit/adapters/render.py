@@ -10,7 +10,6 @@ styled as dubkit ships its Urdu ASS (dubkit.subtitles.formats.ass_header), and d
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 import os
 import re
@@ -197,25 +196,17 @@ def prepare_subtitles(path: Path, text: str, font: str, force_font: bool) -> Pre
 
 def _to_ass(path: Path, text: str, kind: str) -> str:
     """ffmpeg's own reading of SRT or WebVTT, as ASS (keeps <i>, <b>, <font> as overrides)."""
-    returncode, out, err = _ffmpeg_ass(ffmpeg_path(), kind, text)
-    if returncode != 0:
-        raise SubtitleParseError(
-            f"{path}: ffmpeg cannot read it as {kind} ({_reason(err)})", path=path
-        )
-    return out
-
-
-@functools.lru_cache(maxsize=8)  # a process rendering the same file again (tests, library users)
-def _ffmpeg_ass(ffmpeg: str, kind: str, text: str) -> tuple[int, str, bytes]:
-    """What `ffmpeg` makes of `text` read as `kind`: its exit status, the ASS script and its
-    error output. Read once per process: ffmpeg takes 0.15 s of CPU to start."""
     done = subprocess.run(
-        [ffmpeg, "-nostdin", "-hide_banner", "-loglevel", "error",
+        [ffmpeg_path(), "-nostdin", "-hide_banner", "-loglevel", "error",
          "-f", _DEMUXERS[kind], "-i", "pipe:0", "-f", "ass", "pipe:1"],
         input=text.encode("utf-8"),
         capture_output=True,
     )  # fmt: skip
-    return done.returncode, done.stdout.decode("utf-8", "replace"), done.stderr
+    if done.returncode != 0:
+        raise SubtitleParseError(
+            f"{path}: ffmpeg cannot read it as {kind} ({_reason(done.stderr)})", path=path
+        )
+    return done.stdout.decode("utf-8", "replace")
 
 
 def _events(ass: str) -> str:
