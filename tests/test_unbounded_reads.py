@@ -26,13 +26,14 @@ def dubkit(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def in_process(*args: str) -> Result:
-    """dubkit ARGS in this process; exit 1 without a crash (an uncaught exception, which
-    `python -m dubkit` would print as a traceback)."""
+    """dubkit ARGS in this process; exit 1 with one line, without a crash (an uncaught
+    exception, which `python -m dubkit` would print as a traceback)."""
     result = CliRunner().invoke(app, list(args))
     assert result.exit_code == 1, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(
         result.exception
     )
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr  # one line
     return result
 
 
