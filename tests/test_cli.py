@@ -44,22 +44,54 @@ def test_version() -> None:
     assert result.output.startswith("dubkit ")
 
 
-def test_help_does_not_import_heavy_libraries() -> None:
+# Besides the libraries only adapters may import (pyproject's import contracts): what a
+# command imports only when it runs (workbooks, timecodes, the memory's SQLite, YAML, the
+# loudness meter).
+ALSO_HEAVY = ("openpyxl", "timecode", "sqlite3", "ruamel", "scipy", "pyloudnorm")
+
+
+def test_help_of_every_command_imports_no_heavy_library() -> None:
+    """`--help` of dubkit and of every command and subcommand (walked from the app, so a new
+    command is checked too), in one fresh process: no heavy library is imported; each one
+    found is named with the first help that brought it in."""
+    import tomllib
+
+    contracts = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text("utf-8"))
+    protected = [
+        name
+        for contract in contracts["tool"]["importlinter"]["contracts"]
+        if contract["type"] == "protected"
+        for name in contract["protected_modules"]
+        if name != "rich"  # the console's own: it draws the help
+    ]
+    assert {"faster_whisper", "onnxruntime", "starlette"} <= set(protected)
     code = (
-        "import sys\n"
+        "import json, sys\n"
+        "import typer.main\n"
         "from typer.testing import CliRunner\n"
         "from dubkit.cli import app\n"
-        "for args in (['--help'], ['transcribe', '--help'], ['models', '--help'],\n"
-        "             ['translate', '--help'], ['run', '--help'], ['memory', '--help'],\n"
-        "             ['review', '--help']):\n"
-        "    r = CliRunner().invoke(app, args)\n"
-        "    assert r.exit_code == 0, r.output\n"
-        "heavy = {'faster_whisper', 'ctranslate2', 'av', 'numpy', 'opencc', 'onnxruntime',\n"
-        "         'sentencepiece', 'sqlite3', 'rjieba', 'pypinyin', 'starlette', 'uvicorn'}\n"
-        "print(sorted(heavy & set(sys.modules)))\n"
+        "heavy, first, helped = set(json.loads(sys.argv[1])), {}, []\n"
+        "def paths(command, prefix=()):\n"
+        "    yield prefix\n"
+        "    for name, sub in sorted(getattr(command, 'commands', {}).items()):\n"
+        "        yield from paths(sub, (*prefix, name))\n"
+        "for path in paths(typer.main.get_command(app)):\n"
+        "    r = CliRunner().invoke(app, [*path, '--help'])\n"
+        "    assert r.exit_code == 0 and 'Usage' in r.output, (path, r.output)\n"
+        "    helped.append(' '.join(path))\n"
+        "    for name in heavy & {m.split('.')[0] for m in sys.modules}:\n"
+        "        first.setdefault(name, ' '.join(path) or 'dubkit')\n"
+        "print(json.dumps([helped, first]))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    heavy = json.dumps([*protected, *ALSO_HEAVY])
+    out = subprocess.run(
+        [sys.executable, "-c", code, heavy], capture_output=True, text=True, check=True
+    )
+    helped, imported = json.loads(out.stdout)
+    assert {"", "burn", "dubscript import", "glossary add", "models pull", "review"} <= set(
+        helped
+    ), helped
+    assert imported == {}, imported
 
 
 def _one_error_line(result) -> str:  # type: ignore[no-untyped-def]
