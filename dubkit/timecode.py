@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from fractions import Fraction
@@ -18,6 +19,7 @@ _NTSC = {
 }
 
 
+@functools.lru_cache(maxsize=64)  # asked for every frame boundary, of a few rates a run
 def frame_rate(fps: float) -> Fraction:
     """Exact frame rate for a decimal rate (29.97 -> 30000/1001)."""
     if fps <= 0:
@@ -30,14 +32,14 @@ def frame_rate(fps: float) -> Fraction:
 
 def frame_to_ms(frame: int, fps: float) -> int:
     """Start of a frame in whole milliseconds (rounded half up)."""
-    rate = frame_rate(fps)
-    return math.floor(Fraction(frame * 1000) / rate + Fraction(1, 2))
+    rate = frame_rate(fps)  # floor(frame * 1000 / rate + 1/2), in integers
+    return (2000 * frame * rate.denominator + rate.numerator) // (2 * rate.numerator)
 
 
 def ms_to_frame_floor(ms: int, fps: float) -> int:
     """Frame containing `ms` (the frame whose start is at or before it)."""
     rate = frame_rate(fps)
-    frame = math.floor(Fraction(ms) * rate / 1000)
+    frame = ms * rate.numerator // (1000 * rate.denominator)
     # frame_to_ms rounds, so a boundary can land a millisecond after ms; step back if so.
     while frame > 0 and frame_to_ms(frame, fps) > ms:
         frame -= 1
