@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from fractions import Fraction
 from typing import Any
@@ -32,12 +33,14 @@ def frame_rate(fps: float) -> Fraction:
 
 def frame_to_ms(frame: int, fps: float) -> int:
     """Start of a frame in whole milliseconds (rounded half up)."""
+    frame = operator.index(frame)  # a whole number (numpy's too), never a float
     rate = frame_rate(fps)  # floor(frame * 1000 / rate + 1/2), in integers
     return (2000 * frame * rate.denominator + rate.numerator) // (2 * rate.numerator)
 
 
 def ms_to_frame_floor(ms: int, fps: float) -> int:
     """Frame containing `ms` (the frame whose start is at or before it)."""
+    ms = operator.index(ms)  # whole milliseconds (numpy's too), never a float
     rate = frame_rate(fps)
     frame = ms * rate.numerator // (1000 * rate.denominator)
     # frame_to_ms rounds, so a boundary can land a millisecond after ms; step back if so.

@@ -35,6 +35,20 @@ def test_bad_rate() -> None:
         frame_rate(0)
 
 
+def test_whole_numbers_only_and_numpys_in_full() -> None:
+    """Frames and milliseconds are whole numbers: a float is refused at once (it used to be
+    read exactly; in integer arithmetic it would give floats, or never end past 2**53), and a
+    numpy integer is read as Python's, in full (int32 arithmetic overflows by frame 1,072)."""
+    import numpy as np
+
+    with pytest.raises(TypeError):
+        frame_to_ms(1001.0, 29.97)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        ms_to_frame_floor(2.0**60, 29.97)  # type: ignore[arg-type]
+    assert frame_to_ms(np.int32(100_000), 29.97) == frame_to_ms(100_000, 29.97) == 3_336_667
+    assert type(ms_to_frame_floor(np.int64(3_336_667), 29.97)) is int
+
+
 @given(frame=st.integers(min_value=0, max_value=10_000_000), fps=RATES)
 def test_frame_round_trip(frame: int, fps: float) -> None:
     assert ms_to_frame_floor(frame_to_ms(frame, fps), fps) == frame
