@@ -43,9 +43,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not hasattr(config, "workerinput"):  # before pytest-xdist starts its workers
         _cache_bytecode()
     _build_each_cli_once()
-    sys.meta_path.insert(0, _AfterImport("dubkit.adapters.render", _convert_each_text_once))
+    _after_import("dubkit.adapters.render", _convert_each_text_once)
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: one core of its own
-        sys.meta_path.insert(0, _AfterImport("onnxruntime", _one_onnxruntime_thread))
+        _after_import("onnxruntime", _one_onnxruntime_thread)
     if hasattr(config, "workerinput") or not (
         getattr(config.option, "numprocesses", None) or getattr(config.option, "tx", None)
     ):  # a worker, or a run without workers (not the controller: its workers decide)
@@ -102,6 +102,14 @@ class _AfterImport(importlib.abc.MetaPathFinder):
 
             spec.loader.exec_module = exec_module  # type: ignore[method-assign]
         return spec
+
+
+def _after_import(name: str, then: Callable[[ModuleType], None]) -> None:
+    """`then(module)` now if `name` is imported already (a plugin did), else when it is."""
+    if name in sys.modules:
+        then(sys.modules[name])
+    else:
+        sys.meta_path.insert(0, _AfterImport(name, then))
 
 
 def _one_onnxruntime_thread(onnxruntime: ModuleType) -> None:

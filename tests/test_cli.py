@@ -64,7 +64,10 @@ def test_help_of_every_command_imports_no_heavy_library() -> None:
         for name in contract["protected_modules"]
         if name != "rich"  # the console's own: it draws the help
     ]
-    assert {"faster_whisper", "onnxruntime", "starlette"} <= set(protected)
+    assert {  # what the four tests this one replaced checked by name, among others
+        "faster_whisper", "ctranslate2", "sentencepiece", "av", "numpy", "opencc", "rjieba",
+        "pypinyin", "onnxruntime", "starlette", "uvicorn",
+    } <= set(protected)  # fmt: skip
     code = (
         "import json, sys\n"
         "import typer.main\n"
@@ -79,7 +82,7 @@ def test_help_of_every_command_imports_no_heavy_library() -> None:
         "    r = CliRunner().invoke(app, [*path, '--help'])\n"
         "    assert r.exit_code == 0 and 'Usage' in r.output, (path, r.output)\n"
         "    helped.append(' '.join(path))\n"
-        "    for name in heavy & {m.split('.')[0] for m in sys.modules}:\n"
+        "    for name in heavy & set(sys.modules):\n"  # a submodule brings its package
         "        first.setdefault(name, ' '.join(path) or 'dubkit')\n"
         "print(json.dumps([helped, first]))\n"
     )
