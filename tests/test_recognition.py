@@ -105,8 +105,6 @@ def _dubkit(
 def _encoder_inputs(transcriber: Any, into: list[bytes]) -> Iterator[None]:
     """What the model's encoder is given, keyed per window as the adapter keys it, into
     `into`."""
-    import numpy as np
-
     from dubkit.adapters.whisper import _key
 
     encodings = transcriber.encodings
@@ -114,7 +112,7 @@ def _encoder_inputs(transcriber: Any, into: list[bytes]) -> Iterator[None]:
 
     def encode(features: Any) -> Any:
         for window in features if features.ndim == 3 else features[None]:
-            into.append(_key(np.ascontiguousarray(window)))
+            into.append(_key(window))
         return original(features)
 
     encodings.original = encode

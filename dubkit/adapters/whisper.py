@@ -497,7 +497,7 @@ class _Encodings:
         batch = features if features.ndim == 3 else features[None]
         keys = []
         if self.model.model.device == "cpu":
-            keys = [_key(np.ascontiguousarray(f)) for f in batch]
+            keys = [_key(f) for f in batch]
         if keys and all(k in decoder.encoded for k in keys):
             held = np.stack([decoder.encoded[k] for k in keys])
             return ctranslate2.StorageView.from_array(held)
@@ -512,8 +512,11 @@ class _Encodings:
 
 
 def _key(features: Any) -> bytes:
-    """A window's features, as a key: their bytes, shape and type."""
-    digest = hashlib.blake2b(features.data, digest_size=16)
+    """A window's features, as a key: their bytes (in C order, whatever the array's layout),
+    shape and type."""
+    import numpy as np
+
+    digest = hashlib.blake2b(np.ascontiguousarray(features).data, digest_size=16)
     digest.update(f"{features.shape}{features.dtype.str}".encode())
     return digest.digest()
 
