@@ -152,15 +152,15 @@ class _FormIndex:
     by_char: dict[str, tuple[tuple[int, int], ...]]
 
 
+_INDEX_ON_THE_SPOT = 8  # forms or fewer: indexed for the call, not kept
+
+
 def _form_index(forms: tuple[str, ...], read: Reader) -> _FormIndex:
     """A glossary's forms, asked for window after window, are indexed once (a few glossaries
     at a time: about 0.5 KB a form); a few forms (a term looked for alone) on the spot."""
     if len(forms) <= _INDEX_ON_THE_SPOT:
         return _build_index(forms, read)
     return _kept_index(forms, read)
-
-
-_INDEX_ON_THE_SPOT = 8
 
 
 @lru_cache(maxsize=4)
