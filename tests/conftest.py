@@ -303,6 +303,25 @@ def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("media")
 
 
+@pytest.fixture
+def canned(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[tuple[Any, ...]], None]:
+    """`dubkit run`, `transcribe` and in-process `batch` with a recogniser that hears what
+    the test says (tests/canned.py): `canned(segments)`; no model is looked up or loaded."""
+    from dubkit.adapters.whisper import WhisperTranscriber
+    from dubkit.models import store
+    from tests.canned import CannedTranscriber
+
+    monkeypatch.setattr(store, "resolve_model", lambda name: ("whisper:canned", tmp_path))
+
+    def hear(segments: tuple[Any, ...]) -> None:
+        def load(cls: type, *args: Any, **kwargs: Any) -> CannedTranscriber:
+            return CannedTranscriber(segments)
+
+        monkeypatch.setattr(WhisperTranscriber, "load", classmethod(load))
+
+    return hear
+
+
 @pytest.fixture(scope="session")
 def speech_wav(assets: Path) -> Path:
     """A short real Mandarin recording (gold reference)."""
@@ -390,31 +409,40 @@ def isolated_packages(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     """Every test sees an empty dubkit package store, an empty Argos folder and an empty
     translation memory, never the machine's own; DUBKIT_HOME stays (it holds the Whisper
     model)."""
-    from dubkit.models import packages
+    return isolate_packages(monkeypatch, tmp_path)
 
-    store = tmp_path / "dubkit-packages"
+
+def isolate_packages(monkeypatch: pytest.MonkeyPatch, root: Path) -> Path:
+    """What `isolated_packages` does, under `root`: for a fixture wider than one test."""
+    from dubkit.models import packages
+    from dubkit.translate import memory
+
+    store = root / "dubkit-packages"
     monkeypatch.setattr(packages, "store_dir", lambda: store)
-    monkeypatch.setattr(packages, "cache_dir", lambda: tmp_path / "dubkit-cache")
-    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(tmp_path / "argos-packages"))
+    monkeypatch.setattr(packages, "cache_dir", lambda: root / "dubkit-cache")
+    monkeypatch.setenv("ARGOS_PACKAGES_DIR", str(root / "argos-packages"))
     monkeypatch.delenv("DUBKIT_PACKAGES", raising=False)
     monkeypatch.delenv("DUBKIT_ARGOS_INDEX", raising=False)
     monkeypatch.delenv("ARGOS_PACKAGE_INDEX", raising=False)
-    from dubkit.translate import memory
-
     # nor the machine's translation memory: a test without --memory gets its own
-    monkeypatch.setattr(memory, "default_path", lambda: tmp_path / "memory.sqlite")
+    monkeypatch.setattr(memory, "default_path", lambda: root / "memory.sqlite")
     return store
 
 
 @pytest.fixture
 def pivot_route(argos_files: dict[str, Path], isolated_packages: Path) -> Path:
     """zh→en and en→ur installed in the (isolated) dubkit store."""
+    install_pivot(argos_files)
+    return isolated_packages
+
+
+def install_pivot(argos_files: dict[str, Path]) -> None:
+    """The test packages zh→en and en→ur, into the dubkit store in use."""
     from dubkit.adapters.modelfiles import MODEL_FILES
     from dubkit.models.packages import install_archive
 
     for pair in ("zh-en", "en-ur"):
         install_archive(argos_files[pair], checks=MODEL_FILES)
-    return isolated_packages
 
 
 _NETWORK_BLOCKED: list[str] = []

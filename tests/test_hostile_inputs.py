@@ -12,11 +12,9 @@ import os
 import subprocess
 import sys
 import time
-import wave
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -27,9 +25,10 @@ from dubkit.cli import app
 from dubkit.dubbing.files import render_xlsx
 from dubkit.dubbing.script import ScriptLine
 from dubkit.errors import SubtitleParseError
-from dubkit.records import Segment, Transcript, Word
+from dubkit.records import Segment
 from dubkit.subtitles.files import read_srt
 from dubkit.subtitles.parse import parse_srt
+from tests.canned import HEARD, CannedTranscriber, said, silent_wav
 from tests.conftest import capped_dubkit
 
 runner = CliRunner()
@@ -407,65 +406,13 @@ def test_dubscript_import_of_an_undecodable_name_writes_and_approves(tmp_path: P
         }
 
 
-class CannedTranscriber:
-    """A recogniser that hears `segments` in any file (no model loads)."""
-
-    name = "whisper:canned"
-    path = Path("canned")
-    device = SimpleNamespace(device="cpu", compute_type="int8", notice=None)
-
-    def __init__(self, segments: tuple[Segment, ...]) -> None:
-        self.segments = segments
-
-    def transcribe(self, audio: Any, options: Any, progress: Any = None, bias: Any = None) -> Any:
-        heard = max([audio.duration_ms, *(s.end_ms for s in self.segments)])
-        return Transcript(self.segments, "zh", 1.0, heard, "zh", 0.99)
-
-
-def _segment(text: str, start_ms: int, end_ms: int) -> Segment:
-    half = (start_ms + end_ms) // 2
-    words = (Word(text[:2], start_ms, half), Word(text[2:], half, end_ms))
-    return Segment(text, start_ms, end_ms, words)
-
-
-HEARD = (_segment("你好世界", 500, 1800), _segment("谢谢大家", 2200, 3500))
-
-
-def _wav(path: Path, seconds: float = 4.0) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(16_000)
-        out.writeframes(b"\x00\x00" * int(16_000 * seconds))
-    return path
-
-
-@pytest.fixture
-def canned(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Callable[[tuple[Segment, ...]], None]:
-    """`dubkit run` and `transcribe` with a recogniser that hears what the test says."""
-    from dubkit.adapters.whisper import WhisperTranscriber
-    from dubkit.models import store
-
-    monkeypatch.setattr(store, "resolve_model", lambda name: ("whisper:canned", tmp_path))
-
-    def hear(segments: tuple[Segment, ...]) -> None:
-        def load(cls: type, *args: Any, **kwargs: Any) -> CannedTranscriber:
-            return CannedTranscriber(segments)
-
-        monkeypatch.setattr(WhisperTranscriber, "load", classmethod(load))
-
-    return hear
-
-
 @pytest.mark.usefixtures("pivot_route")
 @pytest.mark.parametrize("segments", [HEARD, ()], ids=["speech", "no speech"])
 def test_run_with_an_undecodable_media_name_writes_every_output_whole(
     tmp_path: Path, canned: Callable[[tuple[Segment, ...]], None], segments: tuple[Segment, ...]
 ) -> None:
     canned(segments)
-    media = _wav(tmp_path / f"{UNDECODABLE}.wav")
+    media = silent_wav(tmp_path / f"{UNDECODABLE}.wav")
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(media), "-o", str(out), "--json", "--no-cache"])
     assert result.exit_code == 0, (result.output, result.exception)
@@ -495,7 +442,7 @@ def test_transcribe_with_an_undecodable_media_name_writes_its_outputs_whole(
     tmp_path: Path, canned: Callable[[tuple[Segment, ...]], None]
 ) -> None:
     canned(())  # no speech: the warning names the file, in asr.json and the summary
-    media = _wav(tmp_path / f"{UNDECODABLE}.wav")
+    media = silent_wav(tmp_path / f"{UNDECODABLE}.wav")
     out = tmp_path / "out"
     result = runner.invoke(app, ["transcribe", str(media), "-o", str(out), "--json"])
     assert result.exit_code == 0, (result.output, result.exception)
@@ -515,13 +462,13 @@ def test_run_refuses_cues_after_ass_time_ends_before_translating(
     translation work, and keeps the Chinese it heard."""
     from dubkit.episode import pipeline
 
-    canned((_segment("你好世界", 500, 1800), _segment("谢谢大家", 35_999_000, 36_001_500)))
+    canned((said("你好世界", 500, 1800), said("谢谢大家", 35_999_000, 36_001_500)))
     translated: list[object] = []
     real = pipeline.translate_texts
     monkeypatch.setattr(
         pipeline, "translate_texts", lambda *a, **k: translated.append(a) or real(*a, **k)
     )
-    media = _wav(tmp_path / "long.wav")
+    media = silent_wav(tmp_path / "long.wav")
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(media), "-o", str(out), "--no-cache"])
     line = _one_error_line(result, notices=True)
@@ -539,7 +486,7 @@ def test_run_refuses_a_recording_longer_than_ass_time_before_recognition(
     listened: list[object] = []
     monkeypatch.setattr(CannedTranscriber, "transcribe", lambda self, *a, **k: listened.append(a))
     monkeypatch.setattr(C, "MAX_PROGRAMME_MS", 1_000)
-    media = _wav(tmp_path / "long.wav")
+    media = silent_wav(tmp_path / "long.wav")
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(media), "-o", str(out)])
     line = _one_error_line(result, notices=True)
