@@ -4,6 +4,7 @@ with the real whisper:base model and tiny translation packages installed from fi
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -13,14 +14,38 @@ from typer.testing import CliRunner
 from dubkit.asr.guard import find_loops
 from dubkit.cli import app
 from dubkit.subtitles.parse import parse_srt
+from tests.conftest import install_pivot, isolate_packages
 
 runner = CliRunner()
 pytestmark = [pytest.mark.model, pytest.mark.assets, pytest.mark.slow]
+CPEC = str(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml")
 
 
 @pytest.fixture(scope="module")
 def seminar(assets: Path) -> Path:
     return assets / "zh-long" / "funasr_vad_example_70s.wav"
+
+
+@pytest.fixture(scope="module")
+def sentence_run(
+    seminar: Path,
+    base_model_dir: Path,
+    argos_files: dict[str, Path],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """One `dubkit run` of the seminar in the default sentence layout under ur-broadcast,
+    with the shipped glossary, the guide track and 200 ms handles, in its own package store:
+    its output folder, which the tests below read (none writes in it)."""
+    root = tmp_path_factory.mktemp("sentence-run")
+    out = root / "out"
+    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--no-cache", "-g", CPEC]
+    args += ["--guide-track", "--handles", "200"]
+    with pytest.MonkeyPatch.context() as patch:
+        isolate_packages(patch, root)
+        install_pivot(argos_files)
+        result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    return out
 
 
 def _spans(path: Path) -> list[tuple[int, int, int]]:
@@ -34,9 +59,8 @@ def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
 ) -> None:
     memory = str(tmp_path / "memory.sqlite")
     out = tmp_path / "out"
-    glossary = str(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml")
     args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--memory", memory]
-    args += ["--glossary", glossary, "--layout", "cue"]  # cue by cue: the Chinese timing
+    args += ["--glossary", CPEC, "--layout", "cue"]  # cue by cue: the Chinese timing
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     stem = seminar.stem
@@ -97,17 +121,10 @@ def test_network_guard_can_fail(no_network: None) -> None:
         socket.create_connection(("127.0.0.1", 9), timeout=1)
 
 
-@pytest.mark.usefixtures("pivot_route")
-def test_run_urdu_subtitles_pass_qa_or_carry_a_flag(
-    seminar: Path, tmp_path: Path, base_model_dir: Path
-) -> None:
+def test_run_urdu_subtitles_pass_qa_or_carry_a_flag(seminar: Path, sentence_run: Path) -> None:
     """Sentence layout under ur-broadcast: SRT, VTT and ASS written; every cue `dubkit qa`
     flags was flagged by generation too (with a reason), and the three formats agree."""
-    out = tmp_path / "out"
-    glossary = str(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml")
-    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--no-cache", "-g", glossary]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
+    out = sentence_run
     stem = seminar.stem
     generated = json.loads((out / f"{stem}.qa.json").read_text(encoding="utf-8"))
     flagged_by_run = {c["index"]: c["flags"] for c in generated["target_cues"]}
@@ -130,9 +147,8 @@ def test_run_urdu_subtitles_pass_qa_or_carry_a_flag(
     assert bilingual.count("-->") == len(cues)
 
 
-@pytest.mark.usefixtures("pivot_route")
 def test_run_writes_the_dubbing_script_clips_and_guide_track(
-    seminar: Path, tmp_path: Path, base_model_dir: Path
+    seminar: Path, sentence_run: Path, tmp_path: Path
 ) -> None:
     """Issue 6's 'done when': the Excel rows match the Urdu cues, one clip per row of the
     cue's length plus handles, a guide track of the programme's length at -23 LUFS
@@ -142,11 +158,8 @@ def test_run_writes_the_dubbing_script_clips_and_guide_track(
     from dubkit.text.urdu import strip_bidi
     from tests.test_dubaudio import lufs, read_wav
 
-    out = tmp_path / "out"
-    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--no-cache"]
-    args += ["--guide-track", "--handles", "200"]
-    result = runner.invoke(app, args)
-    assert result.exit_code == 0, result.output
+    out = tmp_path / "out"  # a copy: the import below rewrites the Urdu SRT
+    shutil.copytree(sentence_run, out)
     stem = seminar.stem
     urdu = parse_srt((out / f"{stem}.ur.srt").read_text(encoding="utf-8")).cues
     sheet = openpyxl.load_workbook(out / f"{stem}.dubscript.xlsx")["Script"]
