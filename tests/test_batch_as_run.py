@@ -255,9 +255,9 @@ def test_a_resumed_batch_writes_the_run_json_of_the_stages_it_skipped_too(
 def test_a_glossary_edit_transcribes_again_only_when_its_chinese_forms_change(
     ntsc: Path, tmp_path: Path
 ) -> None:
-    """The episode's glossary through the real batch stages: a comment added translates
-    and dubs again without transcribing; a new Chinese variant transcribes again too, as
-    recognition is biased by the Chinese forms."""
+    """The episode's glossary through the real batch stages: a comment added, or an Urdu
+    rendering edited, translates and dubs again without transcribing; a new Chinese variant
+    transcribes again too, as recognition is biased by the Chinese forms."""
     glossary = tmp_path / "terms.yaml"
     shutil.copy(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml", glossary)
     text = glossary.read_text(encoding="utf-8")
@@ -267,6 +267,10 @@ def test_a_glossary_edit_transcribes_again_only_when_its_chinese_forms_change(
     glossary.write_text(text + "\n# edited\n", encoding="utf-8")
     commented = _batch(_engine(Heard()), episode, out).stages
     assert commented == {**everything, "transcribe": "skipped"}
+    assert text.count("ur: ریڈیو پاکستان\n") == 1
+    glossary.write_text(text.replace("ur: ریڈیو پاکستان\n", "ur: ریڈیو پاکستان سروس\n"), "utf-8")
+    rendered = _batch(_engine(Heard()), episode, out).stages
+    assert rendered == {**everything, "transcribe": "skipped"}
     variant = text.replace("variants: [巴基斯坦电台]", "variants: [巴基斯坦电台, 巴基斯坦之声]")
     assert variant != text
     glossary.write_text(variant, encoding="utf-8")
