@@ -1,7 +1,8 @@
 """`dubkit transcribe` as a command, where what is checked comes after recognition: several
-files in one call, a progress bar only on a terminal, the programme's own frame rate. The
-recogniser is canned (tests/canned.py): no model loads. Recognition itself, with the real
-whisper:base, is judged in test_transcribe and test_recognition."""
+files in one call, the same name twice, the programme's own frame rate, a streamed WAV. The
+recogniser is canned and the media silent (tests/canned.py): no model loads and no shared
+recording is read. Recognition itself, with the real whisper:base, is judged in
+test_transcribe and test_recognition."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dubkit.cli import app
-from tests.canned import HEARD
+from tests.canned import HEARD, said, silent_wav
 from tests.conftest import run_ffmpeg
 
 runner = CliRunner()
@@ -23,9 +24,15 @@ runner = CliRunner()
 
 @pytest.fixture(autouse=True)
 def _heard(canned: Callable[[tuple[Any, ...]], None]) -> None:
-    """Every file is heard to say HEARD: two segments between 0.5 and 3.5 s, off any frame
-    grid, so that snapping to one moves them."""
+    """Every file is heard to say HEARD: two segments between 0.5 and 3.5 s."""
     canned(HEARD)
+
+
+@pytest.fixture
+def sound(tmp_path: Path) -> Path:
+    """4 s of silence in a WAV (the canned recogniser hears HEARD in it)."""
+    (tmp_path / "in").mkdir()
+    return silent_wav(tmp_path / "in" / "programme.wav")
 
 
 def _transcribe(tmp: Path, *args: str) -> tuple[Any, str]:
@@ -34,64 +41,68 @@ def _transcribe(tmp: Path, *args: str) -> tuple[Any, str]:
 
 
 def test_one_bad_file_does_not_stop_the_rest(
-    corrupt_file: Path, speech_wav: Path, tmp_path: Path
+    corrupt_file: Path, sound: Path, tmp_path: Path
 ) -> None:
-    result, _ = _transcribe(tmp_path, str(corrupt_file), str(speech_wav))
+    result, _ = _transcribe(tmp_path, str(corrupt_file), str(sound))
     assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert (tmp_path / f"{speech_wav.stem}.zh.srt").is_file()
+    assert (tmp_path / f"{sound.stem}.zh.srt").is_file()
     summary = json.loads(result.stdout)  # type: ignore[attr-defined]
     assert [("error" in f) for f in summary["files"]] == [False, True]
 
 
-def test_same_stem_twice_is_refused(speech_wav: Path, tmp_path: Path, ffmpeg: str) -> None:
+def test_same_stem_twice_is_refused(sound: Path, tmp_path: Path, ffmpeg: str) -> None:
     other = tmp_path / "elsewhere"
     other.mkdir()
-    twin = other / speech_wav.name
-    twin.write_bytes(speech_wav.read_bytes())
+    twin = other / sound.name
+    twin.write_bytes(sound.read_bytes())
     out = tmp_path / "out"
-    result, stderr = _transcribe(out, str(speech_wav), str(twin))
+    result, stderr = _transcribe(out, str(sound), str(twin))
     assert result.exit_code == 1  # type: ignore[attr-defined]
-    assert f"error: {twin}: has the same name as {speech_wav}" in stderr
+    assert f"error: {twin}: has the same name as {sound}" in stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        f"{speech_wav.stem}.asr.json",
-        f"{speech_wav.stem}.zh.srt",
+        f"{sound.stem}.asr.json",
+        f"{sound.stem}.zh.srt",
     ]
 
 
-def test_streamed_wav_is_not_called_truncated(
-    ffmpeg: str, speech_wav: Path, media_dir: Path
-) -> None:
+def test_streamed_wav_is_not_called_truncated(ffmpeg: str, sound: Path, tmp_path: Path) -> None:
     import subprocess
 
     from dubkit.adapters.audio import decode_audio
 
-    piped = media_dir / "piped.wav"
+    piped = tmp_path / "piped.wav"
     with piped.open("wb") as out:
         subprocess.run(
-            [ffmpeg, "-loglevel", "error", "-i", str(speech_wav), "-f", "wav", "-"],
+            [ffmpeg, "-loglevel", "error", "-i", str(sound), "-f", "wav", "-"],
             stdout=out, check=True,
         )  # fmt: skip
     audio = decode_audio(piped)
     assert audio.warnings == ()
-    assert audio.duration_ms == pytest.approx(5550, abs=60)
+    assert audio.duration_ms == pytest.approx(4000, abs=60)
 
 
-def _picture_over(ffmpeg: str, speech: Path, video: Path, rate: str) -> Path:
-    """A test picture at `rate` frames a second over the speech, as long as the speech."""
+def _picture_over(ffmpeg: str, sound: Path, video: Path, rate: str) -> Path:
+    """A test picture at `rate` frames a second over the sound, as long as the sound."""
     run_ffmpeg(
         ffmpeg, "-f", "lavfi", "-i", f"testsrc=size=160x120:rate={rate}", "-i",
-        speech.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+        sound.as_posix(), "-shortest", "-c:v", "libx264", "-pix_fmt", "yuv420p",
         video.as_posix(),
     )  # fmt: skip
     return video
 
 
 def test_cues_snap_to_the_programmes_own_frame_rate_unless_fps_is_given(
-    ffmpeg: str, speech_wav: Path, tmp_path: Path
+    ffmpeg: str,
+    sound: Path,
+    tmp_path: Path,
+    canned: Callable[[tuple[Any, ...]], None],
 ) -> None:
+    """Heard between frames of both rates (each time 2 ms or more from a boundary of 29.97
+    and of 25 fps), every cue time lands on the rate's frames."""
     from fractions import Fraction
 
-    video = _picture_over(ffmpeg, speech_wav, tmp_path / "ntsc.mp4", "30000/1001")
+    canned((said("你好世界", 517, 1843), said("谢谢大家", 2271, 3509)))
+    video = _picture_over(ffmpeg, sound, tmp_path / "ntsc.mp4", "30000/1001")
     frame = Fraction(1001, 30)  # ms per frame at 29.97 fps
     for args, fps in (([], 29.97), (["--fps", "25"], 25.0)):
         out = tmp_path / f"out{len(args)}"
@@ -109,10 +120,10 @@ def test_cues_snap_to_the_programmes_own_frame_rate_unless_fps_is_given(
 
 
 def test_a_rate_that_is_no_broadcast_rate_keeps_the_profiles_and_a_bad_fps_is_one_line(
-    ffmpeg: str, speech_wav: Path, tmp_path: Path
+    ffmpeg: str, sound: Path, tmp_path: Path
 ) -> None:
     # a slideshow or a still under a radio programme: 1 fps is no frame grid for subtitles
-    video = _picture_over(ffmpeg, speech_wav, tmp_path / "slides.mp4", "1")
+    video = _picture_over(ffmpeg, sound, tmp_path / "slides.mp4", "1")
     result, stderr = _transcribe(tmp_path / "out", str(video))
     assert result.exit_code == 0, stderr  # type: ignore[attr-defined]
     asr = json.loads((tmp_path / "out" / "slides.asr.json").read_text(encoding="utf-8"))
