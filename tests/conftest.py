@@ -46,6 +46,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _after_import("dubkit.adapters.render", _convert_each_text_once)
     if hasattr(config, "workerinput"):  # a pytest-xdist worker: one core of its own
         _after_import("onnxruntime", _one_onnxruntime_thread)
+        config.pluginmanager.register(_HeaviestModulesFirst(), "dubkit-heaviest-modules-first")
     if hasattr(config, "workerinput") or not (
         getattr(config.option, "numprocesses", None) or getattr(config.option, "tx", None)
     ):  # a worker, or a run without workers (not the controller: its workers decide)
@@ -167,25 +168,28 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for fixture, mark in _MARK_BY_FIXTURE.items():
             if fixture in used and mark not in {m.name for m in item.iter_markers()}:
                 item.add_marker(getattr(pytest.mark, mark))
-    if hasattr(config, "workerinput"):  # a pytest-xdist worker: heaviest modules first
-        _heaviest_modules_first(items)
 
 
-def _heaviest_modules_first(items: list[pytest.Item]) -> None:
+class _HeaviestModulesFirst:
     """With `--dist loadscope` each module runs whole on one worker (its module fixtures are
     built once), handed out in collection order: the modules with the most heavy tests go
     first, so that a long one does not start last and leave the other worker idle. A test
     is heavy when it is marked `slow` or `model` (each of those decodes real audio with
     whisper:base: seconds, where most tests take a fraction of one). Counting `slow` alone
     sent test_transcribe's 21 model tests (85 s) out last: 667 s for the whole suite here
-    against 590 s for the other worker; this order simulates to 626 s on the same timings."""
-    heavy: dict[str, int] = {}
-    for item in items:
-        name = item.module.__name__  # type: ignore[attr-defined]
-        marked = any(item.get_closest_marker(mark) is not None for mark in ("slow", "model"))
-        heavy[name] = heavy.get(name, 0) + marked
-    rank = {name: n for n, name in enumerate(sorted(heavy, key=lambda m: -heavy[m]))}
-    items.sort(key=lambda item: rank[item.module.__name__])  # type: ignore[attr-defined]
+    against 590 s for the other worker; this order simulates to 626 s on the same timings.
+    It runs last, after `-m` and `-k` have left out what will not run (and after the markers
+    above were added), and groups by module as loadscope does, by the node id's file."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        heavy: dict[str, int] = {}
+        for item in items:
+            module = item.nodeid.split("::")[0]
+            marked = any(item.get_closest_marker(mark) is not None for mark in ("slow", "model"))
+            heavy[module] = heavy.get(module, 0) + marked
+        rank = {module: n for n, module in enumerate(sorted(heavy, key=lambda m: -heavy[m]))}
+        items.sort(key=lambda item: rank[item.nodeid.split("::")[0]])
 
 
 @pytest.fixture(scope="session")

@@ -161,8 +161,8 @@ def test_batch_isolates_failures_resumes_and_reruns_only_what_changed(
     assert after["stages"]["transcribe"] == json.loads(before)["stages"]["transcribe"]
 
     # as in `run`, the glossary biases recognition (that a new Chinese form in it then
-    # transcribes again, and that --force reruns every stage, is tested without the model:
-    # test_batch_as_run, test_batch_resume)
+    # transcribes again is tested without the model in test_batch_as_run, and that --force
+    # reruns every stage in test_force_from_the_command_line_runs_every_stage_again)
     asr = json.loads((out / "ep3" / "programme.asr.json").read_text(encoding="utf-8"))
     assert asr["glossary"]["terms"].startswith("cpec-media ")
 
