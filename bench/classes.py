@@ -1,7 +1,7 @@
 """Recognition quality on classes of broadcast input: dubkit against plain faster-whisper, in
 the same run.
 
-    .venv/bin/python bench/classes.py [--classes original,phone,...] [--json OUT.json]
+    .venv/bin/python bench/classes.py [--classes original,phone,...] [--long] [--json OUT.json]
 
 Clips: the 6 graded "speech" clips of ../shared/assets/zh-speech (gold, gold-unchecked,
 semigold; 154 reference characters; 3.5 to 15.6 s, each a single recognition window). Every
@@ -24,12 +24,18 @@ files are read where they are, never copied):
   mixed without normalisation at the clip's own rate, 16-bit.
 - flac: 48 kHz, 24-bit FLAC.
 
+With --long, every class is also built from the 70 s seminar ../shared/assets/zh-long/
+funasr_vad_example_70s.wav (16 kHz mono, three recognition windows, no reference text), which
+goes into the same calls as the clips, so that window cutting runs, and the guard, the refill
+and recovery wherever a window calls for them; the original class is then always run (it is the
+seminar's pseudo-reference).
+
 Each class is then transcribed by both tools, one thread each (OMP_NUM_THREADS=1, set here
 before CTranslate2 loads; Whisper's text depends on the thread count):
 
 - dubkit: one `dubkit transcribe FILES... --device cpu --threads 1 --json` process per class
   (all its files in one call, the defaults otherwise), the SRT text; its per-file warnings
-  come from the JSON summary.
+  come from the JSON summary, its window decisions from the asr.json beside the SRT.
 - plain: one `WhisperModel(model_dir, device="cpu", compute_type="int8", cpu_threads=1)` for
   the whole run, `transcribe(path, language="zh", beam_size=5, vad_filter=True)` on each file,
   the segments' text through OpenCC t2s (`dubkit.adapters.chinese.to_simplified`), as
@@ -39,7 +45,12 @@ before CTranslate2 loads; Whisper's text depends on the thread count):
 Scored with tests/scoring.py (punctuation and spaces removed, characters pooled over the 6
 clips): CER with substitutions / deletions / insertions, characters right (reference
 characters neither substituted nor deleted), loops (`dubkit.asr.guard.find_loops`), and each
-tool's change from its own original row. Prints Markdown tables for bench/README.md.
+tool's change from its own original row. The seminar has no reference, so with --long each
+tool's seminar text in a class is scored against the same tool's seminar text in the original
+class (how much the class changes what the tool writes): CER against it, characters written
+(punctuation and spaces removed) and their ratio to the original's, loops; for dubkit also the
+seminar's windows in asr.json's `recognition` block and how many of them carry a "guard",
+"refilled" or "recovered" decision. Prints Markdown tables for bench/README.md.
 """
 
 from __future__ import annotations
@@ -57,10 +68,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from asr import machine  # noqa: E402  (bench/asr.py: the same machine line)
+from asr import LONG, machine  # noqa: E402  (bench/asr.py: the same machine line and seminar)
 from quality import ASSETS, BEAM  # noqa: E402  (bench/quality.py: the same assets and beam)
 
-from tests.scoring import Clip, Errors, char_errors, clips, loop_count, pooled  # noqa: E402
+from tests.scoring import Clip, Errors, char_errors, clips, loop_count, plain, pooled  # noqa: E402
 
 CLASSES = [
     "original", "phone", "quiet", "hot", "silence", "stereo-right", "5.1-centre", "music",
@@ -71,6 +82,7 @@ SINE_AMPLITUDE = 1 / 8  # lavfi sine's fixed amplitude, -18.1 dBFS
 MUSIC_PEAK_DB = -25.0  # each sine of the music bed
 NOISE_DB = -40.0  # the pink noise of stereo-right, on anoisesrc's amplitude 1
 TOOLS = ("dubkit", "plain")
+DECISIONS = ("guard", "refilled", "recovered")  # keys of asr.json's window reports
 
 
 def speech_clips() -> list[Clip]:
@@ -146,7 +158,8 @@ def build(name: str, sources: list[Path], folder: Path) -> list[Path]:
 
 
 def run_dubkit(files: list[Path], outdir: Path) -> dict[str, Any]:
-    """One `dubkit transcribe` call over all of a class's files: text and warnings by stem."""
+    """One `dubkit transcribe` call over all of a class's files: text, warnings and asr.json's
+    `recognition` block by stem."""
     import pysrt
 
     cmd = [
@@ -158,7 +171,7 @@ def run_dubkit(files: list[Path], outdir: Path) -> dict[str, Any]:
         summary = json.loads(done.stdout)
     except json.JSONDecodeError:
         sys.exit(f"bench: dubkit transcribe failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    texts, warnings, errors = {}, {}, {}
+    texts, warnings, errors, recognition = {}, {}, {}, {}
     for item in summary["files"]:
         stem = Path(item["media"]).stem
         if "error" in item:
@@ -167,7 +180,9 @@ def run_dubkit(files: list[Path], outdir: Path) -> dict[str, Any]:
         warnings[stem] = list(item["warnings"])
         srt = outdir / f"{stem}.zh.srt"
         texts[stem] = "".join(cue.text for cue in pysrt.open(str(srt), encoding="utf-8"))
-    return {"texts": texts, "warnings": warnings, "errors": errors}
+        asr = json.loads((outdir / f"{stem}.asr.json").read_text(encoding="utf-8"))
+        recognition[stem] = asr["recognition"]
+    return {"texts": texts, "warnings": warnings, "errors": errors, "recognition": recognition}
 
 
 def load_plain() -> Any:
@@ -187,11 +202,13 @@ def run_plain(model: Any, files: list[Path]) -> dict[str, Any]:
     for path in files:
         segments, _ = model.transcribe(str(path), language="zh", beam_size=BEAM, vad_filter=True)
         texts[path.stem] = to_simplified("".join(s.text for s in segments))
-    return {"texts": texts, "warnings": {}, "errors": {}}
+    return {"texts": texts, "warnings": {}, "errors": {}, "recognition": {}}
 
 
 def score(scored: list[Clip], result: dict[str, Any]) -> dict[str, Any]:
-    """Pooled and per-clip errors of one tool on one class (a missing text scores as empty)."""
+    """Pooled and per-clip errors of one tool on one class (a missing text scores as empty),
+    with the clips' warnings and errors (not the seminar's)."""
+    stems = {Path(clip.file).stem for clip in scored}
     pairs, per_clip = [], {}
     for clip in scored:
         stem = Path(clip.file).stem
@@ -211,11 +228,33 @@ def score(scored: list[Clip], result: dict[str, Any]) -> dict[str, Any]:
         "N": total.reference_chars,
         "correct": total.correct,
         "loops": sum(c["loops"] for c in per_clip.values()),
-        "warnings": result["warnings"],
-        "errors": result["errors"],
-        "seconds": result["seconds"],
+        "warnings": {k: v for k, v in result["warnings"].items() if k in stems},
+        "errors": {k: v for k, v in result["errors"].items() if k in stems},
+        "seconds": result["seconds"],  # the whole call, the seminar's share too with --long
         "clips": per_clip,
     }
+
+
+def score_long(stem: str, result: dict[str, Any], original: str) -> dict[str, Any]:
+    """One tool's seminar text in one class against its own seminar text in the original class
+    (a pseudo-reference); for dubkit, its window decisions (a missing text scores as empty)."""
+    text = result["texts"].get(stem, "")
+    e = char_errors(original, text)
+    written = len(plain(text))
+    row: dict[str, Any] = {
+        "cer": e.cer, "S": e.substitutions, "D": e.deletions, "I": e.insertions,
+        "N": e.reference_chars, "chars": written,
+        "ratio": written / e.reference_chars if e.reference_chars else None,
+        "loops": loop_count(text), "warnings": result["warnings"].get(stem, []),
+        "error": result["errors"].get(stem), "text": text,
+    }  # fmt: skip
+    recognition = result["recognition"].get(stem)
+    if recognition is not None:
+        reports = recognition["windows"]
+        row["windows"] = len(reports)
+        row["decisions"] = {key: sum(1 for r in reports if key in r) for key in DECISIONS}
+        row["recognition"] = recognition
+    return row
 
 
 def report(table: dict[str, dict[str, Any]], machine_line: str) -> str:
@@ -269,23 +308,67 @@ def report(table: dict[str, dict[str, Any]], machine_line: str) -> str:
     return "\n".join(lines)
 
 
+def report_long(table: dict[str, dict[str, Any]]) -> str:
+    """The seminar's table: each tool against its own text in the original class."""
+    base = table["original"]
+    lines = [
+        f"Seminar ({LONG.parent.name}/{LONG.name}, no reference): each tool against its own "
+        f"text in the original class ({base['dubkit']['N']} characters dubkit, "
+        f"{base['plain']['N']} plain). Characters: written, punctuation and spaces removed "
+        "(ratio to the original's). Decisions: windows of dubkit's asr.json with a guard / "
+        "refilled / recovered report.",
+        "",
+        "| class | dubkit: CER (S/D/I) | dubkit: characters | plain: CER (S/D/I) | "
+        "plain: characters | loops dubkit / plain | dubkit windows | dubkit decisions | "
+        "dubkit warnings |",
+        "| --- " * 9 + "|",
+    ]
+    notes = []
+    for name, row in table.items():
+        d, p = row["dubkit"], row["plain"]
+        cells = [name]
+        for r in (d, p):
+            ratio = "-" if r["ratio"] is None else f"{r['ratio']:.3f}"
+            cells += [f"{r['cer']:.3f} ({r['S']}/{r['D']}/{r['I']})", f"{r['chars']} ({ratio})"]
+        cells.append(f"{d['loops']} / {p['loops']}")
+        if "windows" in d:
+            cells += [str(d["windows"]), " / ".join(str(d["decisions"][k]) for k in DECISIONS)]
+        else:
+            cells += ["-", "-"]
+        cells.append(str(len(d["warnings"]) + (d["error"] is not None)))
+        lines.append("| " + " | ".join(cells) + " |")
+        notes += [f"- {name}: {message}" for message in d["warnings"]]
+        if d["error"] is not None:
+            notes.append(f"- {name}: error: {d['error']}")
+    lines += ["", "dubkit's warnings and errors on the seminar:", "", *(notes or ["none"])]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--classes", default=",".join(CLASSES), help="comma-separated")
+    parser.add_argument(
+        "--long", action="store_true", help="also every class of the 70 s seminar (zh-long)"
+    )
     parser.add_argument("--json", type=Path, help="write every text and count here")
     args = parser.parse_args()
     names = args.classes.split(",")
     unknown = [n for n in names if n not in CLASSES]
     if unknown:
         parser.error(f"unknown classes: {', '.join(unknown)} (known: {', '.join(CLASSES)})")
+    if args.long and "original" not in names:
+        names.insert(0, "original")  # the seminar's pseudo-reference
     if not ASSETS.is_dir():
         sys.exit(f"bench: {ASSETS} not found; the shared assets are needed")
+    if args.long and not LONG.is_file():
+        sys.exit(f"bench: {LONG} not found; the shared assets are needed")
     # Before CTranslate2 loads, here and in the dubkit processes, which inherit it.
     os.environ["OMP_NUM_THREADS"] = "1"
     scored = speech_clips()
-    sources = [c.path(ASSETS) for c in scored]
+    sources = [c.path(ASSETS) for c in scored] + ([LONG] if args.long else [])
     model = load_plain()
     table: dict[str, dict[str, Any]] = {}
+    seminar: dict[str, dict[str, dict[str, Any]]] = {}  # class, tool: the tool's results
     with tempfile.TemporaryDirectory(prefix="dubkit-classes-") as tmp:
         for name in names:
             print(f"bench: {name}…", file=sys.stderr, flush=True)
@@ -298,12 +381,24 @@ def main() -> None:
                 result = run_dubkit(files, outdir) if tool == "dubkit" else run_plain(model, files)
                 result["seconds"] = time.perf_counter() - started
                 row[tool] = score(scored, result)
+                seminar.setdefault(name, {})[tool] = result
             table[name] = row
+    long_table: dict[str, dict[str, Any]] = {}
+    if args.long:
+        original = {tool: seminar["original"][tool]["texts"].get(LONG.stem, "") for tool in TOOLS}
+        for name, results in seminar.items():
+            long_table[name] = {
+                tool: score_long(LONG.stem, results[tool], original[tool]) for tool in TOOLS
+            }
     machine_line = machine()
     if args.json:
-        doc = {"machine": machine_line, "classes": table}
+        doc: dict[str, Any] = {"machine": machine_line, "classes": table}
+        if args.long:
+            doc["long"] = long_table
         args.json.write_text(json.dumps(doc, ensure_ascii=False, indent=1), encoding="utf-8")
     print(report(table, machine_line))
+    if args.long:
+        print("\n" + report_long(long_table))
 
 
 if __name__ == "__main__":
