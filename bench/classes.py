@@ -205,6 +205,15 @@ def run_plain(model: Any, files: list[Path]) -> dict[str, Any]:
     return {"texts": texts, "warnings": {}, "errors": {}, "recognition": {}}
 
 
+def counts(e: Errors) -> dict[str, Any]:
+    """An error count as the tables and the JSON name it: CER, S/D/I, reference characters
+    (N) and characters right."""
+    return {
+        "cer": e.cer, "S": e.substitutions, "D": e.deletions, "I": e.insertions,
+        "N": e.reference_chars, "correct": e.correct,
+    }  # fmt: skip
+
+
 def score(scored: list[Clip], result: dict[str, Any]) -> dict[str, Any]:
     """Pooled and per-clip errors of one tool on one class (a missing text scores as empty),
     with the clips' warnings and errors (not the seminar's)."""
@@ -214,19 +223,10 @@ def score(scored: list[Clip], result: dict[str, Any]) -> dict[str, Any]:
         stem = Path(clip.file).stem
         hyp = result["texts"].get(stem, "")
         pairs.append((clip.reference, hyp))
-        e = char_errors(clip.reference, hyp)
-        per_clip[stem] = {
-            "cer": e.cer, "S": e.substitutions, "D": e.deletions, "I": e.insertions,
-            "N": e.reference_chars, "correct": e.correct, "loops": loop_count(hyp), "text": hyp,
-        }  # fmt: skip
-    total: Errors = pooled(pairs)
+        errors = counts(char_errors(clip.reference, hyp))
+        per_clip[stem] = {**errors, "loops": loop_count(hyp), "text": hyp}
     return {
-        "cer": total.cer,
-        "S": total.substitutions,
-        "D": total.deletions,
-        "I": total.insertions,
-        "N": total.reference_chars,
-        "correct": total.correct,
+        **counts(pooled(pairs)),
         "loops": sum(c["loops"] for c in per_clip.values()),
         "warnings": {k: v for k, v in result["warnings"].items() if k in stems},
         "errors": {k: v for k, v in result["errors"].items() if k in stems},
@@ -239,12 +239,11 @@ def score_long(stem: str, result: dict[str, Any], original: str) -> dict[str, An
     """One tool's seminar text in one class against its own seminar text in the original class
     (a pseudo-reference); for dubkit, its window decisions (a missing text scores as empty)."""
     text = result["texts"].get(stem, "")
-    e = char_errors(original, text)
+    errors = counts(char_errors(original, text))
     written = len(plain(text))
     row: dict[str, Any] = {
-        "cer": e.cer, "S": e.substitutions, "D": e.deletions, "I": e.insertions,
-        "N": e.reference_chars, "chars": written,
-        "ratio": written / e.reference_chars if e.reference_chars else None,
+        **errors, "chars": written,
+        "ratio": written / errors["N"] if errors["N"] else None,
         "loops": loop_count(text), "warnings": result["warnings"].get(stem, []),
         "error": result["errors"].get(stem), "text": text,
     }  # fmt: skip
