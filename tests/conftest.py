@@ -19,6 +19,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT.parent / "shared" / "assets"
+CPEC = ROOT / "glossaries" / "cpec-media.yaml"  # the shipped glossary
 IN_CI = bool(os.environ.get("CI"))
 
 

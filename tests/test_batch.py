@@ -23,9 +23,9 @@ from dubkit.cli import app
 from dubkit.episode import batch as B
 from dubkit.errors import OutputError
 from tests.canned import HEARD, silent_wav
+from tests.conftest import CPEC
 
 runner = CliRunner()
-GLOSSARY = Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml"
 SHORT = ["aishell1_BAC009S0724W0121.wav", "aishell1_BAC009S0764W0121.wav"]
 
 
@@ -104,7 +104,7 @@ def episodes(assets: Path, tmp_path: Path, base_model_dir: Path) -> Path:
     ep3 = folder / "ep3"
     ep3.mkdir()
     shutil.copy(speech / "funasr_asr_example.wav", ep3 / "programme.wav")
-    shutil.copy(GLOSSARY, ep3 / "terms.yaml")
+    shutil.copy(CPEC, ep3 / "terms.yaml")
     (folder / "broken.mp4").write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(4096))
     return folder
 
@@ -608,7 +608,7 @@ def test_run_and_batch_write_the_same_files_and_both_honour_approved_lines(
     clip.parent.mkdir()
     shutil.copy(assets / "zh-speech" / "funasr_asr_example.wav", clip)
     common = [
-        "--packages", str(package_dir), "--device", "cpu", "-g", str(GLOSSARY),
+        "--packages", str(package_dir), "--device", "cpu", "-g", str(CPEC),
         "--beam-size", "2", "--digits", "urdu", "--handles", "100", "--threads", "1",
     ]  # fmt: skip
     # learn the texts the route translates, then approve one of them in a fresh memory

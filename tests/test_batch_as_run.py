@@ -23,7 +23,7 @@ from dubkit.ports import MTOptions, TranscribeOptions
 from dubkit.profiles import BUILTIN_PROFILES
 from dubkit.records import Segment, Transcript, Word
 from dubkit.text.urdu import UrduStyle
-from tests.conftest import run_ffmpeg
+from tests.conftest import CPEC, run_ffmpeg
 from tests.test_translation import FakeStep
 
 PROFILE = BUILTIN_PROFILES["zh-broadcast"]
@@ -259,7 +259,7 @@ def test_a_glossary_edit_transcribes_again_only_when_its_chinese_forms_change(
     rendering edited, translates and dubs again without transcribing; a new Chinese variant
     transcribes again too, as recognition is biased by the Chinese forms."""
     glossary = tmp_path / "terms.yaml"
-    shutil.copy(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml", glossary)
+    shutil.copy(CPEC, glossary)
     text = glossary.read_text(encoding="utf-8")
     episode, out = B.Episode("ep", ntsc, None, glossary), tmp_path / "out"
     everything = {"transcribe": "ran", "translate": "ran", "dub": "ran"}

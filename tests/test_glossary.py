@@ -30,9 +30,9 @@ from dubkit.records import Cue, Segment, Transcript, Word
 from dubkit.subtitles.parse import parse_srt
 from dubkit.text.urdu import UrduStyle
 from dubkit.translate.steps import translate_texts, translated_cues
+from tests.conftest import CPEC
 
 ROOT = Path(__file__).resolve().parent.parent
-CPEC = ROOT / "glossaries" / "cpec-media.yaml"
 runner = CliRunner()
 
 

@@ -26,10 +26,10 @@ from typer.testing import CliRunner
 
 from dubkit.cli import app
 from dubkit.glossary.terms import Glossary, Term, parse_glossary
+from tests.conftest import CPEC
 
 ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = Path(__file__).resolve().parent / "golden" / "glossary-check"
-CPEC = ROOT / "glossaries" / "cpec-media.yaml"
 REGEN = os.environ.get("DUBKIT_REGEN_GOLDEN") == "1"
 
 # rich tables (glossary show) are as wide as COLUMNS; wide enough that no cell is cut.

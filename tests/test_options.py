@@ -22,11 +22,11 @@ from dubkit.cli import options as shared
 from dubkit.records import Cue
 from dubkit.subtitles.writers import render_srt
 from dubkit.translate.memory import SqliteMemory
+from tests.conftest import CPEC
 from tests.test_dubscript import ZH_TEXTS, _cues, _write_programme
 
 runner = CliRunner()
 CLI = Path(__file__).resolve().parent.parent / "dubkit" / "cli"
-CPEC = Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml"
 # The flags the audit found declared by each command that takes them, besides those
 # dubkit.cli.options declares for some command already.
 AUDITED = {"--encoding", "--font", "--ocr"}

@@ -34,10 +34,9 @@ from dubkit.records import Cue
 from dubkit.text.reading import count_chars
 from dubkit.text.urdu import LRM, mark_bidi, normalise
 from dubkit.timecode import clock, frame_rate, frame_to_ms, ms_to_frames
-from tests.conftest import _missing
+from tests.conftest import CPEC, _missing
 
 ROOT = Path(__file__).resolve().parent.parent
-CPEC = ROOT / "glossaries" / "cpec-media.yaml"
 UR = BUILTIN_PROFILES["ur-broadcast"]
 ZH = BUILTIN_PROFILES["zh-broadcast"]
 runner = CliRunner()

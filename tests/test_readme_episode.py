@@ -31,7 +31,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dubkit.cli import app
-from tests.conftest import _missing, probe_av, run_ffmpeg
+from tests.conftest import CPEC, _missing, probe_av, run_ffmpeg
 from tests.test_readme import prose_examples
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,7 +179,7 @@ def test_the_worked_episode_runs_as_the_readme_writes_it(
 
     work = tmp_path / "work"
     (work / "glossaries").mkdir(parents=True)
-    shutil.copy(ROOT / "glossaries" / "cpec-media.yaml", work / "glossaries")
+    shutil.copy(CPEC, work / "glossaries")
     episode = _episode(ffmpeg, assets / "zh-speech" / SPEECH, work)
     (work / "season-3").mkdir()
     shutil.copy(episode, work / "season-3" / "episode-013.mp4")

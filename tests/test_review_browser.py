@@ -26,7 +26,7 @@ from dubkit.dubbing.script import build_script, ur_plain
 from dubkit.review.programme import Review, _whole_source, find_programme
 from dubkit.subtitles.files import read_srt
 from dubkit.text.urdu import strip_bidi
-from tests.conftest import ROOT, _missing, run_ffmpeg
+from tests.conftest import CPEC, ROOT, _missing, run_ffmpeg
 
 pytestmark = [pytest.mark.model, pytest.mark.assets, pytest.mark.slow]
 runner = CliRunner()
@@ -147,7 +147,7 @@ def test_review_page_in_chromium(
             "--memory",
             str(memory),
             "-g",
-            str(ROOT / "glossaries" / "cpec-media.yaml"),
+            str(CPEC),
         ],
     )
     assert result.exit_code == 0, result.output

@@ -14,11 +14,10 @@ from typer.testing import CliRunner
 from dubkit.asr.guard import find_loops
 from dubkit.cli import app
 from dubkit.subtitles.parse import parse_srt
-from tests.conftest import install_pivot, isolate_packages
+from tests.conftest import CPEC, install_pivot, isolate_packages
 
 runner = CliRunner()
 pytestmark = [pytest.mark.model, pytest.mark.assets, pytest.mark.slow]
-CPEC = str(Path(__file__).resolve().parent.parent / "glossaries" / "cpec-media.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +37,7 @@ def sentence_run(
     its output folder, which the tests below read (none writes in it)."""
     root = tmp_path_factory.mktemp("sentence-run")
     out = root / "out"
-    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--no-cache", "-g", CPEC]
+    args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--no-cache", "-g", str(CPEC)]
     args += ["--guide-track", "--handles", "200"]
     with pytest.MonkeyPatch.context() as patch:
         isolate_packages(patch, root)
@@ -60,7 +59,7 @@ def test_run_writes_zh_and_ur_with_identical_timing_then_serves_from_memory(
     memory = str(tmp_path / "memory.sqlite")
     out = tmp_path / "out"
     args = ["run", str(seminar), "-o", str(out), "--device", "cpu", "--memory", memory]
-    args += ["--glossary", CPEC, "--layout", "cue"]  # cue by cue: the Chinese timing
+    args += ["--glossary", str(CPEC), "--layout", "cue"]  # cue by cue: the Chinese timing
     first = runner.invoke(app, args)
     assert first.exit_code == 0, first.output
     stem = seminar.stem
