@@ -47,7 +47,7 @@ def test_version() -> None:
 # Besides the libraries only adapters may import (pyproject's import contracts): what a
 # command imports only when it runs (workbooks, timecodes, the memory's SQLite, YAML, the
 # loudness meter).
-ALSO_HEAVY = ("openpyxl", "timecode", "sqlite3", "ruamel", "scipy", "pyloudnorm")
+ALSO_HEAVY = ("openpyxl", "timecode", "sqlite3", "ruamel", "yaml", "scipy", "pyloudnorm")
 
 
 def test_help_of_every_command_imports_no_heavy_library() -> None:

@@ -19,6 +19,7 @@ from typing import Any
 
 from dubkit import constants as C
 from dubkit.escape import one_line
+from dubkit.glossary.fastyaml import read_tree
 from dubkit.records import Transcript, Word
 from dubkit.text.urdu import LOOKALIKES, has_urdu, normalise_letters, strip_bidi
 
@@ -337,8 +338,10 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
     from pydantic import ValidationError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    tree = read_tree(text)  # libyaml, or None where only ruamel may answer (fastyaml.py)
     try:
-        tree = yaml_reader().load(text)
+        if tree is None:
+            tree = yaml_reader().load(text)
     except YamlLimit as exc:
         return None, None, [Issue(file, exc.line, exc.column, "error", exc.code, exc.message)]
     except MarkedYAMLError as exc:
