@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from dubkit.cli import app
 from dubkit.glossary import terms
 from dubkit.glossary.fastyaml import read_tree
 from dubkit.glossary.terms import lint, parse_glossary, yaml_reader
@@ -122,12 +124,51 @@ LEFT_TO_RUAMEL = {
     "lone surrogate": "name: a\ud800\n",
     "too deep": "a: " + "[" * 9 + "]" * 9 + "\n",
     "not YAML": "name: [a\n",
+    # found by review: ruamel refuses these, or reads them differently
+    "blank first line shorter than the block": "a: |\n \n  x\n",
+    "a quoted key and a colon in a flow list": '["a":b]\n',
+    "a mapping in a flow list": "[a: b]\n",
+    "a comment on a block header": "a: >#c\n",
+    "a comment after a block's indicators": "a: |2 # c\n   x\n",
+    "a comment on a block header after a blank line": "a:\n\n | # c\n\n",
+    "two document ends": "a: b\n...\n...\n",
+    "a document end": "a: b\n...\n",
+    "a lone block value": "|\n# c\n",
+    "a lone text": "just text\n",
 }
 
 
 @pytest.mark.parametrize("case", sorted(LEFT_TO_RUAMEL))
 def test_what_a_glossary_never_needs_is_left_to_ruamel(case: str) -> None:
     assert read_tree(LEFT_TO_RUAMEL[case]) is None
+
+
+def test_a_comment_ruamel_cannot_place_is_read_by_libyaml_and_is_one_line_through_ruamel(
+    tmp_path: Path,
+) -> None:
+    """A comment after `note:` with the value on the next line, then a blank line, sets off
+    a bug in ruamel's comment handling (NotImplementedError: overlap in comment). libyaml
+    reads the file's values; where ruamel is the reader (a tab in a comment hands the file
+    back) `check` says so in one line, where it printed a traceback."""
+    text = (
+        'name: t\nversion: "1"\nterms:\n  - zh: 中国\n    ur: چین\n    note: # why\n'
+        "      a note\n\n  - zh: 北京\n    ur: بیجنگ\n"
+    )
+    with pytest.raises(NotImplementedError):
+        _ruamel(text)
+    glossary, _, issues = parse_glossary(text, "t.yaml")
+    assert glossary is not None and issues == []
+    assert [(t.zh, t.note) for t in glossary.terms] == [("中国", "a note"), ("北京", "")]
+    path = tmp_path / "t.yaml"
+    path.write_text(text.replace("terms:", "# a\tcomment\nterms:"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["glossary", "check", str(path)])
+    assert result.exit_code == 1 and type(result.exception) is SystemExit, result.output
+    assert result.output.splitlines() == [
+        f"{path}:1:1: error: the YAML reader could not place a comment in this file; move each "
+        "comment between a key and its value, or on a | or > line, onto a line of its own "
+        "above the key [yaml]",
+        "1 file(s), 0 terms: 1 error(s), 0 warning(s)",
+    ]
 
 
 def test_an_empty_file_is_left_to_ruamel() -> None:

@@ -1,6 +1,7 @@
 """Glossary YAML read by libyaml, PyYAML's C parser: the same tree ruamel's round-trip reader
-builds, about 18 times sooner (the shipped glossary: 8 ms against 140 ms; 3,000 terms: 4.9 s
-through ruamel), for every command that reads a glossary.
+builds, for every command that reads a glossary. A glossary is read 8-10x sooner than through
+ruamel alone (the shipped one: 9 ms against 88 ms; 5,000 terms: 1.8 s against 15 s;
+bench/glossary_read.py).
 
 The tree is ruamel's own mappings and lists (CommentedMap, CommentedSeq) with the line and
 column of every key, value and item, and the flow or block style of each collection, as
@@ -13,16 +14,27 @@ it always has, with its messages and positions:
 - anything libyaml refuses (ruamel then says what is wrong, and where);
 - what a glossary never needs: anchors and aliases (ruamel's reader refuses them), tags,
   directives, numbers, merge keys, keys that are not text, a key twice, nesting deeper than
-  a glossary's 5 levels, more than one document, an empty value left blank (the two place
-  it differently);
+  8 levels (a glossary needs 5), a mapping inside a [flow list], more than one document or
+  a `...` line, a file that is not a mapping or a list, an empty value left blank (the two
+  place it differently);
+- a block value (| or >) whose header holds more than its indicators, or whose first line
+  is blank: ruamel refuses some of these (`|#c`, a blank first line shorter than the text)
+  and reads others differently;
 - characters where the two scanners disagree: tabs (ruamel refuses one inside a plain
   value), NEL and the Unicode line and paragraph separators (YAML 1.1 line breaks, not 1.2
   ones), a byte order mark inside the text, lone surrogates.
+
+One kind of file libyaml reads where ruamel cannot: a comment between a key and its value on
+the next line, or on a block value's header line after a blank line, sets off bugs in
+ruamel's comment handling (NotImplementedError, AssertionError). libyaml's tree is then the
+file's values, and `parse_glossary` turns ruamel's failure, where it is the reader, into
+one error line.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -30,6 +42,9 @@ from dubkit import constants as C
 
 _DEPTH = 8  # nesting libyaml reads: a glossary needs 5 (file, terms, entry, field, list item)
 _ODD = frozenset("\t\x85\u2028\u2029\ufeff")
+_DOCUMENT_END = re.compile(r"(?:\A|[\r\n])\.\.\.")
+_BLOCK_HEADER = re.compile(r"[|>](?:[-+][1-9]?|[1-9][-+]?)? *")  # nothing after but spaces
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _TEXT_TAG = "tag:yaml.org,2002:str"
 _TEXT = frozenset({_TEXT_TAG, "tag:yaml.org,2002:timestamp"})
 
@@ -41,7 +56,7 @@ class _Ruamel(Exception):
 def read_tree(text: str) -> Any | None:
     """The round-trip tree of `text` read by libyaml, or None where ruamel must read it (see
     the module docstring); None also where PyYAML has no libyaml."""
-    if not _ODD.isdisjoint(text):
+    if not _ODD.isdisjoint(text) or _DOCUMENT_END.search(text):
         return None
     import yaml
 
@@ -49,7 +64,7 @@ def read_tree(text: str) -> Any | None:
     if loader is None:
         return None
     try:
-        return _Reader(yaml, iter(yaml.parse(text, Loader=loader))).document()
+        return _Reader(yaml, text, iter(yaml.parse(text, Loader=loader))).document()
     except (_Ruamel, yaml.YAMLError, UnicodeError):
         return None
 
@@ -57,10 +72,11 @@ def read_tree(text: str) -> Any | None:
 class _Reader:
     """One document's events (PyYAML's) into ruamel's round-trip tree."""
 
-    def __init__(self, yaml: Any, events: Iterator[Any]) -> None:
+    def __init__(self, yaml: Any, text: str, events: Iterator[Any]) -> None:
         from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-        self.yaml, self.events, self.resolvers = yaml, events, _resolvers()
+        self.yaml, self.text, self.events, self.resolvers = yaml, text, events, _resolvers()
+        self.lines: list[str] | None = None  # the text's lines, once a block value needs them
         self.mapping, self.seq = CommentedMap, CommentedSeq
         self.depth = min(_DEPTH, C.GLOSSARY_MAX_DEPTH - 1)
 
@@ -72,6 +88,8 @@ class _Reader:
         if not isinstance(begin, yaml.DocumentStartEvent) or begin.version or begin.tags:
             raise _Ruamel  # (a directive)
         root = self.node(next(events), 1)
+        if not isinstance(root, list | dict):
+            raise _Ruamel  # (a glossary is a mapping; ruamel reads a lone block value oddly)
         if not isinstance(next(events), yaml.DocumentEndEvent):
             raise _Ruamel
         if not isinstance(next(events), yaml.StreamEndEvent):
@@ -91,6 +109,8 @@ class _Reader:
             seq = self.seq()
             seq._yaml_set_line_col(mark.line, mark.column)
             while not isinstance(item := next(self.events), yaml.SequenceEndEvent):
+                if event.flow_style and isinstance(item, yaml.MappingStartEvent):
+                    raise _Ruamel  # [a: b], ["a":b]: ruamel refuses some of these
                 at = item.start_mark
                 seq._yaml_set_idx_line_col(len(seq), [at.line, at.column])
                 seq.append(self.node(item, depth + 1))
@@ -115,6 +135,8 @@ class _Reader:
         if event.anchor is not None or event.tag is not None:
             raise _Ruamel
         value = event.value
+        if event.style in ("|", ">"):
+            self.plain_block(event.start_mark)
         if event.style not in (None, ""):  # quoted, literal or folded: text as written
             return value
         if value == "":
@@ -132,6 +154,16 @@ class _Reader:
         if tag == "tag:yaml.org,2002:bool":
             return value.lower() == "true"
         raise _Ruamel  # a number, a merge key
+
+    def plain_block(self, mark: Any) -> None:
+        """Hand a block value back unless its header line holds only its indicators and its
+        first line holds text."""
+        if self.lines is None:
+            self.lines = _LINE_BREAK.split(self.text)
+        header = self.lines[mark.line][mark.column :]
+        after = self.lines[mark.line + 1] if mark.line + 1 < len(self.lines) else ""
+        if not _BLOCK_HEADER.fullmatch(header) or not after.strip(" "):
+            raise _Ruamel
 
 
 def _style(collection: Any, flow: bool | None) -> None:

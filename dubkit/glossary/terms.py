@@ -349,6 +349,12 @@ def parse_glossary(text: str, file: str) -> tuple[Glossary | None, Any, list[Iss
     except YAMLError as exc:
         issue = Issue(file, 1, 1, "error", "yaml", f"invalid YAML: {_parser_says(str(exc))}")
         return None, None, [issue]
+    except (NotImplementedError, AssertionError):  # ruamel's comment handling, not the YAML
+        return None, None, [
+            Issue(file, 1, 1, "error", "yaml", "the YAML reader could not place a comment in "
+                  "this file; move each comment between a key and its value, or on a | or > "
+                  "line, onto a line of its own above the key")
+        ]  # fmt: skip
     if not isinstance(tree, Mapping):
         return None, tree, [
             Issue(file, 1, 1, "error", "schema", "a glossary is a mapping with name, version "
