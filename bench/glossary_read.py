@@ -128,19 +128,14 @@ def check_command(path: Path) -> dict[str, float]:
     return {name: statistics.median(times) for name, times in runs.items()}
 
 
-def cpu_name() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--terms", type=int, nargs="+", default=[1000, 5000])
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     from importlib.metadata import version
+
+    from asr import cpu_name  # bench/asr.py, beside this script
 
     print(
         f"Machine: {cpu_name()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
