@@ -20,6 +20,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT.parent / "shared" / "assets"
 CPEC = ROOT / "glossaries" / "cpec-media.yaml"  # the shipped glossary
+DEV_TERMS = ROOT / "tests" / "data" / "zh-dev-terms.yaml"  # the zh-dev clips' terms
 IN_CI = bool(os.environ.get("CI"))
 
 

@@ -32,6 +32,7 @@ from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
 from dubkit.asr.windows import SpeechMap, plan_windows, uncovered
 from dubkit.asr.words import resegment
 from dubkit.records import Cue, Segment, Word
+from tests.conftest import CPEC, DEV_TERMS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,10 +51,7 @@ def bias_of(pairs: Sequence[tuple[str, str]]) -> BiasTerms:
     )
 
 
-GLOSSARIES = [
-    ROOT / "glossaries" / "cpec-media.yaml",
-    ROOT / "tests" / "data" / "zh-dev-terms.yaml",
-]
+GLOSSARIES = [CPEC, DEV_TERMS]
 NTREX_ZH = ROOT.parent / "shared" / "assets" / "ntrex128" / "newstest2019-ref.zho-CN.txt"
 
 # Han characters with unrelated sounds, and no two alike: text made of them never loops.

@@ -15,6 +15,7 @@ import pytest
 
 from dubkit.episode import batch as B
 from dubkit.errors import DubkitError
+from tests.conftest import DEV_TERMS
 
 
 class FakeStages:
@@ -454,7 +455,7 @@ def test_a_change_of_the_biasing_rules_transcribes_again_only_what_was_biased(
     from dubkit import constants as C
     from dubkit.episode.stages import BatchStages
 
-    glossary = Path(__file__).parent / "data" / "zh-dev-terms.yaml"
+    glossary = DEV_TERMS
     options = SimpleNamespace(bias=bias)
     engine = SimpleNamespace(spec=SimpleNamespace(recognition=SimpleNamespace(options=options)))
     stages = BatchStages(engine)  # type: ignore[arg-type]

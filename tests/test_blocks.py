@@ -29,7 +29,7 @@ from dubkit.asr import guard
 from dubkit.asr.recognise import DecodeRequest, RecogniseSettings, recognise
 from dubkit.asr.windows import SpeechMap, speech_chunks
 from dubkit.records import DecodedAudio
-from tests.conftest import looped_flac, measured_child
+from tests.conftest import DEV_TERMS, looped_flac, measured_child
 from tests.test_asr_core import ScriptedDecoder
 
 SEMINAR = ("zh-long", "funasr_vad_example_70s.wav")
@@ -272,7 +272,7 @@ def test_a_programme_decoded_in_blocks_is_decoded_as_whole(
         out.setnchannels(1), out.setsampwidth(2), out.setframerate(C.SAMPLE_RATE)
         out.writeframes((whole * 32768).round().astype("<i2").tobytes())
     whole = decode_audio(path).samples  # as the file holds it
-    terms = load_terms([Path(__file__).parent / "data" / "zh-dev-terms.yaml"])
+    terms = load_terms([DEV_TERMS])
     bias = BiasTerms.from_glossary(
         terms, pinyin_readings, split_dictionary_words, pinyin_alternatives
     )

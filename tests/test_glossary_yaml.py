@@ -18,10 +18,9 @@ from dubkit.cli import app
 from dubkit.glossary import terms
 from dubkit.glossary.fastyaml import read_tree
 from dubkit.glossary.terms import lint, parse_glossary, yaml_reader
-from tests.conftest import CPEC
+from tests.conftest import CPEC, DEV_TERMS
 
-ROOT = Path(__file__).resolve().parent.parent
-GLOSSARIES = [CPEC, ROOT / "tests" / "data" / "zh-dev-terms.yaml"]
+GLOSSARIES = [CPEC, DEV_TERMS]
 
 
 def _differences(want: Any, got: Any, path: tuple[Any, ...] = ()) -> list[str]:

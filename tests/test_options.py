@@ -22,7 +22,7 @@ from dubkit.cli import options as shared
 from dubkit.records import Cue
 from dubkit.subtitles.writers import render_srt
 from dubkit.translate.memory import SqliteMemory
-from tests.conftest import CPEC
+from tests.conftest import CPEC, DEV_TERMS
 from tests.test_dubscript import ZH_TEXTS, _cues, _write_programme
 
 runner = CliRunner()
@@ -282,7 +282,7 @@ def test_review_keeps_the_glossary_the_run_used_and_says_when_nothing_is_approve
     qa = json.loads(qa_json.read_text(encoding="utf-8"))
     qa["glossaries"] = [{"name": "cpec-media", "file": str(CPEC)}]  # what the run used
     qa_json.write_text(json.dumps(qa), encoding="utf-8")
-    other = CPEC.parent.parent / "tests" / "data" / "zh-dev-terms.yaml"
+    other = DEV_TERMS
     _toml(
         tmp_path,
         "[translate]",

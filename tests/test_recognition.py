@@ -19,12 +19,10 @@ from dubkit.asr.guard import find_loops
 from dubkit.cli import app
 from dubkit.ports import TranscribeOptions
 from dubkit.profiles import BUILTIN_PROFILES
-from tests.conftest import CPEC
+from tests.conftest import CPEC, DEV_TERMS
 from tests.scoring import Clip, clips, plain, pooled
 
 pytestmark = [pytest.mark.model, pytest.mark.assets, pytest.mark.slow]
-ROOT = Path(__file__).resolve().parent.parent
-DEV_TERMS = ROOT / "tests" / "data" / "zh-dev-terms.yaml"
 LONG = ("zh-long", "funasr_vad_example_70s.wav")
 PROFILE = BUILTIN_PROFILES["zh-broadcast"]
 runner = CliRunner()
